@@ -1,0 +1,55 @@
+//! What the manager needs from a database. Backends (SQLite, PostgreSQL) implement
+//! [`Backend`]; the manager holds the logic and calls these in order.
+
+use core::time::Duration;
+
+use crate::history::AppliedMigration;
+use crate::migration::{BoxError, Db};
+use crate::registry::RegisteredMigration;
+
+/// Whether the history read by [`Backend::read_history`] still holds once the write
+/// lock is taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Freshness {
+    /// Nobody else has written since the history was read: the plan stands.
+    Current,
+    /// Another connection committed in between: the manager rolls back, reads the
+    /// history again and plans anew.
+    Stale,
+}
+
+/// A database the manager can migrate.
+///
+/// The manager calls, per run: [`read_history`](Self::read_history) once; then per step
+/// [`begin`](Self::begin), the migration's code through [`db`](Self::db),
+/// [`record_applied`](Self::record_applied) or [`remove_applied`](Self::remove_applied),
+/// and [`commit`](Self::commit), or [`rollback`](Self::rollback) on any failure.
+pub trait Backend {
+    /// Reads every applied migration, sorted by version. Writes nothing: a database
+    /// without a history table has an empty history.
+    fn read_history(&mut self) -> Result<Vec<AppliedMigration>, BoxError>;
+
+    /// Starts the transaction of one step holding the database's write lock (waiting for
+    /// it rather than failing), creates the history table if it is missing, and reports
+    /// whether the history changed since it was last read.
+    fn begin(&mut self) -> Result<Freshness, BoxError>;
+
+    /// The open transaction, as migration code sees it.
+    fn db(&mut self) -> &mut dyn Db;
+
+    /// Records `migration` as applied, in the open transaction.
+    fn record_applied(
+        &mut self,
+        migration: &RegisteredMigration,
+        duration: Duration,
+    ) -> Result<(), BoxError>;
+
+    /// Removes `version` from the history, in the open transaction.
+    fn remove_applied(&mut self, version: u64) -> Result<(), BoxError>;
+
+    /// Commits the open transaction.
+    fn commit(&mut self) -> Result<(), BoxError>;
+
+    /// Rolls the open transaction back.
+    fn rollback(&mut self) -> Result<(), BoxError>;
+}

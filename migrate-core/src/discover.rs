@@ -1,0 +1,81 @@
+//! Discovery: read the registry once, sort it by version and reject duplicates.
+
+use std::sync::OnceLock;
+
+use crate::error::{Error, Result};
+use crate::registry::{MIGRATIONS, RegisteredMigration};
+
+/// The largest version a migration can have: versions are stored as SQLite `INTEGER`s,
+/// which are signed 64-bit, so the range is `1..=i64::MAX`. The attribute checks it at
+/// compile time. Timestamp versions such as `20261124093000` fit with room to spare.
+pub const MAX_VERSION: u64 = i64::MAX as u64;
+
+/// Every migration registered with `#[migration]` in the crates linked into this
+/// program, sorted by version: the discovered set, read and validated once per process.
+///
+/// # Errors
+///
+/// [`Error::DuplicateVersion`] when two registered migrations share a version and the
+/// build did not catch it (it catches it within a crate, and the linker across crates).
+///
+/// ```
+/// for migration in migrate_core::discovered_migrations()? {
+///     println!("{migration}");
+/// }
+/// # Ok::<(), migrate_core::Error>(())
+/// ```
+pub fn discovered_migrations() -> Result<&'static [&'static RegisteredMigration]> {
+    type Discovered = core::result::Result<Vec<&'static RegisteredMigration>, Duplicate>;
+    static DISCOVERED: OnceLock<Discovered> = OnceLock::new();
+    match DISCOVERED.get_or_init(|| validate(MIGRATIONS.iter())) {
+        Ok(list) => Ok(list),
+        Err(duplicate) => Err(duplicate.clone().into()),
+    }
+}
+
+/// Two registered migrations with the same version.
+#[derive(Clone, Debug)]
+pub(crate) struct Duplicate {
+    version: u64,
+    first: (&'static str, &'static str, u32),
+    second: (&'static str, &'static str, u32),
+}
+
+impl From<Duplicate> for Error {
+    fn from(d: Duplicate) -> Self {
+        Error::DuplicateVersion {
+            version: d.version,
+            first_type: d.first.0.to_owned(),
+            first_location: format!("{}:{}", d.first.1, d.first.2),
+            second_type: d.second.0.to_owned(),
+            second_location: format!("{}:{}", d.second.1, d.second.2),
+        }
+    }
+}
+
+/// Sorts migrations by version and checks that no version appears twice.
+pub(crate) fn validate(
+    migrations: impl IntoIterator<Item = &'static RegisteredMigration>,
+) -> core::result::Result<Vec<&'static RegisteredMigration>, Duplicate> {
+    let mut list: Vec<&'static RegisteredMigration> = migrations.into_iter().collect();
+    list.sort_unstable_by(|a, b| {
+        (a.version(), a.file(), a.line()).cmp(&(b.version(), b.file(), b.line()))
+    });
+    for pair in list.windows(2) {
+        let (first, second) = (pair[0], pair[1]);
+        if first.version() == second.version() {
+            // The same entry registered twice (explicit registration of a migration that
+            // is also discovered) is one migration, not a conflict.
+            if core::ptr::eq(first, second) {
+                continue;
+            }
+            return Err(Duplicate {
+                version: first.version(),
+                first: (first.type_name(), first.file(), first.line()),
+                second: (second.type_name(), second.file(), second.line()),
+            });
+        }
+    }
+    list.dedup_by(|a, b| core::ptr::eq(*a, *b));
+    Ok(list)
+}

@@ -1,0 +1,154 @@
+//! The one error type of the core crate.
+
+use crate::migration::BoxError;
+use crate::plan::Direction;
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// Everything that can stop a migration run. Each variant names the migration it is
+/// about (version, description, file) and its message says what to do; when a run is
+/// refused before it starts, nothing has been written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Two registered migrations have the same version.
+    #[error(
+        "migration version {version} is used twice, by `{first_type}` ({first_location}) and \
+         `{second_type}` ({second_location}); give one of them a version no other migration has"
+    )]
+    DuplicateVersion {
+        /// The shared version.
+        version: u64,
+        /// The type of the first migration.
+        first_type: String,
+        /// Where the first migration is defined (`file:line`).
+        first_location: String,
+        /// The type of the second migration.
+        second_type: String,
+        /// Where the second migration is defined (`file:line`).
+        second_location: String,
+    },
+
+    /// The database records a migration this program does not contain.
+    #[error(
+        "the database has migration {version} {description:?} (`{type_name}`) applied, but this \
+         program does not contain it{more}; run the build that applied it, or link the crate \
+         that defines it into this program (see docs/discovery.md)",
+        more = others_note(*.others)
+    )]
+    UnknownApplied {
+        /// The lowest unknown version in the history.
+        version: u64,
+        /// Its description as the history recorded it.
+        description: String,
+        /// Its type name as the history recorded it.
+        type_name: String,
+        /// How many other unknown versions the history holds.
+        others: usize,
+    },
+
+    /// The requested target version is not a known migration.
+    #[error(
+        "there is no migration {version} to migrate to; choose 0 (before the first migration) \
+         or a version this program contains (the latest is {latest})"
+    )]
+    UnknownTarget {
+        /// The requested version.
+        version: u64,
+        /// The latest known version, 0 when there is none.
+        latest: u64,
+    },
+
+    /// Reaching the target would revert a migration that has no `down`.
+    #[error(
+        "cannot migrate down to {target}: migration {version} {description:?} ({file}) is \
+         irreversible; choose a target of {version} or above, or restore from a backup"
+    )]
+    Irreversible {
+        /// The irreversible migration's version.
+        version: u64,
+        /// Its description.
+        description: &'static str,
+        /// The file that defines it.
+        file: &'static str,
+        /// The requested target.
+        target: u64,
+    },
+
+    /// A pending migration is older than one already applied.
+    #[error(
+        "migration {version} {description:?} ({file}) is pending but the database already has \
+         migration {highest_applied} applied; give it a version above {highest_applied}, or \
+         allow out-of-order migrations with `Migrator::allow_out_of_order(true)`"
+    )]
+    OutOfOrder {
+        /// The pending migration's version.
+        version: u64,
+        /// Its description.
+        description: &'static str,
+        /// The file that defines it.
+        file: &'static str,
+        /// The highest version already applied.
+        highest_applied: u64,
+    },
+
+    /// A migration's `up` or `down` returned an error, or recording it failed; its
+    /// transaction was rolled back.
+    #[error(
+        "migration {version} {description:?} ({file}) failed while migrating {direction} and was \
+         rolled back; migrations before it stay applied; fix it and run again"
+    )]
+    MigrationFailed {
+        /// The failing migration's version.
+        version: u64,
+        /// Its description.
+        description: &'static str,
+        /// The file that defines it.
+        file: &'static str,
+        /// Whether it was being applied or reverted.
+        direction: Direction,
+        /// What went wrong, for example SQLite's message.
+        #[source]
+        source: BoxError,
+    },
+
+    /// A migration's `up` or `down` panicked; its transaction was rolled back.
+    #[error(
+        "migration {version} {description:?} ({file}) panicked while migrating {direction}: \
+         {message}; it was rolled back and migrations before it stay applied; fix it and run again"
+    )]
+    MigrationPanicked {
+        /// The panicking migration's version.
+        version: u64,
+        /// Its description.
+        description: &'static str,
+        /// The file that defines it.
+        file: &'static str,
+        /// Whether it was being applied or reverted.
+        direction: Direction,
+        /// The panic message.
+        message: String,
+    },
+
+    /// The database could not do what the manager asked of it outside any migration's
+    /// code (reading the history, taking the write lock).
+    #[error(
+        "could not {action}; check that the database is reachable and writable, then run again"
+    )]
+    Database {
+        /// What the manager was doing.
+        action: String,
+        /// The backend's error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+fn others_note(others: usize) -> String {
+    match others {
+        0 => String::new(),
+        1 => " (nor 1 other applied migration)".to_owned(),
+        n => format!(" (nor {n} other applied migrations)"),
+    }
+}

@@ -1,0 +1,18 @@
+//! What a backend remembers of each applied migration.
+
+use core::time::Duration;
+
+/// One row of the history: a migration the database has applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppliedMigration {
+    /// The migration's version.
+    pub version: u64,
+    /// Its description when it was applied.
+    pub description: String,
+    /// The name of its type when it was applied.
+    pub type_name: String,
+    /// When it was applied, in UTC, as RFC 3339 text (`2026-11-25T09:30:00.123Z`).
+    pub applied_at: String,
+    /// How long its `up` took.
+    pub duration: Duration,
+}

@@ -1,0 +1,71 @@
+//! The backend-agnostic core of `migrate`: a database migration is a struct with one
+//! attribute on it.
+//!
+//! ```
+//! use migrate_core::{migration, BoxError, Db, Migration, Reversible};
+//!
+//! #[migration(version = 1, description = "Create chat_users")]
+//! pub struct CreateChatUsers;
+//!
+//! impl Migration for CreateChatUsers {
+//!     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+//!         db.execute("CREATE TABLE chat_users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+//!     }
+//! }
+//!
+//! impl Reversible for CreateChatUsers {
+//!     fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+//!         db.execute("DROP TABLE chat_users")
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), migrate_core::Error> {
+//! // Nothing to register: the attribute did it.
+//! let migrator = migrate_core::Migrator::discovered()?;
+//! assert_eq!(migrator.migrations()[0].description(), "Create chat_users");
+//! assert_eq!(CreateChatUsers::get_migration().version(), 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The data flow: `#[migration]` adds a [`RegisteredMigration`] to a distributed slice;
+//! [`discovered_migrations`] sorts and validates it once; [`plan()`] (pure) turns the
+//! known set, the applied history and a [`Target`] into a [`Plan`] or a refusal; the
+//! [`Migrator`] runs the plan on a [`Backend`], one transaction per migration. SQLite
+//! users depend on `migrate-sqlite`, which re-exports all of this.
+
+mod backend;
+mod discover;
+mod error;
+mod history;
+mod manager;
+mod migration;
+mod plan;
+mod registry;
+mod status;
+
+pub use backend::{Backend, Freshness};
+pub use discover::{MAX_VERSION, discovered_migrations};
+pub use error::{Error, Result};
+pub use history::AppliedMigration;
+pub use manager::{Migrator, Report, StepReport};
+pub use migration::{BoxError, Db, Migration, Reversible};
+pub use plan::{Direction, Plan, PlanOptions, Step, Target, plan};
+pub use registry::RegisteredMigration;
+pub use status::{MigrationStatus, State};
+
+/// Marks a unit struct as a migration and registers it; see the crate docs.
+///
+/// `#[migration(version = N, description = "...")]`, with `irreversible` added for a
+/// migration that has no `down`. The struct must implement [`Migration`], and
+/// [`Reversible`] unless it is `irreversible`.
+pub use migrate_macros::migration;
+
+/// What the code `#[migration]` generates refers to. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::migration::{Migration, Reversible};
+    pub use crate::registry::MIGRATIONS;
+    pub use crate::registry::RegisteredMigration;
+    pub use linkme;
+}

@@ -1,0 +1,114 @@
+//! The registry: every `#[migration]` puts one [`RegisteredMigration`] into a linkme
+//! distributed slice, which discovery reads.
+
+use crate::migration::{BoxError, Db, Migration, Reversible};
+
+/// A migration as the registry knows it: its version and description from the
+/// attribute, where it is defined, and its code.
+///
+/// `#[migration]` builds one for every struct it marks; get it with the generated
+/// `get_migration()`, or all of them through [`discovered_migrations`](crate::discovered_migrations).
+pub struct RegisteredMigration {
+    version: u64,
+    description: &'static str,
+    type_name: &'static str,
+    file: &'static str,
+    line: u32,
+    up: &'static dyn Migration,
+    down: Option<&'static dyn Reversible>,
+}
+
+impl RegisteredMigration {
+    /// Used by the code `#[migration]` generates; not part of the public API.
+    #[doc(hidden)]
+    pub const fn __new(
+        version: u64,
+        description: &'static str,
+        type_name: &'static str,
+        file: &'static str,
+        line: u32,
+        up: &'static dyn Migration,
+        down: Option<&'static dyn Reversible>,
+    ) -> Self {
+        RegisteredMigration {
+            version,
+            description,
+            type_name,
+            file,
+            line,
+            up,
+            down,
+        }
+    }
+
+    /// The version from the attribute, between 1 and [`MAX_VERSION`](crate::MAX_VERSION).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The description from the attribute.
+    pub fn description(&self) -> &'static str {
+        self.description
+    }
+
+    /// The name of the struct the attribute is on.
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
+    /// The source file that defines the migration, as the compiler names it.
+    pub fn file(&self) -> &'static str {
+        self.file
+    }
+
+    /// The line of the struct in [`file`](Self::file).
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    /// Whether the migration has a `down` (it implements [`Reversible`]).
+    pub fn is_reversible(&self) -> bool {
+        self.down.is_some()
+    }
+
+    pub(crate) fn run_up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        self.up.up(db)
+    }
+
+    /// Runs `down`; callers check [`is_reversible`](Self::is_reversible) first.
+    pub(crate) fn run_down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        match self.down {
+            Some(down) => down.down(db),
+            None => Err("migration is irreversible".into()),
+        }
+    }
+}
+
+impl core::fmt::Debug for RegisteredMigration {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RegisteredMigration")
+            .field("version", &self.version)
+            .field("description", &self.description)
+            .field("type_name", &self.type_name)
+            .field("file", &self.file)
+            .field("line", &self.line)
+            .field("reversible", &self.is_reversible())
+            .finish()
+    }
+}
+
+impl core::fmt::Display for RegisteredMigration {
+    /// `3 "Add metadata to chat_users" (src/migrations/m003.rs:12)`
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "{} {:?} ({}:{})",
+            self.version, self.description, self.file, self.line
+        )
+    }
+}
+
+/// The distributed slice every `#[migration]` adds to. Unordered: read it through
+/// discovery, which sorts and validates it.
+#[linkme::distributed_slice]
+pub static MIGRATIONS: [RegisteredMigration];

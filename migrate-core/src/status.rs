@@ -1,0 +1,37 @@
+//! The state of every migration, as `Migrator::status` reports it.
+
+use core::time::Duration;
+
+/// Where a migration stands in one database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Applied, with when and how long it took.
+    Applied {
+        /// When it was applied, in UTC, as RFC 3339 text.
+        applied_at: String,
+        /// How long its `up` took.
+        duration: Duration,
+    },
+    /// Known to this program, not applied yet.
+    Pending,
+    /// Applied in the database, but this program does not contain it.
+    Unknown {
+        /// When it was applied, in UTC, as RFC 3339 text.
+        applied_at: String,
+    },
+}
+
+/// One line of a status report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// The migration's version.
+    pub version: u64,
+    /// Its description (from the history for an unknown migration).
+    pub description: String,
+    /// The file that defines it; `None` for an unknown migration.
+    pub file: Option<&'static str>,
+    /// Whether it has a `down`; `false` for an unknown migration.
+    pub reversible: bool,
+    /// Applied, pending or unknown.
+    pub state: State,
+}

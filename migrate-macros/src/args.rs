@@ -1,0 +1,333 @@
+//! Parsing the attribute's arguments into [`Args`], one field per key, collecting every
+//! mistake with the span of the token at fault.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::{Ident, Lit, LitInt, LitStr, Token};
+
+/// The largest version: versions are stored as SQLite `INTEGER`s (signed 64-bit).
+const MAX_VERSION: u64 = i64::MAX as u64;
+
+const KEYS: &[&str] = &["version", "description", "irreversible"];
+
+const VERSION_EXAMPLE: &str = "e.g. version = 3";
+const DESCRIPTION_EXAMPLE: &str = "e.g. description = \"Add is_spammer to chat_users\"";
+
+/// The arguments of `#[migration(..)]`, checked.
+pub struct Args {
+    /// The version and the literal it came from (duplicate-version errors point at it).
+    pub version: (u64, LitInt),
+    pub description: LitStr,
+    /// The migration has no `down`.
+    pub irreversible: bool,
+}
+
+/// Parses the arguments, reporting every mistake at once.
+pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
+    let mut errors = Errors::default();
+    let mut raw = Raw::default();
+    let parser = |input: ParseStream| {
+        while !input.is_empty() {
+            parse_entry(input, &mut raw, &mut errors)?;
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        Ok(())
+    };
+    if let Err(error) = parser.parse2(tokens) {
+        errors.push(error);
+    }
+
+    if !raw.version_seen {
+        errors.push(syn::Error::new(
+            Span::call_site(),
+            format!("missing `version`: add the migration's number, {VERSION_EXAMPLE}"),
+        ));
+    }
+    if !raw.description_seen {
+        errors.push(syn::Error::new(
+            Span::call_site(),
+            format!("missing `description`: say what the migration does, {DESCRIPTION_EXAMPLE}"),
+        ));
+    }
+    match (errors.into_result(), raw.version, raw.description) {
+        (Ok(()), Some(version), Some(description)) => Ok(Args {
+            version,
+            description,
+            irreversible: raw.irreversible,
+        }),
+        (Err(error), _, _) => Err(error),
+        // Not reached: a key seen but invalid has already recorded its error.
+        (Ok(()), _, _) => Err(syn::Error::new(
+            Span::call_site(),
+            "invalid #[migration] arguments",
+        )),
+    }
+}
+
+#[derive(Default)]
+struct Raw {
+    version: Option<(u64, LitInt)>,
+    version_seen: bool,
+    description: Option<LitStr>,
+    description_seen: bool,
+    irreversible: bool,
+    irreversible_seen: bool,
+}
+
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    fn into_result(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+/// Parses one `key = value` (or the flag `irreversible`) up to the next comma.
+fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::Result<()> {
+    if !input.peek(Ident::peek_any) {
+        let tokens = rest_of_entry(input)?;
+        errors.push(syn::Error::new_spanned(
+            tokens,
+            format!(
+                "expected `key = value` arguments, {} and {DESCRIPTION_EXAMPLE}",
+                VERSION_EXAMPLE
+            ),
+        ));
+        return Ok(());
+    }
+    let key = input.call(Ident::parse_any)?;
+    let name = key.to_string();
+    let has_value = input.peek(Token![=]);
+    let eq: Option<Token![=]> = if has_value {
+        Some(input.parse()?)
+    } else {
+        None
+    };
+    let value = rest_of_entry(input)?;
+
+    let seen = match name.as_str() {
+        "version" => &mut raw.version_seen,
+        "description" => &mut raw.description_seen,
+        "irreversible" => &mut raw.irreversible_seen,
+        _ => {
+            errors.push(syn::Error::new(key.span(), unknown_key_message(&name)));
+            return Ok(());
+        }
+    };
+    if std::mem::replace(seen, true) {
+        errors.push(syn::Error::new(
+            key.span(),
+            format!("`{name}` is given twice; keep only one"),
+        ));
+        return Ok(());
+    }
+
+    if name == "irreversible" {
+        match (eq, value.is_empty()) {
+            (None, true) => raw.irreversible = true,
+            _ => errors.push(syn::Error::new_spanned(
+                quote::quote!(#key #eq #value),
+                "`irreversible` takes no value: write just `irreversible`",
+            )),
+        }
+        return Ok(());
+    }
+
+    let Some(eq) = eq else {
+        let example = if name == "version" {
+            VERSION_EXAMPLE
+        } else {
+            DESCRIPTION_EXAMPLE
+        };
+        errors.push(syn::Error::new_spanned(
+            quote::quote!(#key #value),
+            format!("expected `{name} = ..`, {example}"),
+        ));
+        return Ok(());
+    };
+    if value.is_empty() {
+        errors.push(syn::Error::new_spanned(
+            eq,
+            format!("expected a value after `{name} =`"),
+        ));
+        return Ok(());
+    }
+    let parsed = if name == "version" {
+        version(value).map(|v| raw.version = Some(v))
+    } else {
+        description(value).map(|d| raw.description = Some(d))
+    };
+    if let Err(error) = parsed {
+        errors.push(error);
+    }
+    Ok(())
+}
+
+/// The tokens up to the next top-level comma (not consumed) or the end.
+fn rest_of_entry(input: ParseStream) -> syn::Result<TokenStream> {
+    let mut tokens = TokenStream::new();
+    while !input.is_empty() && !input.peek(Token![,]) {
+        tokens.extend([input.parse::<TokenTree>()?]);
+    }
+    Ok(tokens)
+}
+
+fn single_literal(value: &TokenStream) -> Option<Lit> {
+    let mut iter = value.clone().into_iter();
+    match (iter.next(), iter.next()) {
+        (Some(TokenTree::Literal(literal)), None) => Some(Lit::new(literal)),
+        _ => None,
+    }
+}
+
+fn version(value: TokenStream) -> syn::Result<(u64, LitInt)> {
+    let err = |message: String| Err(syn::Error::new_spanned(&value, message));
+    let Some(literal) = single_literal(&value) else {
+        let negative = matches!(value.clone().into_iter().next(), Some(TokenTree::Punct(p)) if p.as_char() == '-');
+        return if negative {
+            err(format!("version must be at least 1, {VERSION_EXAMPLE}"))
+        } else {
+            err(format!(
+                "version must be an integer literal, {VERSION_EXAMPLE}; constants and expressions are not evaluated"
+            ))
+        };
+    };
+    let int = match literal {
+        Lit::Int(int) => int,
+        Lit::Str(s) if s.value().trim().parse::<u64>().is_ok() => {
+            return err(format!(
+                "version must be an integer literal, not a string: write version = {}",
+                s.value().trim()
+            ));
+        }
+        Lit::Float(_) => return err(format!("version must be a whole number, {VERSION_EXAMPLE}")),
+        _ => {
+            return err(format!(
+                "version must be an integer literal, {VERSION_EXAMPLE}"
+            ));
+        }
+    };
+    let max_for_suffix: u128 = match int.suffix() {
+        "" | "u64" | "u128" | "usize" => u128::from(MAX_VERSION),
+        "u8" => u128::from(u8::MAX),
+        "u16" => u128::from(u16::MAX),
+        "u32" => u128::from(u32::MAX),
+        suffix => {
+            return err(format!(
+                "version must be an unsigned integer: drop the `{suffix}` suffix, {VERSION_EXAMPLE}"
+            ));
+        }
+    };
+    let Ok(number) = int.base10_parse::<u128>() else {
+        return err(too_large());
+    };
+    if number == 0 {
+        return err(format!("version must be at least 1, {VERSION_EXAMPLE}"));
+    }
+    if number > u128::from(MAX_VERSION) {
+        return err(too_large());
+    }
+    if number > max_for_suffix {
+        return err(format!(
+            "version {number} does not fit the `{}` suffix; drop the suffix",
+            int.suffix()
+        ));
+    }
+    let number = u64::try_from(number).map_err(|_| syn::Error::new_spanned(&value, too_large()))?;
+    Ok((number, int))
+}
+
+fn too_large() -> String {
+    format!(
+        "version is too large: versions are stored as signed 64-bit SQLite integers, so the \
+         largest is {MAX_VERSION}; a timestamp such as 20261124093000 fits"
+    )
+}
+
+fn description(value: TokenStream) -> syn::Result<LitStr> {
+    match single_literal(&value) {
+        Some(Lit::Str(s)) if s.value().trim().is_empty() => Err(syn::Error::new_spanned(
+            &value,
+            format!(
+                "description must not be blank: say what the migration does, {DESCRIPTION_EXAMPLE}"
+            ),
+        )),
+        Some(Lit::Str(s)) => Ok(s),
+        _ => Err(syn::Error::new_spanned(
+            &value,
+            format!("description must be a string literal, {DESCRIPTION_EXAMPLE}"),
+        )),
+    }
+}
+
+fn unknown_key_message(name: &str) -> String {
+    let nearest = KEYS
+        .iter()
+        .map(|key| (edit_distance(name, key), key))
+        .min()
+        .filter(|(distance, key)| *distance <= key.len() / 3 + 1)
+        .or_else(|| {
+            KEYS.iter()
+                .find(|key| name.len() >= 3 && key.starts_with(name))
+                .map(|key| (0, key))
+        });
+    match nearest {
+        Some((_, key)) => format!("unknown key `{name}`; did you mean `{key}`?"),
+        None => format!(
+            "unknown key `{name}`; the keys are `version`, `description` and `irreversible`"
+        ),
+    }
+}
+
+/// Levenshtein distance, for suggesting the key the user meant.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(previous + 1).min(row[j] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(edit_distance("version", "version"), 0);
+        assert_eq!(edit_distance("verison", "version"), 2);
+        assert_eq!(edit_distance("versio", "version"), 1);
+        assert_eq!(edit_distance("desc", "description"), 7);
+    }
+
+    #[test]
+    fn unknown_keys_suggest_the_nearest_or_list_all() {
+        assert_eq!(
+            unknown_key_message("verion"),
+            "unknown key `verion`; did you mean `version`?"
+        );
+        assert_eq!(
+            unknown_key_message("desc"),
+            "unknown key `desc`; did you mean `description`?"
+        );
+        assert!(unknown_key_message("table").contains("the keys are"));
+    }
+}

@@ -1,0 +1,46 @@
+//! The `#[migration]` attribute of `migrate`. Use it through `migrate-core` or
+//! `migrate-sqlite`, which re-export it as `migration`; this crate is their
+//! implementation detail.
+//!
+//! The attribute runs in three stages: [`args`] parses `version = .., description = ..`,
+//! [`valid`] checks the item it is on, [`expand`] generates the registration. Every
+//! problem found is reported, each on the token at fault, next to the user's item
+//! unchanged so one mistake does not cause others.
+
+use proc_macro::TokenStream;
+use quote::quote;
+
+mod args;
+mod expand;
+mod valid;
+
+/// `#[migration(version = N, description = "...")]` for users of `migrate-core`: the
+/// generated code names `::migrate_core`.
+#[proc_macro_attribute]
+pub fn migration(args: TokenStream, item: TokenStream) -> TokenStream {
+    attribute(args, item, quote!(::migrate_core))
+}
+
+/// The same attribute for users of `migrate-sqlite`, which re-exports it as `migration`:
+/// the generated code names `::migrate_sqlite`, so those users need no other dependency.
+#[proc_macro_attribute]
+pub fn sqlite_migration(args: TokenStream, item: TokenStream) -> TokenStream {
+    attribute(args, item, quote!(::migrate_sqlite))
+}
+
+fn attribute(args: TokenStream, item: TokenStream, krate: proc_macro2::TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    let args = args::parse(args.into());
+    let target = valid::check(item.clone());
+    match (args, target) {
+        (Ok(args), Ok(target)) => expand::expand(&args, &target, &krate, item).into(),
+        (args, target) => {
+            let errors = args
+                .err()
+                .into_iter()
+                .chain(target.err())
+                .map(|error| error.to_compile_error());
+            quote!(#item #(#errors)*).into()
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Checks of the item the attribute is on: a non-generic struct without fields, which the
+//! generated code can construct and register.
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::{ToTokens, quote};
+use syn::{Data, DeriveInput, Fields, Ident, Visibility};
+
+const HOW: &str = "#[migration] goes on a unit struct, e.g. `pub struct AddIsSpammer;`";
+
+/// The struct a migration is registered for.
+pub struct Target {
+    pub ident: Ident,
+    pub vis: Visibility,
+    /// An expression that builds the struct: `Name`, `Name {}` or `Name()`.
+    pub construct: TokenStream,
+}
+
+/// Checks the item, reporting every problem with the struct at once.
+pub fn check(item: TokenStream) -> syn::Result<Target> {
+    let input: DeriveInput = match syn::parse2(item.clone()) {
+        Ok(input) => input,
+        Err(error) => return Err(not_a_struct(item).unwrap_or(error)),
+    };
+    let fields = match &input.data {
+        Data::Struct(data) => &data.fields,
+        Data::Enum(data) => return Err(wrong_item(data.enum_token, "an enum")),
+        Data::Union(data) => return Err(wrong_item(data.union_token, "a union")),
+    };
+
+    let mut errors: Vec<syn::Error> = Vec::new();
+    if !input.generics.params.is_empty() {
+        errors.push(syn::Error::new_spanned(
+            &input.generics,
+            "a migration struct cannot be generic: the registry needs one concrete type; \
+             remove the generic parameters",
+        ));
+    }
+    if let Some(where_clause) = &input.generics.where_clause {
+        errors.push(syn::Error::new_spanned(
+            where_clause,
+            "a migration struct cannot have a where clause; remove it",
+        ));
+    }
+    let ident = &input.ident;
+    let construct = match fields {
+        Fields::Unit => quote!(#ident),
+        Fields::Named(named) if named.named.is_empty() => quote!(#ident {}),
+        Fields::Unnamed(unnamed) if unnamed.unnamed.is_empty() => quote!(#ident()),
+        _ => {
+            errors.push(syn::Error::new_spanned(
+                fields,
+                "#[migration] builds the struct itself, so it cannot have fields; write \
+                 `pub struct AddIsSpammer;` and keep what the migration needs in its code",
+            ));
+            TokenStream::new()
+        }
+    };
+    if let Some(mut all) = errors.pop() {
+        for error in errors {
+            all.combine(error);
+        }
+        return Err(all);
+    }
+    Ok(Target {
+        ident: input.ident,
+        vis: input.vis,
+        construct,
+    })
+}
+
+fn wrong_item(keyword: impl ToTokens, what: &str) -> syn::Error {
+    syn::Error::new_spanned(keyword, format!("{HOW}, not on {what}"))
+}
+
+/// Names the kind of a non-struct item (function, impl block, ...) by its keyword, so the
+/// error can point at it.
+fn not_a_struct(item: TokenStream) -> Option<syn::Error> {
+    let tokens: Vec<TokenTree> = item.into_iter().collect();
+    for (i, token) in tokens.iter().enumerate() {
+        let TokenTree::Ident(ident) = token else {
+            continue;
+        };
+        let followed_by_fn = || {
+            tokens[i + 1..]
+                .iter()
+                .take_while(|t| !matches!(t, TokenTree::Group(_)))
+                .any(|t| matches!(t, TokenTree::Ident(f) if f == "fn"))
+        };
+        let what = match ident.to_string().as_str() {
+            "fn" => "a function",
+            "const" | "async" | "unsafe" | "extern" if followed_by_fn() => "a function",
+            "impl" => "an impl block",
+            "trait" => "a trait",
+            "mod" => "a module",
+            "type" => "a type alias",
+            "static" => "a static",
+            "const" => "a constant",
+            "use" => "a use declaration",
+            "macro_rules" => "a macro",
+            _ => continue,
+        };
+        return Some(wrong_item(ident, what));
+    }
+    None
+}

@@ -1,0 +1,248 @@
+//! [`Sqlite`]: the [`Backend`] for one SQLite database.
+
+use std::path::Path;
+use std::time::Duration;
+
+use migrate_core::{
+    AppliedMigration, Backend, BoxError, Db, Error, Freshness, RegisteredMigration,
+};
+use rusqlite::OptionalExtension;
+
+use crate::db::{Conn, TRANSACTION_DENIED};
+use crate::history::{self, HistorySql};
+
+/// How long [`Sqlite`] waits for another connection's write lock before giving up.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A SQLite database to migrate.
+///
+/// ```
+/// use migrate_sqlite::{Migrator, Sqlite};
+///
+/// let dir = tempfile::tempdir()?;
+/// let mut db = Sqlite::open(dir.path().join("app.db"))?;
+/// let report = Migrator::discovered()?.to_latest(&mut db)?;
+/// assert!(report.is_empty()); // this program registers no migration
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Each migration runs in its own `BEGIN IMMEDIATE` transaction together with its
+/// history row. The write lock makes concurrent runs (threads or processes) take turns;
+/// each re-checks the history once it holds the lock, so no migration is applied twice.
+pub struct Sqlite {
+    conn: Conn,
+    sql: HistorySql,
+    /// Whether the history table existed at the last read.
+    table_exists: bool,
+    /// `PRAGMA data_version` at the last read: it changes when another connection commits.
+    data_version: Option<i64>,
+}
+
+impl Sqlite {
+    /// Opens (or creates) the database file at `path`, waiting up to
+    /// [`DEFAULT_BUSY_TIMEOUT`] for other writers.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the file cannot be opened.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let conn = rusqlite::Connection::open(path).map_err(|source| Error::Database {
+            action: format!("open the SQLite database {}", path.display()),
+            source: source.into(),
+        })?;
+        Self::from_connection(conn)
+    }
+
+    /// A new in-memory database, for tests.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when SQLite cannot allocate it.
+    pub fn open_in_memory() -> Result<Self, Error> {
+        let conn = rusqlite::Connection::open_in_memory().map_err(|source| Error::Database {
+            action: "open an in-memory SQLite database".to_owned(),
+            source: source.into(),
+        })?;
+        Self::from_connection(conn)
+    }
+
+    /// Migrates a connection you opened yourself. Sets its busy timeout to
+    /// [`DEFAULT_BUSY_TIMEOUT`] and installs an authorizer (replacing yours) that stops
+    /// migration code from ending its own transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the busy timeout cannot be set.
+    pub fn from_connection(conn: rusqlite::Connection) -> Result<Self, Error> {
+        let sqlite = Sqlite {
+            conn: Conn::new(conn),
+            sql: HistorySql::new(crate::DEFAULT_HISTORY_TABLE),
+            table_exists: false,
+            data_version: None,
+        };
+        sqlite.busy_timeout(DEFAULT_BUSY_TIMEOUT)
+    }
+
+    /// Waits up to `timeout` for another connection's write lock before failing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when SQLite refuses the setting.
+    pub fn busy_timeout(self, timeout: Duration) -> Result<Self, Error> {
+        self.conn
+            .inner
+            .busy_timeout(timeout)
+            .map_err(|source| Error::Database {
+                action: "set the busy timeout".to_owned(),
+                source: source.into(),
+            })?;
+        Ok(self)
+    }
+
+    /// Keeps the history in the table `name` instead of
+    /// [`DEFAULT_HISTORY_TABLE`](crate::DEFAULT_HISTORY_TABLE). Any text is a valid name;
+    /// the table is created on the first migration.
+    ///
+    /// ```
+    /// let db = migrate_sqlite::Sqlite::open_in_memory()?.history_table("schema_versions");
+    /// assert_eq!(db.history_table_name(), "schema_versions");
+    /// # Ok::<(), migrate_sqlite::Error>(())
+    /// ```
+    pub fn history_table(mut self, name: &str) -> Self {
+        self.sql = HistorySql::new(name);
+        self.table_exists = false;
+        self.data_version = None;
+        self
+    }
+
+    /// The name of the history table.
+    pub fn history_table_name(&self) -> &str {
+        &self.sql.name
+    }
+
+    /// The underlying connection, for your own queries between runs.
+    pub fn connection(&self) -> &rusqlite::Connection {
+        &self.conn.inner
+    }
+
+    /// Gives the connection back.
+    pub fn into_connection(self) -> rusqlite::Connection {
+        self.conn.inner
+    }
+
+    fn data_version(&self) -> rusqlite::Result<i64> {
+        self.conn
+            .inner
+            .query_row("PRAGMA data_version", [], |row| row.get(0))
+    }
+}
+
+impl Backend for Sqlite {
+    fn read_history(&mut self) -> Result<Vec<AppliedMigration>, BoxError> {
+        // The version first: a commit landing between the two reads then makes the next
+        // `begin` see a stale history and read again, never the reverse.
+        let data_version = self.data_version()?;
+        let conn = &self.conn.inner;
+        let mut statement = match conn.prepare_cached(&self.sql.select) {
+            Ok(statement) => statement,
+            Err(error) => {
+                let exists = conn
+                    .query_row(
+                        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                        [&self.sql.name],
+                        |_| Ok(()),
+                    )
+                    .optional()?
+                    .is_some();
+                if exists {
+                    return Err(error.into());
+                }
+                self.table_exists = false;
+                self.data_version = Some(data_version);
+                return Ok(Vec::new());
+            }
+        };
+        let rows = statement
+            .query_map([], history::read_row)?
+            .map(|row| row.map_err(BoxError::from).and_then(|row| row))
+            .collect::<Result<Vec<_>, BoxError>>()?;
+        self.table_exists = true;
+        self.data_version = Some(data_version);
+        Ok(rows)
+    }
+
+    fn begin(&mut self) -> Result<Freshness, BoxError> {
+        self.conn.guard(false);
+        self.conn.inner.execute_batch("BEGIN IMMEDIATE")?;
+        let fresh = match self.data_version() {
+            Ok(now) => Some(now) == self.data_version,
+            Err(error) => {
+                let _ = self.conn.inner.execute_batch("ROLLBACK");
+                return Err(error.into());
+            }
+        };
+        if !fresh {
+            return Ok(Freshness::Stale);
+        }
+        if !self.table_exists {
+            if let Err(error) = self.conn.inner.execute_batch(&self.sql.create) {
+                let _ = self.conn.inner.execute_batch("ROLLBACK");
+                return Err(error.into());
+            }
+            self.table_exists = true;
+        }
+        self.conn.guard(true);
+        Ok(Freshness::Current)
+    }
+
+    fn db(&mut self) -> &mut dyn Db {
+        &mut self.conn
+    }
+
+    fn record_applied(
+        &mut self,
+        migration: &RegisteredMigration,
+        duration: Duration,
+    ) -> Result<(), BoxError> {
+        let micros = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
+        let version = i64::try_from(migration.version())?;
+        self.conn.inner.prepare_cached(&self.sql.insert)?.execute((
+            version,
+            migration.description(),
+            migration.type_name(),
+            micros,
+        ))?;
+        Ok(())
+    }
+
+    fn remove_applied(&mut self, version: u64) -> Result<(), BoxError> {
+        let version = i64::try_from(version)?;
+        self.conn
+            .inner
+            .prepare_cached(&self.sql.delete)?
+            .execute([version])?;
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<(), BoxError> {
+        let denied = self.conn.transaction_statement_denied();
+        self.conn.guard(false);
+        if denied {
+            return Err(TRANSACTION_DENIED.into());
+        }
+        if self.conn.inner.is_autocommit() {
+            return Err("the migration's transaction ended before its commit".into());
+        }
+        self.conn.inner.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    fn rollback(&mut self) -> Result<(), BoxError> {
+        self.conn.guard(false);
+        if !self.conn.inner.is_autocommit() {
+            self.conn.inner.execute_batch("ROLLBACK")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,115 @@
+//! The transaction a migration sees: [`Db`] for SQL text, [`SqliteExt`] for the
+//! `rusqlite::Connection` itself.
+
+use std::any::Any;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use migrate_core::{BoxError, Db};
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+
+/// The connection, plus a guard that stops migration code from ending the transaction
+/// the manager opened for it (`COMMIT`, `ROLLBACK`, `BEGIN`), which would commit part of
+/// a migration without its history row.
+pub(crate) struct Conn {
+    pub inner: rusqlite::Connection,
+    guarding: Arc<AtomicBool>,
+    denied: Arc<AtomicBool>,
+}
+
+impl Conn {
+    pub fn new(inner: rusqlite::Connection) -> Self {
+        let guarding = Arc::new(AtomicBool::new(false));
+        let denied = Arc::new(AtomicBool::new(false));
+        let (g, d) = (Arc::clone(&guarding), Arc::clone(&denied));
+        inner.authorizer(Some(move |context: AuthContext<'_>| {
+            if g.load(Ordering::Relaxed) && matches!(context.action, AuthAction::Transaction { .. })
+            {
+                d.store(true, Ordering::Relaxed);
+                Authorization::Deny
+            } else {
+                Authorization::Allow
+            }
+        }));
+        Conn {
+            inner,
+            guarding,
+            denied,
+        }
+    }
+
+    /// Turns the guard on while migration code runs, off for the manager's own
+    /// `BEGIN`/`COMMIT`/`ROLLBACK`.
+    pub fn guard(&self, on: bool) {
+        self.guarding.store(on, Ordering::Relaxed);
+        self.denied.store(false, Ordering::Relaxed);
+    }
+
+    /// Whether migration code tried to end the transaction since the guard went on.
+    pub fn transaction_statement_denied(&self) -> bool {
+        self.denied.load(Ordering::Relaxed)
+    }
+}
+
+pub(crate) const TRANSACTION_DENIED: &str = "a migration runs inside the transaction that also \
+    records it, so its SQL cannot BEGIN, COMMIT or ROLLBACK; remove those statements (use \
+    SAVEPOINT for a nested transaction)";
+
+impl Db for Conn {
+    fn execute(&mut self, sql: &str) -> Result<(), BoxError> {
+        self.inner.execute_batch(sql).map_err(|error| {
+            if self.transaction_statement_denied() {
+                BoxError::from(TRANSACTION_DENIED)
+            } else {
+                BoxError::from(error)
+            }
+        })
+    }
+
+    fn native(&mut self) -> &mut dyn Any {
+        &mut self.inner
+    }
+}
+
+/// The `rusqlite::Connection` of the migration's transaction, for data migrations.
+///
+/// ```
+/// use migrate_sqlite::{migration, BoxError, Db, Migration, SqliteExt};
+///
+/// #[migration(version = 7, description = "Lower-case every name", irreversible)]
+/// pub struct LowerCaseNames;
+///
+/// impl Migration for LowerCaseNames {
+///     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+///         let conn = db.sqlite()?;
+///         let names: Vec<(i64, String)> = conn
+///             .prepare("SELECT id, name FROM chat_users")?
+///             .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+///             .collect::<Result<_, _>>()?;
+///         for (id, name) in names {
+///             conn.execute(
+///                 "UPDATE chat_users SET name = ?1 WHERE id = ?2",
+///                 (name.to_lowercase(), id),
+///             )?;
+///         }
+///         Ok(())
+///     }
+/// }
+/// # fn main() {}
+/// ```
+pub trait SqliteExt {
+    /// The connection, inside the transaction the manager opened for this migration.
+    ///
+    /// # Errors
+    ///
+    /// When the migration runs on a backend other than SQLite.
+    fn sqlite(&mut self) -> Result<&mut rusqlite::Connection, BoxError>;
+}
+
+impl SqliteExt for dyn Db + '_ {
+    fn sqlite(&mut self) -> Result<&mut rusqlite::Connection, BoxError> {
+        self.native()
+            .downcast_mut::<rusqlite::Connection>()
+            .ok_or_else(|| "this migration needs SQLite, but runs on another backend".into())
+    }
+}

@@ -1,0 +1,65 @@
+//! SQLite for `migrate`: the [`Sqlite`] backend (rusqlite with SQLite bundled) and
+//! everything a SQLite user needs, so one dependency line and one `use` are enough.
+//!
+//! ```
+//! use migrate_sqlite::{migration, BoxError, Db, Migration, Migrator, Reversible, Sqlite};
+//!
+//! #[migration(version = 1, description = "Create chat_users")]
+//! pub struct CreateChatUsers;
+//!
+//! impl Migration for CreateChatUsers {
+//!     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+//!         db.execute("CREATE TABLE chat_users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+//!     }
+//! }
+//!
+//! impl Reversible for CreateChatUsers {
+//!     fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+//!         db.execute("DROP TABLE chat_users")
+//!     }
+//! }
+//!
+//! fn main() -> Result<(), migrate_sqlite::Error> {
+//!     let mut db = Sqlite::open_in_memory()?;
+//!     let migrator = Migrator::discovered()?;
+//!     let report = migrator.to_latest(&mut db)?;
+//!     assert_eq!(report.steps.len(), 1);
+//!     // A second run finds nothing to do.
+//!     assert!(migrator.to_latest(&mut db)?.is_empty());
+//!     Ok(())
+//! }
+//! ```
+
+mod backend;
+mod db;
+mod history;
+
+pub use backend::{DEFAULT_BUSY_TIMEOUT, Sqlite};
+pub use db::SqliteExt;
+pub use history::DEFAULT_HISTORY_TABLE;
+
+pub use migrate_core::{
+    AppliedMigration, Backend, BoxError, Db, Direction, Error, Freshness, MAX_VERSION, Migration,
+    MigrationStatus, Migrator, Plan, PlanOptions, RegisteredMigration, Report, Result, Reversible,
+    State, Step, StepReport, Target, discovered_migrations, plan,
+};
+
+/// Marks a unit struct as a migration and registers it:
+/// `#[migration(version = N, description = "...")]`, plus `irreversible` for a migration
+/// without `down`. See the [crate docs](crate) for an example.
+pub use migrate_macros::sqlite_migration as migration;
+
+/// The rusqlite version this crate is built on, for data migrations: no separate
+/// dependency needed.
+pub use rusqlite;
+
+/// Everything at once: `use migrate_sqlite::prelude::*;`.
+pub mod prelude {
+    pub use crate::{BoxError, Db, Migration, Migrator, Reversible, Sqlite, SqliteExt, migration};
+}
+
+/// What the code `#[migration]` generates refers to. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use migrate_core::__private::*;
+}

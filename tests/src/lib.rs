@@ -1,0 +1,8 @@
+//! The example migrations from the plan this project comes from: a chat bot's database,
+//! run by `cargo run --example chat_bot` and exercised by the end-to-end tests.
+//!
+//! The migrations live in [`chat_bot`]; nothing lists them: `#[migration]` registers
+//! each one. A program that wants them only has to link this crate (see
+//! [`chat_bot::link`]).
+
+pub mod chat_bot;
