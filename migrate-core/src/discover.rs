@@ -79,3 +79,63 @@ pub(crate) fn validate(
     list.dedup_by(|a, b| core::ptr::eq(*a, *b));
     Ok(list)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migration::{BoxError, Db, Migration};
+
+    struct Noop;
+    impl Migration for Noop {
+        fn up(&self, _: &mut dyn Db) -> Result<(), BoxError> {
+            Ok(())
+        }
+    }
+
+    fn entry(
+        version: u64,
+        type_name: &'static str,
+        file: &'static str,
+    ) -> &'static RegisteredMigration {
+        Box::leak(Box::new(RegisteredMigration::__new(
+            version, "test", type_name, file, 4, &Noop, None,
+        )))
+    }
+
+    #[test]
+    fn sorts_by_version() {
+        let list = validate([
+            entry(3, "C", "c.rs"),
+            entry(1, "A", "a.rs"),
+            entry(2, "B", "b.rs"),
+        ])
+        .unwrap();
+        let versions: Vec<u64> = list.iter().map(|m| m.version()).collect();
+        assert_eq!(versions, [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_duplicate_version_names_both_types_and_files() {
+        let error: Error = validate([entry(2, "Second", "b.rs"), entry(2, "First", "a.rs")])
+            .unwrap_err()
+            .into();
+        assert_eq!(
+            error.to_string(),
+            "migration version 2 is used twice, by `First` (a.rs:4) and `Second` (b.rs:4); \
+             give one of them a version no other migration has"
+        );
+    }
+
+    #[test]
+    fn the_same_entry_twice_is_one_migration() {
+        let a = entry(5, "A", "a.rs");
+        let list = validate([a, a]).unwrap();
+        assert_eq!(list.len(), 1);
+    }
+
+    #[test]
+    fn discovery_reads_the_registry_of_this_program() {
+        // migrate-core's own tests register no migration.
+        assert!(discovered_migrations().unwrap().is_empty());
+    }
+}

@@ -167,3 +167,222 @@ pub fn plan(
     }
     Ok(Plan { steps })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migration::{BoxError, Db, Migration, Reversible};
+
+    struct Noop;
+    impl Migration for Noop {
+        fn up(&self, _: &mut dyn Db) -> Result<(), BoxError> {
+            Ok(())
+        }
+    }
+    impl Reversible for Noop {
+        fn down(&self, _: &mut dyn Db) -> Result<(), BoxError> {
+            Ok(())
+        }
+    }
+
+    fn reversible(version: u64) -> &'static RegisteredMigration {
+        Box::leak(Box::new(RegisteredMigration::__new(
+            version,
+            "reversible",
+            "Noop",
+            "plan.rs",
+            1,
+            &Noop,
+            Some(&Noop),
+        )))
+    }
+
+    fn irreversible(version: u64) -> &'static RegisteredMigration {
+        Box::leak(Box::new(RegisteredMigration::__new(
+            version,
+            "irreversible",
+            "Noop",
+            "plan.rs",
+            1,
+            &Noop,
+            None,
+        )))
+    }
+
+    fn applied(versions: &[u64]) -> Vec<AppliedMigration> {
+        versions
+            .iter()
+            .map(|&version| AppliedMigration {
+                version,
+                description: format!("applied {version}"),
+                type_name: "Old".to_owned(),
+                applied_at: "2026-01-01T00:00:00.000Z".to_owned(),
+                duration: core::time::Duration::ZERO,
+            })
+            .collect()
+    }
+
+    fn steps(plan: &Plan) -> Vec<(u64, Direction)> {
+        plan.steps
+            .iter()
+            .map(|s| (s.migration.version(), s.direction))
+            .collect()
+    }
+
+    fn known(versions: &[u64]) -> Vec<&'static RegisteredMigration> {
+        versions.iter().map(|&v| reversible(v)).collect()
+    }
+
+    const OPTIONS: PlanOptions = PlanOptions {
+        allow_out_of_order: false,
+    };
+
+    #[test]
+    fn latest_applies_every_pending_migration_in_version_order() {
+        let plan = plan(&known(&[1, 2, 10]), &applied(&[1]), Target::Latest, OPTIONS).unwrap();
+        assert_eq!(steps(&plan), [(2, Direction::Up), (10, Direction::Up)]);
+    }
+
+    #[test]
+    fn nothing_to_do_when_everything_is_applied() {
+        let plan = plan(&known(&[1, 2]), &applied(&[2, 1]), Target::Latest, OPTIONS).unwrap();
+        assert!(plan.is_empty());
+        let plan = plan_for(&[], &[], Target::Latest);
+        assert!(plan.is_empty());
+    }
+
+    fn plan_for(known_versions: &[u64], applied_versions: &[u64], target: Target) -> Plan {
+        plan(
+            &known(known_versions),
+            &applied(applied_versions),
+            target,
+            OPTIONS,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_lower_target_reverts_from_the_highest_down() {
+        let plan = plan_for(&[1, 2, 3], &[1, 2, 3], Target::Version(1));
+        assert_eq!(steps(&plan), [(3, Direction::Down), (2, Direction::Down)]);
+        let plan = plan_for(&[1, 2, 3], &[1, 2, 3], Target::Version(0));
+        assert_eq!(
+            steps(&plan),
+            [
+                (3, Direction::Down),
+                (2, Direction::Down),
+                (1, Direction::Down)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_higher_target_applies_up_to_it_and_no_further() {
+        let plan = plan_for(&[1, 2, 3], &[], Target::Version(2));
+        assert_eq!(steps(&plan), [(1, Direction::Up), (2, Direction::Up)]);
+    }
+
+    #[test]
+    fn reverting_across_an_irreversible_migration_is_refused_up_front() {
+        let known = vec![reversible(1), irreversible(2), reversible(3)];
+        let error = plan(&known, &applied(&[1, 2, 3]), Target::Version(1), OPTIONS).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::Irreversible {
+                    version: 2,
+                    target: 1,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        // Stopping above it is fine.
+        let plan = plan(&known, &applied(&[1, 2, 3]), Target::Version(2), OPTIONS).unwrap();
+        assert_eq!(steps(&plan), [(3, Direction::Down)]);
+    }
+
+    #[test]
+    fn an_irreversible_migration_that_is_not_applied_does_not_block() {
+        let known = vec![reversible(1), irreversible(2)];
+        let plan = plan(&known, &applied(&[1]), Target::Version(0), OPTIONS).unwrap();
+        assert_eq!(steps(&plan), [(1, Direction::Down)]);
+    }
+
+    #[test]
+    fn unknown_applied_versions_are_refused_naming_the_lowest() {
+        let error = plan(
+            &known(&[1, 2]),
+            &applied(&[1, 7, 9]),
+            Target::Latest,
+            OPTIONS,
+        )
+        .unwrap_err();
+        match error {
+            Error::UnknownApplied {
+                version,
+                description,
+                others,
+                ..
+            } => {
+                assert_eq!((version, description.as_str(), others), (7, "applied 7", 1));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unknown_target_is_refused() {
+        let error = plan(&known(&[1, 3]), &[], Target::Version(2), OPTIONS).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::UnknownTarget {
+                    version: 2,
+                    latest: 3
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn out_of_order_is_refused_unless_allowed() {
+        let error = plan(
+            &known(&[1, 2, 3]),
+            &applied(&[1, 3]),
+            Target::Latest,
+            OPTIONS,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::OutOfOrder {
+                    version: 2,
+                    highest_applied: 3,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        let allowed = PlanOptions {
+            allow_out_of_order: true,
+        };
+        let plan = plan(
+            &known(&[1, 2, 3]),
+            &applied(&[1, 3]),
+            Target::Latest,
+            allowed,
+        )
+        .unwrap();
+        assert_eq!(steps(&plan), [(2, Direction::Up)]);
+    }
+
+    #[test]
+    fn going_down_below_a_gap_is_not_out_of_order() {
+        // 3 is applied, 2 is pending: down to 1 reverts 3 and leaves 2 pending.
+        let plan = plan_for(&[1, 2, 3], &[1, 3], Target::Version(1));
+        assert_eq!(steps(&plan), [(3, Direction::Down)]);
+    }
+}

@@ -1,0 +1,203 @@
+//! The chat bot example's migrations on a real SQLite file: up, down to each version,
+//! and up again.
+
+use migrate_sqlite::{Migrator, Sqlite, State};
+use migrate_tests::chat_bot;
+
+fn open(dir: &tempfile::TempDir) -> Sqlite {
+    Sqlite::open(dir.path().join("chat_bot.db")).unwrap()
+}
+
+fn migrator() -> Migrator {
+    chat_bot::link();
+    Migrator::discovered().unwrap()
+}
+
+fn columns(db: &Sqlite, table: &str) -> Vec<String> {
+    let mut statement = db
+        .connection()
+        .prepare(&format!(
+            "SELECT name FROM pragma_table_info('{table}') ORDER BY cid"
+        ))
+        .unwrap();
+    statement
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn tables(db: &Sqlite) -> Vec<String> {
+    let mut statement = db
+        .connection()
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap();
+    statement
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn applied_versions(migrator: &Migrator, db: &mut Sqlite) -> Vec<u64> {
+    migrator
+        .status(db)
+        .unwrap()
+        .into_iter()
+        .filter(|row| matches!(row.state, State::Applied { .. }))
+        .map(|row| row.version)
+        .collect()
+}
+
+#[test]
+fn discovery_finds_exactly_the_three_migrations_of_the_plan() {
+    let migrator = migrator();
+    let versions: Vec<u64> = migrator.migrations().iter().map(|m| m.version()).collect();
+    assert_eq!(versions, chat_bot::VERSIONS);
+    let descriptions: Vec<&str> = migrator
+        .migrations()
+        .iter()
+        .map(|m| m.description())
+        .collect();
+    assert_eq!(
+        descriptions,
+        [
+            "Initial schema",
+            "Add is_spammer to chat_users",
+            "Add metadata to chat_users"
+        ]
+    );
+    assert!(migrator.migrations().iter().all(|m| m.is_reversible()));
+    assert_eq!(
+        chat_bot::AddMetadata::get_migration().file(),
+        "tests/src/chat_bot/m003_add_metadata.rs"
+    );
+}
+
+#[test]
+fn up_builds_the_schema_and_a_second_run_finds_nothing_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrator = migrator();
+    let mut db = open(&dir);
+    let report = migrator.to_latest(&mut db).unwrap();
+    let versions: Vec<u64> = report.steps.iter().map(|s| s.version).collect();
+    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(
+        tables(&db),
+        ["chat_messages", "chat_users", "chats", "migrate_history"]
+    );
+    assert_eq!(
+        columns(&db, "chat_users"),
+        [
+            "id",
+            "username",
+            "display_name",
+            "created_at",
+            "is_spammer",
+            "metadata"
+        ]
+    );
+
+    // A new process (a new connection) finds nothing to do.
+    drop(db);
+    let mut db = open(&dir);
+    assert!(migrator.to_latest(&mut db).unwrap().is_empty());
+    assert!(migrator.pending(&mut db).unwrap().is_empty());
+}
+
+#[test]
+fn down_to_each_version_and_up_again_keeps_the_data_that_survives() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrator = migrator();
+    let mut db = open(&dir);
+
+    // Up to 2, add data, then 3: the data migration fills metadata from is_spammer.
+    migrator.to_version(&mut db, 2).unwrap();
+    db.connection()
+        .execute_batch(
+            "INSERT INTO chat_users (username, display_name, is_spammer) VALUES ('ann', 'Ann', 0), ('bob', 'Bob', 1)",
+        )
+        .unwrap();
+    migrator.to_latest(&mut db).unwrap();
+    let flagged: Vec<String> = db
+        .connection()
+        .prepare("SELECT metadata FROM chat_users ORDER BY id")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(flagged, [r#"{"flagged":false}"#, r#"{"flagged":true}"#]);
+
+    migrator.to_version(&mut db, 2).unwrap();
+    assert_eq!(applied_versions(&migrator, &mut db), [1, 2]);
+    assert_eq!(
+        columns(&db, "chat_users"),
+        ["id", "username", "display_name", "created_at", "is_spammer"]
+    );
+
+    migrator.to_version(&mut db, 1).unwrap();
+    assert_eq!(applied_versions(&migrator, &mut db), [1]);
+    assert_eq!(
+        columns(&db, "chat_users"),
+        ["id", "username", "display_name", "created_at"]
+    );
+    let users: i64 = db
+        .connection()
+        .query_row("SELECT count(*) FROM chat_users", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(users, 2, "reverting a column keeps the rows");
+
+    migrator.to_version(&mut db, 0).unwrap();
+    assert_eq!(applied_versions(&migrator, &mut db), Vec::<u64>::new());
+    assert_eq!(tables(&db), ["migrate_history"]);
+
+    let report = migrator.to_latest(&mut db).unwrap();
+    assert_eq!(report.steps.len(), 3);
+    assert_eq!(applied_versions(&migrator, &mut db), [1, 2, 3]);
+    assert_eq!(
+        columns(&db, "chat_users"),
+        [
+            "id",
+            "username",
+            "display_name",
+            "created_at",
+            "is_spammer",
+            "metadata"
+        ]
+    );
+}
+
+#[test]
+fn status_reports_applied_and_pending_with_time_and_duration() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrator = migrator();
+    let mut db = open(&dir);
+    migrator.to_version(&mut db, 1).unwrap();
+    let status = migrator.status(&mut db).unwrap();
+    assert_eq!(status.len(), 3);
+    match &status[0].state {
+        State::Applied { applied_at, .. } => {
+            assert_eq!(
+                applied_at.len(),
+                "2026-11-25T09:30:00.123Z".len(),
+                "{applied_at}"
+            );
+            assert!(applied_at.ends_with('Z'));
+        }
+        other => panic!("expected applied, got {other:?}"),
+    }
+    assert_eq!(status[1].state, State::Pending);
+    assert_eq!(status[2].state, State::Pending);
+    assert_eq!(
+        status[2].file,
+        Some("tests/src/chat_bot/m003_add_metadata.rs")
+    );
+    let pending: Vec<u64> = migrator
+        .pending(&mut db)
+        .unwrap()
+        .iter()
+        .map(|m| m.version())
+        .collect();
+    assert_eq!(pending, [2, 3]);
+}

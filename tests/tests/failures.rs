@@ -1,0 +1,507 @@
+//! What happens when a migration fails, and what the manager refuses to do, on real
+//! SQLite files: failed migrations roll back whole, refusals write nothing, and every
+//! error names the migration and carries the cause.
+
+use std::error::Error as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use migrate_sqlite::{
+    BoxError, Db, Error, Migration, Migrator, RegisteredMigration, Reversible, Sqlite, State,
+    migration,
+};
+
+#[migration(version = 101, description = "Create notes")]
+struct CreateNotes;
+
+impl Migration for CreateNotes {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    }
+}
+
+impl Reversible for CreateNotes {
+    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("DROP TABLE notes")
+    }
+}
+
+static SQL_FIXED: AtomicBool = AtomicBool::new(false);
+
+/// Its first statement succeeds, its second fails until "fixed".
+#[migration(version = 102, description = "Tag notes")]
+struct TagNotes;
+
+impl Migration for TagNotes {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE note_tags (note_id INTEGER NOT NULL, tag TEXT NOT NULL)")?;
+        if SQL_FIXED.load(Ordering::SeqCst) {
+            db.execute("INSERT INTO note_tags SELECT id, 'untagged' FROM notes")
+        } else {
+            db.execute("INSERT INTO no_such_table VALUES (1)")
+        }
+    }
+}
+
+impl Reversible for TagNotes {
+    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("DROP TABLE note_tags")
+    }
+}
+
+#[migration(version = 103, description = "Refuse by returning an error")]
+struct ReturnsError;
+
+impl Migration for ReturnsError {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE half_done (id INTEGER)")?;
+        Err("the data is not ready for this migration".into())
+    }
+}
+
+impl Reversible for ReturnsError {
+    fn down(&self, _: &mut dyn Db) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+static PANIC_FIXED: AtomicBool = AtomicBool::new(false);
+
+#[migration(version = 104, description = "Panic halfway")]
+struct Panics;
+
+impl Migration for Panics {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE panicked (id INTEGER)")?;
+        if !PANIC_FIXED.load(Ordering::SeqCst) {
+            panic!("bug in migration code");
+        }
+        Ok(())
+    }
+}
+
+impl Reversible for Panics {
+    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("DROP TABLE panicked")
+    }
+}
+
+#[migration(version = 105, description = "Commit by itself")]
+struct CommitsItself;
+
+impl Migration for CommitsItself {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE committed_early (id INTEGER); COMMIT;")
+    }
+}
+
+impl Reversible for CommitsItself {
+    fn down(&self, _: &mut dyn Db) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+#[migration(version = 106, description = "Drop legacy columns", irreversible)]
+struct DropLegacy;
+
+impl Migration for DropLegacy {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE legacy_dropped (id INTEGER)")
+    }
+}
+
+#[migration(version = 107, description = "Archive notes")]
+struct ArchiveNotes;
+
+impl Migration for ArchiveNotes {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE notes_archive (id INTEGER)")
+    }
+}
+
+impl Reversible for ArchiveNotes {
+    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("DROP TABLE notes_archive")
+    }
+}
+
+static DOWN_FIXED: AtomicBool = AtomicBool::new(false);
+
+#[migration(version = 108, description = "Index notes")]
+struct IndexNotes;
+
+impl Migration for IndexNotes {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE INDEX notes_by_body ON notes (body)")
+    }
+}
+
+impl Reversible for IndexNotes {
+    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("DROP INDEX notes_by_body")?;
+        if DOWN_FIXED.load(Ordering::SeqCst) {
+            Ok(())
+        } else {
+            db.execute("DROP TABLE no_such_table")
+        }
+    }
+}
+
+fn with(migrations: &[&'static RegisteredMigration]) -> Migrator {
+    Migrator::new()
+        .register_migrations(migrations.iter().copied())
+        .unwrap()
+}
+
+struct TestDb {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl TestDb {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("test.db");
+        TestDb { _dir: dir, path }
+    }
+
+    fn open(&self) -> Sqlite {
+        Sqlite::open(&self.path).unwrap()
+    }
+
+    /// Everything in the database: schema and history, to prove a refusal wrote nothing.
+    fn snapshot(&self) -> Vec<String> {
+        let db = self.open();
+        let conn = db.connection();
+        let mut rows: Vec<String> = conn
+            .prepare("SELECT type || ' ' || name || ' ' || ifnull(sql, '') FROM sqlite_master ORDER BY name")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let has_history = rows.iter().any(|r| r.starts_with("table migrate_history"));
+        if has_history {
+            let history: Vec<String> = conn
+                .prepare(
+                    "SELECT version || ' ' || applied_at FROM migrate_history ORDER BY version",
+                )
+                .unwrap()
+                .query_map([], |row| row.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            rows.extend(history);
+        }
+        rows
+    }
+
+    fn has_table(&self, name: &str) -> bool {
+        self.open()
+            .connection()
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [name],
+                |row| row.get::<_, i64>(0),
+            )
+            .unwrap()
+            == 1
+    }
+
+    fn applied(&self, migrator: &Migrator) -> Vec<u64> {
+        migrator
+            .status(&mut self.open())
+            .unwrap()
+            .into_iter()
+            .filter(|row| matches!(row.state, State::Applied { .. }))
+            .map(|row| row.version)
+            .collect()
+    }
+}
+
+/// The message of an error and all its causes.
+fn chain(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(" / ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn assert_names(text: &str, version: u64, description: &str) {
+    assert!(
+        text.contains(&format!("migration {version} {description:?}")),
+        "{text}"
+    );
+    assert!(text.contains("tests/tests/failures.rs"), "{text}");
+}
+
+#[test]
+fn an_sql_error_rolls_the_migration_back_whole_and_keeps_the_ones_before() {
+    let db = TestDb::new();
+    let migrator = with(&[CreateNotes::get_migration(), TagNotes::get_migration()]);
+    let error = migrator.to_latest(&mut db.open()).unwrap_err();
+    let text = chain(&error);
+    assert!(
+        matches!(error, Error::MigrationFailed { version: 102, .. }),
+        "{error:?}"
+    );
+    assert_names(&text, 102, "Tag notes");
+    assert!(
+        text.contains("no such table: no_such_table"),
+        "SQLite's message: {text}"
+    );
+
+    assert!(db.has_table("notes"), "migration 101 stays applied");
+    assert!(
+        !db.has_table("note_tags"),
+        "102's first statement is rolled back too"
+    );
+    assert_eq!(db.applied(&migrator), [101]);
+
+    // After the fix, a rerun applies what is left.
+    SQL_FIXED.store(true, Ordering::SeqCst);
+    let report = migrator.to_latest(&mut db.open()).unwrap();
+    assert_eq!(report.steps.len(), 1);
+    assert_eq!(db.applied(&migrator), [101, 102]);
+    assert!(db.has_table("note_tags"));
+}
+
+#[test]
+fn a_returned_error_rolls_back_and_is_the_source() {
+    let db = TestDb::new();
+    let migrator = with(&[CreateNotes::get_migration(), ReturnsError::get_migration()]);
+    let error = migrator.to_latest(&mut db.open()).unwrap_err();
+    assert_names(&error.to_string(), 103, "Refuse by returning an error");
+    assert_eq!(
+        error.source().unwrap().to_string(),
+        "the data is not ready for this migration"
+    );
+    assert!(!db.has_table("half_done"));
+    assert_eq!(db.applied(&migrator), [101]);
+}
+
+#[test]
+fn a_panic_rolls_back_and_becomes_an_error() {
+    let db = TestDb::new();
+    let migrator = with(&[CreateNotes::get_migration(), Panics::get_migration()]);
+    let error = migrator.to_latest(&mut db.open()).unwrap_err();
+    assert!(
+        matches!(&error, Error::MigrationPanicked { version: 104, message, .. } if message == "bug in migration code"),
+        "{error:?}"
+    );
+    assert_names(&error.to_string(), 104, "Panic halfway");
+    assert!(!db.has_table("panicked"));
+    assert_eq!(db.applied(&migrator), [101]);
+
+    PANIC_FIXED.store(true, Ordering::SeqCst);
+    migrator.to_latest(&mut db.open()).unwrap();
+    assert_eq!(db.applied(&migrator), [101, 104]);
+}
+
+#[test]
+fn a_migration_cannot_commit_its_own_transaction() {
+    let db = TestDb::new();
+    let migrator = with(&[CommitsItself::get_migration()]);
+    let error = migrator.to_latest(&mut db.open()).unwrap_err();
+    let text = chain(&error);
+    assert_names(&text, 105, "Commit by itself");
+    assert!(text.contains("cannot BEGIN, COMMIT or ROLLBACK"), "{text}");
+    assert!(
+        !db.has_table("committed_early"),
+        "nothing of it was committed"
+    );
+    assert_eq!(db.applied(&migrator), Vec::<u64>::new());
+}
+
+#[test]
+fn a_failing_down_rolls_back_and_keeps_the_migration_applied() {
+    let db = TestDb::new();
+    let migrator = with(&[CreateNotes::get_migration(), IndexNotes::get_migration()]);
+    migrator.to_latest(&mut db.open()).unwrap();
+    let error = migrator.to_version(&mut db.open(), 0).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::MigrationFailed {
+                version: 108,
+                direction: migrate_sqlite::Direction::Down,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_names(&error.to_string(), 108, "Index notes");
+    assert!(error.to_string().contains("migrating down"), "{error}");
+    assert_eq!(db.applied(&migrator), [101, 108]);
+    let index: i64 = db
+        .open()
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'notes_by_body'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(index, 1, "the index dropped by the failed down is back");
+
+    DOWN_FIXED.store(true, Ordering::SeqCst);
+    migrator.to_version(&mut db.open(), 0).unwrap();
+    assert_eq!(db.applied(&migrator), Vec::<u64>::new());
+}
+
+#[test]
+fn reverting_across_an_irreversible_migration_is_refused_before_anything_is_written() {
+    let db = TestDb::new();
+    let migrator = with(&[
+        CreateNotes::get_migration(),
+        DropLegacy::get_migration(),
+        ArchiveNotes::get_migration(),
+    ]);
+    migrator.to_latest(&mut db.open()).unwrap();
+    let before = db.snapshot();
+    let error = migrator.to_version(&mut db.open(), 101).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Irreversible {
+                version: 106,
+                target: 101,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_names(&error.to_string(), 106, "Drop legacy columns");
+    assert_eq!(db.snapshot(), before, "107 was not reverted either");
+    // Down to the irreversible one itself is fine.
+    migrator.to_version(&mut db.open(), 106).unwrap();
+    assert_eq!(db.applied(&migrator), [101, 106]);
+}
+
+#[test]
+fn an_applied_version_this_program_lacks_is_refused_and_shown_in_status() {
+    let db = TestDb::new();
+    with(&[CreateNotes::get_migration(), ArchiveNotes::get_migration()])
+        .to_latest(&mut db.open())
+        .unwrap();
+    // A program that lacks 107 (the crate defining it is not linked, or it is older).
+    let older = with(&[CreateNotes::get_migration(), TagNotes::get_migration()]);
+    let before = db.snapshot();
+    let error = older.to_latest(&mut db.open()).unwrap_err();
+    assert!(
+        matches!(error, Error::UnknownApplied { version: 107, .. }),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("107 \"Archive notes\""),
+        "{error}"
+    );
+    assert!(error.to_string().contains("link the crate"), "{error}");
+    assert_eq!(db.snapshot(), before);
+
+    let status = older.status(&mut db.open()).unwrap();
+    let unknown: Vec<u64> = status
+        .iter()
+        .filter(|row| matches!(row.state, State::Unknown { .. }))
+        .map(|row| row.version)
+        .collect();
+    assert_eq!(unknown, [107]);
+    assert_eq!(status.len(), 3, "101 applied, 102 pending, 107 unknown");
+}
+
+#[test]
+fn out_of_order_is_refused_unless_allowed() {
+    let db = TestDb::new();
+    with(&[CreateNotes::get_migration(), ArchiveNotes::get_migration()])
+        .to_latest(&mut db.open())
+        .unwrap();
+    // 106 arrives late (a branch merged after 107 was applied).
+    let merged = with(&[
+        CreateNotes::get_migration(),
+        DropLegacy::get_migration(),
+        ArchiveNotes::get_migration(),
+    ]);
+    let before = db.snapshot();
+    let error = merged.to_latest(&mut db.open()).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::OutOfOrder {
+                version: 106,
+                highest_applied: 107,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_names(&error.to_string(), 106, "Drop legacy columns");
+    assert_eq!(db.snapshot(), before);
+
+    let merged = merged.allow_out_of_order(true);
+    merged.to_latest(&mut db.open()).unwrap();
+    assert_eq!(db.applied(&merged), [101, 106, 107]);
+}
+
+#[test]
+fn an_unknown_target_is_refused_and_a_refused_run_creates_no_history_table() {
+    let db = TestDb::new();
+    let migrator = with(&[CreateNotes::get_migration()]);
+    let error = migrator.to_version(&mut db.open(), 42).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::UnknownTarget {
+                version: 42,
+                latest: 101
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        db.snapshot(),
+        Vec::<String>::new(),
+        "not even the history table"
+    );
+}
+
+#[test]
+fn the_history_table_name_is_configurable() {
+    let db = TestDb::new();
+    let migrator = with(&[CreateNotes::get_migration()]);
+    let mut sqlite = db.open().history_table("schema \"versions\"");
+    migrator.to_latest(&mut sqlite).unwrap();
+    let rows: i64 = sqlite
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM \"schema \"\"versions\"\"\"",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(rows, 1);
+    assert!(!db.has_table("migrate_history"));
+    assert!(migrator.to_latest(&mut sqlite).unwrap().is_empty());
+}
+
+#[test]
+fn a_database_that_cannot_be_opened_names_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing-dir").join("app.db");
+    let error = Sqlite::open(&path).err().unwrap();
+    let text = chain(&error);
+    assert!(
+        text.contains("could not open the SQLite database"),
+        "{text}"
+    );
+    assert!(text.contains("missing-dir"), "{text}");
+}
+
+#[test]
+fn duplicate_explicit_registrations_name_both_migrations() {
+    // Same migration twice: one migration.
+    let migrator = with(&[CreateNotes::get_migration(), CreateNotes::get_migration()]);
+    assert_eq!(migrator.migrations().len(), 1);
+}
