@@ -11,6 +11,8 @@ const MAX_VERSION: u64 = i64::MAX as u64;
 
 const KEYS: &[&str] = &["version", "description", "irreversible"];
 
+const VERSION_ARG: &str = "version = 3";
+const DESCRIPTION_ARG: &str = "description = \"Add is_spammer to chat_users\"";
 const VERSION_EXAMPLE: &str = "e.g. version = 3";
 const DESCRIPTION_EXAMPLE: &str = "e.g. description = \"Add is_spammer to chat_users\"";
 
@@ -30,27 +32,45 @@ pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
     let parser = |input: ParseStream| {
         while !input.is_empty() {
             parse_entry(input, &mut raw, &mut errors)?;
-            if !input.is_empty() {
+            if input.peek(Token![,]) {
                 input.parse::<Token![,]>()?;
+            } else if !input.is_empty() {
+                // `rest_of_entry` stopped at the next key: the comma is missing.
+                let next: TokenTree = input.fork().parse()?;
+                errors.push(syn::Error::new_spanned(
+                    &next,
+                    format!("expected `,` before `{next}`: separate the arguments with commas"),
+                ));
             }
         }
         Ok(())
     };
-    if let Err(error) = parser.parse2(tokens) {
+    if let Err(error) = parser.parse2(tokens.clone()) {
         errors.push(error);
     }
 
-    if !raw.version_seen {
-        errors.push(syn::Error::new(
-            Span::call_site(),
-            format!("missing `version`: add the migration's number, {VERSION_EXAMPLE}"),
-        ));
-    }
-    if !raw.description_seen {
-        errors.push(syn::Error::new(
-            Span::call_site(),
-            format!("missing `description`: say what the migration does, {DESCRIPTION_EXAMPLE}"),
-        ));
+    // Point at the arguments when there are some; `#[migration]` alone has only itself.
+    let missing = |message: String| {
+        if tokens.is_empty() {
+            syn::Error::new(Span::call_site(), message)
+        } else {
+            syn::Error::new_spanned(&tokens, message)
+        }
+    };
+    // A key misspelt or given without its name has been reported as such already.
+    let version_missing = !raw.version_seen && !raw.version_meant;
+    let description_missing = !raw.description_seen && !raw.description_meant;
+    match (version_missing, description_missing) {
+        (true, true) => errors.push(missing(format!(
+            "missing `version` and `description`: write #[migration({VERSION_ARG}, {DESCRIPTION_ARG})]"
+        ))),
+        (true, false) => errors.push(missing(format!(
+            "missing `version`: add the migration's number, {VERSION_EXAMPLE}"
+        ))),
+        (false, true) => errors.push(missing(format!(
+            "missing `description`: say what the migration does, {DESCRIPTION_EXAMPLE}"
+        ))),
+        (false, false) => {}
     }
     match (errors.into_result(), raw.version, raw.description) {
         (Ok(()), Some(version), Some(description)) => Ok(Args {
@@ -60,10 +80,9 @@ pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
         }),
         (Err(error), _, _) => Err(error),
         // Not reached: a key seen but invalid has already recorded its error.
-        (Ok(()), _, _) => Err(syn::Error::new(
-            Span::call_site(),
-            "invalid #[migration] arguments",
-        )),
+        (Ok(()), _, _) => Err(missing(format!(
+            "invalid #[migration] arguments: write #[migration({VERSION_ARG}, {DESCRIPTION_ARG})]"
+        ))),
     }
 }
 
@@ -71,8 +90,12 @@ pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
 struct Raw {
     version: Option<(u64, LitInt)>,
     version_seen: bool,
+    /// An unknown key or a value without its key that was reported as meaning `version`.
+    version_meant: bool,
     description: Option<LitStr>,
     description_seen: bool,
+    /// The same for `description`.
+    description_meant: bool,
     irreversible: bool,
     irreversible_seen: bool,
 }
@@ -98,11 +121,8 @@ fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::R
     if !input.peek(Ident::peek_any) {
         let tokens = rest_of_entry(input)?;
         errors.push(syn::Error::new_spanned(
-            tokens,
-            format!(
-                "expected `key = value` arguments, {} and {DESCRIPTION_EXAMPLE}",
-                VERSION_EXAMPLE
-            ),
+            &tokens,
+            unnamed_message(&tokens, raw),
         ));
         return Ok(());
     }
@@ -121,7 +141,16 @@ fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::R
         "description" => &mut raw.description_seen,
         "irreversible" => &mut raw.irreversible_seen,
         _ => {
-            errors.push(syn::Error::new(key.span(), unknown_key_message(&name)));
+            let nearest = nearest_key(&name);
+            match nearest {
+                Some("version") => raw.version_meant = true,
+                Some("description") => raw.description_meant = true,
+                _ => {}
+            }
+            errors.push(syn::Error::new(
+                key.span(),
+                unknown_key_message(&name, nearest),
+            ));
             return Ok(());
         }
     };
@@ -134,7 +163,7 @@ fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::R
     }
 
     if name == "irreversible" {
-        match (eq, value.is_empty()) {
+        match (&eq, value.is_empty()) {
             (None, true) => raw.irreversible = true,
             _ => errors.push(syn::Error::new_spanned(
                 quote::quote!(#key #eq #value),
@@ -159,7 +188,14 @@ fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::R
     if value.is_empty() {
         errors.push(syn::Error::new_spanned(
             eq,
-            format!("expected a value after `{name} =`"),
+            format!(
+                "expected a value after `{name} =`, {}",
+                if name == "version" {
+                    VERSION_EXAMPLE
+                } else {
+                    DESCRIPTION_EXAMPLE
+                }
+            ),
         ));
         return Ok(());
     }
@@ -174,19 +210,56 @@ fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::R
     Ok(())
 }
 
-/// The tokens up to the next top-level comma (not consumed) or the end.
+/// The tokens up to the next top-level comma (not consumed) or the end. It also stops
+/// before a known key or a `key =` that follows a value, where a comma is missing.
 fn rest_of_entry(input: ParseStream) -> syn::Result<TokenStream> {
     let mut tokens = TokenStream::new();
     while !input.is_empty() && !input.peek(Token![,]) {
+        if !tokens.is_empty() && next_is_key(input) {
+            break;
+        }
         tokens.extend([input.parse::<TokenTree>()?]);
     }
     Ok(tokens)
 }
 
+fn next_is_key(input: ParseStream) -> bool {
+    let fork = input.fork();
+    match fork.call(Ident::parse_any) {
+        Ok(ident) => KEYS.iter().any(|key| ident == key) || fork.peek(Token![=]),
+        Err(_) => false,
+    }
+}
+
+/// An argument without `key =`: a lone integer is the version and a lone string the
+/// description, so say which key to write; anything else gets the general form.
+fn unnamed_message(tokens: &TokenStream, raw: &mut Raw) -> String {
+    match single_literal(tokens) {
+        Some(Lit::Int(int)) if !raw.version_seen => {
+            raw.version_meant = true;
+            format!("arguments are named: write version = {int}")
+        }
+        Some(Lit::Str(s)) if !raw.description_seen => {
+            raw.description_meant = true;
+            format!("arguments are named: write description = {}", s.token())
+        }
+        _ => format!(
+            "expected `key = value` arguments, e.g. #[migration({VERSION_ARG}, {DESCRIPTION_ARG})]"
+        ),
+    }
+}
+
+/// The value when it is one literal, also when a `macro_rules!` macro passed it in as a
+/// `$version:literal` fragment (an invisible group around the literal).
 fn single_literal(value: &TokenStream) -> Option<Lit> {
     let mut iter = value.clone().into_iter();
     match (iter.next(), iter.next()) {
         (Some(TokenTree::Literal(literal)), None) => Some(Lit::new(literal)),
+        (Some(TokenTree::Group(group)), None)
+            if group.delimiter() == proc_macro2::Delimiter::None =>
+        {
+            single_literal(&group.stream())
+        }
         _ => None,
     }
 }
@@ -271,19 +344,23 @@ fn description(value: TokenStream) -> syn::Result<LitStr> {
     }
 }
 
-fn unknown_key_message(name: &str) -> String {
-    let nearest = KEYS
-        .iter()
-        .map(|key| (edit_distance(name, key), key))
+/// The key a misspelt one most likely meant: a small edit away, or one it begins.
+fn nearest_key(name: &str) -> Option<&'static str> {
+    KEYS.iter()
+        .map(|key| (edit_distance(name, key), *key))
         .min()
         .filter(|(distance, key)| *distance <= key.len() / 3 + 1)
+        .map(|(_, key)| key)
         .or_else(|| {
             KEYS.iter()
+                .copied()
                 .find(|key| name.len() >= 3 && key.starts_with(name))
-                .map(|key| (0, key))
-        });
+        })
+}
+
+fn unknown_key_message(name: &str, nearest: Option<&str>) -> String {
     match nearest {
-        Some((_, key)) => format!("unknown key `{name}`; did you mean `{key}`?"),
+        Some(key) => format!("unknown key `{name}`; did you mean `{key}`?"),
         None => format!(
             "unknown key `{name}`; the keys are `version`, `description` and `irreversible`"
         ),
@@ -320,14 +397,13 @@ mod tests {
 
     #[test]
     fn unknown_keys_suggest_the_nearest_or_list_all() {
+        assert_eq!(nearest_key("verion"), Some("version"));
+        assert_eq!(nearest_key("desc"), Some("description"));
+        assert_eq!(nearest_key("table"), None);
         assert_eq!(
-            unknown_key_message("verion"),
+            unknown_key_message("verion", Some("version")),
             "unknown key `verion`; did you mean `version`?"
         );
-        assert_eq!(
-            unknown_key_message("desc"),
-            "unknown key `desc`; did you mean `description`?"
-        );
-        assert!(unknown_key_message("table").contains("the keys are"));
+        assert!(unknown_key_message("table", None).contains("the keys are"));
     }
 }

@@ -1,0 +1,157 @@
+//! Guards on the work a run does, counted in statements through SQLite's trace hook (never
+//! in seconds): the start-up check reads the history once whatever the number of
+//! migrations, and applying N migrations issues a fixed number of statements each.
+
+use std::sync::Mutex;
+
+use migrate_sqlite::rusqlite::trace::{TraceEvent, TraceEventCodes};
+use migrate_sqlite::{BoxError, Db, Migration, Migrator, RegisteredMigration, Sqlite, migration};
+
+macro_rules! table_migrations {
+    ($($name:ident = $version:literal),* $(,)?) => {
+        $(
+            #[migration(version = $version, description = "Create a table", irreversible)]
+            struct $name;
+
+            impl Migration for $name {
+                fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+                    db.execute(&format!("CREATE TABLE t_{} (id INTEGER PRIMARY KEY, v TEXT)", $version))
+                }
+            }
+        )*
+        const ALL: &[fn() -> &'static RegisteredMigration] = &[$($name::get_migration),*];
+    };
+}
+
+table_migrations!(
+    T301 = 301,
+    T302 = 302,
+    T303 = 303,
+    T304 = 304,
+    T305 = 305,
+    T306 = 306,
+    T307 = 307,
+    T308 = 308,
+    T309 = 309,
+    T310 = 310,
+    T311 = 311,
+    T312 = 312,
+    T313 = 313,
+    T314 = 314,
+    T315 = 315,
+    T316 = 316,
+    T317 = 317,
+    T318 = 318,
+    T319 = 319,
+    T320 = 320,
+    T321 = 321,
+    T322 = 322,
+    T323 = 323,
+    T324 = 324,
+    T325 = 325,
+    T326 = 326,
+    T327 = 327,
+    T328 = 328,
+    T329 = 329,
+    T330 = 330,
+    T331 = 331,
+    T332 = 332,
+    T333 = 333,
+    T334 = 334,
+    T335 = 335,
+    T336 = 336,
+    T337 = 337,
+    T338 = 338,
+    T339 = 339,
+    T340 = 340,
+);
+
+/// What SQLite reported: the text of each statement started, and the rows produced.
+#[derive(Default)]
+struct Work {
+    statements: Vec<String>,
+    rows: usize,
+}
+
+static WORK: Mutex<Work> = Mutex::new(Work {
+    statements: Vec::new(),
+    rows: 0,
+});
+
+fn trace(event: TraceEvent<'_>) {
+    let mut work = WORK.lock().unwrap();
+    match event {
+        TraceEvent::Stmt(_, sql) => work.statements.push(sql.to_owned()),
+        TraceEvent::Row(_) => work.rows += 1,
+        _ => {}
+    }
+}
+
+/// The work `f` makes SQLite do on a traced connection to the file at `path`.
+fn traced(path: &std::path::Path, f: impl FnOnce(&mut Sqlite)) -> Work {
+    let conn = migrate_sqlite::rusqlite::Connection::open(path).unwrap();
+    conn.trace_v2(
+        TraceEventCodes::SQLITE_TRACE_STMT | TraceEventCodes::SQLITE_TRACE_ROW,
+        Some(trace),
+    );
+    let mut db = Sqlite::from_connection(conn).unwrap();
+    *WORK.lock().unwrap() = Work::default();
+    f(&mut db);
+    std::mem::take(&mut *WORK.lock().unwrap())
+}
+
+fn migrator(n: usize) -> Migrator {
+    Migrator::new()
+        .register_migrations(ALL[..n].iter().map(|get| get()))
+        .unwrap()
+}
+
+// One test function: the trace hook and its log are global to this binary.
+#[test]
+fn statement_counts_are_constant_at_start_up_and_linear_when_applying() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut apply = Vec::new();
+    let mut startup = Vec::new();
+    let mut rows = Vec::new();
+    for n in [10, 20, 40] {
+        let path = dir.path().join(format!("n{n}.db"));
+        let migrator = migrator(n);
+        let applied = traced(&path, |db| {
+            assert_eq!(migrator.to_latest(db).unwrap().steps.len(), n);
+        });
+        apply.push(applied.statements.len());
+        let check = traced(&path, |db| {
+            assert!(migrator.to_latest(db).unwrap().is_empty());
+        });
+        let history_reads = check
+            .statements
+            .iter()
+            .filter(|sql| sql.contains("FROM \"migrate_history\""))
+            .count();
+        assert_eq!(history_reads, 1, "{:#?}", check.statements);
+        startup.push(check.statements.len());
+        rows.push((n, check.rows));
+    }
+    assert_eq!(
+        startup,
+        [2, 2, 2],
+        "start-up: PRAGMA data_version and one history read"
+    );
+    // Rows read at start-up: one per applied migration plus data_version's, each reported
+    // by the trace hook the same number of times; a per-migration query would break it.
+    let per_row = rows[0].1 / (rows[0].0 + 1);
+    for &(n, count) in &rows {
+        assert_eq!(count, per_row * (n + 1), "rows read at start-up: {rows:?}");
+    }
+    // Applying is a + b*n: the same number of statements per migration at every size.
+    let per_migration = (apply[1] - apply[0]) / 10;
+    assert_eq!(
+        apply[2] - apply[1],
+        per_migration * 20,
+        "apply counts {apply:?}"
+    );
+    assert!(
+        per_migration <= 6,
+        "BEGIN, data_version, the migration, the history row, COMMIT: {per_migration}"
+    );
+}
