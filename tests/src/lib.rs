@@ -6,3 +6,18 @@
 //! [`chat_bot::link`]).
 
 pub mod chat_bot;
+
+/// The README's examples, run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
+
+/// docs/getting-started.md, run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/getting-started.md")]
+pub struct GettingStartedExamples;
+
+/// docs/writing-migrations.md, run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/writing-migrations.md")]
+pub struct WritingMigrationsExamples;
