@@ -93,6 +93,34 @@ impl Migrator {
     ///
     /// [`Error::DuplicateVersion`] when two different migrations share a version.
     /// Registering the same migration twice is harmless.
+    ///
+    /// ```rust,standalone_crate
+    /// use migrate_core::{migration, BoxError, Db, Migration, Migrator};
+    ///
+    /// #[migration(version = 1, description = "Create users", irreversible)]
+    /// pub struct CreateUsers;
+    /// impl Migration for CreateUsers {
+    ///     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+    ///         db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+    ///     }
+    /// }
+    ///
+    /// #[migration(version = 2, description = "Create audit log", irreversible)]
+    /// pub struct CreateAuditLog;
+    /// impl Migration for CreateAuditLog {
+    ///     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+    ///         db.execute("CREATE TABLE audit_log (id INTEGER PRIMARY KEY)")
+    ///     }
+    /// }
+    ///
+    /// fn main() -> Result<(), migrate_core::Error> {
+    ///     // Only the first one, whatever else the program registers.
+    ///     let migrator = Migrator::new().register_migrations([CreateUsers::get_migration()])?;
+    ///     let mut db = migrate_sqlite::Sqlite::open_in_memory()?;
+    ///     assert_eq!(migrator.to_latest(&mut db)?.steps.len(), 1);
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn register_migrations(
         mut self,
         migrations: impl IntoIterator<Item = &'static RegisteredMigration>,
@@ -131,6 +159,35 @@ impl Migrator {
     ///
     /// As [`to_latest`](Self::to_latest), and [`Error::UnknownTarget`] or
     /// [`Error::Irreversible`] before anything is written.
+    ///
+    /// ```rust,standalone_crate
+    /// use migrate_core::{migration, BoxError, Db, Migration, Migrator, Reversible};
+    ///
+    /// #[migration(version = 1, description = "Create chat_users")]
+    /// pub struct CreateChatUsers;
+    ///
+    /// impl Migration for CreateChatUsers {
+    ///     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+    ///         db.execute("CREATE TABLE chat_users (id INTEGER PRIMARY KEY)")
+    ///     }
+    /// }
+    ///
+    /// impl Reversible for CreateChatUsers {
+    ///     fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+    ///         db.execute("DROP TABLE chat_users")
+    ///     }
+    /// }
+    ///
+    /// fn main() -> Result<(), migrate_core::Error> {
+    ///     let mut db = migrate_sqlite::Sqlite::open_in_memory()?;
+    ///     let migrator = Migrator::discovered()?;
+    ///     migrator.to_version(&mut db, 1)?; // up to 1
+    ///     let report = migrator.to_version(&mut db, 0)?; // and back down
+    ///     assert_eq!(report.steps[0].direction, migrate_core::Direction::Down);
+    ///     assert_eq!(migrator.pending(&mut db)?.len(), 1);
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn to_version(&self, backend: &mut dyn Backend, version: u64) -> Result<Report> {
         self.run(backend, Target::Version(version))
     }
@@ -148,6 +205,28 @@ impl Migrator {
 
     /// Every migration, known or only recorded in the database, with its state, sorted by
     /// version.
+    ///
+    /// ```rust,standalone_crate
+    /// use migrate_core::{migration, BoxError, Db, Migration, Migrator, State};
+    ///
+    /// #[migration(version = 1, description = "Create users", irreversible)]
+    /// pub struct CreateUsers;
+    /// impl Migration for CreateUsers {
+    ///     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+    ///         db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+    ///     }
+    /// }
+    ///
+    /// fn main() -> Result<(), migrate_core::Error> {
+    ///     let migrator = Migrator::discovered()?;
+    ///     let mut db = migrate_sqlite::Sqlite::open_in_memory()?;
+    ///     assert_eq!(migrator.status(&mut db)?[0].state, State::Pending);
+    ///     migrator.to_latest(&mut db)?;
+    ///     let status = migrator.status(&mut db)?;
+    ///     assert!(matches!(status[0].state, State::Applied { .. }));
+    ///     Ok(())
+    /// }
+    /// ```
     ///
     /// # Errors
     ///
