@@ -18,7 +18,7 @@ pub const MAX_VERSION: u64 = i64::MAX as u64;
 /// [`Error::DuplicateVersion`] when two registered migrations share a version and the
 /// build did not catch it (it catches it within a crate, and the linker across crates).
 ///
-/// ```
+/// ```rust,standalone_crate
 /// for migration in migrate_core::discovered_migrations()? {
 ///     println!("{migration}");
 /// }

@@ -1,7 +1,7 @@
 //! The backend-agnostic core of `migrate`: a database migration is a struct with one
 //! attribute on it.
 //!
-//! ```
+//! ```rust,standalone_crate
 //! use migrate_core::{migration, BoxError, Db, Migration, Reversible};
 //!
 //! #[migration(version = 1, description = "Create chat_users")]

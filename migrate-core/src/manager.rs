@@ -67,7 +67,7 @@ impl Migrator {
     ///
     /// [`Error::DuplicateVersion`] when two registered migrations share a version.
     ///
-    /// ```
+    /// ```rust,standalone_crate
     /// let migrator = migrate_core::Migrator::discovered()?;
     /// assert!(migrator.migrations().windows(2).all(|w| w[0].version() < w[1].version()));
     /// # Ok::<(), migrate_core::Error>(())

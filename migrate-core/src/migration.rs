@@ -11,7 +11,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Put `#[migration(version = N, description = "...")]` on a unit struct and implement
 /// this trait for it; the attribute registers the migration, nothing else is needed.
 ///
-/// ```
+/// ```rust,standalone_crate
 /// use migrate_core::{migration, BoxError, Db, Migration};
 ///
 /// #[migration(version = 1, description = "Create chat_users", irreversible)]
@@ -40,7 +40,7 @@ pub trait Migration: Send + Sync + 'static {
 /// Every `#[migration]` implements it unless its attribute says `irreversible`; the
 /// compiler checks it, so a rollback never meets a migration it cannot undo by surprise.
 ///
-/// ```
+/// ```rust,standalone_crate
 /// use migrate_core::{migration, BoxError, Db, Migration, Reversible};
 ///
 /// #[migration(version = 2, description = "Add is_spammer to chat_users")]

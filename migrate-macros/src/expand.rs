@@ -2,7 +2,7 @@
 //! entry in the registry. Every path is absolute and goes through the runtime crate's
 //! hidden `__private` module, so the user's imports never matter.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 
 use crate::args::Args;
@@ -19,14 +19,24 @@ pub fn expand(args: &Args, target: &Target, krate: &TokenStream, item: TokenStre
     let description = &args.description;
     let type_name = ident.to_string();
 
-    // The struct must implement the traits: the casts fail on the struct's name, where
-    // `#[diagnostic::on_unimplemented]` on each trait says what to write.
-    let up = quote_spanned!(ident.span()=> &#construct as &'static dyn #private::Migration);
-    let down = if args.irreversible {
-        quote!(::core::option::Option::None)
+    // The struct must implement the traits: the coercions fail on the struct's name,
+    // where `#[diagnostic::on_unimplemented]` on each trait says what to write.
+    let (up, down) = if args.irreversible {
+        (
+            quote_spanned!(ident.span()=> &#construct),
+            quote!(::core::option::Option::None),
+        )
     } else {
-        quote_spanned!(ident.span()=>
-            ::core::option::Option::Some(&#construct as &'static dyn #private::Reversible))
+        // rustc drops an unmet bound that another one at the same span implies, and
+        // `Reversible` implies `Migration`: a struct with neither impl would hear only of
+        // `Reversible`. The `Migration` check gets the same place in the expansion's
+        // context, a different span to rustc, so both are reported.
+        let span = Span::call_site().located_at(ident.span());
+        let up_construct = respan(construct.clone(), span);
+        (
+            quote_spanned!(span=> &#up_construct),
+            quote_spanned!(ident.span()=> ::core::option::Option::Some(&#construct)),
+        )
     };
     let location = quote_spanned!(ident.span()=> ::core::file!(), ::core::line!());
 
@@ -46,12 +56,20 @@ pub fn expand(args: &Args, target: &Target, krate: &TokenStream, item: TokenStre
         description.value()
     );
 
+    // Every token of the guard carries the literal's span, so the item rustc points at
+    // is the version literal rather than the whole attribute.
+    let guard = quote_spanned! {version_lit.span()=>
+        #[doc(hidden)]
+        #[macro_export]
+        // A struct defined in a function body is a migration like any other.
+        #[allow(non_local_definitions)]
+        macro_rules! #duplicate_guard { () => {}; }
+    };
+
     quote! {
         #item
 
-        #[doc(hidden)]
-        #[macro_export]
-        macro_rules! #duplicate_guard { () => {}; }
+        #guard
 
         const _: () = {
             #[#private::linkme::distributed_slice(#private::MIGRATIONS)]
@@ -75,4 +93,21 @@ pub fn expand(args: &Args, target: &Target, krate: &TokenStream, item: TokenStre
             }
         };
     }
+}
+
+/// The tokens with every span replaced, inside groups too.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut new = Group::new(group.delimiter(), respan(group.stream(), span));
+                new.set_span(span);
+                token = TokenTree::Group(new);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }

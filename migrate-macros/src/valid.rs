@@ -3,7 +3,7 @@
 
 use proc_macro2::{TokenStream, TokenTree};
 use quote::{ToTokens, quote};
-use syn::{Data, DeriveInput, Fields, Ident, Visibility};
+use syn::{Data, DeriveInput, Fields, FieldsNamed, FieldsUnnamed, Ident, Visibility};
 
 const HOW: &str = "#[migration] goes on a unit struct, e.g. `pub struct AddIsSpammer;`";
 
@@ -23,8 +23,8 @@ pub fn check(item: TokenStream) -> syn::Result<Target> {
     };
     let fields = match &input.data {
         Data::Struct(data) => &data.fields,
-        Data::Enum(data) => return Err(wrong_item(data.enum_token, "an enum")),
-        Data::Union(data) => return Err(wrong_item(data.union_token, "a union")),
+        Data::Enum(data) => return Err(wrong_item(&data.enum_token, "an enum")),
+        Data::Union(data) => return Err(wrong_item(&data.union_token, "a union")),
     };
 
     let mut errors: Vec<syn::Error> = Vec::new();
@@ -46,19 +46,23 @@ pub fn check(item: TokenStream) -> syn::Result<Target> {
         Fields::Unit => quote!(#ident),
         Fields::Named(named) if named.named.is_empty() => quote!(#ident {}),
         Fields::Unnamed(unnamed) if unnamed.unnamed.is_empty() => quote!(#ident()),
-        _ => {
+        Fields::Named(FieldsNamed { named: list, .. })
+        | Fields::Unnamed(FieldsUnnamed { unnamed: list, .. }) => {
             errors.push(syn::Error::new_spanned(
-                fields,
-                "#[migration] builds the struct itself, so it cannot have fields; write \
-                 `pub struct AddIsSpammer;` and keep what the migration needs in its code",
+                list,
+                format!(
+                    "a migration struct cannot have fields, as #[migration] builds it itself: \
+                     make it a unit struct, `struct {ident};`, and keep what the migration \
+                     needs in its code"
+                ),
             ));
             TokenStream::new()
         }
     };
-    if let Some(mut all) = errors.pop() {
-        for error in errors {
-            all.combine(error);
-        }
+    // In source order: the generics come before the fields.
+    let mut errors = errors.into_iter();
+    if let Some(mut all) = errors.next() {
+        all.extend(errors);
         return Err(all);
     }
     Ok(Target {

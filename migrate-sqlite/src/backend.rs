@@ -16,7 +16,7 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A SQLite database to migrate.
 ///
-/// ```
+/// ```rust,standalone_crate
 /// use migrate_sqlite::{Migrator, Sqlite};
 ///
 /// let dir = tempfile::tempdir()?;

@@ -73,7 +73,7 @@ impl Db for Conn {
 
 /// The `rusqlite::Connection` of the migration's transaction, for data migrations.
 ///
-/// ```
+/// ```rust,standalone_crate
 /// use migrate_sqlite::{migration, BoxError, Db, Migration, SqliteExt};
 ///
 /// #[migration(version = 7, description = "Lower-case every name", irreversible)]

@@ -1,7 +1,7 @@
 //! SQLite for `migrate`: the [`Sqlite`] backend (rusqlite with SQLite bundled) and
 //! everything a SQLite user needs, so one dependency line and one `use` are enough.
 //!
-//! ```
+//! ```rust,standalone_crate
 //! use migrate_sqlite::{migration, BoxError, Db, Migration, Migrator, Reversible, Sqlite};
 //!
 //! #[migration(version = 1, description = "Create chat_users")]

@@ -1,0 +1,6 @@
+use migrate_sqlite::migration;
+
+#[migration(version = 3, description = "Add is_spammer to chat_users")]
+pub struct AddIsSpammer;
+
+fn main() {}

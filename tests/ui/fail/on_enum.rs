@@ -1,0 +1,9 @@
+use migrate_sqlite::migration;
+
+#[migration(version = 3, description = "Add is_spammer to chat_users")]
+pub enum AddIsSpammer {
+    Up,
+    Down,
+}
+
+fn main() {}
