@@ -47,7 +47,10 @@ pub fn expand(args: &Args, target: &Target, krate: &TokenStream, item: TokenStre
         version,
         span = version_lit.span()
     );
-    // Across crates, the two entries' symbols collide at link time, naming the version.
+    // Across crates, two guards with this symbol collide at link time, naming the version.
+    // The guard is a static of its own: were the symbol on the entry, the linker would
+    // satisfy it from the first crate and could leave the second crate's entry out,
+    // silently dropping a migration (tests/tests/cross_crate.rs).
     let symbol = format!(
         "migrate: migration version {version} is defined twice; give one of the two migrations another version"
     );
@@ -74,7 +77,6 @@ pub fn expand(args: &Args, target: &Target, krate: &TokenStream, item: TokenStre
         const _: () = {
             #[#private::linkme::distributed_slice(#private::MIGRATIONS)]
             #[linkme(crate = #private::linkme)]
-            #[unsafe(export_name = #symbol)]
             static MIGRATION: #private::RegisteredMigration = #private::RegisteredMigration::__new(
                 #version,
                 #description,
@@ -83,6 +85,9 @@ pub fn expand(args: &Args, target: &Target, krate: &TokenStream, item: TokenStre
                 #up,
                 #down,
             );
+
+            #[unsafe(export_name = #symbol)]
+            static DUPLICATE_VERSION_GUARD: u8 = 0;
 
             impl #ident {
                 #[doc = #doc]

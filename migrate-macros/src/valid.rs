@@ -23,8 +23,8 @@ pub fn check(item: TokenStream) -> syn::Result<Target> {
     };
     let fields = match &input.data {
         Data::Struct(data) => &data.fields,
-        Data::Enum(data) => return Err(wrong_item(&data.enum_token, "an enum")),
-        Data::Union(data) => return Err(wrong_item(&data.union_token, "a union")),
+        Data::Enum(data) => return Err(wrong_item(data.enum_token, "an enum")),
+        Data::Union(data) => return Err(wrong_item(data.union_token, "a union")),
     };
 
     let mut errors: Vec<syn::Error> = Vec::new();
