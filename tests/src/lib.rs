@@ -21,3 +21,13 @@ pub struct GettingStartedExamples;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/writing-migrations.md")]
 pub struct WritingMigrationsExamples;
+
+/// docs/discovery.md, run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/discovery.md")]
+pub struct DiscoveryExamples;
+
+/// docs/errors.md, run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/errors.md")]
+pub struct ErrorsExamples;
