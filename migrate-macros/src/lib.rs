@@ -2,8 +2,8 @@
 //! `migrate-sqlite`, which re-export it as `migration`; this crate is their
 //! implementation detail.
 //!
-//! The attribute runs in three stages: [`args`] parses `version = .., description = ..`,
-//! [`valid`] checks the item it is on, [`expand`] generates the registration. Every
+//! The attribute runs in three stages: `args` parses `version = .., description = ..`,
+//! `valid` checks the item it is on, `expand` generates the registration. Every
 //! problem found is reported, each on the token at fault, next to the user's item
 //! unchanged so one mistake does not cause others.
 
