@@ -505,3 +505,56 @@ fn duplicate_explicit_registrations_name_both_migrations() {
     let migrator = with(&[CreateNotes::get_migration(), CreateNotes::get_migration()]);
     assert_eq!(migrator.migrations().len(), 1);
 }
+
+#[test]
+fn a_write_lock_held_past_the_busy_timeout_is_a_database_error_naming_the_migration() {
+    let db = TestDb::new();
+    let migrator = with(&[CreateNotes::get_migration()]);
+    let holder = db.open();
+    holder
+        .connection()
+        .execute_batch("BEGIN IMMEDIATE")
+        .unwrap();
+
+    let mut waiting = db
+        .open()
+        .busy_timeout(std::time::Duration::from_millis(50))
+        .unwrap();
+    let error = migrator.to_latest(&mut waiting).unwrap_err();
+    let text = chain(&error);
+    assert!(matches!(error, Error::Database { .. }), "{error:?}");
+    assert!(text.contains("migration 101 \"Create notes\""), "{text}");
+    assert!(text.contains("take the write lock"), "{text}");
+    assert!(
+        text.contains("database is locked"),
+        "SQLite's message: {text}"
+    );
+
+    holder.connection().execute_batch("ROLLBACK").unwrap();
+    migrator.to_latest(&mut waiting).unwrap();
+    assert_eq!(db.applied(&migrator), [101]);
+}
+
+#[test]
+fn a_corrupted_history_row_is_refused_naming_the_row() {
+    let db = TestDb::new();
+    let migrator = with(&[CreateNotes::get_migration()]);
+    migrator.to_latest(&mut db.open()).unwrap();
+    db.open()
+        .connection()
+        .execute_batch("UPDATE migrate_history SET version = -5")
+        .unwrap();
+    let before = db.snapshot();
+    let error = migrator.to_latest(&mut db.open()).unwrap_err();
+    let text = chain(&error);
+    assert!(matches!(error, Error::Database { .. }), "{error:?}");
+    assert!(
+        text.contains("could not read the migration history"),
+        "{text}"
+    );
+    assert!(
+        text.contains("history row for version -5 is corrupted"),
+        "{text}"
+    );
+    assert_eq!(db.snapshot(), before);
+}
