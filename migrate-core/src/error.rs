@@ -134,7 +134,8 @@ pub enum Error {
     /// The database could not do what the manager asked of it outside any migration's
     /// code (reading the history, taking the write lock).
     #[error(
-        "could not {action}; check that the database is reachable and writable, then run again"
+        "could not {action}; check that the database is reachable and writable and that no \
+         other process holds its write lock past the busy timeout, then run again"
     )]
     Database {
         /// What the manager was doing.
