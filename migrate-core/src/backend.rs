@@ -22,11 +22,13 @@ pub enum Freshness {
 ///
 /// The manager calls, per run: [`read_history`](Self::read_history) once; then per step
 /// [`begin`](Self::begin), the migration's code through [`db`](Self::db),
-/// [`record_applied`](Self::record_applied) or [`remove_applied`](Self::remove_applied),
-/// and [`commit`](Self::commit), or [`rollback`](Self::rollback) on any failure.
+/// [`check`](Self::check), [`record_applied`](Self::record_applied) or
+/// [`remove_applied`](Self::remove_applied), and [`commit`](Self::commit), or
+/// [`rollback`](Self::rollback) on any failure. A migration that runs outside a
+/// transaction uses [`db`](Self::db) with no transaction open.
 pub trait Backend {
-    /// Reads every applied migration, sorted by version. Writes nothing: a database
-    /// without a history table has an empty history.
+    /// Reads every applied migration of every set, sorted by set and version. Writes
+    /// nothing: a database without a history table has an empty history.
     fn read_history(&mut self) -> Result<Vec<AppliedMigration>, BoxError>;
 
     /// Starts the transaction of one step holding the database's write lock (waiting for
@@ -34,18 +36,29 @@ pub trait Backend {
     /// whether the history changed since it was last read.
     fn begin(&mut self) -> Result<Freshness, BoxError>;
 
-    /// The open transaction, as migration code sees it.
+    /// The database as migration code sees it: inside the open transaction, or with none
+    /// for a migration that runs outside one.
     fn db(&mut self) -> &mut dyn Db;
 
-    /// Records `migration` as applied, in the open transaction.
+    /// Checks what a migration left behind before it is recorded (for SQLite, foreign keys
+    /// when they are enforced), in the open transaction.
+    fn check(&mut self) -> Result<(), BoxError>;
+
+    /// Records `migration` (its set, version, description, type name and checksum) as
+    /// applied, or as started when `complete` is `false`, replacing any row it has, in the
+    /// open transaction.
     fn record_applied(
         &mut self,
         migration: &RegisteredMigration,
         duration: Duration,
+        complete: bool,
     ) -> Result<(), BoxError>;
 
-    /// Removes `version` from the history, in the open transaction.
-    fn remove_applied(&mut self, version: u64) -> Result<(), BoxError>;
+    /// Removes the history row of `version` in `set`, in the open transaction.
+    fn remove_applied(&mut self, set: &str, version: u64) -> Result<(), BoxError>;
+
+    /// Records the current checksum of an applied migration, in the open transaction.
+    fn update_checksum(&mut self, migration: &RegisteredMigration) -> Result<(), BoxError>;
 
     /// Commits the open transaction.
     fn commit(&mut self) -> Result<(), BoxError>;

@@ -11,7 +11,8 @@ use crate::registry::{MIGRATIONS, RegisteredMigration};
 pub const MAX_VERSION: u64 = i64::MAX as u64;
 
 /// Every migration registered with `#[migration]` in the crates linked into this
-/// program, sorted by version: the discovered set, read and validated once per process.
+/// program, sorted by set and version: the discovered migrations, read and validated once
+/// per process. Migrations of the default set (no `set = ".."`) come first.
 ///
 /// # Errors
 ///
@@ -36,6 +37,7 @@ pub fn discovered_migrations() -> Result<&'static [&'static RegisteredMigration]
 /// Two registered migrations with the same version.
 #[derive(Clone, Debug)]
 pub(crate) struct Duplicate {
+    set: &'static str,
     version: u64,
     first: (&'static str, &'static str, u32),
     second: (&'static str, &'static str, u32),
@@ -44,6 +46,7 @@ pub(crate) struct Duplicate {
 impl From<Duplicate> for Error {
     fn from(d: Duplicate) -> Self {
         Error::DuplicateVersion {
+            set: d.set.to_owned(),
             version: d.version,
             first_type: d.first.0.to_owned(),
             first_location: format!("{}:{}", d.first.1, d.first.2),
@@ -59,17 +62,18 @@ pub(crate) fn validate(
 ) -> core::result::Result<Vec<&'static RegisteredMigration>, Duplicate> {
     let mut list: Vec<&'static RegisteredMigration> = migrations.into_iter().collect();
     list.sort_unstable_by(|a, b| {
-        (a.version(), a.file(), a.line()).cmp(&(b.version(), b.file(), b.line()))
+        (a.set(), a.version(), a.file(), a.line()).cmp(&(b.set(), b.version(), b.file(), b.line()))
     });
     for pair in list.windows(2) {
         let (first, second) = (pair[0], pair[1]);
-        if first.version() == second.version() {
+        if first.version() == second.version() && first.set() == second.set() {
             // The same entry registered twice (explicit registration of a migration that
             // is also discovered) is one migration, not a conflict.
             if core::ptr::eq(first, second) {
                 continue;
             }
             return Err(Duplicate {
+                set: first.set(),
                 version: first.version(),
                 first: (first.type_name(), first.file(), first.line()),
                 second: (second.type_name(), second.file(), second.line()),
@@ -98,7 +102,7 @@ mod tests {
         file: &'static str,
     ) -> &'static RegisteredMigration {
         Box::leak(Box::new(RegisteredMigration::__new(
-            version, "test", type_name, file, 4, &Noop, None,
+            version, "test", type_name, file, 4, &Noop, None, "", true, "0",
         )))
     }
 

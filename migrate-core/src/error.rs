@@ -14,10 +14,14 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 pub enum Error {
     /// Two registered migrations have the same version.
     #[error(
-        "migration version {version} is used twice, by `{first_type}` ({first_location}) and \
-         `{second_type}` ({second_location}); give one of them a version no other migration has"
+        "migration version {version}{in_set} is used twice, by `{first_type}` ({first_location}) \
+         and `{second_type}` ({second_location}); give one of them a version no other migration \
+         has",
+        in_set = set_note(set)
     )]
     DuplicateVersion {
+        /// The set both migrations belong to; `""` for the default set.
+        set: String,
         /// The shared version.
         version: u64,
         /// The type of the first migration.
@@ -93,11 +97,97 @@ pub enum Error {
         highest_applied: u64,
     },
 
+    /// The history records a migration as changed since it was applied: its source
+    /// checksum differs from the recorded one.
+    #[error(
+        "migration {version} {description:?} ({file}) was changed after it was applied (checksum \
+         {recorded} when applied, {current} now); restore its applied version and write the \
+         change as a new migration, or, if the change does not alter what it does, accept it \
+         with `Migrator::accept_changes` (the `--accept-changes` of the command line)"
+    )]
+    Modified {
+        /// The migration's version.
+        version: u64,
+        /// Its description.
+        description: &'static str,
+        /// The file that defines it.
+        file: &'static str,
+        /// The checksum recorded when it was applied.
+        recorded: String,
+        /// The checksum of the source now.
+        current: String,
+    },
+
+    /// A migration that runs outside a transaction (`transaction = false`) started and
+    /// did not finish: it failed or its process died partway.
+    #[error(
+        "migration {version} {description:?} ({file}) runs outside a transaction and did not \
+         finish (started {started_at}); part of it may be in the database: check by hand and \
+         finish or undo its changes, then `Migrator::clear_incomplete({version})` to run it \
+         again, or wait if another process is running it now"
+    )]
+    Incomplete {
+        /// The migration's version.
+        version: u64,
+        /// Its description.
+        description: String,
+        /// The file that defines it, when this program contains it.
+        file: &'static str,
+        /// When it was started, in UTC.
+        started_at: String,
+    },
+
+    /// A migration of another set was given to a manager.
+    #[error(
+        "migration {version} {description:?} ({file}) belongs to set {set:?} but this manager \
+         works on set {expected:?}; use `Migrator::for_set({set:?})` for it"
+    )]
+    WrongSet {
+        /// The migration's version.
+        version: u64,
+        /// Its description.
+        description: &'static str,
+        /// The file that defines it.
+        file: &'static str,
+        /// Its set.
+        set: &'static str,
+        /// The manager's set.
+        expected: String,
+    },
+
+    /// An all-or-nothing run met a migration that cannot run inside a transaction.
+    #[error(
+        "migration {version} {description:?} ({file}) runs outside a transaction \
+         (`transaction = false`), so it cannot be part of an all-or-nothing run or a dry run; \
+         apply the migrations before it, then run it on its own"
+    )]
+    NotTransactional {
+        /// The migration's version.
+        version: u64,
+        /// Its description.
+        description: &'static str,
+        /// The file that defines it.
+        file: &'static str,
+    },
+
+    /// `baseline` was asked for a version below one the database has applied.
+    #[error(
+        "cannot baseline at version {version}: the database already has migration {applied} \
+         applied; baseline only a database whose history holds nothing above the version"
+    )]
+    BaselineBelowApplied {
+        /// The requested baseline version.
+        version: u64,
+        /// The highest applied version.
+        applied: u64,
+    },
+
     /// A migration's `up` or `down` returned an error, or recording it failed; its
     /// transaction was rolled back.
     #[error(
         "migration {version} {description:?} ({file}) failed while migrating {direction} and was \
-         rolled back; migrations before it stay applied; fix it and run again"
+         rolled back{after}; fix it and run again",
+        after = after_failure(*.batch)
     )]
     MigrationFailed {
         /// The failing migration's version.
@@ -108,7 +198,31 @@ pub enum Error {
         file: &'static str,
         /// Whether it was being applied or reverted.
         direction: Direction,
+        /// Whether it ran in an all-or-nothing batch, which was rolled back whole.
+        batch: bool,
         /// What went wrong, for example SQLite's message.
+        #[source]
+        source: BoxError,
+    },
+
+    /// A migration that runs outside a transaction (`transaction = false`) failed: what it
+    /// did before the failure stays, and the history marks it incomplete.
+    #[error(
+        "migration {version} {description:?} ({file}) runs outside a transaction and failed \
+         partway while migrating {direction}: what it did before the failure stays in the \
+         database and the history marks it incomplete; check the database by hand, finish or \
+         undo its changes, then `Migrator::clear_incomplete({version})` and run again"
+    )]
+    FailedOutsideTransaction {
+        /// The failing migration's version.
+        version: u64,
+        /// Its description.
+        description: &'static str,
+        /// The file that defines it.
+        file: &'static str,
+        /// Whether it was being applied or reverted.
+        direction: Direction,
+        /// What went wrong.
         #[source]
         source: BoxError,
     },
@@ -116,7 +230,8 @@ pub enum Error {
     /// A migration's `up` or `down` panicked; its transaction was rolled back.
     #[error(
         "migration {version} {description:?} ({file}) panicked while migrating {direction}: \
-         {message}; it was rolled back and migrations before it stay applied; fix it and run again"
+         {message}; it was rolled back{after}; fix it and run again",
+        after = after_failure(*.batch)
     )]
     MigrationPanicked {
         /// The panicking migration's version.
@@ -127,6 +242,8 @@ pub enum Error {
         file: &'static str,
         /// Whether it was being applied or reverted.
         direction: Direction,
+        /// Whether it ran in an all-or-nothing batch, which was rolled back whole.
+        batch: bool,
         /// The panic message.
         message: String,
     },
@@ -151,5 +268,21 @@ fn others_note(others: usize) -> String {
         0 => String::new(),
         1 => " (nor 1 other applied migration)".to_owned(),
         n => format!(" (nor {n} other applied migrations)"),
+    }
+}
+
+fn set_note(set: &str) -> String {
+    if set.is_empty() {
+        String::new()
+    } else {
+        format!(" in set {set:?}")
+    }
+}
+
+fn after_failure(batch: bool) -> &'static str {
+    if batch {
+        " with the whole all-or-nothing batch, so none of its migrations is applied"
+    } else {
+        "; migrations before it stay applied"
     }
 }

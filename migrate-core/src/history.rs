@@ -5,6 +5,8 @@ use core::time::Duration;
 /// One row of the history: a migration the database has applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppliedMigration {
+    /// The set the migration belongs to; `""` for the default set.
+    pub set: String,
     /// The migration's version.
     pub version: u64,
     /// Its description when it was applied.
@@ -15,4 +17,10 @@ pub struct AppliedMigration {
     pub applied_at: String,
     /// How long its `up` took.
     pub duration: Duration,
+    /// The checksum of its source when it was applied
+    /// ([`RegisteredMigration::checksum`](crate::RegisteredMigration::checksum)).
+    pub checksum: String,
+    /// `false` while a migration that runs outside a transaction (`transaction = false`)
+    /// has started and not finished: it failed or was killed partway.
+    pub complete: bool,
 }

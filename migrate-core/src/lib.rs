@@ -42,13 +42,14 @@ mod manager;
 mod migration;
 mod plan;
 mod registry;
+mod run;
 mod status;
 
 pub use backend::{Backend, Freshness};
 pub use discover::{MAX_VERSION, discovered_migrations};
 pub use error::{Error, Result};
 pub use history::AppliedMigration;
-pub use manager::{Migrator, Report, StepReport};
+pub use manager::{Hook, Migrator, Report, StepReport};
 pub use migration::{BoxError, Db, Migration, Reversible};
 pub use plan::{Direction, Plan, PlanOptions, Step, Target, plan};
 pub use registry::RegisteredMigration;

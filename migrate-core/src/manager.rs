@@ -1,18 +1,23 @@
 //! The manager: holds the known migrations, asks the planner what to do and drives a
 //! [`Backend`] through it, one transaction per migration.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::Instant;
+use std::sync::Arc;
 
 use core::time::Duration;
 
-use crate::backend::{Backend, Freshness};
+use crate::backend::Backend;
 use crate::discover;
 use crate::error::{Error, Result};
 use crate::history::AppliedMigration;
+use crate::migration::{BoxError, Db};
 use crate::plan::{self, Direction, Plan, PlanOptions, Step, Target};
 use crate::registry::RegisteredMigration;
+use crate::run;
 use crate::status::{MigrationStatus, State};
+
+/// Code run before or after every migration, inside its transaction: an error (or a
+/// panic) fails the migration and rolls it back. See [`Migrator::before_each`].
+pub type Hook = Arc<dyn Fn(&Step, &mut dyn Db) -> Result<(), BoxError> + Send + Sync>;
 
 /// Applies and reverts a set of migrations on a database.
 ///
@@ -20,16 +25,33 @@ use crate::status::{MigrationStatus, State};
 /// ([`Migrator::register_migrations`]), then call [`to_latest`](Self::to_latest),
 /// [`to_version`](Self::to_version), [`status`](Self::status) or
 /// [`pending`](Self::pending) with a backend such as `migrate_sqlite::Sqlite`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Migrator {
-    migrations: Vec<&'static RegisteredMigration>,
-    options: PlanOptions,
+    pub(crate) set: String,
+    pub(crate) migrations: Vec<&'static RegisteredMigration>,
+    pub(crate) options: PlanOptions,
+    pub(crate) all_or_nothing: bool,
+    pub(crate) before: Option<Hook>,
+    pub(crate) after: Option<Hook>,
+}
+
+impl core::fmt::Debug for Migrator {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Migrator")
+            .field("set", &self.set)
+            .field("migrations", &self.migrations)
+            .field("options", &self.options)
+            .field("all_or_nothing", &self.all_or_nothing)
+            .field("before_each", &self.before.is_some())
+            .field("after_each", &self.after.is_some())
+            .finish()
+    }
 }
 
 /// What a run did: one entry per migration applied or reverted, in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
-    /// The steps that ran and committed.
+    /// The steps that ran and committed (for a dry run: that ran and were rolled back).
     pub steps: Vec<StepReport>,
 }
 
@@ -76,23 +98,49 @@ impl Migrator {
         Self::new().load_migrations_from_versions()
     }
 
-    /// Adds every migration registered with `#[migration]` in this program (the
-    /// discovered set, see [`discovered_migrations`](crate::discovered_migrations)).
+    /// A manager with no migrations for the named set: migrations whose attribute says
+    /// `set = "<name>"`. Versions are unique per set, and each set keeps its own history.
+    pub fn for_set(name: &str) -> Self {
+        Migrator {
+            set: name.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// A manager for every discovered migration of the named set.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DuplicateVersion`] when two registered migrations of the set share a
+    /// version.
+    pub fn discovered_set(name: &str) -> Result<Self> {
+        Self::for_set(name).load_migrations_from_versions()
+    }
+
+    /// The set this manager works on; `""` for the default set.
+    pub fn set(&self) -> &str {
+        &self.set
+    }
+
+    /// Adds every migration of this manager's set registered with `#[migration]` in this
+    /// program (see [`discovered_migrations`](crate::discovered_migrations)).
     ///
     /// # Errors
     ///
     /// [`Error::DuplicateVersion`] when two migrations share a version.
     pub fn load_migrations_from_versions(self) -> Result<Self> {
         let discovered = discover::discovered_migrations()?;
-        self.register_migrations(discovered.iter().copied())
+        let set = self.set.clone();
+        self.register_migrations(discovered.iter().copied().filter(|m| m.set() == set))
     }
 
     /// Adds migrations by hand, for tests and plugins: pass `get_migration()` of each.
     ///
     /// # Errors
     ///
-    /// [`Error::DuplicateVersion`] when two different migrations share a version.
-    /// Registering the same migration twice is harmless.
+    /// [`Error::DuplicateVersion`] when two different migrations share a version,
+    /// [`Error::WrongSet`] for a migration of another set. Registering the same migration
+    /// twice is harmless.
     ///
     /// ```rust,standalone_crate
     /// use migrate_core::{migration, BoxError, Db, Migration, Migrator};
@@ -125,9 +173,82 @@ impl Migrator {
         mut self,
         migrations: impl IntoIterator<Item = &'static RegisteredMigration>,
     ) -> Result<Self> {
-        self.migrations.extend(migrations);
+        for m in migrations {
+            if m.set() != self.set {
+                return Err(Error::WrongSet {
+                    version: m.version(),
+                    description: m.description(),
+                    file: m.file(),
+                    set: m.set(),
+                    expected: self.set,
+                });
+            }
+            self.migrations.push(m);
+        }
         self.migrations = discover::validate(self.migrations)?;
         Ok(self)
+    }
+
+    /// Go on when an applied migration's source changed after it was applied, instead of
+    /// refusing with [`Error::Modified`]. To record the new checksums once the change is
+    /// known to be harmless, use [`accept_changes`](Self::accept_changes).
+    pub fn allow_modified(mut self, allow: bool) -> Self {
+        self.options.allow_modified = allow;
+        self
+    }
+
+    /// Run every pending migration of a run in one transaction: all of them are applied,
+    /// or none. The default is one transaction per migration, where a failure keeps the
+    /// migrations before it.
+    pub fn all_or_nothing(mut self, on: bool) -> Self {
+        self.all_or_nothing = on;
+        self
+    }
+
+    /// Runs `hook` before every migration's `up` or `down`, inside its transaction.
+    ///
+    /// ```rust,standalone_crate
+    /// use std::sync::{Arc, Mutex};
+    /// use migrate_core::{migration, BoxError, Db, Migration, Migrator};
+    ///
+    /// #[migration(version = 1, description = "Create users", irreversible)]
+    /// pub struct CreateUsers;
+    /// impl Migration for CreateUsers {
+    ///     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+    ///         db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+    ///     }
+    /// }
+    ///
+    /// fn main() -> Result<(), migrate_core::Error> {
+    ///     let seen = Arc::new(Mutex::new(Vec::new()));
+    ///     let log = Arc::clone(&seen);
+    ///     let migrator = Migrator::discovered()?
+    ///         .before_each(move |step, _db| {
+    ///             log.lock().unwrap().push(step.migration.version());
+    ///             Ok(())
+    ///         })
+    ///         .after_each(|_step, db| db.execute("PRAGMA optimize"));
+    ///     migrator.to_latest(&mut migrate_sqlite::Sqlite::open_in_memory()?)?;
+    ///     assert_eq!(*seen.lock().unwrap(), [1]);
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn before_each(
+        mut self,
+        hook: impl Fn(&Step, &mut dyn Db) -> Result<(), BoxError> + Send + Sync + 'static,
+    ) -> Self {
+        self.before = Some(Arc::new(hook));
+        self
+    }
+
+    /// Runs `hook` after every migration's `up` or `down`, inside its transaction, before
+    /// the history records it.
+    pub fn after_each(
+        mut self,
+        hook: impl Fn(&Step, &mut dyn Db) -> Result<(), BoxError> + Send + Sync + 'static,
+    ) -> Self {
+        self.after = Some(Arc::new(hook));
+        self
     }
 
     /// Apply a pending migration whose version is below the highest applied one
@@ -149,7 +270,7 @@ impl Migrator {
     /// A refusal from the planner (nothing written), or the first migration that fails
     /// (rolled back; the ones before it stay applied). See [`Error`].
     pub fn to_latest(&self, backend: &mut dyn Backend) -> Result<Report> {
-        self.run(backend, Target::Latest)
+        run::migrate(self, backend, Target::Latest, run::Mode::Commit)
     }
 
     /// Applies or reverts migrations until exactly those up to `version` are applied;
@@ -189,7 +310,60 @@ impl Migrator {
     /// }
     /// ```
     pub fn to_version(&self, backend: &mut dyn Backend, version: u64) -> Result<Report> {
-        self.run(backend, Target::Version(version))
+        run::migrate(self, backend, Target::Version(version), run::Mode::Commit)
+    }
+
+    /// A rehearsal: runs what a run to `target` would, on the real database, in one
+    /// transaction that is then rolled back, and reports each step or the first failure.
+    /// Nothing is kept, whatever happens.
+    ///
+    /// # Errors
+    ///
+    /// What the real run would meet: a refusal, or the migration that fails (named as in
+    /// a real run). [`Error::NotTransactional`] for a migration that runs outside a
+    /// transaction, which cannot be rehearsed.
+    pub fn dry_run(&self, backend: &mut dyn Backend, target: Target) -> Result<Report> {
+        run::migrate(self, backend, target, run::Mode::Rehearse)
+    }
+
+    /// Adopts an existing database: records every known migration up to `version` as
+    /// applied without running it, in one transaction, and returns them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BaselineBelowApplied`] when the history holds a version above `version`,
+    /// [`Error::UnknownTarget`] when `version` is not a known version.
+    pub fn baseline(
+        &self,
+        backend: &mut dyn Backend,
+        version: u64,
+    ) -> Result<Vec<&'static RegisteredMigration>> {
+        run::baseline(self, backend, version)
+    }
+
+    /// Records the current checksum of every applied migration whose source changed since
+    /// it was applied, once you know the change does not alter what it did (a comment
+    /// fixed, code moved); returns them. One transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the history cannot be read or written.
+    pub fn accept_changes(
+        &self,
+        backend: &mut dyn Backend,
+    ) -> Result<Vec<&'static RegisteredMigration>> {
+        run::accept_changes(self, backend)
+    }
+
+    /// Forgets that migration `version` started outside a transaction and did not finish
+    /// ([`Error::Incomplete`]), once you have checked the database by hand, so the next
+    /// run runs it again. Returns whether there was such a row.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the history cannot be read or written.
+    pub fn clear_incomplete(&self, backend: &mut dyn Backend, version: u64) -> Result<bool> {
+        run::clear_incomplete(self, backend, version)
     }
 
     /// What a run to `target` would do now, without doing it.
@@ -199,8 +373,18 @@ impl Migrator {
     /// The refusal the run would meet, or [`Error::Database`] when the history cannot
     /// be read.
     pub fn plan(&self, backend: &mut dyn Backend, target: Target) -> Result<Plan> {
-        let history = read_history(backend)?;
+        let history = self.history(backend)?;
         plan::plan(&self.migrations, &history, target, self.options)
+    }
+
+    /// The history rows of this manager's set.
+    pub(crate) fn history(&self, backend: &mut dyn Backend) -> Result<Vec<AppliedMigration>> {
+        let mut rows = backend.read_history().map_err(|source| Error::Database {
+            action: "read the migration history".to_owned(),
+            source,
+        })?;
+        rows.retain(|row| row.set == self.set);
+        Ok(rows)
     }
 
     /// Every migration, known or only recorded in the database, with its state, sorted by
@@ -232,7 +416,7 @@ impl Migrator {
     ///
     /// [`Error::Database`] when the history cannot be read.
     pub fn status(&self, backend: &mut dyn Backend) -> Result<Vec<MigrationStatus>> {
-        let history = read_history(backend)?;
+        let history = self.history(backend)?;
         let mut rows = Vec::with_capacity(self.migrations.len() + history.len());
         let mut applied = history.into_iter().peekable();
         for m in &self.migrations {
@@ -240,6 +424,13 @@ impl Migrator {
                 rows.push(unknown_status(row));
             }
             let state = match applied.next_if(|row| row.version == m.version()) {
+                Some(row) if !row.complete => State::Incomplete {
+                    started_at: row.applied_at,
+                },
+                Some(row) if row.checksum != m.checksum() => State::Modified {
+                    applied_at: row.applied_at,
+                    duration: row.duration,
+                },
                 Some(row) => State::Applied {
                     applied_at: row.applied_at,
                     duration: row.duration,
@@ -264,7 +455,7 @@ impl Migrator {
     ///
     /// [`Error::Database`] when the history cannot be read.
     pub fn pending(&self, backend: &mut dyn Backend) -> Result<Vec<&'static RegisteredMigration>> {
-        let history = read_history(backend)?;
+        let history = self.history(backend)?;
         let mut applied = history.iter().map(|row| row.version).peekable();
         let mut pending = Vec::new();
         for m in &self.migrations {
@@ -275,38 +466,6 @@ impl Migrator {
         }
         Ok(pending)
     }
-
-    fn run(&self, backend: &mut dyn Backend, target: Target) -> Result<Report> {
-        let mut report = Report::default();
-        'plan: loop {
-            let history = read_history(backend)?;
-            let plan = plan::plan(&self.migrations, &history, target, self.options)?;
-            for step in plan.steps {
-                let freshness = backend.begin().map_err(|source| Error::Database {
-                    action: format!(
-                        "start the transaction of migration {} (take the write lock)",
-                        step.migration
-                    ),
-                    source,
-                })?;
-                if freshness == Freshness::Stale {
-                    // Another process migrated meanwhile: plan again from what it did.
-                    log::debug!("history changed by another connection; planning again");
-                    rollback(backend, &step);
-                    continue 'plan;
-                }
-                report.steps.push(run_step(backend, step)?);
-            }
-            return Ok(report);
-        }
-    }
-}
-
-fn read_history(backend: &mut dyn Backend) -> Result<Vec<AppliedMigration>> {
-    backend.read_history().map_err(|source| Error::Database {
-        action: "read the migration history".to_owned(),
-        source,
-    })
 }
 
 fn unknown_status(row: AppliedMigration) -> MigrationStatus {
@@ -318,76 +477,5 @@ fn unknown_status(row: AppliedMigration) -> MigrationStatus {
         state: State::Unknown {
             applied_at: row.applied_at,
         },
-    }
-}
-
-/// Runs one step in the transaction `begin` opened, and commits it with its history
-/// change, or rolls all of it back.
-fn run_step(backend: &mut dyn Backend, step: Step) -> Result<StepReport> {
-    let m = step.migration;
-    let start = Instant::now();
-    let outcome = catch_unwind(AssertUnwindSafe(|| match step.direction {
-        Direction::Up => m.run_up(backend.db()),
-        Direction::Down => m.run_down(backend.db()),
-    }));
-    let duration = start.elapsed();
-    let result = match outcome {
-        Ok(Ok(())) => match step.direction {
-            Direction::Up => backend.record_applied(m, duration),
-            Direction::Down => backend.remove_applied(m.version()),
-        }
-        .and_then(|()| backend.commit())
-        .map_err(|source| failed(step, source)),
-        Ok(Err(source)) => Err(failed(step, source)),
-        Err(panic) => Err(Error::MigrationPanicked {
-            version: m.version(),
-            description: m.description(),
-            file: m.file(),
-            direction: step.direction,
-            message: panic_message(&*panic),
-        }),
-    };
-    if let Err(error) = result {
-        rollback(backend, &step);
-        return Err(error);
-    }
-    let verb = match step.direction {
-        Direction::Up => "applied",
-        Direction::Down => "reverted",
-    };
-    log::info!("{verb} migration {m} in {duration:?}");
-    Ok(StepReport {
-        version: m.version(),
-        description: m.description(),
-        direction: step.direction,
-        duration,
-    })
-}
-
-fn failed(step: Step, source: crate::BoxError) -> Error {
-    let m = step.migration;
-    Error::MigrationFailed {
-        version: m.version(),
-        description: m.description(),
-        file: m.file(),
-        direction: step.direction,
-        source,
-    }
-}
-
-fn rollback(backend: &mut dyn Backend, step: &Step) {
-    if let Err(error) = backend.rollback() {
-        // The transaction is gone either way; the database discards what it did not commit.
-        log::warn!("rolling back migration {} failed: {error}", step.migration);
-    }
-}
-
-fn panic_message(panic: &(dyn core::any::Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic with a non-text payload".to_owned()
     }
 }

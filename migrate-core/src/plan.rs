@@ -39,6 +39,9 @@ pub struct PlanOptions {
     /// Apply a pending migration whose version is below the highest applied one,
     /// instead of refusing.
     pub allow_out_of_order: bool,
+    /// Go on when an applied migration's source changed since it was applied, instead of
+    /// refusing.
+    pub allow_modified: bool,
 }
 
 /// One step of a plan: a migration and the direction to run it in.
@@ -67,13 +70,15 @@ impl Plan {
 
 /// Plans the steps from `applied` to `target`.
 ///
-/// `known` must be sorted by version without duplicates (as discovery returns it);
-/// `applied` may be in any order.
+/// `known` must be sorted by version without duplicates (as discovery returns it), all
+/// of one set; `applied` holds the history rows of that set, in any order.
 ///
 /// # Errors
 ///
 /// Refuses with [`Error::UnknownApplied`] when the history holds a version `known`
-/// lacks, [`Error::UnknownTarget`] for a target that is neither 0 nor known,
+/// lacks, [`Error::Incomplete`] when a migration outside a transaction did not finish,
+/// [`Error::Modified`] when an applied migration changed since (unless `options` allow
+/// it), [`Error::UnknownTarget`] for a target that is neither 0 nor known,
 /// [`Error::Irreversible`] when a revert would cross a migration without `down`, and
 /// [`Error::OutOfOrder`] when a pending migration is older than an applied one and
 /// `options` do not allow it.
@@ -83,34 +88,59 @@ pub fn plan(
     target: Target,
     options: PlanOptions,
 ) -> Result<Plan> {
-    let mut applied_versions: Vec<u64> = applied.iter().map(|a| a.version).collect();
-    applied_versions.sort_unstable();
-    applied_versions.dedup();
+    let mut rows: Vec<&AppliedMigration> = applied.iter().collect();
+    rows.sort_unstable_by_key(|row| row.version);
+    rows.dedup_by_key(|row| row.version);
 
     // One merge walk over both sorted lists: which known migrations are applied, and
     // which applied versions are unknown.
-    let mut is_applied = vec![false; known.len()];
-    let mut unknown: Vec<u64> = Vec::new();
+    let mut row_of: Vec<Option<&AppliedMigration>> = vec![None; known.len()];
+    let mut unknown: Vec<&AppliedMigration> = Vec::new();
     let mut k = 0;
-    for &version in &applied_versions {
-        while k < known.len() && known[k].version() < version {
+    for &row in &rows {
+        while k < known.len() && known[k].version() < row.version {
             k += 1;
         }
-        if k < known.len() && known[k].version() == version {
-            is_applied[k] = true;
+        if k < known.len() && known[k].version() == row.version {
+            row_of[k] = Some(row);
         } else {
-            unknown.push(version);
+            unknown.push(row);
         }
     }
-    if let Some(&version) = unknown.first() {
-        let row = applied.iter().find(|a| a.version == version);
+    if let Some(row) = unknown.first() {
         return Err(Error::UnknownApplied {
-            version,
-            description: row.map(|r| r.description.clone()).unwrap_or_default(),
-            type_name: row.map(|r| r.type_name.clone()).unwrap_or_default(),
+            version: row.version,
+            description: row.description.clone(),
+            type_name: row.type_name.clone(),
             others: unknown.len() - 1,
         });
     }
+    if let Some(row) = rows.iter().find(|row| !row.complete) {
+        let file = known
+            .iter()
+            .find(|m| m.version() == row.version)
+            .map_or("", |m| m.file());
+        return Err(Error::Incomplete {
+            version: row.version,
+            description: row.description.clone(),
+            file,
+            started_at: row.applied_at.clone(),
+        });
+    }
+    if !options.allow_modified {
+        for (m, row) in known.iter().zip(&row_of) {
+            if let Some(row) = row.filter(|row| row.checksum != m.checksum()) {
+                return Err(Error::Modified {
+                    version: m.version(),
+                    description: m.description(),
+                    file: m.file(),
+                    recorded: row.checksum.clone(),
+                    current: m.checksum().to_owned(),
+                });
+            }
+        }
+    }
+    let is_applied: Vec<bool> = row_of.iter().map(Option::is_some).collect();
 
     let latest = known.last().map_or(0, |m| m.version());
     let target = match target {
@@ -194,6 +224,9 @@ mod tests {
             1,
             &Noop,
             Some(&Noop),
+            "",
+            true,
+            "checksum",
         )))
     }
 
@@ -206,6 +239,9 @@ mod tests {
             1,
             &Noop,
             None,
+            "",
+            true,
+            "checksum",
         )))
     }
 
@@ -213,11 +249,14 @@ mod tests {
         versions
             .iter()
             .map(|&version| AppliedMigration {
+                set: String::new(),
                 version,
                 description: format!("applied {version}"),
                 type_name: "Old".to_owned(),
                 applied_at: "2026-01-01T00:00:00.000Z".to_owned(),
                 duration: core::time::Duration::ZERO,
+                checksum: "checksum".to_owned(),
+                complete: true,
             })
             .collect()
     }
@@ -235,6 +274,7 @@ mod tests {
 
     const OPTIONS: PlanOptions = PlanOptions {
         allow_out_of_order: false,
+        allow_modified: false,
     };
 
     #[test]
@@ -368,6 +408,7 @@ mod tests {
         );
         let allowed = PlanOptions {
             allow_out_of_order: true,
+            ..OPTIONS
         };
         let plan = plan(
             &known(&[1, 2, 3]),
@@ -384,5 +425,35 @@ mod tests {
         // 3 is applied, 2 is pending: down to 1 reverts 3 and leaves 2 pending.
         let plan = plan_for(&[1, 2, 3], &[1, 3], Target::Version(1));
         assert_eq!(steps(&plan), [(3, Direction::Down)]);
+    }
+
+    #[test]
+    fn a_changed_applied_migration_is_refused_unless_allowed() {
+        let mut history = applied(&[1, 2]);
+        history[1].checksum = "old".to_owned();
+        let error = plan(&known(&[1, 2, 3]), &history, Target::Latest, OPTIONS).unwrap_err();
+        assert!(
+            matches!(&error, Error::Modified { version: 2, recorded, current, .. } if recorded == "old" && current == "checksum"),
+            "{error:?}"
+        );
+        let allowed = PlanOptions {
+            allow_modified: true,
+            ..OPTIONS
+        };
+        let plan = plan(&known(&[1, 2, 3]), &history, Target::Latest, allowed).unwrap();
+        assert_eq!(steps(&plan), [(3, Direction::Up)]);
+    }
+
+    #[test]
+    fn an_incomplete_migration_blocks_every_run() {
+        let mut history = applied(&[1, 2]);
+        history[1].complete = false;
+        for target in [Target::Latest, Target::Version(0), Target::Version(2)] {
+            let error = plan(&known(&[1, 2, 3]), &history, target, OPTIONS).unwrap_err();
+            assert!(
+                matches!(error, Error::Incomplete { version: 2, .. }),
+                "{error:?}"
+            );
+        }
     }
 }

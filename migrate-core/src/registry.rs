@@ -16,11 +16,15 @@ pub struct RegisteredMigration {
     line: u32,
     up: &'static dyn Migration,
     down: Option<&'static dyn Reversible>,
+    set: &'static str,
+    transactional: bool,
+    checksum: &'static str,
 }
 
 impl RegisteredMigration {
     /// Used by the code `#[migration]` generates; not part of the public API.
     #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
     pub const fn __new(
         version: u64,
         description: &'static str,
@@ -29,6 +33,9 @@ impl RegisteredMigration {
         line: u32,
         up: &'static dyn Migration,
         down: Option<&'static dyn Reversible>,
+        set: &'static str,
+        transactional: bool,
+        checksum: &'static str,
     ) -> Self {
         RegisteredMigration {
             version,
@@ -38,6 +45,9 @@ impl RegisteredMigration {
             line,
             up,
             down,
+            set,
+            transactional,
+            checksum,
         }
     }
 
@@ -64,6 +74,26 @@ impl RegisteredMigration {
     /// The line of the struct in [`file`](Self::file).
     pub fn line(&self) -> u32 {
         self.line
+    }
+
+    /// The named set the migration belongs to (`set = "..."` in its attribute); `""` for
+    /// the default set. Versions are unique per set, and a [`Migrator`](crate::Migrator)
+    /// works on one set.
+    pub fn set(&self) -> &'static str {
+        self.set
+    }
+
+    /// Whether the migration runs inside a transaction; `transaction = false` in its
+    /// attribute turns it off, for statements SQLite refuses inside one.
+    pub fn is_transactional(&self) -> bool {
+        self.transactional
+    }
+
+    /// A checksum of the migration's source file, recorded when it is applied: a
+    /// different one later means the migration was changed after it ran. Formatting and
+    /// comments do not count.
+    pub fn checksum(&self) -> &'static str {
+        self.checksum
     }
 
     /// Whether the migration has a `down` (it implements [`Reversible`]).
@@ -93,6 +123,9 @@ impl core::fmt::Debug for RegisteredMigration {
             .field("file", &self.file)
             .field("line", &self.line)
             .field("reversible", &self.is_reversible())
+            .field("set", &self.set)
+            .field("transactional", &self.transactional)
+            .field("checksum", &self.checksum)
             .finish()
     }
 }

@@ -12,6 +12,19 @@ pub enum State {
         /// How long its `up` took.
         duration: Duration,
     },
+    /// Applied, but its source changed since: its checksum differs from the recorded one.
+    /// Runs are refused until the change is undone or accepted.
+    Modified {
+        /// When it was applied, in UTC, as RFC 3339 text.
+        applied_at: String,
+        /// How long its `up` took.
+        duration: Duration,
+    },
+    /// Started outside a transaction (`transaction = false`) and not finished.
+    Incomplete {
+        /// When it was started, in UTC, as RFC 3339 text.
+        started_at: String,
+    },
     /// Known to this program, not applied yet.
     Pending,
     /// Applied in the database, but this program does not contain it.

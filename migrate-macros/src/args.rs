@@ -9,12 +9,21 @@ use syn::{Ident, Lit, LitInt, LitStr, Token};
 /// The largest version: versions are stored as SQLite `INTEGER`s (signed 64-bit).
 const MAX_VERSION: u64 = i64::MAX as u64;
 
-const KEYS: &[&str] = &["version", "description", "irreversible"];
+const KEYS: &[&str] = &[
+    "version",
+    "description",
+    "irreversible",
+    "set",
+    "transaction",
+];
 
 const VERSION_ARG: &str = "version = 3";
 const DESCRIPTION_ARG: &str = "description = \"Add is_spammer to chat_users\"";
 const VERSION_EXAMPLE: &str = "e.g. version = 3";
 const DESCRIPTION_EXAMPLE: &str = "e.g. description = \"Add is_spammer to chat_users\"";
+const SET_EXAMPLE: &str = "e.g. set = \"analytics\"";
+const TRANSACTION_EXAMPLE: &str =
+    "write transaction = false to run the migration outside a transaction";
 
 /// The arguments of `#[migration(..)]`, checked.
 pub struct Args {
@@ -23,6 +32,10 @@ pub struct Args {
     pub description: LitStr,
     /// The migration has no `down`.
     pub irreversible: bool,
+    /// The named set the migration belongs to; `None` for the default set.
+    pub set: Option<LitStr>,
+    /// Whether the migration runs inside a transaction (`transaction = false` opts out).
+    pub transaction: bool,
 }
 
 /// Parses the arguments, reporting every mistake at once.
@@ -77,6 +90,8 @@ pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
             version,
             description,
             irreversible: raw.irreversible,
+            set: raw.set,
+            transaction: raw.transaction.unwrap_or(true),
         }),
         (Err(error), _, _) => Err(error),
         // Not reached: a key seen but invalid has already recorded its error.
@@ -98,6 +113,10 @@ struct Raw {
     description_meant: bool,
     irreversible: bool,
     irreversible_seen: bool,
+    set: Option<LitStr>,
+    set_seen: bool,
+    transaction: Option<bool>,
+    transaction_seen: bool,
 }
 
 #[derive(Default)]
@@ -140,6 +159,8 @@ fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::R
         "version" => &mut raw.version_seen,
         "description" => &mut raw.description_seen,
         "irreversible" => &mut raw.irreversible_seen,
+        "set" => &mut raw.set_seen,
+        "transaction" => &mut raw.transaction_seen,
         _ => {
             let nearest = nearest_key(&name);
             match nearest {
@@ -173,12 +194,13 @@ fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::R
         return Ok(());
     }
 
+    let example = match name.as_str() {
+        "version" => VERSION_EXAMPLE,
+        "set" => SET_EXAMPLE,
+        "transaction" => TRANSACTION_EXAMPLE,
+        _ => DESCRIPTION_EXAMPLE,
+    };
     let Some(eq) = eq else {
-        let example = if name == "version" {
-            VERSION_EXAMPLE
-        } else {
-            DESCRIPTION_EXAMPLE
-        };
         errors.push(syn::Error::new_spanned(
             quote::quote!(#key #value),
             format!("expected `{name} = ..`, {example}"),
@@ -188,21 +210,15 @@ fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::R
     if value.is_empty() {
         errors.push(syn::Error::new_spanned(
             eq,
-            format!(
-                "expected a value after `{name} =`, {}",
-                if name == "version" {
-                    VERSION_EXAMPLE
-                } else {
-                    DESCRIPTION_EXAMPLE
-                }
-            ),
+            format!("expected a value after `{name} =`, {example}"),
         ));
         return Ok(());
     }
-    let parsed = if name == "version" {
-        version(value).map(|v| raw.version = Some(v))
-    } else {
-        description(value).map(|d| raw.description = Some(d))
+    let parsed = match name.as_str() {
+        "version" => version(value).map(|v| raw.version = Some(v)),
+        "set" => set(value).map(|s| raw.set = Some(s)),
+        "transaction" => transaction(value).map(|t| raw.transaction = Some(t)),
+        _ => description(value).map(|d| raw.description = Some(d)),
     };
     if let Err(error) = parsed {
         errors.push(error);
@@ -362,7 +378,7 @@ fn unknown_key_message(name: &str, nearest: Option<&str>) -> String {
     match nearest {
         Some(key) => format!("unknown key `{name}`; did you mean `{key}`?"),
         None => format!(
-            "unknown key `{name}`; the keys are `version`, `description` and `irreversible`"
+            "unknown key `{name}`; the keys are `version`, `description`, `irreversible`, `set` and `transaction`"
         ),
     }
 }
@@ -405,5 +421,40 @@ mod tests {
             "unknown key `verion`; did you mean `version`?"
         );
         assert!(unknown_key_message("table", None).contains("the keys are"));
+    }
+}
+
+/// A set name: it becomes part of identifiers and symbols, so lowercase letters, digits and
+/// underscores only.
+fn set(value: TokenStream) -> syn::Result<LitStr> {
+    match single_literal(&value) {
+        Some(Lit::Str(s))
+            if !s.value().is_empty()
+                && s.value()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') =>
+        {
+            Ok(s)
+        }
+        Some(Lit::Str(_)) => Err(syn::Error::new_spanned(
+            &value,
+            format!("a set name is lowercase letters, digits and `_`, {SET_EXAMPLE}"),
+        )),
+        _ => Err(syn::Error::new_spanned(
+            &value,
+            format!("set must be a string literal, {SET_EXAMPLE}"),
+        )),
+    }
+}
+
+fn transaction(value: TokenStream) -> syn::Result<bool> {
+    let mut iter = value.clone().into_iter();
+    match (iter.next(), iter.next()) {
+        (Some(TokenTree::Ident(b)), None) if b == "true" => Ok(true),
+        (Some(TokenTree::Ident(b)), None) if b == "false" => Ok(false),
+        _ => Err(syn::Error::new_spanned(
+            &value,
+            format!("transaction must be `true` or `false`; {TRANSACTION_EXAMPLE}"),
+        )),
     }
 }

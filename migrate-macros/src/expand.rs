@@ -6,9 +6,16 @@ use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 
 use crate::args::Args;
+use crate::source::Source;
 use crate::valid::Target;
 
-pub fn expand(args: &Args, target: &Target, krate: &TokenStream, item: TokenStream) -> TokenStream {
+pub fn expand(
+    args: &Args,
+    target: &Target,
+    source: &Source,
+    krate: &TokenStream,
+    item: TokenStream,
+) -> TokenStream {
     let private = quote!(#krate::__private);
     let Target {
         ident,
@@ -18,6 +25,13 @@ pub fn expand(args: &Args, target: &Target, krate: &TokenStream, item: TokenStre
     let (version, version_lit) = &args.version;
     let description = &args.description;
     let type_name = ident.to_string();
+    let set = args
+        .set
+        .as_ref()
+        .map(syn::LitStr::value)
+        .unwrap_or_default();
+    let transactional = args.transaction;
+    let checksum = &source.checksum;
 
     // The struct must implement the traits: the coercions fail on the struct's name,
     // where `#[diagnostic::on_unimplemented]` on each trait says what to write.
@@ -42,17 +56,29 @@ pub fn expand(args: &Args, target: &Target, krate: &TokenStream, item: TokenStre
 
     // A second migration with the same version in this crate defines this macro again:
     // rustc's "defined multiple times" error points at the second version literal.
+    // Versions are per set, and so are the guards.
+    let set_suffix = if set.is_empty() {
+        String::new()
+    } else {
+        format!("_in_set_{set}")
+    };
     let duplicate_guard = format_ident!(
-        "duplicate_migration_version_{}",
+        "duplicate_migration_version_{}{}",
         version,
+        set_suffix,
         span = version_lit.span()
     );
     // Across crates, two guards with this symbol collide at link time, naming the version.
     // The guard is a static of its own: were the symbol on the entry, the linker would
     // satisfy it from the first crate and could leave the second crate's entry out,
     // silently dropping a migration (tests/tests/cross_crate.rs).
+    let in_set = if set.is_empty() {
+        String::new()
+    } else {
+        format!(" in set {set:?}")
+    };
     let symbol = format!(
-        "migrate: migration version {version} is defined twice; give one of the two migrations another version"
+        "migrate: migration version {version}{in_set} is defined twice; give one of the two migrations another version"
     );
     let doc = format!(
         "The registered migration {version} ({:?}) that `#[migration]` made of this struct.",
@@ -84,6 +110,9 @@ pub fn expand(args: &Args, target: &Target, krate: &TokenStream, item: TokenStre
                 #location,
                 #up,
                 #down,
+                #set,
+                #transactional,
+                #checksum,
             );
 
             #[unsafe(export_name = #symbol)]

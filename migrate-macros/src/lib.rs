@@ -12,6 +12,7 @@ use quote::quote;
 
 mod args;
 mod expand;
+mod source;
 mod valid;
 
 /// `#[migration(version = N, description = "...")]` for users of `migrate-core`: the
@@ -30,10 +31,18 @@ pub fn sqlite_migration(args: TokenStream, item: TokenStream) -> TokenStream {
 
 fn attribute(args: TokenStream, item: TokenStream, krate: proc_macro2::TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
-    let args = args::parse(args.into());
+    let args_tokens = proc_macro2::TokenStream::from(args);
+    let source = source::read(
+        proc_macro::Span::call_site().local_file(),
+        &quote!(#args_tokens #item),
+    );
+    let args = args::parse(args_tokens).and_then(|args| {
+        valid::check_file_name(&args, &source)?;
+        Ok(args)
+    });
     let target = valid::check(item.clone());
     match (args, target) {
-        (Ok(args), Ok(target)) => expand::expand(&args, &target, &krate, item).into(),
+        (Ok(args), Ok(target)) => expand::expand(&args, &target, &source, &krate, item).into(),
         (args, target) => {
             let errors = args
                 .err()

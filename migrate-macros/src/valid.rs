@@ -5,6 +5,9 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::{ToTokens, quote};
 use syn::{Data, DeriveInput, Fields, FieldsNamed, FieldsUnnamed, Ident, Visibility};
 
+use crate::args::Args;
+use crate::source::Source;
+
 const HOW: &str = "#[migration] goes on a unit struct, e.g. `pub struct AddIsSpammer;`";
 
 /// The struct a migration is registered for.
@@ -106,4 +109,19 @@ fn not_a_struct(item: TokenStream) -> Option<syn::Error> {
         return Some(wrong_item(ident, what));
     }
     None
+}
+
+/// A file named for a version (`m0003_add_metadata.rs`) holds that version's migration.
+pub fn check_file_name(args: &Args, source: &Source) -> syn::Result<()> {
+    let (version, literal) = &args.version;
+    match &source.file_version {
+        Some((file_version, name)) if file_version != version => Err(syn::Error::new_spanned(
+            literal,
+            format!(
+                "this file, `{name}`, is named for version {file_version} but the attribute says \
+                 version {version}; make them agree: rename the file or change the version"
+            ),
+        )),
+        _ => Ok(()),
+    }
 }

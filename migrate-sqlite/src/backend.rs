@@ -36,6 +36,8 @@ pub struct Sqlite {
     table_exists: bool,
     /// `PRAGMA data_version` at the last read: it changes when another connection commits.
     data_version: Option<i64>,
+    /// Whether SQLite enforces foreign keys on this connection, asked once per run.
+    foreign_keys: Option<bool>,
 }
 
 impl Sqlite {
@@ -80,6 +82,7 @@ impl Sqlite {
             sql: HistorySql::new(crate::DEFAULT_HISTORY_TABLE),
             table_exists: false,
             data_version: None,
+            foreign_keys: None,
         };
         sqlite.busy_timeout(DEFAULT_BUSY_TIMEOUT)
     }
@@ -156,7 +159,13 @@ impl Backend for Sqlite {
                     .optional()?
                     .is_some();
                 if exists {
-                    return Err(error.into());
+                    return Err(format!(
+                        "the table {:?} exists but is not a migrate history table ({error}); \
+                         it was made by something else or by an incompatible version of \
+                         migrate: keep the history elsewhere with `Sqlite::history_table`",
+                        self.sql.name
+                    )
+                    .into());
                 }
                 self.table_exists = false;
                 self.data_version = Some(data_version);
@@ -169,6 +178,7 @@ impl Backend for Sqlite {
             .collect::<Result<Vec<_>, BoxError>>()?;
         self.table_exists = true;
         self.data_version = Some(data_version);
+        self.foreign_keys = None;
         Ok(rows)
     }
 
@@ -200,28 +210,73 @@ impl Backend for Sqlite {
         &mut self.conn
     }
 
+    fn check(&mut self) -> Result<(), BoxError> {
+        let conn = &self.conn.inner;
+        let enforced = match self.foreign_keys {
+            Some(enforced) => enforced,
+            None => {
+                let enforced = conn.query_row("PRAGMA foreign_keys", [], |row| row.get(0))?;
+                self.foreign_keys = Some(enforced);
+                enforced
+            }
+        };
+        if !enforced {
+            return Ok(());
+        }
+        // Violations the migration left behind: SQLite checks foreign keys per statement,
+        // but not for rows that were already there or for schema changes.
+        let mut statement = conn.prepare("PRAGMA foreign_key_check")?;
+        let violations: Vec<(String, Option<i64>, String)> = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        match violations.first() {
+            None => Ok(()),
+            Some((table, rowid, parent)) => Err(format!(
+                "the migration leaves {} foreign-key violation(s) with foreign keys enforced, the \
+                 first in table {table:?} (rowid {}) referring to a missing row of {parent:?}; \
+                 make the migration fix or remove those rows",
+                violations.len(),
+                rowid.map_or_else(|| "none".to_owned(), |r| r.to_string()),
+            )
+            .into()),
+        }
+    }
+
     fn record_applied(
         &mut self,
         migration: &RegisteredMigration,
         duration: Duration,
+        complete: bool,
     ) -> Result<(), BoxError> {
         let micros = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
         let version = i64::try_from(migration.version())?;
         self.conn.inner.prepare_cached(&self.sql.insert)?.execute((
+            migration.set(),
             version,
             migration.description(),
             migration.type_name(),
+            migration.checksum(),
             micros,
+            complete,
         ))?;
         Ok(())
     }
 
-    fn remove_applied(&mut self, version: u64) -> Result<(), BoxError> {
+    fn remove_applied(&mut self, set: &str, version: u64) -> Result<(), BoxError> {
         let version = i64::try_from(version)?;
         self.conn
             .inner
             .prepare_cached(&self.sql.delete)?
-            .execute([version])?;
+            .execute((set, version))?;
+        Ok(())
+    }
+
+    fn update_checksum(&mut self, migration: &RegisteredMigration) -> Result<(), BoxError> {
+        let version = i64::try_from(migration.version())?;
+        self.conn
+            .inner
+            .prepare_cached(&self.sql.update_checksum)?
+            .execute((migration.set(), version, migration.checksum()))?;
         Ok(())
     }
 

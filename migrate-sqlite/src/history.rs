@@ -15,6 +15,7 @@ pub(crate) struct HistorySql {
     pub select: String,
     pub insert: String,
     pub delete: String,
+    pub update_checksum: String,
 }
 
 impl HistorySql {
@@ -24,22 +25,30 @@ impl HistorySql {
             name: name.to_owned(),
             create: format!(
                 "CREATE TABLE IF NOT EXISTS {table} (
-                    version INTEGER PRIMARY KEY NOT NULL,
+                    migration_set TEXT NOT NULL DEFAULT '',
+                    version INTEGER NOT NULL,
                     description TEXT NOT NULL,
                     type_name TEXT NOT NULL,
+                    checksum TEXT NOT NULL,
                     applied_at TEXT NOT NULL,
-                    duration_us INTEGER NOT NULL
+                    duration_us INTEGER NOT NULL,
+                    complete INTEGER NOT NULL DEFAULT 1,
+                    PRIMARY KEY (migration_set, version)
                 )"
             ),
             select: format!(
-                "SELECT version, description, type_name, applied_at, duration_us \
-                 FROM {table} ORDER BY version"
+                "SELECT migration_set, version, description, type_name, checksum, applied_at, \
+                 duration_us, complete FROM {table} ORDER BY migration_set, version"
             ),
             insert: format!(
-                "INSERT INTO {table} (version, description, type_name, applied_at, duration_us) \
-                 VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?4)"
+                "INSERT OR REPLACE INTO {table} (migration_set, version, description, type_name, \
+                 checksum, applied_at, duration_us, complete) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?6, ?7)"
             ),
-            delete: format!("DELETE FROM {table} WHERE version = ?1"),
+            delete: format!("DELETE FROM {table} WHERE migration_set = ?1 AND version = ?2"),
+            update_checksum: format!(
+                "UPDATE {table} SET checksum = ?3 WHERE migration_set = ?1 AND version = ?2"
+            ),
         }
     }
 }
@@ -53,11 +62,14 @@ fn quote_identifier(name: &str) -> String {
 pub(crate) fn read_row(
     row: &rusqlite::Row<'_>,
 ) -> rusqlite::Result<Result<AppliedMigration, BoxError>> {
-    let version: i64 = row.get(0)?;
-    let description: String = row.get(1)?;
-    let type_name: String = row.get(2)?;
-    let applied_at: String = row.get(3)?;
-    let duration_us: i64 = row.get(4)?;
+    let set: String = row.get(0)?;
+    let version: i64 = row.get(1)?;
+    let description: String = row.get(2)?;
+    let type_name: String = row.get(3)?;
+    let checksum: String = row.get(4)?;
+    let applied_at: String = row.get(5)?;
+    let duration_us: i64 = row.get(6)?;
+    let complete: bool = row.get(7)?;
     let (Ok(version @ 1..), Ok(duration_us)) = (u64::try_from(version), u64::try_from(duration_us))
     else {
         return Ok(Err(format!(
@@ -67,11 +79,14 @@ pub(crate) fn read_row(
         .into()));
     };
     Ok(Ok(AppliedMigration {
+        set,
         version,
         description,
         type_name,
         applied_at,
         duration: Duration::from_micros(duration_us),
+        checksum,
+        complete,
     }))
 }
 
