@@ -33,6 +33,7 @@
 mod backend;
 mod db;
 mod history;
+pub mod testing;
 
 pub use backend::{DEFAULT_BUSY_TIMEOUT, Sqlite};
 pub use db::SqliteExt;

@@ -201,3 +201,11 @@ fn status_reports_applied_and_pending_with_time_and_duration() {
         .collect();
     assert_eq!(pending, [2, 3]);
 }
+
+#[test]
+fn every_down_restores_the_schema_of_before_its_up() {
+    let checked = migrate_sqlite::testing::check_migrations(&migrator());
+    assert_eq!(checked.applied, [1, 2, 3]);
+    assert_eq!(checked.reverted, [1, 2, 3]);
+    assert!(checked.irreversible.is_empty());
+}
