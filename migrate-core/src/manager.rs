@@ -33,7 +33,12 @@ pub struct Migrator {
     pub(crate) all_or_nothing: bool,
     pub(crate) before: Option<Hook>,
     pub(crate) after: Option<Hook>,
+    pub(crate) progress: Option<Progress>,
 }
+
+/// Called with each step once it is committed (for a dry run: once it ran). See
+/// [`Migrator::on_progress`].
+pub type Progress = Arc<dyn Fn(&StepReport) + Send + Sync>;
 
 impl core::fmt::Debug for Migrator {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -44,6 +49,7 @@ impl core::fmt::Debug for Migrator {
             .field("all_or_nothing", &self.all_or_nothing)
             .field("before_each", &self.before.is_some())
             .field("after_each", &self.after.is_some())
+            .field("on_progress", &self.progress.is_some())
             .finish()
     }
 }
@@ -238,6 +244,14 @@ impl Migrator {
         hook: impl Fn(&Step, &mut dyn Db) -> Result<(), BoxError> + Send + Sync + 'static,
     ) -> Self {
         self.before = Some(Arc::new(hook));
+        self
+    }
+
+    /// Calls `report` with each migration as soon as it is committed, with its duration:
+    /// for progress output during long runs. It runs outside the migration's transaction
+    /// and cannot fail it.
+    pub fn on_progress(mut self, report: impl Fn(&StepReport) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(report));
         self
     }
 

@@ -74,6 +74,9 @@ pub(crate) fn migrate(
                     log_step(*step, &steps);
                 }
             }
+            for done in &steps {
+                progress(migrator, done);
+            }
             report.steps = steps;
             return Ok(report);
         }
@@ -101,6 +104,7 @@ pub(crate) fn migrate(
             match done {
                 Ok(done) => {
                     log_step(step, std::slice::from_ref(&done));
+                    progress(migrator, &done);
                     report.steps.push(done);
                 }
                 Err(error) => {
@@ -237,6 +241,7 @@ fn outside_transaction(
     }
     let done = step_report(step, duration);
     log_step(step, std::slice::from_ref(&done));
+    progress(migrator, &done);
     Ok(Some(done))
 }
 
@@ -406,6 +411,12 @@ fn step_report(step: Step, duration: Duration) -> StepReport {
         description: step.migration.description(),
         direction: step.direction,
         duration,
+    }
+}
+
+fn progress(migrator: &Migrator, done: &StepReport) {
+    if let Some(report) = &migrator.progress {
+        report(done);
     }
 }
 

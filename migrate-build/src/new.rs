@@ -1,0 +1,489 @@
+//! Writing a new migration file: the next version, its file name and a skeleton that
+//! compiles. What `migrate new "<description>"` runs.
+
+use std::fs;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::error::{Error, Result};
+use crate::{MAX_VERSION, folder, name};
+
+/// How a new migration's version is chosen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum VersionStyle {
+    /// The highest version in the folder plus one; the file name pads it to four digits:
+    /// `m0004_add_foo.rs`.
+    #[default]
+    Sequential,
+    /// The current UTC time as `YYYYMMDDHHMMSS`: `m20261124093000_add_foo.rs`. Branches
+    /// that each add a migration do not pick the same version.
+    Timestamp,
+}
+
+/// A migration file [`write_new_migration`] wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewMigration {
+    path: PathBuf,
+    version: u64,
+    type_name: String,
+}
+
+impl NewMigration {
+    /// The file: the folder as given joined with its name, `src/migrations/m0004_add_foo.rs`.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The migration's version.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The name of the migration's struct: `AddFoo`.
+    pub fn type_name(&self) -> &str {
+        &self.type_name
+    }
+}
+
+/// The version after the highest one any file of `folder` uses, in its name
+/// (`m0003_...`) or in a `#[migration(version = N, ..)]`; 1 for an empty or missing
+/// folder. Relative paths are relative to the current directory.
+///
+/// Lenient, unlike [`Migrations::generate`](crate::Migrations::generate): a file without
+/// an attribute or with a bad name still counts with the version it shows.
+///
+/// # Errors
+///
+/// [`Error::Io`] when a file cannot be read, [`Error::VersionOverflow`] when the highest
+/// version is already the largest possible.
+///
+/// ```
+/// # fn main() -> Result<(), migrate_build::Error> {
+/// let dir = tempfile::tempdir().unwrap();
+/// assert_eq!(migrate_build::next_version(dir.path())?, 1);
+/// std::fs::write(
+///     dir.path().join("m0007_add_tags.rs"),
+///     "#[migration(version = 7, description = \"Add tags\")]\npub struct AddTags;\n",
+/// )
+/// .unwrap();
+/// assert_eq!(migrate_build::next_version(dir.path())?, 8);
+/// # Ok(())
+/// # }
+/// ```
+pub fn next_version(folder: impl AsRef<Path>) -> Result<u64> {
+    let used = used_versions(folder.as_ref())?;
+    next_after(&used)
+}
+
+fn next_after(used: &[(u64, PathBuf)]) -> Result<u64> {
+    match used.iter().map(|(v, _)| *v).max() {
+        None => Ok(1),
+        Some(highest) if highest >= MAX_VERSION => Err(Error::VersionOverflow { highest }),
+        Some(highest) => Ok(highest + 1),
+    }
+}
+
+fn used_versions(folder: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    match folder::used_versions(folder) {
+        Err(Error::FolderNotFound { .. }) => Ok(Vec::new()),
+        other => other,
+    }
+}
+
+/// Writes a new migration into `folder` (created if missing; relative to the current
+/// directory): the next version by `style`, a file named after it and the description
+/// (`m0004_add_foo.rs`), and a unit struct with the `#[migration]` attribute filled in
+/// and `up`/`down` skeletons that compile against `migrate_sqlite` and return an error
+/// until they are written.
+///
+/// # Errors
+///
+/// [`Error::BlankDescription`]; [`Error::VersionTaken`] when a file of the folder uses
+/// the version already (a timestamp in the same second as another);
+/// [`Error::FileExists`]; [`Error::Io`].
+///
+/// ```
+/// use migrate_build::{VersionStyle, write_new_migration};
+///
+/// # fn main() -> Result<(), migrate_build::Error> {
+/// let dir = tempfile::tempdir().unwrap();
+/// let folder = dir.path().join("migrations");
+/// let first = write_new_migration(&folder, "Create users", VersionStyle::Sequential)?;
+/// let second = write_new_migration(&folder, "Add email to users", VersionStyle::Sequential)?;
+/// assert_eq!(second.path(), folder.join("m0002_add_email_to_users.rs"));
+/// assert_eq!((second.version(), second.type_name()), (2, "AddEmailToUsers"));
+///
+/// let code = std::fs::read_to_string(second.path()).unwrap();
+/// assert!(code.contains("#[migration(version = 2, description = \"Add email to users\")]"));
+/// assert!(code.contains("pub struct AddEmailToUsers;"));
+///
+/// // A blank description is refused, and the folder is left as it was.
+/// assert!(write_new_migration(&folder, "  ", VersionStyle::Sequential).is_err());
+/// # assert_eq!(first.version(), 1);
+/// # assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 2);
+/// # Ok(())
+/// # }
+/// ```
+pub fn write_new_migration(
+    folder: impl AsRef<Path>,
+    description: &str,
+    style: VersionStyle,
+) -> Result<NewMigration> {
+    write_new_migration_at(folder.as_ref(), description, style, SystemTime::now())
+}
+
+fn write_new_migration_at(
+    folder: &Path,
+    description: &str,
+    style: VersionStyle,
+    now: SystemTime,
+) -> Result<NewMigration> {
+    let description = checked_description(description)?;
+    let used = used_versions(folder)?;
+    let (version, hint) = match style {
+        VersionStyle::Sequential => (next_after(&used)?, "choose another version"),
+        VersionStyle::Timestamp => (
+            timestamp_version(now),
+            "wait a second and run it again, or check the system clock",
+        ),
+    };
+    write(folder, version, description, &used, hint)
+}
+
+/// Writes a new migration with the version `version` into `folder`, as
+/// [`write_new_migration`] does with the version it chooses: for a caller that chooses
+/// the version itself, for example one above every version the program discovers too.
+///
+/// # Errors
+///
+/// [`Error::InvalidVersion`] for 0 or a version above the largest; the errors of
+/// [`write_new_migration`].
+///
+/// ```
+/// # fn main() -> Result<(), migrate_build::Error> {
+/// let dir = tempfile::tempdir().unwrap();
+/// let new = migrate_build::write_migration(dir.path(), 12, "Add tags")?;
+/// assert_eq!(new.path(), dir.path().join("m0012_add_tags.rs"));
+/// // The folder uses 12 now.
+/// assert!(migrate_build::write_migration(dir.path(), 12, "Add labels").is_err());
+/// # Ok(())
+/// # }
+/// ```
+pub fn write_migration(
+    folder: impl AsRef<Path>,
+    version: u64,
+    description: &str,
+) -> Result<NewMigration> {
+    let folder = folder.as_ref();
+    let description = checked_description(description)?;
+    if version == 0 || version > MAX_VERSION {
+        return Err(Error::InvalidVersion { version });
+    }
+    let used = used_versions(folder)?;
+    write(
+        folder,
+        version,
+        description,
+        &used,
+        "choose another version",
+    )
+}
+
+/// The version [`VersionStyle::Timestamp`] gives a migration made at `time`: the UTC date
+/// and time as `YYYYMMDDHHMMSS` (a time before 1970 counts as 1970-01-01 00:00:00).
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+///
+/// let time = UNIX_EPOCH + Duration::from_secs(1_795_512_600);
+/// assert_eq!(migrate_build::timestamp_version(time), 20261124093000);
+/// ```
+pub fn timestamp_version(time: SystemTime) -> u64 {
+    utc_timestamp(time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+}
+
+fn checked_description(description: &str) -> Result<&str> {
+    let description = description.trim();
+    if description.is_empty() {
+        return Err(Error::BlankDescription);
+    }
+    Ok(description)
+}
+
+fn write(
+    folder: &Path,
+    version: u64,
+    description: &str,
+    used: &[(u64, PathBuf)],
+    hint: &'static str,
+) -> Result<NewMigration> {
+    if let Some((_, file)) = used.iter().find(|(v, _)| *v == version) {
+        return Err(Error::VersionTaken {
+            version,
+            file: file.clone(),
+            hint,
+        });
+    }
+
+    let slug = name::slug(description);
+    let stem = if slug.is_empty() {
+        format!("m{version:04}")
+    } else {
+        format!("m{version:04}_{slug}")
+    };
+    let file_name = format!("{stem}.rs");
+    let type_name = name::type_name(&slug, version);
+    let path = folder.join(&file_name);
+    let code = skeleton(version, description, &type_name, &file_name);
+
+    fs::create_dir_all(folder).map_err(|e| Error::io("create", folder, e))?;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::AlreadyExists => Error::FileExists { path: path.clone() },
+            _ => Error::io("create", &path, e),
+        })?;
+    if let Err(e) = file.write_all(code.as_bytes()) {
+        // Leave no half-written migration behind.
+        let _ = fs::remove_file(&path);
+        return Err(Error::io("write", &path, e));
+    }
+    Ok(NewMigration {
+        path,
+        version,
+        type_name,
+    })
+}
+
+/// The new file's code: rustfmt-formatted, warning-free, and refusing to run until its
+/// `up` and `down` are written.
+fn skeleton(version: u64, description: &str, type_name: &str, file_name: &str) -> String {
+    let doc: String = description
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!(
+        r#"use migrate_sqlite::{{BoxError, Db, Migration, Reversible, migration}};
+
+/// {doc}
+#[migration(version = {version}, description = {description:?})]
+pub struct {type_name};
+
+impl Migration for {type_name} {{
+    fn up(&self, _db: &mut dyn Db) -> Result<(), BoxError> {{
+        // Apply the change (and rename `_db` to `db`), e.g.
+        // db.execute("ALTER TABLE users ADD COLUMN email TEXT")
+        Err("`up` is not written yet: write it in {file_name}".into())
+    }}
+}}
+
+impl Reversible for {type_name} {{
+    fn down(&self, _db: &mut dyn Db) -> Result<(), BoxError> {{
+        // Undo what `up` did, e.g. db.execute("ALTER TABLE users DROP COLUMN email");
+        // or, if it cannot be undone, delete this impl and add `irreversible` to the
+        // attribute.
+        Err("`down` is not written yet: write it in {file_name}".into())
+    }}
+}}
+"#
+    )
+}
+
+/// `seconds` after the Unix epoch as the UTC date and time `YYYYMMDDHHMMSS`.
+pub(crate) fn utc_timestamp(seconds: u64) -> u64 {
+    let days = seconds / 86_400;
+    let time = seconds % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    ((year * 100 + month) * 100 + day) * 1_000_000
+        + time / 3600 * 10_000
+        + time % 3600 / 60 * 100
+        + time % 60
+}
+
+/// The proleptic Gregorian date `days` after 1970-01-01, by Howard Hinnant's
+/// `civil_from_days` (for days on or after the epoch).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn utc_timestamps() {
+        assert_eq!(utc_timestamp(0), 19_700_101_000_000);
+        assert_eq!(utc_timestamp(86_399), 19_700_101_235_959);
+        assert_eq!(utc_timestamp(951_782_400), 20_000_229_000_000); // a leap day
+        assert_eq!(utc_timestamp(1_700_000_000), 20_231_114_221_320);
+        assert_eq!(utc_timestamp(4_107_542_399), 21_000_228_235_959); // 2100: no leap day
+        assert_eq!(utc_timestamp(4_107_542_400), 21_000_301_000_000);
+        assert_eq!(utc_timestamp(1_795_512_600), 20_261_124_093_000);
+    }
+
+    #[test]
+    fn sequential_versions_follow_the_highest() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path();
+        fs::write(folder.join("m0002_b.rs"), "#[migration(version = 2)]").unwrap();
+        // A version in an attribute counts as much as one in a name.
+        fs::write(folder.join("later.rs"), "#[migration(version = 9)]").unwrap();
+        // So does a file still without an attribute.
+        fs::write(folder.join("m0005_wip.rs"), "").unwrap();
+        fs::write(folder.join("notes.md"), "m0100").unwrap();
+        assert_eq!(next_version(folder).unwrap(), 10);
+        let new = write_new_migration(folder, "Add foo", VersionStyle::Sequential).unwrap();
+        assert_eq!(new.version(), 10);
+        assert_eq!(new.path(), folder.join("m0010_add_foo.rs"));
+    }
+
+    #[test]
+    fn a_missing_folder_starts_at_one_and_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("src").join("migrations");
+        assert_eq!(next_version(&folder).unwrap(), 1);
+        let new = write_new_migration(&folder, "Initial schema", VersionStyle::Sequential).unwrap();
+        assert_eq!(new.path(), folder.join("m0001_initial_schema.rs"));
+        assert_eq!(new.type_name(), "InitialSchema");
+    }
+
+    #[test]
+    fn timestamp_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path();
+        let now = UNIX_EPOCH + Duration::from_secs(1_795_512_600);
+        let new =
+            write_new_migration_at(folder, "Add index", VersionStyle::Timestamp, now).unwrap();
+        assert_eq!(new.version(), 20_261_124_093_000);
+        assert_eq!(new.path(), folder.join("m20261124093000_add_index.rs"));
+        let code = fs::read_to_string(new.path()).unwrap();
+        assert!(
+            code.contains("#[migration(version = 20261124093000, description = \"Add index\")]")
+        );
+
+        // The same second again: the version is taken.
+        let err = write_new_migration_at(folder, "Add other index", VersionStyle::Timestamp, now)
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::VersionTaken {
+                    version: 20_261_124_093_000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("m20261124093000_add_index.rs"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("wait a second"), "{err}");
+    }
+
+    #[test]
+    fn refuses_blank_descriptions() {
+        let dir = tempfile::tempdir().unwrap();
+        for blank in ["", "   ", "\n\t"] {
+            let err = write_new_migration(dir.path(), blank, VersionStyle::Sequential).unwrap_err();
+            assert!(matches!(err, Error::BlankDescription), "{err}");
+        }
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn refuses_an_existing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path();
+        // A leftover with the name the next migration would get, which uses no version.
+        fs::create_dir(folder.join("m0001_add_foo.rs")).unwrap();
+        let err = write_new_migration(folder, "Add foo", VersionStyle::Sequential).unwrap_err();
+        assert!(matches!(err, Error::FileExists { .. }), "{err}");
+        assert!(
+            err.to_string().contains("m0001_add_foo.rs exists already"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn refuses_to_go_past_the_largest_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path();
+        fs::write(
+            folder.join("last.rs"),
+            format!("#[migration(version = {MAX_VERSION})]"),
+        )
+        .unwrap();
+        let err = next_version(folder).unwrap_err();
+        assert!(matches!(err, Error::VersionOverflow { .. }), "{err}");
+    }
+
+    #[test]
+    fn skeleton_escapes_the_description() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = write_new_migration(
+            dir.path(),
+            "  Rename \"name\" to\nfull_name \\ ok  ",
+            VersionStyle::Sequential,
+        )
+        .unwrap();
+        assert_eq!(
+            new.path(),
+            dir.path().join("m0001_rename_name_to_full_name_ok.rs")
+        );
+        let code = fs::read_to_string(new.path()).unwrap();
+        assert!(
+            code.contains(r#"description = "Rename \"name\" to\nfull_name \\ ok")]"#),
+            "{code}"
+        );
+        assert!(
+            code.contains("/// Rename \"name\" to full_name \\ ok\n"),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn explicit_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path();
+        fs::write(folder.join("m0003_c.rs"), "#[migration(version = 3)]").unwrap();
+        for version in [0, MAX_VERSION + 1] {
+            let err = write_migration(folder, version, "x").unwrap_err();
+            assert!(matches!(err, Error::InvalidVersion { .. }), "{err}");
+        }
+        let err = write_migration(folder, 3, "Again").unwrap_err();
+        assert!(
+            matches!(err, Error::VersionTaken { version: 3, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("m0003_c.rs"), "{err}");
+        let err = write_migration(folder, 4, " ").unwrap_err();
+        assert!(matches!(err, Error::BlankDescription), "{err}");
+        let new = write_migration(folder, 40, "Later").unwrap();
+        assert_eq!(new.path(), folder.join("m0040_later.rs"));
+        assert_eq!(next_version(folder).unwrap(), 41);
+    }
+
+    #[test]
+    fn descriptions_without_ascii_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = write_new_migration(dir.path(), "日本語", VersionStyle::Sequential).unwrap();
+        assert_eq!(new.path(), dir.path().join("m0001.rs"));
+        assert_eq!(new.type_name(), "Migration1");
+    }
+}
