@@ -92,6 +92,8 @@ fn run(path: &str, target: Option<u64>) -> Result<(), migrate_sqlite::Error> {
                 format!("{:.1} ms", duration.as_secs_f64() * 1e3),
             ),
             State::Pending => ("pending", "", String::new()),
+            State::Modified { applied_at, .. } => ("modified", applied_at.as_str(), String::new()),
+            State::Incomplete { started_at } => ("incomplete", started_at.as_str(), String::new()),
             State::Unknown { applied_at } => ("unknown", applied_at.as_str(), String::new()),
         };
         println!(
