@@ -46,12 +46,14 @@ pub(crate) struct Duplicate {
 impl From<Duplicate> for Error {
     fn from(d: Duplicate) -> Self {
         Error::DuplicateVersion {
-            set: d.set.to_owned(),
+            set: d.set,
             version: d.version,
-            first_type: d.first.0.to_owned(),
-            first_location: format!("{}:{}", d.first.1, d.first.2),
-            second_type: d.second.0.to_owned(),
-            second_location: format!("{}:{}", d.second.1, d.second.2),
+            first_type: d.first.0,
+            first_file: d.first.1,
+            first_line: d.first.2,
+            second_type: d.second.0,
+            second_file: d.second.1,
+            second_line: d.second.2,
         }
     }
 }

@@ -14,24 +14,28 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 pub enum Error {
     /// Two registered migrations have the same version.
     #[error(
-        "migration version {version}{in_set} is used twice, by `{first_type}` ({first_location}) \
-         and `{second_type}` ({second_location}); give one of them a version no other migration \
-         has",
+        "migration version {version}{in_set} is used twice, by `{first_type}` \
+         ({first_file}:{first_line}) and `{second_type}` ({second_file}:{second_line}); give one \
+         of them a version no other migration has",
         in_set = set_note(set)
     )]
     DuplicateVersion {
         /// The set both migrations belong to; `""` for the default set.
-        set: String,
+        set: &'static str,
         /// The shared version.
         version: u64,
         /// The type of the first migration.
-        first_type: String,
-        /// Where the first migration is defined (`file:line`).
-        first_location: String,
+        first_type: &'static str,
+        /// The file that defines the first migration.
+        first_file: &'static str,
+        /// The line of the first migration.
+        first_line: u32,
         /// The type of the second migration.
-        second_type: String,
-        /// Where the second migration is defined (`file:line`).
-        second_location: String,
+        second_type: &'static str,
+        /// The file that defines the second migration.
+        second_file: &'static str,
+        /// The line of the second migration.
+        second_line: u32,
     },
 
     /// The database records a migration this program does not contain.

@@ -31,6 +31,8 @@
 //! ```
 
 mod backend;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod db;
 mod history;
 pub mod testing;
@@ -49,6 +51,29 @@ pub use migrate_core::{
 /// `#[migration(version = N, description = "...")]`, plus `irreversible` for a migration
 /// without `down`. See the [crate docs](crate) for an example.
 pub use migrate_macros::sqlite_migration as migration;
+
+/// Compiles every file of the migrations folder that `migrate-build` listed in your
+/// build script, so no file needs a `mod` line: put `include_migrations!();` in the
+/// module that should hold them (for example `src/migrations.rs`).
+///
+/// ```text
+/// // build.rs
+/// fn main() {
+///     migrate_build::migrations("src/migrations").generate_or_report();
+/// }
+///
+/// // src/migrations.rs
+/// migrate_sqlite::include_migrations!();
+/// ```
+///
+/// Besides a module per file it defines `MIGRATION_FILES` and
+/// `unregistered_migration_files(..)`, for a test that every file registers a migration.
+#[macro_export]
+macro_rules! include_migrations {
+    () => {
+        ::core::include!(::core::concat!(::core::env!("OUT_DIR"), "/migrations.rs"));
+    };
+}
 
 /// The rusqlite version this crate is built on, for data migrations: no separate
 /// dependency needed.

@@ -1,0 +1,307 @@
+//! What each subcommand does.
+
+use std::sync::{Arc, Mutex};
+
+use clap::ArgMatches;
+use migrate_core::{BoxError, Migrator, State, Target};
+
+use super::output::{ProgressOutput, Style, millis, status_table};
+use super::{PENDING, SUCCESS, history_doc};
+use crate::Sqlite;
+
+/// Why a command stopped.
+pub enum Failure {
+    /// The command line is wrong (exit 2).
+    Usage(String),
+    /// A migration or database error (exit 1).
+    Run(BoxError),
+}
+
+impl<E: Into<BoxError>> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Failure::Run(error.into())
+    }
+}
+
+type Outcome = Result<i32, Failure>;
+
+pub fn dispatch(matches: &ArgMatches) -> Outcome {
+    let (name, sub) = matches
+        .subcommand()
+        .ok_or_else(|| Failure::Usage("no command given".to_owned()))?;
+    let migrator = match matches.get_one::<String>("set") {
+        Some(set) => Migrator::discovered_set(set)?,
+        None => Migrator::discovered()?,
+    };
+    match name {
+        "new" => new(sub, &migrator),
+        "history" => history(matches, sub, &migrator),
+        "status" => status(matches, sub, &migrator),
+        "up" => up(matches, sub, migrator),
+        "down" => down(matches, sub, &migrator),
+        "redo" => redo(matches, &migrator),
+        "baseline" => baseline(matches, sub, &migrator),
+        "accept-changes" => accept_changes(matches, &migrator),
+        "clear-incomplete" => clear_incomplete(matches, sub, &migrator),
+        other => Err(Failure::Usage(format!("unknown command {other}"))),
+    }
+}
+
+/// The database path from `--database` or `DATABASE_URL`, without a URL scheme.
+fn database_path(matches: &ArgMatches) -> Option<String> {
+    let url = matches.get_one::<String>("database")?;
+    let path = ["sqlite://", "sqlite:", "file://", "file:"]
+        .iter()
+        .find_map(|scheme| url.strip_prefix(scheme))
+        .unwrap_or(url);
+    Some(path.to_owned())
+}
+
+/// The database for a command that only reads: it must exist already.
+fn open_existing(matches: &ArgMatches) -> Result<Sqlite, Failure> {
+    let path = database_path(matches).unwrap_or_default();
+    if !path.is_empty() && path != ":memory:" && !std::path::Path::new(&path).exists() {
+        return Err(Failure::Run(
+            format!("the database {path} does not exist; check the path (`up` creates it)").into(),
+        ));
+    }
+    open(matches)
+}
+
+fn open(matches: &ArgMatches) -> Result<Sqlite, Failure> {
+    let path = database_path(matches).ok_or_else(|| {
+        Failure::Usage(
+            "no database given: pass --database PATH or set DATABASE_URL (e.g. \
+             DATABASE_URL=sqlite://app.db)"
+                .to_owned(),
+        )
+    })?;
+    let db = Sqlite::open(&path)?;
+    Ok(match matches.get_one::<String>("history-table") {
+        Some(table) => db.history_table(table),
+        None => db,
+    })
+}
+
+fn new(sub: &ArgMatches, migrator: &Migrator) -> Outcome {
+    let description = sub
+        .get_one::<String>("description")
+        .map_or("", String::as_str);
+    let folder = sub
+        .get_one::<String>("dir")
+        .map_or("src/migrations", String::as_str);
+    let highest_known = migrator.migrations().last().map_or(0, |m| m.version());
+    let version = if sub.get_flag("timestamp") {
+        migrate_build::timestamp_version(std::time::SystemTime::now())
+    } else {
+        migrate_build::next_version(folder)?.max(highest_known + 1)
+    };
+    if let Some(taken) = migrator
+        .migrations()
+        .iter()
+        .find(|m| m.version() == version)
+    {
+        return Err(Failure::Run(
+            format!(
+                "version {version} is taken by migration {taken}, which this program already \
+                 contains; run `new` again in a second, or pick the version by hand"
+            )
+            .into(),
+        ));
+    }
+    let written = migrate_build::write_migration(folder, version, description)?;
+    println!("{}", written.path().display());
+    Ok(SUCCESS)
+}
+
+fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
+    let mut db = open_existing(matches)?;
+    let rows = migrator.status(&mut db)?;
+    print!("{}", status_table(&rows, Style::stdout()));
+    let clean = rows
+        .iter()
+        .all(|row| matches!(row.state, State::Applied { .. }));
+    if sub.get_flag("check") && !clean {
+        let pending = rows.iter().filter(|r| r.state == State::Pending).count();
+        let applied = rows
+            .iter()
+            .filter(|r| matches!(r.state, State::Applied { .. }))
+            .count();
+        eprintln!(
+            "status --check: {pending} pending, {} modified, incomplete or unknown",
+            rows.len() - pending - applied
+        );
+        return Ok(PENDING);
+    }
+    Ok(SUCCESS)
+}
+
+/// Runs `run` with a progress line (or bar) per migration, sized from the plan.
+fn with_progress(
+    migrator: &Migrator,
+    db: &mut Sqlite,
+    target: Target,
+    dry_run: bool,
+    run: impl FnOnce(&Migrator, &mut Sqlite) -> Result<migrate_core::Report, migrate_core::Error>,
+) -> Outcome {
+    let total = migrator.plan(db, target)?.steps.len();
+    if total == 0 {
+        println!("nothing to do: the database is up to date");
+        return Ok(SUCCESS);
+    }
+    let progress = Arc::new(Mutex::new(ProgressOutput::new(total, dry_run)));
+    let sink = Arc::clone(&progress);
+    let migrator = migrator.clone().on_progress(move |step| {
+        if let Ok(mut progress) = sink.lock() {
+            progress.step(step);
+        }
+    });
+    let report = run(&migrator, db)?;
+    let total: std::time::Duration = report.steps.iter().map(|s| s.duration).sum();
+    let count = match report.steps.len() {
+        1 => "1 migration".to_owned(),
+        n => format!("{n} migrations"),
+    };
+    if dry_run {
+        println!(
+            "dry run: {count} succeeded in {} and rolled back; nothing was kept",
+            millis(total)
+        );
+    } else {
+        println!("done: {count} in {}", millis(total));
+    }
+    Ok(SUCCESS)
+}
+
+fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
+    let mut db = open(matches)?;
+    let migrator = migrator
+        .all_or_nothing(sub.get_flag("all-or-nothing"))
+        .allow_out_of_order(sub.get_flag("allow-out-of-order"))
+        .allow_modified(sub.get_flag("allow-modified"));
+    let target = sub
+        .get_one::<u64>("to")
+        .map_or(Target::Latest, |v| Target::Version(*v));
+    let dry_run = sub.get_flag("dry-run");
+    with_progress(&migrator, &mut db, target, dry_run, |m, db| {
+        if dry_run {
+            m.dry_run(db, target)
+        } else {
+            match target {
+                Target::Latest => m.to_latest(db),
+                Target::Version(v) => m.to_version(db, v),
+            }
+        }
+    })
+}
+
+/// The applied versions of this set, lowest first.
+fn applied_versions(migrator: &Migrator, db: &mut Sqlite) -> Result<Vec<u64>, Failure> {
+    Ok(migrator
+        .status(db)?
+        .into_iter()
+        .filter(|row| !matches!(row.state, State::Pending))
+        .map(|row| row.version)
+        .collect())
+}
+
+fn down(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
+    let mut db = open(matches)?;
+    let version = match (sub.get_one::<u64>("to"), sub.get_one::<u64>("steps")) {
+        (Some(to), _) => *to,
+        (None, Some(&steps)) => {
+            let applied = applied_versions(migrator, &mut db)?;
+            let keep = applied
+                .len()
+                .saturating_sub(usize::try_from(steps).unwrap_or(usize::MAX));
+            keep.checked_sub(1).map_or(0, |i| applied[i])
+        }
+        (None, None) => {
+            return Err(Failure::Usage(
+                "down needs --to VERSION or --steps N".to_owned(),
+            ));
+        }
+    };
+    let target = Target::Version(version);
+    let dry_run = sub.get_flag("dry-run");
+    with_progress(migrator, &mut db, target, dry_run, |m, db| {
+        if dry_run {
+            m.dry_run(db, target)
+        } else {
+            m.to_version(db, version)
+        }
+    })
+}
+
+fn redo(matches: &ArgMatches, migrator: &Migrator) -> Outcome {
+    let mut db = open(matches)?;
+    let applied = applied_versions(migrator, &mut db)?;
+    let Some((&last, rest)) = applied.split_last() else {
+        println!("nothing to redo: no migration is applied");
+        return Ok(SUCCESS);
+    };
+    let below = rest.last().copied().unwrap_or(0);
+    with_progress(migrator, &mut db, Target::Version(below), false, |m, db| {
+        m.to_version(db, below)
+    })?;
+    with_progress(migrator, &mut db, Target::Version(last), false, |m, db| {
+        m.to_version(db, last)
+    })
+}
+
+fn baseline(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
+    let mut db = open(matches)?;
+    let version = *sub
+        .get_one::<u64>("version")
+        .ok_or_else(|| Failure::Usage("baseline needs --version N".to_owned()))?;
+    let recorded = migrator.baseline(&mut db, version)?;
+    for m in &recorded {
+        println!("recorded as applied, without running it: {m}");
+    }
+    println!(
+        "baseline at version {version}: {} migrations recorded",
+        recorded.len()
+    );
+    Ok(SUCCESS)
+}
+
+fn history(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
+    let applied = match database_path(matches) {
+        Some(_) => Some(migrator.status(&mut open_existing(matches)?)?),
+        None => None,
+    };
+    let document = history_doc::markdown(migrator, applied.as_deref())?;
+    match sub.get_one::<String>("output") {
+        Some(path) => {
+            std::fs::write(path, document).map_err(|e| format!("could not write {path}: {e}"))?;
+            println!("{path}");
+        }
+        None => print!("{document}"),
+    }
+    Ok(SUCCESS)
+}
+
+fn accept_changes(matches: &ArgMatches, migrator: &Migrator) -> Outcome {
+    let mut db = open(matches)?;
+    let accepted = migrator.accept_changes(&mut db)?;
+    if accepted.is_empty() {
+        println!("no applied migration changed since it was applied");
+    }
+    for m in accepted {
+        println!("accepted the changed source of migration {m}");
+    }
+    Ok(SUCCESS)
+}
+
+fn clear_incomplete(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
+    let mut db = open(matches)?;
+    let version = *sub
+        .get_one::<u64>("version")
+        .ok_or_else(|| Failure::Usage("clear-incomplete needs a VERSION".to_owned()))?;
+    if migrator.clear_incomplete(&mut db, version)? {
+        println!("cleared: migration {version} will run again on the next `up`");
+    } else {
+        println!("migration {version} is not marked incomplete; nothing to clear");
+    }
+    Ok(SUCCESS)
+}

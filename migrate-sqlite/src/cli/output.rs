@@ -1,0 +1,171 @@
+//! What the command prints: the status table, progress lines or a progress bar, colour
+//! on a terminal and plain text when piped (or with `NO_COLOR` set).
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use migrate_core::{Direction, MigrationStatus, State, StepReport};
+
+/// ANSI colours, on only for a terminal without `NO_COLOR`.
+#[derive(Clone, Copy)]
+pub struct Style {
+    color: bool,
+}
+
+impl Style {
+    pub fn stdout() -> Self {
+        Style {
+            color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    pub fn green(self, text: &str) -> String {
+        self.paint("32", text)
+    }
+
+    pub fn yellow(self, text: &str) -> String {
+        self.paint("33", text)
+    }
+
+    pub fn red(self, text: &str) -> String {
+        self.paint("31", text)
+    }
+}
+
+pub fn millis(duration: Duration) -> String {
+    format!("{:.1} ms", duration.as_secs_f64() * 1e3)
+}
+
+/// The status table: one line per migration.
+pub fn status_table(rows: &[MigrationStatus], style: Style) -> String {
+    let width = rows
+        .iter()
+        .map(|r| r.description.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("description".len());
+    let digits = rows
+        .iter()
+        .map(|r| r.version.to_string().len())
+        .max()
+        .unwrap_or(0)
+        .max("version".len());
+    let mut out = format!(
+        "{:>digits$}  {:<width$}  {:<10}  {:<24}  {}\n",
+        "version", "description", "state", "applied at", "duration"
+    );
+    for row in rows {
+        let (state, at, duration) = match &row.state {
+            State::Applied {
+                applied_at,
+                duration,
+            } => (
+                style.green("applied"),
+                applied_at.as_str(),
+                millis(*duration),
+            ),
+            State::Pending => (style.yellow("pending"), "", String::new()),
+            State::Modified {
+                applied_at,
+                duration,
+            } => (
+                style.red("modified"),
+                applied_at.as_str(),
+                millis(*duration),
+            ),
+            State::Incomplete { started_at } => {
+                (style.red("incomplete"), started_at.as_str(), String::new())
+            }
+            State::Unknown { applied_at } => {
+                (style.red("unknown"), applied_at.as_str(), String::new())
+            }
+        };
+        // Pad by the visible width: colour codes take no room on screen.
+        let pad = 10usize.saturating_sub(state_name(&row.state).len());
+        out.push_str(&format!(
+            "{:>digits$}  {:<width$}  {state}{:pad$}  {at:<24}  {duration}\n",
+            row.version, row.description, ""
+        ));
+    }
+    out
+}
+
+fn state_name(state: &State) -> &'static str {
+    match state {
+        State::Applied { .. } => "applied",
+        State::Pending => "pending",
+        State::Modified { .. } => "modified",
+        State::Incomplete { .. } => "incomplete",
+        State::Unknown { .. } => "unknown",
+    }
+}
+
+/// One line per finished migration, or a bar on a terminal when there are many.
+pub struct ProgressOutput {
+    total: usize,
+    bar: bool,
+    done: usize,
+    verb_prefix: &'static str,
+}
+
+/// Above this many steps a terminal gets a progress bar instead of a line per migration.
+const BAR_FROM: usize = 20;
+
+impl ProgressOutput {
+    pub fn new(total: usize, dry_run: bool) -> Self {
+        ProgressOutput {
+            total,
+            bar: total >= BAR_FROM && std::io::stderr().is_terminal(),
+            done: 0,
+            verb_prefix: if dry_run { "would have " } else { "" },
+        }
+    }
+
+    pub fn step(&mut self, step: &StepReport) {
+        self.done += 1;
+        let verb = match step.direction {
+            Direction::Up => "applied",
+            Direction::Down => "reverted",
+        };
+        if self.bar {
+            let filled = self.done * 30 / self.total.max(1);
+            let mut err = std::io::stderr();
+            let _ = write!(
+                err,
+                "\r[{}{}] {}/{} {} {}",
+                "#".repeat(filled),
+                ".".repeat(30 - filled),
+                self.done,
+                self.total,
+                step.version,
+                truncate(step.description, 40)
+            );
+            if self.done == self.total {
+                let _ = writeln!(err);
+            }
+            let _ = err.flush();
+        } else {
+            println!(
+                "{}{verb:<8} {:>4} {} ({})",
+                self.verb_prefix,
+                step.version,
+                step.description,
+                millis(step.duration)
+            );
+        }
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().take(max).collect();
+    out.push_str(&" ".repeat(max.saturating_sub(out.chars().count())));
+    out
+}
