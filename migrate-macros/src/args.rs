@@ -399,31 +399,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn edit_distance_counts_single_edits() {
-        assert_eq!(edit_distance("version", "version"), 0);
-        assert_eq!(edit_distance("verison", "version"), 2);
-        assert_eq!(edit_distance("versio", "version"), 1);
-        assert_eq!(edit_distance("desc", "description"), 7);
-    }
-
-    #[test]
-    fn unknown_keys_suggest_the_nearest_or_list_all() {
-        assert_eq!(nearest_key("verion"), Some("version"));
-        assert_eq!(nearest_key("desc"), Some("description"));
-        assert_eq!(nearest_key("table"), None);
-        assert_eq!(
-            unknown_key_message("verion", Some("version")),
-            "unknown key `verion`; did you mean `version`?"
-        );
-        assert!(unknown_key_message("table", None).contains("the keys are"));
-    }
-}
-
 /// A set name: it becomes part of identifiers and symbols, so lowercase letters, digits and
 /// underscores only.
 fn set(value: TokenStream) -> syn::Result<LitStr> {
@@ -456,5 +431,30 @@ fn transaction(value: TokenStream) -> syn::Result<bool> {
             &value,
             format!("transaction must be `true` or `false`; {TRANSACTION_EXAMPLE}"),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(edit_distance("version", "version"), 0);
+        assert_eq!(edit_distance("verison", "version"), 2);
+        assert_eq!(edit_distance("versio", "version"), 1);
+        assert_eq!(edit_distance("desc", "description"), 7);
+    }
+
+    #[test]
+    fn unknown_keys_suggest_the_nearest_or_list_all() {
+        assert_eq!(nearest_key("verion"), Some("version"));
+        assert_eq!(nearest_key("desc"), Some("description"));
+        assert_eq!(nearest_key("table"), None);
+        assert_eq!(
+            unknown_key_message("verion", Some("version")),
+            "unknown key `verion`; did you mean `version`?"
+        );
+        assert!(unknown_key_message("table", None).contains("the keys are"));
     }
 }
