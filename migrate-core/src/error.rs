@@ -252,6 +252,35 @@ pub enum Error {
         message: String,
     },
 
+    /// The file is not a database of the backend's kind.
+    #[error(
+        "{path} is not a {kind} database, or it is corrupted; check that the path names the \
+         right file; nothing was written"
+    )]
+    NotADatabase {
+        /// The file.
+        path: String,
+        /// The kind of database expected, e.g. `SQLite`.
+        kind: &'static str,
+        /// The backend's error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The history table exists but was not made by migrate (or by an incompatible
+    /// version of it).
+    #[error(
+        "the table {table:?} exists but is not a migrate history table: {problem}; it belongs \
+         to something else, so keep the history in another table (`Sqlite::history_table`, \
+         `--history-table`); nothing was written"
+    )]
+    ForeignHistoryTable {
+        /// The table.
+        table: String,
+        /// What does not fit.
+        problem: String,
+    },
+
     /// The database could not do what the manager asked of it outside any migration's
     /// code (reading the history, taking the write lock).
     #[error(
@@ -288,5 +317,19 @@ fn after_failure(batch: bool) -> &'static str {
         " with the whole all-or-nothing batch, so none of its migrations is applied"
     } else {
         "; migrations before it stay applied"
+    }
+}
+
+impl Error {
+    /// A backend's error as [`Error::Database`], unless the backend already said what is
+    /// wrong with one of the other variants (boxed), which passes through as it is.
+    pub fn database(action: impl Into<String>, source: BoxError) -> Error {
+        match source.downcast::<Error>() {
+            Ok(error) => *error,
+            Err(source) => Error::Database {
+                action: action.into(),
+                source,
+            },
+        }
     }
 }

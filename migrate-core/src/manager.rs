@@ -393,10 +393,9 @@ impl Migrator {
 
     /// The history rows of this manager's set.
     pub(crate) fn history(&self, backend: &mut dyn Backend) -> Result<Vec<AppliedMigration>> {
-        let mut rows = backend.read_history().map_err(|source| Error::Database {
-            action: "read the migration history".to_owned(),
-            source,
-        })?;
+        let mut rows = backend
+            .read_history()
+            .map_err(|source| Error::database("read the migration history", source))?;
         rows.retain(|row| row.set == self.set);
         Ok(rows)
     }

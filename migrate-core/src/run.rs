@@ -380,9 +380,11 @@ pub(crate) fn clear_incomplete(
 
 /// Opens a transaction holding the write lock, naming `m` if that fails.
 fn begin(backend: &mut dyn Backend, m: &RegisteredMigration) -> Result<Freshness> {
-    backend.begin().map_err(|source| Error::Database {
-        action: format!("start the transaction of migration {m} (take the write lock)"),
-        source,
+    backend.begin().map_err(|source| {
+        Error::database(
+            format!("start the transaction of migration {m} (take the write lock)"),
+            source,
+        )
     })
 }
 

@@ -38,6 +38,8 @@ pub struct Sqlite {
     data_version: Option<i64>,
     /// Whether SQLite enforces foreign keys on this connection, asked once per run.
     foreign_keys: Option<bool>,
+    /// Whether the history table's columns were checked in this run.
+    shape_checked: bool,
 }
 
 impl Sqlite {
@@ -53,6 +55,26 @@ impl Sqlite {
             action: format!("open the SQLite database {}", path.display()),
             source: source.into(),
         })?;
+        // Reading the header refuses a file of another kind before anything is written.
+        if let Err(source) = conn.query_row("PRAGMA schema_version", [], |row| row.get::<_, i64>(0))
+        {
+            let not_a_database = matches!(
+                &source,
+                rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::NotADatabase
+            );
+            return Err(if not_a_database {
+                Error::NotADatabase {
+                    path: path.display().to_string(),
+                    kind: "SQLite",
+                    source: source.into(),
+                }
+            } else {
+                Error::Database {
+                    action: format!("read the SQLite database {}", path.display()),
+                    source: source.into(),
+                }
+            });
+        }
         Self::from_connection(conn)
     }
 
@@ -83,6 +105,7 @@ impl Sqlite {
             table_exists: false,
             data_version: None,
             foreign_keys: None,
+            shape_checked: false,
         };
         sqlite.busy_timeout(DEFAULT_BUSY_TIMEOUT)
     }
@@ -134,6 +157,41 @@ impl Sqlite {
         self.conn.inner
     }
 
+    fn foreign_table(&self, problem: String) -> BoxError {
+        Box::new(Error::ForeignHistoryTable {
+            table: self.sql.name.clone(),
+            problem,
+        })
+    }
+
+    /// The history table has every column migrate writes, and no other column that
+    /// requires a value.
+    fn check_shape(&self) -> Result<(), BoxError> {
+        let conn = &self.conn.inner;
+        let mut statement =
+            conn.prepare("SELECT name, \"notnull\", dflt_value, pk FROM pragma_table_info(?1)")?;
+        let columns: Vec<(String, bool, Option<String>, i64)> = statement
+            .query_map([&self.sql.name], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        for expected in history::COLUMNS {
+            if !columns.iter().any(|(name, ..)| name == expected) {
+                return Err(self.foreign_table(format!("it has no column {expected:?}")));
+            }
+        }
+        if let Some((name, ..)) = columns.iter().find(|(name, not_null, default, pk)| {
+            !history::COLUMNS.contains(&name.as_str())
+                && (*not_null || *pk > 0)
+                && default.is_none()
+        }) {
+            return Err(self.foreign_table(format!(
+                "its column {name:?} requires a value that migrate does not write"
+            )));
+        }
+        Ok(())
+    }
+
     fn data_version(&self) -> rusqlite::Result<i64> {
         self.conn
             .inner
@@ -159,13 +217,7 @@ impl Backend for Sqlite {
                     .optional()?
                     .is_some();
                 if exists {
-                    return Err(format!(
-                        "the table {:?} exists but is not a migrate history table ({error}); \
-                         it was made by something else or by an incompatible version of \
-                         migrate: keep the history elsewhere with `Sqlite::history_table`",
-                        self.sql.name
-                    )
-                    .into());
+                    return Err(self.foreign_table(error.to_string()));
                 }
                 self.table_exists = false;
                 self.data_version = Some(data_version);
@@ -174,9 +226,19 @@ impl Backend for Sqlite {
         };
         let rows = statement
             .query_map([], history::read_row)?
-            .map(|row| row.map_err(BoxError::from).and_then(|row| row))
+            .map(|row| match row {
+                // A value of the wrong type: the table is not ours.
+                Err(
+                    error @ (rusqlite::Error::InvalidColumnType(..)
+                    | rusqlite::Error::FromSqlConversionFailure(..)
+                    | rusqlite::Error::IntegralValueOutOfRange(..)),
+                ) => Err(self.foreign_table(error.to_string())),
+                Err(error) => Err(error.into()),
+                Ok(row) => row,
+            })
             .collect::<Result<Vec<_>, BoxError>>()?;
         self.table_exists = true;
+        self.shape_checked = false;
         self.data_version = Some(data_version);
         self.foreign_keys = None;
         Ok(rows)
@@ -201,6 +263,16 @@ impl Backend for Sqlite {
                 return Err(error.into());
             }
             self.table_exists = true;
+            self.shape_checked = true;
+        }
+        if !self.shape_checked {
+            // Once per run, and only when there is work: a table we did not create must
+            // take our rows before any migration runs.
+            if let Err(error) = self.check_shape() {
+                let _ = self.conn.inner.execute_batch("ROLLBACK");
+                return Err(error);
+            }
+            self.shape_checked = true;
         }
         self.conn.guard(true);
         Ok(Freshness::Current)

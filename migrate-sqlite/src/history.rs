@@ -7,6 +7,18 @@ use migrate_core::{AppliedMigration, BoxError};
 /// The history table's name when none is configured.
 pub const DEFAULT_HISTORY_TABLE: &str = "migrate_history";
 
+/// The columns migrate writes; a table of that name without them is not a history.
+pub(crate) const COLUMNS: [&str; 8] = [
+    "migration_set",
+    "version",
+    "description",
+    "type_name",
+    "checksum",
+    "applied_at",
+    "duration_us",
+    "complete",
+];
+
 /// The SQL the backend runs against one history table, built once per name.
 #[derive(Clone, Debug)]
 pub(crate) struct HistorySql {

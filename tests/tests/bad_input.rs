@@ -234,15 +234,10 @@ fn a_file_that_is_not_sqlite_is_refused_and_left_byte_for_byte() {
     }
 }
 
-/// What we want on top: the error names the file and says it is not a SQLite database,
-/// without the generic advice about reachability and write locks (best from
-/// `Sqlite::open`, which knows the path: reading the header there, e.g. with `PRAGMA
-/// schema_version`, refuses it up front). Today the open succeeds and the run fails with
-/// "could not read the migration history; check that the database is reachable and
-/// writable and that no other process holds its write lock past the busy timeout, then
-/// run again / file is not a database", which names neither the file nor the problem.
+/// And on top: `Sqlite::open` reads the header, so the error names the file and says it
+/// is not a SQLite database, without the generic advice about reachability and write
+/// locks.
 #[test]
-#[ignore = "needs: a non-SQLite file refused with an error naming the path and saying it is not a SQLite database, without the generic reachable/write-lock advice (e.g. Sqlite::open reading the header)"]
 fn a_file_that_is_not_sqlite_is_refused_naming_the_file() {
     for (kind, bytes) in not_sqlite_files() {
         let (dir, path) = temp_dir();
@@ -498,20 +493,13 @@ fn a_history_table_of_another_shape_is_refused_and_nothing_is_written() {
     }
 }
 
-/// What we want on top: refused before any migration runs, with an error that says the
-/// table `migrate_history` exists but is not a migration history and how to get out
-/// (`Sqlite::history_table` to keep the history in another table), without the generic
-/// advice about reachability and write locks. Today (library mid-rewrite): a table with
-/// other columns gets the right explanation in the source, but under "could not read
-/// the migration history; check that the database is reachable and writable and that
-/// no other process holds its write lock past the busy timeout", which sends the user
-/// after the wrong problem; a table with the history's columns plus a required one lets
-/// the migration run, then blames it ("migration 705 ... failed while migrating up and
-/// was rolled back; ... fix it and run again / NOT NULL constraint failed:
-/// migrate_history.shape_extra"); a table with text in those columns gives only
-/// "Invalid column type Text at index: 1, name: version", naming no table.
+/// And on top: refused before any migration runs (the table's columns are checked once
+/// per run, before the first migration), with an error that says the table
+/// `migrate_history` exists but is not a migrate history table and how to get out
+/// (`Sqlite::history_table`), without the generic advice about reachability and write
+/// locks: a table with other columns, one with the history's columns plus a required
+/// one, and one with text in the history's columns.
 #[test]
-#[ignore = "needs: the history table's columns checked (e.g. pragma_table_info) before any migration runs; a mismatch refused with an error naming the table, saying it is not a migrat(e/ion) history and pointing to Sqlite::history_table, without the generic reachable/write-lock advice of Error::Database"]
 fn a_history_table_of_another_shape_is_refused_with_a_clear_message() {
     for (what, sql, _) in foreign_history_tables() {
         let (dir, path) = with_foreign_history_table(&sql);
