@@ -2,8 +2,10 @@
 
 use core::time::Duration;
 
-/// Where a migration stands in one database.
+/// Where a migration stands in one database. New states may be added: match with a
+/// `_` arm.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum State {
     /// Applied, with when and how long it took.
     Applied {

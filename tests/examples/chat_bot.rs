@@ -95,6 +95,7 @@ fn run(path: &str, target: Option<u64>) -> Result<(), migrate_sqlite::Error> {
             State::Modified { applied_at, .. } => ("modified", applied_at.as_str(), String::new()),
             State::Incomplete { started_at } => ("incomplete", started_at.as_str(), String::new()),
             State::Unknown { applied_at } => ("unknown", applied_at.as_str(), String::new()),
+            _ => ("other", "", String::new()),
         };
         println!(
             "{:>7}  {:<32} {state:<8} {at:<25} {duration}",

@@ -87,6 +87,7 @@ pub fn status_table(rows: &[MigrationStatus], style: Style) -> String {
             State::Unknown { applied_at } => {
                 (style.red("unknown"), applied_at.as_str(), String::new())
             }
+            _ => (style.red("other"), "", String::new()),
         };
         // Pad by the visible width: colour codes take no room on screen.
         let pad = 10usize.saturating_sub(state_name(&row.state).len());
@@ -105,6 +106,7 @@ fn state_name(state: &State) -> &'static str {
         State::Modified { .. } => "modified",
         State::Incomplete { .. } => "incomplete",
         State::Unknown { .. } => "unknown",
+        _ => "other",
     }
 }
 
