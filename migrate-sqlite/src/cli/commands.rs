@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use clap::ArgMatches;
-use migrate_core::{BoxError, Migrator, State, Target};
+use migrate_core::{BoxError, Direction, Migrator, State, Target};
 
 use super::output::{ProgressOutput, Style, millis, status_table};
 use super::{PENDING, SUCCESS, history_doc};
@@ -136,15 +136,36 @@ fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcom
     Ok(SUCCESS)
 }
 
-/// Runs `run` with a progress line (or bar) per migration, sized from the plan.
+/// Runs `run` with a progress line (or bar) per migration, sized from the plan. `only`
+/// refuses a plan that would move the other way (`up` never reverts, `down` never
+/// applies).
 fn with_progress(
     migrator: &Migrator,
     db: &mut Sqlite,
     target: Target,
     dry_run: bool,
+    only: Direction,
     run: impl FnOnce(&Migrator, &mut Sqlite) -> Result<migrate_core::Report, migrate_core::Error>,
 ) -> Outcome {
-    let total = migrator.plan(db, target)?.steps.len();
+    let plan = migrator.plan(db, target)?;
+    if let Some(wrong) = plan.steps.iter().find(|s| s.direction != only) {
+        let (verb, other) = match only {
+            Direction::Up => ("revert", "down"),
+            Direction::Down => ("apply", "up"),
+        };
+        let to = match target {
+            Target::Version(v) => v,
+            Target::Latest => wrong.migration.version(),
+        };
+        return Err(Failure::Run(
+            format!(
+                "going to version {to} would {verb} migration {}; use `{other} --to {to}` for that",
+                wrong.migration
+            )
+            .into(),
+        ));
+    }
+    let total = plan.steps.len();
     if total == 0 {
         println!("nothing to do: the database is up to date");
         return Ok(SUCCESS);
@@ -183,16 +204,23 @@ fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
         .get_one::<u64>("to")
         .map_or(Target::Latest, |v| Target::Version(*v));
     let dry_run = sub.get_flag("dry-run");
-    with_progress(&migrator, &mut db, target, dry_run, |m, db| {
-        if dry_run {
-            m.dry_run(db, target)
-        } else {
-            match target {
-                Target::Latest => m.to_latest(db),
-                Target::Version(v) => m.to_version(db, v),
+    with_progress(
+        &migrator,
+        &mut db,
+        target,
+        dry_run,
+        Direction::Up,
+        |m, db| {
+            if dry_run {
+                m.dry_run(db, target)
+            } else {
+                match target {
+                    Target::Latest => m.to_latest(db),
+                    Target::Version(v) => m.to_version(db, v),
+                }
             }
-        }
-    })
+        },
+    )
 }
 
 /// The applied versions of this set, lowest first.
@@ -224,13 +252,20 @@ fn down(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome 
     };
     let target = Target::Version(version);
     let dry_run = sub.get_flag("dry-run");
-    with_progress(migrator, &mut db, target, dry_run, |m, db| {
-        if dry_run {
-            m.dry_run(db, target)
-        } else {
-            m.to_version(db, version)
-        }
-    })
+    with_progress(
+        migrator,
+        &mut db,
+        target,
+        dry_run,
+        Direction::Down,
+        |m, db| {
+            if dry_run {
+                m.dry_run(db, target)
+            } else {
+                m.to_version(db, version)
+            }
+        },
+    )
 }
 
 fn redo(matches: &ArgMatches, migrator: &Migrator) -> Outcome {
@@ -241,12 +276,22 @@ fn redo(matches: &ArgMatches, migrator: &Migrator) -> Outcome {
         return Ok(SUCCESS);
     };
     let below = rest.last().copied().unwrap_or(0);
-    with_progress(migrator, &mut db, Target::Version(below), false, |m, db| {
-        m.to_version(db, below)
-    })?;
-    with_progress(migrator, &mut db, Target::Version(last), false, |m, db| {
-        m.to_version(db, last)
-    })
+    with_progress(
+        migrator,
+        &mut db,
+        Target::Version(below),
+        false,
+        Direction::Down,
+        |m, db| m.to_version(db, below),
+    )?;
+    with_progress(
+        migrator,
+        &mut db,
+        Target::Version(last),
+        false,
+        Direction::Up,
+        |m, db| m.to_version(db, last),
+    )
 }
 
 fn baseline(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
@@ -258,10 +303,11 @@ fn baseline(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outc
     for m in &recorded {
         println!("recorded as applied, without running it: {m}");
     }
-    println!(
-        "baseline at version {version}: {} migrations recorded",
-        recorded.len()
-    );
+    let count = match recorded.len() {
+        1 => "1 migration".to_owned(),
+        n => format!("{n} migrations"),
+    };
+    println!("baseline at version {version}: {count} recorded");
     Ok(SUCCESS)
 }
 
