@@ -990,3 +990,35 @@ fn new_project_workflow() {
         "the build error does not name helpers.rs:\n{err}"
     );
 }
+
+/// On a terminal (a pseudo-terminal from util-linux's `script`), `status` is in colour;
+/// with `NO_COLOR` set it is plain again.
+#[test]
+fn a_terminal_gets_colour_unless_no_color_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chat.db");
+    on(&db, &["up", "--to", "1"]).ok();
+    let command = format!(
+        "{} --database {} status",
+        env!("CARGO_BIN_EXE_migrate"),
+        db.display()
+    );
+    let on_terminal = |no_color: bool| {
+        let mut script = std::process::Command::new("script");
+        script.args(["-qec", &command, "/dev/null"]);
+        script.env_remove("NO_COLOR").env_remove("DATABASE_URL");
+        if no_color {
+            script.env("NO_COLOR", "1");
+        }
+        let output = script
+            .output()
+            .expect("util-linux `script` runs the command on a pty");
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let coloured = on_terminal(false);
+    assert!(coloured.contains("\x1b[32mapplied\x1b[0m"), "{coloured:?}");
+    assert!(coloured.contains("\x1b[33mpending\x1b[0m"), "{coloured:?}");
+    let plain = on_terminal(true);
+    assert!(!plain.contains('\x1b'), "{plain:?}");
+}

@@ -138,18 +138,8 @@ impl ProgressOutput {
             Direction::Down => "reverted",
         };
         if self.bar {
-            let filled = self.done * 30 / self.total.max(1);
             let mut err = std::io::stderr();
-            let _ = write!(
-                err,
-                "\r[{}{}] {}/{} {} {}",
-                "#".repeat(filled),
-                ".".repeat(30 - filled),
-                self.done,
-                self.total,
-                step.version,
-                truncate(step.description, 40)
-            );
+            let _ = write!(err, "{}", bar(self.done, self.total, step));
             if self.done == self.total {
                 let _ = writeln!(err);
             }
@@ -166,8 +156,53 @@ impl ProgressOutput {
     }
 }
 
+/// One frame of the progress bar: back to the line start, then `[####....] 37/120 ...`.
+fn bar(done: usize, total: usize, step: &StepReport) -> String {
+    let filled = (done * 30 / total.max(1)).min(30);
+    format!(
+        "\r[{}{}] {done}/{total} {} {}",
+        "#".repeat(filled),
+        ".".repeat(30 - filled),
+        step.version,
+        truncate(step.description, 40)
+    )
+}
+
 fn truncate(text: &str, max: usize) -> String {
     let mut out: String = text.chars().take(max).collect();
     out.push_str(&" ".repeat(max.saturating_sub(out.chars().count())));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bar_fills_with_the_steps_done() {
+        let step = StepReport {
+            version: 7,
+            description: "Add tags",
+            direction: Direction::Up,
+            duration: Duration::from_millis(1),
+        };
+        let half = bar(10, 20, &step);
+        assert!(
+            half.starts_with(&format!(
+                "\r[{}{}] 10/20 7 Add tags",
+                "#".repeat(15),
+                ".".repeat(15)
+            )),
+            "{half:?}"
+        );
+        assert!(bar(20, 20, &step).starts_with(&format!("\r[{}] 20/20", "#".repeat(30))));
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let plain = Style { color: false };
+        let colour = Style { color: true };
+        assert_eq!(plain.green("applied"), "applied");
+        assert_eq!(colour.green("applied"), "\x1b[32mapplied\x1b[0m");
+    }
 }
