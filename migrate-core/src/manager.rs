@@ -137,7 +137,13 @@ impl Migrator {
     pub fn load_migrations_from_versions(self) -> Result<Self> {
         let discovered = discover::discovered_migrations()?;
         let set = self.set.clone();
-        self.register_migrations(discovered.iter().copied().filter(|m| m.set() == set))
+        let of_set = discovered.iter().copied().filter(|m| m.set() == set);
+        if self.migrations.is_empty() {
+            // Already sorted and validated, and one set of it is too: no second sort.
+            self.migrations = of_set.collect();
+            return Ok(self);
+        }
+        self.register_migrations(of_set)
     }
 
     /// Adds migrations by hand, for tests and plugins: pass `get_migration()` of each.
