@@ -134,7 +134,7 @@ impl Migrator {
     /// # Errors
     ///
     /// [`Error::DuplicateVersion`] when two migrations share a version.
-    pub fn load_migrations_from_versions(self) -> Result<Self> {
+    pub fn load_migrations_from_versions(mut self) -> Result<Self> {
         let discovered = discover::discovered_migrations()?;
         let set = self.set.clone();
         let of_set = discovered.iter().copied().filter(|m| m.set() == set);
