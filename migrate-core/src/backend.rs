@@ -60,6 +60,22 @@ pub trait Backend {
     /// Records the current checksum of an applied migration, in the open transaction.
     fn update_checksum(&mut self, migration: &RegisteredMigration) -> Result<(), BoxError>;
 
+    /// The history's fingerprint as [`store_fingerprint`](Self::store_fingerprint) left
+    /// it, read where that costs next to nothing (SQLite: a header field, no schema load);
+    /// `None` when the backend keeps none. The manager trusts it only when it equals the
+    /// fingerprint of every migration the program knows; then it skips reading the history.
+    fn read_fingerprint(&mut self) -> Result<Option<u32>, BoxError> {
+        Ok(None)
+    }
+
+    /// Stores `new`, the fingerprint of the history as the open transaction leaves it.
+    /// `previous` is the fingerprint of the history as it was read, so a backend can tell
+    /// its own earlier value from a value somebody else wrote there (and leave that alone).
+    fn store_fingerprint(&mut self, previous: u32, new: u32) -> Result<(), BoxError> {
+        let _ = (previous, new);
+        Ok(())
+    }
+
     /// Commits the open transaction.
     fn commit(&mut self) -> Result<(), BoxError>;
 

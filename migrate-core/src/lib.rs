@@ -37,6 +37,7 @@
 mod backend;
 mod discover;
 mod error;
+mod fingerprint;
 mod history;
 mod manager;
 mod migration;

@@ -8,6 +8,7 @@ use core::time::Duration;
 
 use crate::backend::{Backend, Freshness};
 use crate::error::{Error, Result};
+use crate::fingerprint::{self, Fingerprint};
 use crate::manager::{Migrator, Report, StepReport};
 use crate::migration::BoxError;
 use crate::plan::{self, Direction, Step, Target};
@@ -29,9 +30,22 @@ pub(crate) fn migrate(
 ) -> Result<Report> {
     let batch = migrator.all_or_nothing || mode == Mode::Rehearse;
     let mut report = Report::default();
+    if target == Target::Latest && mode == Mode::Commit {
+        // The fast start: a stored fingerprint equal to that of every known migration
+        // means the history holds exactly them, unchanged. Anything else, or no stored
+        // fingerprint, takes the full check below.
+        let expected = fingerprint::of_known(&migrator.migrations);
+        if let Ok(Some(stored)) = backend.read_fingerprint()
+            && stored == expected
+        {
+            log::debug!("history fingerprint matches every known migration: nothing to do");
+            return Ok(report);
+        }
+    }
     'plan: loop {
         let history = migrator.history(backend)?;
         let plan = plan::plan(&migrator.migrations, &history, target, migrator.options)?;
+        let mut fingerprint = Fingerprint::of_history(&history);
         let Some(first) = plan.steps.first().copied() else {
             return Ok(report);
         };
@@ -50,7 +64,7 @@ pub(crate) fn migrate(
             }
             let mut steps = Vec::with_capacity(plan.steps.len());
             for &step in &plan.steps {
-                match body(migrator, backend, step, true) {
+                match body(migrator, backend, step, true, &mut fingerprint) {
                     Ok(step) => steps.push(step),
                     Err(error) => {
                         rollback(backend, step.migration);
@@ -83,7 +97,7 @@ pub(crate) fn migrate(
 
         for step in plan.steps {
             if !step.migration.is_transactional() {
-                match outside_transaction(migrator, backend, step)? {
+                match outside_transaction(migrator, backend, step, &mut fingerprint)? {
                     Some(done) => report.steps.push(done),
                     None => continue 'plan,
                 }
@@ -95,7 +109,7 @@ pub(crate) fn migrate(
                 rollback(backend, step.migration);
                 continue 'plan;
             }
-            let done = body(migrator, backend, step, false).and_then(|done| {
+            let done = body(migrator, backend, step, false, &mut fingerprint).and_then(|done| {
                 backend
                     .commit()
                     .map(|()| done)
@@ -124,6 +138,7 @@ fn body(
     backend: &mut dyn Backend,
     step: Step,
     batch: bool,
+    fingerprint: &mut Fingerprint,
 ) -> Result<StepReport> {
     let (outcome, duration) = run_code(migrator, backend, step);
     match outcome {
@@ -143,7 +158,7 @@ fn body(
     }
     backend
         .check()
-        .and_then(|()| record(backend, step, duration))
+        .and_then(|()| record(backend, step, duration, fingerprint))
         .map_err(|source| failed(step, batch, source))?;
     Ok(step_report(step, duration))
 }
@@ -185,12 +200,26 @@ fn run_code(
     (outcome, duration)
 }
 
-fn record(backend: &mut dyn Backend, step: Step, duration: Duration) -> Result<(), BoxError> {
+/// Records the step in the history, and the history's new fingerprint with it.
+fn record(
+    backend: &mut dyn Backend,
+    step: Step,
+    duration: Duration,
+    fingerprint: &mut Fingerprint,
+) -> Result<(), BoxError> {
     let m = step.migration;
+    let previous = fingerprint.total();
     match step.direction {
-        Direction::Up => backend.record_applied(m, duration, true),
-        Direction::Down => backend.remove_applied(m.set(), m.version()),
+        Direction::Up => {
+            backend.record_applied(m, duration, true)?;
+            fingerprint.applied(m);
+        }
+        Direction::Down => {
+            backend.remove_applied(m.set(), m.version())?;
+            fingerprint.reverted(m.version());
+        }
     }
+    backend.store_fingerprint(previous, fingerprint.total())
 }
 
 /// A migration with `transaction = false`: the history marks it started (committed),
@@ -202,6 +231,7 @@ fn outside_transaction(
     migrator: &Migrator,
     backend: &mut dyn Backend,
     step: Step,
+    fingerprint: &mut Fingerprint,
 ) -> Result<Option<StepReport>> {
     let m = step.migration;
     if begin(backend, m)? == Freshness::Stale {
@@ -233,7 +263,7 @@ fn outside_transaction(
     begin(backend, m)?;
     let finished = backend
         .check()
-        .and_then(|()| record(backend, step, duration))
+        .and_then(|()| record(backend, step, duration, fingerprint))
         .and_then(|()| backend.commit());
     if let Err(source) = finished {
         rollback(backend, m);
@@ -282,9 +312,15 @@ pub(crate) fn baseline(
             rollback(backend, first);
             continue;
         }
+        let mut fingerprint = Fingerprint::of_history(&history);
+        let previous = fingerprint.total();
         let written = recorded
             .iter()
-            .try_for_each(|m| backend.record_applied(m, Duration::ZERO, true))
+            .try_for_each(|m| {
+                fingerprint.applied(m);
+                backend.record_applied(m, Duration::ZERO, true)
+            })
+            .and_then(|()| backend.store_fingerprint(previous, fingerprint.total()))
             .and_then(|()| backend.commit());
         return match written {
             Ok(()) => {
@@ -316,9 +352,9 @@ pub(crate) fn accept_changes(
             .iter()
             .copied()
             .filter(|m| {
-                history
-                    .iter()
-                    .any(|row| row.version == m.version() && row.checksum != m.checksum())
+                history.iter().any(|row| {
+                    row.version == m.version() && row.complete && row.checksum != m.checksum()
+                })
             })
             .collect();
         let Some(first) = changed.first() else {
@@ -328,9 +364,15 @@ pub(crate) fn accept_changes(
             rollback(backend, first);
             continue;
         }
+        let mut fingerprint = Fingerprint::of_history(&history);
+        let previous = fingerprint.total();
         let written = changed
             .iter()
-            .try_for_each(|m| backend.update_checksum(m))
+            .try_for_each(|m| {
+                fingerprint.applied(m);
+                backend.update_checksum(m)
+            })
+            .and_then(|()| backend.store_fingerprint(previous, fingerprint.total()))
             .and_then(|()| backend.commit());
         return match written {
             Ok(()) => {

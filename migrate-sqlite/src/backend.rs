@@ -40,6 +40,10 @@ pub struct Sqlite {
     foreign_keys: Option<bool>,
     /// Whether the history table's columns were checked in this run.
     shape_checked: bool,
+    /// Whether the history's fingerprint is kept in the header's `user_version`.
+    fast_start: bool,
+    /// Whether `user_version` is ours to write, decided at the first write of a run.
+    owns_user_version: Option<bool>,
 }
 
 impl Sqlite {
@@ -106,6 +110,8 @@ impl Sqlite {
             data_version: None,
             foreign_keys: None,
             shape_checked: false,
+            fast_start: true,
+            owns_user_version: None,
         };
         sqlite.busy_timeout(DEFAULT_BUSY_TIMEOUT)
     }
@@ -139,6 +145,18 @@ impl Sqlite {
         self.sql = HistorySql::new(name);
         self.table_exists = false;
         self.data_version = None;
+        self
+    }
+
+    /// Whether to keep a fingerprint of the history in the database header's
+    /// `user_version` (on by default), so that the start-up check of a database that has
+    /// everything applied reads one header field instead of the history. migrate writes
+    /// `user_version` only while it holds migrate's own value (or 0): if your program
+    /// uses `user_version` itself, migrate leaves it alone and takes the full check; turn
+    /// this off to make sure it never touches it. docs/performance.md explains why a
+    /// fingerprint match cannot skip a pending migration or hide a changed one.
+    pub fn fast_start(mut self, on: bool) -> Self {
+        self.fast_start = on;
         self
     }
 
@@ -239,6 +257,7 @@ impl Backend for Sqlite {
             .collect::<Result<Vec<_>, BoxError>>()?;
         self.table_exists = true;
         self.shape_checked = false;
+        self.owns_user_version = None;
         self.data_version = Some(data_version);
         self.foreign_keys = None;
         Ok(rows)
@@ -340,6 +359,51 @@ impl Backend for Sqlite {
             .inner
             .prepare_cached(&self.sql.delete)?
             .execute((set, version))?;
+        Ok(())
+    }
+
+    fn read_fingerprint(&mut self) -> Result<Option<u32>, BoxError> {
+        if !self.fast_start {
+            return Ok(None);
+        }
+        // A header field: no schema load, however many tables the database has.
+        let value: i32 = self
+            .conn
+            .inner
+            .query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        Ok((value != 0).then_some(value.cast_unsigned()))
+    }
+
+    fn store_fingerprint(&mut self, previous: u32, new: u32) -> Result<(), BoxError> {
+        if !self.fast_start {
+            return Ok(());
+        }
+        let owned = match self.owns_user_version {
+            Some(owned) => owned,
+            None => {
+                let current: i32 = self
+                    .conn
+                    .inner
+                    .query_row("PRAGMA user_version", [], |row| row.get(0))?;
+                // 0 is nobody's; our own earlier value is the history's fingerprint as
+                // read. Anything else belongs to the program, which we leave alone.
+                let owned = current == 0 || current.cast_unsigned() == previous;
+                if !owned {
+                    log::info!(
+                        "user_version holds a value migrate did not write; keeping it, so the \
+                         start-up check reads the history"
+                    );
+                }
+                self.owns_user_version = Some(owned);
+                owned
+            }
+        };
+        if owned {
+            // Inside the step's transaction: it commits or rolls back with the history.
+            self.conn
+                .inner
+                .execute_batch(&format!("PRAGMA user_version = {}", new.cast_signed()))?;
+        }
         Ok(())
     }
 
