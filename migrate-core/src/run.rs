@@ -63,6 +63,7 @@ pub(crate) fn migrate(
                 continue 'plan;
             }
             let mut steps = Vec::with_capacity(plan.steps.len());
+            let previous = fingerprint.total();
             for &step in &plan.steps {
                 match body(migrator, backend, step, true, &mut fingerprint) {
                     Ok(step) => steps.push(step),
@@ -73,6 +74,15 @@ pub(crate) fn migrate(
                 }
             }
             let last = plan.steps[plan.steps.len() - 1];
+            // Once for the batch: the check covers the whole database, and only the last
+            // fingerprint would survive the commit anyway.
+            let checked = backend
+                .check()
+                .and_then(|()| backend.store_fingerprint(previous, fingerprint.total()));
+            if let Err(source) = checked {
+                rollback(backend, last.migration);
+                return Err(failed(last, true, source));
+            }
             if mode == Mode::Rehearse {
                 rollback(backend, last.migration);
                 log::info!(
@@ -156,9 +166,10 @@ fn body(
             });
         }
     }
-    backend
-        .check()
-        .and_then(|()| record(backend, step, duration, fingerprint))
+    // In a batch, the check and the fingerprint come once, before its commit.
+    let checked = if batch { Ok(()) } else { backend.check() };
+    checked
+        .and_then(|()| record(backend, step, duration, fingerprint, !batch))
         .map_err(|source| failed(step, batch, source))?;
     Ok(step_report(step, duration))
 }
@@ -200,12 +211,13 @@ fn run_code(
     (outcome, duration)
 }
 
-/// Records the step in the history, and the history's new fingerprint with it.
+/// Records the step in the history, and (when `store`) the history's new fingerprint.
 fn record(
     backend: &mut dyn Backend,
     step: Step,
     duration: Duration,
     fingerprint: &mut Fingerprint,
+    store: bool,
 ) -> Result<(), BoxError> {
     let m = step.migration;
     let previous = fingerprint.total();
@@ -219,7 +231,11 @@ fn record(
             fingerprint.reverted(m.version());
         }
     }
-    backend.store_fingerprint(previous, fingerprint.total())
+    if store {
+        backend.store_fingerprint(previous, fingerprint.total())
+    } else {
+        Ok(())
+    }
 }
 
 /// A migration with `transaction = false`: the history marks it started (committed),
@@ -263,7 +279,7 @@ fn outside_transaction(
     begin(backend, m)?;
     let finished = backend
         .check()
-        .and_then(|()| record(backend, step, duration, fingerprint))
+        .and_then(|()| record(backend, step, duration, fingerprint, true))
         .and_then(|()| backend.commit());
     if let Err(source) = finished {
         rollback(backend, m);

@@ -46,7 +46,7 @@ impl HistorySql {
                     duration_us INTEGER NOT NULL,
                     complete INTEGER NOT NULL DEFAULT 1,
                     PRIMARY KEY (migration_set, version)
-                )"
+                ) WITHOUT ROWID"
             ),
             select: format!(
                 "SELECT migration_set, version, description, type_name, checksum, applied_at, \

@@ -572,3 +572,29 @@ fn sets_keep_their_own_versions_and_history_in_one_database() {
         "{error}"
     );
 }
+
+#[test]
+fn an_all_or_nothing_batch_that_leaves_a_violation_is_refused_whole() {
+    let db = TestDb::new();
+    let migrator = with(&[
+        CreateParents::get_migration(),
+        InsertOrphan::get_migration(),
+    ])
+    .all_or_nothing(true);
+    let conn = migrate_sqlite::rusqlite::Connection::open(&db.path).unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    let error = migrator
+        .to_latest(&mut Sqlite::from_connection(conn).unwrap())
+        .unwrap_err();
+    let text = chain(&error);
+    assert!(
+        matches!(error, Error::MigrationFailed { batch: true, .. }),
+        "{error:?}"
+    );
+    assert!(text.contains("foreign-key violation"), "{text}");
+    assert!(
+        db.query::<String>("SELECT name FROM sqlite_master")
+            .is_empty(),
+        "nothing of the batch is kept"
+    );
+}
