@@ -137,7 +137,10 @@ impl Migrator {
     pub fn load_migrations_from_versions(mut self) -> Result<Self> {
         let discovered = discover::discovered_migrations()?;
         let set = self.set.clone();
-        let of_set = discovered.iter().copied().filter(|m| m.set() == set);
+        let of_set = discovered
+            .iter()
+            .copied()
+            .filter(|m| discover::same_set(m.set(), &set));
         if self.migrations.is_empty() {
             // Already sorted and validated, and one set of it is too: no second sort.
             self.migrations = of_set.collect();
@@ -186,7 +189,7 @@ impl Migrator {
         migrations: impl IntoIterator<Item = &'static RegisteredMigration>,
     ) -> Result<Self> {
         for m in migrations {
-            if m.set() != self.set {
+            if !discover::same_set(m.set(), &self.set) {
                 return Err(Error::WrongSet {
                     version: m.version(),
                     description: m.description(),
@@ -402,7 +405,7 @@ impl Migrator {
         let mut rows = backend
             .read_history()
             .map_err(|source| Error::database("read the migration history", source))?;
-        rows.retain(|row| row.set == self.set);
+        rows.retain(|row| discover::same_set(&row.set, &self.set));
         Ok(rows)
     }
 
