@@ -1,0 +1,964 @@
+#!/usr/bin/env python3
+"""The benchmark of migrate against its peers, in one command.
+
+    python3 bench/run.py            # the full run; writes docs/performance.md
+    python3 bench/run.py --quick    # a smoke run (N = 10 and 100, 2 repeats, no build
+                                    # cost); writes bench/target/performance-quick.md
+
+Builds every tool of bench/tools/ in release mode (each is its own Cargo workspace: the
+peers pin different rusqlite versions, and `links = "sqlite3"` allows one per build), runs
+the workloads with the tools interleaved, each repeated, and writes the report. Every
+process is timed from spawn to exit and its max RSS read from wait4(); the tools also
+print the in-process time of the call an application makes. Needs Python 3.8+ and cargo;
+uses strace and valgrind when present (fsync counts, instruction counts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import pickle
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+TARGET = BENCH / "target"
+RELEASE = TARGET / "release"
+SCRATCH = TARGET / "scratch"
+TOOLS = ["raw", "migrate", "rusqlite_migration", "refinery", "sqlx"]
+ENV = dict(os.environ, RUST_BACKTRACE="0", RUST_LOG="off")
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Running things
+
+
+class Run:
+    """One process: wall time, CPU time and max RSS from wait4(), and its `key=value` lines."""
+
+    def __init__(self, wall: float, cpu: float, rss_kib: int, values: dict[str, str]):
+        self.wall = wall
+        self.cpu = cpu
+        self.rss_kib = rss_kib
+        self.values = values
+
+    @property
+    def ns(self) -> float:
+        return float(self.values["ns"])
+
+
+GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
+
+
+def spawn(cmd: list[str], cwd: Path | None = None) -> Run:
+    """Runs `cmd` to its end. Max RSS comes from GNU time when present: a child forked by
+    this Python process would report Python's own RSS as its peak (Linux keeps the
+    high-water mark of the memory it had before exec)."""
+    rss_file = SCRATCH / "maxrss.txt"
+    prefix = [GNU_TIME, "-f", "%M", "-o", str(rss_file)] if GNU_TIME else []
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [*prefix, *map(str, cmd)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=cwd,
+        env=ENV,
+    )
+    output = process.stdout.read().decode(errors="replace")
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"failed ({process.returncode}): {' '.join(map(str, cmd))}\n{output}")
+    values = dict(
+        line.split("=", 1) for line in output.splitlines() if re.fullmatch(r"[a-z_0-9]+=\S+", line)
+    )
+    rss = int(rss_file.read_text().split()[-1]) if GNU_TIME else usage.ru_maxrss
+    return Run(wall, usage.ru_utime + usage.ru_stime, rss, values)
+
+
+def cargo(args: list[str], cwd: Path | None = None, target_dir: Path | None = None) -> tuple[float, str]:
+    env = dict(ENV)
+    if target_dir is not None:
+        env["CARGO_TARGET_DIR"] = str(target_dir)
+    start = time.perf_counter()
+    done = subprocess.run(["cargo", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"cargo {' '.join(args)} failed:\n{done.stderr[-4000:]}")
+    return wall, done.stderr
+
+
+def fresh(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    return path
+
+
+def slug(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:48]
+
+
+def binary(name: str) -> Path:
+    return RELEASE / name
+
+
+RAW = binary("bench-raw")
+RUSQLITE_MIGRATION = binary("bench-rusqlite-migration")
+REFINERY = binary("bench-refinery")
+SQLX = binary("bench-sqlx")
+
+
+def migrate_bin(n: int) -> Path:
+    return binary(f"migrate-n{n}")
+
+
+# ---------------------------------------------------------------------------------------
+# The workloads
+
+
+def apply_cases(n: int, journal: str) -> list[tuple[str, str, callable]]:
+    """(group, label, command for a database path): per-migration transactions, then one."""
+    m = migrate_bin(n)
+    return [
+        ("per", "raw floor (BEGIN IMMEDIATE, statement, history row, COMMIT)",
+         lambda p: [RAW, "apply", p, n, journal, "per"]),
+        ("per", "migrate", lambda p: [m, "apply", p, n, journal, "per"]),
+        ("per", "refinery", lambda p: [REFINERY, "apply", p, n, journal, "per"]),
+        ("per", "sqlx", lambda p: [SQLX, "apply", p, n, journal]),
+        ("one", "raw floor, all in one transaction", lambda p: [RAW, "apply", p, n, journal, "one"]),
+        ("one", "migrate, all_or_nothing(true)", lambda p: [m, "apply", p, n, journal, "aon"]),
+        ("one", "rusqlite_migration (no history rows)",
+         lambda p: [RUSQLITE_MIGRATION, "apply", p, n, journal]),
+        ("one", "refinery, set_grouped(true)", lambda p: [REFINERY, "apply", p, n, journal, "one"]),
+    ]
+
+
+CHECK_TOOLS = [
+    # (label, prepare command, check command), both given the path and N
+    ("raw floor (one history read)",
+     lambda p, n: [RAW, "apply", p, n, "delete", "one"], lambda p, n: [RAW, "check", p, n]),
+    ("migrate (fast start, the default)",
+     lambda p, n: [migrate_bin(n), "apply", p, n, "delete", "aon"],
+     lambda p, n: [migrate_bin(n), "check", p, n]),
+    ("migrate, fast_start(false): full check",
+     None, lambda p, n: [migrate_bin(n), "check-full", p, n]),
+    ("prototype: fast start with the discovery fix (bench code)",
+     None, lambda p, n: [migrate_bin(n), "proto-fast", p, n]),
+    ("prototype: proposed full check (bench code)",
+     None, lambda p, n: [migrate_bin(n), "proto-narrow", p, n]),
+    ("rusqlite_migration (header only, no history)",
+     lambda p, n: [RUSQLITE_MIGRATION, "apply", p, n, "delete"],
+     lambda p, n: [RUSQLITE_MIGRATION, "check", p, n]),
+    ("refinery", lambda p, n: [REFINERY, "apply", p, n, "delete", "one"],
+     lambda p, n: [REFINERY, "check", p, n]),
+    ("sqlx", lambda p, n: [SQLX, "apply", p, n, "delete"], lambda p, n: [SQLX, "check", p, n]),
+]
+
+
+def interleaved(cases: list, reps: int, run_one) -> dict:
+    """Runs every case `reps` times, rotating the order each round so no tool always
+    follows the same one."""
+    results: dict = {key: [] for key, _ in cases}
+    for rep in range(reps):
+        shift = rep % len(cases)
+        for key, make in cases[shift:] + cases[:shift]:
+            results[key].append(run_one(key, make))
+    return results
+
+
+def bench_apply(ns: list[int], journals: list[str], reps: int) -> dict:
+    results = {}
+    for rep in range(reps):
+        for n in ns:
+            for journal in journals:
+                cases = apply_cases(n, journal)
+                shift = rep % len(cases)
+                for group, label, make in cases[shift:] + cases[:shift]:
+                    path = fresh(SCRATCH / "apply" / f"{slug(label)}.db")
+                    run = spawn(make(path))
+                    results.setdefault((n, journal, group, label), []).append(run)
+        log(f"apply: round {rep + 1}/{reps} done")
+    return results
+
+
+def bench_check(ns: list[int], reps: int) -> dict:
+    paths = {}
+    for n in ns:
+        for label, prepare, _ in CHECK_TOOLS:
+            if prepare is None:
+                continue
+            path = fresh(SCRATCH / "check" / f"{slug(label)}-{n}.db")
+            spawn(prepare(path, n))
+            paths[(n, label)] = path
+    # The migrate rows share migrate's database.
+    for n in ns:
+        for label, prepare, _ in CHECK_TOOLS:
+            if prepare is None:
+                paths[(n, label)] = paths[(n, "migrate (fast start, the default)")]
+    results = {}
+    for n in ns:
+        for label, _, check in CHECK_TOOLS:
+            spawn(check(paths[(n, label)], n))  # warm the page cache; not counted
+    for rep in range(reps):
+        for n in ns:
+            cases = [(label, check) for label, _, check in CHECK_TOOLS] + [
+                ("process floor (a Rust binary that does nothing)", None)
+            ]
+            shift = rep % len(cases)
+            for label, check in cases[shift:] + cases[:shift]:
+                if check is None:
+                    run = spawn([RAW, "noop"])
+                else:
+                    run = spawn(check(paths[(n, label)], n))
+                results.setdefault((n, label), []).append(run)
+    log("start-up checks done")
+    return results, paths
+
+
+def bench_discovery(reps: int) -> dict:
+    results = {}
+    cases = [
+        ("10000", lambda: [migrate_bin(10000), "discover", 10000]),
+        ("10000-proto", lambda: [migrate_bin(10000), "proto-discover", 10000]),
+        ("1000", lambda: [migrate_bin(1000), "discover", 1000]),
+        ("1000-proto", lambda: [migrate_bin(1000), "proto-discover", 1000]),
+    ]
+    for rep in range(reps):
+        for key, make in cases:
+            results.setdefault(key, []).append(spawn(make()))
+    log("discovery done")
+    return results
+
+
+def fsync_counts(n: int) -> dict:
+    """fsync/fdatasync calls of one apply of `n`, per migration, through strace -c."""
+    if shutil.which("strace") is None:
+        return {}
+    counts = {}
+    for group, label, make in apply_cases(n, "delete") + [
+        (g, l + " [WAL]", m) for g, l, m in apply_cases(n, "wal")
+    ]:
+        path = fresh(SCRATCH / "strace" / "db.db")
+        out = SCRATCH / "strace" / "counts.txt"
+        journal = "wal" if label.endswith("[WAL]") else "delete"
+        cmd = [str(c) for c in make(path)]
+        subprocess.run(
+            ["strace", "-f", "-c", "-e", "trace=fsync,fdatasync", "-o", str(out), *cmd],
+            env=ENV, capture_output=True, check=True,
+        )
+        calls = 0
+        for line in out.read_text().splitlines():
+            fields = line.split()
+            if fields and fields[-1] in ("fsync", "fdatasync"):
+                calls += int(fields[3])
+        counts[(journal, label.replace(" [WAL]", ""))] = calls / n
+    log("fsync counts done")
+    return counts
+
+
+APPLY_PATTERNS = {
+    "history_row": r"(Backend>::record_applied|bench_raw::record) \[",
+    "fk_check": r"Backend>::check \[",
+    "fingerprint": r"Backend>::store_fingerprint \[",
+}
+
+
+def callgrind(cases: list[tuple[str, list]], patterns: dict[str, str] | None = None) -> dict:
+    """Instructions of each command (valgrind --tool=callgrind), split into the schema load
+    (sqlite3InitOne, inclusive) and the rest."""
+    if shutil.which("valgrind") is None or shutil.which("callgrind_annotate") is None:
+        return {}
+    out_dir = TARGET / "callgrind"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for i, (label, cmd) in enumerate(cases):
+        out = out_dir / f"{slug(label)}.out"
+        subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *map(str, cmd)],
+            env=ENV, capture_output=True, check=True,
+        )
+        annotated = subprocess.run(
+            ["callgrind_annotate", "--inclusive=yes", str(out)],
+            capture_output=True, text=True, check=True,
+            # Elsewhere it resolves relative source paths and splits functions in two.
+            cwd=out_dir,
+        ).stdout
+
+        def inclusive(pattern: str) -> int:
+            best = 0
+            for line in annotated.splitlines():
+                if re.search(pattern, line):
+                    match = re.match(r"\s*([\d,]+)", line)
+                    if match:
+                        best = max(best, int(match.group(1).replace(",", "")))
+            return best
+
+        results[label] = {
+            "total": inclusive(r"PROGRAM TOTALS"),
+            "schema": inclusive(r"sqlite3\.c:sqlite3InitOne \["),
+            "discovery": inclusive(r"discover\.rs:migrate_core::discover::discovered_migrations \["),
+        }
+        for key, pattern in (patterns or {}).items():
+            results[label][key] = inclusive(pattern)
+            if os.environ.get("BENCH_DEBUG"):
+                log(f"{label} {key} {pattern!r} -> {results[label][key]}")
+    log("instruction counts done")
+    return results
+
+
+# ---------------------------------------------------------------------------------------
+# Build cost: a minimal binary with 3 migrations per tool
+
+
+MIGRATE_FILE = """use migrate_sqlite::{{migration, BoxError, Db, Migration}};
+
+#[migration(version = {i}, description = "Create t_{i}", irreversible)]
+pub struct CreateT{i};
+
+impl Migration for CreateT{i} {{
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {{
+        db.execute("CREATE TABLE t_{i} (id INTEGER PRIMARY KEY, v TEXT)")
+    }}
+}}
+"""
+
+
+def sql(i: int) -> str:
+    return f"CREATE TABLE t_{i} (id INTEGER PRIMARY KEY, v TEXT);\n"
+
+
+def rust_list(i_max: int, template: str) -> str:
+    return "".join(template.format(i=i) for i in range(1, i_max + 1))
+
+
+def minimal_project(tool: str, root: Path, migrations: int) -> None:
+    """Writes (or updates, for `migrations` = 4) the minimal project of `tool`."""
+    src = root / "src"
+    src.mkdir(parents=True, exist_ok=True)
+    name = f"minimal-{tool.replace('_', '-')}"
+    deps = {
+        "raw": 'rusqlite = { version = "0.37", features = ["bundled"] }',
+        "migrate": f'migrate-sqlite = {{ path = "{ROOT / "migrate-sqlite"}" }}',
+        "rusqlite_migration": 'rusqlite_migration = "2.6"\nrusqlite = { version = "0.40", features = ["bundled"] }',
+        "refinery": 'refinery = { version = "0.10", features = ["rusqlite-bundled"] }\n'
+        'rusqlite = { version = "0.41", features = ["bundled"] }',
+        "sqlx": 'sqlx = { version = "0.9", default-features = false, features = '
+        '["runtime-tokio", "sqlite", "migrate", "macros"] }\ntokio = { version = "1", features = ["rt"] }',
+    }[tool]
+    build_deps = {
+        "migrate": f'[build-dependencies]\nmigrate-build = {{ path = "{ROOT / "migrate-build"}" }}\n',
+    }.get(tool, "")
+    (root / "Cargo.toml").write_text(
+        f'[package]\nname = "{name}"\nversion = "0.0.0"\nedition = "2024"\npublish = false\n\n'
+        f"[workspace]\n\n[dependencies]\n{deps}\n\n{build_deps}"
+    )
+    if tool == "migrate":
+        (root / "build.rs").write_text(
+            'fn main() {\n    migrate_build::migrations("src/migrations").generate_or_report();\n}\n'
+        )
+        (src / "migrations").mkdir(exist_ok=True)
+        (src / "migrations.rs").write_text("migrate_sqlite::include_migrations!();\n")
+        for i in range(1, migrations + 1):
+            (src / "migrations" / f"m{i:04}_create_t_{i}.rs").write_text(MIGRATE_FILE.format(i=i))
+        (src / "main.rs").write_text(
+            "mod migrations;\n\nfn main() -> Result<(), migrate_sqlite::Error> {\n"
+            "    let path = std::env::args().nth(1).unwrap();\n"
+            "    let mut db = migrate_sqlite::Sqlite::open(path)?;\n"
+            "    migrate_sqlite::Migrator::discovered()?.to_latest(&mut db)?;\n    Ok(())\n}\n"
+        )
+        return
+    if tool in ("refinery", "sqlx"):
+        # Both document a build script so that a new file in the folder rebuilds.
+        (root / "build.rs").write_text('fn main() {\n    println!("cargo:rerun-if-changed=migrations");\n}\n')
+    folder = root / "migrations"
+    folder.mkdir(exist_ok=True)
+    for i in range(1, migrations + 1):
+        file = {
+            "raw": f"{i:04}.sql",
+            "rusqlite_migration": f"{i:04}.sql",
+            "refinery": f"V{i}__create_t_{i}.sql",
+            "sqlx": f"{i}_create_t_{i}.sql",
+        }[tool]
+        (folder / file).write_text(sql(i))
+    if tool == "raw":
+        statements = rust_list(migrations, '    include_str!("../migrations/{i:04}.sql"),\n')
+        (src / "main.rs").write_text(
+            f"const MIGRATIONS: &[&str] = &[\n{statements}];\n\n"
+            "fn main() -> rusqlite::Result<()> {\n"
+            "    let path = std::env::args().nth(1).unwrap();\n"
+            "    let conn = rusqlite::Connection::open(path)?;\n"
+            "    conn.execute_batch(\"CREATE TABLE IF NOT EXISTS history (version INTEGER PRIMARY KEY)\")?;\n"
+            "    let done: i64 = conn.query_row(\"SELECT count(*) FROM history\", [], |r| r.get(0))?;\n"
+            "    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {\n"
+            "        conn.execute_batch(\"BEGIN IMMEDIATE\")?;\n"
+            "        conn.execute_batch(sql)?;\n"
+            "        conn.execute(\"INSERT INTO history (version) VALUES (?1)\", [i as i64 + 1])?;\n"
+            "        conn.execute_batch(\"COMMIT\")?;\n    }\n    Ok(())\n}\n"
+        )
+    elif tool == "rusqlite_migration":
+        statements = rust_list(migrations, '    M::up(include_str!("../migrations/{i:04}.sql")),\n')
+        (src / "main.rs").write_text(
+            "use rusqlite_migration::{M, Migrations};\n\n"
+            f"const MIGRATIONS_SLICE: &[M<'_>] = &[\n{statements}];\n"
+            "const MIGRATIONS: Migrations<'_> = Migrations::from_slice(MIGRATIONS_SLICE);\n\n"
+            "fn main() {\n    let path = std::env::args().nth(1).unwrap();\n"
+            "    let mut conn = rusqlite::Connection::open(path).unwrap();\n"
+            "    MIGRATIONS.to_latest(&mut conn).unwrap();\n}\n"
+        )
+    elif tool == "refinery":
+        (src / "main.rs").write_text(
+            'mod embedded {\n    refinery::embed_migrations!("migrations");\n}\n\n'
+            "fn main() {\n    let path = std::env::args().nth(1).unwrap();\n"
+            "    let mut conn = rusqlite::Connection::open(path).unwrap();\n"
+            "    embedded::migrations::runner().run(&mut conn).unwrap();\n}\n"
+        )
+    elif tool == "sqlx":
+        (src / "main.rs").write_text(
+            "use std::str::FromStr;\n\n"
+            "static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!(\"./migrations\");\n\n"
+            "fn main() {\n    let path = std::env::args().nth(1).unwrap();\n"
+            "    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();\n"
+            "    runtime.block_on(async {\n"
+            "        let options = sqlx::sqlite::SqliteConnectOptions::from_str(&format!(\"sqlite://{path}\"))\n"
+            "            .unwrap()\n            .create_if_missing(true);\n"
+            "        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1)\n"
+            "            .connect_with(options).await.unwrap();\n"
+            "        MIGRATOR.run(&pool).await.unwrap();\n    });\n}\n"
+        )
+
+
+def bench_build() -> dict:
+    results = {}
+    for tool in TOOLS:
+        root = TARGET / "buildcost" / tool
+        if root.exists():
+            shutil.rmtree(root)
+        minimal_project(tool, root, 3)
+        lock = BENCH / "tools" / tool / "Cargo.lock"
+        if lock.exists():
+            # The versions the rest of the benchmark measures.
+            shutil.copy(lock, root / "Cargo.lock")
+        target = root / "target"
+        cargo(["fetch"], cwd=root, target_dir=target)
+        clean_wall, clean_log = cargo(["build", "--release"], cwd=root, target_dir=target)
+        exe = target / "release" / f"minimal-{tool.replace('_', '-')}"
+        db = fresh(root / "app.db")
+        subprocess.run([exe, db], check=True)
+        minimal_project(tool, root, 4)
+        time.sleep(1.1)  # distinct modification times for Cargo's fingerprints
+        re_wall, re_log = cargo(["build", "--release"], cwd=root, target_dir=target)
+        subprocess.run([exe, db], check=True)
+        results[tool] = {
+            "clean": clean_wall,
+            "clean_crates": clean_log.count("Compiling "),
+            "rebuild": re_wall,
+            "rebuild_crates": re_log.count("Compiling "),
+            "size": exe.stat().st_size,
+        }
+        log(f"build cost of {tool}: {clean_wall:.0f} s clean, {re_wall:.1f} s after adding a migration")
+    return results
+
+
+# ---------------------------------------------------------------------------------------
+# The report
+
+
+def med(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def ms(seconds: float) -> str:
+    value = seconds * 1000
+    if value >= 100:
+        return f"{value:,.0f} ms"
+    if value >= 10:
+        return f"{value:.1f} ms"
+    if value >= 1:
+        return f"{value:.2f} ms"
+    return f"{value:.3f} ms"
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x"
+
+
+def mib(kib: float) -> str:
+    return f"{kib / 1024:.1f} MiB"
+
+
+def machine() -> list[str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    fs = subprocess.run(["df", "-T", str(SCRATCH)], capture_output=True, text=True).stdout.splitlines()
+    fs_type = fs[-1].split()[1] if len(fs) > 1 else "unknown"
+    return [
+        f"- CPU: {cpu}, `nproc` = {os.cpu_count()}",
+        f"- memory: {memory}",
+        f"- OS: {platform.system()} {platform.release()}, {platform.libc_ver()[0]} {platform.libc_ver()[1]}",
+        f"- {rustc}; Python {platform.python_version()}",
+        f"- the SQLite files are on {fs_type}, in `bench/target/scratch/`",
+    ]
+
+
+def report(args, data: dict, out: Path) -> None:
+    apply_r = data["apply"]
+    check_r, _ = data["check"]
+    disc = data["discovery"]
+    versions = data["versions"]
+    lines: list[str] = []
+    w = lines.append
+    w("# Performance")
+    w("")
+    w(f"Written by `python3 bench/run.py{' --quick' if args.quick else ''}` on "
+      f"{data['date']} (the whole run took {data['elapsed'] / 60:.1f} min). Every number "
+      "below comes from that run; run it again to refresh them. The benchmark is in "
+      "[`bench/`](../bench/): one small binary per tool, each its own Cargo workspace, and "
+      "this driver.")
+    w("")
+    w("## Method")
+    w("")
+    w(f"- Each workload ran **{args.reps} times** per tool, the tools interleaved (the order "
+      "rotates each round). Tables give the **median** and the **min**, and the ratio of "
+      "the median to the raw rusqlite floor measured in the same run.")
+    w("- Every run is a new process on a fresh SQLite file on disk (`synchronous` at its "
+      "default, FULL). *In-process* times are what the tool's binary measured around the "
+      "call an application makes, including opening the connection; *process* times are "
+      "spawn to exit, measured by the driver; max RSS is GNU time's `%M` (the peak of the "
+      "process it forks, so the driver's own memory is not counted).")
+    w("- The peers are used the way their docs show: rusqlite_migration "
+      "`Migrations::new(vec![M::up(..)])` + `to_latest`; refinery "
+      "`Runner::new(&[Migration::unapplied(..)])` + `run` (and `set_grouped(true)` for one "
+      "transaction); sqlx `sqlx::migrate!(\"<folder>\")` over generated `.sql` files + "
+      "`Migrator::run(&pool)` on a tokio current-thread runtime. migrate's migrations are "
+      "structs with `#[migration]`, generated by `bench/tools/migrate/build.rs`, found with "
+      "`Migrator::discovered()`.")
+    w("- The disk of this machine is shared: one durable commit costs from under 1 ms to "
+      "over 10 ms from one minute to the next, so the per-migration-transaction rows "
+      "(fsync-bound) are noisy; the fsync counts below are exact and say the same more "
+      "steadily.")
+    w("")
+    w("## Machine and versions")
+    w("")
+    lines.extend(machine())
+    for tool in TOOLS:
+        w(f"- {tool}: links SQLite {versions.get(tool, '?')}; {data['crates'].get(tool, '')}")
+    w("")
+
+    # ---- targets
+    n_max = max(args.ns)
+    t = {}
+
+    def apply_med(n, journal, label):
+        runs = apply_r.get((n, journal, "per", label)) or apply_r.get((n, journal, "one", label))
+        return med([r.ns for r in runs]) / 1e9 if runs else float("nan")
+
+    raw_per = "raw floor (BEGIN IMMEDIATE, statement, history row, COMMIT)"
+    raw_one = "raw floor, all in one transaction"
+    for journal in args.journals:
+        t[("per", journal)] = apply_med(n_max, journal, "migrate") / apply_med(n_max, journal, raw_per)
+        t[("one", journal)] = (
+            apply_med(n_max, journal, "migrate, all_or_nothing(true)") / apply_med(n_max, journal, raw_one)
+        )
+
+    def check_med(n, label, key="ns"):
+        runs = check_r[(n, label)]
+        return med([r.ns if key == "ns" else r.wall * 1e9 for r in runs]) / 1e9
+
+    raw_check = check_med(n_max, "raw floor (one history read)")
+    fast = check_med(n_max, "migrate (fast start, the default)")
+    full = check_med(n_max, "migrate, fast_start(false): full check")
+    proto = check_med(n_max, "prototype: proposed full check (bench code)")
+    rm = check_med(n_max, "rusqlite_migration (header only, no history)")
+    proto_fast = check_med(n_max, "prototype: fast start with the discovery fix (bench code)")
+    disc_first = med([r.ns for r in disc["10000"]]) / 1e9 if "10000" in disc else float("nan")
+    disc_proto = med([r.ns for r in disc["10000-proto"]]) / 1e9 if "10000-proto" in disc else float("nan")
+
+    def rss(n, journal, group, label):
+        return med([r.rss_kib for r in apply_r[(n, journal, group, label)]])
+
+    rss_per = rss(n_max, "delete", "per", "migrate") - rss(n_max, "delete", "per", raw_per)
+    rss_one = rss(n_max, "delete", "one", "migrate, all_or_nothing(true)") - rss(n_max, "delete", "one", raw_one)
+
+    def verdict(ok: bool) -> str:
+        return "**met**" if ok else "**missed**"
+
+    w(f"## The targets (issue 6), at N = {n_max}")
+    w("")
+    w("| target | measured (medians) | |")
+    w("|---|---|---|")
+    w(f"| apply {n_max}, one transaction each: within 1.10x of the raw per-migration floor | "
+      + ", ".join(f"{j}: {t[('per', j)]:.2f}x" for j in args.journals)
+      + f" | {verdict(t[('per', 'delete')] <= 1.10)} (default journal) |")
+    w(f"| all-or-nothing, apply {n_max}: within 1.10x of the raw one-transaction floor | "
+      + ", ".join(f"{j}: {t[('one', j)]:.2f}x" for j in args.journals)
+      + f" | {verdict(t[('one', 'delete')] <= 1.10)} (default journal) |")
+    w(f"| start-up check, {n_max} applied: within 1.10x of the raw floor | fast start "
+      f"{ms(fast)} = {ratio(fast, raw_check)}; full check {ms(full)} = {ratio(full, raw_check)} "
+      f"(floor {ms(raw_check)}) | {verdict(fast <= 1.10 * raw_check)} by default; full check "
+      f"{verdict(full <= 1.10 * raw_check)} |")
+    w(f"| start-up check: match rusqlite_migration's header-only check, keeping the history | "
+      f"{ms(fast)} vs {ms(rm)} = {ratio(fast, rm)} | {verdict(fast <= 1.10 * rm)} (within 1.10x) |")
+    w(f"| discovery of 10,000: under 1 ms | {ms(disc_first)} (first call, in-process) | "
+      f"{verdict(disc_first < 0.001)} |")
+    w(f"| memory, apply {n_max}: at most the raw floor + 1 MiB | per-migration "
+      f"{'+' if rss_per >= 0 else ''}{mib(rss_per)}, all-or-nothing {'+' if rss_one >= 0 else ''}{mib(rss_one)} | "
+      f"{verdict(rss_per <= 1024 and rss_one <= 1024)} |")
+    if data.get("build"):
+        b = data["build"]
+        w(f"| build: the macro crate depends on only what it uses | migrate-macros: "
+          f"{data['macro_deps']}; clean build {b['migrate']['clean']:.0f} s vs raw rusqlite "
+          f"{b['raw']['clean']:.0f} s (table below) | {verdict(data['macro_deps_ok'])} |")
+    w("")
+    w("Explanations and proposed changes for every target missed: "
+      "[below](#where-the-time-goes-and-what-to-change).")
+    w("")
+
+    # ---- apply tables
+    w("## 1. Applying N migrations (`CREATE TABLE t_i (id INTEGER PRIMARY KEY, v TEXT)`)")
+    w("")
+    w("In-process time: open, migrate, close. Median (min), and the median over the "
+      "floor of the same group (per-migration transactions: the raw per-migration floor; "
+      "one transaction: the raw one-transaction floor).")
+    for journal in args.journals:
+        w("")
+        w(f"### Journal mode: {'default (DELETE)' if journal == 'delete' else 'WAL'}")
+        w("")
+        w("| tool | " + " | ".join(f"N = {n}" for n in args.ns) + " |")
+        w("|---|" + "---|" * len(args.ns))
+        for group, label, _ in apply_cases(args.ns[0], journal):
+            floor_label = raw_per if group == "per" else raw_one
+            cells = []
+            for n in args.ns:
+                runs = apply_r[(n, journal, group, label)]
+                floor = med([r.ns for r in apply_r[(n, journal, group, floor_label)]])
+                m = med([r.ns for r in runs])
+                cells.append(f"{ms(m / 1e9)} ({ms(min(r.ns for r in runs) / 1e9)}) {m / floor:.2f}x")
+            w(f"| {label} | " + " | ".join(cells) + " |")
+    if data.get("fsync"):
+        w("")
+        w(f"fsync calls per migration (strace, one apply of {data['fsync_n']}): the durable "
+          "commits each tool pays for, exactly.")
+        w("")
+        w("| tool | default journal | WAL |")
+        w("|---|---|---|")
+        for group, label, _ in apply_cases(args.ns[0], "delete"):
+            f = data["fsync"]
+            w(f"| {label} | {f.get(('delete', label), float('nan')):.2f} | {f.get(('wal', label), float('nan')):.2f} |")
+    w("")
+    if data.get("callgrind_apply"):
+        w(f"Instructions applying {n_max} in one transaction (callgrind, WAL):")
+        w("")
+        w("| process | total | history rows | foreign-key checks | fingerprint writes |")
+        w("|---|---|---|---|---|")
+        for label, c in data["callgrind_apply"].items():
+            w(f"| {label} | {c['total']:,} | {c['history_row']:,} | {c['fk_check']:,} | {c['fingerprint']:,} |")
+        w("")
+
+    # ---- start-up check
+    w("## 2. Start-up check with everything applied (a new process each time)")
+    w("")
+    w("In-process: open plus the call that finds nothing to do. Process: spawn to exit, "
+      "which adds the process start (first row of the process floor).")
+    w("")
+    w("| tool | " + " | ".join(f"N = {n} in-process" for n in args.ns) + f" | N = {n_max} process | ratio to floor (in-process, N = {n_max}) |")
+    w("|---|" + "---|" * (len(args.ns) + 2))
+    labels = [label for label, _, _ in CHECK_TOOLS] + ["process floor (a Rust binary that does nothing)"]
+    for label in labels:
+        cells = []
+        for n in args.ns:
+            runs = check_r[(n, label)]
+            if label.startswith("process floor"):
+                cells.append("")
+            else:
+                cells.append(f"{ms(med([r.ns for r in runs]) / 1e9)} ({ms(min(r.ns for r in runs) / 1e9)})")
+        runs = check_r[(n_max, label)]
+        process = f"{ms(med([r.wall for r in runs]))} ({ms(min(r.wall for r in runs))})"
+        rat = "" if label.startswith("process floor") else ratio(med([r.ns for r in runs]) / 1e9, raw_check)
+        w(f"| {label} | " + " | ".join(cells) + f" | {process} | {rat} |")
+    w("")
+    if data.get("breakdown"):
+        w(f"Where a start-up check's time goes at N = {n_max} (`bench-raw breakdown`: each step "
+          "on a fresh connection, median of 50 in one process):")
+        w("")
+        w("| step | raw floor's database | migrate's database |")
+        w("|---|---|---|")
+        names = {
+            "open": "open the connection",
+            "pragma_user_version": "first statement: `PRAGMA user_version` (reads the header)",
+            "pragma_data_version": "`PRAGMA data_version`",
+            "pragma_schema_version": "`PRAGMA schema_version`",
+            "schema_load": "prepare the first statement naming a table: **the schema load**",
+            "history_rows": "read every history row (all columns)",
+        }
+        for key, name in names.items():
+            a = data["breakdown"]["raw"].get(key)
+            b = data["breakdown"]["migrate"].get(key)
+            w(f"| {name} | {ms(float(a) / 1e9) if a else ''} | {ms(float(b) / 1e9) if b else ''} |")
+        w("")
+    if data.get("callgrind"):
+        w(f"Instructions (valgrind callgrind, one process, N = {n_max}; repeatable where "
+          "wall time on this shared machine is not):")
+        w("")
+        w("| process | total | schema load (`sqlite3InitOne`) | everything else |")
+        w("|---|---|---|---|")
+        for label, c in data["callgrind"].items():
+            w(f"| {label} | {c['total']:,} | {c['schema']:,} | {c['total'] - c['schema']:,} |")
+        w("")
+
+    # ---- discovery
+    w("## 3. Discovery of 10,000 registered migrations")
+    w("")
+    w("First call in a fresh process, in-process time; median (min).")
+    w("")
+    w("| call | 10,000 | 1,000 |")
+    w("|---|---|---|")
+
+    def disc_cell(key, field="ns"):
+        runs = disc.get(key, [])
+        if not runs:
+            return ""
+        values = [float(r.values[field]) / 1e9 for r in runs]
+        return f"{ms(med(values))} ({ms(min(values))})"
+
+    w(f"| `discovered_migrations()`, first call | {disc_cell('10000')} | {disc_cell('1000')} |")
+    w(f"| then `Migrator::discovered()` | {disc_cell('10000', 'migrator_discovered_ns')} | {disc_cell('1000', 'migrator_discovered_ns')} |")
+    w(f"| the same sort and check again, warm | {disc_cell('10000', 'warm_ns')} | {disc_cell('1000', 'warm_ns')} |")
+    w(f"| prototype: the sort with set names compared without `memcmp` (bench code) | {disc_cell('10000-proto')} | {disc_cell('1000-proto')} |")
+    w("")
+    empty_cmp = med([float(r.values["empty_str_cmp_ns"]) for r in disc.get("10000", [])]) if disc.get("10000") else float("nan")
+    if "discovery" in data.get("callgrind_discovery", {}):
+        c = data["callgrind_discovery"]
+        w(f"Instructions of `discovered_migrations()` at 10,000 (callgrind): {c['discovery']:,}; "
+          f"one comparison of two empty `&str`s measured in the same process: {empty_cmp:.0f} ns.")
+        w("")
+
+    # ---- memory
+    w(f"## 4. Peak memory (max RSS) applying {n_max}")
+    w("")
+    w("| tool | default journal | WAL |")
+    w("|---|---|---|")
+    for group, label, _ in apply_cases(n_max, "delete"):
+        cells = [mib(med([r.rss_kib for r in apply_r[(n_max, j, group, label)]])) for j in args.journals]
+        while len(cells) < 2:
+            cells.append("")
+        w(f"| {label} | " + " | ".join(cells) + " |")
+    w(f"| process floor (a Rust binary that does nothing) | {mib(med([r.rss_kib for r in check_r[(n_max, 'process floor (a Rust binary that does nothing)')]]))} | |")
+    w("")
+
+    # ---- build
+    w("## 5. Build cost: a minimal binary with 3 migrations")
+    w("")
+    if data.get("build"):
+        w("A new project per tool (written by `bench/run.py` into `bench/target/buildcost/`), "
+          "its dependencies fetched first, then `cargo build --release` in an empty target "
+          "directory, timed; then one migration file added (for raw rusqlite and "
+          "rusqlite_migration, whose migrations are listed in code, also its line in "
+          "`main.rs`) and `cargo build --release` again. One build each (the clean builds "
+          "take minutes): read differences under ~10% as noise.")
+        w("")
+        w("| tool | clean build | crates compiled | rebuild after adding a migration | crates compiled | binary size |")
+        w("|---|---|---|---|---|---|")
+        for tool in TOOLS:
+            b = data["build"][tool]
+            w(f"| {tool} | {b['clean']:.1f} s | {b['clean_crates']} | {b['rebuild']:.2f} s | "
+              f"{b['rebuild_crates']} | {b['size'] / 1024 / 1024:.1f} MiB |")
+        w("")
+        w(f"migrate-macros compiles {data['macro_deps']} (`cargo tree` of the migrate minimal "
+          "project shows the rest).")
+    else:
+        w("Not measured in this run (`--quick` or `--no-build-cost`).")
+    w("")
+    analysis = BENCH / "analysis.md"
+    if analysis.exists() and not args.quick:
+        w(fill_analysis(analysis.read_text(), data, args, {
+            "fast": fast, "full": full, "proto": proto, "proto_fast": proto_fast, "raw_check": raw_check, "rm": rm,
+            "disc_first": disc_first, "disc_proto": disc_proto, "empty_cmp": empty_cmp,
+            "per": t[("per", "delete")], "one": t[("one", "delete")],
+            "per_wal": t.get(("per", "wal"), float("nan")), "one_wal": t.get(("one", "wal"), float("nan")),
+        }))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines).rstrip() + "\n")
+    log(f"wrote {out.relative_to(ROOT)}")
+
+
+def fill_analysis(text: str, data: dict, args, v: dict) -> str:
+    """The hand-written analysis (bench/analysis.md) with {placeholders} filled in from
+    this run, so its figures are this run's too."""
+    cg = data.get("callgrind", {})
+
+    def cg_get(label, key):
+        return cg.get(label, {}).get(key, 0)
+
+    fields = {
+        "n": max(args.ns),
+        "fast": ms(v["fast"]), "full": ms(v["full"]), "proto": ms(v["proto"]),
+        "raw_check": ms(v["raw_check"]), "rm": ms(v["rm"]),
+        "full_ratio": ratio(v["full"], v["raw_check"]), "proto_ratio": ratio(v["proto"], v["raw_check"]),
+        "fast_ratio_rm": ratio(v["fast"], v["rm"]),
+        "proto_fast": ms(v["proto_fast"]), "proto_fast_ratio_rm": ratio(v["proto_fast"], v["rm"]),
+        "disc_first": ms(v["disc_first"]), "disc_proto": ms(v["disc_proto"]),
+        "empty_cmp": f"{v['empty_cmp']:.0f} ns",
+        "per": f"{v['per']:.2f}x", "one": f"{v['one']:.2f}x",
+        "per_wal": f"{v['per_wal']:.2f}x", "one_wal": f"{v['one_wal']:.2f}x",
+        "cg_raw_total": f"{cg_get('raw floor', 'total'):,}",
+        "cg_raw_schema": f"{cg_get('raw floor', 'schema'):,}",
+        "cg_full_total": f"{cg_get('migrate, full check', 'total'):,}",
+        "cg_full_schema": f"{cg_get('migrate, full check', 'schema'):,}",
+        "cg_full_rest": f"{cg_get('migrate, full check', 'total') - cg_get('migrate, full check', 'schema'):,}",
+        "cg_raw_rest": f"{cg_get('raw floor', 'total') - cg_get('raw floor', 'schema'):,}",
+        "cg_proto_total": f"{cg_get('prototype: proposed full check', 'total'):,}",
+        "cg_fast_total": f"{cg_get('migrate, fast start', 'total'):,}",
+        "cg_rm_total": f"{cg_get('rusqlite_migration', 'total'):,}",
+        "cg_disc": f"{data.get('callgrind_discovery', {}).get('discovery', 0):,}",
+        "macro_deps": data.get("macro_deps", ""),
+        **{f"b_{tool}_{key}": (
+            (f"{data['build'][tool][key]:.0f} s" if key == "clean" else
+             f"{data['build'][tool][key]:.1f} s" if key == "rebuild" else str(data["build"][tool][key]))
+            if data.get("build") else "n/a")
+           for tool in TOOLS for key in ("clean", "rebuild", "clean_crates")},
+        **{f"b_{tool}_crates": (str(data["build"][tool]["clean_crates"]) if data.get("build") else "n/a")
+           for tool in TOOLS},
+        **{f"cga_{side}_{key}": f"{data.get('callgrind_apply', {}).get(label, {}).get(key, 0):,}"
+           for side, label in (("raw", "raw floor, one transaction"), ("aon", "migrate, all_or_nothing(true)"))
+           for key in ("total", "history_row", "fk_check", "fingerprint")},
+        "fsync_migrate": f"{data.get('fsync', {}).get(('delete', 'migrate'), float('nan')):.2f}",
+        "fsync_raw": f"{data.get('fsync', {}).get(('delete', 'raw floor (BEGIN IMMEDIATE, statement, history row, COMMIT)'), float('nan')):.2f}",
+    }
+    return text.format(**fields)
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: N = 10 and 100, 2 repeats, no build cost")
+    parser.add_argument("--reps", type=int, help="repeats of each workload (default 5; --quick: 2)")
+    parser.add_argument("--no-build-cost", action="store_true", help="skip the clean builds of workload 5")
+    parser.add_argument("--out", type=Path, help="where to write the report")
+    parser.add_argument("--report-only", action="store_true",
+                        help="write the report again from the last run's saved results (bench/target/last-run.pickle)")
+    args = parser.parse_args()
+    args.ns = [10, 100] if args.quick else [10, 100, 1000]
+    args.journals = ["delete", "wal"]
+    args.reps = args.reps or (2 if args.quick else 5)
+    out = args.out or (TARGET / "performance-quick.md" if args.quick else ROOT / "docs" / "performance.md")
+    saved = TARGET / ("last-quick-run.pickle" if args.quick else "last-run.pickle")
+    if args.report_only:
+        with saved.open("rb") as f:
+            data, saved_args = pickle.load(f)
+        saved_args.out = out
+        report(saved_args, data, out)
+        return
+    started = time.perf_counter()
+    data: dict = {"date": datetime.date.today().isoformat()}
+
+    if SCRATCH.exists():
+        shutil.rmtree(SCRATCH)
+    SCRATCH.mkdir(parents=True)
+    log("building the tools (release)")
+    data["crates"] = {}
+    for tool in TOOLS:
+        manifest = BENCH / "tools" / tool / "Cargo.toml"
+        wall, _ = cargo(["build", "--release", "--manifest-path", str(manifest)], target_dir=TARGET)
+        log(f"  {tool}: {wall:.0f} s")
+    for tool, lock in ((t, BENCH / "tools" / t / "Cargo.lock") for t in TOOLS):
+        text = lock.read_text()
+        wanted = {
+            "raw": ["rusqlite"],
+            "migrate": ["rusqlite"],
+            "rusqlite_migration": ["rusqlite_migration", "rusqlite"],
+            "refinery": ["refinery", "rusqlite"],
+            "sqlx": ["sqlx", "libsqlite3-sys", "tokio"],
+        }[tool]
+        found = []
+        for name in wanted:
+            match = re.search(rf'name = "{re.escape(name)}"\nversion = "([^"]+)"', text)
+            if match:
+                found.append(f"{name} {match.group(1)}")
+        data["crates"][tool] = ", ".join(found)
+    data["versions"] = {
+        "raw": spawn([RAW, "version"]).values["sqlite"],
+        "migrate": spawn([migrate_bin(10), "version"]).values["sqlite"],
+        "rusqlite_migration": spawn([RUSQLITE_MIGRATION, "version"]).values["sqlite"],
+        "refinery": spawn([REFINERY, "version"]).values["sqlite"],
+        "sqlx": spawn([SQLX, "version"]).values["sqlite"],
+    }
+    macro_toml = (ROOT / "migrate-macros" / "Cargo.toml").read_text()
+    deps_section = macro_toml.split("[dependencies]", 1)[1].split("\n[", 1)[0]
+    macro_deps = [line.split("=")[0].split(".")[0].strip() for line in deps_section.splitlines() if "=" in line]
+    data["macro_deps"] = ", ".join(macro_deps)
+    data["macro_deps_ok"] = set(macro_deps) <= {"proc-macro2", "quote", "syn"}
+
+
+    log("workload 1 and 4: apply")
+    data["apply"] = bench_apply(args.ns, args.journals, args.reps)
+    log("workload 2: start-up check")
+    data["check"] = bench_check(args.ns, args.reps)
+    log("workload 3: discovery")
+    data["discovery"] = bench_discovery(args.reps)
+
+    n_max = max(args.ns)
+    _, paths = data["check"]
+    data["breakdown"] = {
+        "raw": spawn([RAW, "breakdown", paths[(n_max, "raw floor (one history read)")], 50, "history"]).values,
+        "migrate": spawn([RAW, "breakdown", paths[(n_max, "migrate (fast start, the default)")], 50,
+                          "migrate_history"]).values,
+    }
+    data["fsync_n"] = 100
+    data["fsync"] = fsync_counts(100)
+    mpath = paths[(n_max, "migrate (fast start, the default)")]
+    data["callgrind"] = callgrind([
+        ("raw floor", [RAW, "check", paths[(n_max, "raw floor (one history read)")], n_max]),
+        ("migrate, fast start", [migrate_bin(n_max), "check", mpath, n_max]),
+        ("migrate, full check", [migrate_bin(n_max), "check-full", mpath, n_max]),
+        ("prototype: proposed full check", [migrate_bin(n_max), "proto-narrow", mpath, n_max]),
+        ("rusqlite_migration", [RUSQLITE_MIGRATION, "check",
+                                paths[(n_max, "rusqlite_migration (header only, no history)")], n_max]),
+    ])
+    data["callgrind_apply"] = callgrind([
+        ("raw floor, one transaction", [RAW, "apply", fresh(SCRATCH / "cg" / "a.db"), n_max, "wal", "one"]),
+        ("migrate, all_or_nothing(true)",
+         [migrate_bin(n_max), "apply", fresh(SCRATCH / "cg" / "b.db"), n_max, "wal", "aon"]),
+    ], APPLY_PATTERNS)
+    data["callgrind_discovery"] = callgrind([("discovery", [migrate_bin(10000), "discover", 10000])]).get("discovery", {})
+
+    if not args.quick and not args.no_build_cost:
+        log("workload 5: build cost (clean release builds, a few minutes)")
+        data["build"] = bench_build()
+    data["elapsed"] = time.perf_counter() - started
+    with saved.open("wb") as f:
+        pickle.dump((data, args), f)
+    report(args, data, out)
+
+
+if __name__ == "__main__":
+    main()

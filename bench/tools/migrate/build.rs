@@ -1,0 +1,31 @@
+//! Generates the migrations of each binary: `$OUT_DIR/<name>.rs` includes chunk files of at
+//! most 100 migrations each, written as `table_migrations! { T1 = 1, .. }` (the macro is in
+//! `src/lib.rs`). Small chunks keep the build fast: `#[migration]` reads and hashes the
+//! file it is in for its checksum, so a migration in a file of 10,000 would cost as much
+//! as 10,000 small ones.
+use std::fmt::Write as _;
+use std::path::Path;
+
+const CHUNK: usize = 100;
+
+fn main() {
+    let out = std::env::var("OUT_DIR").unwrap();
+    let out = Path::new(&out);
+    for (name, n) in [("n10", 10), ("n100", 100), ("n1000", 1000), ("n10000", 10_000)] {
+        let dir = out.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut top = String::new();
+        for (c, start) in (1..=n).step_by(CHUNK).enumerate() {
+            let end = (start + CHUNK - 1).min(n);
+            let body: String = (start..=end).fold(String::new(), |mut s, v| {
+                let _ = writeln!(s, "    T{v} = {v},");
+                s
+            });
+            let file = dir.join(format!("chunk{c:03}.rs"));
+            std::fs::write(&file, format!("bench_migrate::table_migrations! {{\n{body}}}\n")).unwrap();
+            let _ = writeln!(top, "mod chunk{c:03} {{ include!({:?}); }}", file.display().to_string());
+        }
+        std::fs::write(out.join(format!("{name}.rs")), top).unwrap();
+    }
+    println!("cargo:rerun-if-changed=build.rs");
+}

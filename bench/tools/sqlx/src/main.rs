@@ -1,0 +1,81 @@
+//! sqlx (SQLite) as its docs show: `sqlx::migrate!("<folder>")` embeds a folder of `.sql`
+//! files, and `MIGRATOR.run(&pool)` applies them, each in its own transaction, on a tokio
+//! current-thread runtime. Commands as the raw floor's: `version`, `apply PATH N
+//! delete|wal`, `check PATH N`.
+
+use std::str::FromStr;
+use std::time::Instant;
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+static N10: Migrator = sqlx::migrate!("migrations/n10");
+static N100: Migrator = sqlx::migrate!("migrations/n100");
+static N1000: Migrator = sqlx::migrate!("migrations/n1000");
+
+fn migrator(n: usize) -> &'static Migrator {
+    match n {
+        10 => &N10,
+        100 => &N100,
+        1000 => &N1000,
+        other => panic!("no migrator of {other} migrations"),
+    }
+}
+
+async fn pool(path: &str, journal: &str, create: bool) -> SqlitePool {
+    let mut options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
+        .unwrap()
+        .create_if_missing(create);
+    if journal == "wal" {
+        options = options.journal_mode(SqliteJournalMode::Wal);
+    }
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        match arg(0) {
+            "version" => {
+                let pool = pool(":memory:", "", false).await;
+                let version: String = sqlx::query_scalar("SELECT sqlite_version()")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                println!("sqlite={version}");
+            }
+            "apply" => {
+                let n: usize = arg(2).parse().expect("N");
+                let start = Instant::now();
+                let pool = pool(arg(1), arg(3), true).await;
+                migrator(n).run(&pool).await.unwrap();
+                pool.close().await;
+                println!("ns={}", start.elapsed().as_nanos());
+            }
+            "check" => {
+                let n: usize = arg(2).parse().expect("N");
+                let start = Instant::now();
+                let pool = pool(arg(1), "", false).await;
+                migrator(n).run(&pool).await.unwrap();
+                let elapsed = start.elapsed();
+                let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                assert_eq!(applied, n as i64);
+                pool.close().await;
+                println!("ns={}", elapsed.as_nanos());
+            }
+            other => panic!("unknown command {other:?}"),
+        }
+    });
+}
