@@ -45,8 +45,8 @@ pub trait Backend {
     fn check(&mut self) -> Result<(), BoxError>;
 
     /// Records `migration` (its set, version, description, type name and checksum) as
-    /// applied, or as started when `complete` is `false`, replacing any row it has, in the
-    /// open transaction.
+    /// applied, or as started when `complete` is `false`, in the open transaction. The
+    /// version has no row: the manager removes an earlier one first.
     fn record_applied(
         &mut self,
         migration: &RegisteredMigration,

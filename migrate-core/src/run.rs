@@ -255,7 +255,8 @@ fn outside_transaction(
         return Ok(None);
     }
     let marked = backend
-        .record_applied(m, Duration::ZERO, false)
+        .remove_applied(m.set(), m.version())
+        .and_then(|()| backend.record_applied(m, Duration::ZERO, false))
         .and_then(|()| backend.commit());
     if let Err(source) = marked {
         rollback(backend, m);
@@ -277,8 +278,10 @@ fn outside_transaction(
     }
     // The mark is ours: whatever else changed, finishing it is right.
     begin(backend, m)?;
+    // The started mark goes; `record` writes the finished row (or none, for a down).
     let finished = backend
         .check()
+        .and_then(|()| backend.remove_applied(m.set(), m.version()))
         .and_then(|()| record(backend, step, duration, fingerprint, true))
         .and_then(|()| backend.commit());
     if let Err(source) = finished {

@@ -347,6 +347,7 @@ impl Backend for Sqlite {
             migration.description(),
             migration.type_name(),
             migration.checksum(),
+            history::utc_now(),
             micros,
             complete,
         ))?;

@@ -52,10 +52,12 @@ impl HistorySql {
                 "SELECT migration_set, version, description, type_name, checksum, applied_at, \
                  duration_us, complete FROM {table} ORDER BY migration_set, version"
             ),
+            // A plain INSERT (cheaper than OR REPLACE); the time comes from Rust
+            // (cheaper than strftime in SQL), as the same RFC 3339 text.
             insert: format!(
-                "INSERT OR REPLACE INTO {table} (migration_set, version, description, type_name, \
+                "INSERT INTO {table} (migration_set, version, description, type_name, \
                  checksum, applied_at, duration_us, complete) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?6, ?7)"
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
             ),
             delete: format!("DELETE FROM {table} WHERE migration_set = ?1 AND version = ?2"),
             update_checksum: format!(
@@ -63,6 +65,37 @@ impl HistorySql {
             ),
         }
     }
+}
+
+/// The current UTC time as RFC 3339 text with milliseconds: `2026-11-25T09:30:00.123Z`.
+pub(crate) fn utc_now() -> String {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    utc_text(since_epoch.as_secs(), since_epoch.subsec_millis())
+}
+
+/// `seconds` since 1970-01-01 UTC as RFC 3339 text (the civil-from-days algorithm of
+/// Howard Hinnant's date library).
+fn utc_text(seconds: u64, millis: u32) -> String {
+    let days = seconds / 86_400;
+    let of_day = seconds % 86_400;
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
 }
 
 /// `"name"`, with embedded quotes doubled: any text is a safe table name.
@@ -105,6 +138,24 @@ pub(crate) fn read_row(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utc_text_is_rfc_3339_like_sqlite_strftime() {
+        assert_eq!(utc_text(0, 0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(utc_text(951_782_400, 5), "2000-02-29T00:00:00.005Z");
+        assert_eq!(utc_text(1_709_251_199, 999), "2024-02-29T23:59:59.999Z");
+        assert_eq!(utc_text(1_795_080_600, 123), "2026-11-19T09:30:00.123Z");
+        // The same as SQLite's own formatting of the same instant.
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let sqlite: String = conn
+            .query_row(
+                "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 1795080600.123, 'unixepoch')",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(sqlite, utc_text(1_795_080_600, 123));
+    }
 
     #[test]
     fn names_are_quoted_so_any_text_is_a_table_name() {
