@@ -15,14 +15,16 @@
 //! schema_version`, `read_history` comparing `pragma_table_info` with the history's
 //! columns, both errors passed through the manager as they are), all eight tests pass.
 
-use std::error::Error as _;
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use migrate_sqlite::rusqlite::{Connection, OpenFlags};
 use migrate_sqlite::{
-    BoxError, Db, Error, Migration, Migrator, RegisteredMigration, Sqlite, State, migration,
+    BoxError, Db, Error, Migration, Migrator, RegisteredMigration, Sqlite, migration,
 };
+use support::{applied, chain, snapshot, with};
 
 #[migration(version = 701, description = "Create accounts", irreversible)]
 struct CreateAccounts;
@@ -65,24 +67,6 @@ impl Migration for CreatePayments {
     }
 }
 
-fn with(migrations: &[&'static RegisteredMigration]) -> Migrator {
-    Migrator::new()
-        .register_migrations(migrations.iter().copied())
-        .unwrap()
-}
-
-/// The message of an error and all its causes.
-fn chain(error: &Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(" / ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 fn temp_dir() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.db");
@@ -105,41 +89,6 @@ fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         .collect();
     files.sort();
     files
-}
-
-/// Schema and history of the database at `path`, read without writing.
-fn snapshot(path: &Path) -> Vec<String> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let mut rows: Vec<String> = conn
-        .prepare(
-            "SELECT type || ' ' || name || ' ' || ifnull(sql, '') FROM sqlite_master ORDER BY name",
-        )
-        .unwrap()
-        .query_map([], |row| row.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    if let Ok(mut history) =
-        conn.prepare("SELECT version || ' ' || applied_at FROM migrate_history ORDER BY version")
-    {
-        rows.extend(
-            history
-                .query_map([], |row| row.get::<_, String>(0))
-                .unwrap()
-                .map(Result::unwrap),
-        );
-    }
-    rows
-}
-
-fn applied(path: &Path, migrator: &Migrator) -> Vec<u64> {
-    migrator
-        .status(&mut Sqlite::open(path).unwrap())
-        .unwrap()
-        .into_iter()
-        .filter(|row| matches!(row.state, State::Applied { .. }))
-        .map(|row| row.version)
-        .collect()
 }
 
 /// Opens `path` and runs every migration of `migrator`: the error of whichever fails.

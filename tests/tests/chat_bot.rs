@@ -1,8 +1,11 @@
 //! The chat bot example's migrations on a real SQLite file: up, down to each version,
 //! and up again.
 
+mod support;
+
 use migrate_sqlite::{Migrator, Sqlite, State};
 use migrate_tests::chat_bot;
+use support::applied_versions;
 
 fn open(dir: &tempfile::TempDir) -> Sqlite {
     Sqlite::open(dir.path().join("chat_bot.db")).unwrap()
@@ -37,16 +40,6 @@ fn tables(db: &Sqlite) -> Vec<String> {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap()
-}
-
-fn applied_versions(migrator: &Migrator, db: &mut Sqlite) -> Vec<u64> {
-    migrator
-        .status(db)
-        .unwrap()
-        .into_iter()
-        .filter(|row| matches!(row.state, State::Applied { .. }))
-        .map(|row| row.version)
-        .collect()
 }
 
 #[test]

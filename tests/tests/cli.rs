@@ -13,10 +13,14 @@
 //! The project's builds use one target directory under `CARGO_TARGET_TMPDIR/cli`, kept
 //! between runs, so a rerun compiles only the project itself.
 
+mod support;
+
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use support::{copy_lock_file, debug_binary, path_dependency, path_dependency_with};
 
 use migrate_sqlite::rusqlite::Connection;
 
@@ -675,25 +679,14 @@ fn baseline_summary_grammar() {
 // A new project.
 // ---------------------------------------------------------------------------------------
 
-/// This workspace's root: the project depends on its crates by path.
-fn workspace_root() -> PathBuf {
-    package_dir()
-        .parent()
-        .expect("tests/ is inside the workspace")
-        .to_path_buf()
-}
-
 /// The target directory of the project's builds, kept between runs.
 fn child_target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli")
+    support::child_target_dir("cli")
 }
 
 /// The project's `migrate` binary, as the last build left it.
 fn project_binary() -> PathBuf {
-    child_target_dir()
-        .join("debug")
-        .join("migrate")
-        .with_extension(std::env::consts::EXE_EXTENSION)
+    debug_binary(&child_target_dir(), "migrate")
 }
 
 /// A new crate `notes` set up as the docs say, with an empty migrations folder:
@@ -703,7 +696,6 @@ fn project_binary() -> PathBuf {
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temporary directory");
     let root = dir.path();
-    let path = |krate: &str| workspace_root().join(krate).display().to_string();
     let write = |rel: &str, contents: &str| {
         let file = root.join(rel);
         fs::create_dir_all(file.parent().unwrap()).unwrap();
@@ -713,15 +705,13 @@ fn project() -> tempfile::TempDir {
         "Cargo.toml",
         &format!(
             "[package]\nname = \"notes\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
-             [dependencies]\nmigrate-sqlite = {{ path = '{}', features = [\"cli\"] }}\n\n\
-             [build-dependencies]\nmigrate-build = {{ path = '{}' }}\n\n[workspace]\n",
-            path("migrate-sqlite"),
-            path("migrate-build"),
+             [dependencies]\n{}\n\n[build-dependencies]\n{}\n\n[workspace]\n",
+            path_dependency_with("migrate-sqlite", "features = [\"cli\"]"),
+            path_dependency("migrate-build"),
         ),
     );
     // The same dependency versions as this workspace, resolvable offline.
-    fs::copy(workspace_root().join("Cargo.lock"), root.join("Cargo.lock"))
-        .expect("copy Cargo.lock");
+    copy_lock_file(root);
     write(
         "build.rs",
         "fn main() {\n    migrate_build::migrations(\"src/migrations\").generate_or_report();\n}\n",
@@ -742,35 +732,10 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
-/// `cargo build --offline` in the project, in a clean environment: none of the
-/// `CARGO_*` / `RUSTFLAGS`-like variables cargo set for this test process, except
-/// `CARGO_HOME` (the registry cache for `--offline`), and the shared target directory.
+/// `cargo build --offline` in the project, in a clean environment (see
+/// [`support::cargo_build`]; `OUT_DIR` removed too), into the shared target directory.
 fn cargo_build(project: &Path) -> Output {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command.args(["build", "--offline"]).current_dir(project);
-    for (key, _) in std::env::vars_os() {
-        let Some(key) = key.to_str() else { continue };
-        let cargo_var =
-            (key.starts_with("CARGO") || key.starts_with("__CARGO")) && key != "CARGO_HOME";
-        let rustc_var = matches!(
-            key,
-            "RUSTFLAGS"
-                | "RUSTDOCFLAGS"
-                | "RUSTC"
-                | "RUSTDOC"
-                | "RUSTC_WRAPPER"
-                | "RUSTC_WORKSPACE_WRAPPER"
-                | "OUT_DIR"
-        );
-        if cargo_var || rustc_var {
-            command.env_remove(key);
-        }
-    }
-    command.env("CARGO_TARGET_DIR", child_target_dir());
-    command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run cargo: {e}"))
+    support::cargo_build(project, &[], &child_target_dir(), &["OUT_DIR"])
 }
 
 #[track_caller]

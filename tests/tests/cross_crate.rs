@@ -14,22 +14,18 @@
 //! - the linking rule: a crate's migrations are in a program when, and only when, some
 //!   crate linked into it names that crate in its code (see [`linking_rule`]).
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// This workspace's root: the generated crates depend on its crates by path.
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is inside the workspace")
-        .to_path_buf()
-}
+use support::{copy_lock_file, debug_binary, path_dependency};
 
 /// The target directory the child builds share, kept between runs so that a rerun
 /// reuses the compiled dependencies.
 fn child_target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("cross-crate")
+    support::child_target_dir("cross-crate")
 }
 
 /// A `Cargo.toml` for a generated package, with `deps` as its `[dependencies]` lines.
@@ -38,12 +34,6 @@ fn manifest(name: &str, deps: &[String]) -> String {
         "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{}\n",
         deps.join("\n")
     )
-}
-
-/// A dependency line on one of this workspace's crates.
-fn ours(krate: &str) -> String {
-    let path = workspace_root().join(krate);
-    format!("{krate} = {{ path = '{}' }}", path.display())
 }
 
 /// A dependency line on one of the generated crates.
@@ -149,8 +139,7 @@ fn generated_workspace() -> tempfile::TempDir {
         ),
     );
     // The same dependency versions as this workspace, resolvable offline.
-    fs::copy(workspace_root().join("Cargo.lock"), root.join("Cargo.lock"))
-        .expect("copy Cargo.lock");
+    copy_lock_file(root);
 
     for (name, runtime, version, ty) in [
         ("dup_a", "migrate-core", 5, "DupA"),
@@ -161,7 +150,7 @@ fn generated_workspace() -> tempfile::TempDir {
     ] {
         write(
             &format!("{name}/Cargo.toml"),
-            &manifest(name, &[ours(runtime)]),
+            &manifest(name, &[path_dependency(runtime)]),
         );
         write(
             &format!("{name}/src/lib.rs"),
@@ -169,7 +158,7 @@ fn generated_workspace() -> tempfile::TempDir {
         );
     }
 
-    let core = ours("migrate-core");
+    let core = path_dependency("migrate-core");
     for (name, lib, main) in [
         (
             "dup_app",
@@ -222,37 +211,10 @@ fn generated_workspace() -> tempfile::TempDir {
     dir
 }
 
-/// `cargo build --offline -p PACKAGE` in the generated workspace, in a clean environment:
-/// none of the `CARGO_*` / `RUSTFLAGS`-like variables that cargo set for this test
-/// process, or that would redirect or wrap the child's build, except `CARGO_HOME` (where
-/// the registry cache for `--offline` is) and the target directory set here.
+/// `cargo build --offline -p PACKAGE` in the generated workspace, in a clean environment
+/// (see [`support::cargo_build`]), into [`child_target_dir`].
 fn cargo_build(workspace: &Path, package: &str) -> Output {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .args(["build", "--offline", "-p", package])
-        .current_dir(workspace);
-    for (key, _) in std::env::vars_os() {
-        let Some(key) = key.to_str() else { continue };
-        let cargo_var =
-            (key.starts_with("CARGO") || key.starts_with("__CARGO")) && key != "CARGO_HOME";
-        let rustc_var = matches!(
-            key,
-            "RUSTFLAGS"
-                | "RUSTDOCFLAGS"
-                | "RUSTC"
-                | "RUSTDOC"
-                | "RUSTC_WRAPPER"
-                | "RUSTC_WORKSPACE_WRAPPER"
-        );
-        if cargo_var || rustc_var {
-            command.env_remove(key);
-        }
-    }
-    command.env("CARGO_TARGET_DIR", child_target_dir());
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run cargo: {e}"));
+    let output = support::cargo_build(workspace, &["-p", package], &child_target_dir(), &[]);
     if !output.status.success() {
         // A failed link leaves the binary's object files behind, under new names each
         // time: remove them so that the shared target directory does not grow.
@@ -271,10 +233,7 @@ fn cargo_build(workspace: &Path, package: &str) -> Output {
 
 /// A binary the last build of the generated workspace made.
 fn built(bin: &str) -> PathBuf {
-    child_target_dir()
-        .join("debug")
-        .join(bin)
-        .with_extension(std::env::consts::EXE_EXTENSION)
+    debug_binary(&child_target_dir(), bin)
 }
 
 /// Runs a built binary: its exit success, stdout lines and stderr.

@@ -14,12 +14,15 @@
 //! The child builds share a target directory under this workspace's target
 //! (`CARGO_TARGET_TMPDIR/drift`), so only the first run compiles the dependencies.
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
 use migrate_sqlite::rusqlite;
+use support::{copy_lock_file, debug_binary, path_dependency};
 
 /// The generated package (and binary) name.
 const APP: &str = "drift_app";
@@ -136,18 +139,10 @@ fn run() -> Result<(), migrate_sqlite::Error> {
 }
 "#;
 
-/// This workspace's root: the generated crate depends on migrate-sqlite by path.
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is inside the workspace")
-        .to_path_buf()
-}
-
 /// The target directory the child builds share, kept between runs so that a rerun
 /// reuses the compiled dependencies.
 fn child_target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("drift")
+    support::child_target_dir("drift")
 }
 
 /// Writes the generated package (its own workspace) into a new temporary directory,
@@ -155,54 +150,27 @@ fn child_target_dir() -> PathBuf {
 fn generated_package() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temporary directory");
     let root = dir.path();
-    let sqlite = workspace_root().join("migrate-sqlite");
     fs::write(
         root.join("Cargo.toml"),
         format!(
             "[package]\nname = \"{APP}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
-             [dependencies]\nmigrate-sqlite = {{ path = '{}' }}\n\n[workspace]\n",
-            sqlite.display()
+             [dependencies]\n{}\n\n[workspace]\n",
+            path_dependency("migrate-sqlite")
         ),
     )
     .expect("write Cargo.toml");
     // The same dependency versions as this workspace, resolvable offline.
-    fs::copy(workspace_root().join("Cargo.lock"), root.join("Cargo.lock"))
-        .expect("copy Cargo.lock");
+    copy_lock_file(root);
     fs::create_dir_all(root.join("src")).expect("create src");
     fs::write(root.join("src/main.rs"), MAIN).expect("write main.rs");
     fs::write(root.join(MIGRATION_FILE), ORIGINAL).expect("write the migration");
     dir
 }
 
-/// `cargo build --offline` in the generated package, in a clean environment: none of
-/// the `CARGO_*` / `RUSTFLAGS`-like variables that cargo set for this test process, or
-/// that would redirect or wrap the child's build, except `CARGO_HOME` (where the
-/// registry cache for `--offline` is) and the target directory set here.
+/// `cargo build --offline` in the generated package, in a clean environment (see
+/// [`support::cargo_build`]), into [`child_target_dir`].
 fn cargo_build(package: &Path) -> Output {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command.args(["build", "--offline"]).current_dir(package);
-    for (key, _) in std::env::vars_os() {
-        let Some(key) = key.to_str() else { continue };
-        let cargo_var =
-            (key.starts_with("CARGO") || key.starts_with("__CARGO")) && key != "CARGO_HOME";
-        let rustc_var = matches!(
-            key,
-            "RUSTFLAGS"
-                | "RUSTDOCFLAGS"
-                | "RUSTC"
-                | "RUSTDOC"
-                | "RUSTC_WRAPPER"
-                | "RUSTC_WORKSPACE_WRAPPER"
-        );
-        if cargo_var || rustc_var {
-            command.env_remove(key);
-        }
-    }
-    command.env("CARGO_TARGET_DIR", child_target_dir());
-    command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run cargo: {e}"))
+    support::cargo_build(package, &[], &child_target_dir(), &[])
 }
 
 /// Builds the generated package, which must succeed and must have recompiled it (a
@@ -251,10 +219,7 @@ impl Run {
 
 /// Runs the built program on `db`, with `args` after it.
 fn run(db: &Path, args: &[&str]) -> Run {
-    let bin = child_target_dir()
-        .join("debug")
-        .join(APP)
-        .with_extension(std::env::consts::EXE_EXTENSION);
+    let bin = debug_binary(&child_target_dir(), APP);
     let output = Command::new(&bin)
         .arg(db)
         .args(args)

@@ -2,13 +2,13 @@
 //! SQLite files: failed migrations roll back whole, refusals write nothing, and every
 //! error names the migration and carries the cause.
 
+mod support;
+
 use std::error::Error as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use migrate_sqlite::{
-    BoxError, Db, Error, Migration, Migrator, RegisteredMigration, Reversible, Sqlite, State,
-    migration,
-};
+use migrate_sqlite::{BoxError, Db, Error, Migration, Reversible, Sqlite, State, migration};
+use support::{TestDb, chain, with};
 
 #[migration(version = 101, description = "Create notes")]
 struct CreateNotes;
@@ -146,90 +146,6 @@ impl Reversible for IndexNotes {
     }
 }
 
-fn with(migrations: &[&'static RegisteredMigration]) -> Migrator {
-    Migrator::new()
-        .register_migrations(migrations.iter().copied())
-        .unwrap()
-}
-
-struct TestDb {
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
-}
-
-impl TestDb {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("test.db");
-        TestDb { _dir: dir, path }
-    }
-
-    fn open(&self) -> Sqlite {
-        Sqlite::open(&self.path).unwrap()
-    }
-
-    /// Everything in the database: schema and history, to prove a refusal wrote nothing.
-    fn snapshot(&self) -> Vec<String> {
-        let db = self.open();
-        let conn = db.connection();
-        let mut rows: Vec<String> = conn
-            .prepare("SELECT type || ' ' || name || ' ' || ifnull(sql, '') FROM sqlite_master ORDER BY name")
-            .unwrap()
-            .query_map([], |row| row.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        let has_history = rows.iter().any(|r| r.starts_with("table migrate_history"));
-        if has_history {
-            let history: Vec<String> = conn
-                .prepare(
-                    "SELECT version || ' ' || applied_at FROM migrate_history ORDER BY version",
-                )
-                .unwrap()
-                .query_map([], |row| row.get(0))
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
-            rows.extend(history);
-        }
-        rows
-    }
-
-    fn has_table(&self, name: &str) -> bool {
-        self.open()
-            .connection()
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                [name],
-                |row| row.get::<_, i64>(0),
-            )
-            .unwrap()
-            == 1
-    }
-
-    fn applied(&self, migrator: &Migrator) -> Vec<u64> {
-        migrator
-            .status(&mut self.open())
-            .unwrap()
-            .into_iter()
-            .filter(|row| matches!(row.state, State::Applied { .. }))
-            .map(|row| row.version)
-            .collect()
-    }
-}
-
-/// The message of an error and all its causes.
-fn chain(error: &Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(" / ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 fn assert_names(text: &str, version: u64, description: &str) {
     assert!(
         text.contains(&format!("migration {version} {description:?}")),
@@ -240,7 +156,7 @@ fn assert_names(text: &str, version: u64, description: &str) {
 
 #[test]
 fn an_sql_error_rolls_the_migration_back_whole_and_keeps_the_ones_before() {
-    let db = TestDb::new();
+    let db = TestDb::named("test.db");
     let migrator = with(&[CreateNotes::get_migration(), TagNotes::get_migration()]);
     let error = migrator.to_latest(&mut db.open()).unwrap_err();
     let text = chain(&error);
@@ -271,7 +187,7 @@ fn an_sql_error_rolls_the_migration_back_whole_and_keeps_the_ones_before() {
 
 #[test]
 fn a_returned_error_rolls_back_and_is_the_source() {
-    let db = TestDb::new();
+    let db = TestDb::named("test.db");
     let migrator = with(&[CreateNotes::get_migration(), ReturnsError::get_migration()]);
     let error = migrator.to_latest(&mut db.open()).unwrap_err();
     assert_names(&error.to_string(), 103, "Refuse by returning an error");
@@ -285,7 +201,7 @@ fn a_returned_error_rolls_back_and_is_the_source() {
 
 #[test]
 fn a_panic_rolls_back_and_becomes_an_error() {
-    let db = TestDb::new();
+    let db = TestDb::named("test.db");
     let migrator = with(&[CreateNotes::get_migration(), Panics::get_migration()]);
     let error = migrator.to_latest(&mut db.open()).unwrap_err();
     assert!(
@@ -303,7 +219,7 @@ fn a_panic_rolls_back_and_becomes_an_error() {
 
 #[test]
 fn a_migration_cannot_commit_its_own_transaction() {
-    let db = TestDb::new();
+    let db = TestDb::named("test.db");
     let migrator = with(&[CommitsItself::get_migration()]);
     let error = migrator.to_latest(&mut db.open()).unwrap_err();
     let text = chain(&error);
@@ -318,7 +234,7 @@ fn a_migration_cannot_commit_its_own_transaction() {
 
 #[test]
 fn a_failing_down_rolls_back_and_keeps_the_migration_applied() {
-    let db = TestDb::new();
+    let db = TestDb::named("test.db");
     let migrator = with(&[CreateNotes::get_migration(), IndexNotes::get_migration()]);
     migrator.to_latest(&mut db.open()).unwrap();
     let error = migrator.to_version(&mut db.open(), 0).unwrap_err();
@@ -354,7 +270,7 @@ fn a_failing_down_rolls_back_and_keeps_the_migration_applied() {
 
 #[test]
 fn reverting_across_an_irreversible_migration_is_refused_before_anything_is_written() {
-    let db = TestDb::new();
+    let db = TestDb::named("test.db");
     let migrator = with(&[
         CreateNotes::get_migration(),
         DropLegacy::get_migration(),
@@ -383,7 +299,7 @@ fn reverting_across_an_irreversible_migration_is_refused_before_anything_is_writ
 
 #[test]
 fn an_applied_version_this_program_lacks_is_refused_and_shown_in_status() {
-    let db = TestDb::new();
+    let db = TestDb::named("test.db");
     with(&[CreateNotes::get_migration(), ArchiveNotes::get_migration()])
         .to_latest(&mut db.open())
         .unwrap();
@@ -414,7 +330,7 @@ fn an_applied_version_this_program_lacks_is_refused_and_shown_in_status() {
 
 #[test]
 fn out_of_order_is_refused_unless_allowed() {
-    let db = TestDb::new();
+    let db = TestDb::named("test.db");
     with(&[CreateNotes::get_migration(), ArchiveNotes::get_migration()])
         .to_latest(&mut db.open())
         .unwrap();
@@ -447,7 +363,7 @@ fn out_of_order_is_refused_unless_allowed() {
 
 #[test]
 fn an_unknown_target_is_refused_and_a_refused_run_creates_no_history_table() {
-    let db = TestDb::new();
+    let db = TestDb::named("test.db");
     let migrator = with(&[CreateNotes::get_migration()]);
     let error = migrator.to_version(&mut db.open(), 42).unwrap_err();
     assert!(
@@ -469,7 +385,7 @@ fn an_unknown_target_is_refused_and_a_refused_run_creates_no_history_table() {
 
 #[test]
 fn the_history_table_name_is_configurable() {
-    let db = TestDb::new();
+    let db = TestDb::named("test.db");
     let migrator = with(&[CreateNotes::get_migration()]);
     let mut sqlite = db.open().history_table("schema \"versions\"");
     migrator.to_latest(&mut sqlite).unwrap();
@@ -508,7 +424,7 @@ fn duplicate_explicit_registrations_name_both_migrations() {
 
 #[test]
 fn a_write_lock_held_past_the_busy_timeout_is_a_database_error_naming_the_migration() {
-    let db = TestDb::new();
+    let db = TestDb::named("test.db");
     let migrator = with(&[CreateNotes::get_migration()]);
     let holder = db.open();
     holder
@@ -537,7 +453,7 @@ fn a_write_lock_held_past_the_busy_timeout_is_a_database_error_naming_the_migrat
 
 #[test]
 fn a_corrupted_history_row_is_refused_naming_the_row() {
-    let db = TestDb::new();
+    let db = TestDb::named("test.db");
     let migrator = with(&[CreateNotes::get_migration()]);
     migrator.to_latest(&mut db.open()).unwrap();
     db.open()

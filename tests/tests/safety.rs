@@ -2,14 +2,16 @@
 //! transaction, named sets, all-or-nothing runs, dry runs, baselines, hooks and the
 //! foreign-key check. Every refusal writes nothing.
 
-use std::error::Error as _;
+mod support;
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use migrate_sqlite::{
-    BoxError, Db, Direction, Error, Migration, Migrator, RegisteredMigration, Reversible, Sqlite,
-    SqliteExt, State, Target, migration,
+    BoxError, Db, Direction, Error, Migration, Migrator, Reversible, Sqlite, SqliteExt, State,
+    Target, migration,
 };
+use support::{TestDb, chain, with};
 
 #[migration(version = 801, description = "Create parents")]
 struct CreateParents;
@@ -142,67 +144,9 @@ impl Reversible for CreateEvents {
     }
 }
 
-fn with(migrations: &[&'static RegisteredMigration]) -> Migrator {
-    Migrator::new()
-        .register_migrations(migrations.iter().copied())
-        .unwrap()
-}
-
-struct TestDb {
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
-}
-
-impl TestDb {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("safety.db");
-        TestDb { _dir: dir, path }
-    }
-
-    fn open(&self) -> Sqlite {
-        Sqlite::open(&self.path).unwrap()
-    }
-
-    fn bytes(&self) -> Vec<u8> {
-        std::fs::read(&self.path).unwrap_or_default()
-    }
-
-    fn query<T: migrate_sqlite::rusqlite::types::FromSql>(&self, sql: &str) -> Vec<T> {
-        let db = self.open();
-        let mut statement = db.connection().prepare(sql).unwrap();
-        statement
-            .query_map([], |row| row.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    }
-
-    fn applied(&self, migrator: &Migrator) -> Vec<u64> {
-        migrator
-            .status(&mut self.open())
-            .unwrap()
-            .into_iter()
-            .filter(|row| matches!(row.state, State::Applied { .. }))
-            .map(|row| row.version)
-            .collect()
-    }
-}
-
-fn chain(error: &Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(" / ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 #[test]
 fn a_migration_changed_after_it_was_applied_is_refused_shown_and_can_be_accepted() {
-    let db = TestDb::new();
+    let db = TestDb::named("safety.db");
     let migrator = with(&[CreateParents::get_migration(), AddChildren::get_migration()]);
     migrator.to_version(&mut db.open(), 801).unwrap();
     let recorded: Vec<String> = db.query("SELECT checksum FROM migrate_history");
@@ -250,7 +194,7 @@ fn a_migration_changed_after_it_was_applied_is_refused_shown_and_can_be_accepted
 
 #[test]
 fn a_migration_outside_a_transaction_that_fails_is_marked_incomplete_until_cleared() {
-    let db = TestDb::new();
+    let db = TestDb::named("safety.db");
     let migrator = with(&[
         CreateParents::get_migration(),
         RebuildOutside::get_migration(),
@@ -304,7 +248,7 @@ fn a_migration_outside_a_transaction_that_fails_is_marked_incomplete_until_clear
 
 #[test]
 fn a_migration_outside_a_transaction_can_switch_foreign_keys_off() {
-    let db = TestDb::new();
+    let db = TestDb::named("safety.db");
     let migrator = with(&[
         CreateParents::get_migration(),
         ToggleForeignKeys::get_migration(),
@@ -320,7 +264,7 @@ fn a_migration_outside_a_transaction_can_switch_foreign_keys_off() {
 #[test]
 fn all_or_nothing_applies_every_migration_or_none() {
     FAIL_803.store(true, Ordering::SeqCst);
-    let db = TestDb::new();
+    let db = TestDb::named("safety.db");
     let failing = with(&[
         CreateParents::get_migration(),
         AddChildren::get_migration(),
@@ -378,7 +322,7 @@ fn all_or_nothing_applies_every_migration_or_none() {
 #[test]
 fn a_dry_run_rehearses_on_the_real_database_and_keeps_nothing() {
     FAIL_803.store(true, Ordering::SeqCst);
-    let db = TestDb::new();
+    let db = TestDb::named("safety.db");
     let migrator = with(&[CreateParents::get_migration(), AddChildren::get_migration()]);
     migrator.to_version(&mut db.open(), 801).unwrap();
     let before = db.bytes();
@@ -408,7 +352,7 @@ fn a_dry_run_rehearses_on_the_real_database_and_keeps_nothing() {
 
 #[test]
 fn baseline_adopts_an_existing_database_without_running_anything() {
-    let db = TestDb::new();
+    let db = TestDb::named("safety.db");
     // A database built before migrate: the tables of 801 and 802 already exist.
     db.open()
         .connection()
@@ -455,7 +399,7 @@ fn baseline_adopts_an_existing_database_without_running_anything() {
 
 #[test]
 fn hooks_run_around_every_migration_inside_its_transaction() {
-    let db = TestDb::new();
+    let db = TestDb::named("safety.db");
     let calls = Arc::new(Mutex::new(Vec::new()));
     let (before, after) = (Arc::clone(&calls), Arc::clone(&calls));
     let migrator = with(&[CreateParents::get_migration(), AddChildren::get_migration()])
@@ -520,7 +464,7 @@ fn hooks_run_around_every_migration_inside_its_transaction() {
 
 #[test]
 fn with_foreign_keys_enforced_a_migration_that_leaves_a_violation_is_refused() {
-    let db = TestDb::new();
+    let db = TestDb::named("safety.db");
     let migrator = with(&[
         CreateParents::get_migration(),
         InsertOrphan::get_migration(),
@@ -542,7 +486,7 @@ fn with_foreign_keys_enforced_a_migration_that_leaves_a_violation_is_refused() {
 
 #[test]
 fn sets_keep_their_own_versions_and_history_in_one_database() {
-    let db = TestDb::new();
+    let db = TestDb::named("safety.db");
     let app = with(&[CreateParents::get_migration()]);
     let analytics = Migrator::for_set("analytics")
         .register_migrations([CreateEvents::get_migration()])
@@ -575,7 +519,7 @@ fn sets_keep_their_own_versions_and_history_in_one_database() {
 
 #[test]
 fn an_all_or_nothing_batch_that_leaves_a_violation_is_refused_whole() {
-    let db = TestDb::new();
+    let db = TestDb::named("safety.db");
     let migrator = with(&[
         CreateParents::get_migration(),
         InsertOrphan::get_migration(),

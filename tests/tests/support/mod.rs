@@ -1,0 +1,240 @@
+//! Support code shared by the end-to-end tests (`mod support;` in each test file that
+//! uses it):
+//!
+//! - SQLite test databases: a temporary database file ([`TestDb`]), its schema and
+//!   history ([`snapshot`]), the applied versions, and an error's whole chain
+//!   ([`chain`]);
+//! - child projects: a Cargo project generated into a temporary directory, depending on
+//!   this workspace's crates by path ([`path_dependency`]), with this workspace's
+//!   `Cargo.lock` ([`copy_lock_file`]), built with `cargo build --offline` in a clean
+//!   environment ([`cargo_build`]) into a target directory shared between runs
+//!   ([`child_target_dir`]).
+//!
+//! Every test binary compiles this module, and not every one uses every helper.
+//! No `#[migration]` belongs here: it would be compiled into every test binary.
+
+#![allow(dead_code)]
+
+use std::error::Error as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use migrate_sqlite::rusqlite::{Connection, OpenFlags};
+use migrate_sqlite::{Error, Migrator, RegisteredMigration, Sqlite, State};
+
+// ---------------------------------------------------------------------------------------
+// SQLite test databases.
+// ---------------------------------------------------------------------------------------
+
+/// A migrator with exactly `migrations`.
+pub fn with(migrations: &[&'static RegisteredMigration]) -> Migrator {
+    Migrator::new()
+        .register_migrations(migrations.iter().copied())
+        .unwrap()
+}
+
+/// A database file in a temporary directory of its own, removed with it.
+pub struct TestDb {
+    _dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+impl TestDb {
+    /// A database file named `file_name`, not created yet.
+    pub fn named(file_name: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(file_name);
+        TestDb { _dir: dir, path }
+    }
+
+    pub fn open(&self) -> Sqlite {
+        Sqlite::open(&self.path).unwrap()
+    }
+
+    /// The bytes of the file (none if it does not exist).
+    pub fn bytes(&self) -> Vec<u8> {
+        fs::read(&self.path).unwrap_or_default()
+    }
+
+    /// Everything in the database: schema and history, to prove a refusal wrote nothing.
+    pub fn snapshot(&self) -> Vec<String> {
+        schema_and_history(self.open().connection())
+    }
+
+    pub fn has_table(&self, name: &str) -> bool {
+        self.open()
+            .connection()
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [name],
+                |row| row.get::<_, i64>(0),
+            )
+            .unwrap()
+            == 1
+    }
+
+    /// The first column of every row `sql` returns.
+    pub fn query<T: migrate_sqlite::rusqlite::types::FromSql>(&self, sql: &str) -> Vec<T> {
+        let db = self.open();
+        let mut statement = db.connection().prepare(sql).unwrap();
+        statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    pub fn applied(&self, migrator: &Migrator) -> Vec<u64> {
+        applied_versions(migrator, &mut self.open())
+    }
+}
+
+/// The versions `migrator` reports applied on `db`.
+pub fn applied_versions(migrator: &Migrator, db: &mut Sqlite) -> Vec<u64> {
+    migrator
+        .status(db)
+        .unwrap()
+        .into_iter()
+        .filter(|row| matches!(row.state, State::Applied { .. }))
+        .map(|row| row.version)
+        .collect()
+}
+
+/// The versions `migrator` reports applied on the database at `path`.
+pub fn applied(path: &Path, migrator: &Migrator) -> Vec<u64> {
+    applied_versions(migrator, &mut Sqlite::open(path).unwrap())
+}
+
+/// Schema and history of the database at `path`, read without writing.
+pub fn snapshot(path: &Path) -> Vec<String> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    schema_and_history(&conn)
+}
+
+/// Every schema object (type, name, SQL), then every history row (version, applied_at),
+/// if there is a `migrate_history` table.
+fn schema_and_history(conn: &Connection) -> Vec<String> {
+    let mut rows: Vec<String> = conn
+        .prepare(
+            "SELECT type || ' ' || name || ' ' || ifnull(sql, '') FROM sqlite_master ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let has_history = rows.iter().any(|r| r.starts_with("table migrate_history"));
+    if has_history {
+        let history: Vec<String> = conn
+            .prepare("SELECT version || ' ' || applied_at FROM migrate_history ORDER BY version")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        rows.extend(history);
+    }
+    rows
+}
+
+/// The message of an error and all its causes, separated by ` / `.
+pub fn chain(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(" / ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+// ---------------------------------------------------------------------------------------
+// Child projects built with cargo.
+// ---------------------------------------------------------------------------------------
+
+/// This workspace's root: generated projects depend on its crates by path.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_path_buf()
+}
+
+/// The target directory `CARGO_TARGET_TMPDIR/NAME` that the child builds of one test
+/// file share, kept between runs so that a rerun reuses the compiled dependencies.
+pub fn child_target_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
+}
+
+/// A binary that a debug build into `target_dir` made.
+pub fn debug_binary(target_dir: &Path, name: &str) -> PathBuf {
+    target_dir
+        .join("debug")
+        .join(name)
+        .with_extension(std::env::consts::EXE_EXTENSION)
+}
+
+/// A dependency line on one of this workspace's crates: `KRATE = { path = '...' }`.
+pub fn path_dependency(krate: &str) -> String {
+    path_dependency_with(krate, "")
+}
+
+/// [`path_dependency`] with more keys (`extra`, e.g. `features = ["cli"]`) after the path.
+pub fn path_dependency_with(krate: &str, extra: &str) -> String {
+    let path = workspace_root().join(krate);
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!(", {extra}")
+    };
+    format!("{krate} = {{ path = '{}'{extra} }}", path.display())
+}
+
+/// Copies this workspace's `Cargo.lock` into the project at `root`: the same dependency
+/// versions, resolvable offline.
+pub fn copy_lock_file(root: &Path) {
+    fs::copy(workspace_root().join("Cargo.lock"), root.join("Cargo.lock"))
+        .expect("copy Cargo.lock");
+}
+
+/// `cargo build --offline ARGS` in `project`, into `target_dir`, in a clean environment:
+/// none of the `CARGO_*` / `RUSTFLAGS`-like variables that cargo set for this test
+/// process, or that would redirect or wrap the child's build, except `CARGO_HOME` (where
+/// the registry cache for `--offline` is) and the target directory set here; nor any of
+/// `also_remove`.
+pub fn cargo_build(
+    project: &Path,
+    args: &[&str],
+    target_dir: &Path,
+    also_remove: &[&str],
+) -> Output {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .args(["build", "--offline"])
+        .args(args)
+        .current_dir(project);
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        let cargo_var =
+            (key.starts_with("CARGO") || key.starts_with("__CARGO")) && key != "CARGO_HOME";
+        let rustc_var = matches!(
+            key,
+            "RUSTFLAGS"
+                | "RUSTDOCFLAGS"
+                | "RUSTC"
+                | "RUSTDOC"
+                | "RUSTC_WRAPPER"
+                | "RUSTC_WORKSPACE_WRAPPER"
+        );
+        if cargo_var || rustc_var || also_remove.contains(&key) {
+            command.env_remove(key);
+        }
+    }
+    command.env("CARGO_TARGET_DIR", target_dir);
+    command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cargo: {e}"))
+}
