@@ -3,17 +3,16 @@
 //! its source chain, and writes nothing beyond the migrations that committed before it
 //! (compared byte for byte, or schema and history).
 //!
-//! Two behaviours we want are not there yet; their tests are `#[ignore]`d with what they
-//! need, next to a test of what already holds (the refusal writes nothing): a file that
-//! is not SQLite, and a `migrate_history` table of another shape, are refused with
-//! messages that name neither the file nor the table.
+//! Two cases also get a message of their own, tested beside the test that the refusal
+//! writes nothing: a file that is not SQLite is refused at `Sqlite::open`, naming the
+//! file, and a `migrate_history` table of another shape is refused before any migration
+//! runs, naming the table and pointing to `Sqlite::history_table`.
 //!
 //! How each test fails when the promise breaks is noted on it. Checked on a scratch copy
 //! of the workspace: with `Sqlite::begin` opening no transaction, the disk-full test
 //! finds the half-imported `archive` table and the history-shape test finds the file
-//! changed; with a prototype of both fixes (`Sqlite::open` reading `PRAGMA
-//! schema_version`, `read_history` comparing `pragma_table_info` with the history's
-//! columns, both errors passed through the manager as they are), all eight tests pass.
+//! changed; without `Sqlite::open`'s header read or the column check of the history
+//! table, the two message tests fail.
 
 mod support;
 
@@ -164,7 +163,7 @@ fn not_sqlite_files() -> Vec<(&'static str, Vec<u8>)> {
     vec![("random bytes", random), ("text", text)]
 }
 
-/// What holds today and must keep holding: the run is refused with SQLite's message and
+/// The run is refused with SQLite's message and
 /// the file is left byte for byte. Breaks if anything wrote to the file or beside it (a
 /// history table, a journal), or if the run succeeded.
 #[test]
@@ -422,7 +421,7 @@ fn with_foreign_history_table(sql: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
-/// What holds today and must keep holding: the run is refused and the file is left byte
+/// The run is refused and the file is left byte
 /// for byte. Breaks if the run went ahead into the user's table (`CREATE TABLE IF NOT
 /// EXISTS` keeps it), or if a failed history insert left the migration's changes behind.
 #[test]
@@ -432,8 +431,8 @@ fn a_history_table_of_another_shape_is_refused_and_nothing_is_written() {
         let before = files(dir.path());
         let error = open_and_migrate(&path, &with(&[CreateAccounts::get_migration()]));
         let text = chain(&error);
-        // SQLite's message, or the library's own once it checks the table's columns
-        // (the ignored test below).
+        // SQLite's message, or the library's own from its check of the table's columns
+        // (asserted strictly by the test below).
         assert!(
             text.contains(sqlite_message) || text.contains("not a migrat"),
             "{what}: the cause: {text}"
