@@ -20,16 +20,29 @@ pub enum Freshness {
 
 /// A database the manager can migrate.
 ///
-/// The manager calls, per run: [`read_history`](Self::read_history) once; then per step
+/// The manager calls, per run: [`read_applied`](Self::read_applied) once (and
+/// [`read_history`](Self::read_history) only to word a refusal); then per step
 /// [`begin`](Self::begin), the migration's code through [`db`](Self::db),
 /// [`check`](Self::check), [`record_applied`](Self::record_applied) or
-/// [`remove_applied`](Self::remove_applied), and [`commit`](Self::commit), or
-/// [`rollback`](Self::rollback) on any failure. A migration that runs outside a
-/// transaction uses [`db`](Self::db) with no transaction open.
+/// [`remove_applied`](Self::remove_applied), [`store_fingerprint`](Self::store_fingerprint)
+/// and [`commit`](Self::commit), or [`rollback`](Self::rollback) on any failure. A
+/// migration that runs outside a transaction uses [`db`](Self::db) with no transaction
+/// open.
 pub trait Backend {
     /// Reads every applied migration of every set, sorted by set and version. Writes
     /// nothing: a database without a history table has an empty history.
     fn read_history(&mut self) -> Result<Vec<AppliedMigration>, BoxError>;
+
+    /// Reads what the planner needs of the history of one set, sorted by version: each
+    /// row's `set`, `version`, `checksum` and `complete`. The other fields may be left
+    /// empty (the manager reads [`read_history`](Self::read_history) when it needs them
+    /// for a message). Like `read_history`, it marks the point that
+    /// [`begin`](Self::begin) compares with. The default filters `read_history`.
+    fn read_applied(&mut self, set: &str) -> Result<Vec<AppliedMigration>, BoxError> {
+        let mut rows = self.read_history()?;
+        rows.retain(|row| row.set == set);
+        Ok(rows)
+    }
 
     /// Starts the transaction of one step holding the database's write lock (waiting for
     /// it rather than failing), creates the history table if it is missing, and reports
@@ -62,17 +75,22 @@ pub trait Backend {
 
     /// The history's fingerprint as [`store_fingerprint`](Self::store_fingerprint) left
     /// it, read where that costs next to nothing (SQLite: a header field, no schema load);
-    /// `None` when the backend keeps none. The manager trusts it only when it equals the
-    /// fingerprint of every migration the program knows; then it skips reading the history.
+    /// `None` when the backend keeps none or its fast start is off. The manager trusts it
+    /// only when it equals the fingerprint of every migration the program knows; then it
+    /// skips reading the history.
     fn read_fingerprint(&mut self) -> Result<Option<u32>, BoxError> {
         Ok(None)
     }
 
-    /// Stores `new`, the fingerprint of the history as the open transaction leaves it.
-    /// `previous` is the fingerprint of the history as it was read, so a backend can tell
-    /// its own earlier value from a value somebody else wrote there (and leave that alone).
-    fn store_fingerprint(&mut self, previous: u32, new: u32) -> Result<(), BoxError> {
-        let _ = (previous, new);
+    /// Called in every transaction that changes the history, before its commit:
+    /// `Some(value)` is the fingerprint of the history as the transaction leaves it (every
+    /// finished migration of the set), `None` when that history must never be taken as
+    /// up to date by a fast start (it holds an incomplete mark). A backend that keeps a
+    /// fingerprint stores it in the same transaction, or invalidates the stored one; it
+    /// must do so even when its fast start is off, so that a value it stored earlier
+    /// never outlives the history it described.
+    fn store_fingerprint(&mut self, fingerprint: Option<u32>) -> Result<(), BoxError> {
+        let _ = fingerprint;
         Ok(())
     }
 

@@ -174,16 +174,43 @@ pub enum Error {
         file: &'static str,
     },
 
-    /// `baseline` was asked for a version below one the database has applied.
+    /// `baseline` was asked of a database that already has a history: it adopts only a
+    /// database migrate has not migrated yet.
     #[error(
-        "cannot baseline at version {version}: the database already has migration {applied} \
-         applied; baseline only a database whose history holds nothing above the version"
+        "cannot baseline at version {version}: the database already has a migration history \
+         ({applied} applied, the highest {highest}); a baseline only adopts a database without \
+         one, and recording migrations as applied on top of a history would hide whether they \
+         ran; apply the pending migrations instead; nothing was written"
     )]
-    BaselineBelowApplied {
+    BaselineWithHistory {
         /// The requested baseline version.
         version: u64,
+        /// How many migrations the history holds.
+        applied: usize,
         /// The highest applied version.
-        applied: u64,
+        highest: u64,
+    },
+
+    /// A run restricted to one direction would have to go the other way (see
+    /// [`PlanOptions::only`](crate::PlanOptions::only)), as decided under the write lock.
+    #[error(
+        "going to version {target} would {verb} migration {version} {description:?} ({file}), \
+         and this run only {allowed}; leave out `Migrator::only_direction` if that is what you \
+         want; nothing was written",
+        verb = verb(*.direction),
+        allowed = allowed(*.direction)
+    )]
+    WrongDirection {
+        /// The migration the plan would move the other way.
+        version: u64,
+        /// Its description.
+        description: &'static str,
+        /// The file that defines it.
+        file: &'static str,
+        /// The direction the plan would run it in.
+        direction: Direction,
+        /// The target version of the run.
+        target: u64,
     },
 
     /// A migration's `up` or `down` returned an error, or recording it failed; its
@@ -309,6 +336,21 @@ fn set_note(set: &str) -> String {
         String::new()
     } else {
         format!(" in set {set:?}")
+    }
+}
+
+fn verb(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Up => "apply",
+        Direction::Down => "revert",
+    }
+}
+
+/// What a run restricted to the other direction than `direction` does.
+fn allowed(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Up => "reverts",
+        Direction::Down => "applies",
     }
 }
 

@@ -45,13 +45,20 @@ pub(crate) fn of_known(known: &[&'static RegisteredMigration]) -> u32 {
 pub(crate) struct Fingerprint {
     total: u32,
     parts: HashMap<u64, u32>,
+    /// Versions with an incomplete mark: while there is one, the history has no
+    /// fingerprint a fast start may trust.
+    incomplete: Vec<u64>,
 }
 
 impl Fingerprint {
-    /// The fingerprint of the finished rows of `history` (all of one set).
+    /// The fingerprint of `history` (all of one set).
     pub(crate) fn of_history(history: &[AppliedMigration]) -> Self {
         let mut fingerprint = Fingerprint::default();
-        for row in history.iter().filter(|row| row.complete) {
+        for row in history {
+            if !row.complete {
+                fingerprint.incomplete.push(row.version);
+                continue;
+            }
             let part = part(&row.set, row.version, &row.checksum);
             fingerprint.parts.insert(row.version, part);
             fingerprint.total = fingerprint.total.wrapping_add(part);
@@ -59,8 +66,9 @@ impl Fingerprint {
         fingerprint
     }
 
-    pub(crate) fn total(&self) -> u32 {
-        self.total
+    /// The value to store: `None` while a migration is marked incomplete.
+    pub(crate) fn value(&self) -> Option<u32> {
+        self.incomplete.is_empty().then_some(self.total)
     }
 
     /// After `m` is applied (recorded with its current checksum).
@@ -73,6 +81,7 @@ impl Fingerprint {
 
     /// After `version` is removed from the history.
     pub(crate) fn reverted(&mut self, version: u64) {
+        self.incomplete.retain(|&v| v != version);
         if let Some(part) = self.parts.remove(&version) {
             self.total = self.total.wrapping_sub(part);
         }
@@ -114,7 +123,10 @@ mod tests {
     fn a_history_of_exactly_the_known_migrations_matches() {
         let known = [known(1, "a"), known(2, "b")];
         let history = [row(2, "b", true), row(1, "a", true)];
-        assert_eq!(Fingerprint::of_history(&history).total(), of_known(&known));
+        assert_eq!(
+            Fingerprint::of_history(&history).value(),
+            Some(of_known(&known))
+        );
     }
 
     #[test]
@@ -125,11 +137,12 @@ mod tests {
             vec![row(1, "a", true)],
             vec![row(1, "a", true), row(2, "changed", true)],
             vec![row(1, "a", true), row(2, "b", false)],
+            vec![row(1, "a", true), row(2, "b", true), row(3, "c", false)],
             vec![row(1, "a", true), row(2, "b", true), row(3, "c", true)],
         ] {
             assert_ne!(
-                Fingerprint::of_history(&history).total(),
-                expected,
+                Fingerprint::of_history(&history).value(),
+                Some(expected),
                 "{history:?}"
             );
         }
@@ -141,8 +154,13 @@ mod tests {
         let mut running = Fingerprint::of_history(&[row(1, "old", true)]);
         running.applied(one); // re-recorded with the current checksum
         running.applied(two);
-        assert_eq!(running.total(), of_known(&[one, two]));
+        assert_eq!(running.value(), Some(of_known(&[one, two])));
         running.reverted(2);
-        assert_eq!(running.total(), of_known(&[one]));
+        assert_eq!(running.value(), Some(of_known(&[one])));
+        // An incomplete mark removes the value until the mark goes.
+        let mut marked = Fingerprint::of_history(&[row(1, "a", true), row(2, "b", false)]);
+        assert_eq!(marked.value(), None);
+        marked.applied(two);
+        assert_eq!(marked.value(), Some(of_known(&[one, two])));
     }
 }

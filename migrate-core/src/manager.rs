@@ -274,6 +274,44 @@ impl Migrator {
         self
     }
 
+    /// Restricts runs to one direction, decided under the write lock on the history read
+    /// there: with `Direction::Up` a run never reverts, with `Direction::Down` it never
+    /// applies; a plan that would is refused with [`Error::WrongDirection`] and nothing is
+    /// written. The command line's `up` and `down` use it, so that `up --to 2` racing
+    /// another process's `up` can never revert what that process applied.
+    ///
+    /// ```rust,standalone_crate
+    /// use migrate_core::{migration, BoxError, Db, Direction, Error, Migration, Migrator, Reversible};
+    ///
+    /// #[migration(version = 1, description = "Create users")]
+    /// pub struct CreateUsers;
+    /// impl Migration for CreateUsers {
+    ///     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+    ///         db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+    ///     }
+    /// }
+    /// impl Reversible for CreateUsers {
+    ///     fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+    ///         db.execute("DROP TABLE users")
+    ///     }
+    /// }
+    ///
+    /// fn main() -> Result<(), Error> {
+    ///     let mut db = migrate_sqlite::Sqlite::open_in_memory()?;
+    ///     let migrator = Migrator::discovered()?;
+    ///     migrator.to_latest(&mut db)?;
+    ///     let up_only = migrator.clone().only_direction(Direction::Up);
+    ///     let refused = up_only.to_version(&mut db, 0).unwrap_err();
+    ///     assert!(matches!(refused, Error::WrongDirection { version: 1, .. }));
+    ///     assert_eq!(migrator.pending(&mut db)?.len(), 0); // nothing was reverted
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn only_direction(mut self, direction: Direction) -> Self {
+        self.options.only = Some(direction);
+        self
+    }
+
     /// Apply a pending migration whose version is below the highest applied one
     /// (a branch merged late) instead of refusing with [`Error::OutOfOrder`].
     pub fn allow_out_of_order(mut self, allow: bool) -> Self {
@@ -349,12 +387,18 @@ impl Migrator {
         run::migrate(self, backend, target, run::Mode::Rehearse)
     }
 
-    /// Adopts an existing database: records every known migration up to `version` as
-    /// applied without running it, in one transaction, and returns them.
+    /// Adopts an existing database that migrate has not migrated (its tables made by
+    /// hand or by another tool): records every known migration up to `version` as applied
+    /// without running it, in one transaction, and returns them.
+    ///
+    /// A database that already has a history of this set is refused: recording
+    /// migrations as applied on top of it would hide whether they ran. Asking again for
+    /// the baseline a database already has exactly (the same migrations, unchanged)
+    /// records nothing and returns an empty list.
     ///
     /// # Errors
     ///
-    /// [`Error::BaselineBelowApplied`] when the history holds a version above `version`,
+    /// [`Error::BaselineWithHistory`] when the history holds anything else,
     /// [`Error::UnknownTarget`] when `version` is not a known version.
     pub fn baseline(
         &self,
@@ -378,9 +422,26 @@ impl Migrator {
         run::accept_changes(self, backend)
     }
 
+    /// Reverts the highest applied migration and applies it again, both in one
+    /// transaction: a redo that is interrupted (killed, or its `up` fails) leaves the
+    /// database as it was, and running it again does what the uninterrupted one would.
+    /// Which migration is the highest is decided under the write lock.
+    ///
+    /// # Errors
+    ///
+    /// The planner's refusals for the current state (unknown, incomplete or modified
+    /// migrations), [`Error::Irreversible`] when the highest applied migration has no
+    /// `down`, [`Error::NotTransactional`] when it runs outside a transaction, or the
+    /// failure of its `down` or `up` (rolled back whole).
+    pub fn redo(&self, backend: &mut dyn Backend) -> Result<Report> {
+        run::redo(self, backend)
+    }
+
     /// Forgets that migration `version` started outside a transaction and did not finish
     /// ([`Error::Incomplete`]), once you have checked the database by hand, so the next
-    /// run runs it again. Returns whether there was such a row.
+    /// run runs it again. Returns whether there was such a row. Only an incomplete mark is
+    /// removed: whether there is one is decided again under the write lock, so a row that
+    /// another process has just finished stays.
     ///
     /// # Errors
     ///
@@ -396,8 +457,24 @@ impl Migrator {
     /// The refusal the run would meet, or [`Error::Database`] when the history cannot
     /// be read.
     pub fn plan(&self, backend: &mut dyn Backend, target: Target) -> Result<Plan> {
-        let history = self.history(backend)?;
-        plan::plan(&self.migrations, &history, target, self.options)
+        loop {
+            let history = self.applied(backend)?;
+            match plan::plan(&self.migrations, &history, target, self.options) {
+                Ok(plan) => return Ok(plan),
+                Err(refusal) => {
+                    if let Some(error) = run::worded(self, backend, target, refusal)? {
+                        return Err(error);
+                    }
+                }
+            }
+        }
+    }
+
+    /// What the planner needs of the history of this manager's set (the narrow read).
+    pub(crate) fn applied(&self, backend: &mut dyn Backend) -> Result<Vec<AppliedMigration>> {
+        backend
+            .read_applied(&self.set)
+            .map_err(|source| Error::database("read the migration history", source))
     }
 
     /// The history rows of this manager's set.
@@ -477,7 +554,7 @@ impl Migrator {
     ///
     /// [`Error::Database`] when the history cannot be read.
     pub fn pending(&self, backend: &mut dyn Backend) -> Result<Vec<&'static RegisteredMigration>> {
-        let history = self.history(backend)?;
+        let history = self.applied(backend)?;
         let mut applied = history.iter().map(|row| row.version).peekable();
         let mut pending = Vec::new();
         for m in &self.migrations {

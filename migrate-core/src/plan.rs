@@ -42,6 +42,9 @@ pub struct PlanOptions {
     /// Go on when an applied migration's source changed since it was applied, instead of
     /// refusing.
     pub allow_modified: bool,
+    /// Refuse a plan with a step in the other direction ([`Error::WrongDirection`]):
+    /// `Some(Direction::Up)` never reverts, `Some(Direction::Down)` never applies.
+    pub only: Option<Direction>,
 }
 
 /// One step of a plan: a migration and the direction to run it in.
@@ -81,7 +84,8 @@ impl Plan {
 /// it), [`Error::UnknownTarget`] for a target that is neither 0 nor known,
 /// [`Error::Irreversible`] when a revert would cross a migration without `down`, and
 /// [`Error::OutOfOrder`] when a pending migration is older than an applied one and
-/// `options` do not allow it.
+/// `options` do not allow it, and [`Error::WrongDirection`] when a step would go the
+/// other way than `options.only`.
 pub fn plan(
     known: &[&'static RegisteredMigration],
     applied: &[AppliedMigration],
@@ -195,6 +199,18 @@ pub fn plan(
             direction: Direction::Up,
         });
     }
+    if let Some(only) = options.only
+        && let Some(wrong) = steps.iter().find(|step| step.direction != only)
+    {
+        let m = wrong.migration;
+        return Err(Error::WrongDirection {
+            version: m.version(),
+            description: m.description(),
+            file: m.file(),
+            direction: wrong.direction,
+            target,
+        });
+    }
     Ok(Plan { steps })
 }
 
@@ -275,6 +291,7 @@ mod tests {
     const OPTIONS: PlanOptions = PlanOptions {
         allow_out_of_order: false,
         allow_modified: false,
+        only: None,
     };
 
     #[test]

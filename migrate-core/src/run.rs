@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::fingerprint::{self, Fingerprint};
 use crate::manager::{Migrator, Report, StepReport};
 use crate::migration::BoxError;
-use crate::plan::{self, Direction, Step, Target};
+use crate::plan::{self, Direction, PlanOptions, Step, Target};
 use crate::registry::RegisteredMigration;
 
 /// Whether a run keeps what it did.
@@ -30,10 +30,10 @@ pub(crate) fn migrate(
 ) -> Result<Report> {
     let batch = migrator.all_or_nothing || mode == Mode::Rehearse;
     let mut report = Report::default();
-    if target == Target::Latest && mode == Mode::Commit {
-        // The fast start: a stored fingerprint equal to that of every known migration
-        // means the history holds exactly them, unchanged. Anything else, or no stored
-        // fingerprint, takes the full check below.
+    if target == Target::Latest && mode == Mode::Commit && migrator.options.only.is_none() {
+        // The fast start (opt-in, see `Backend::read_fingerprint`): a stored fingerprint
+        // equal to that of every known migration means the history holds exactly them,
+        // unchanged. Anything else, or no stored fingerprint, takes the full check below.
         let expected = fingerprint::of_known(&migrator.migrations);
         if let Ok(Some(stored)) = backend.read_fingerprint()
             && stored == expected
@@ -43,66 +43,23 @@ pub(crate) fn migrate(
         }
     }
     'plan: loop {
-        let history = migrator.history(backend)?;
-        let plan = plan::plan(&migrator.migrations, &history, target, migrator.options)?;
-        let mut fingerprint = Fingerprint::of_history(&history);
-        let Some(first) = plan.steps.first().copied() else {
-            return Ok(report);
+        let history = migrator.applied(backend)?;
+        let plan = match plan::plan(&migrator.migrations, &history, target, migrator.options) {
+            Ok(plan) => plan,
+            Err(refusal) => match worded(migrator, backend, target, refusal)? {
+                Some(error) => return Err(error),
+                None => continue 'plan,
+            },
         };
-        if batch {
-            if let Some(step) = plan.steps.iter().find(|s| !s.migration.is_transactional()) {
-                let m = step.migration;
-                return Err(Error::NotTransactional {
-                    version: m.version(),
-                    description: m.description(),
-                    file: m.file(),
-                });
-            }
-            if begin(backend, first.migration)? == Freshness::Stale {
-                rollback(backend, first.migration);
-                continue 'plan;
-            }
-            let mut steps = Vec::with_capacity(plan.steps.len());
-            let previous = fingerprint.total();
-            for &step in &plan.steps {
-                match body(migrator, backend, step, true, &mut fingerprint) {
-                    Ok(step) => steps.push(step),
-                    Err(error) => {
-                        rollback(backend, step.migration);
-                        return Err(error);
-                    }
-                }
-            }
-            let last = plan.steps[plan.steps.len() - 1];
-            // Once for the batch: the check covers the whole database, and only the last
-            // fingerprint would survive the commit anyway.
-            let checked = backend
-                .check()
-                .and_then(|()| backend.store_fingerprint(previous, fingerprint.total()));
-            if let Err(source) = checked {
-                rollback(backend, last.migration);
-                return Err(failed(last, true, source));
-            }
-            if mode == Mode::Rehearse {
-                rollback(backend, last.migration);
-                log::info!(
-                    "dry run of {} migrations succeeded and was rolled back",
-                    steps.len()
-                );
-            } else {
-                if let Err(source) = backend.commit() {
-                    rollback(backend, last.migration);
-                    return Err(failed(last, true, source));
-                }
-                for step in &plan.steps {
-                    log_step(*step, &steps);
-                }
-            }
-            for done in &steps {
-                progress(migrator, done);
-            }
-            report.steps = steps;
+        let mut fingerprint = Fingerprint::of_history(&history);
+        if plan.steps.is_empty() {
             return Ok(report);
+        }
+        if batch {
+            match run_batch(migrator, backend, &plan.steps, &mut fingerprint, mode)? {
+                Some(done) => return Ok(done),
+                None => continue 'plan,
+            }
         }
 
         for step in plan.steps {
@@ -114,7 +71,9 @@ pub(crate) fn migrate(
                 continue;
             }
             if begin(backend, step.migration)? == Freshness::Stale {
-                // Another process migrated meanwhile: plan again from what it did.
+                // Another process migrated meanwhile: plan again from what it did. The
+                // plan is always made on a history read that is still current once the
+                // write lock is held.
                 log::debug!("history changed by another connection; planning again");
                 rollback(backend, step.migration);
                 continue 'plan;
@@ -138,6 +97,145 @@ pub(crate) fn migrate(
             }
         }
         return Ok(report);
+    }
+}
+
+/// A refusal found on the narrow read, worded from the full history (descriptions, type
+/// names, start times). `None` when the full history no longer gives a refusal (another
+/// process changed it in between): plan again.
+pub(crate) fn worded(
+    migrator: &Migrator,
+    backend: &mut dyn Backend,
+    target: Target,
+    refusal: Error,
+) -> Result<Option<Error>> {
+    let needs_words = matches!(
+        refusal,
+        Error::UnknownApplied { .. } | Error::Incomplete { .. }
+    );
+    if !needs_words {
+        return Ok(Some(refusal));
+    }
+    let history = migrator.history(backend)?;
+    Ok(plan::plan(&migrator.migrations, &history, target, migrator.options).err())
+}
+
+/// Runs `steps` in one transaction (all-or-nothing runs, rehearsals, redo). `None` when
+/// another connection changed the history since it was read: plan again.
+fn run_batch(
+    migrator: &Migrator,
+    backend: &mut dyn Backend,
+    steps: &[Step],
+    fingerprint: &mut Fingerprint,
+    mode: Mode,
+) -> Result<Option<Report>> {
+    if let Some(step) = steps.iter().find(|s| !s.migration.is_transactional()) {
+        let m = step.migration;
+        return Err(Error::NotTransactional {
+            version: m.version(),
+            description: m.description(),
+            file: m.file(),
+        });
+    }
+    let (Some(&first), Some(&last)) = (steps.first(), steps.last()) else {
+        return Ok(Some(Report::default()));
+    };
+    if begin(backend, first.migration)? == Freshness::Stale {
+        rollback(backend, first.migration);
+        return Ok(None);
+    }
+    let mut done = Vec::with_capacity(steps.len());
+    for &step in steps {
+        match body(migrator, backend, step, true, fingerprint) {
+            Ok(step) => done.push(step),
+            Err(error) => {
+                rollback(backend, step.migration);
+                return Err(error);
+            }
+        }
+    }
+    // Once for the batch: the check covers what the batch did, and only the last
+    // fingerprint would survive the commit anyway.
+    let checked = backend
+        .check()
+        .and_then(|()| backend.store_fingerprint(fingerprint.value()));
+    if let Err(source) = checked {
+        rollback(backend, last.migration);
+        return Err(failed(last, true, source));
+    }
+    if mode == Mode::Rehearse {
+        rollback(backend, last.migration);
+        log::info!(
+            "dry run of {} migrations succeeded and was rolled back",
+            done.len()
+        );
+    } else {
+        if let Err(source) = backend.commit() {
+            rollback(backend, last.migration);
+            return Err(failed(last, true, source));
+        }
+        for (step, report) in steps.iter().zip(&done) {
+            log_step(*step, std::slice::from_ref(report));
+        }
+    }
+    for report in &done {
+        progress(migrator, report);
+    }
+    Ok(Some(Report { steps: done }))
+}
+
+/// Reverts the highest applied migration and applies it again, in one transaction: an
+/// interrupted redo leaves the database as it was, and running it again does the same.
+pub(crate) fn redo(migrator: &Migrator, backend: &mut dyn Backend) -> Result<Report> {
+    loop {
+        let history = migrator.applied(backend)?;
+        let Some(last) = history.iter().map(|row| row.version).max() else {
+            return Ok(Report::default());
+        };
+        // The state must be one the planner accepts (nothing unknown, unfinished or
+        // changed); pending migrations below the last one are left for `up`.
+        let options = PlanOptions {
+            allow_out_of_order: true,
+            only: None,
+            ..migrator.options
+        };
+        let target = Target::Version(last);
+        if let Err(refusal) = plan::plan(&migrator.migrations, &history, target, options) {
+            match worded(migrator, backend, target, refusal)? {
+                Some(error) => return Err(error),
+                None => continue,
+            }
+        }
+        let Ok(index) = migrator
+            .migrations
+            .binary_search_by_key(&last, |m| m.version())
+        else {
+            continue; // not reachable: the planner refuses an unknown applied version
+        };
+        let m = migrator.migrations[index];
+        if !m.is_reversible() {
+            let below = index.checked_sub(1).map_or(0, |i| migrator.migrations[i].version());
+            return Err(Error::Irreversible {
+                version: m.version(),
+                description: m.description(),
+                file: m.file(),
+                target: below,
+            });
+        }
+        let steps = [
+            Step {
+                migration: m,
+                direction: Direction::Down,
+            },
+            Step {
+                migration: m,
+                direction: Direction::Up,
+            },
+        ];
+        let mut fingerprint = Fingerprint::of_history(&history);
+        if let Some(report) = run_batch(migrator, backend, &steps, &mut fingerprint, Mode::Commit)? {
+            return Ok(report);
+        }
     }
 }
 
@@ -220,7 +318,6 @@ fn record(
     store: bool,
 ) -> Result<(), BoxError> {
     let m = step.migration;
-    let previous = fingerprint.total();
     match step.direction {
         Direction::Up => {
             backend.record_applied(m, duration, true)?;
@@ -232,7 +329,7 @@ fn record(
         }
     }
     if store {
-        backend.store_fingerprint(previous, fingerprint.total())
+        backend.store_fingerprint(fingerprint.value())
     } else {
         Ok(())
     }
@@ -254,9 +351,12 @@ fn outside_transaction(
         rollback(backend, m);
         return Ok(None);
     }
+    // The mark also invalidates a stored fingerprint: a fast start must not take a
+    // history with an unfinished migration for up to date.
     let marked = backend
         .remove_applied(m.set(), m.version())
         .and_then(|()| backend.record_applied(m, Duration::ZERO, false))
+        .and_then(|()| backend.store_fingerprint(None))
         .and_then(|()| backend.commit());
     if let Err(source) = marked {
         rollback(backend, m);
@@ -299,55 +399,61 @@ pub(crate) fn baseline(
     backend: &mut dyn Backend,
     version: u64,
 ) -> Result<Vec<&'static RegisteredMigration>> {
+    let known = &migrator.migrations;
+    if version != 0
+        && known
+            .binary_search_by_key(&version, |m| m.version())
+            .is_err()
+    {
+        let latest = known.last().map_or(0, |m| m.version());
+        return Err(Error::UnknownTarget { version, latest });
+    }
+    let upto: Vec<&'static RegisteredMigration> = known
+        .iter()
+        .copied()
+        .filter(|m| m.version() <= version)
+        .collect();
     loop {
         let history = migrator.history(backend)?;
-        if let Some(applied) = history
-            .iter()
-            .map(|row| row.version)
-            .filter(|&v| v > version)
-            .max()
-        {
-            return Err(Error::BaselineBelowApplied { version, applied });
+        if !history.is_empty() {
+            // Baseline adopts a database migrate has not migrated. On one with history it
+            // would record migrations as applied that never ran, past the checks that
+            // guard the history: refused, unless the same baseline is already there
+            // exactly (running it twice is harmless).
+            let same = history.len() == upto.len()
+                && history.iter().zip(&upto).all(|(row, m)| {
+                    row.version == m.version() && row.complete && row.checksum == m.checksum()
+                });
+            if same {
+                return Ok(Vec::new());
+            }
+            let highest = history.iter().map(|row| row.version).max().unwrap_or(0);
+            return Err(Error::BaselineWithHistory {
+                version,
+                applied: history.len(),
+                highest,
+            });
         }
-        let known = &migrator.migrations;
-        if version != 0
-            && known
-                .binary_search_by_key(&version, |m| m.version())
-                .is_err()
-        {
-            let latest = known.last().map_or(0, |m| m.version());
-            return Err(Error::UnknownTarget { version, latest });
-        }
-        let recorded: Vec<&'static RegisteredMigration> = known
-            .iter()
-            .copied()
-            .filter(|m| m.version() <= version)
-            .filter(|m| !history.iter().any(|row| row.version == m.version()))
-            .collect();
-        let Some(first) = recorded.first() else {
-            return Ok(recorded);
+        let Some(first) = upto.first() else {
+            return Ok(Vec::new());
         };
         if begin(backend, first)? == Freshness::Stale {
             rollback(backend, first);
             continue;
         }
-        let mut fingerprint = Fingerprint::of_history(&history);
-        let previous = fingerprint.total();
-        let written = recorded
+        let mut fingerprint = Fingerprint::default();
+        let written = upto
             .iter()
             .try_for_each(|m| {
                 fingerprint.applied(m);
                 backend.record_applied(m, Duration::ZERO, true)
             })
-            .and_then(|()| backend.store_fingerprint(previous, fingerprint.total()))
+            .and_then(|()| backend.store_fingerprint(fingerprint.value()))
             .and_then(|()| backend.commit());
         return match written {
             Ok(()) => {
-                log::info!(
-                    "baseline: recorded {} migrations as applied",
-                    recorded.len()
-                );
-                Ok(recorded)
+                log::info!("baseline: recorded {} migrations as applied", upto.len());
+                Ok(upto)
             }
             Err(source) => {
                 rollback(backend, first);
@@ -365,7 +471,7 @@ pub(crate) fn accept_changes(
     backend: &mut dyn Backend,
 ) -> Result<Vec<&'static RegisteredMigration>> {
     loop {
-        let history = migrator.history(backend)?;
+        let history = migrator.applied(backend)?;
         let changed: Vec<&'static RegisteredMigration> = migrator
             .migrations
             .iter()
@@ -384,14 +490,13 @@ pub(crate) fn accept_changes(
             continue;
         }
         let mut fingerprint = Fingerprint::of_history(&history);
-        let previous = fingerprint.total();
         let written = changed
             .iter()
             .try_for_each(|m| {
                 fingerprint.applied(m);
                 backend.update_checksum(m)
             })
-            .and_then(|()| backend.store_fingerprint(previous, fingerprint.total()))
+            .and_then(|()| backend.store_fingerprint(fingerprint.value()))
             .and_then(|()| backend.commit());
         return match written {
             Ok(()) => {
@@ -416,27 +521,43 @@ pub(crate) fn clear_incomplete(
     backend: &mut dyn Backend,
     version: u64,
 ) -> Result<bool> {
-    let history = migrator.history(backend)?;
-    if !history
-        .iter()
-        .any(|row| row.version == version && !row.complete)
-    {
-        return Ok(false);
-    }
     let database = |source| Error::Database {
         action: format!("clear the incomplete mark of migration {version}"),
         source,
     };
-    backend.begin().map_err(database)?;
-    let cleared = backend
-        .remove_applied(&migrator.set, version)
-        .and_then(|()| backend.commit());
-    if let Err(source) = cleared {
-        let _ = backend.rollback();
-        return Err(database(source));
+    loop {
+        let history = migrator.applied(backend)?;
+        if !history
+            .iter()
+            .any(|row| row.version == version && !row.complete)
+        {
+            return Ok(false);
+        }
+        // Decided again under the lock: the process running the migration may have
+        // finished it since, and its finished row must stay.
+        if backend.begin().map_err(database)? == Freshness::Stale {
+            let _ = backend.rollback();
+            continue;
+        }
+        let remaining: Vec<_> = history
+            .into_iter()
+            .filter(|row| row.version != version)
+            .collect();
+        let cleared = backend
+            .remove_applied(&migrator.set, version)
+            .and_then(|()| {
+                backend.store_fingerprint(Fingerprint::of_history(&remaining).value())
+            })
+            .and_then(|()| backend.commit());
+        if let Err(source) = cleared {
+            let _ = backend.rollback();
+            return Err(database(source));
+        }
+        log::warn!(
+            "cleared the incomplete mark of migration {version}; the next run runs it again"
+        );
+        return Ok(true);
     }
-    log::warn!("cleared the incomplete mark of migration {version}; the next run runs it again");
-    Ok(true)
 }
 
 /// Opens a transaction holding the write lock, naming `m` if that fails.

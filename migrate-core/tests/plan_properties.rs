@@ -189,6 +189,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
     let options = (any::<bool>(), any::<bool>()).prop_map(|(ooo, modified)| PlanOptions {
         allow_out_of_order: ooo,
         allow_modified: modified,
+        only: None,
     });
     (
         known,
@@ -602,6 +603,7 @@ proptest! {
                 let options = PlanOptions {
                     allow_out_of_order: s.options.allow_out_of_order || ooo,
                     allow_modified: s.options.allow_modified || modified,
+                    only: None,
                 };
                 let looser = Scenario { options, ..s.clone() };
                 match looser.plan() {
@@ -609,6 +611,40 @@ proptest! {
                     Err(error) => prop_assert!(false, "looser options refuse: {error}"),
                 }
             }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Property 5: a run restricted to one direction plans exactly what the unrestricted
+    /// run plans when every step goes that way, refuses as the unrestricted run refuses,
+    /// and otherwise refuses with `WrongDirection` naming the first step that goes the
+    /// other way (and the resolved target).
+    #[test]
+    fn a_direction_restriction_refuses_exactly_the_plans_that_go_the_other_way(
+        s in scenario(),
+        up in any::<bool>(),
+    ) {
+        let only = if up { Direction::Up } else { Direction::Down };
+        let restricted = Scenario {
+            options: PlanOptions { only: Some(only), ..s.options },
+            ..s.clone()
+        };
+        match (s.plan(), restricted.plan()) {
+            (Err(a), Err(b)) => prop_assert_eq!(refusal(&a), refusal(&b)),
+            (Ok(plan), result) => match plan.steps.iter().find(|step| step.direction != only) {
+                None => prop_assert_eq!(steps(&plan), steps(&result.unwrap())),
+                Some(wrong) => match result {
+                    Err(Error::WrongDirection { version, direction, .. }) => {
+                        prop_assert_eq!(version, wrong.migration.version());
+                        prop_assert_eq!(direction, wrong.direction);
+                    }
+                    other => prop_assert!(false, "expected WrongDirection, got {other:?}"),
+                },
+            },
+            (Err(a), Ok(b)) => prop_assert!(false, "restriction made {a} pass: {b:?}"),
         }
     }
 }

@@ -40,10 +40,12 @@ pub struct Sqlite {
     foreign_keys: Option<bool>,
     /// Whether the history table's columns were checked in this run.
     shape_checked: bool,
-    /// Whether the history's fingerprint is kept in the header's `user_version`.
+    /// Whether the history's fingerprint is kept in the header's `user_version` and
+    /// trusted at start-up (opt-in).
     fast_start: bool,
-    /// Whether `user_version` is ours to write, decided at the first write of a run.
-    owns_user_version: Option<bool>,
+    /// Whether the companion table that proves migrate owns `user_version` exists, as
+    /// far as this run knows.
+    companion_exists: Option<bool>,
 }
 
 impl Sqlite {
@@ -110,8 +112,8 @@ impl Sqlite {
             data_version: None,
             foreign_keys: None,
             shape_checked: false,
-            fast_start: true,
-            owns_user_version: None,
+            fast_start: false,
+            companion_exists: None,
         };
         sqlite.busy_timeout(DEFAULT_BUSY_TIMEOUT)
     }
@@ -148,13 +150,34 @@ impl Sqlite {
         self
     }
 
-    /// Whether to keep a fingerprint of the history in the database header's
-    /// `user_version` (on by default), so that the start-up check of a database that has
-    /// everything applied reads one header field instead of the history. migrate writes
-    /// `user_version` only while it holds migrate's own value (or 0): if your program
-    /// uses `user_version` itself, migrate leaves it alone and takes the full check; turn
-    /// this off to make sure it never touches it. docs/performance.md explains why a
-    /// fingerprint match cannot skip a pending migration or hide a changed one.
+    /// Opt in to the fast start: keep a fingerprint of the history in the database
+    /// header's `user_version`, so that a start with everything applied reads two header
+    /// fields instead of the history (off by default: the default start-up check reads
+    /// the history, narrowly).
+    ///
+    /// What it trusts: that nobody edits the history table's rows by hand. It sees every
+    /// change migrate makes (each one rewrites or invalidates the fingerprint in its own
+    /// transaction, fast start on or off), every schema change (the value is bound to the
+    /// header's schema version, so a dropped history table, a column removed by hand or
+    /// any other DDL makes it miss and the full check run) and a program writing
+    /// `user_version` itself. What it cannot see: a history row deleted or edited by
+    /// hand without a schema change; after such an edit, turn it off for one start or set
+    /// `PRAGMA user_version = 0`.
+    ///
+    /// Ownership: migrate writes `user_version` only while it holds the value migrate
+    /// recorded at its own last write (in the table `<history table>_fast_start`), or,
+    /// the first time, while it is 0 and the fast start is on: turning it on says your
+    /// program does not use `user_version`. A value anybody else wrote is left alone,
+    /// and the start-up check then reads the history. docs/safety.md has the argument.
+    ///
+    /// ```
+    /// use migrate_sqlite::{Migrator, Sqlite};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let mut db = Sqlite::open(dir.path().join("app.db"))?.fast_start(true);
+    /// Migrator::discovered()?.to_latest(&mut db)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn fast_start(mut self, on: bool) -> Self {
         self.fast_start = on;
         self
@@ -186,11 +209,12 @@ impl Sqlite {
     /// requires a value.
     fn check_shape(&self) -> Result<(), BoxError> {
         let conn = &self.conn.inner;
-        let mut statement =
-            conn.prepare("SELECT name, \"notnull\", dflt_value, pk FROM pragma_table_info(?1)")?;
-        let columns: Vec<(String, bool, Option<String>, i64)> = statement
+        let mut statement = conn.prepare(
+            "SELECT name, \"notnull\", dflt_value, pk, type FROM pragma_table_info(?1)",
+        )?;
+        let columns: Vec<(String, bool, Option<String>, i64, String)> = statement
             .query_map([&self.sql.name], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
             })?
             .collect::<Result<_, _>>()?;
         for expected in history::COLUMNS {
@@ -198,7 +222,15 @@ impl Sqlite {
                 return Err(self.foreign_table(format!("it has no column {expected:?}")));
             }
         }
-        if let Some((name, ..)) = columns.iter().find(|(name, not_null, default, pk)| {
+        if let Some((name, .., declared)) = columns.iter().find(|(name, .., declared)| {
+            history::INTEGER_COLUMNS.contains(&name.as_str())
+                && !declared.eq_ignore_ascii_case("INTEGER")
+        }) {
+            return Err(self.foreign_table(format!(
+                "its column {name:?} is declared {declared:?} where migrate declares INTEGER"
+            )));
+        }
+        if let Some((name, ..)) = columns.iter().find(|(name, not_null, default, pk, _)| {
             !history::COLUMNS.contains(&name.as_str())
                 && (*not_null || *pk > 0)
                 && default.is_none()
@@ -215,6 +247,96 @@ impl Sqlite {
             .inner
             .query_row("PRAGMA data_version", [], |row| row.get(0))
     }
+
+    fn table_exists(&self, name: &str) -> rusqlite::Result<bool> {
+        Ok(self
+            .conn
+            .inner
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [name],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Prepares `sql` over the history table; `None` when there is no history table.
+    ///
+    /// A failed prepare with the table present is retried before the table is called
+    /// foreign: another connection may have created it between the prepare and the
+    /// look (a fresh file with several processes starting at once).
+    fn prepare_history(&self, sql: &str) -> Result<Option<rusqlite::CachedStatement<'_>>, BoxError> {
+        let mut failure = None;
+        for _ in 0..3 {
+            match self.conn.inner.prepare_cached(sql) {
+                Ok(statement) => return Ok(Some(statement)),
+                Err(error) => {
+                    if !self.table_exists(&self.sql.name)? {
+                        return Ok(None);
+                    }
+                    failure = Some(error);
+                }
+            }
+        }
+        Err(self.foreign_table(failure.map_or_else(String::new, |e| e.to_string())))
+    }
+
+    /// After a read of the history: what `begin` compares with, and per-run facts that
+    /// another connection may have changed since.
+    fn mark_read(&mut self, data_version: i64, table_exists: bool) {
+        self.table_exists = table_exists;
+        // Checked once per run, at its first `begin`, when the table was not made there.
+        self.shape_checked = false;
+        self.companion_exists = None;
+        self.data_version = Some(data_version);
+        self.foreign_keys = None;
+    }
+
+    /// A row as read, with a value of the wrong type taken as a table that is not ours.
+    fn checked_row(
+        &self,
+        row: rusqlite::Result<Result<AppliedMigration, BoxError>>,
+    ) -> Result<AppliedMigration, BoxError> {
+        match row {
+            Err(
+                error @ (rusqlite::Error::InvalidColumnType(..)
+                | rusqlite::Error::FromSqlConversionFailure(..)
+                | rusqlite::Error::IntegralValueOutOfRange(..)),
+            ) => Err(self.foreign_table(error.to_string())),
+            Err(error) => Err(error.into()),
+            Ok(row) => row,
+        }
+    }
+
+    /// `user_version` as migrate last recorded writing it, when it ever did.
+    fn recorded_user_version(&mut self) -> Result<Option<i32>, BoxError> {
+        let exists = match self.companion_exists {
+            Some(exists) => exists,
+            None => {
+                let exists = self.table_exists(&self.sql.companion)?;
+                self.companion_exists = Some(exists);
+                exists
+            }
+        };
+        if !exists {
+            return Ok(None);
+        }
+        Ok(self
+            .conn
+            .inner
+            .prepare_cached(&self.sql.companion_select)?
+            .query_row([], |row| row.get(0))
+            .optional()?
+            .or(Some(0)))
+    }
+}
+
+/// The stored fingerprint is bound to the header's schema version, so that any schema
+/// change made outside migrate (a dropped history table, a column removed by hand)
+/// makes a fast start miss. Multiplying by an odd constant keeps every bit of it.
+fn bind(schema_version: i32) -> u32 {
+    schema_version.cast_unsigned().wrapping_mul(0x9e37_79b1)
 }
 
 impl Backend for Sqlite {
@@ -222,44 +344,31 @@ impl Backend for Sqlite {
         // The version first: a commit landing between the two reads then makes the next
         // `begin` see a stale history and read again, never the reverse.
         let data_version = self.data_version()?;
-        let conn = &self.conn.inner;
-        let mut statement = match conn.prepare_cached(&self.sql.select) {
-            Ok(statement) => statement,
-            Err(error) => {
-                let exists = conn
-                    .query_row(
-                        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                        [&self.sql.name],
-                        |_| Ok(()),
-                    )
-                    .optional()?
-                    .is_some();
-                if exists {
-                    return Err(self.foreign_table(error.to_string()));
-                }
-                self.table_exists = false;
-                self.data_version = Some(data_version);
-                return Ok(Vec::new());
-            }
+        let Some(mut statement) = self.prepare_history(&self.sql.select)? else {
+            self.mark_read(data_version, false);
+            return Ok(Vec::new());
         };
         let rows = statement
             .query_map([], history::read_row)?
-            .map(|row| match row {
-                // A value of the wrong type: the table is not ours.
-                Err(
-                    error @ (rusqlite::Error::InvalidColumnType(..)
-                    | rusqlite::Error::FromSqlConversionFailure(..)
-                    | rusqlite::Error::IntegralValueOutOfRange(..)),
-                ) => Err(self.foreign_table(error.to_string())),
-                Err(error) => Err(error.into()),
-                Ok(row) => row,
-            })
+            .map(|row| self.checked_row(row))
             .collect::<Result<Vec<_>, BoxError>>()?;
-        self.table_exists = true;
-        self.shape_checked = false;
-        self.owns_user_version = None;
-        self.data_version = Some(data_version);
-        self.foreign_keys = None;
+        drop(statement);
+        self.mark_read(data_version, true);
+        Ok(rows)
+    }
+
+    fn read_applied(&mut self, set: &str) -> Result<Vec<AppliedMigration>, BoxError> {
+        let data_version = self.data_version()?;
+        let Some(mut statement) = self.prepare_history(&self.sql.select_applied)? else {
+            self.mark_read(data_version, false);
+            return Ok(Vec::new());
+        };
+        let rows = statement
+            .query_map([set], |row| history::read_applied_row(set, row))?
+            .map(|row| self.checked_row(row))
+            .collect::<Result<Vec<_>, BoxError>>()?;
+        drop(statement);
+        self.mark_read(data_version, true);
         Ok(rows)
     }
 
@@ -367,44 +476,56 @@ impl Backend for Sqlite {
         if !self.fast_start {
             return Ok(None);
         }
-        // A header field: no schema load, however many tables the database has.
-        let value: i32 = self
-            .conn
-            .inner
-            .query_row("PRAGMA user_version", [], |row| row.get(0))?;
-        Ok((value != 0).then_some(value.cast_unsigned()))
+        // Two header fields: no schema load, however many tables the database has.
+        let conn = &self.conn.inner;
+        let value: i32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if value == 0 {
+            return Ok(None);
+        }
+        let schema: i32 = conn.query_row("PRAGMA schema_version", [], |row| row.get(0))?;
+        Ok(Some(value.cast_unsigned() ^ bind(schema)))
     }
 
-    fn store_fingerprint(&mut self, previous: u32, new: u32) -> Result<(), BoxError> {
-        if !self.fast_start {
+    fn store_fingerprint(&mut self, fingerprint: Option<u32>) -> Result<(), BoxError> {
+        let recorded = self.recorded_user_version()?;
+        if recorded.is_none() && !self.fast_start {
+            // migrate never wrote user_version here: nothing to keep up to date.
             return Ok(());
         }
-        let owned = match self.owns_user_version {
-            Some(owned) => owned,
-            None => {
-                let current: i32 = self
-                    .conn
-                    .inner
-                    .query_row("PRAGMA user_version", [], |row| row.get(0))?;
-                // 0 is nobody's; our own earlier value is the history's fingerprint as
-                // read. Anything else belongs to the program, which we leave alone.
-                let owned = current == 0 || current.cast_unsigned() == previous;
-                if !owned {
-                    log::info!(
-                        "user_version holds a value migrate did not write; keeping it, so the \
-                         start-up check reads the history"
-                    );
-                }
-                self.owns_user_version = Some(owned);
-                owned
+        let conn = &self.conn.inner;
+        let current: i32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        // Ours when it still holds what migrate recorded at its last write; the first
+        // time, when it is 0 and the fast start was turned on.
+        let owned = recorded.map_or(current == 0, |recorded| recorded == current);
+        if !owned {
+            if self.fast_start {
+                log::info!(
+                    "user_version holds {current}, a value migrate did not write; leaving it \
+                     alone, so the start-up check reads the history"
+                );
             }
-        };
-        if owned {
-            // Inside the step's transaction: it commits or rolls back with the history.
-            self.conn
-                .inner
-                .execute_batch(&format!("PRAGMA user_version = {}", new.cast_signed()))?;
+            return Ok(());
         }
+        if recorded.is_none() {
+            // DDL, so before the schema version is read below.
+            conn.execute_batch(&self.sql.companion_create)?;
+            self.companion_exists = Some(true);
+        }
+        let value = match fingerprint {
+            Some(fingerprint) if self.fast_start => {
+                let schema: i32 = conn.query_row("PRAGMA schema_version", [], |row| row.get(0))?;
+                (fingerprint ^ bind(schema)).cast_signed()
+            }
+            // Invalidated: a history with an incomplete mark, or a fast start turned off
+            // (a later fast start must not trust a value this run did not keep up).
+            _ => 0,
+        };
+        // Inside the step's transaction: it commits or rolls back with the history.
+        let companion = &self.sql.companion_quoted;
+        conn.execute_batch(&format!(
+            "PRAGMA user_version = {value}; DELETE FROM {companion}; \
+             INSERT INTO {companion} (user_version) VALUES ({value})"
+        ))?;
         Ok(())
     }
 

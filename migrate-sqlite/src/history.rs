@@ -19,12 +19,21 @@ pub(crate) const COLUMNS: [&str; 8] = [
     "complete",
 ];
 
+/// The columns whose declared type is INTEGER in every history table migrate creates;
+/// a table that declares them otherwise can hold values no migration wrote.
+pub(crate) const INTEGER_COLUMNS: [&str; 3] = ["version", "duration_us", "complete"];
+
 /// The SQL the backend runs against one history table, built once per name.
 #[derive(Clone, Debug)]
 pub(crate) struct HistorySql {
     pub name: String,
     pub create: String,
     pub select: String,
+    pub select_applied: String,
+    pub companion: String,
+    pub companion_select: String,
+    pub companion_create: String,
+    pub companion_quoted: String,
     pub insert: String,
     pub delete: String,
     pub update_checksum: String,
@@ -33,6 +42,8 @@ pub(crate) struct HistorySql {
 impl HistorySql {
     pub fn new(name: &str) -> Self {
         let table = quote_identifier(name);
+        let companion_name = format!("{name}_fast_start");
+        let companion = quote_identifier(&companion_name);
         HistorySql {
             name: name.to_owned(),
             create: format!(
@@ -52,6 +63,17 @@ impl HistorySql {
                 "SELECT migration_set, version, description, type_name, checksum, applied_at, \
                  duration_us, complete FROM {table} ORDER BY migration_set, version"
             ),
+            // What the planner needs, of one set; the primary key gives the order.
+            select_applied: format!(
+                "SELECT version, checksum, complete FROM {table} WHERE migration_set = ?1 \
+                 ORDER BY version"
+            ),
+            companion: companion_name,
+            companion_select: format!("SELECT user_version FROM {companion}"),
+            companion_create: format!(
+                "CREATE TABLE IF NOT EXISTS {companion} (user_version INTEGER NOT NULL)"
+            ),
+            companion_quoted: companion.clone(),
             // A plain INSERT (cheaper than OR REPLACE); the time comes from Rust
             // (cheaper than strftime in SQL), as the same RFC 3339 text.
             insert: format!(
@@ -101,6 +123,33 @@ fn utc_text(seconds: u64, millis: u32) -> String {
 /// `"name"`, with embedded quotes doubled: any text is a safe table name.
 fn quote_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Reads the planner's columns of one row (version, checksum, complete) of `set`.
+pub(crate) fn read_applied_row(
+    set: &str,
+    row: &rusqlite::Row<'_>,
+) -> rusqlite::Result<Result<AppliedMigration, BoxError>> {
+    let version: i64 = row.get(0)?;
+    let checksum: String = row.get(1)?;
+    let complete: bool = row.get(2)?;
+    let Ok(version @ 1..) = u64::try_from(version) else {
+        return Ok(Err(format!(
+            "the history row for version {version} is corrupted (version {version}); repair or \
+             delete the row by hand"
+        )
+        .into()));
+    };
+    Ok(Ok(AppliedMigration {
+        set: set.to_owned(),
+        version,
+        description: String::new(),
+        type_name: String::new(),
+        applied_at: String::new(),
+        duration: Duration::ZERO,
+        checksum,
+        complete,
+    }))
 }
 
 /// Reads one history row, refusing values no migration could have written.

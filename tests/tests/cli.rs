@@ -670,9 +670,30 @@ fn up_never_reverts() {
 fn baseline_summary_grammar() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("chat.db");
-    on(&db, &["up", "--to", "2"]).ok();
-    let run = on(&db, &["baseline", "--version", "3"]).ok();
+    let run = on(&db, &["baseline", "--version", "1"]).ok();
     assert!(run.stdout.contains("1 migration recorded"), "{run:?}");
+}
+
+/// A baseline on a database that already has history would record 3 as applied without
+/// running it: refused, naming what the history holds, and nothing is written. Asking
+/// again for the baseline the database already has exactly is harmless.
+#[test]
+fn baseline_on_a_database_with_history_is_refused_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chat.db");
+    on(&db, &["up", "--to", "2"]).ok();
+    let before = std::fs::read(&db).unwrap();
+    let run = on(&db, &["baseline", "--version", "3"]).code(1);
+    assert!(run.stderr.contains("already has a migration history"), "{run:?}");
+    assert!(run.stderr.contains("the highest 2"), "{run:?}");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "nothing written");
+    expect_states(&db, UP_TO_2);
+
+    let fresh = dir.path().join("adopted.db");
+    on(&fresh, &["baseline", "--version", "2"]).ok();
+    let again = on(&fresh, &["baseline", "--version", "2"]).ok();
+    assert!(again.stdout.contains("already recorded"), "{again:?}");
+    expect_states(&fresh, UP_TO_2);
 }
 
 // ---------------------------------------------------------------------------------------

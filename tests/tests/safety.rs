@@ -387,9 +387,10 @@ fn baseline_adopts_an_existing_database_without_running_anything() {
     assert!(
         matches!(
             error,
-            Error::BaselineBelowApplied {
+            Error::BaselineWithHistory {
                 version: 801,
-                applied: 803
+                applied: 3,
+                highest: 803
             }
         ),
         "{error:?}"

@@ -136,9 +136,10 @@ fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcom
     Ok(SUCCESS)
 }
 
-/// Runs `run` with a progress line (or bar) per migration, sized from the plan. `only`
-/// refuses a plan that would move the other way (`up` never reverts, `down` never
-/// applies).
+/// Runs `run` with a progress line (or bar) per migration, sized from a plan made before
+/// the run. `only` makes the run refuse a plan that would move the other way (`up` never
+/// reverts, `down` never applies), decided by the run under the write lock, on the
+/// history it reads there.
 fn with_progress(
     migrator: &Migrator,
     db: &mut Sqlite,
@@ -147,37 +148,30 @@ fn with_progress(
     only: Direction,
     run: impl FnOnce(&Migrator, &mut Sqlite) -> Result<migrate_core::Report, migrate_core::Error>,
 ) -> Outcome {
-    let plan = migrator.plan(db, target)?;
-    if let Some(wrong) = plan.steps.iter().find(|s| s.direction != only) {
-        let (verb, other) = match only {
-            Direction::Up => ("revert", "down"),
-            Direction::Down => ("apply", "up"),
-        };
-        let to = match target {
-            Target::Version(v) => v,
-            Target::Latest => wrong.migration.version(),
-        };
-        return Err(Failure::Run(
-            format!(
-                "going to version {to} would {verb} migration {}; use `{other} --to {to}` for that",
-                wrong.migration
-            )
-            .into(),
-        ));
-    }
-    let total = plan.steps.len();
-    if total == 0 {
-        println!("nothing to do: the database is up to date");
-        return Ok(SUCCESS);
-    }
-    let progress = Arc::new(Mutex::new(ProgressOutput::new(total, dry_run)));
+    let migrator = migrator.clone().only_direction(only);
+    let planned = migrator.plan(db, target).map_err(wrong_direction)?;
+    let progress = Arc::new(Mutex::new(ProgressOutput::new(planned.steps.len(), dry_run)));
     let sink = Arc::clone(&progress);
-    let migrator = migrator.clone().on_progress(move |step| {
+    let migrator = migrator.on_progress(move |step| {
         if let Ok(mut progress) = sink.lock() {
             progress.step(step);
         }
     });
-    let report = run(&migrator, db)?;
+    let report = run(&migrator, db).map_err(wrong_direction)?;
+    print_summary(&report, dry_run, !planned.steps.is_empty());
+    Ok(SUCCESS)
+}
+
+/// The last line of a run: what it did, or that there was nothing to do.
+fn print_summary(report: &migrate_core::Report, dry_run: bool, planned: bool) {
+    if report.steps.is_empty() {
+        if planned {
+            println!("nothing to do: another process migrated the database meanwhile");
+        } else {
+            println!("nothing to do: the database is up to date");
+        }
+        return;
+    }
     let total: std::time::Duration = report.steps.iter().map(|s| s.duration).sum();
     let count = match report.steps.len() {
         1 => "1 migration".to_owned(),
@@ -191,7 +185,32 @@ fn with_progress(
     } else {
         println!("done: {count} in {}", millis(total));
     }
-    Ok(SUCCESS)
+}
+
+/// A direction refusal in the command line's words: the other command to use.
+fn wrong_direction(error: migrate_core::Error) -> Failure {
+    match error {
+        migrate_core::Error::WrongDirection {
+            version,
+            description,
+            direction,
+            target,
+            ..
+        } => {
+            let (verb, other) = match direction {
+                Direction::Down => ("revert", "down"),
+                Direction::Up => ("apply", "up"),
+            };
+            Failure::Run(
+                format!(
+                    "going to version {target} would {verb} migration {version} \
+                     {description:?}; use `{other} --to {target}` for that; nothing was written"
+                )
+                .into(),
+            )
+        }
+        other => Failure::Run(other.into()),
+    }
 }
 
 fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
@@ -270,28 +289,20 @@ fn down(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome 
 
 fn redo(matches: &ArgMatches, migrator: &Migrator) -> Outcome {
     let mut db = open(matches)?;
-    let applied = applied_versions(migrator, &mut db)?;
-    let Some((&last, rest)) = applied.split_last() else {
+    let progress = Arc::new(Mutex::new(ProgressOutput::new(2, false)));
+    let sink = Arc::clone(&progress);
+    let migrator = migrator.clone().on_progress(move |step| {
+        if let Ok(mut progress) = sink.lock() {
+            progress.step(step);
+        }
+    });
+    let report = migrator.redo(&mut db)?;
+    if report.steps.is_empty() {
         println!("nothing to redo: no migration is applied");
         return Ok(SUCCESS);
-    };
-    let below = rest.last().copied().unwrap_or(0);
-    with_progress(
-        migrator,
-        &mut db,
-        Target::Version(below),
-        false,
-        Direction::Down,
-        |m, db| m.to_version(db, below),
-    )?;
-    with_progress(
-        migrator,
-        &mut db,
-        Target::Version(last),
-        false,
-        Direction::Up,
-        |m, db| m.to_version(db, last),
-    )
+    }
+    print_summary(&report, false, true);
+    Ok(SUCCESS)
 }
 
 fn baseline(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
@@ -300,6 +311,10 @@ fn baseline(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outc
         .get_one::<u64>("version")
         .ok_or_else(|| Failure::Usage("baseline needs --version N".to_owned()))?;
     let recorded = migrator.baseline(&mut db, version)?;
+    if recorded.is_empty() {
+        println!("baseline at version {version} is already recorded; nothing to do");
+        return Ok(SUCCESS);
+    }
     for m in &recorded {
         println!("recorded as applied, without running it: {m}");
     }
