@@ -494,9 +494,10 @@ impl Backend for Sqlite {
         }
         let conn = &self.conn.inner;
         let current: i32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-        // Ours when it still holds what migrate recorded at its last write; the first
-        // time, when it is 0 and the fast start was turned on.
-        let owned = recorded.map_or(current == 0, |recorded| recorded == current);
+        // Ours when it still holds what migrate recorded at its last write; or when it
+        // is 0 and the fast start is on (turning it on says the program does not use
+        // user_version; 0 is also what the docs say to write after a hand edit).
+        let owned = recorded == Some(current) || (current == 0 && self.fast_start);
         if !owned {
             if self.fast_start {
                 log::info!(
