@@ -1,0 +1,453 @@
+//! Races between processes and connections that the trust issue found, each a test that
+//! failed before its fix:
+//!
+//! - a fresh file with 8 processes starting at once (the history table created by one
+//!   process between two reads of another), 100 rounds, rollback journal and WAL;
+//! - `redo` killed between its revert and its apply;
+//! - `clear_incomplete` deciding on a history read before the write lock, while another
+//!   process finishes the migration;
+//! - a run restricted to one direction (the command line's `up` and `down`) deciding on a
+//!   plan made before the lock (the command line's own races are in tests/tests/cli_races.rs).
+//!
+//! The children are this test binary re-executed (`child_entry`, an ignored test run
+//! with `--ignored --exact`), so they are not counted as passing tests.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use migrate_core::{AppliedMigration, Backend, Freshness, RegisteredMigration};
+use migrate_sqlite::rusqlite::Connection;
+use migrate_sqlite::{BoxError, Db, Direction, Error, Migration, Migrator, Reversible, Sqlite, migration};
+
+#[migration(version = 1101, description = "Create the ledger")]
+struct CreateLedger;
+
+impl Migration for CreateLedger {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute(
+            "CREATE TABLE ledger (version INTEGER NOT NULL);
+             INSERT INTO ledger VALUES (1101);",
+        )
+    }
+}
+
+impl Reversible for CreateLedger {
+    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("DROP TABLE ledger")
+    }
+}
+
+#[migration(version = 1102, description = "Add a note column")]
+struct AddNote;
+
+impl Migration for AddNote {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute(
+            "ALTER TABLE ledger ADD COLUMN note TEXT;
+             INSERT INTO ledger (version) VALUES (1102);",
+        )?;
+        // A child asked to be killed in here says so, then waits for the kill.
+        if let Some(flag) = std::env::var_os(SLOW_UP_ENV) {
+            std::fs::write(flag, b"in up").unwrap();
+            std::thread::sleep(Duration::from_secs(30));
+        }
+        Ok(())
+    }
+}
+
+impl Reversible for AddNote {
+    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute(
+            "DELETE FROM ledger WHERE version = 1102;
+             ALTER TABLE ledger DROP COLUMN note;",
+        )
+    }
+}
+
+#[migration(version = 1103, description = "Backfill outside a transaction", transaction = false)]
+struct Backfill;
+
+impl Migration for Backfill {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("INSERT INTO ledger (version) VALUES (1103)")
+    }
+}
+
+impl Reversible for Backfill {
+    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("DELETE FROM ledger WHERE version = 1103")
+    }
+}
+
+/// The two migrations that run in a transaction: what 8 processes race on.
+fn transactional() -> Migrator {
+    Migrator::new()
+        .register_migrations([CreateLedger::get_migration(), AddNote::get_migration()])
+        .unwrap()
+}
+
+fn all() -> Migrator {
+    Migrator::new()
+        .register_migrations([
+            CreateLedger::get_migration(),
+            AddNote::get_migration(),
+            Backfill::get_migration(),
+        ])
+        .unwrap()
+}
+
+const CHILD_ENV: &str = "MIGRATE_RACES_CHILD";
+const SLOW_UP_ENV: &str = "MIGRATE_RACES_SLOW_UP";
+
+/// The body of each child process: `MIGRATE_RACES_CHILD` is `<command> <db> [<go file>]`.
+/// Ignored, so it never counts as a passing test; the tests below run it.
+#[test]
+#[ignore = "a child process entry, run by the tests of this file"]
+fn child_entry() {
+    let spec = std::env::var(CHILD_ENV).expect("run by the tests of this file only");
+    let mut parts = spec.splitn(3, '\n');
+    let (command, db) = (parts.next().unwrap(), parts.next().unwrap());
+    if let Some(go) = parts.next() {
+        println!("ready");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !Path::new(go).exists() {
+            assert!(Instant::now() < deadline, "child: never told to go");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+    let mut sqlite = Sqlite::open(db).expect("child: open");
+    match command {
+        "latest" => {
+            let report = transactional()
+                .to_latest(&mut sqlite)
+                .expect("child: migrate");
+            println!("applied={}", report.steps.len());
+        }
+        "redo" => {
+            all().redo(&mut sqlite).expect("child: redo");
+        }
+        other => panic!("unknown child command {other}"),
+    }
+}
+
+fn child(command: &str, db: &Path, go: Option<&Path>) -> Command {
+    let mut spec = format!("{command}\n{}", db.display());
+    if let Some(go) = go {
+        spec.push('\n');
+        spec.push_str(&go.display().to_string());
+    }
+    let mut child = Command::new(std::env::current_exe().unwrap());
+    child
+        .args(["--ignored", "--exact", "child_entry", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, spec)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    child
+}
+
+fn ledger(path: &Path) -> Vec<i64> {
+    let conn = Connection::open(path).unwrap();
+    let mut statement = conn
+        .prepare("SELECT version FROM ledger ORDER BY rowid")
+        .unwrap();
+    statement
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn history(path: &Path) -> Vec<(i64, bool)> {
+    let conn = Connection::open(path).unwrap();
+    let mut statement = conn
+        .prepare("SELECT version, complete FROM migrate_history ORDER BY version")
+        .unwrap();
+    statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+// ---------------------------------------------------------------------------------------
+// A fresh file, 8 processes at once.
+// ---------------------------------------------------------------------------------------
+
+/// Rounds per journal mode; `MIGRATE_RACE_ROUNDS` overrides.
+fn rounds() -> usize {
+    std::env::var("MIGRATE_RACE_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+}
+
+fn fresh_file_race(wal: bool) {
+    const PROCESSES: usize = 8;
+    let rounds = rounds();
+    let started = Instant::now();
+    let mut failures = Vec::new();
+    for round in 0..rounds {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fresh.db");
+        let go = dir.path().join("go");
+        if wal {
+            let conn = Connection::open(&path).unwrap();
+            let mode: String = conn
+                .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+                .unwrap();
+            assert_eq!(mode, "wal");
+        }
+        let children: Vec<(Child, _)> = (0..PROCESSES)
+            .map(|_| {
+                let mut running = child("latest", &path, Some(&go)).spawn().unwrap();
+                let mut lines = BufReader::new(running.stdout.take().unwrap()).lines();
+                loop {
+                    match lines.next() {
+                        Some(Ok(line)) if line.contains("ready") => break,
+                        Some(Ok(_)) => {}
+                        other => panic!("child ended before it was ready: {other:?}"),
+                    }
+                }
+                (running, lines)
+            })
+            .collect();
+        std::fs::write(&go, b"").unwrap();
+        let mut applied = 0;
+        for (running, lines) in children {
+            let rest: Vec<String> = lines.map(Result::unwrap).collect();
+            let output = running.wait_with_output().unwrap();
+            if !output.status.success() {
+                failures.push(format!(
+                    "round {round}: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                        .lines()
+                        .find(|line| line.contains("child:"))
+                        .unwrap_or("a child failed")
+                ));
+            }
+            applied += rest
+                .iter()
+                .find_map(|line| line.split("applied=").nth(1))
+                .and_then(|n| n.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+        }
+        if failures.is_empty() {
+            assert_eq!(applied, 2, "round {round}: each migration applied once");
+            assert_eq!(ledger(&path), [1101, 1102], "round {round}");
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} processes failed: {failures:#?}",
+        failures.len(),
+        rounds * PROCESSES
+    );
+    eprintln!(
+        "fresh file, {PROCESSES} processes x {rounds} rounds ({}): 0 failed, in {:?}",
+        if wal { "WAL" } else { "rollback journal" },
+        started.elapsed()
+    );
+}
+
+/// Failed with "the table "migrate_history" exists but is not a migrate history table:
+/// no such table" when one process created the table between two reads of another.
+#[test]
+fn a_fresh_file_started_by_8_processes_at_once_never_fails_rollback_journal() {
+    fresh_file_race(false);
+}
+
+#[test]
+fn a_fresh_file_started_by_8_processes_at_once_never_fails_wal() {
+    fresh_file_race(true);
+}
+
+// ---------------------------------------------------------------------------------------
+// redo, killed.
+// ---------------------------------------------------------------------------------------
+
+/// `redo` was two transactions: a kill between them left the migration reverted, and
+/// running `redo` again redid the one before it. Now the revert and the apply commit
+/// together: a kill in the middle of the apply leaves the database as it was, and the
+/// same command run again gives what an uninterrupted redo gives.
+#[test]
+fn a_redo_killed_halfway_leaves_the_database_as_it_was_and_runs_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("redo.db");
+    all().to_version(&mut Sqlite::open(&path).unwrap(), 1102).unwrap();
+    let before = (history(&path), ledger(&path));
+
+    let flag = dir.path().join("in-up");
+    let mut running = child("redo", &path, None)
+        .env(SLOW_UP_ENV, &flag)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !flag.exists() {
+        assert!(Instant::now() < deadline, "the child never reached 1102's up");
+        assert!(running.try_wait().unwrap().is_none(), "the child ended early");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // 1102's down has run and its up is running: kill it there.
+    running.kill().unwrap();
+    running.wait().unwrap();
+
+    assert_eq!((history(&path), ledger(&path)), before, "as it was before the redo");
+    let report = all().redo(&mut Sqlite::open(&path).unwrap()).unwrap();
+    assert_eq!(
+        report
+            .steps
+            .iter()
+            .map(|s| (s.version, s.direction))
+            .collect::<Vec<_>>(),
+        [(1102, Direction::Down), (1102, Direction::Up)],
+        "the same migration is redone, not the one before it"
+    );
+    assert_eq!((history(&path), ledger(&path)), before);
+}
+
+// ---------------------------------------------------------------------------------------
+// Decisions made under the lock, with another connection acting in between.
+// ---------------------------------------------------------------------------------------
+
+/// A backend that lets another connection act once, between the history read and the
+/// write lock: exactly the window in which a decision made before the lock goes wrong.
+struct Interleaved<F: FnMut()> {
+    inner: Sqlite,
+    meanwhile: Option<F>,
+}
+
+impl<F: FnMut()> Backend for Interleaved<F> {
+    fn read_history(&mut self) -> Result<Vec<AppliedMigration>, BoxError> {
+        self.inner.read_history()
+    }
+    fn read_applied(&mut self, set: &str) -> Result<Vec<AppliedMigration>, BoxError> {
+        self.inner.read_applied(set)
+    }
+    fn begin(&mut self) -> Result<Freshness, BoxError> {
+        if let Some(mut act) = self.meanwhile.take() {
+            act();
+        }
+        self.inner.begin()
+    }
+    fn db(&mut self) -> &mut dyn Db {
+        self.inner.db()
+    }
+    fn check(&mut self) -> Result<(), BoxError> {
+        self.inner.check()
+    }
+    fn record_applied(
+        &mut self,
+        migration: &RegisteredMigration,
+        duration: Duration,
+        complete: bool,
+    ) -> Result<(), BoxError> {
+        self.inner.record_applied(migration, duration, complete)
+    }
+    fn remove_applied(&mut self, set: &str, version: u64) -> Result<(), BoxError> {
+        self.inner.remove_applied(set, version)
+    }
+    fn update_checksum(&mut self, migration: &RegisteredMigration) -> Result<(), BoxError> {
+        self.inner.update_checksum(migration)
+    }
+    fn store_fingerprint(&mut self, fingerprint: Option<u32>) -> Result<(), BoxError> {
+        self.inner.store_fingerprint(fingerprint)
+    }
+    fn commit(&mut self) -> Result<(), BoxError> {
+        self.inner.commit()
+    }
+    fn rollback(&mut self) -> Result<(), BoxError> {
+        self.inner.rollback()
+    }
+}
+
+fn interleaved(path: &Path, meanwhile: impl FnMut()) -> Interleaved<impl FnMut()> {
+    Interleaved {
+        inner: Sqlite::open(path).unwrap(),
+        meanwhile: Some(meanwhile),
+    }
+}
+
+/// `clear_incomplete` deleted the row it had read as incomplete, although the process
+/// running the migration had finished it in between: the finished row went, and the next
+/// run applied the migration a second time. Now it decides again under the lock.
+#[test]
+fn clear_incomplete_never_removes_a_row_that_was_finished_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let path: PathBuf = dir.path().join("clear.db");
+    all().to_version(&mut Sqlite::open(&path).unwrap(), 1102).unwrap();
+    // 1103 started and not finished, as a process running it would leave it.
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "INSERT INTO migrate_history (migration_set, version, description, type_name, \
+             checksum, applied_at, duration_us, complete) \
+             SELECT '', 1103, 'Backfill outside a transaction', 'Backfill', checksum, \
+             '2026-12-01T00:00:00.000Z', 0, 0 FROM migrate_history WHERE version = 1102",
+        )
+        .unwrap();
+    let finished = Backfill::get_migration().checksum();
+    let finish = || {
+        // The running process finishes: its row becomes complete.
+        Connection::open(&path)
+            .unwrap()
+            .execute(
+                "UPDATE migrate_history SET complete = 1, checksum = ?1 WHERE version = 1103",
+                [finished],
+            )
+            .unwrap();
+    };
+    let cleared = all()
+        .clear_incomplete(&mut interleaved(&path, finish), 1103)
+        .unwrap();
+    assert!(!cleared, "nothing incomplete once the lock is held");
+    assert_eq!(history(&path), [(1101, true), (1102, true), (1103, true)]);
+}
+
+/// A run restricted to applying (the command line's `up --to 1102`) planned before the
+/// lock; meanwhile another process applied 1103; the plan made again under the lock
+/// reverted it. Now the restriction is part of what is decided under the lock.
+#[test]
+fn a_run_that_only_applies_never_reverts_what_another_process_applied_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let path: PathBuf = dir.path().join("direction.db");
+    all().to_version(&mut Sqlite::open(&path).unwrap(), 1101).unwrap();
+    let other = || {
+        all().to_latest(&mut Sqlite::open(&path).unwrap()).unwrap();
+    };
+    let up_only = all().only_direction(Direction::Up);
+    let error = up_only
+        .to_version(&mut interleaved(&path, other), 1102)
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::WrongDirection {
+                version: 1103,
+                direction: Direction::Down,
+                target: 1102,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(history(&path), [(1101, true), (1102, true), (1103, true)]);
+    assert_eq!(ledger(&path), [1101, 1102, 1103]);
+
+    // And the other way: a run that only reverts never applies.
+    let down = dir.path().join("down.db");
+    all().to_latest(&mut Sqlite::open(&down).unwrap()).unwrap();
+    let other = || {
+        all().to_version(&mut Sqlite::open(&down).unwrap(), 0).unwrap();
+    };
+    let error = all()
+        .only_direction(Direction::Down)
+        .to_version(&mut interleaved(&down, other), 1102)
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::WrongDirection { direction: Direction::Up, .. }),
+        "{error:?}"
+    );
+    assert!(history(&down).is_empty(), "nothing applied");
+}
