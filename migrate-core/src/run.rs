@@ -214,7 +214,9 @@ pub(crate) fn redo(migrator: &Migrator, backend: &mut dyn Backend) -> Result<Rep
         };
         let m = migrator.migrations[index];
         if !m.is_reversible() {
-            let below = index.checked_sub(1).map_or(0, |i| migrator.migrations[i].version());
+            let below = index
+                .checked_sub(1)
+                .map_or(0, |i| migrator.migrations[i].version());
             return Err(Error::Irreversible {
                 version: m.version(),
                 description: m.description(),
@@ -233,7 +235,8 @@ pub(crate) fn redo(migrator: &Migrator, backend: &mut dyn Backend) -> Result<Rep
             },
         ];
         let mut fingerprint = Fingerprint::of_history(&history);
-        if let Some(report) = run_batch(migrator, backend, &steps, &mut fingerprint, Mode::Commit)? {
+        if let Some(report) = run_batch(migrator, backend, &steps, &mut fingerprint, Mode::Commit)?
+        {
             return Ok(report);
         }
     }
@@ -545,9 +548,7 @@ pub(crate) fn clear_incomplete(
             .collect();
         let cleared = backend
             .remove_applied(&migrator.set, version)
-            .and_then(|()| {
-                backend.store_fingerprint(Fingerprint::of_history(&remaining).value())
-            })
+            .and_then(|()| backend.store_fingerprint(Fingerprint::of_history(&remaining).value()))
             .and_then(|()| backend.commit());
         if let Err(source) = cleared {
             let _ = backend.rollback();

@@ -46,6 +46,9 @@ pub struct Sqlite {
     /// Whether the companion table that proves migrate owns `user_version` exists, as
     /// far as this run knows.
     companion_exists: Option<bool>,
+    /// `user_version` and the recorded value as this connection's last write left them;
+    /// valid while nobody else commits (dropped at every read and every stale `begin`).
+    header: Option<(i32, Option<i32>)>,
 }
 
 impl Sqlite {
@@ -114,6 +117,7 @@ impl Sqlite {
             shape_checked: false,
             fast_start: false,
             companion_exists: None,
+            header: None,
         };
         sqlite.busy_timeout(DEFAULT_BUSY_TIMEOUT)
     }
@@ -209,12 +213,17 @@ impl Sqlite {
     /// requires a value.
     fn check_shape(&self) -> Result<(), BoxError> {
         let conn = &self.conn.inner;
-        let mut statement = conn.prepare(
-            "SELECT name, \"notnull\", dflt_value, pk, type FROM pragma_table_info(?1)",
-        )?;
+        let mut statement = conn
+            .prepare("SELECT name, \"notnull\", dflt_value, pk, type FROM pragma_table_info(?1)")?;
         let columns: Vec<(String, bool, Option<String>, i64, String)> = statement
             .query_map([&self.sql.name], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                ))
             })?
             .collect::<Result<_, _>>()?;
         for expected in history::COLUMNS {
@@ -266,7 +275,10 @@ impl Sqlite {
     /// A failed prepare with the table present is retried before the table is called
     /// foreign: another connection may have created it between the prepare and the
     /// look (a fresh file with several processes starting at once).
-    fn prepare_history(&self, sql: &str) -> Result<Option<rusqlite::CachedStatement<'_>>, BoxError> {
+    fn prepare_history(
+        &self,
+        sql: &str,
+    ) -> Result<Option<rusqlite::CachedStatement<'_>>, BoxError> {
         let mut failure = None;
         for _ in 0..3 {
             match self.conn.inner.prepare_cached(sql) {
@@ -289,6 +301,7 @@ impl Sqlite {
         // Checked once per run, at its first `begin`, when the table was not made there.
         self.shape_checked = false;
         self.companion_exists = None;
+        self.header = None;
         self.data_version = Some(data_version);
         self.foreign_keys = None;
     }
@@ -327,8 +340,7 @@ impl Sqlite {
             .inner
             .prepare_cached(&self.sql.companion_select)?
             .query_row([], |row| row.get(0))
-            .optional()?
-            .or(Some(0)))
+            .optional()?)
     }
 }
 
@@ -383,6 +395,7 @@ impl Backend for Sqlite {
             }
         };
         if !fresh {
+            self.header = None;
             return Ok(Freshness::Stale);
         }
         if !self.table_exists {
@@ -487,26 +500,36 @@ impl Backend for Sqlite {
     }
 
     fn store_fingerprint(&mut self, fingerprint: Option<u32>) -> Result<(), BoxError> {
-        let recorded = self.recorded_user_version()?;
-        if recorded.is_none() && !self.fast_start {
-            // migrate never wrote user_version here: nothing to keep up to date.
-            return Ok(());
-        }
-        let conn = &self.conn.inner;
-        let current: i32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        let (current, recorded) = match self.header {
+            Some(header) => header,
+            None => {
+                let recorded = self.recorded_user_version()?;
+                if recorded.is_none() && !self.fast_start {
+                    // migrate never wrote user_version here: nothing to keep up to date.
+                    return Ok(());
+                }
+                let current: i32 = self
+                    .conn
+                    .inner
+                    .query_row("PRAGMA user_version", [], |row| row.get(0))?;
+                (current, recorded)
+            }
+        };
         // Ours when it still holds what migrate recorded at its last write; or when it
         // is 0 and the fast start is on (turning it on says the program does not use
         // user_version; 0 is also what the docs say to write after a hand edit).
         let owned = recorded == Some(current) || (current == 0 && self.fast_start);
         if !owned {
-            if self.fast_start {
+            if self.fast_start && self.header.is_none() {
                 log::info!(
                     "user_version holds {current}, a value migrate did not write; leaving it \
                      alone, so the start-up check reads the history"
                 );
             }
+            self.header = Some((current, recorded));
             return Ok(());
         }
+        let conn = &self.conn.inner;
         if recorded.is_none() {
             // DDL, so before the schema version is read below.
             conn.execute_batch(&self.sql.companion_create)?;
@@ -523,10 +546,18 @@ impl Backend for Sqlite {
         };
         // Inside the step's transaction: it commits or rolls back with the history.
         let companion = &self.sql.companion_quoted;
-        conn.execute_batch(&format!(
-            "PRAGMA user_version = {value}; DELETE FROM {companion}; \
-             INSERT INTO {companion} (user_version) VALUES ({value})"
-        ))?;
+        let record = if recorded.is_some() {
+            format!("UPDATE {companion} SET user_version = {value}")
+        } else {
+            format!("INSERT INTO {companion} (user_version) VALUES ({value})")
+        };
+        if value != current {
+            conn.execute_batch(&format!("PRAGMA user_version = {value}"))?;
+        }
+        if recorded != Some(value) {
+            conn.execute_batch(&record)?;
+        }
+        self.header = Some((value, Some(value)));
         Ok(())
     }
 
@@ -553,6 +584,9 @@ impl Backend for Sqlite {
     }
 
     fn rollback(&mut self) -> Result<(), BoxError> {
+        // What this transaction wrote to the header and the companion table is undone.
+        self.header = None;
+        self.companion_exists = None;
         self.conn.guard(false);
         if !self.conn.inner.is_autocommit() {
             self.conn.inner.execute_batch("ROLLBACK")?;

@@ -684,7 +684,10 @@ fn baseline_on_a_database_with_history_is_refused_and_writes_nothing() {
     on(&db, &["up", "--to", "2"]).ok();
     let before = std::fs::read(&db).unwrap();
     let run = on(&db, &["baseline", "--version", "3"]).code(1);
-    assert!(run.stderr.contains("already has a migration history"), "{run:?}");
+    assert!(
+        run.stderr.contains("already has a migration history"),
+        "{run:?}"
+    );
     assert!(run.stderr.contains("the highest 2"), "{run:?}");
     assert_eq!(std::fs::read(&db).unwrap(), before, "nothing written");
     expect_states(&db, UP_TO_2);

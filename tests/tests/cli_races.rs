@@ -84,7 +84,10 @@ fn race(setup: &[&str], first: &[&str], second: &[&str], end: &[i64], other_comm
                     );
                     refusals += 1;
                 }
-                _ => panic!("round {round}: `{}` exited {code}: {stderr}", args.join(" ")),
+                _ => panic!(
+                    "round {round}: `{}` exited {code}: {stderr}",
+                    args.join(" ")
+                ),
             }
         }
         assert_eq!(
@@ -105,10 +108,22 @@ fn race(setup: &[&str], first: &[&str], second: &[&str], end: &[i64], other_comm
 
 #[test]
 fn up_to_2_racing_up_never_reverts_3() {
-    race(&["up", "--to", "1"], &["up", "--to", "2"], &["up"], &[1, 2, 3], "down --to 2");
+    race(
+        &["up", "--to", "1"],
+        &["up", "--to", "2"],
+        &["up"],
+        &[1, 2, 3],
+        "down --to 2",
+    );
 }
 
 #[test]
 fn down_to_2_racing_down_to_0_never_applies() {
-    race(&["up"], &["down", "--to", "2"], &["down", "--to", "0"], &[], "up --to 2");
+    race(
+        &["up"],
+        &["down", "--to", "2"],
+        &["down", "--to", "0"],
+        &[],
+        "up --to 2",
+    );
 }

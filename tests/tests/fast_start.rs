@@ -10,8 +10,7 @@ use std::sync::Mutex;
 
 use migrate_sqlite::rusqlite::{Connection, OpenFlags};
 use migrate_sqlite::{
-    BoxError, Db, Error, Migration, Migrator, RegisteredMigration, Reversible, Sqlite,
-    migration,
+    BoxError, Db, Error, Migration, Migrator, RegisteredMigration, Reversible, Sqlite, migration,
 };
 
 macro_rules! table_migration {
@@ -55,7 +54,11 @@ thread_local! {
 }
 
 /// Runs outside a transaction, so an interrupted run leaves an incomplete mark.
-#[migration(version = 953, description = "Create a table outside a transaction", transaction = false)]
+#[migration(
+    version = 953,
+    description = "Create a table outside a transaction",
+    transaction = false
+)]
 struct Third;
 
 impl Migration for Third {
@@ -230,9 +233,7 @@ fn a_new_migration_is_applied_although_the_last_start_was_fast() {
         [953]
     );
     // An older build meets a history it does not know: refused, fast start or not.
-    let error = build(Build::Older)
-        .to_latest(&mut fast(&path))
-        .unwrap_err();
+    let error = build(Build::Older).to_latest(&mut fast(&path)).unwrap_err();
     assert!(
         matches!(error, Error::UnknownApplied { version: 953, .. }),
         "{error:?}"
@@ -334,7 +335,11 @@ fn a_run_with_the_fast_start_off_invalidates_the_value_it_does_not_keep() {
     all.to_latest(&mut fast(&path)).unwrap();
     assert_ne!(user_version(&path), 0);
     all.to_version(&mut full(&path), 952).unwrap();
-    assert_eq!(user_version(&path), 0, "invalidated by the run that did not keep it");
+    assert_eq!(
+        user_version(&path),
+        0,
+        "invalidated by the run that did not keep it"
+    );
     assert_eq!(all.to_latest(&mut fast(&path)).unwrap().steps.len(), 1);
     assert_ne!(user_version(&path), 0, "claimed again");
 }
@@ -458,7 +463,10 @@ fn apply(path: &Path, op: Op, current: &mut Build, tables: &mut u32) {
             Ok(())
         }
         Op::DeleteRow(v) => {
-            exec_if_history(path, &format!("DELETE FROM migrate_history WHERE version = {v}"));
+            exec_if_history(
+                path,
+                &format!("DELETE FROM migrate_history WHERE version = {v}"),
+            );
             Ok(())
         }
         Op::DropHistory => {
@@ -658,5 +666,9 @@ fn a_row_deleted_by_hand_is_the_documented_blind_spot() {
     exec(&path, "PRAGMA user_version = 0");
     // The full check sees 953 pending; its table exists, and `IF NOT EXISTS` applies it.
     assert_eq!(all.to_latest(&mut fast(&path)).unwrap().steps.len(), 1);
-    assert_ne!(pragma(&path, "user_version"), 0, "the fingerprint is claimed again");
+    assert_ne!(
+        pragma(&path, "user_version"),
+        0,
+        "the fingerprint is claimed again"
+    );
 }

@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use migrate_core::{AppliedMigration, Backend, Freshness, RegisteredMigration};
 use migrate_sqlite::rusqlite::Connection;
-use migrate_sqlite::{BoxError, Db, Direction, Error, Migration, Migrator, Reversible, Sqlite, migration};
+use migrate_sqlite::{
+    BoxError, Db, Direction, Error, Migration, Migrator, Reversible, Sqlite, migration,
+};
 
 #[migration(version = 1101, description = "Create the ledger")]
 struct CreateLedger;
@@ -66,7 +68,11 @@ impl Reversible for AddNote {
     }
 }
 
-#[migration(version = 1103, description = "Backfill outside a transaction", transaction = false)]
+#[migration(
+    version = 1103,
+    description = "Backfill outside a transaction",
+    transaction = false
+)]
 struct Backfill;
 
 impl Migration for Backfill {
@@ -140,7 +146,13 @@ fn child(command: &str, db: &Path, go: Option<&Path>) -> Command {
     }
     let mut child = Command::new(std::env::current_exe().unwrap());
     child
-        .args(["--ignored", "--exact", "child_entry", "--nocapture", "--test-threads=1"])
+        .args([
+            "--ignored",
+            "--exact",
+            "child_entry",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, spec)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -275,7 +287,9 @@ fn a_fresh_file_started_by_8_processes_at_once_never_fails_wal() {
 fn a_redo_killed_halfway_leaves_the_database_as_it_was_and_runs_again() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("redo.db");
-    all().to_version(&mut Sqlite::open(&path).unwrap(), 1102).unwrap();
+    all()
+        .to_version(&mut Sqlite::open(&path).unwrap(), 1102)
+        .unwrap();
     let before = (history(&path), ledger(&path));
 
     let flag = dir.path().join("in-up");
@@ -285,15 +299,25 @@ fn a_redo_killed_halfway_leaves_the_database_as_it_was_and_runs_again() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !flag.exists() {
-        assert!(Instant::now() < deadline, "the child never reached 1102's up");
-        assert!(running.try_wait().unwrap().is_none(), "the child ended early");
+        assert!(
+            Instant::now() < deadline,
+            "the child never reached 1102's up"
+        );
+        assert!(
+            running.try_wait().unwrap().is_none(),
+            "the child ended early"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     // 1102's down has run and its up is running: kill it there.
     running.kill().unwrap();
     running.wait().unwrap();
 
-    assert_eq!((history(&path), ledger(&path)), before, "as it was before the redo");
+    assert_eq!(
+        (history(&path), ledger(&path)),
+        before,
+        "as it was before the redo"
+    );
     let report = all().redo(&mut Sqlite::open(&path).unwrap()).unwrap();
     assert_eq!(
         report
@@ -376,7 +400,9 @@ fn interleaved(path: &Path, meanwhile: impl FnMut()) -> Interleaved<impl FnMut()
 fn clear_incomplete_never_removes_a_row_that_was_finished_meanwhile() {
     let dir = tempfile::tempdir().unwrap();
     let path: PathBuf = dir.path().join("clear.db");
-    all().to_version(&mut Sqlite::open(&path).unwrap(), 1102).unwrap();
+    all()
+        .to_version(&mut Sqlite::open(&path).unwrap(), 1102)
+        .unwrap();
     // 1103 started and not finished, as a process running it would leave it.
     Connection::open(&path)
         .unwrap()
@@ -412,7 +438,9 @@ fn clear_incomplete_never_removes_a_row_that_was_finished_meanwhile() {
 fn a_run_that_only_applies_never_reverts_what_another_process_applied_meanwhile() {
     let dir = tempfile::tempdir().unwrap();
     let path: PathBuf = dir.path().join("direction.db");
-    all().to_version(&mut Sqlite::open(&path).unwrap(), 1101).unwrap();
+    all()
+        .to_version(&mut Sqlite::open(&path).unwrap(), 1101)
+        .unwrap();
     let other = || {
         all().to_latest(&mut Sqlite::open(&path).unwrap()).unwrap();
     };
@@ -439,14 +467,22 @@ fn a_run_that_only_applies_never_reverts_what_another_process_applied_meanwhile(
     let down = dir.path().join("down.db");
     all().to_latest(&mut Sqlite::open(&down).unwrap()).unwrap();
     let other = || {
-        all().to_version(&mut Sqlite::open(&down).unwrap(), 0).unwrap();
+        all()
+            .to_version(&mut Sqlite::open(&down).unwrap(), 0)
+            .unwrap();
     };
     let error = all()
         .only_direction(Direction::Down)
         .to_version(&mut interleaved(&down, other), 1102)
         .unwrap_err();
     assert!(
-        matches!(error, Error::WrongDirection { direction: Direction::Up, .. }),
+        matches!(
+            error,
+            Error::WrongDirection {
+                direction: Direction::Up,
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(history(&down).is_empty(), "nothing applied");

@@ -150,7 +150,10 @@ fn with_progress(
 ) -> Outcome {
     let migrator = migrator.clone().only_direction(only);
     let planned = migrator.plan(db, target).map_err(wrong_direction)?;
-    let progress = Arc::new(Mutex::new(ProgressOutput::new(planned.steps.len(), dry_run)));
+    let progress = Arc::new(Mutex::new(ProgressOutput::new(
+        planned.steps.len(),
+        dry_run,
+    )));
     let sink = Arc::clone(&progress);
     let migrator = migrator.on_progress(move |step| {
         if let Ok(mut progress) = sink.lock() {
