@@ -672,7 +672,16 @@ fn baseline_summary_grammar() {
     let db = dir.path().join("chat.db");
     on(&db, &["up", "--to", "2"]).ok();
     let run = on(&db, &["baseline", "--version", "3"]).ok();
-    assert!(run.stdout.contains("1 migration recorded"), "{run:?}");
+    assert!(
+        run.stdout.contains("baseline at version 3: 1 migration recorded"),
+        "{run:?}"
+    );
+    let fresh = dir.path().join("fresh.db");
+    let run = on(&fresh, &["baseline", "--version", "2"]).ok();
+    assert!(
+        run.stdout.contains("baseline at version 2: 2 migrations recorded"),
+        "{run:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
