@@ -673,13 +673,15 @@ fn baseline_summary_grammar() {
     on(&db, &["up", "--to", "2"]).ok();
     let run = on(&db, &["baseline", "--version", "3"]).ok();
     assert!(
-        run.stdout.contains("baseline at version 3: 1 migration recorded"),
+        run.stdout
+            .contains("baseline at version 3: 1 migration recorded"),
         "{run:?}"
     );
     let fresh = dir.path().join("fresh.db");
     let run = on(&fresh, &["baseline", "--version", "2"]).ok();
     assert!(
-        run.stdout.contains("baseline at version 2: 2 migrations recorded"),
+        run.stdout
+            .contains("baseline at version 2: 2 migrations recorded"),
         "{run:?}"
     );
 }
