@@ -152,6 +152,7 @@ fn a_failed_migration_leaves_the_fingerprint_of_what_committed() {
     migrator(2)
         .to_latest(&mut Sqlite::open(&fresh).unwrap())
         .unwrap();
+    assert_ne!(fingerprint_of_two, 0, "a fingerprint was written at all");
     assert_eq!(fingerprint_of_two, user_version(&fresh));
     // And the next start sees 953 pending.
     Sqlite::open(&path)
