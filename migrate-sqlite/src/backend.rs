@@ -53,17 +53,57 @@ pub struct Sqlite {
 
 impl Sqlite {
     /// Opens (or creates) the database file at `path`, waiting up to
-    /// [`DEFAULT_BUSY_TIMEOUT`] for other writers.
+    /// [`DEFAULT_BUSY_TIMEOUT`] for another connection's lock, from the first read of the
+    /// file on; [`open_with_busy_timeout`](Self::open_with_busy_timeout) to wait longer or
+    /// less.
     ///
     /// # Errors
     ///
-    /// [`Error::Database`] when the file cannot be opened.
+    /// [`Error::NotADatabase`] when the file is not a SQLite database;
+    /// [`Error::Database`] when it cannot be opened or read, for example when another
+    /// connection held an exclusive lock on it for longer than the timeout.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::open_with_busy_timeout(path, DEFAULT_BUSY_TIMEOUT)
+    }
+
+    /// [`open`](Self::open), waiting up to `timeout` for another connection's lock:
+    /// while opening (the first read of the file checks that it is a SQLite database)
+    /// and for every statement after, until [`busy_timeout`](Self::busy_timeout) changes
+    /// it. `Sqlite::open(path)?.busy_timeout(t)` sets `t` only after the first read,
+    /// which waits up to [`DEFAULT_BUSY_TIMEOUT`].
+    ///
+    /// ```rust,standalone_crate
+    /// use std::time::Duration;
+    /// use migrate_sqlite::{Migrator, Sqlite};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// // A program that would rather fail fast than wait for another writer.
+    /// let mut db = Sqlite::open_with_busy_timeout(dir.path().join("app.db"), Duration::from_secs(2))?;
+    /// let waits_ms: i64 = db.connection().query_row("PRAGMA busy_timeout", [], |r| r.get(0))?;
+    /// assert_eq!(waits_ms, 2000);
+    /// assert!(Migrator::discovered()?.to_latest(&mut db)?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open); [`Error::Database`] also when SQLite refuses the timeout.
+    pub fn open_with_busy_timeout(
+        path: impl AsRef<Path>,
+        timeout: Duration,
+    ) -> Result<Self, Error> {
         let path = path.as_ref();
         let conn = rusqlite::Connection::open(path).map_err(|source| Error::Database {
             action: format!("open the SQLite database {}", path.display()),
             source: source.into(),
         })?;
+        // Before the first read: rusqlite opens with a busy timeout of its own (5 s),
+        // which must not decide how long the header read waits for another connection.
+        conn.busy_timeout(timeout)
+            .map_err(|source| Error::Database {
+                action: "set the busy timeout".to_owned(),
+                source: source.into(),
+            })?;
         // Reading the header refuses a file of another kind before anything is written.
         if let Err(source) = conn.query_row("PRAGMA schema_version", [], |row| row.get::<_, i64>(0))
         {
@@ -84,7 +124,7 @@ impl Sqlite {
                 }
             });
         }
-        Self::from_connection(conn)
+        Self::from_connection(conn)?.busy_timeout(timeout)
     }
 
     /// A new in-memory database, for tests.

@@ -671,7 +671,18 @@ fn baseline_summary_grammar() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("chat.db");
     let run = on(&db, &["baseline", "--version", "1"]).ok();
-    assert!(run.stdout.contains("1 migration recorded"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("baseline at version 1: 1 migration recorded"),
+        "{run:?}"
+    );
+    let fresh = dir.path().join("fresh.db");
+    let run = on(&fresh, &["baseline", "--version", "2"]).ok();
+    assert!(
+        run.stdout
+            .contains("baseline at version 2: 2 migrations recorded"),
+        "{run:?}"
+    );
 }
 
 /// A baseline on a database that already has history would record 3 as applied without

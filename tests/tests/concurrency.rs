@@ -2,8 +2,9 @@
 //! from separate processes: every migration is applied exactly once, nobody fails (they
 //! wait for the write lock), and the history is complete and ordered.
 
+mod support;
+
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
@@ -130,33 +131,25 @@ fn threads_with_their_own_connections_apply_each_migration_once() {
 /// Set for the child processes of the test below: the database to migrate.
 const CHILD_ENV: &str = "MIGRATE_CONCURRENCY_CHILD_DB";
 
-/// Not a test of its own: the body of each child process of
-/// `processes_apply_each_migration_once`. Does nothing when run normally.
+/// The body of each child process of `processes_apply_each_migration_once`.
 #[test]
+#[ignore = "child process entry, run by processes_apply_each_migration_once"]
 fn child_process_entry() {
-    if let Some(path) = std::env::var_os(CHILD_ENV) {
-        let applied = migrate(Path::new(&path)).expect("child run failed");
-        println!("applied={applied}");
-    }
+    let path = support::child_env(CHILD_ENV, "processes_apply_each_migration_once");
+    let applied = migrate(Path::new(&path)).expect("child run failed");
+    println!("applied={applied}");
 }
 
 #[test]
 fn processes_apply_each_migration_once() {
     const PROCESSES: usize = 6;
     const ROUNDS: usize = 3;
-    let exe = std::env::current_exe().unwrap();
     for round in 0..ROUNDS {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("shared.db");
         let children: Vec<_> = (0..PROCESSES)
             .map(|_| {
-                Command::new(&exe)
-                    .args([
-                        "--exact",
-                        "child_process_entry",
-                        "--nocapture",
-                        "--test-threads=1",
-                    ])
+                support::child_entry("child_process_entry")
                     .env(CHILD_ENV, &path)
                     .stdout(std::process::Stdio::piped())
                     .stderr(std::process::Stdio::piped())

@@ -17,9 +17,11 @@
 //! `BEGIN` instead of `BEGIN IMMEDIATE` (the write lock taken late), a child fails with
 //! `database is locked` in round 0, a lock upgrade the busy timeout cannot wait out.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Lines};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdout, Stdio};
 use std::time::{Duration, Instant};
 
 use migrate_sqlite::{BoxError, Db, Migration, Migrator, RegisteredMigration, Sqlite, migration};
@@ -95,16 +97,15 @@ const CHILD_DB_ENV: &str = "MIGRATE_PROCESSES_CHILD_DB";
 /// Set for the child processes: the file whose creation starts them.
 const CHILD_GO_ENV: &str = "MIGRATE_PROCESSES_CHILD_GO";
 
-/// Not a test of its own: the body of each child process of the test below. Does
-/// nothing when run normally.
+/// The test that runs [`process_child_entry`] in its children.
+const PARENT: &str = "many_processes_starting_at_once_apply_each_migration_exactly_once_*";
+
+/// The body of each child process of the tests below.
 #[test]
+#[ignore = "child process entry, run by many_processes_starting_at_once_apply_each_migration_exactly_once_*"]
 fn process_child_entry() {
-    let (Some(path), Some(go)) = (
-        std::env::var_os(CHILD_DB_ENV),
-        std::env::var_os(CHILD_GO_ENV),
-    ) else {
-        return;
-    };
+    let path = support::child_env(CHILD_DB_ENV, PARENT);
+    let go = support::child_env(CHILD_GO_ENV, PARENT);
     println!("ready");
     let deadline = Instant::now() + Duration::from_secs(30);
     while !Path::new(&go).exists() {
@@ -129,13 +130,7 @@ struct Running {
 
 /// Starts a child and waits until it has printed `ready`.
 fn spawn_child(path: &Path, go: &Path) -> Running {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "process_child_entry",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let mut child = support::child_entry("process_child_entry")
         .env(CHILD_DB_ENV, path)
         .env(CHILD_GO_ENV, go)
         .stdout(Stdio::piped())

@@ -7,7 +7,10 @@ mod support;
 use std::error::Error as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use migrate_sqlite::{BoxError, Db, Error, Migration, Reversible, Sqlite, State, migration};
+use migrate_sqlite::{
+    BoxError, Db, Error, Migration, Migrator, RegisteredMigration, Reversible, Sqlite, State,
+    migration,
+};
 use support::{TestDb, chain, with};
 
 #[migration(version = 101, description = "Create notes")]
@@ -415,11 +418,72 @@ fn a_database_that_cannot_be_opened_names_the_path() {
     assert!(text.contains("missing-dir"), "{text}");
 }
 
+/// Another migration with version 101, as a second crate could define one. Built by hand:
+/// `#[migration]` refuses a second version 101 in this crate at compile time
+/// (ui/fail/duplicate_version_*.rs).
+struct OtherNotes;
+
+impl Migration for OtherNotes {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE other_notes (id INTEGER PRIMARY KEY)")
+    }
+}
+
+static OTHER_NOTES: RegisteredMigration = RegisteredMigration::__new(
+    101,
+    "Create other notes",
+    "OtherNotes",
+    file!(),
+    line!(),
+    &OtherNotes,
+    None,
+    "",
+    true,
+    "0",
+);
+
 #[test]
 fn duplicate_explicit_registrations_name_both_migrations() {
-    // Same migration twice: one migration.
+    let error = Migrator::new()
+        .register_migrations([CreateNotes::get_migration(), &OTHER_NOTES])
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::DuplicateVersion {
+                version: 101,
+                first_type: "CreateNotes",
+                second_type: "OtherNotes",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let text = error.to_string();
+    assert!(
+        text.contains("migration version 101 is used twice"),
+        "{text}"
+    );
+    for m in [CreateNotes::get_migration(), &OTHER_NOTES] {
+        let named = format!("`{}` ({}:{})", m.type_name(), m.file(), m.line());
+        assert!(text.contains(&named), "names {named}: {text}");
+    }
+    assert!(text.contains("tests/tests/failures.rs"), "{text}");
+    // Either order of registration gives the same error.
+    let reversed = Migrator::new()
+        .register_migrations([&OTHER_NOTES, CreateNotes::get_migration()])
+        .unwrap_err();
+    assert_eq!(reversed.to_string(), text);
+}
+
+#[test]
+fn the_same_migration_registered_twice_by_hand_is_one_migration() {
     let migrator = with(&[CreateNotes::get_migration(), CreateNotes::get_migration()]);
     assert_eq!(migrator.migrations().len(), 1);
+    let db = TestDb::named("test.db");
+    let report = migrator.to_latest(&mut db.open()).unwrap();
+    assert_eq!(report.steps.len(), 1, "applied once");
+    assert_eq!(db.applied(&migrator), [101]);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -47,7 +48,12 @@ impl Reversible for AddChildren {
     }
 }
 
-static FAIL_803: AtomicBool = AtomicBool::new(true);
+thread_local! {
+    /// Whether 803 fails, for the test running on this thread: each test has a thread of
+    /// its own and migrations run on the calling thread, so tests running in parallel
+    /// cannot switch it for each other (a shared static made them flaky).
+    static FAIL_803: Cell<bool> = const { Cell::new(true) };
+}
 
 #[migration(version = 803, description = "Add a flag to parents")]
 struct AddFlag;
@@ -55,7 +61,7 @@ struct AddFlag;
 impl Migration for AddFlag {
     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
         db.execute("ALTER TABLE parents ADD COLUMN flag INTEGER")?;
-        if FAIL_803.load(Ordering::SeqCst) {
+        if FAIL_803.get() {
             return Err("not today".into());
         }
         Ok(())
@@ -263,7 +269,7 @@ fn a_migration_outside_a_transaction_can_switch_foreign_keys_off() {
 
 #[test]
 fn all_or_nothing_applies_every_migration_or_none() {
-    FAIL_803.store(true, Ordering::SeqCst);
+    FAIL_803.set(true);
     let db = TestDb::named("safety.db");
     let failing = with(&[
         CreateParents::get_migration(),
@@ -321,7 +327,7 @@ fn all_or_nothing_applies_every_migration_or_none() {
 
 #[test]
 fn a_dry_run_rehearses_on_the_real_database_and_keeps_nothing() {
-    FAIL_803.store(true, Ordering::SeqCst);
+    FAIL_803.set(true);
     let db = TestDb::named("safety.db");
     let migrator = with(&[CreateParents::get_migration(), AddChildren::get_migration()]);
     migrator.to_version(&mut db.open(), 801).unwrap();
@@ -361,7 +367,7 @@ fn baseline_adopts_an_existing_database_without_running_anything() {
              CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents (id));",
         )
         .unwrap();
-    FAIL_803.store(false, Ordering::SeqCst);
+    FAIL_803.set(false);
     let migrator = with(&[
         CreateParents::get_migration(),
         AddChildren::get_migration(),

@@ -18,6 +18,11 @@ pub use m003_add_metadata::AddMetadata;
 /// The versions this module defines, lowest first.
 pub const VERSIONS: [u64; 3] = [1, 2, 3];
 
+/// The files of the migrations folder, as the build script listed them.
+pub fn migration_files() -> &'static [&'static str] {
+    MIGRATION_FILES
+}
+
 /// The files of the migrations folder that registered no migration: empty when every
 /// file holds one (a test checks it).
 pub fn unregistered_files() -> Vec<&'static str> {

@@ -4,6 +4,8 @@
 //! - SQLite test databases: a temporary database file ([`TestDb`]), its schema and
 //!   history ([`snapshot`]), the applied versions, and an error's whole chain
 //!   ([`chain`]);
+//! - child processes that run one ignored test of this binary ([`child_entry`],
+//!   [`child_env`]);
 //! - child projects: a Cargo project generated into a temporary directory, depending on
 //!   this workspace's crates by path ([`path_dependency`]), with this workspace's
 //!   `Cargo.lock` ([`copy_lock_file`]), built with `cargo build --offline` in a clean
@@ -151,6 +153,37 @@ pub fn chain(error: &Error) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
+// Child processes: this test binary re-executed.
+// ---------------------------------------------------------------------------------------
+
+/// This test binary, set to run only the test `entry` (which the caller sets up with
+/// environment variables), with its output passed through.
+///
+/// A child entry is an ignored test (`#[ignore = "child process entry, run by ..."]`),
+/// so that it does not count as a passing test in a normal run; `--ignored` runs it
+/// here. It panics when run without its parent's variables, and a child that fails
+/// exits with a failure status that the parent checks.
+pub fn child_entry(entry: &str) -> Command {
+    let mut command = Command::new(std::env::current_exe().expect("the test binary's path"));
+    command.args([
+        "--ignored",
+        "--exact",
+        entry,
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    command
+}
+
+/// The value of the variable `key` that the parent `parent` set for a child entry; a
+/// panic saying so when it is missing (the entry was run on its own).
+pub fn child_env(key: &str, parent: &str) -> std::ffi::OsString {
+    std::env::var_os(key).unwrap_or_else(|| {
+        panic!("a child process entry, not a test of its own: `{parent}` runs it with {key} set")
+    })
+}
+
+// ---------------------------------------------------------------------------------------
 // Child projects built with cargo.
 // ---------------------------------------------------------------------------------------
 
@@ -210,10 +243,22 @@ pub fn cargo_build(
     target_dir: &Path,
     also_remove: &[&str],
 ) -> Output {
+    cargo(project, "build", args, target_dir, also_remove)
+}
+
+/// `cargo SUBCOMMAND --offline ARGS` in `project`, into `target_dir`, in the clean
+/// environment that [`cargo_build`] describes.
+pub fn cargo(
+    project: &Path,
+    subcommand: &str,
+    args: &[&str],
+    target_dir: &Path,
+    also_remove: &[&str],
+) -> Output {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
-        .args(["build", "--offline"])
+        .args([subcommand, "--offline"])
         .args(args)
         .current_dir(project);
     for (key, _) in std::env::vars_os() {
