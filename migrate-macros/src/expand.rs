@@ -68,18 +68,14 @@ pub fn expand(
         set_suffix,
         span = version_lit.span()
     );
-    // Across crates, two guards with this symbol collide at link time, naming the version.
-    // The guard is a static of its own: were the symbol on the entry, the linker would
-    // satisfy it from the first crate and could leave the second crate's entry out,
-    // silently dropping a migration (tests/tests/cross_crate.rs).
-    let in_set = if set.is_empty() {
-        String::new()
-    } else {
-        format!(" in set {set:?}")
-    };
-    let symbol = format!(
-        "migrate: migration version {version}{in_set} is defined twice; give one of the two migrations another version"
-    );
+    // Across crates, two guards with this symbol collide at link time, and the linker's
+    // "duplicate symbol" error names it. The guard is a static of its own: were the symbol
+    // on the entry, the linker would satisfy it from the first crate and could leave the
+    // second crate's entry out, silently dropping a migration (tests/tests/cross_crate.rs).
+    // The symbol is a plain C identifier (set names are lowercase letters, digits and `_`):
+    // rustc writes exported symbols into the linker's version script for a `cdylib`, and
+    // a linker accepts nothing else there.
+    let symbol = guard_symbol(*version, &set);
     let doc = format!(
         "The registered migration {version} ({:?}) that `#[migration]` made of this struct.",
         description.value()
@@ -129,6 +125,19 @@ pub fn expand(
     }
 }
 
+/// The link symbol of the duplicate-version guard: a plain C identifier that says what is
+/// wrong, e.g. `migrate__migration_version_3_is_defined_twice__give_one_of_the_two_migrations_another_version`.
+fn guard_symbol(version: u64, set: &str) -> String {
+    let in_set = if set.is_empty() {
+        String::new()
+    } else {
+        format!("_in_set_{set}")
+    };
+    format!(
+        "migrate__migration_version_{version}{in_set}_is_defined_twice__give_one_of_the_two_migrations_another_version"
+    )
+}
+
 /// The tokens with every span replaced, inside groups too.
 fn respan(tokens: TokenStream, span: Span) -> TokenStream {
     tokens
@@ -144,4 +153,36 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
             token
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every linker accepts the symbol, in a `cdylib`'s version script too: letters,
+    /// digits and `_`, not starting with a digit. Versions and sets give distinct symbols.
+    #[test]
+    fn guard_symbols_are_c_identifiers_naming_the_version_and_set() {
+        let symbols = [
+            guard_symbol(3, ""),
+            guard_symbol(3, "analytics"),
+            guard_symbol(30, ""),
+            guard_symbol(i64::MAX as u64, "a_1"),
+        ];
+        for symbol in &symbols {
+            assert!(
+                symbol.starts_with("migrate__")
+                    && symbol
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "{symbol}"
+            );
+        }
+        assert_eq!(
+            symbols[1],
+            "migrate__migration_version_3_in_set_analytics_is_defined_twice__give_one_of_the_two_migrations_another_version"
+        );
+        let distinct: std::collections::HashSet<_> = symbols.iter().collect();
+        assert_eq!(distinct.len(), symbols.len());
+    }
 }

@@ -32,21 +32,24 @@ pub fn sqlite_migration(args: TokenStream, item: TokenStream) -> TokenStream {
 fn attribute(args: TokenStream, item: TokenStream, krate: proc_macro2::TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
     let args_tokens = proc_macro2::TokenStream::from(args);
-    let source = source::read(
-        proc_macro::Span::call_site().local_file(),
-        &quote!(#args_tokens #item),
-    );
-    let args = args::parse(args_tokens).and_then(|args| {
-        valid::check_file_name(&args, &source)?;
-        Ok(args)
-    });
+    let fallback = quote!(#args_tokens #item);
+    let args = args::parse(args_tokens);
+    let file = source::file_of(args.as_ref().ok().map(|args| args.version.1.span()));
+    let source = source::read(file.as_deref(), &fallback);
+    let args = match (args, &source) {
+        (Ok(args), Ok(source)) => valid::check_file_name(&args, source).map(|()| args),
+        (args, _) => args,
+    };
     let target = valid::check(item.clone());
-    match (args, target) {
-        (Ok(args), Ok(target)) => expand::expand(&args, &target, &source, &krate, item).into(),
-        (args, target) => {
+    match (args, source, target) {
+        (Ok(args), Ok(source), Ok(target)) => {
+            expand::expand(&args, &target, &source, &krate, item).into()
+        }
+        (args, source, target) => {
             let errors = args
                 .err()
                 .into_iter()
+                .chain(source.err())
                 .chain(target.err())
                 .map(|error| error.to_compile_error());
             quote!(#item #(#errors)*).into()

@@ -1,32 +1,110 @@
-//! What the attribute reads of the file it is in: a checksum of its tokens, recorded in the
-//! history so a migration changed after it was applied is caught, and the version a file
-//! name such as `m0003_add_metadata.rs` carries.
+//! What the attribute reads of the file it is in: a checksum of what the migration is,
+//! recorded in the history so a migration changed after it was applied is caught, and the
+//! version a file name such as `m0003_add_metadata.rs` carries.
+//!
+//! The checksum is taken over a canonical form of the file's tokens, built so that
+//! `rustfmt` (either style edition) never changes it while any change to code or SQL does
+//! (the rule is written down in docs/safety.md, "Drift"):
+//!
+//! - left out: `use` items, `extern crate` items, out-of-line `mod x;` declarations (with
+//!   their attributes and visibility), `#[derive(..)]` and doc attributes, every `,` and
+//!   `;`, and the braces of a block that holds at most one statement (rustfmt adds and
+//!   removes those around match-arm and closure bodies);
+//! - a parenthesis group that holds only another one counts once (`((x))` is `(x)`);
+//! - everything else (identifiers, literals, operators, parentheses, brackets, the braces
+//!   of blocks with several statements) counts, in order;
+//! - a file included with `include_str!`, `include_bytes!` or `include!` and a
+//!   string-literal path counts with its path and its bytes.
 
 use std::path::{Path, PathBuf};
 
-use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 
 /// The migration's source, as far as the attribute can see it.
 pub struct Source {
-    /// FNV-1a over the file's tokens (formatting and comments do not count), as 16 hex digits.
+    /// FNV-1a over the canonical tokens of the file (and the files it includes), as 16
+    /// hex digits.
     pub checksum: String,
     /// The version in the file name, and the name, when it follows `m<digits>_<name>.rs`.
     pub file_version: Option<(u64, String)>,
 }
 
-/// Reads the file the attribute is in. Where the compiler names no file on disk (doc
-/// tests, generated code), the checksum covers the attribute and the struct instead.
-pub fn read(file: Option<PathBuf>, fallback: &TokenStream) -> Source {
-    let tokens = file
-        .as_deref()
-        .and_then(|path| std::fs::read_to_string(path).ok())
-        .and_then(|text| text.parse::<TokenStream>().ok())
-        .unwrap_or_else(|| fallback.clone());
-    let mut hasher = Fnv(0xcbf2_9ce4_8422_2325);
-    hash_tokens(tokens, &mut hasher);
-    Source {
-        checksum: format!("{:016x}", hasher.0),
-        file_version: file.as_deref().and_then(file_version),
+/// The file a migration is written in: the file of its version literal, so that a
+/// migration a `macro_rules!` of another file generates belongs to the file that invokes
+/// the macro, or else the file of the attribute. `None` where the compiler names no file
+/// on disk (doc tests, generated code).
+///
+/// Only callable while the attribute runs (it asks the compiler).
+pub fn file_of(version: Option<Span>) -> Option<PathBuf> {
+    version
+        .and_then(|span| span.unwrap().local_file())
+        .or_else(|| proc_macro::Span::call_site().local_file())
+}
+
+/// Reads the migration's file. Where there is none, the checksum covers `fallback`, the
+/// attribute and the struct. A file that is named but cannot be read or tokenized, or an
+/// included file that cannot be read, is an error naming it.
+pub fn read(file: Option<&Path>, fallback: &TokenStream) -> syn::Result<Source> {
+    let checksum = match file {
+        Some(path) => checksum_file(path),
+        None => {
+            let mut canon = Canon::new(None);
+            canon.tokens(fallback.clone());
+            canon.finish()
+        }
+    }
+    .map_err(|message| syn::Error::new(Span::call_site(), message))?;
+    Ok(Source {
+        checksum,
+        file_version: file.and_then(file_version),
+    })
+}
+
+/// The checksum of the migration file at `path` (and of the files it includes, relative to
+/// its folder), or the error to report.
+pub fn checksum_file(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        format!(
+            "cannot read `{}`, the migration's file, to compute its checksum: {}; \
+             make sure the file is readable while it is compiled",
+            path.display(),
+            io_reason(&error)
+        )
+    })?;
+    checksum_text(&text, path)
+}
+
+/// The checksum of `text`, the contents of the file at `path`.
+pub fn checksum_text(text: &str, path: &Path) -> Result<String, String> {
+    let tokens: TokenStream = strip_preamble(text).parse().map_err(|error| {
+        format!(
+            "cannot read the tokens of `{}`, the migration's file, to compute its checksum: \
+             {error}; fix the file so that it is valid Rust",
+            path.display()
+        )
+    })?;
+    let mut canon = Canon::new(Some((path, text)));
+    canon.tokens(tokens);
+    canon.finish()
+}
+
+/// What rustc skips before the first token: a byte-order mark and a `#!` line that does not
+/// start an inner attribute.
+fn strip_preamble(text: &str) -> &str {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match text.strip_prefix("#!") {
+        Some(rest) if !rest.trim_start().starts_with('[') => {
+            rest.find('\n').map_or("", |end| &rest[end..])
+        }
+        _ => text,
+    }
+}
+
+fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "there is no such file".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => error.to_string(),
     }
 }
 
@@ -44,52 +122,246 @@ impl Fnv {
     }
 }
 
-/// Hashes the tokens, leaving out doc comments (`#[doc = ..]`, `#![doc = ..]`).
-fn hash_tokens(tokens: TokenStream, hasher: &mut Fnv) {
-    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
-    let mut i = 0;
-    while i < tokens.len() {
-        if let Some(skip) = doc_attribute_len(&tokens[i..]) {
-            i += skip;
-            continue;
+/// The canonical form being hashed, and what it needs to read included files.
+struct Canon<'a> {
+    hasher: Fnv,
+    /// The file and its text, for included files (relative to its folder) and the line an
+    /// error names; `None` for the fallback tokens.
+    file: Option<(&'a Path, &'a str)>,
+    /// The first included file that could not be read.
+    error: Option<String>,
+}
+
+impl<'a> Canon<'a> {
+    fn new(file: Option<(&'a Path, &'a str)>) -> Self {
+        Canon {
+            hasher: Fnv(0xcbf2_9ce4_8422_2325),
+            file,
+            error: None,
         }
-        match &tokens[i] {
-            TokenTree::Group(group) => {
-                let (open, close) = match group.delimiter() {
-                    Delimiter::Parenthesis => ("(", ")"),
-                    Delimiter::Brace => ("{", "}"),
-                    Delimiter::Bracket => ("[", "]"),
-                    Delimiter::None => ("", ""),
-                };
-                hasher.write(open.as_bytes());
-                hash_tokens(group.stream(), hasher);
-                hasher.write(close.as_bytes());
+    }
+
+    fn finish(self) -> Result<String, String> {
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(format!("{:016x}", self.hasher.0)),
+        }
+    }
+
+    fn tokens(&mut self, tokens: TokenStream) {
+        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+        let mut i = 0;
+        while i < tokens.len() {
+            if let Some(skip) = left_out_len(&tokens[i..]) {
+                i += skip;
+                continue;
             }
-            TokenTree::Ident(ident) => hasher.write(ident.to_string().as_bytes()),
-            TokenTree::Punct(punct) => hasher.write(punct.to_string().as_bytes()),
-            TokenTree::Literal(literal) => hasher.write(literal.to_string().as_bytes()),
+            match &tokens[i] {
+                TokenTree::Group(group) => self.group(group),
+                TokenTree::Punct(punct) if matches!(punct.as_char(), ',' | ';') => {}
+                TokenTree::Punct(punct) => self.hasher.write(punct.to_string().as_bytes()),
+                TokenTree::Literal(literal) => self.hasher.write(literal.to_string().as_bytes()),
+                TokenTree::Ident(ident) => {
+                    self.hasher.write(ident.to_string().as_bytes());
+                    if matches!(
+                        ident.to_string().as_str(),
+                        "include_str" | "include_bytes" | "include"
+                    ) {
+                        self.include(&tokens[i + 1..]);
+                    }
+                }
+            }
+            i += 1;
         }
-        i += 1;
+    }
+
+    fn group(&mut self, group: &Group) {
+        let (open, close): (&[u8], &[u8]) = match group.delimiter() {
+            Delimiter::Parenthesis => (b"(", b")"),
+            Delimiter::Bracket => (b"[", b"]"),
+            Delimiter::Brace if statements(&group.stream()) > 1 => (b"{", b"}"),
+            Delimiter::Brace | Delimiter::None => (b"", b""),
+        };
+        let mut stream = group.stream();
+        if group.delimiter() == Delimiter::Parenthesis {
+            // rustfmt removes nested parentheses: `((x))` is `(x)`. A tuple's are kept.
+            while let Some(inner) = only_parenthesis_group(&stream) {
+                stream = inner;
+            }
+        }
+        if !open.is_empty() {
+            self.hasher.write(open);
+        }
+        self.tokens(stream);
+        if !close.is_empty() {
+            self.hasher.write(close);
+        }
+    }
+
+    /// After `include_str` (or `include_bytes`, `include`): `!` and a group starting with a
+    /// string literal, the path relative to the file's folder. Hashes the path and the
+    /// file's bytes.
+    fn include(&mut self, after: &[TokenTree]) {
+        let Some((path, text)) = self.file else {
+            return;
+        };
+        let (Some(TokenTree::Punct(bang)), Some(TokenTree::Group(args))) =
+            (after.first(), after.get(1))
+        else {
+            return;
+        };
+        if bang.as_char() != '!' {
+            return;
+        }
+        let Some(TokenTree::Literal(literal)) = args.stream().into_iter().next() else {
+            return;
+        };
+        let written = literal.to_string();
+        let syn::Lit::Str(relative) = syn::Lit::new(literal) else {
+            return;
+        };
+        let relative = relative.value();
+        let included = path
+            .parent()
+            .unwrap_or_else(|| Path::new(""))
+            .join(&relative);
+        match std::fs::read(&included) {
+            Ok(bytes) => {
+                self.hasher.write(relative.as_bytes());
+                self.hasher.write(&bytes);
+            }
+            Err(error) => {
+                if self.error.is_none() {
+                    let line = text
+                        .find(&written)
+                        .map(|at| format!(" on line {}", text[..at].lines().count().max(1)))
+                        .unwrap_or_default();
+                    self.error = Some(format!(
+                        "cannot read `{relative}`, which `{}` includes{line}, to compute the \
+                         migration's checksum: {}; the path is relative to the folder of the \
+                         including file",
+                        file_name(path),
+                        io_reason(&error)
+                    ));
+                }
+            }
+        }
     }
 }
 
-/// How many tokens a doc attribute at the start of `tokens` spans: `#` `[doc ..]` or
-/// `#` `!` `[doc ..]`.
-fn doc_attribute_len(tokens: &[TokenTree]) -> Option<usize> {
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
+}
+
+/// The number of statements in a block: the non-empty parts between its top-level `;`s.
+fn statements(stream: &TokenStream) -> usize {
+    let mut count = 0;
+    let mut empty = true;
+    for token in stream.clone() {
+        match token {
+            TokenTree::Punct(punct) if punct.as_char() == ';' => {
+                count += usize::from(!empty);
+                empty = true;
+            }
+            _ => empty = false,
+        }
+    }
+    count + usize::from(!empty)
+}
+
+/// The stream of the parenthesis group that is all of `stream`, unless it is a tuple.
+fn only_parenthesis_group(stream: &TokenStream) -> Option<TokenStream> {
+    let mut tokens = stream.clone().into_iter();
+    let (Some(TokenTree::Group(inner)), None) = (tokens.next(), tokens.next()) else {
+        return None;
+    };
+    let inner = inner.stream();
+    let tuple = inner
+        .clone()
+        .into_iter()
+        .any(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','));
+    (!tuple).then_some(inner)
+}
+
+/// How many tokens at the start of `tokens` the checksum leaves out: a `use`, `extern
+/// crate` or `mod x;` item with its outer attributes and visibility (rustfmt sorts and
+/// merges these), or one doc or derive attribute.
+fn left_out_len(tokens: &[TokenTree]) -> Option<usize> {
+    let mut at = 0;
+    // Outer attributes belong to the item after them; an inner one (`#!`) to the module.
+    while let Some((len, false, _)) = attribute(&tokens[at..]) {
+        at += len;
+    }
+    at += visibility_len(&tokens[at..]);
+    if let Some(len) = import_len(&tokens[at..]) {
+        return Some(at + len);
+    }
+    match attribute(tokens) {
+        Some((len, _, name)) if name == "doc" || name == "derive" => Some(len),
+        _ => None,
+    }
+}
+
+/// An attribute at the start of `tokens`: its length, whether it is inner (`#!`), and
+/// the first identifier of its path.
+fn attribute(tokens: &[TokenTree]) -> Option<(usize, bool, String)> {
     let TokenTree::Punct(hash) = tokens.first()? else {
         return None;
     };
     if hash.as_char() != '#' {
         return None;
     }
-    let bang = matches!(tokens.get(1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
-    let group_at = if bang { 2 } else { 1 };
+    let inner = matches!(tokens.get(1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
+    let group_at = if inner { 2 } else { 1 };
     let TokenTree::Group(group) = tokens.get(group_at)? else {
         return None;
     };
-    let is_doc = group.delimiter() == Delimiter::Bracket
-        && matches!(group.stream().into_iter().next(), Some(TokenTree::Ident(i)) if i == "doc");
-    is_doc.then_some(group_at + 1)
+    if group.delimiter() != Delimiter::Bracket {
+        return None;
+    }
+    let name = match group.stream().into_iter().next() {
+        Some(TokenTree::Ident(ident)) => ident.to_string(),
+        _ => String::new(),
+    };
+    Some((group_at + 1, inner, name))
+}
+
+/// `pub`, `pub(crate)`, `pub(in path)`: 0, 1 or 2 tokens.
+fn visibility_len(tokens: &[TokenTree]) -> usize {
+    match tokens {
+        [TokenTree::Ident(vis), TokenTree::Group(group), ..]
+            if vis == "pub" && group.delimiter() == Delimiter::Parenthesis =>
+        {
+            2
+        }
+        [TokenTree::Ident(vis), ..] if vis == "pub" => 1,
+        _ => 0,
+    }
+}
+
+/// `use ..;` (not `use<..>`, precise capturing), `extern crate ..;` or `mod name;`, up
+/// to and with its `;`.
+fn import_len(tokens: &[TokenTree]) -> Option<usize> {
+    let is =
+        |at: usize, word: &str| matches!(tokens.get(at), Some(TokenTree::Ident(i)) if i == word);
+    let is_punct = |at: usize, c: char| matches!(tokens.get(at), Some(TokenTree::Punct(p)) if p.as_char() == c);
+    let through_semicolon = || {
+        tokens
+            .iter()
+            .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+            .map(|at| at + 1)
+    };
+    if is(0, "use") && !is_punct(1, '<') || is(0, "extern") && is(1, "crate") {
+        through_semicolon()
+    } else if is(0, "mod") && matches!(tokens.get(1), Some(TokenTree::Ident(_))) && is_punct(2, ';')
+    {
+        Some(3)
+    } else {
+        None
+    }
 }
 
 /// `m0003_add_metadata.rs` carries version 3.
@@ -105,26 +377,258 @@ fn file_version(path: &Path) -> Option<(u64, String)> {
 
 #[cfg(test)]
 mod tests {
+    use std::process::Command;
+
     use super::*;
 
     fn checksum(text: &str) -> String {
-        let mut hasher = Fnv(0xcbf2_9ce4_8422_2325);
-        hash_tokens(text.parse().unwrap(), &mut hasher);
-        format!("{:016x}", hasher.0)
+        checksum_text(text, Path::new("m0001_test.rs")).unwrap()
     }
 
     #[test]
     fn formatting_and_comments_do_not_change_the_checksum() {
-        let a = checksum("fn up() { db.execute(\"CREATE TABLE t (id)\") }");
+        let a = checksum("fn up() { db.execute(\"CREATE TABLE t (id)\"); done() }");
         let b = checksum(
-            "/// Creates t.\n// a comment\nfn up()\n{\n    db.execute(\"CREATE TABLE t (id)\") // x\n}",
+            "/// Creates t.\n// a comment\nfn up()\n{\n    db.execute(\"CREATE TABLE t (id)\"); // x\n    done()\n}",
         );
         assert_eq!(a, b);
         assert_ne!(
             a,
-            checksum("fn up() { db.execute(\"CREATE TABLE u (id)\") }")
+            checksum("fn up() { db.execute(\"CREATE TABLE u (id)\"); done() }")
         );
         assert_ne!(checksum("a b"), checksum("ab"));
+    }
+
+    /// What rustfmt may change, and what the canonical form leaves out for it.
+    #[test]
+    fn the_canonical_form_leaves_out_what_rustfmt_changes() {
+        let same = [
+            // `use`, `extern crate` and `mod x;` items, sorted and merged by rustfmt.
+            (
+                "use b::{y, x}; use a; fn f() {}",
+                "use a;\nuse b::{x, y};\nfn f() {}",
+            ),
+            ("pub(crate) use b; mod z; mod a; extern crate q; f()", "f()"),
+            ("#[cfg(test)] use b; f()", "f()"),
+            // Derives merged, trailing commas, `;` after `return`.
+            (
+                "#[derive(Debug)] #[derive(Clone)] struct S;",
+                "#[derive(Debug, Clone)] struct S;",
+            ),
+            ("f(a, b,)", "f(a, b)"),
+            (
+                "fn f() { if x { return y } z }",
+                "fn f() { if x { return y; } z }",
+            ),
+            // Braces around a match arm's or a closure's body, nested parentheses.
+            (
+                "match x { A => { a() }, B => b() }",
+                "match x { A => a(), B => { b() } }",
+            ),
+            ("let f = |x| { x + 1 };", "let f = |x| x + 1;"),
+            ("let n = ((1 + 2)) * 3;", "let n = (1 + 2) * 3;"),
+        ];
+        for (a, b) in same {
+            assert_eq!(checksum(a), checksum(b), "{a:?} and {b:?} differ");
+        }
+        let different = [
+            ("f(\"CREATE TABLE t\")", "f(\"CREATE TABLE u\")"),
+            ("let n = (1 + 2) * 3;", "let n = 1 + 2 * 3;"),
+            ("let t = ((a, b));", "let t = (a, b, c);"),
+            // A statement moved into or out of a block.
+            ("if c { a(); b(); } d();", "if c { a(); } b(); d();"),
+            ("#[cfg(test)] struct S;", "struct S;"),
+            ("#![allow(unused)] fn f() {}", "fn f() {}"),
+            ("fn f() -> impl Sized + use<> {}", "fn f() -> impl Sized {}"),
+        ];
+        for (a, b) in different {
+            assert_ne!(checksum(a), checksum(b), "{a:?} and {b:?} are the same");
+        }
+    }
+
+    /// Migration files written badly on purpose: the real rustfmt in both style editions
+    /// changes their tokens (not only their layout), and their checksums stay the same;
+    /// a changed SQL string is still caught.
+    #[test]
+    fn rustfmt_in_both_style_editions_does_not_change_the_checksum() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in BADLY_FORMATTED {
+            for style in ["2021", "2024"] {
+                let folder = dir.path().join(format!("{style}-{name}"));
+                std::fs::create_dir_all(&folder).unwrap();
+                // The modules the files declare, so that rustfmt finds them.
+                for module in ["aa.rs", "zz.rs"] {
+                    std::fs::write(folder.join(module), "").unwrap();
+                }
+                let path = folder.join(name);
+                std::fs::write(&path, text).unwrap();
+                let before = checksum_file(&path).unwrap();
+
+                let output = Command::new(rustfmt())
+                    .args(["--edition", "2024", "--style-edition", style])
+                    .arg(&path)
+                    .output()
+                    .unwrap_or_else(|e| {
+                        panic!("cannot run rustfmt ({e}); it comes with the toolchain: `rustup component add rustfmt`")
+                    });
+                assert!(
+                    output.status.success(),
+                    "rustfmt --style-edition {style} failed on {name}: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+                let formatted = std::fs::read_to_string(&path).unwrap();
+                let raw = |text: &str| text.parse::<TokenStream>().unwrap().to_string();
+                assert_ne!(
+                    raw(text),
+                    raw(&formatted),
+                    "rustfmt --style-edition {style} changed no token of {name}: the test \
+                     proves nothing"
+                );
+                assert_eq!(
+                    before,
+                    checksum_file(&path).unwrap(),
+                    "rustfmt --style-edition {style} changed the checksum of {name}; \
+                     formatted:\n{formatted}"
+                );
+
+                let changed = formatted.replace("chat_users", "chat_members");
+                assert_ne!(changed, formatted);
+                std::fs::write(&path, changed).unwrap();
+                assert_ne!(
+                    before,
+                    checksum_file(&path).unwrap(),
+                    "a changed SQL string left the checksum of {name} as it was"
+                );
+            }
+        }
+    }
+
+    /// rustfmt from the toolchain that runs the tests (next to its cargo), else from PATH.
+    fn rustfmt() -> PathBuf {
+        std::env::var_os("CARGO")
+            .map(|cargo| PathBuf::from(cargo).with_file_name("rustfmt"))
+            .filter(|path| {
+                path.with_extension(std::env::consts::EXE_EXTENSION)
+                    .exists()
+            })
+            .unwrap_or_else(|| PathBuf::from("rustfmt"))
+    }
+
+    const BADLY_FORMATTED: &[(&str, &str)] = &[
+        (
+            "m0003_add_metadata.rs",
+            r#"use migrate_core::{migration, Migration, BoxError, Db, Reversible};
+use std::fmt::{Write, Display, Debug};
+use zeta::b; use alpha::a; use x::{y10, y9, Y2};
+mod zz; mod aa;
+extern crate b2; extern crate a1;
+
+#[derive(Debug)]
+#[derive(Clone)]
+#[migration(version = 3, description = "Add metadata to chat_users")]
+pub struct AddMetadata;
+
+impl Migration for AddMetadata {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        let kind = 2;
+        let sql = match kind { 1 => "ALTER TABLE chat_users ADD COLUMN metadata TEXT NOT NULL DEFAULT ''", 2 => { "ALTER TABLE chat_users ADD COLUMN other TEXT" }, _ => unreachable!() };
+        let n = ((1 + 2)) * 3;
+        let f = |x: i32| { x + 1 };
+        let v = vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23];
+        let _ = (n, f(1), v);
+        if kind == 2 { return db.execute(sql) }
+        run_with_a_long_name(db, "CREATE TABLE chat_users_archive (id INTEGER)", kind, kind, kind)
+    }
+}
+
+impl Reversible for AddMetadata {
+    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("ALTER TABLE chat_users DROP COLUMN metadata")
+    }
+}
+
+fn run_with_a_long_name(db: &mut dyn Db, sql: &str, a: i32, b: i32, c: i32) -> Result<(), BoxError> { let _ = (a, b, c); db.execute(sql) }
+"#,
+        ),
+        (
+            "m0004_data.rs",
+            r#"use migrate_core::{migration, Migration, BoxError, Db};
+#[migration(version = 4, description = "Copy chat_users")]
+pub struct CopyUsers;
+impl Migration for CopyUsers {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        let statements = [Statement { table: "chat_users", column: "name", kind: Kind::Text }, Statement { table: "chat_users", column: "age", kind: Kind::Integer }];
+        for s in statements { match s.kind { Kind::Text => db.execute(&format!("ALTER TABLE {} ADD COLUMN {} TEXT", s.table, s.column))?, Kind::Integer => { db.execute(&format!("ALTER TABLE {} ADD COLUMN {} INTEGER", s.table, s.column))? } } }
+        Ok(())
+    }
+}
+struct Statement { table: &'static str, column: &'static str, kind: Kind }
+enum Kind { Text, Integer }
+"#,
+        ),
+    ];
+
+    #[test]
+    fn included_files_count() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sql")).unwrap();
+        let sql = dir.path().join("sql/create.sql");
+        std::fs::write(&sql, "CREATE TABLE t (id)").unwrap();
+        let path = dir.path().join("m0001_create.rs");
+        let text = "fn up() { db.execute(include_str!(\"sql/create.sql\")) }\n\
+                    const B: &[u8] = include_bytes!(r\"sql/create.sql\");";
+        std::fs::write(&path, text).unwrap();
+        let before = checksum_file(&path).unwrap();
+        std::fs::write(&sql, "CREATE TABLE t (id, name)").unwrap();
+        assert_ne!(before, checksum_file(&path).unwrap());
+
+        std::fs::remove_file(&sql).unwrap();
+        let error = checksum_file(&path).unwrap_err();
+        assert_eq!(
+            error,
+            "cannot read `sql/create.sql`, which `m0001_create.rs` includes on line 1, to \
+             compute the migration's checksum: there is no such file; the path is relative to \
+             the folder of the including file"
+        );
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_or_tokenized_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("m0001_gone.rs");
+        let error = checksum_file(&missing).unwrap_err();
+        assert!(
+            error.starts_with(&format!(
+                "cannot read `{}`, the migration's file",
+                missing.display()
+            )),
+            "{error}"
+        );
+        assert!(error.contains("there is no such file"), "{error}");
+
+        let error = checksum_text("fn f() { (", Path::new("src/m0001_broken.rs")).unwrap_err();
+        assert!(
+            error.starts_with("cannot read the tokens of `src/m0001_broken.rs`"),
+            "{error}"
+        );
+        assert!(
+            error.ends_with("fix the file so that it is valid Rust"),
+            "{error}"
+        );
+
+        let not_utf8 = dir.path().join("m0002_bytes.rs");
+        std::fs::write(&not_utf8, [0xff, 0xfe, 0x00]).unwrap();
+        assert!(checksum_file(&not_utf8).is_err());
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_a_shebang_line_are_skipped() {
+        assert_eq!(checksum("\u{feff}fn f() {}"), checksum("fn f() {}"));
+        assert_eq!(
+            checksum("#!/usr/bin/env x\nfn f() {}"),
+            checksum("fn f() {}")
+        );
+        assert_ne!(checksum("#![allow(x)]\nfn f() {}"), checksum("fn f() {}"));
     }
 
     #[test]

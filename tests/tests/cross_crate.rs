@@ -12,7 +12,13 @@
 //!   crates (a build error or a start-up error, naming the version);
 //! - distinct versions from several crates are all discovered;
 //! - the linking rule: a crate's migrations are in a program when, and only when, some
-//!   crate linked into it names that crate in its code (see [`linking_rule`]).
+//!   crate linked into it names that crate in its code (see [`linking_rule`]);
+//! - every crate type links: a `cdylib` and a `staticlib` holding migrations (and linking
+//!   a crate that holds some) build;
+//! - under each LTO profile a duplicate version is caught, naming it: by the link with
+//!   fat LTO (and without LTO), at start-up with thin LTO;
+//! - a migration that a `macro_rules!` of another file generates belongs to the file that
+//!   invokes the macro: its checksum and its file-name version are that file's.
 
 mod support;
 
@@ -214,11 +220,22 @@ fn generated_workspace() -> tempfile::TempDir {
 /// `cargo build --offline -p PACKAGE` in the generated workspace, in a clean environment
 /// (see [`support::cargo_build`]), into [`child_target_dir`].
 fn cargo_build(workspace: &Path, package: &str) -> Output {
-    let output = support::cargo_build(workspace, &["-p", package], &child_target_dir(), &[]);
+    cargo_build_profile(workspace, package, "dev")
+}
+
+/// [`cargo_build`] with `--profile PROFILE`.
+fn cargo_build_profile(workspace: &Path, package: &str, profile: &str) -> Output {
+    let output = support::cargo_build(
+        workspace,
+        &["-p", package, "--profile", profile],
+        &child_target_dir(),
+        &[],
+    );
     if !output.status.success() {
         // A failed link leaves the binary's object files behind, under new names each
         // time: remove them so that the shared target directory does not grow.
-        let deps = child_target_dir().join("debug").join("deps");
+        let dir = if profile == "dev" { "debug" } else { profile };
+        let deps = child_target_dir().join(dir).join("deps");
         let prefix = format!("{}-", package.replace('-', "_"));
         for entry in fs::read_dir(&deps).into_iter().flatten().flatten() {
             let name = entry.file_name();
@@ -271,7 +288,9 @@ fn duplicate_version_across_crates_fails_the_build() {
     let err = stderr(&output);
     assert!(!output.status.success(), "dup_app built:\n{err}");
     assert!(
-        err.contains("migration version 5 is defined twice"),
+        err.contains(
+            "duplicate symbol: migrate__migration_version_5_is_defined_twice__give_one_of_the_two_migrations_another_version"
+        ),
         "the build error does not name version 5:\n{err}"
     );
     for krate in ["dup_a", "dup_b"] {
@@ -307,7 +326,7 @@ fn duplicate_version_is_never_skipped_silently() {
     } else {
         let err = stderr(&output);
         assert!(
-            err.contains("migration version 5 is defined twice"),
+            err.contains("migration_version_5_is_defined_twice"),
             "the build error does not name version 5:\n{err}"
         );
     }
@@ -354,5 +373,244 @@ fn linking_rule() {
         wrong.is_empty(),
         "the linking rule changed:\n{}",
         wrong.join("\n")
+    );
+}
+
+/// A second generated workspace, of crates that depend on migrate-core only (no SQLite,
+/// so they build fast), with two profiles besides `dev`: `thin` and `fat`, release builds
+/// with `lto = "thin"` and `lto = "fat"`.
+///
+/// - `core_a` and `core_b` (both version 11) and `core_dup_app`, which calls into both;
+/// - `core_ok` (version 12); `plugin_cdylib` (a `cdylib`, version 13) and
+///   `plugin_staticlib` (a `staticlib`, version 14), each also linking `core_ok`;
+/// - `macro_app`, whose migration 4 a `macro_rules!` of another file generates (see
+///   [`MACRO_FILE`]).
+fn core_workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let root = dir.path();
+    let write = |rel: &str, contents: &str| {
+        let path = root.join(rel);
+        fs::create_dir_all(path.parent().expect("a file in a folder")).expect("create folder");
+        fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    };
+    let members = [
+        "core_a",
+        "core_b",
+        "core_dup_app",
+        "core_ok",
+        "plugin_cdylib",
+        "plugin_staticlib",
+        "macro_app",
+    ];
+    write(
+        "Cargo.toml",
+        &format!(
+            "[workspace]\nresolver = \"3\"\nmembers = {members:?}\n\n\
+             [profile.thin]\ninherits = \"release\"\nlto = \"thin\"\n\n\
+             [profile.fat]\ninherits = \"release\"\nlto = \"fat\"\n"
+        ),
+    );
+    copy_lock_file(root);
+    let core = path_dependency("migrate-core");
+
+    for (name, version, ty) in [
+        ("core_a", 11, "CoreA"),
+        ("core_b", 11, "CoreB"),
+        ("core_ok", 12, "CoreOk"),
+    ] {
+        write(
+            &format!("{name}/Cargo.toml"),
+            &manifest(name, std::slice::from_ref(&core)),
+        );
+        write(
+            &format!("{name}/src/lib.rs"),
+            &migration_lib("migrate_core", version, ty),
+        );
+    }
+    write(
+        "core_dup_app/Cargo.toml",
+        &manifest(
+            "core_dup_app",
+            &[sibling("core_a"), sibling("core_b"), core.clone()],
+        ),
+    );
+    write(
+        "core_dup_app/src/main.rs",
+        &probe_bin("", "core_a::marker();\n    core_b::marker();"),
+    );
+
+    for (name, kind, version, ty) in [
+        ("plugin_cdylib", "cdylib", 13, "PluginCdylib"),
+        ("plugin_staticlib", "staticlib", 14, "PluginStaticlib"),
+    ] {
+        let manifest = manifest(name, &[sibling("core_ok"), core.clone()]).replace(
+            "\n[dependencies]",
+            &format!("\n[lib]\ncrate-type = [\"{kind}\"]\n\n[dependencies]"),
+        );
+        write(&format!("{name}/Cargo.toml"), &manifest);
+        write(
+            &format!("{name}/src/lib.rs"),
+            &format!(
+                "{}\nuse core_ok as _;\n\n/// How many migrations the library holds.\n\
+                 #[unsafe(no_mangle)]\npub extern \"C\" fn migration_count() -> usize {{\n    \
+                 migrate_core::discovered_migrations().map_or(0, |m| m.len())\n}}\n",
+                migration_lib("migrate_core", version, ty)
+            ),
+        );
+    }
+
+    write(
+        "macro_app/Cargo.toml",
+        &manifest("macro_app", std::slice::from_ref(&core)),
+    );
+    write(&format!("macro_app/{MACRO_FILE}"), MACRO_RULES);
+    write(&format!("macro_app/{INVOKING_FILE}"), &invocation(SQL_V1));
+    write(
+        "macro_app/src/main.rs",
+        "#[macro_use]\nmod m0001_table_macro;\nmod m0004_create_t;\n\n\
+         fn main() {\n    let m = m0004_create_t::CreateT::get_migration();\n    \
+         println!(\"{} {}\", m.version(), m.checksum());\n}\n",
+    );
+    dir
+}
+
+/// The file that defines the `macro_rules!`. It is named for version 1 on purpose: were
+/// the file-name check made against it rather than the invoking file, migration 4 would
+/// not build.
+const MACRO_FILE: &str = "src/m0001_table_macro.rs";
+
+/// The file that invokes the macro, generating migration 4.
+const INVOKING_FILE: &str = "src/m0004_create_t.rs";
+
+const MACRO_RULES: &str = r#"/// A migration that runs one statement.
+macro_rules! create_table {
+    ($version:literal, $name:ident, $sql:literal) => {
+        #[migrate_core::migration(version = $version, description = $sql, irreversible)]
+        pub struct $name;
+
+        impl migrate_core::Migration for $name {
+            fn up(&self, db: &mut dyn migrate_core::Db) -> Result<(), migrate_core::BoxError> {
+                db.execute($sql)
+            }
+        }
+    };
+}
+"#;
+
+const SQL_V1: &str = "CREATE TABLE t (id INTEGER PRIMARY KEY)";
+const SQL_V2: &str = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)";
+
+fn invocation(sql: &str) -> String {
+    format!("create_table!(4, CreateT, \"{sql}\");\n")
+}
+
+/// A `cdylib` (Python and Node extensions, C-ABI plugins) and a `staticlib` that hold a
+/// migration and link a crate holding another one build. The guard's link symbol is
+/// in the version script rustc writes for a `cdylib`: a symbol with spaces or `:` in it
+/// failed the link there (`rust-lld: error: ...list:3: ; expected, but got :`).
+#[test]
+fn a_cdylib_and_a_staticlib_holding_migrations_link() {
+    let workspace = core_workspace();
+    for package in ["plugin_cdylib", "plugin_staticlib"] {
+        build_ok(workspace.path(), package);
+    }
+    let debug = child_target_dir().join("debug");
+    for file in [
+        format!(
+            "{}plugin_cdylib{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        ),
+        "libplugin_staticlib.a".to_owned(),
+    ] {
+        assert!(debug.join(&file).exists(), "{file} was not built");
+    }
+}
+
+/// Fat LTO: the duplicate guard of version 11 is defined by two crates, and the build
+/// fails naming it (LLVM's module linker reports the symbol defined twice).
+#[test]
+fn duplicate_version_fails_the_build_with_fat_lto() {
+    let workspace = core_workspace();
+    let output = cargo_build_profile(workspace.path(), "core_dup_app", "fat");
+    let err = stderr(&output);
+    assert!(
+        !output.status.success(),
+        "core_dup_app built with fat LTO:\n{err}"
+    );
+    assert!(
+        err.contains("migrate__migration_version_11_is_defined_twice"),
+        "the build error does not name version 11:\n{err}"
+    );
+}
+
+/// Thin LTO: the link check is skipped (rustc 1.95 builds the program), and the
+/// start-up check refuses the duplicate, naming the version and both migrations. If the
+/// build starts failing instead, the link check works with thin LTO too: update
+/// docs/discovery.md.
+#[test]
+fn duplicate_version_with_thin_lto_is_refused_at_start_up() {
+    let workspace = core_workspace();
+    let output = cargo_build_profile(workspace.path(), "core_dup_app", "thin");
+    assert!(
+        output.status.success(),
+        "core_dup_app did not build with thin LTO (if the error names version 11, the link \
+         check now works with thin LTO: update docs/discovery.md and this test):\n{}",
+        stderr(&output)
+    );
+    let binary = child_target_dir()
+        .join("thin")
+        .join("core_dup_app")
+        .with_extension(std::env::consts::EXE_EXTENSION);
+    let output = Command::new(&binary)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));
+    let err = stderr(&output);
+    assert!(!output.status.success(), "core_dup_app started: {err}");
+    for expected in ["migration version 11 is used twice", "CoreA", "CoreB"] {
+        assert!(
+            err.contains(expected),
+            "no {expected:?} in the start-up error: {err}"
+        );
+    }
+}
+
+/// A migration that a `macro_rules!` of another file generates: its file is the one
+/// that invokes the macro (the file of the version literal). That file's name gives the
+/// version checked (4, while the macro's file is named for 1), and its tokens the
+/// checksum: changing the invoking file changes the checksum, changing the macro's file
+/// does not.
+#[test]
+fn a_migration_generated_by_macro_rules_belongs_to_the_invoking_file() {
+    let workspace = core_workspace();
+    let app = workspace.path().join("macro_app");
+    let checksum = || {
+        build_ok(workspace.path(), "macro_app");
+        let (ok, lines, err) = run("macro_app");
+        assert!(ok, "macro_app failed: {err}");
+        let [line] = lines.as_slice() else {
+            panic!("macro_app printed {lines:?}");
+        };
+        let (version, checksum) = line.split_once(' ').expect("VERSION CHECKSUM");
+        assert_eq!(version, "4");
+        checksum.to_owned()
+    };
+    let first = checksum();
+
+    fs::write(app.join(INVOKING_FILE), invocation(SQL_V2)).unwrap();
+    let changed_sql = checksum();
+    assert_ne!(
+        first, changed_sql,
+        "changing the SQL in the invoking file left the checksum as it was"
+    );
+
+    // Another helper in the macro's file: its tokens change, the migration does not.
+    let macro_file =
+        format!("{MACRO_RULES}\n/// Unused.\n#[allow(dead_code)]\npub fn helper() {{}}\n");
+    fs::write(app.join(MACRO_FILE), macro_file).unwrap();
+    assert_eq!(
+        changed_sql,
+        checksum(),
+        "changing the macro's file changed the checksum: the macro's file is hashed"
     );
 }
