@@ -5,6 +5,7 @@ use core::time::Duration;
 
 use crate::history::AppliedMigration;
 use crate::migration::{BoxError, Db};
+use crate::plan::Direction;
 use crate::registry::RegisteredMigration;
 
 /// Whether the history read by [`Backend::read_history`] still holds once the write
@@ -65,6 +66,18 @@ pub trait Backend {
         migration: &RegisteredMigration,
         duration: Duration,
         complete: bool,
+    ) -> Result<(), BoxError>;
+
+    /// Marks `migration` as started and not finished, in the open transaction, for a
+    /// migration that runs outside a transaction: a row with `complete` false whose
+    /// [`AppliedMigration::interrupted_direction`] is `direction` when read back. For
+    /// `Direction::Down` that means the checksum is stored as
+    /// [`DOWN_MARK`](crate::DOWN_MARK) followed by the migration's checksum. The version
+    /// has no row: the manager removes an earlier one first.
+    fn record_started(
+        &mut self,
+        migration: &RegisteredMigration,
+        direction: Direction,
     ) -> Result<(), BoxError>;
 
     /// Removes the history row of `version` in `set`, in the open transaction.

@@ -126,9 +126,11 @@ pub enum Error {
     /// did not finish: it failed or its process died partway.
     #[error(
         "migration {version} {description:?} ({file}) runs outside a transaction and did not \
-         finish (started {started_at}); part of it may be in the database: check by hand and \
-         finish or undo its changes, then `Migrator::clear_incomplete({version})` to run it \
-         again, or wait if another process is running it now"
+         finish migrating {direction} (started {started_at}); part of it may be in the \
+         database: check by hand and finish or undo its changes, then \
+         `Migrator::clear_incomplete({version})` ({after}), or wait if another process is \
+         running it now",
+        after = after_clear(*.direction)
     )]
     Incomplete {
         /// The migration's version.
@@ -139,6 +141,8 @@ pub enum Error {
         file: &'static str,
         /// When it was started, in UTC.
         started_at: String,
+        /// Whether it was being applied or reverted.
+        direction: Direction,
     },
 
     /// A migration of another set was given to a manager.
@@ -242,7 +246,9 @@ pub enum Error {
         "migration {version} {description:?} ({file}) runs outside a transaction and failed \
          partway while migrating {direction}: what it did before the failure stays in the \
          database and the history marks it incomplete; check the database by hand, finish or \
-         undo its changes, then `Migrator::clear_incomplete({version})` and run again"
+         undo its changes, then `Migrator::clear_incomplete({version})` ({after}) and run \
+         again",
+        after = after_clear(*.direction)
     )]
     FailedOutsideTransaction {
         /// The failing migration's version.
@@ -351,6 +357,16 @@ fn allowed(direction: Direction) -> &'static str {
     match direction {
         Direction::Up => "reverts",
         Direction::Down => "applies",
+    }
+}
+
+/// What `clear_incomplete` makes of a mark left while migrating `direction`.
+fn after_clear(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Up => "it is then pending, and the next run applies it again",
+        Direction::Down => {
+            "it is then applied, as before its down, and the next run down reverts it again"
+        }
     }
 }
 

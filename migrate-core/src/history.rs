@@ -2,6 +2,13 @@
 
 use core::time::Duration;
 
+use crate::plan::Direction;
+
+/// How a backend marks, in the checksum of an incomplete row, that the migration was
+/// being reverted (see [`Backend::record_started`](crate::Backend::record_started)):
+/// `down:` followed by the checksum of the migration as applied.
+pub const DOWN_MARK: &str = "down:";
+
 /// One row of the history: a migration the database has applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppliedMigration {
@@ -23,4 +30,18 @@ pub struct AppliedMigration {
     /// `false` while a migration that runs outside a transaction (`transaction = false`)
     /// has started and not finished: it failed or was killed partway.
     pub complete: bool,
+}
+
+impl AppliedMigration {
+    /// For an incomplete row (a `transaction = false` migration that did not finish), the
+    /// direction it was running in; `None` for a finished row.
+    pub fn interrupted_direction(&self) -> Option<Direction> {
+        if self.complete {
+            None
+        } else if self.checksum.starts_with(DOWN_MARK) {
+            Some(Direction::Down)
+        } else {
+            Some(Direction::Up)
+        }
+    }
 }

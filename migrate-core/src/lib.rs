@@ -49,7 +49,7 @@ mod status;
 pub use backend::{Backend, Freshness};
 pub use discover::{MAX_VERSION, discovered_migrations};
 pub use error::{Error, Result};
-pub use history::AppliedMigration;
+pub use history::{AppliedMigration, DOWN_MARK};
 pub use manager::{Hook, Migrator, Progress, Report, StepReport};
 pub use migration::{BoxError, Db, Migration, Reversible};
 pub use plan::{Direction, Plan, PlanOptions, Step, Target, plan};

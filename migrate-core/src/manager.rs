@@ -438,15 +438,23 @@ impl Migrator {
     }
 
     /// Forgets that migration `version` started outside a transaction and did not finish
-    /// ([`Error::Incomplete`]), once you have checked the database by hand, so the next
-    /// run runs it again. Returns whether there was such a row. Only an incomplete mark is
-    /// removed: whether there is one is decided again under the write lock, so a row that
-    /// another process has just finished stays.
+    /// ([`Error::Incomplete`]), once you have checked the database by hand, so that the
+    /// next run runs it again: after an interrupted `up` the migration is pending again
+    /// (returns `Some(Direction::Up)`); after an interrupted `down` it is applied again,
+    /// as before the down, and the next run down to below it runs the down again
+    /// (`Some(Direction::Down)`). `None` when there was no such mark. Only an incomplete
+    /// mark is touched: whether there is one is decided again under the write lock, so a
+    /// row that another process has just finished stays.
     ///
     /// # Errors
     ///
-    /// [`Error::Database`] when the history cannot be read or written.
-    pub fn clear_incomplete(&self, backend: &mut dyn Backend, version: u64) -> Result<bool> {
+    /// [`Error::Modified`] when an interrupted down's migration changed since it was
+    /// applied, [`Error::Database`] when the history cannot be read or written.
+    pub fn clear_incomplete(
+        &self,
+        backend: &mut dyn Backend,
+        version: u64,
+    ) -> Result<Option<Direction>> {
         run::clear_incomplete(self, backend, version)
     }
 

@@ -129,6 +129,7 @@ pub fn plan(
             description: row.description.clone(),
             file,
             started_at: row.applied_at.clone(),
+            direction: row.interrupted_direction().unwrap_or(Direction::Up),
         });
     }
     if !options.allow_modified {

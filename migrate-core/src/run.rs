@@ -9,6 +9,7 @@ use core::time::Duration;
 use crate::backend::{Backend, Freshness};
 use crate::error::{Error, Result};
 use crate::fingerprint::{self, Fingerprint};
+use crate::history::{AppliedMigration, DOWN_MARK};
 use crate::manager::{Migrator, Report, StepReport};
 use crate::migration::BoxError;
 use crate::plan::{self, Direction, PlanOptions, Step, Target};
@@ -358,7 +359,7 @@ fn outside_transaction(
     // history with an unfinished migration for up to date.
     let marked = backend
         .remove_applied(m.set(), m.version())
-        .and_then(|()| backend.record_applied(m, Duration::ZERO, false))
+        .and_then(|()| backend.record_started(m, step.direction))
         .and_then(|()| backend.store_fingerprint(None))
         .and_then(|()| backend.commit());
     if let Err(source) = marked {
@@ -523,19 +524,55 @@ pub(crate) fn clear_incomplete(
     migrator: &Migrator,
     backend: &mut dyn Backend,
     version: u64,
-) -> Result<bool> {
+) -> Result<Option<Direction>> {
     let database = |source| Error::Database {
         action: format!("clear the incomplete mark of migration {version}"),
         source,
     };
     loop {
         let history = migrator.applied(backend)?;
-        if !history
+        let Some(direction) = history
             .iter()
-            .any(|row| row.version == version && !row.complete)
-        {
-            return Ok(false);
-        }
+            .find(|row| row.version == version)
+            .and_then(AppliedMigration::interrupted_direction)
+        else {
+            return Ok(None);
+        };
+        // An interrupted down leaves the migration applied, as before the down, so that
+        // the next down runs it again; that needs the migration, with the source it was
+        // applied with.
+        let restore = match direction {
+            Direction::Up => None,
+            Direction::Down => {
+                let known = migrator
+                    .migrations
+                    .binary_search_by_key(&version, |m| m.version())
+                    .ok()
+                    .map(|i| migrator.migrations[i]);
+                let row = history.iter().find(|row| row.version == version);
+                match (known, row) {
+                    (Some(m), Some(row))
+                        if row.checksum.strip_prefix(DOWN_MARK) == Some(m.checksum()) =>
+                    {
+                        Some(m)
+                    }
+                    (Some(m), Some(row)) => {
+                        return Err(Error::Modified {
+                            version,
+                            description: m.description(),
+                            file: m.file(),
+                            recorded: row
+                                .checksum
+                                .strip_prefix(DOWN_MARK)
+                                .unwrap_or(&row.checksum)
+                                .to_owned(),
+                            current: m.checksum().to_owned(),
+                        });
+                    }
+                    _ => None,
+                }
+            }
+        };
         // Decided again under the lock: the process running the migration may have
         // finished it since, and its finished row must stay.
         if backend.begin().map_err(database)? == Freshness::Stale {
@@ -546,18 +583,32 @@ pub(crate) fn clear_incomplete(
             .into_iter()
             .filter(|row| row.version != version)
             .collect();
+        let mut fingerprint = Fingerprint::of_history(&remaining);
         let cleared = backend
             .remove_applied(&migrator.set, version)
-            .and_then(|()| backend.store_fingerprint(Fingerprint::of_history(&remaining).value()))
+            .and_then(|()| match restore {
+                Some(m) => {
+                    fingerprint.applied(m);
+                    backend.record_applied(m, Duration::ZERO, true)
+                }
+                None => Ok(()),
+            })
+            .and_then(|()| backend.store_fingerprint(fingerprint.value()))
             .and_then(|()| backend.commit());
         if let Err(source) = cleared {
             let _ = backend.rollback();
             return Err(database(source));
         }
-        log::warn!(
-            "cleared the incomplete mark of migration {version}; the next run runs it again"
-        );
-        return Ok(true);
+        match restore {
+            Some(_) => log::warn!(
+                "cleared the incomplete mark of migration {version}: it is applied again, as \
+                 before its interrupted down, and the next down runs it again"
+            ),
+            None => log::warn!(
+                "cleared the incomplete mark of migration {version}; the next run applies it again"
+            ),
+        }
+        return Ok(Some(direction));
     }
 }
 

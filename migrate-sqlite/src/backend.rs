@@ -4,7 +4,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use migrate_core::{
-    AppliedMigration, Backend, BoxError, Db, Error, Freshness, RegisteredMigration,
+    AppliedMigration, Backend, BoxError, DOWN_MARK, Db, Direction, Error, Freshness,
+    RegisteredMigration,
 };
 use rusqlite::OptionalExtension;
 
@@ -512,6 +513,29 @@ impl Backend for Sqlite {
             history::utc_now(),
             micros,
             complete,
+        ))?;
+        Ok(())
+    }
+
+    fn record_started(
+        &mut self,
+        migration: &RegisteredMigration,
+        direction: Direction,
+    ) -> Result<(), BoxError> {
+        let version = i64::try_from(migration.version())?;
+        let checksum = match direction {
+            Direction::Up => migration.checksum().to_owned(),
+            Direction::Down => format!("{DOWN_MARK}{}", migration.checksum()),
+        };
+        self.conn.inner.prepare_cached(&self.sql.insert)?.execute((
+            migration.set(),
+            version,
+            migration.description(),
+            migration.type_name(),
+            checksum,
+            history::utc_now(),
+            0_i64,
+            false,
         ))?;
         Ok(())
     }

@@ -262,6 +262,52 @@ fn an_interrupted_down_outside_a_transaction_is_refused_at_the_next_start() {
     );
 }
 
+/// The rest of the first case: `clear-incomplete` after an interrupted down
+/// removed the row, so the migration counted as not applied while its table was still
+/// there, and `down --to 952` said "nothing to do". The mark now remembers its direction:
+/// clearing it leaves the migration applied, as before the down, and the down runs again.
+#[test]
+fn after_an_interrupted_down_is_cleared_the_down_runs_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.db");
+    let all = build(Build::Current);
+    all.to_latest(&mut full(&path)).unwrap();
+    FAIL_DOWN.set(Kill::Before);
+    all.to_version(&mut full(&path), 952).unwrap_err();
+    let error = all.to_latest(&mut full(&path)).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Incomplete {
+                version: 953,
+                direction: migrate_sqlite::Direction::Down,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("migrating down"), "{error}");
+    assert_eq!(
+        all.clear_incomplete(&mut full(&path), 953).unwrap(),
+        Some(migrate_sqlite::Direction::Down)
+    );
+    assert!(
+        all.to_latest(&mut full(&path)).unwrap().is_empty(),
+        "applied again"
+    );
+    let report = all.to_version(&mut full(&path), 952).unwrap();
+    assert_eq!(report.steps.len(), 1, "the down runs again");
+    let third: i64 = Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'third'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(third, 0, "and its table is gone");
+}
+
 /// A history row deleted together with a schema change (the migration reverted by hand),
 /// or the history table dropped: the fast start misses and the full check decides.
 #[test]

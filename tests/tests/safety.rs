@@ -242,8 +242,14 @@ fn a_migration_outside_a_transaction_that_fails_is_marked_incomplete_until_clear
     assert_eq!(db.bytes(), before);
 
     FAIL_805.store(false, Ordering::SeqCst);
-    assert!(migrator.clear_incomplete(&mut db.open(), 805).unwrap());
-    assert!(!migrator.clear_incomplete(&mut db.open(), 805).unwrap());
+    assert_eq!(
+        migrator.clear_incomplete(&mut db.open(), 805).unwrap(),
+        Some(migrate_sqlite::Direction::Up)
+    );
+    assert_eq!(
+        migrator.clear_incomplete(&mut db.open(), 805).unwrap(),
+        None
+    );
     migrator.to_latest(&mut db.open()).unwrap();
     assert_eq!(db.applied(&migrator), [801, 805]);
     assert_eq!(db.query::<i64>("SELECT id FROM rebuilt"), [1]);

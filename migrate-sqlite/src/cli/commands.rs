@@ -362,10 +362,15 @@ fn clear_incomplete(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator)
     let version = *sub
         .get_one::<u64>("version")
         .ok_or_else(|| Failure::Usage("clear-incomplete needs a VERSION".to_owned()))?;
-    if migrator.clear_incomplete(&mut db, version)? {
-        println!("cleared: migration {version} will run again on the next `up`");
-    } else {
-        println!("migration {version} is not marked incomplete; nothing to clear");
+    match migrator.clear_incomplete(&mut db, version)? {
+        Some(Direction::Up) => {
+            println!("cleared: migration {version} is pending again; the next `up` applies it");
+        }
+        Some(Direction::Down) => println!(
+            "cleared: migration {version} is applied again, as before its interrupted down; \
+             `down` reverts it again"
+        ),
+        None => println!("migration {version} is not marked incomplete; nothing to clear"),
     }
     Ok(SUCCESS)
 }
