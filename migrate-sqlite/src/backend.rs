@@ -9,6 +9,7 @@ use migrate_core::{
 use rusqlite::OptionalExtension;
 
 use crate::db::{Conn, TRANSACTION_DENIED};
+use crate::foreign_keys::ForeignKeys;
 use crate::history::{self, HistorySql};
 
 /// How long [`Sqlite`] waits for another connection's write lock before giving up.
@@ -44,6 +45,8 @@ pub struct Sqlite {
     fast_start: bool,
     /// Whether `user_version` is ours to write, decided at the first write of a run.
     owns_user_version: Option<bool>,
+    /// The foreign-key check's view of the step: the schema before it.
+    keys: ForeignKeys,
 }
 
 impl Sqlite {
@@ -112,6 +115,7 @@ impl Sqlite {
             shape_checked: false,
             fast_start: true,
             owns_user_version: None,
+            keys: ForeignKeys::default(),
         };
         sqlite.busy_timeout(DEFAULT_BUSY_TIMEOUT)
     }
@@ -293,6 +297,7 @@ impl Backend for Sqlite {
             }
             self.shape_checked = true;
         }
+        self.keys.begin(&self.conn, &mut self.foreign_keys);
         self.conn.guard(true);
         Ok(Freshness::Current)
     }
@@ -302,35 +307,8 @@ impl Backend for Sqlite {
     }
 
     fn check(&mut self) -> Result<(), BoxError> {
-        let conn = &self.conn.inner;
-        let enforced = match self.foreign_keys {
-            Some(enforced) => enforced,
-            None => {
-                let enforced = conn.query_row("PRAGMA foreign_keys", [], |row| row.get(0))?;
-                self.foreign_keys = Some(enforced);
-                enforced
-            }
-        };
-        if !enforced {
-            return Ok(());
-        }
-        // Violations the migration left behind: SQLite checks foreign keys per statement,
-        // but not for rows that were already there or for schema changes.
-        let mut statement = conn.prepare("PRAGMA foreign_key_check")?;
-        let violations: Vec<(String, Option<i64>, String)> = statement
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
-            .collect::<Result<_, _>>()?;
-        match violations.first() {
-            None => Ok(()),
-            Some((table, rowid, parent)) => Err(format!(
-                "the migration leaves {} foreign-key violation(s) with foreign keys enforced, the \
-                 first in table {table:?} (rowid {}) referring to a missing row of {parent:?}; \
-                 make the migration fix or remove those rows",
-                violations.len(),
-                rowid.map_or_else(|| "none".to_owned(), |r| r.to_string()),
-            )
-            .into()),
-        }
+        // Only what the migration could have broken: see `foreign_keys`.
+        self.keys.check(&self.conn, self.foreign_keys)
     }
 
     fn record_applied(
@@ -339,6 +317,9 @@ impl Backend for Sqlite {
         duration: Duration,
         complete: bool,
     ) -> Result<(), BoxError> {
+        if !complete {
+            self.keys.hold();
+        }
         let micros = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
         let version = i64::try_from(migration.version())?;
         self.conn.inner.prepare_cached(&self.sql.insert)?.execute((
@@ -427,11 +408,13 @@ impl Backend for Sqlite {
             return Err("the migration's transaction ended before its commit".into());
         }
         self.conn.inner.execute_batch("COMMIT")?;
+        self.keys.end(true);
         Ok(())
     }
 
     fn rollback(&mut self) -> Result<(), BoxError> {
         self.conn.guard(false);
+        self.keys.end(false);
         if !self.conn.inner.is_autocommit() {
             self.conn.inner.execute_batch("ROLLBACK")?;
         }

@@ -165,10 +165,12 @@ fn statement_counts_are_constant_at_start_up_and_linear_when_applying() {
         per_migration * 20,
         "apply counts {apply:?}"
     );
-    // BEGIN IMMEDIATE, PRAGMA data_version, the migration, PRAGMA foreign_key_check (the
-    // bundled SQLite enforces foreign keys), the history row, PRAGMA user_version, COMMIT.
+    // BEGIN IMMEDIATE, PRAGMA data_version, the schema read and SAVEPOINT of the
+    // foreign-key check (the bundled SQLite enforces foreign keys), the migration, the
+    // schema read again (the new table has no foreign key, so nothing more: no
+    // foreign_key_check), the history row, PRAGMA user_version, COMMIT.
     assert!(
-        per_migration <= 7,
+        per_migration <= 9,
         "statements per migration: {per_migration}"
     );
 }
