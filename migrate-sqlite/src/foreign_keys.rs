@@ -330,7 +330,7 @@ fn to_check(
     }
     // Their children: tables whose definition names one of them, confirmed by their list
     // of foreign keys (a query per such table, not per table of the database).
-    let mut list = conn.prepare_cached("SELECT \"table\" FROM pragma_foreign_key_list(?1)")?;
+    let mut list = None;
     for (key, table) in &after.0 {
         if !table.has_references {
             continue;
@@ -343,6 +343,11 @@ fn to_check(
         if named.is_empty() {
             continue;
         }
+        let list = match &mut list {
+            Some(list) => list,
+            None => list
+                .insert(conn.prepare_cached("SELECT \"table\" FROM pragma_foreign_key_list(?1)")?),
+        };
         let referenced: Vec<String> = list
             .query_map([&table.name], |row| row.get(0))?
             .collect::<Result<_, _>>()?;
