@@ -4,6 +4,8 @@
     python3 bench/run.py            # the full run; writes docs/performance.md
     python3 bench/run.py --quick    # a smoke run (N = 10 and 100, 2 repeats, no build
                                     # cost); writes bench/target/performance-quick.md
+    python3 bench/run.py --fk-only  # workload 6 only (the foreign-key check beside
+                                    # 1,000,000 untouched rows); prints its table
 
 Builds every tool of bench/tools/ in release mode (each is its own Cargo workspace: the
 peers pin different rusqlite versions, and `links = "sqlite3"` allows one per build), runs
@@ -268,6 +270,59 @@ def fsync_counts(n: int) -> dict:
         counts[(journal, label.replace(" [WAL]", ""))] = calls / n
     log("fsync counts done")
     return counts
+
+
+def bench_fk(reps: int, binary_path: Path | None = None) -> dict:
+    """Workload 6: one migration (CREATE TABLE) with foreign keys enforced, on a database
+    whose `children` table (a child of `parents`, which the migration does not touch) has
+    1,000,000 rows, against the same with no rows. Each run works on a fresh copy of a
+    database made once, so every run applies the migration."""
+    binary_path = binary_path or migrate_bin(10)
+    results = {}
+    sources = {}
+    for rows in (0, 1_000_000):
+        source = fresh(SCRATCH / "fk" / f"source-{rows}.db")
+        spawn([binary_path, "fk-setup", source, rows])
+        sources[rows] = source
+    for rep in range(reps):
+        for rows in ((0, 1_000_000) if rep % 2 == 0 else (1_000_000, 0)):
+            path = copy_to(sources[rows], SCRATCH / "fk" / f"run-{rows}.db")
+            run = spawn([binary_path, "fk-one", path])
+            results.setdefault(rows, []).append(run)
+    # Instructions of one run of each (valgrind), when present: repeatable where time is not.
+    cg = callgrind([
+        (f"fk-one {rows}", [binary_path, "fk-one", copy_to(sources[rows], SCRATCH / "fk" / f"cg-{rows}.db")])
+        for rows in (0, 1_000_000)
+    ], {"fk_check": r"Backend>::check \["})
+    log("foreign-key check workload done")
+    return {"runs": results, "callgrind": cg}
+
+
+def copy_to(source: Path, path: Path) -> Path:
+    """A copy of `source` at `path`, on disk before it is used: otherwise the migration's
+    commit would pay for flushing the copy (its fsync writes every dirty page of the file)."""
+    shutil.copyfile(source, fresh(path))
+    with path.open("rb+") as f:
+        os.fsync(f.fileno())
+    return path
+
+
+def fk_table(data: dict) -> str:
+    """The figures of workload 6 as a markdown table."""
+    lines = [
+        "| `children` rows (untouched) | median wall time | instructions, whole process | of which `Backend::check` |",
+        "|---|---|---|---|",
+    ]
+    for rows in (0, 1_000_000):
+        runs = data["runs"][rows]
+        cg = data["callgrind"].get(f"fk-one {rows}", {})
+        total = cg.get("total")
+        check = cg.get("fk_check")
+        lines.append(
+            f"| {rows:,} | {ms(med([r.ns / 1e9 for r in runs]))} | "
+            f"{f'{total:,}' if total is not None else 'n/a'} | {f'{check:,}' if check is not None else 'n/a'} |"
+        )
+    return "\n".join(lines)
 
 
 APPLY_PATTERNS = {
@@ -849,6 +904,7 @@ def fill_analysis(text: str, data: dict, args, v: dict) -> str:
         **{f"cga_{side}_{key}": f"{data.get('callgrind_apply', {}).get(label, {}).get(key, 0):,}"
            for side, label in (("raw", "raw floor, one transaction"), ("aon", "migrate, all_or_nothing(true)"))
            for key in ("total", "history_row", "fk_check", "fingerprint")},
+        "fk_table": fk_table(data["fk"]) if data.get("fk") else "(workload 6 did not run)",
         "fsync_migrate": f"{data.get('fsync', {}).get(('delete', 'migrate'), float('nan')):.2f}",
         "fsync_raw": f"{data.get('fsync', {}).get(('delete', 'raw floor (BEGIN IMMEDIATE, statement, history row, COMMIT)'), float('nan')):.2f}",
     }
@@ -866,7 +922,22 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="where to write the report")
     parser.add_argument("--report-only", action="store_true",
                         help="write the report again from the last run's saved results (bench/target/last-run.pickle)")
+    parser.add_argument("--fk-only", action="store_true",
+                        help="only workload 6 (one migration beside 1,000,000 untouched rows); "
+                             "prints its table, writes nothing else")
+    parser.add_argument("--binary", type=Path,
+                        help="with --fk-only: the migrate-n10 binary to measure (e.g. one built "
+                             "from an older commit); default the one built here")
     args = parser.parse_args()
+    if args.fk_only:
+        if args.binary is None:
+            manifest = BENCH / "tools" / "migrate" / "Cargo.toml"
+            cargo(["build", "--release", "--bin", "migrate-n10", "--manifest-path", str(manifest)],
+                  target_dir=TARGET)
+        SCRATCH.mkdir(parents=True, exist_ok=True)
+        data = bench_fk(args.reps or 5, args.binary)
+        print(fk_table(data))
+        return
     args.ns = [10, 100] if args.quick else [10, 100, 1000]
     args.journals = ["delete", "wal"]
     args.reps = args.reps or (2 if args.quick else 5)
@@ -925,6 +996,9 @@ def main() -> None:
     data["check"] = bench_check(args.ns, args.reps)
     log("workload 3: discovery")
     data["discovery"] = bench_discovery(args.reps)
+
+    log("workload 6: one migration beside 1,000,000 untouched rows")
+    data["fk"] = bench_fk(args.reps)
 
     n_max = max(args.ns)
     _, paths = data["check"]

@@ -10,6 +10,7 @@ use migrate_core::{
 use rusqlite::OptionalExtension;
 
 use crate::db::{Conn, TRANSACTION_DENIED};
+use crate::foreign_keys::ForeignKeys;
 use crate::history::{self, HistorySql};
 
 /// How long [`Sqlite`] waits for another connection's write lock before giving up.
@@ -50,6 +51,8 @@ pub struct Sqlite {
     /// `user_version` and the recorded value as this connection's last write left them;
     /// valid while nobody else commits (dropped at every read and every stale `begin`).
     header: Option<(i32, Option<i32>)>,
+    /// The foreign-key check's view of the step: the schema before it.
+    keys: ForeignKeys,
 }
 
 impl Sqlite {
@@ -159,6 +162,7 @@ impl Sqlite {
             fast_start: false,
             companion_exists: None,
             header: None,
+            keys: ForeignKeys::default(),
         };
         sqlite.busy_timeout(DEFAULT_BUSY_TIMEOUT)
     }
@@ -456,6 +460,7 @@ impl Backend for Sqlite {
             }
             self.shape_checked = true;
         }
+        self.keys.begin(&self.conn, &mut self.foreign_keys);
         self.conn.guard(true);
         Ok(Freshness::Current)
     }
@@ -465,35 +470,8 @@ impl Backend for Sqlite {
     }
 
     fn check(&mut self) -> Result<(), BoxError> {
-        let conn = &self.conn.inner;
-        let enforced = match self.foreign_keys {
-            Some(enforced) => enforced,
-            None => {
-                let enforced = conn.query_row("PRAGMA foreign_keys", [], |row| row.get(0))?;
-                self.foreign_keys = Some(enforced);
-                enforced
-            }
-        };
-        if !enforced {
-            return Ok(());
-        }
-        // Violations the migration left behind: SQLite checks foreign keys per statement,
-        // but not for rows that were already there or for schema changes.
-        let mut statement = conn.prepare("PRAGMA foreign_key_check")?;
-        let violations: Vec<(String, Option<i64>, String)> = statement
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
-            .collect::<Result<_, _>>()?;
-        match violations.first() {
-            None => Ok(()),
-            Some((table, rowid, parent)) => Err(format!(
-                "the migration leaves {} foreign-key violation(s) with foreign keys enforced, the \
-                 first in table {table:?} (rowid {}) referring to a missing row of {parent:?}; \
-                 make the migration fix or remove those rows",
-                violations.len(),
-                rowid.map_or_else(|| "none".to_owned(), |r| r.to_string()),
-            )
-            .into()),
-        }
+        // Only what the migration could have broken: see `foreign_keys`.
+        self.keys.check(&self.conn, self.foreign_keys)
     }
 
     fn record_applied(
@@ -522,6 +500,8 @@ impl Backend for Sqlite {
         migration: &RegisteredMigration,
         direction: Direction,
     ) -> Result<(), BoxError> {
+        // The schema read at this step's `begin` is the one its code starts from.
+        self.keys.hold();
         let version = i64::try_from(migration.version())?;
         let checksum = match direction {
             Direction::Up => migration.checksum().to_owned(),
@@ -644,6 +624,7 @@ impl Backend for Sqlite {
             return Err("the migration's transaction ended before its commit".into());
         }
         self.conn.inner.execute_batch("COMMIT")?;
+        self.keys.end(true);
         Ok(())
     }
 
@@ -652,6 +633,7 @@ impl Backend for Sqlite {
         self.header = None;
         self.companion_exists = None;
         self.conn.guard(false);
+        self.keys.end(false);
         if !self.conn.inner.is_autocommit() {
             self.conn.inner.execute_batch("ROLLBACK")?;
         }

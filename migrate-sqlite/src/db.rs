@@ -2,40 +2,83 @@
 //! `rusqlite::Connection` itself.
 
 use std::any::Any;
-use std::sync::Arc;
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use migrate_core::{BoxError, Db};
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 
 /// The connection, plus a guard that stops migration code from ending the transaction
 /// the manager opened for it (`COMMIT`, `ROLLBACK`, `BEGIN`), which would commit part of
-/// a migration without its history row.
+/// a migration without its history row. The same authorizer notes what the foreign-key
+/// check needs to know: whether a statement set a pragma that turns SQLite's own checks
+/// off, and which tables statements wrote (see `foreign_keys`).
 pub(crate) struct Conn {
     pub inner: rusqlite::Connection,
     guarding: Arc<AtomicBool>,
     denied: Arc<AtomicBool>,
+    keys: Arc<Mutex<KeyWork>>,
+}
+
+/// Since [`Conn::take_key_work`]: the tables written, and whether `foreign_keys`,
+/// `defer_foreign_keys` or `writable_schema` was set.
+#[derive(Default)]
+pub(crate) struct KeyWork {
+    pub pragma: bool,
+    pub written: BTreeSet<String>,
 }
 
 impl Conn {
     pub fn new(inner: rusqlite::Connection) -> Self {
         let guarding = Arc::new(AtomicBool::new(false));
         let denied = Arc::new(AtomicBool::new(false));
-        let (g, d) = (Arc::clone(&guarding), Arc::clone(&denied));
+        let keys = Arc::new(Mutex::new(KeyWork::default()));
+        let (g, d, k) = (
+            Arc::clone(&guarding),
+            Arc::clone(&denied),
+            Arc::clone(&keys),
+        );
         inner.authorizer(Some(move |context: AuthContext<'_>| {
-            if g.load(Ordering::Relaxed) && matches!(context.action, AuthAction::Transaction { .. })
-            {
-                d.store(true, Ordering::Relaxed);
-                Authorization::Deny
-            } else {
-                Authorization::Allow
-            }
+            let written = match context.action {
+                AuthAction::Transaction { .. } if g.load(Ordering::Relaxed) => {
+                    d.store(true, Ordering::Relaxed);
+                    return Authorization::Deny;
+                }
+                AuthAction::Pragma {
+                    pragma_name,
+                    pragma_value: Some(_),
+                } if ["foreign_keys", "defer_foreign_keys", "writable_schema"]
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(pragma_name)) =>
+                {
+                    k.lock().unwrap_or_else(PoisonError::into_inner).pragma = true;
+                    return Authorization::Allow;
+                }
+                AuthAction::Insert { table_name }
+                | AuthAction::Update { table_name, .. }
+                | AuthAction::Delete { table_name }
+                | AuthAction::DropTable { table_name } => table_name,
+                _ => return Authorization::Allow,
+            };
+            k.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .written
+                .insert(written.to_ascii_lowercase());
+            Authorization::Allow
         }));
         Conn {
             inner,
             guarding,
             denied,
+            keys,
         }
+    }
+
+    /// What statements did that SQLite's foreign-key checks may have missed, since the
+    /// last call.
+    pub fn take_key_work(&self) -> KeyWork {
+        std::mem::take(&mut *self.keys.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Turns the guard on while migration code runs, off for the manager's own

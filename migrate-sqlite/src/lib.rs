@@ -34,6 +34,7 @@ mod backend;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod db;
+mod foreign_keys;
 mod history;
 pub mod testing;
 

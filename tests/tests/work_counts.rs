@@ -174,11 +174,13 @@ fn statement_counts_are_constant_at_start_up_and_linear_when_applying() {
         per_migration * 20,
         "apply counts {apply:?}"
     );
-    // BEGIN IMMEDIATE, PRAGMA data_version, the migration, the foreign-key check (the
-    // bundled SQLite enforces foreign keys), the history row, COMMIT; with the fast start
-    // on, PRAGMA schema_version, PRAGMA user_version = .. and the record of it.
+    // BEGIN IMMEDIATE, PRAGMA data_version, the schema read and SAVEPOINT of the
+    // foreign-key check (the bundled SQLite enforces foreign keys), the migration, the
+    // schema read again (the new table has no foreign key, so nothing more: no
+    // foreign_key_check), the history row, COMMIT; with the fast start on (as here),
+    // PRAGMA schema_version, PRAGMA user_version = .. and its record.
     assert!(
-        per_migration <= 10,
+        per_migration <= 12,
         "statements per migration: {per_migration}"
     );
 }

@@ -45,6 +45,11 @@ macro_rules! table_migrations {
 /// - `proto-fast PATH N`: the fast start with discovery as proposed (a copy of
 ///   migrate-core's fingerprint, checked against the one the database holds).
 /// - `loop-check PATH REPEATS [full]`: the start-up check again and again, for a profiler.
+/// - `fk-setup PATH ROWS`: a database for `fk-one`: `parents` (1,000 rows) and `children`
+///   (`ROWS` rows, each referring to a parent), written in one transaction.
+/// - `fk-one PATH`: one migration (version 1, `CREATE TABLE t_1`) with foreign keys
+///   enforced (the bundled SQLite's default), on a database made by `fk-setup`: the
+///   foreign-key check after it must not read `children`, which it does not touch.
 pub fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();
@@ -165,6 +170,45 @@ pub fn main() {
                 let mut db = Sqlite::open(arg(1)).unwrap().fast_start(arg(3) != "full");
                 assert!(Migrator::discovered().unwrap().to_latest(&mut db).unwrap().is_empty());
             }
+        }
+        "fk-setup" => {
+            let rows: i64 = arg(2).parse().expect("ROWS");
+            let conn = Connection::open(arg(1)).unwrap();
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE parents (id INTEGER PRIMARY KEY, name TEXT);
+                 CREATE TABLE children (id INTEGER PRIMARY KEY,
+                     parent_id INTEGER NOT NULL REFERENCES parents (id), body TEXT);
+                 CREATE INDEX children_parent ON children (parent_id);
+                 WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+                 INSERT INTO parents (id, name) SELECT i, 'parent ' || i FROM n;",
+            )
+            .unwrap();
+            conn.execute(
+                "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+                 INSERT INTO children (id, parent_id, body) SELECT i, 1 + i % 1000, 'row ' || i FROM n",
+                [rows],
+            )
+            .unwrap();
+            conn.execute_batch("COMMIT").unwrap();
+        }
+        "fk-one" => {
+            let start = Instant::now();
+            let conn = Connection::open(arg(1)).unwrap();
+            let enforced: bool = conn
+                .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
+                .unwrap();
+            assert!(enforced, "the bundled SQLite enforces foreign keys by default");
+            let mut db = Sqlite::from_connection(conn).unwrap();
+            let first = migrate_sqlite::__private::MIGRATIONS
+                .iter()
+                .filter(|m| m.version() == 1);
+            let migrator = Migrator::new().register_migrations(first).unwrap();
+            let report = migrator.to_latest(&mut db).unwrap();
+            drop(db);
+            let elapsed = start.elapsed();
+            assert_eq!(report.steps.len(), 1);
+            println!("ns={}", elapsed.as_nanos());
         }
         other => panic!("unknown command {other:?}"),
     }

@@ -1,0 +1,520 @@
+//! The foreign-key check after a migration: only what the migration could have broken.
+//!
+//! With foreign keys enforced, SQLite itself checks every `INSERT`, `UPDATE` and `DELETE`
+//! (an immediate constraint fails the statement; a deferred one makes `COMMIT` fail), and
+//! `DROP TABLE` deletes its rows first, checked the same way. What it does not check are
+//! schema changes: a parent rebuilt with other rows, a parent key that lost its `UNIQUE`
+//! index ("foreign key mismatch"), `writable_schema` edits, and rows written while the
+//! migration turned the checks off (`PRAGMA foreign_keys` outside a transaction, or
+//! `PRAGMA defer_foreign_keys = ON` then `OFF`, which forgets the violations it deferred).
+//!
+//! So [`ForeignKeys::begin`] reads the schema (`sqlite_schema`: no table data) and sets a
+//! savepoint, and [`ForeignKeys::check`] compares the schema after the migration with it:
+//!
+//! - nothing changed: nothing to scan;
+//! - a table created, or rebuilt (a new root page: its rows were copied), or a table whose
+//!   parent was dropped or rebuilt: `PRAGMA foreign_key_check(<table>)`, which reads that
+//!   table's rows only;
+//! - a table altered in place (same root page: `ADD COLUMN`, renames), or a table whose
+//!   parent was created or altered in place: its rows are the same, so the check is only
+//!   prepared, never run, which is where SQLite reports a foreign key whose parent columns
+//!   are no longer a primary key or unique;
+//! - a migration that set `foreign_keys`, `defer_foreign_keys` or `writable_schema`, so
+//!   that SQLite's own checks may have been off: besides, every table it wrote (`INSERT`,
+//!   `UPDATE`, `DELETE`, `DROP TABLE`, as the connection's authorizer saw them), and every
+//!   table whose parent it wrote, row by row.
+//!
+//! Tables the migration did not touch are never read, so violations that were there
+//! before it (rows written with foreign keys off) never block it. (The authorizer sees a
+//! statement when it is prepared: a statement migration code prepared in an earlier step
+//! and kept in rusqlite's cache is not seen again.) When the check finds
+//! violations, it rolls back to the savepoint and runs the same checks on the database as
+//! it was before the migration: a violation with the same table, rowid and parent there
+//! existed before. Both kinds block the migration, because they are in a table it rebuilt
+//! or whose parent it changed (SQLite refuses to copy such rows into a rebuilt table with
+//! foreign keys on, too); the error tells them apart and says what to do.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use migrate_core::BoxError;
+use rusqlite::Connection;
+
+use crate::db::{Conn, KeyWork};
+
+/// The savepoint that marks the database as it was before the migration.
+const SAVEPOINT: &str = "migrate_before_migration";
+
+/// How many violations an error lists; it counts all of them.
+const LISTED: usize = 5;
+
+/// The state of the check between [`begin`](ForeignKeys::begin) and
+/// [`check`](ForeignKeys::check).
+#[derive(Default)]
+pub(crate) struct ForeignKeys {
+    /// The schema before the migration, while foreign keys are enforced.
+    before: Option<Schema>,
+    /// Whether the savepoint still marks the data of `before`, in the open transaction.
+    savepoint: bool,
+    /// Whether `before` outlives the next commit: a migration outside a transaction has
+    /// recorded its start, and its code runs between that commit and the next `begin`.
+    hold: bool,
+    /// Reading the schema failed in `begin`: `check` reports it.
+    failed: Option<rusqlite::Error>,
+}
+
+/// A table as `sqlite_schema` describes it, with its indexes.
+#[derive(Clone, PartialEq, Eq)]
+struct Table {
+    /// The name as written, for messages and pragmas.
+    name: String,
+    /// The root page of its b-tree: a new one means new rows (or `VACUUM`).
+    root: i64,
+    /// The `sql` of the table and of each index on it, sorted.
+    definition: Vec<(String, Option<String>)>,
+    /// Its own `CREATE` statement, lower-cased, to find the tables it names.
+    create: String,
+    /// Whether that statement says REFERENCES: a table without has no foreign key (nor
+    /// has a virtual table).
+    has_references: bool,
+}
+
+/// Every table of the main database, by lower-cased name (SQLite folds ASCII case).
+#[derive(Clone, PartialEq, Eq)]
+struct Schema(BTreeMap<String, Table>);
+
+impl Schema {
+    fn read(conn: &Connection) -> rusqlite::Result<Self> {
+        let mut statement = conn.prepare_cached(
+            "SELECT type, name, tbl_name, rootpage, sql FROM sqlite_schema \
+             WHERE type IN ('table', 'index')",
+        )?;
+        let mut rows = statement.query([])?;
+        let mut tables = BTreeMap::new();
+        let mut indexes = Vec::new();
+        while let Some(row) = rows.next()? {
+            let kind: String = row.get(0)?;
+            let name: String = row.get(1)?;
+            let table: String = row.get(2)?;
+            let root: Option<i64> = row.get(3)?;
+            let sql: Option<String> = row.get(4)?;
+            if kind == "table" {
+                let create = sql.as_deref().unwrap_or_default().to_ascii_lowercase();
+                let has_references =
+                    create.contains("references") && !create.starts_with("create virtual");
+                tables.insert(
+                    table.to_ascii_lowercase(),
+                    Table {
+                        name,
+                        root: root.unwrap_or(0),
+                        definition: vec![(String::new(), sql)],
+                        create,
+                        has_references,
+                    },
+                );
+            } else {
+                indexes.push((table.to_ascii_lowercase(), name, sql));
+            }
+        }
+        for (table, name, sql) in indexes {
+            if let Some(table) = tables.get_mut(&table) {
+                table.definition.push((name, sql));
+            }
+        }
+        for table in tables.values_mut() {
+            table.definition.sort();
+        }
+        Ok(Schema(tables))
+    }
+}
+
+/// What the check does with one table.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Depth {
+    /// Prepare `PRAGMA foreign_key_check(<table>)`: its foreign keys still resolve.
+    Resolve,
+    /// Run it: every row of the table.
+    Rows,
+}
+
+/// One row of `PRAGMA foreign_key_check`.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Violation {
+    table: String,
+    rowid: Option<i64>,
+    parent: String,
+    key: i64,
+}
+
+impl Violation {
+    fn same_row(&self, other: &Violation) -> bool {
+        self.table.eq_ignore_ascii_case(&other.table)
+            && self.rowid == other.rowid
+            && self.parent.eq_ignore_ascii_case(&other.parent)
+    }
+}
+
+/// What to check: some tables, or the whole database (when the schema before the
+/// migration is unknown).
+enum Scope {
+    Tables(BTreeMap<String, Depth>),
+    Everything,
+}
+
+/// A foreign key SQLite could not check at all ("foreign key mismatch").
+struct Unresolved {
+    table: Option<String>,
+    error: rusqlite::Error,
+}
+
+impl ForeignKeys {
+    /// At the start of a step, in its transaction: reads the schema and sets the savepoint
+    /// when foreign keys are enforced, unless a migration outside a transaction is between
+    /// its two transactions (then the schema from before its code stays). Never fails:
+    /// an error is kept for [`check`](Self::check).
+    pub fn begin(&mut self, conn: &Conn, enforced: &mut Option<bool>) {
+        if self.hold && self.before.is_some() {
+            self.hold = false;
+            return;
+        }
+        self.forget();
+        let conn_inner = &conn.inner;
+        let taken = (|| -> rusqlite::Result<()> {
+            let on = match *enforced {
+                Some(on) => on,
+                None => {
+                    let on = conn_inner.query_row("PRAGMA foreign_keys", [], |row| row.get(0))?;
+                    *enforced = Some(on);
+                    on
+                }
+            };
+            if on {
+                conn.take_key_work();
+                self.before = Some(Schema::read(conn_inner)?);
+                conn_inner.execute_batch(&format!("SAVEPOINT {SAVEPOINT}"))?;
+                self.savepoint = true;
+            }
+            Ok(())
+        })();
+        if let Err(error) = taken {
+            self.failed = Some(error);
+        }
+    }
+
+    /// A migration outside a transaction recorded its start: the schema read at this
+    /// step's `begin` is the one its code starts from, so it outlives the commit.
+    pub fn hold(&mut self) {
+        self.hold = true;
+        self.savepoint = false;
+    }
+
+    /// The transaction ended without a check (rolled back, or a commit with nothing
+    /// migrated, such as a baseline). Keeps the schema only for a held migration.
+    pub fn end(&mut self, committed: bool) {
+        self.savepoint = false;
+        if !(committed && self.hold) {
+            self.forget();
+        }
+    }
+
+    fn forget(&mut self) {
+        self.before = None;
+        self.savepoint = false;
+        self.hold = false;
+        self.failed = None;
+    }
+
+    /// After the migration, in its transaction: the violations it could have added, or
+    /// an error naming them. `enforced` is what [`begin`](Self::begin) found.
+    pub fn check(&mut self, conn: &Conn, enforced: Option<bool>) -> Result<(), BoxError> {
+        let before = self.before.take();
+        let savepoint = std::mem::take(&mut self.savepoint);
+        let failed = self.failed.take();
+        self.hold = false;
+        if let Some(error) = failed {
+            return Err(error.into());
+        }
+        if enforced != Some(true) {
+            return Ok(());
+        }
+        let conn_inner = &conn.inner;
+        let work = conn.take_key_work();
+        let after = Schema::read(conn_inner)?;
+        let scope = match &before {
+            None => Scope::Everything,
+            Some(before) if !work.pragma && *before == after => return Ok(()),
+            Some(before) => Scope::Tables(to_check(conn_inner, before, &after, &work)?),
+        };
+        let found = match run(conn_inner, &scope, false) {
+            Ok(found) => found,
+            Err(unresolved) => {
+                // Was it so before the migration already?
+                let before = savepoint
+                    && conn_inner
+                        .execute_batch(&format!("ROLLBACK TO {SAVEPOINT}"))
+                        .is_ok()
+                    && conn_inner
+                        .prepare(&check_sql(unresolved.table.as_deref()))
+                        .is_err();
+                return Err(unresolved.message(before).into());
+            }
+        };
+        if found.is_empty() {
+            return Ok(());
+        }
+        // Found some: which of them were there before? Only the database as it was can
+        // say, and the migration is refused anyway.
+        let earlier = if savepoint {
+            conn_inner.execute_batch(&format!("ROLLBACK TO {SAVEPOINT}"))?;
+            Some(run(conn_inner, &scope, true).unwrap_or_default())
+        } else {
+            None
+        };
+        Err(refusal(&found, earlier.as_deref(), work.pragma).into())
+    }
+}
+
+/// The tables whose foreign keys the change could have broken, and how deep to look at
+/// each. Schema only: no table's rows are read.
+fn to_check(
+    conn: &Connection,
+    before: &Schema,
+    after: &Schema,
+    work: &KeyWork,
+) -> rusqlite::Result<BTreeMap<String, Depth>> {
+    let mut depth = BTreeMap::new();
+    let mut want = |key: &str, d: Depth| {
+        // A table without REFERENCES in its definition has no foreign key to check.
+        if after.0.get(key).is_some_and(|t| t.has_references) {
+            let entry = depth.entry(key.to_owned()).or_insert(d);
+            *entry = (*entry).max(d);
+        }
+    };
+    // What a change of each parent means for its children.
+    let mut parents: BTreeMap<&str, Depth> = BTreeMap::new();
+    for (key, table) in &after.0 {
+        match before.0.get(key) {
+            // Created: its rows are new; under a name nobody had, it can only resolve
+            // its children's rows, never orphan them.
+            None => {
+                want(key, Depth::Rows);
+                deepen(&mut parents, key, Depth::Resolve);
+            }
+            // Rebuilt: a new b-tree, so rows copied in, and other rows for its children.
+            Some(old) if old.root != table.root => {
+                want(key, Depth::Rows);
+                deepen(&mut parents, key, Depth::Rows);
+            }
+            // Altered in place: the same rows under a new definition.
+            Some(old) if old != table => {
+                want(key, Depth::Resolve);
+                deepen(&mut parents, key, Depth::Resolve);
+            }
+            Some(_) => {}
+        }
+    }
+    for key in before.0.keys() {
+        if !after.0.contains_key(key) {
+            deepen(&mut parents, key, Depth::Rows);
+        }
+    }
+    if work.pragma {
+        // SQLite's own checks may have been off: rows written, as child or as parent.
+        for key in &work.written {
+            want(key, Depth::Rows);
+            deepen(&mut parents, key, Depth::Rows);
+        }
+    }
+    if parents.is_empty() {
+        return Ok(depth);
+    }
+    // Their children: tables whose definition names one of them, confirmed by their list
+    // of foreign keys (a query per such table, not per table of the database).
+    let mut list = None;
+    for (key, table) in &after.0 {
+        if !table.has_references {
+            continue;
+        }
+        let named: Vec<(&str, Depth)> = parents
+            .iter()
+            .filter(|(name, _)| mentions(&table.create, name))
+            .map(|(name, d)| (*name, *d))
+            .collect();
+        if named.is_empty() {
+            continue;
+        }
+        let list = match &mut list {
+            Some(list) => list,
+            None => list
+                .insert(conn.prepare_cached("SELECT \"table\" FROM pragma_foreign_key_list(?1)")?),
+        };
+        let referenced: Vec<String> = list
+            .query_map([&table.name], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        for (name, d) in named {
+            if referenced.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+                want(key, d);
+            }
+        }
+    }
+    Ok(depth)
+}
+
+/// Records `d` for `key`, or keeps the deeper of the two.
+fn deepen<'k>(map: &mut BTreeMap<&'k str, Depth>, key: &'k str, d: Depth) {
+    let entry = map.entry(key).or_insert(d);
+    *entry = (*entry).max(d);
+}
+
+/// Whether the lower-cased definition `sql` names the table `key` (lower-cased) as a
+/// whole identifier. A name SQLite would have to escape in quotes always counts.
+fn mentions(sql: &str, key: &str) -> bool {
+    if key.contains(['"', '`', '\'', ']']) {
+        return true;
+    }
+    let is_ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
+    sql.match_indices(key).any(|(at, _)| {
+        !is_ident(sql[..at].chars().next_back()) && !is_ident(sql[at + key.len()..].chars().next())
+    })
+}
+
+/// `PRAGMA foreign_key_check` for one table, or for the whole database.
+fn check_sql(table: Option<&str>) -> String {
+    match table {
+        Some(table) => format!("PRAGMA foreign_key_check({})", quote(table)),
+        None => "PRAGMA foreign_key_check".to_owned(),
+    }
+}
+
+/// Runs the check over `scope`. `before`: on the database as it was before the migration,
+/// where a table it created does not exist yet (no violations there).
+fn run(conn: &Connection, scope: &Scope, before: bool) -> Result<Vec<Violation>, Unresolved> {
+    let mut found = Vec::new();
+    let tables: Vec<(Option<&str>, Depth)> = match scope {
+        Scope::Everything => vec![(None, Depth::Rows)],
+        Scope::Tables(tables) => tables.iter().map(|(t, d)| (Some(t.as_str()), *d)).collect(),
+    };
+    for (table, depth) in tables {
+        let unresolved = |error| Unresolved {
+            table: table.map(str::to_owned),
+            error,
+        };
+        // Preparing is where SQLite resolves each foreign key to its parent's columns.
+        let mut statement = match conn.prepare(&check_sql(table)) {
+            Ok(statement) => statement,
+            Err(_) if before => continue,
+            Err(error) => return Err(unresolved(error)),
+        };
+        if depth == Depth::Resolve {
+            continue;
+        }
+        let rows = statement
+            .query_map([], |row| {
+                Ok(Violation {
+                    table: row.get(0)?,
+                    rowid: row.get(1)?,
+                    parent: row.get(2)?,
+                    key: row.get(3)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>());
+        match rows {
+            Ok(rows) => found.extend(rows),
+            Err(_) if before => {}
+            Err(error) => return Err(unresolved(error)),
+        }
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+impl Unresolved {
+    fn message(&self, before: bool) -> String {
+        let whose = self
+            .table
+            .as_deref()
+            .map_or_else(|| "a table".to_owned(), |t| format!("table {t:?}"));
+        format!(
+            "with foreign keys enforced, after the migration the foreign keys of {whose} cannot \
+             be checked: {}{}; the columns a foreign key refers to must exist and be the \
+             parent's primary key or have a UNIQUE index, so make the migration keep (or \
+             recreate) them, or change the foreign key",
+            self.error,
+            if before {
+                " (it was so before this migration too, which changed the table or its parent)"
+            } else {
+                ""
+            },
+        )
+    }
+}
+
+/// The refusal: how many violations, the first few, which existed before, what to do.
+fn refusal(found: &[Violation], before: Option<&[Violation]>, pragma: bool) -> String {
+    let existed = |v: &Violation| before.is_some_and(|b| b.iter().any(|e| e.same_row(v)));
+    let old = found.iter().filter(|v| existed(v)).count();
+    let where_ = if pragma {
+        "in tables the migration wrote, rebuilt or whose parent it changed (it set \
+         foreign_keys, defer_foreign_keys or writable_schema, which let rows through unchecked)"
+    } else {
+        "in tables the migration rebuilt, or whose parent table it changed"
+    };
+    let mut text = format!(
+        "with foreign keys enforced, the migration leaves {} foreign-key violation{} {where_}:",
+        found.len(),
+        if found.len() == 1 { "" } else { "s" },
+    );
+    for v in found.iter().take(LISTED) {
+        let rowid = v
+            .rowid
+            .map_or_else(|| "(WITHOUT ROWID)".to_owned(), |r| r.to_string());
+        let _ = write!(
+            text,
+            " table {:?} rowid {rowid} refers to a missing row of {:?} (foreign key #{}){};",
+            v.table,
+            v.parent,
+            v.key,
+            if existed(v) {
+                ", a row that existed before this migration"
+            } else {
+                ""
+            },
+        );
+    }
+    if found.len() > LISTED {
+        let _ = write!(text, " and {} more;", found.len() - LISTED);
+    }
+    match before {
+        None => text.push_str(
+            " (whether these rows existed before the migration is unknown: it ran outside a \
+             transaction)",
+        ),
+        Some(_) if old == found.len() => {
+            let _ = write!(
+                text,
+                " all {old} existed before this migration (rows written with foreign keys off), \
+                 and it rebuilt their table or their parent;"
+            );
+        }
+        Some(_) if old > 0 => {
+            let _ = write!(text, " {old} of them existed before this migration;");
+        }
+        Some(_) => {}
+    }
+    let first = &found[0];
+    let _ = write!(
+        text,
+        " list them with `PRAGMA foreign_key_check({})`, then make the migration (or one \
+         applied before it) delete those rows, point them at existing rows of {:?}, or create \
+         the missing parent rows",
+        quote(&first.table),
+        first.parent,
+    );
+    text
+}
+
+/// `name` as an SQL identifier.
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
