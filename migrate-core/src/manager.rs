@@ -465,17 +465,9 @@ impl Migrator {
     /// The refusal the run would meet, or [`Error::Database`] when the history cannot
     /// be read.
     pub fn plan(&self, backend: &mut dyn Backend, target: Target) -> Result<Plan> {
-        loop {
-            let history = self.applied(backend)?;
-            match plan::plan(&self.migrations, &history, target, self.options) {
-                Ok(plan) => return Ok(plan),
-                Err(refusal) => {
-                    if let Some(error) = run::worded(self, backend, target, refusal)? {
-                        return Err(error);
-                    }
-                }
-            }
-        }
+        let history = self.applied(backend)?;
+        plan::plan(&self.migrations, &history, target, self.options)
+            .map_err(|refusal| run::worded(self, backend, target, refusal))
     }
 
     /// What the planner needs of the history of this manager's set (the narrow read).

@@ -47,10 +47,7 @@ pub(crate) fn migrate(
         let history = migrator.applied(backend)?;
         let plan = match plan::plan(&migrator.migrations, &history, target, migrator.options) {
             Ok(plan) => plan,
-            Err(refusal) => match worded(migrator, backend, target, refusal)? {
-                Some(error) => return Err(error),
-                None => continue 'plan,
-            },
+            Err(refusal) => return Err(worded(migrator, backend, target, refusal)),
         };
         let mut fingerprint = Fingerprint::of_history(&history);
         if plan.steps.is_empty() {
@@ -102,23 +99,26 @@ pub(crate) fn migrate(
 }
 
 /// A refusal found on the narrow read, worded from the full history (descriptions, type
-/// names, start times). `None` when the full history no longer gives a refusal (another
-/// process changed it in between): plan again.
+/// names, start times). Should another process have changed the history in between so
+/// that the full read gives no refusal, the refusal as found stands: a start never loops.
 pub(crate) fn worded(
     migrator: &Migrator,
     backend: &mut dyn Backend,
     target: Target,
     refusal: Error,
-) -> Result<Option<Error>> {
-    let needs_words = matches!(
+) -> Error {
+    if !matches!(
         refusal,
         Error::UnknownApplied { .. } | Error::Incomplete { .. }
-    );
-    if !needs_words {
-        return Ok(Some(refusal));
+    ) {
+        return refusal;
     }
-    let history = migrator.history(backend)?;
-    Ok(plan::plan(&migrator.migrations, &history, target, migrator.options).err())
+    match migrator.history(backend) {
+        Ok(history) => plan::plan(&migrator.migrations, &history, target, migrator.options)
+            .err()
+            .unwrap_or(refusal),
+        Err(error) => error,
+    }
 }
 
 /// Runs `steps` in one transaction (all-or-nothing runs, rehearsals, redo). `None` when
@@ -202,10 +202,7 @@ pub(crate) fn redo(migrator: &Migrator, backend: &mut dyn Backend) -> Result<Rep
         };
         let target = Target::Version(last);
         if let Err(refusal) = plan::plan(&migrator.migrations, &history, target, options) {
-            match worded(migrator, backend, target, refusal)? {
-                Some(error) => return Err(error),
-                None => continue,
-            }
+            return Err(worded(migrator, backend, target, refusal));
         }
         let Ok(index) = migrator
             .migrations
