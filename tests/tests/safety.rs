@@ -239,6 +239,16 @@ fn a_migration_outside_a_transaction_that_fails_is_marked_incomplete_until_clear
         error.to_string().contains("clear_incomplete(805)"),
         "{error}"
     );
+    // Worded from the full history: the narrow start-up read has no start time.
+    if let Error::Incomplete {
+        started_at,
+        description,
+        ..
+    } = &error
+    {
+        assert!(started_at.starts_with("20"), "{error:?}");
+        assert!(!description.is_empty(), "{error:?}");
+    }
     assert_eq!(db.bytes(), before);
 
     FAIL_805.store(false, Ordering::SeqCst);
