@@ -35,9 +35,8 @@ pub(crate) fn migrate(
         // The fast start (opt-in, see `Backend::read_fingerprint`): a stored fingerprint
         // equal to that of every known migration means the history holds exactly them,
         // unchanged. Anything else, or no stored fingerprint, takes the full check below.
-        let expected = fingerprint::of_known(&migrator.migrations);
         if let Ok(Some(stored)) = backend.read_fingerprint()
-            && stored == expected
+            && stored == fingerprint::of_known(&migrator.migrations)
         {
             log::debug!("history fingerprint matches every known migration: nothing to do");
             return Ok(report);
@@ -49,10 +48,11 @@ pub(crate) fn migrate(
             Ok(plan) => plan,
             Err(refusal) => return Err(worded(migrator, backend, target, refusal)),
         };
-        let mut fingerprint = Fingerprint::of_history(&history);
         if plan.steps.is_empty() {
             return Ok(report);
         }
+        // Only a run with something to do keeps the history's fingerprint up to date.
+        let mut fingerprint = Fingerprint::of_history(&history);
         if batch {
             match run_batch(migrator, backend, &plan.steps, &mut fingerprint, mode)? {
                 Some(done) => return Ok(done),
