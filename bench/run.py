@@ -199,6 +199,7 @@ def bench_apply(ns: list[int], journals: list[str], reps: int) -> dict:
 
 
 def bench_check(ns: list[int], reps: int) -> dict:
+    load_before = os.getloadavg()[0]
     paths = {}
     for n in ns:
         for label, prepare, _ in CHECK_TOOLS:
@@ -222,6 +223,7 @@ def bench_check(ns: list[int], reps: int) -> dict:
                     run = spawn(check(paths[(n, label)], n))
                 results.setdefault((n, label), []).append(run)
     log("start-up checks done")
+    results["load"] = (load_before, os.getloadavg()[0])
     return results, paths
 
 
@@ -822,6 +824,7 @@ def only_check(args) -> None:
     n_max = max(args.ns)
     data["breakdown"] = startup_breakdown(data, n_max)
     data["callgrind"] = startup_callgrind(data["check"][1], n_max)
+    data["callgrind_small"] = startup_callgrind_small(data["check"][1], args.ns)
     with (TARGET / "last-check-run.pickle").open("wb") as f:
         pickle.dump((data, args), f)
     full = TARGET / "last-run.pickle"
@@ -829,7 +832,7 @@ def only_check(args) -> None:
         with full.open("rb") as f:
             merged, full_args = pickle.load(f)
         if full_args.ns == args.ns:
-            for key in ("check", "breakdown", "callgrind", "startup_date"):
+            for key in ("check", "breakdown", "callgrind", "callgrind_small", "startup_date"):
                 merged[key] = data[key]
             full_args.reps_check = args.reps
             with full.open("wb") as f:
@@ -840,6 +843,18 @@ def only_check(args) -> None:
     if not out.exists():
         raise SystemExit(f"{out} does not exist: run the full benchmark first, or give --out a copy of a report")
     splice_startup(args, data, out)
+
+
+def startup_callgrind_small(paths: dict, ns: list[int]) -> dict:
+    """Totals of the floor and of migrate's default at the smaller N."""
+    out = {}
+    for n in ns[:-1]:
+        c = callgrind([
+            (f"raw floor, N = {n}", [RAW, "check", paths[(n, RAW_CHECK)], n]),
+            (f"migrate default, N = {n}", [migrate_bin(n), "check", paths[(n, DEFAULT_CHECK)], n]),
+        ])
+        out[n] = (c[f"raw floor, N = {n}"]["total"], c[f"migrate default, N = {n}"]["total"])
+    return out
 
 
 def copy_db(source: Path, dest: Path) -> Path:
@@ -867,7 +882,11 @@ def startup_target_rows(args, data) -> list[str]:
     m = startup_medians(args, data)
     raw, default, fast, rm = (m[(n_max, k)] for k in (RAW_CHECK, DEFAULT_CHECK, FAST_CHECK, RM_CHECK))
     verdict = lambda ok: "**met**" if ok else "**missed**"
-    others = ", ".join(f"N = {n}: {ratio(m[(n, DEFAULT_CHECK)], m[(n, RAW_CHECK)])}" for n in args.ns if n != n_max)
+    small = data.get("callgrind_small") or {}
+    others = ", ".join(
+        f"N = {n}: {ratio(m[(n, DEFAULT_CHECK)], m[(n, RAW_CHECK)])}"
+        + (f", instructions {small[n][1] / small[n][0]:.2f}x" if n in small else "")
+        for n in args.ns if n != n_max)
     cg = ""
     if data.get("callgrind"):
         cg = (f"; instructions {cg_value(data, CG_DEFAULT, 'total'):,} vs "
@@ -904,6 +923,12 @@ def startup_section(args, data) -> list[str]:
     w = lines.append
     w("## 2. Start-up check with everything applied (a new process each time)")
     w("")
+    if "load" in check_r:
+        before, after = check_r["load"]
+        w(f"The machine's 1-minute load average was {before:.1f} when this workload started and "
+          f"{after:.1f} when it ended (`nproc` = {os.cpu_count()}): other jobs share it, and "
+          "wall times scale with that; the instruction counts below do not.")
+        w("")
     w("In-process: open plus the call that finds nothing to do, median (min) and the median "
       "over the raw floor's of the same N. Process: spawn to exit, which adds the process "
       "start (the process floor row). migrate's default reads the history narrowly "
@@ -960,6 +985,11 @@ def startup_section(args, data) -> list[str]:
             w(f"| {label} | {c['total']:,} | {c['total'] / raw_total:.2f}x | {schema} | "
               f"{c['total'] - c['schema']:,} |")
         w("")
+        small = data.get("callgrind_small") or {}
+        if small:
+            w("The default against the floor at the smaller N (totals): " + "; ".join(
+                f"N = {n}: {d:,} vs {r:,} = {d / r:.2f}x" for n, (r, d) in sorted(small.items())) + ".")
+            w("")
         c = data["callgrind"].get(CG_DEFAULT, {})
         r = data["callgrind"].get(CG_RAW, {})
         if c and "prepare" in c:
@@ -1027,6 +1057,9 @@ def startup_fields(args, data) -> dict:
         fields[f"cgr_{key}"] = f"{cg_value(data, CG_RAW, key):,}"
     fields["cgd_rows_extra"] = f"{cg_value(data, CG_DEFAULT, 'rows') - cg_value(data, CG_RAW, 'rows'):,}"
     fields["cgd_step_extra"] = f"{cg_value(data, CG_DEFAULT, 'step') - cg_value(data, CG_RAW, 'step'):,}"
+    for n in args.ns[:-1]:
+        r, d = (data.get("callgrind_small") or {}).get(n, (0, 0))
+        fields[f"cg_default_ratio_{n}"] = f"{d / r:.2f}x" if r else "n/a"
     fields["cgd_target"] = f"{int(1.10 * cg_value(data, CG_RAW, 'total')):,}"
     fields["cgd_extra"] = f"{cg_value(data, CG_DEFAULT, 'total') - cg_value(data, CG_RAW, 'total'):,}"
     fields["cgd_hashes"] = f"{cg_value(data, CG_DEFAULT, 'of_known') + cg_value(data, CG_DEFAULT, 'of_history'):,}"
@@ -1186,6 +1219,7 @@ def main() -> None:
     data["fsync_n"] = 100
     data["fsync"] = fsync_counts(100)
     data["callgrind"] = startup_callgrind(data["check"][1], n_max)
+    data["callgrind_small"] = startup_callgrind_small(data["check"][1], args.ns)
     data["startup_date"] = data["date"]
     data["callgrind_apply"] = callgrind([
         ("raw floor, one transaction", [RAW, "apply", fresh(SCRATCH / "cg" / "a.db"), n_max, "wal", "one"]),
