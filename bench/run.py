@@ -541,7 +541,8 @@ def report(args, data: dict, out: Path) -> None:
     w("")
     w(f"Written by `python3 bench/run.py{' --quick' if args.quick else ''}` on "
       f"{data['date']} (the whole run took {data['elapsed'] / 60:.1f} min). Every number "
-      "below comes from that run; run it again to refresh them. The benchmark is in "
+      f"below comes from that run{LATER_ROWS if data.get('startup_date', data['date']) != data['date'] else ''}; "
+      "run it again to refresh them. The benchmark is in "
       "[`bench/`](../bench/): one small binary per tool, each its own Cargo workspace, and "
       "this driver.")
     w("")
@@ -1022,6 +1023,9 @@ def startup_section(args, data) -> list[str]:
     return lines
 
 
+LATER_ROWS = ", except the rows a note says come from a later run"
+
+
 def startup_note(args, data) -> str:
     return (f"**The start-up rows were rerun on {data['startup_date']}** with `python3 "
             f"bench/run.py --only check` ({getattr(args, 'reps_check', args.reps)} repeats, N = "
@@ -1079,6 +1083,11 @@ def splice_startup(args, data, page: Path) -> None:
     text = page.read_text()
     lines = text.split("\n")
     lines = [l for l in lines if not l.startswith("**The start-up rows were rerun")]
+    if lines and LATER_ROWS not in text:
+        for i, l in enumerate(lines):
+            if l.startswith("Written by ") and "below comes from that run;" in l:
+                lines[i] = l.replace("below comes from that run;", f"below comes from that run{LATER_ROWS};")
+                break
     rows = [i for i, l in enumerate(lines) if l.startswith("| start-up check")]
     lines[rows[0]:rows[-1] + 1] = startup_target_rows(args, data)
     heading = next(i for i, l in enumerate(lines) if l.startswith("## The targets"))
