@@ -149,20 +149,23 @@ def apply_cases(n: int, journal: str) -> list[tuple[str, str, callable]]:
     ]
 
 
+RAW_CHECK = "raw floor (one history read)"
+DEFAULT_CHECK = "migrate, the default (narrow history read)"
+FAST_CHECK = "migrate, fast_start(true) (opt-in)"
+RM_CHECK = "rusqlite_migration (header only, no history)"
+PROCESS_FLOOR = "process floor (a Rust binary that does nothing)"
+
 CHECK_TOOLS = [
-    # (label, prepare command, check command), both given the path and N
-    ("raw floor (one history read)",
-     lambda p, n: [RAW, "apply", p, n, "delete", "one"], lambda p, n: [RAW, "check", p, n]),
-    ("migrate (fast start, the default)",
+    # (label, prepare command, check command), both given the path and N. Every row has
+    # its own file: the fast start's apply keeps the fingerprint (and its companion table).
+    (RAW_CHECK, lambda p, n: [RAW, "apply", p, n, "delete", "one"], lambda p, n: [RAW, "check", p, n]),
+    (DEFAULT_CHECK,
      lambda p, n: [migrate_bin(n), "apply", p, n, "delete", "aon"],
      lambda p, n: [migrate_bin(n), "check", p, n]),
-    ("migrate, fast_start(false): full check",
-     None, lambda p, n: [migrate_bin(n), "check-full", p, n]),
-    ("prototype: fast start with the discovery fix (bench code)",
-     None, lambda p, n: [migrate_bin(n), "proto-fast", p, n]),
-    ("prototype: proposed full check (bench code)",
-     None, lambda p, n: [migrate_bin(n), "proto-narrow", p, n]),
-    ("rusqlite_migration (header only, no history)",
+    (FAST_CHECK,
+     lambda p, n: [migrate_bin(n), "apply", p, n, "delete", "aon", "fast"],
+     lambda p, n: [migrate_bin(n), "check-fast", p, n]),
+    (RM_CHECK,
      lambda p, n: [RUSQLITE_MIGRATION, "apply", p, n, "delete"],
      lambda p, n: [RUSQLITE_MIGRATION, "check", p, n]),
     ("refinery", lambda p, n: [REFINERY, "apply", p, n, "delete", "one"],
@@ -198,19 +201,13 @@ def bench_apply(ns: list[int], journals: list[str], reps: int) -> dict:
 
 
 def bench_check(ns: list[int], reps: int) -> dict:
+    load_before = os.getloadavg()[0]
     paths = {}
     for n in ns:
         for label, prepare, _ in CHECK_TOOLS:
-            if prepare is None:
-                continue
             path = fresh(SCRATCH / "check" / f"{slug(label)}-{n}.db")
             spawn(prepare(path, n))
             paths[(n, label)] = path
-    # The migrate rows share migrate's database.
-    for n in ns:
-        for label, prepare, _ in CHECK_TOOLS:
-            if prepare is None:
-                paths[(n, label)] = paths[(n, "migrate (fast start, the default)")]
     results = {}
     for n in ns:
         for label, _, check in CHECK_TOOLS:
@@ -218,7 +215,7 @@ def bench_check(ns: list[int], reps: int) -> dict:
     for rep in range(reps):
         for n in ns:
             cases = [(label, check) for label, _, check in CHECK_TOOLS] + [
-                ("process floor (a Rust binary that does nothing)", None)
+                (PROCESS_FLOOR, None)
             ]
             shift = rep % len(cases)
             for label, check in cases[shift:] + cases[:shift]:
@@ -228,6 +225,7 @@ def bench_check(ns: list[int], reps: int) -> dict:
                     run = spawn(check(paths[(n, label)], n))
                 results.setdefault((n, label), []).append(run)
     log("start-up checks done")
+    results["load"] = (load_before, os.getloadavg()[0])
     return results, paths
 
 
@@ -347,13 +345,17 @@ def callgrind(cases: list[tuple[str, list]], patterns: dict[str, str] | None = N
             env=ENV, capture_output=True, check=True,
         )
         annotated = subprocess.run(
-            ["callgrind_annotate", "--inclusive=yes", str(out)],
+            # --threshold=100: every function; the default (99) leaves out the smallest
+            # ones, which then read as 0 here.
+            ["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(out)],
             capture_output=True, text=True, check=True,
             # Elsewhere it resolves relative source paths and splits functions in two.
             cwd=out_dir,
         ).stdout
 
         def inclusive(pattern: str) -> int:
+            """Inclusive instructions of the function matching `pattern`; 0 when it was
+            never called (every called function is listed)."""
             best = 0
             for line in annotated.splitlines():
                 if re.search(pattern, line):
@@ -594,7 +596,8 @@ def report(args, data: dict, out: Path) -> None:
     w("")
     w(f"Written by `python3 bench/run.py{' --quick' if args.quick else ''}` on "
       f"{data['date']} (the whole run took {data['elapsed'] / 60:.1f} min). Every number "
-      "below comes from that run; run it again to refresh them. The benchmark is in "
+      f"below comes from that run{LATER_ROWS if data.get('startup_date', data['date']) != data['date'] else ''}; "
+      "run it again to refresh them. The benchmark is in "
       "[`bench/`](../bench/): one small binary per tool, each its own Cargo workspace, and "
       "this driver.")
     w("")
@@ -643,16 +646,6 @@ def report(args, data: dict, out: Path) -> None:
             apply_med(n_max, journal, "migrate, all_or_nothing(true)") / apply_med(n_max, journal, raw_one)
         )
 
-    def check_med(n, label, key="ns"):
-        runs = check_r[(n, label)]
-        return med([r.ns if key == "ns" else r.wall * 1e9 for r in runs]) / 1e9
-
-    raw_check = check_med(n_max, "raw floor (one history read)")
-    fast = check_med(n_max, "migrate (fast start, the default)")
-    full = check_med(n_max, "migrate, fast_start(false): full check")
-    proto = check_med(n_max, "prototype: proposed full check (bench code)")
-    rm = check_med(n_max, "rusqlite_migration (header only, no history)")
-    proto_fast = check_med(n_max, "prototype: fast start with the discovery fix (bench code)")
     disc_first = med([r.ns for r in disc["10000"]]) / 1e9 if "10000" in disc else float("nan")
     disc_proto = med([r.ns for r in disc["10000-proto"]]) / 1e9 if "10000-proto" in disc else float("nan")
 
@@ -667,6 +660,8 @@ def report(args, data: dict, out: Path) -> None:
 
     w(f"## The targets (issue 6), at N = {n_max}")
     w("")
+    if data.get("startup_date") and data["startup_date"] != data["date"]:
+        lines.extend([startup_note(args, data), ""])
     w("| target | measured (medians) | |")
     w("|---|---|---|")
     w(f"| apply {n_max}, one transaction each: within 1.10x of the raw per-migration floor | "
@@ -675,12 +670,7 @@ def report(args, data: dict, out: Path) -> None:
     w(f"| all-or-nothing, apply {n_max}: within 1.10x of the raw one-transaction floor | "
       + ", ".join(f"{j}: {t[('one', j)]:.2f}x" for j in args.journals)
       + f" | {verdict(t[('one', 'delete')] <= 1.10)} (default journal) |")
-    w(f"| start-up check, {n_max} applied: within 1.10x of the raw floor | fast start "
-      f"{ms(fast)} = {ratio(fast, raw_check)}; full check {ms(full)} = {ratio(full, raw_check)} "
-      f"(floor {ms(raw_check)}) | {verdict(fast <= 1.10 * raw_check)} by default; full check "
-      f"{verdict(full <= 1.10 * raw_check)} |")
-    w(f"| start-up check: match rusqlite_migration's header-only check, keeping the history | "
-      f"{ms(fast)} vs {ms(rm)} = {ratio(fast, rm)} | {verdict(fast <= 1.10 * rm)} (within 1.10x) |")
+    lines.extend(startup_target_rows(args, data))
     w(f"| discovery of 10,000: under 1 ms | {ms(disc_first)} (first call, in-process) | "
       f"{verdict(disc_first < 0.001)} |")
     w(f"| memory, apply {n_max}: at most the raw floor + 1 MiB | per-migration "
@@ -734,59 +724,13 @@ def report(args, data: dict, out: Path) -> None:
         w("| process | total | history rows | foreign-key checks | fingerprint writes |")
         w("|---|---|---|---|---|")
         for label, c in data["callgrind_apply"].items():
-            w(f"| {label} | {c['total']:,} | {c['history_row']:,} | {c['fk_check']:,} | {c['fingerprint']:,} |")
+            # The floor has no foreign-key check and no fingerprint: not applicable.
+            na = lambda v: f"{v:,}" if v or label.startswith("migrate") else "n/a"
+            w(f"| {label} | {c['total']:,} | {c['history_row']:,} | {na(c['fk_check'])} | {na(c['fingerprint'])} |")
         w("")
 
     # ---- start-up check
-    w("## 2. Start-up check with everything applied (a new process each time)")
-    w("")
-    w("In-process: open plus the call that finds nothing to do. Process: spawn to exit, "
-      "which adds the process start (first row of the process floor).")
-    w("")
-    w("| tool | " + " | ".join(f"N = {n} in-process" for n in args.ns) + f" | N = {n_max} process | ratio to floor (in-process, N = {n_max}) |")
-    w("|---|" + "---|" * (len(args.ns) + 2))
-    labels = [label for label, _, _ in CHECK_TOOLS] + ["process floor (a Rust binary that does nothing)"]
-    for label in labels:
-        cells = []
-        for n in args.ns:
-            runs = check_r[(n, label)]
-            if label.startswith("process floor"):
-                cells.append("")
-            else:
-                cells.append(f"{ms(med([r.ns for r in runs]) / 1e9)} ({ms(min(r.ns for r in runs) / 1e9)})")
-        runs = check_r[(n_max, label)]
-        process = f"{ms(med([r.wall for r in runs]))} ({ms(min(r.wall for r in runs))})"
-        rat = "" if label.startswith("process floor") else ratio(med([r.ns for r in runs]) / 1e9, raw_check)
-        w(f"| {label} | " + " | ".join(cells) + f" | {process} | {rat} |")
-    w("")
-    if data.get("breakdown"):
-        w(f"Where a start-up check's time goes at N = {n_max} (`bench-raw breakdown`: each step "
-          "on a fresh connection, median of 50 in one process):")
-        w("")
-        w("| step | raw floor's database | migrate's database |")
-        w("|---|---|---|")
-        names = {
-            "open": "open the connection",
-            "pragma_user_version": "first statement: `PRAGMA user_version` (reads the header)",
-            "pragma_data_version": "`PRAGMA data_version`",
-            "pragma_schema_version": "`PRAGMA schema_version`",
-            "schema_load": "prepare the first statement naming a table: **the schema load**",
-            "history_rows": "read every history row (all columns)",
-        }
-        for key, name in names.items():
-            a = data["breakdown"]["raw"].get(key)
-            b = data["breakdown"]["migrate"].get(key)
-            w(f"| {name} | {ms(float(a) / 1e9) if a else ''} | {ms(float(b) / 1e9) if b else ''} |")
-        w("")
-    if data.get("callgrind"):
-        w(f"Instructions (valgrind callgrind, one process, N = {n_max}; repeatable where "
-          "wall time on this shared machine is not):")
-        w("")
-        w("| process | total | schema load (`sqlite3InitOne`) | everything else |")
-        w("|---|---|---|---|")
-        for label, c in data["callgrind"].items():
-            w(f"| {label} | {c['total']:,} | {c['schema']:,} | {c['total'] - c['schema']:,} |")
-        w("")
+    lines.extend(startup_section(args, data))
 
     # ---- discovery
     w("## 3. Discovery of 10,000 registered migrations")
@@ -825,7 +769,7 @@ def report(args, data: dict, out: Path) -> None:
         while len(cells) < 2:
             cells.append("")
         w(f"| {label} | " + " | ".join(cells) + " |")
-    w(f"| process floor (a Rust binary that does nothing) | {mib(med([r.rss_kib for r in check_r[(n_max, 'process floor (a Rust binary that does nothing)')]]))} | |")
+    w(f"| {PROCESS_FLOOR} | {mib(med([r.rss_kib for r in check_r[(n_max, PROCESS_FLOOR)]]))} | |")
     w("")
 
     # ---- build
@@ -854,7 +798,6 @@ def report(args, data: dict, out: Path) -> None:
     analysis = BENCH / "analysis.md"
     if analysis.exists() and not args.quick:
         w(fill_analysis(analysis.read_text(), data, args, {
-            "fast": fast, "full": full, "proto": proto, "proto_fast": proto_fast, "raw_check": raw_check, "rm": rm,
             "disc_first": disc_first, "disc_proto": disc_proto, "empty_cmp": empty_cmp,
             "per": t[("per", "delete")], "one": t[("one", "delete")],
             "per_wal": t.get(("per", "wal"), float("nan")), "one_wal": t.get(("one", "wal"), float("nan")),
@@ -862,6 +805,365 @@ def report(args, data: dict, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines).rstrip() + "\n")
     log(f"wrote {out.relative_to(ROOT)}")
+
+
+# ---------------------------------------------------------------------------------------
+# The start-up rows: written by the full report, and by `--only check` into the page of
+# the last full run
+
+
+STARTUP_PATTERNS = {
+    # Inclusive instructions of the parts of a start-up check: SQLite's (every process)...
+    "prepare": r"rusqlite::Connection::prepare_with_flags \[",
+    "step": r"sqlite3\.c:sqlite3_step \[",
+    "close": r"sqlite3\.c:sqlite3_close \[",
+    # The loop that reads the history rows into a Vec (the floor's and `read_applied`'s).
+    "rows": r"core::iter::adapters::try_process \[",
+    # ... and migrate's.
+    "open": r"backend::Sqlite::open",
+    "discovered": r"manager::Migrator::discovered \[",
+    "read_applied": r"Backend>::read_applied \[",
+    "plan": r"migrate_core::plan::plan \[",
+    "of_known": r"fingerprint::of_known \[",
+    "of_history": r"Fingerprint::of_history \[",
+}
+
+# The labels of the start-up processes measured with callgrind.
+CG_RAW = "raw floor"
+CG_DEFAULT = "migrate, the default (narrow read)"
+CG_FAST = "migrate, fast_start(true)"
+CG_FAST_MISS = "migrate, fast_start(true) on a file applied without it"
+CG_RM = "rusqlite_migration"
+
+
+def startup_callgrind(paths: dict, n_max: int) -> dict:
+    return callgrind([
+        (CG_RAW, [RAW, "check", paths[(n_max, RAW_CHECK)], n_max]),
+        (CG_DEFAULT, [migrate_bin(n_max), "check", paths[(n_max, DEFAULT_CHECK)], n_max]),
+        (CG_FAST, [migrate_bin(n_max), "check-fast", paths[(n_max, FAST_CHECK)], n_max]),
+        # No fingerprint stored: the fast start misses and takes the full check. The
+        # file is a copy, so the measured files stay as they were.
+        (CG_FAST_MISS, [migrate_bin(n_max), "loop-check",
+                        copy_db(paths[(n_max, DEFAULT_CHECK)], SCRATCH / "cg" / "miss.db"), 1, "fast"]),
+        (CG_RM, [RUSQLITE_MIGRATION, "check", paths[(n_max, RM_CHECK)], n_max]),
+    ], STARTUP_PATTERNS)
+
+
+def startup_breakdown(data: dict, n_max: int) -> dict:
+    _, paths = data["check"]
+    return {
+        "raw": spawn([RAW, "breakdown", paths[(n_max, RAW_CHECK)], 50, "history"]).values,
+        "migrate": spawn([RAW, "breakdown", paths[(n_max, DEFAULT_CHECK)], 50, "migrate_history"]).values,
+    }
+
+
+def only_check(args) -> None:
+    """`--only check`: the start-up workload, its breakdown and its instruction counts,
+    merged into the last full run's results when they are saved here, else written into
+    the start-up rows of the page that run wrote."""
+    data: dict = {"date": datetime.date.today().isoformat()}
+    data["startup_date"] = data["date"]
+    if SCRATCH.exists():
+        shutil.rmtree(SCRATCH)
+    SCRATCH.mkdir(parents=True)
+    log("building the tools (release)")
+    for tool in TOOLS:
+        if tool in args.without:
+            continue
+        manifest = BENCH / "tools" / tool / "Cargo.toml"
+        wall, _ = cargo(["build", "--release", "--manifest-path", str(manifest)], target_dir=TARGET)
+        log(f"  {tool}: {wall:.0f} s")
+    CHECK_TOOLS[:] = [row for row in CHECK_TOOLS if row[0] not in args.without]
+    data["without"] = list(args.without)
+    log("workload 2: start-up check")
+    data["check"] = bench_check(args.ns, args.reps)
+    n_max = max(args.ns)
+    data["breakdown"] = startup_breakdown(data, n_max)
+    data["callgrind"] = startup_callgrind(data["check"][1], n_max)
+    data["callgrind_small"] = startup_callgrind_small(data["check"][1], args.ns)
+    with (TARGET / "last-check-run.pickle").open("wb") as f:
+        pickle.dump((data, args), f)
+    full = TARGET / "last-run.pickle"
+    if full.exists() and not args.quick:
+        with full.open("rb") as f:
+            merged, full_args = pickle.load(f)
+        if full_args.ns == args.ns:
+            for key in ("check", "breakdown", "callgrind", "callgrind_small", "startup_date"):
+                merged[key] = data[key]
+            full_args.reps_check = args.reps
+            with full.open("wb") as f:
+                pickle.dump((merged, full_args), f)
+            report(full_args, merged, args.out or ROOT / "docs" / "performance.md")
+            return
+    out = args.out or (TARGET / "performance-quick.md" if args.quick else ROOT / "docs" / "performance.md")
+    if not out.exists():
+        raise SystemExit(f"{out} does not exist: run the full benchmark first, or give --out a copy of a report")
+    splice_startup(args, data, out)
+
+
+def startup_callgrind_small(paths: dict, ns: list[int]) -> dict:
+    """Totals of the floor and of migrate's default at the smaller N."""
+    out = {}
+    for n in ns[:-1]:
+        c = callgrind([
+            (f"raw floor, N = {n}", [RAW, "check", paths[(n, RAW_CHECK)], n]),
+            (f"migrate default, N = {n}", [migrate_bin(n), "check", paths[(n, DEFAULT_CHECK)], n]),
+        ])
+        out[n] = (c[f"raw floor, N = {n}"]["total"], c[f"migrate default, N = {n}"]["total"])
+    return out
+
+
+def copy_db(source: Path, dest: Path) -> Path:
+    shutil.copy(source, fresh(dest))
+    return dest
+
+
+def startup_medians(args, data) -> dict:
+    check_r, _ = data["check"]
+
+    def check_med(n, label):
+        return med([r.ns for r in check_r[(n, label)]]) / 1e9
+
+    return {
+        (n, label): check_med(n, label) for n in args.ns for label, _, _ in CHECK_TOOLS
+    }
+
+
+def cg_value(data, label, key) -> int:
+    return data.get("callgrind", {}).get(label, {}).get(key, 0)
+
+
+def startup_target_rows(args, data) -> list[str]:
+    n_max = max(args.ns)
+    m = startup_medians(args, data)
+    raw, default, fast, rm = (m[(n_max, k)] for k in (RAW_CHECK, DEFAULT_CHECK, FAST_CHECK, RM_CHECK))
+    verdict = lambda ok: "**met**" if ok else "**missed**"
+    small = data.get("callgrind_small") or {}
+    others = ", ".join(
+        f"N = {n}: {ratio(m[(n, DEFAULT_CHECK)], m[(n, RAW_CHECK)])}"
+        + (f", instructions {small[n][1] / small[n][0]:.2f}x" if n in small else "")
+        for n in args.ns if n != n_max)
+    cg = ""
+    if data.get("callgrind"):
+        cg = (f"; instructions {cg_value(data, CG_DEFAULT, 'total'):,} vs "
+              f"{cg_value(data, CG_RAW, 'total'):,} = "
+              f"{cg_value(data, CG_DEFAULT, 'total') / cg_value(data, CG_RAW, 'total'):.2f}x")
+    cg_fast = ""
+    if data.get("callgrind"):
+        cg_fast = (f"; instructions {cg_value(data, CG_FAST, 'total'):,} vs "
+                   f"{cg_value(data, CG_RM, 'total'):,} = "
+                   f"{cg_value(data, CG_FAST, 'total') / cg_value(data, CG_RM, 'total'):.2f}x")
+    # Judged on both measures: wall time is noisy on a shared machine, instructions are not.
+    wall_ok = default <= 1.10 * raw
+    judged = verdict(wall_ok) + " (wall time)"
+    if data.get("callgrind"):
+        cg_ok = cg_value(data, CG_DEFAULT, "total") <= 1.10 * cg_value(data, CG_RAW, "total")
+        judged = verdict(wall_ok and cg_ok) + (
+            "" if wall_ok == cg_ok else
+            f": wall time {'within' if wall_ok else 'above'} 1.10x, instructions "
+            f"{'within' if cg_ok else 'above'}")
+    return [
+        f"| start-up check, {n_max} applied: within 1.10x of the raw floor, on the default path "
+        f"(the narrow history read) | {ms(default)} vs floor {ms(raw)} = {ratio(default, raw)} "
+        f"({others}){cg} | {judged} |",
+        f"| start-up check: match rusqlite_migration's header-only check, keeping the history "
+        f"(the opt-in `fast_start(true)`) | {ms(fast)} vs {ms(rm)} = {ratio(fast, rm)}{cg_fast} | "
+        f"{verdict(fast <= 1.10 * rm)} (within 1.10x, wall time), opt-in |",
+    ]
+
+
+def startup_section(args, data) -> list[str]:
+    check_r, _ = data["check"]
+    n_max = max(args.ns)
+    lines: list[str] = []
+    w = lines.append
+    w("## 2. Start-up check with everything applied (a new process each time)")
+    w("")
+    if "load" in check_r:
+        before, after = check_r["load"]
+        w(f"The machine's 1-minute load average was {before:.1f} when this workload started and "
+          f"{after:.1f} when it ended (`nproc` = {os.cpu_count()}): other jobs share it, and "
+          "wall times scale with that; the instruction counts below do not.")
+        w("")
+    w("In-process: open plus the call that finds nothing to do, median (min) and the median "
+      "over the raw floor's of the same N. Process: spawn to exit, which adds the process "
+      "start (the process floor row). migrate's default reads the history narrowly "
+      "(`PRAGMA data_version`, then `SELECT version, checksum, complete` of its set); "
+      "`fast_start(true)` (opt-in) reads `PRAGMA user_version` and `PRAGMA schema_version` "
+      "instead, on a file whose migrations were applied with it on.")
+    w("")
+    w("| tool | " + " | ".join(f"N = {n} in-process" for n in args.ns) + f" | N = {n_max} process |")
+    w("|---|" + "---|" * (len(args.ns) + 1))
+    m = startup_medians(args, data)
+    for label in [label for label, _, _ in CHECK_TOOLS] + [PROCESS_FLOOR]:
+        cells = []
+        for n in args.ns:
+            runs = check_r[(n, label)]
+            if label == PROCESS_FLOOR:
+                cells.append("")
+            else:
+                cells.append(f"{ms(m[(n, label)])} ({ms(min(r.ns for r in runs) / 1e9)}) "
+                             f"{ratio(m[(n, label)], m[(n, RAW_CHECK)])}")
+        runs = check_r[(n_max, label)]
+        process = f"{ms(med([r.wall for r in runs]))} ({ms(min(r.wall for r in runs))})"
+        w(f"| {label} | " + " | ".join(cells) + f" | {process} |")
+    w("")
+    if data.get("breakdown"):
+        w(f"Where a start-up check's time goes at N = {n_max} (`bench-raw breakdown`: each step "
+          "on a fresh connection, median of 50 in one process):")
+        w("")
+        w("| step | raw floor's database | migrate's database |")
+        w("|---|---|---|")
+        names = {
+            "open": "open the connection",
+            "pragma_user_version": "first statement: `PRAGMA user_version` (reads the header)",
+            "pragma_data_version": "`PRAGMA data_version`",
+            "pragma_schema_version": "`PRAGMA schema_version`",
+            "schema_load": "prepare the first statement naming a table: **the schema load**",
+            "history_rows": "read every history row (all columns)",
+        }
+        for key, name in names.items():
+            a = data["breakdown"]["raw"].get(key)
+            b = data["breakdown"]["migrate"].get(key)
+            w(f"| {name} | {ms(float(a) / 1e9) if a else ''} | {ms(float(b) / 1e9) if b else ''} |")
+        w("")
+    if data.get("callgrind"):
+        w(f"Instructions (valgrind callgrind, one process, N = {n_max}; repeatable where "
+          "wall time on this shared machine is not). Every function is counted "
+          "(`callgrind_annotate --threshold=100`): \"not called\" means the function does "
+          "not appear in the profile at all.")
+        w("")
+        w("| process | total | over the raw floor | schema load (`sqlite3InitOne`) | everything else |")
+        w("|---|---|---|---|---|")
+        raw_total = cg_value(data, CG_RAW, "total")
+        for label, c in data["callgrind"].items():
+            schema = f"{c['schema']:,}" if c["schema"] else "0 (not called)"
+            w(f"| {label} | {c['total']:,} | {c['total'] / raw_total:.2f}x | {schema} | "
+              f"{c['total'] - c['schema']:,} |")
+        w("")
+        small = data.get("callgrind_small") or {}
+        if small:
+            w("The default against the floor at the smaller N (totals): " + "; ".join(
+                f"N = {n}: {d:,} vs {r:,} = {d / r:.2f}x" for n, (r, d) in sorted(small.items())) + ".")
+            w("")
+        c = data["callgrind"].get(CG_DEFAULT, {})
+        r = data["callgrind"].get(CG_RAW, {})
+        if c and "prepare" in c:
+            w(f"Where the instructions go, N = {n_max} (inclusive: a part includes what it "
+              "calls, so the rows overlap and do not add up to the total):")
+            w("")
+            w("| part | migrate, the default | raw floor |")
+            w("|---|---|---|")
+
+            def cell(d, key):
+                return f"{d.get(key, 0):,}" if d.get(key, 0) else "0 (not called)"
+
+            for key, name in (
+                ("total", "the whole process"),
+                ("prepare", "preparing statements (`prepare_with_flags`, includes the schema load)"),
+                ("schema", "of which the schema load (`sqlite3InitOne`)"),
+                ("step", "running them (`sqlite3_step`, every row)"),
+                ("close", "closing the connection (`sqlite3_close`)"),
+                ("rows", "the loop that reads the history rows into a `Vec` (their `sqlite3_step` included)"),
+                ("open", "`Sqlite::open` (the connection and its `PRAGMA schema_version`)"),
+                ("discovered", "`Migrator::discovered` (discovery's sort and the set's filter)"),
+                ("read_applied", "`Backend::read_applied` (includes its prepare, schema load and rows)"),
+                ("plan", "`plan::plan`"),
+                ("of_known", "`fingerprint::of_known`, computed before the fast-start test, also when it is off"),
+                ("of_history", "`Fingerprint::of_history`, computed before the empty plan returns"),
+            ):
+                migrate_only = key in ("open", "discovered", "read_applied", "plan", "of_known", "of_history")
+                w(f"| {name} | {cell(c, key)} | {'' if migrate_only else cell(r, key)} |")
+            w("")
+    return lines
+
+
+LATER_ROWS = ", except the rows a note says come from a later run"
+
+
+def startup_note(args, data) -> str:
+    return (f"**The start-up rows were rerun on {data['startup_date']}** with `python3 "
+            f"bench/run.py --only check` ({getattr(args, 'reps_check', args.reps)} repeats, N = "
+            f"{', '.join(map(str, args.ns))}): the two start-up targets below, section 2 and "
+            "the analysis's start-up subsection. Every other figure on this page comes from "
+            "the full run named above, except where a table says otherwise."
+            + (f" Left out of the rerun: {', '.join(data['without'])} (see the previous "
+               "version of this page)." if data.get("without") else ""))
+
+
+def startup_fields(args, data) -> dict:
+    n_max = max(args.ns)
+    m = startup_medians(args, data)
+    fields = {"n": n_max}
+    for key, label in (("raw_check", RAW_CHECK), ("default", DEFAULT_CHECK), ("fast", FAST_CHECK), ("rm", RM_CHECK)):
+        for n in args.ns:
+            fields[f"{key}_{n}"] = ms(m[(n, label)])
+            fields[f"{key}_ratio_{n}"] = ratio(m[(n, label)], m[(n, RAW_CHECK)])
+        fields[key] = fields[f"{key}_{n_max}"]
+        fields[f"{key}_ratio"] = fields[f"{key}_ratio_{n_max}"]
+    fields["fast_ratio_rm"] = ratio(m[(n_max, FAST_CHECK)], m[(n_max, RM_CHECK)])
+    for key, label in (("raw", CG_RAW), ("default", CG_DEFAULT), ("fast", CG_FAST),
+                       ("miss", CG_FAST_MISS), ("rm", CG_RM)):
+        total, schema = cg_value(data, label, "total"), cg_value(data, label, "schema")
+        fields[f"cg_{key}_total"] = f"{total:,}"
+        fields[f"cg_{key}_schema"] = f"{schema:,}"
+        fields[f"cg_{key}_rest"] = f"{total - schema:,}"
+    raw_total = cg_value(data, CG_RAW, "total") or 1
+    fields["cg_default_ratio"] = f"{cg_value(data, CG_DEFAULT, 'total') / raw_total:.2f}x"
+    fields["cg_fast_ratio_rm"] = f"{cg_value(data, CG_FAST, 'total') / (cg_value(data, CG_RM, 'total') or 1):.2f}x"
+    for key in (*STARTUP_PATTERNS, "schema", "total"):
+        fields[f"cgd_{key}"] = f"{cg_value(data, CG_DEFAULT, key):,}"
+        fields[f"cgr_{key}"] = f"{cg_value(data, CG_RAW, key):,}"
+    fields["cgd_rows_extra"] = f"{cg_value(data, CG_DEFAULT, 'rows') - cg_value(data, CG_RAW, 'rows'):,}"
+    fields["cgd_step_extra"] = f"{cg_value(data, CG_DEFAULT, 'step') - cg_value(data, CG_RAW, 'step'):,}"
+    for n in args.ns[:-1]:
+        r, d = (data.get("callgrind_small") or {}).get(n, (0, 0))
+        fields[f"cg_default_ratio_{n}"] = f"{d / r:.2f}x" if r else "n/a"
+    fields["cgd_target"] = f"{int(1.10 * cg_value(data, CG_RAW, 'total')):,}"
+    fields["cgd_extra"] = f"{cg_value(data, CG_DEFAULT, 'total') - cg_value(data, CG_RAW, 'total'):,}"
+    fields["cgd_hashes"] = f"{cg_value(data, CG_DEFAULT, 'of_known') + cg_value(data, CG_DEFAULT, 'of_history'):,}"
+    return fields
+
+
+def analysis_part(heading: str, until: str) -> str:
+    text = (BENCH / "analysis.md").read_text()
+    a = text.index(heading)
+    return text[a:text.index(until, a)]
+
+
+def splice_startup(args, data, page: Path) -> None:
+    """Replaces the start-up rows of `page` (the report of the last full run) with this
+    run's: the two start-up target rows, section 2, the analysis's introduction and its
+    start-up subsection; says so under the targets' heading."""
+    text = page.read_text()
+    lines = text.split("\n")
+    lines = [l for l in lines if not l.startswith("**The start-up rows were rerun")]
+    if lines and LATER_ROWS not in text:
+        for i, l in enumerate(lines):
+            if l.startswith("Written by ") and "below comes from that run;" in l:
+                lines[i] = l.replace("below comes from that run;", f"below comes from that run{LATER_ROWS};")
+                break
+    rows = [i for i, l in enumerate(lines) if l.startswith("| start-up check")]
+    lines[rows[0]:rows[-1] + 1] = startup_target_rows(args, data)
+    heading = next(i for i, l in enumerate(lines) if l.startswith("## The targets"))
+    if lines[heading + 2] == "":
+        del lines[heading + 2]  # the blank line after a previous note
+    lines[heading + 2:heading + 2] = [startup_note(args, data), ""]
+    text = "\n".join(lines)
+
+    def between(text: str, start: str, end: str, new: str) -> str:
+        a = text.index(start)
+        return text[:a] + new + text[text.index(end, a):]
+
+    text = between(text, "## 2. Start-up check", "## 3. ", "\n".join(startup_section(args, data)) + "\n")
+    fields = startup_fields(args, data)
+    text = between(text, "## Where the time goes", "### Applying",
+                   analysis_part("## Where the time goes", "### Applying").format(**fields))
+    text = between(text, "### The start-up check", "### Discovery",
+                   analysis_part("### The start-up check", "### Discovery").format(**fields))
+    page.write_text(text)
+    log(f"wrote the start-up rows into {page}")
+
 
 
 def fill_analysis(text: str, data: dict, args, v: dict) -> str:
@@ -874,24 +1176,11 @@ def fill_analysis(text: str, data: dict, args, v: dict) -> str:
 
     fields = {
         "n": max(args.ns),
-        "fast": ms(v["fast"]), "full": ms(v["full"]), "proto": ms(v["proto"]),
-        "raw_check": ms(v["raw_check"]), "rm": ms(v["rm"]),
-        "full_ratio": ratio(v["full"], v["raw_check"]), "proto_ratio": ratio(v["proto"], v["raw_check"]),
-        "fast_ratio_rm": ratio(v["fast"], v["rm"]),
-        "proto_fast": ms(v["proto_fast"]), "proto_fast_ratio_rm": ratio(v["proto_fast"], v["rm"]),
+        **startup_fields(args, data),
         "disc_first": ms(v["disc_first"]), "disc_proto": ms(v["disc_proto"]),
         "empty_cmp": f"{v['empty_cmp']:.0f} ns",
         "per": f"{v['per']:.2f}x", "one": f"{v['one']:.2f}x",
         "per_wal": f"{v['per_wal']:.2f}x", "one_wal": f"{v['one_wal']:.2f}x",
-        "cg_raw_total": f"{cg_get('raw floor', 'total'):,}",
-        "cg_raw_schema": f"{cg_get('raw floor', 'schema'):,}",
-        "cg_full_total": f"{cg_get('migrate, full check', 'total'):,}",
-        "cg_full_schema": f"{cg_get('migrate, full check', 'schema'):,}",
-        "cg_full_rest": f"{cg_get('migrate, full check', 'total') - cg_get('migrate, full check', 'schema'):,}",
-        "cg_raw_rest": f"{cg_get('raw floor', 'total') - cg_get('raw floor', 'schema'):,}",
-        "cg_proto_total": f"{cg_get('prototype: proposed full check', 'total'):,}",
-        "cg_fast_total": f"{cg_get('migrate, fast start', 'total'):,}",
-        "cg_rm_total": f"{cg_get('rusqlite_migration', 'total'):,}",
         "cg_disc": f"{data.get('callgrind_discovery', {}).get('discovery', 0):,}",
         "macro_deps": data.get("macro_deps", ""),
         **{f"b_{tool}_{key}": (
@@ -928,6 +1217,11 @@ def main() -> None:
     parser.add_argument("--binary", type=Path,
                         help="with --fk-only: the migrate-n10 binary to measure (e.g. one built "
                              "from an older commit); default the one built here")
+    parser.add_argument("--only", choices=["check"],
+                        help="only the start-up check (workload 2, its breakdown and instruction "
+                             "counts), written into the start-up rows of the existing report")
+    parser.add_argument("--without", action="append", default=[], choices=["refinery", "sqlx"],
+                        help="with --only check: leave out this peer's row (not built, say)")
     args = parser.parse_args()
     if args.fk_only:
         if args.binary is None:
@@ -948,6 +1242,9 @@ def main() -> None:
             data, saved_args = pickle.load(f)
         saved_args.out = out
         report(saved_args, data, out)
+        return
+    if args.only == "check":
+        only_check(args)
         return
     started = time.perf_counter()
     data: dict = {"date": datetime.date.today().isoformat()}
@@ -1001,23 +1298,12 @@ def main() -> None:
     data["fk"] = bench_fk(args.reps)
 
     n_max = max(args.ns)
-    _, paths = data["check"]
-    data["breakdown"] = {
-        "raw": spawn([RAW, "breakdown", paths[(n_max, "raw floor (one history read)")], 50, "history"]).values,
-        "migrate": spawn([RAW, "breakdown", paths[(n_max, "migrate (fast start, the default)")], 50,
-                          "migrate_history"]).values,
-    }
+    data["breakdown"] = startup_breakdown(data, n_max)
     data["fsync_n"] = 100
     data["fsync"] = fsync_counts(100)
-    mpath = paths[(n_max, "migrate (fast start, the default)")]
-    data["callgrind"] = callgrind([
-        ("raw floor", [RAW, "check", paths[(n_max, "raw floor (one history read)")], n_max]),
-        ("migrate, fast start", [migrate_bin(n_max), "check", mpath, n_max]),
-        ("migrate, full check", [migrate_bin(n_max), "check-full", mpath, n_max]),
-        ("prototype: proposed full check", [migrate_bin(n_max), "proto-narrow", mpath, n_max]),
-        ("rusqlite_migration", [RUSQLITE_MIGRATION, "check",
-                                paths[(n_max, "rusqlite_migration (header only, no history)")], n_max]),
-    ])
+    data["callgrind"] = startup_callgrind(data["check"][1], n_max)
+    data["callgrind_small"] = startup_callgrind_small(data["check"][1], args.ns)
+    data["startup_date"] = data["date"]
     data["callgrind_apply"] = callgrind([
         ("raw floor, one transaction", [RAW, "apply", fresh(SCRATCH / "cg" / "a.db"), n_max, "wal", "one"]),
         ("migrate, all_or_nothing(true)",

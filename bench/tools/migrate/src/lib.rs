@@ -1,8 +1,7 @@
 //! What the binaries share: the migration generator and the commands.
 //!
-//! The commands named `proto-*` are not migrate's API: they prototype, in bench code, the
-//! library changes docs/performance.md proposes, so their expected effect is measured in
-//! the same run as everything else.
+//! The command `proto-discover` is not migrate's API: it is the discovery sort in bench
+//! code, measured in the same run as the library's.
 
 use std::cmp::Ordering;
 use std::time::Instant;
@@ -32,19 +31,19 @@ macro_rules! table_migrations {
 /// The commands of every binary (each binary registers a different number of migrations):
 ///
 /// - `version`: the SQLite version linked.
-/// - `apply PATH N delete|wal per|aon`: `Migrator::discovered()?.to_latest(..)` on a fresh
-///   file, one transaction per migration (`per`) or all-or-nothing (`aon`).
-/// - `check PATH N`: the start-up check: open and `to_latest`, which finds nothing to do
-///   (with the fast start, as a program gets it by default).
-/// - `check-full PATH N`: the same with `Sqlite::fast_start(false)`: the full check.
+/// - `apply PATH N delete|wal per|aon [fast]`: `Migrator::discovered()?.to_latest(..)` on a
+///   fresh file, one transaction per migration (`per`) or all-or-nothing (`aon`); with
+///   `fast`, on `Sqlite::fast_start(true)`, so the file holds the fingerprint a fast start
+///   reads.
+/// - `check PATH N`: the start-up check as a program gets it by default: open and
+///   `to_latest`, which finds nothing to do (the narrow read of the history).
+/// - `check-fast PATH N`: the same with `Sqlite::fast_start(true)` (opt-in), on a file
+///   applied with `fast`: two header fields instead of the history.
 /// - `discover N`: `discovered_migrations()`, the first call in this process, then
 ///   `Migrator::discovered()`, then the same sort and check again, warm.
 /// - `proto-discover N`: discovery as proposed (no zero-length `memcmp` in the sort).
-/// - `proto-narrow PATH N`: the start-up check as proposed for the 1.10x target: discovery
-///   as proposed, `PRAGMA data_version`, one `SELECT version, checksum, complete` of the set.
-/// - `proto-fast PATH N`: the fast start with discovery as proposed (a copy of
-///   migrate-core's fingerprint, checked against the one the database holds).
-/// - `loop-check PATH REPEATS [full]`: the start-up check again and again, for a profiler.
+/// - `loop-check PATH REPEATS [fast]`: the start-up check again and again, for a profiler:
+///   the default, or with `fast` the opt-in fast start.
 /// - `fk-setup PATH ROWS`: a database for `fk-one`: `parents` (1,000 rows) and `children`
 ///   (`ROWS` rows, each referring to a parent), written in one transaction.
 /// - `fk-one PATH`: one migration (version 1, `CREATE TABLE t_1`) with foreign keys
@@ -69,7 +68,12 @@ pub fn main() {
                 }
                 other => panic!("delete or wal, not {other:?}"),
             }
-            let mut db = Sqlite::from_connection(conn).unwrap();
+            let fast = match arg(5) {
+                "" => false,
+                "fast" => true,
+                other => panic!("fast or nothing, not {other:?}"),
+            };
+            let mut db = Sqlite::from_connection(conn).unwrap().fast_start(fast);
             let migrator = Migrator::discovered()
                 .unwrap()
                 .all_or_nothing(match arg(4) {
@@ -94,17 +98,23 @@ pub fn main() {
             assert_eq!(migrator.migrations().len(), n);
             println!("ns={}", elapsed.as_nanos());
         }
-        "check-full" => {
-            // The same call with the fast start turned off: the full check, one read of the
-            // history.
+        "check-fast" => {
+            // The opt-in fast start, on a file applied with `fast`.
             let n: usize = arg(2).parse().expect("N");
             let start = Instant::now();
-            let mut db = Sqlite::open(arg(1)).unwrap().fast_start(false);
+            let mut db = Sqlite::open(arg(1)).unwrap().fast_start(true);
             let migrator = Migrator::discovered().unwrap();
             let report = migrator.to_latest(&mut db).unwrap();
             let elapsed = start.elapsed();
             assert!(report.is_empty());
             assert_eq!(migrator.migrations().len(), n);
+            // Outside the timing: the file holds a fingerprint (a file without one would
+            // measure the full check under this row's name).
+            let stored: i32 = db
+                .connection()
+                .query_row("PRAGMA user_version", [], |row| row.get(0))
+                .unwrap();
+            assert_ne!(stored, 0, "no fingerprint stored: apply this file with `fast`");
             println!("ns={}", elapsed.as_nanos());
         }
         "discover" => {
@@ -137,37 +147,14 @@ pub fn main() {
             assert_eq!(found.len(), n);
             println!("ns={}", elapsed.as_nanos());
         }
-        "proto-narrow" => {
-            let n: usize = arg(2).parse().expect("N");
-            let start = Instant::now();
-            let db = Sqlite::open(arg(1)).unwrap();
-            let known = proposed_discovery();
-            let pending = narrow_check(db.connection(), &known);
-            let elapsed = start.elapsed();
-            assert_eq!((known.len(), pending), (n, 0));
-            println!("ns={}", elapsed.as_nanos());
-        }
-        "proto-fast" => {
-            // The fast start with discovery as proposed: open, discovery, one header read,
-            // and the fingerprint of the known migrations computed as migrate-core does.
-            let n: usize = arg(2).parse().expect("N");
-            let start = Instant::now();
-            let db = Sqlite::open(arg(1)).unwrap();
-            let known = proposed_discovery();
-            let expected = fingerprint_of_known(&known);
-            let stored: i32 = db
-                .connection()
-                .query_row("PRAGMA user_version", [], |row| row.get(0))
-                .unwrap();
-            let elapsed = start.elapsed();
-            assert_eq!(known.len(), n);
-            assert_eq!(stored.cast_unsigned(), expected, "not migrate-core's fingerprint");
-            println!("ns={}", elapsed.as_nanos());
-        }
         "loop-check" => {
             let repeats: usize = arg(2).parse().expect("REPEATS");
             for _ in 0..repeats {
-                let mut db = Sqlite::open(arg(1)).unwrap().fast_start(arg(3) != "full");
+                let mut db = Sqlite::open(arg(1)).unwrap().fast_start(match arg(3) {
+                    "" => false,
+                    "fast" => true,
+                    other => panic!("fast or nothing, not {other:?}"),
+                });
                 assert!(Migrator::discovered().unwrap().to_latest(&mut db).unwrap().is_empty());
             }
         }
@@ -254,58 +241,4 @@ fn proposed_discovery() -> Vec<&'static RegisteredMigration> {
         );
     }
     list
-}
-
-/// The start-up check as proposed: one read of the columns the plan needs, filtered to the
-/// set in SQL (the primary key is (set, version), so this is a range scan in order).
-/// Returns how many known migrations are pending (a modified one panics: a refusal).
-fn narrow_check(conn: &Connection, known: &[&'static RegisteredMigration]) -> usize {
-    let _: i64 = conn
-        .query_row("PRAGMA data_version", [], |row| row.get(0))
-        .unwrap();
-    let mut statement = conn
-        .prepare_cached(
-            "SELECT version, checksum, complete FROM \"migrate_history\" \
-             WHERE migration_set = ?1 ORDER BY version",
-        )
-        .unwrap();
-    let mut rows = statement.query([""]).unwrap();
-    let mut known = known.iter().peekable();
-    let mut pending = 0;
-    while let Some(row) = rows.next().unwrap() {
-        let version = u64::try_from(row.get::<_, i64>(0).unwrap()).unwrap();
-        let checksum = row.get_ref(1).unwrap().as_str().unwrap();
-        let complete: bool = row.get(2).unwrap();
-        while known.next_if(|m| m.version() < version).is_some() {
-            pending += 1;
-        }
-        let m = known.next().expect("an unknown applied migration: a refusal");
-        assert_eq!(m.version(), version);
-        assert!(complete && m.checksum() == checksum, "modified or incomplete: a refusal");
-    }
-    pending + known.count()
-}
-
-/// migrate-core's `fingerprint::of_known`, copied: a wrapping sum over the migrations of
-/// FNV-1a over set, version and checksum, folded to 32 bits.
-fn fingerprint_of_known(known: &[&'static RegisteredMigration]) -> u32 {
-    let part = |set: &str, version: u64, checksum: &str| {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut write = |bytes: &[u8]| {
-            for &byte in bytes {
-                hash ^= u64::from(byte);
-                hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-            hash ^= 0xff;
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        };
-        write(set.as_bytes());
-        write(&version.to_le_bytes());
-        write(checksum.as_bytes());
-        (hash ^ (hash >> 32)) as u32
-    };
-    known
-        .iter()
-        .map(|m| part(m.set(), m.version(), m.checksum()))
-        .fold(0, u32::wrapping_add)
 }
