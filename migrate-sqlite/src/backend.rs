@@ -93,10 +93,22 @@ impl Sqlite {
         path: impl AsRef<Path>,
         timeout: Duration,
     ) -> Result<Self, Error> {
-        let path = path.as_ref();
-        let conn = rusqlite::Connection::open(path).map_err(|source| Error::Database {
-            action: format!("open the SQLite database {}", path.display()),
-            source: source.into(),
+        Self::open_with_flags(path.as_ref(), rusqlite::OpenFlags::default(), timeout)
+    }
+
+    /// [`open_with_busy_timeout`](Self::open_with_busy_timeout) with SQLite's open flags:
+    /// the command line opens read-only, or without creating the file.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
+    pub(crate) fn open_with_flags(
+        path: &Path,
+        flags: rusqlite::OpenFlags,
+        timeout: Duration,
+    ) -> Result<Self, Error> {
+        let conn = rusqlite::Connection::open_with_flags(path, flags).map_err(|source| {
+            Error::Database {
+                action: format!("open the SQLite database {}", path.display()),
+                source: source.into(),
+            }
         })?;
         // Before the first read: rusqlite opens with a busy timeout of its own (5 s),
         // which must not decide how long the header read waits for another connection.

@@ -6,7 +6,7 @@ use clap::ArgMatches;
 use migrate_core::{BoxError, Direction, Migrator, State, Target};
 
 use super::output::{ProgressOutput, Style, millis, status_table};
-use super::{PENDING, SUCCESS, history_doc};
+use super::{PENDING, SUCCESS, history_doc, url};
 use crate::Sqlite;
 
 /// Why a command stopped.
@@ -47,36 +47,98 @@ pub fn dispatch(matches: &ArgMatches) -> Outcome {
     }
 }
 
-/// The database path from `--database` or `DATABASE_URL`, without a URL scheme.
-fn database_path(matches: &ArgMatches) -> Option<String> {
-    let url = matches.get_one::<String>("database")?;
-    let path = ["sqlite://", "sqlite:", "file://", "file:"]
-        .iter()
-        .find_map(|scheme| url.strip_prefix(scheme))
-        .unwrap_or(url);
-    Some(path.to_owned())
+/// What a command does with the database, which decides how it is opened.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Only reads (`status`, `history`): never creates the file; works with `mode=ro`.
+    Read,
+    /// Writes to a database that must exist (`down`, dry runs, `redo`, `baseline`,
+    /// `accept-changes`, `clear-incomplete`).
+    Write,
+    /// `up` and `baseline`: write, and create the file unless the URL says `mode=rw`.
+    WriteOrCreate,
+    /// `up --dry-run`: as `Write`, but a file that does not exist is rehearsed on an
+    /// empty database in memory, so nothing is created.
+    Rehearse,
 }
 
-/// The database for a command that only reads: it must exist already.
-fn open_existing(matches: &ArgMatches) -> Result<Sqlite, Failure> {
-    let path = database_path(matches).unwrap_or_default();
-    if !path.is_empty() && path != ":memory:" && !std::path::Path::new(&path).exists() {
+/// `--database` or `DATABASE_URL`, parsed; `None` when neither is given.
+fn database(matches: &ArgMatches) -> Result<Option<url::Database>, Failure> {
+    matches
+        .get_one::<String>("database")
+        .map(|url| url::parse(url).map_err(Failure::Usage))
+        .transpose()
+}
+
+fn no_database() -> Failure {
+    Failure::Usage(
+        "no database given: pass --database PATH or set DATABASE_URL (e.g. \
+         DATABASE_URL=sqlite://app.db)"
+            .to_owned(),
+    )
+}
+
+/// Opens the database for `command`, as `access` allows: a command that cannot create
+/// the database does not leave an empty file behind, and `mode=ro` opens read-only.
+fn open(matches: &ArgMatches, command: &str, access: Access) -> Result<Sqlite, Failure> {
+    let database = database(matches)?.ok_or_else(no_database)?;
+    open_database(matches, &database, command, access)
+}
+
+fn open_database(
+    matches: &ArgMatches,
+    database: &url::Database,
+    command: &str,
+    access: Access,
+) -> Result<Sqlite, Failure> {
+    use rusqlite::OpenFlags;
+    let read_only = database.mode == Some(url::Mode::ReadOnly);
+    if read_only && access != Access::Read {
+        return Err(Failure::Usage(format!(
+            "the database URL opens {} read-only (mode=ro), and `{command}` writes to it; \
+             drop `?mode=ro` to migrate (`status` and `history` work read-only)",
+            database.path
+        )));
+    }
+    let create = access == Access::WriteOrCreate && database.mode != Some(url::Mode::ReadWrite);
+    let missing = !database.is_memory() && !std::path::Path::new(&database.path).exists();
+    let in_memory = database.is_memory() || (missing && access == Access::Rehearse);
+    if missing && in_memory {
+        eprintln!(
+            "the database {} does not exist: rehearsing on an empty database; no file is \
+             created",
+            database.path
+        );
+    }
+    let path = if in_memory {
+        ":memory:"
+    } else {
+        database.path.as_str()
+    };
+    if !in_memory && !create && !std::path::Path::new(path).exists() {
+        let hint = if access == Access::WriteOrCreate {
+            "mode=rw does not create it; drop it or use mode=rwc"
+        } else {
+            "`up` creates it"
+        };
         return Err(Failure::Run(
-            format!("the database {path} does not exist; check the path (`up` creates it)").into(),
+            format!("the database {path} does not exist; check the path ({hint})").into(),
         ));
     }
-    open(matches)
-}
-
-fn open(matches: &ArgMatches) -> Result<Sqlite, Failure> {
-    let path = database_path(matches).ok_or_else(|| {
-        Failure::Usage(
-            "no database given: pass --database PATH or set DATABASE_URL (e.g. \
-             DATABASE_URL=sqlite://app.db)"
-                .to_owned(),
-        )
-    })?;
-    let db = Sqlite::open(&path)?;
+    let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    flags |= if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+    };
+    if create || in_memory {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let db = Sqlite::open_with_flags(
+        std::path::Path::new(path),
+        flags,
+        crate::DEFAULT_BUSY_TIMEOUT,
+    )?;
     Ok(match matches.get_one::<String>("history-table") {
         Some(table) => db.history_table(table),
         None => db,
@@ -110,14 +172,28 @@ fn new(sub: &ArgMatches, migrator: &Migrator) -> Outcome {
         ));
     }
     let written = migrate_build::write_migration(folder, version, description)?;
-    println!("{}", written.path().display());
+    outln!("{}", written.path().display());
     Ok(SUCCESS)
 }
 
 fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
-    let mut db = open_existing(matches)?;
+    let Some(database) = database(matches)? else {
+        return Err(no_database());
+    };
+    let missing = !database.is_memory() && !std::path::Path::new(&database.path).exists();
+    if missing && sub.get_flag("check") {
+        // Everything is pending on a database that does not exist; it is not created.
+        eprintln!(
+            "status --check: the database {} does not exist, so all {} migrations are \
+             pending (`up` creates it)",
+            database.path,
+            migrator.migrations().len()
+        );
+        return Ok(PENDING);
+    }
+    let mut db = open_database(matches, &database, "status", Access::Read)?;
     let rows = migrator.status(&mut db)?;
-    print!("{}", status_table(&rows, Style::stdout()));
+    out!("{}", status_table(&rows, Style::stdout()));
     let clean = rows
         .iter()
         .all(|row| matches!(row.state, State::Applied { .. }));
@@ -169,9 +245,9 @@ fn with_progress(
 fn print_summary(report: &migrate_core::Report, dry_run: bool, planned: bool) {
     if report.steps.is_empty() {
         if planned {
-            println!("nothing to do: another process migrated the database meanwhile");
+            outln!("nothing to do: another process migrated the database meanwhile");
         } else {
-            println!("nothing to do: the database is up to date");
+            outln!("nothing to do: the database is up to date");
         }
         return;
     }
@@ -181,12 +257,12 @@ fn print_summary(report: &migrate_core::Report, dry_run: bool, planned: bool) {
         n => format!("{n} migrations"),
     };
     if dry_run {
-        println!(
+        outln!(
             "dry run: {count} succeeded in {} and rolled back; nothing was kept",
             millis(total)
         );
     } else {
-        println!("done: {count} in {}", millis(total));
+        outln!("done: {count} in {}", millis(total));
     }
 }
 
@@ -217,7 +293,13 @@ fn wrong_direction(error: migrate_core::Error) -> Failure {
 }
 
 fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
-    let mut db = open(matches)?;
+    let dry_run = sub.get_flag("dry-run");
+    let (command, access) = if dry_run {
+        ("up --dry-run", Access::Rehearse)
+    } else {
+        ("up", Access::WriteOrCreate)
+    };
+    let mut db = open(matches, command, access)?;
     let migrator = migrator
         .all_or_nothing(sub.get_flag("all-or-nothing"))
         .allow_out_of_order(sub.get_flag("allow-out-of-order"))
@@ -225,7 +307,6 @@ fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
     let target = sub
         .get_one::<u64>("to")
         .map_or(Target::Latest, |v| Target::Version(*v));
-    let dry_run = sub.get_flag("dry-run");
     with_progress(
         &migrator,
         &mut db,
@@ -256,7 +337,7 @@ fn applied_versions(migrator: &Migrator, db: &mut Sqlite) -> Result<Vec<u64>, Fa
 }
 
 fn down(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
-    let mut db = open(matches)?;
+    let mut db = open(matches, "down", Access::Write)?;
     let version = match (sub.get_one::<u64>("to"), sub.get_one::<u64>("steps")) {
         (Some(to), _) => *to,
         (None, Some(&steps)) => {
@@ -291,7 +372,7 @@ fn down(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome 
 }
 
 fn redo(matches: &ArgMatches, migrator: &Migrator) -> Outcome {
-    let mut db = open(matches)?;
+    let mut db = open(matches, "redo", Access::Write)?;
     let progress = Arc::new(Mutex::new(ProgressOutput::new(2, false)));
     let sink = Arc::clone(&progress);
     let migrator = migrator.clone().on_progress(move |step| {
@@ -301,7 +382,7 @@ fn redo(matches: &ArgMatches, migrator: &Migrator) -> Outcome {
     });
     let report = migrator.redo(&mut db)?;
     if report.steps.is_empty() {
-        println!("nothing to redo: no migration is applied");
+        outln!("nothing to redo: no migration is applied");
         return Ok(SUCCESS);
     }
     print_summary(&report, false, true);
@@ -309,68 +390,73 @@ fn redo(matches: &ArgMatches, migrator: &Migrator) -> Outcome {
 }
 
 fn baseline(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
-    let mut db = open(matches)?;
+    let mut db = open(matches, "baseline", Access::WriteOrCreate)?;
     let version = *sub
         .get_one::<u64>("version")
         .ok_or_else(|| Failure::Usage("baseline needs --version N".to_owned()))?;
     let recorded = migrator.baseline(&mut db, version)?;
     if recorded.is_empty() {
-        println!("baseline at version {version} is already recorded; nothing to do");
+        outln!("baseline at version {version} is already recorded; nothing to do");
         return Ok(SUCCESS);
     }
     for m in &recorded {
-        println!("recorded as applied, without running it: {m}");
+        outln!("recorded as applied, without running it: {m}");
     }
     let count = match recorded.len() {
         1 => "1 migration".to_owned(),
         n => format!("{n} migrations"),
     };
-    println!("baseline at version {version}: {count} recorded");
+    outln!("baseline at version {version}: {count} recorded");
     Ok(SUCCESS)
 }
 
 fn history(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
-    let applied = match database_path(matches) {
-        Some(_) => Some(migrator.status(&mut open_existing(matches)?)?),
+    let applied = match database(matches)? {
+        Some(database) => Some(migrator.status(&mut open_database(
+            matches,
+            &database,
+            "history",
+            Access::Read,
+        )?)?),
         None => None,
     };
     let document = history_doc::markdown(migrator, applied.as_deref())?;
     match sub.get_one::<String>("output") {
         Some(path) => {
             std::fs::write(path, document).map_err(|e| format!("could not write {path}: {e}"))?;
-            println!("{path}");
+            outln!("{path}");
         }
-        None => print!("{document}"),
+        None => out!("{document}"),
     }
     Ok(SUCCESS)
 }
 
 fn accept_changes(matches: &ArgMatches, migrator: &Migrator) -> Outcome {
-    let mut db = open(matches)?;
+    let mut db = open(matches, "accept-changes", Access::Write)?;
     let accepted = migrator.accept_changes(&mut db)?;
     if accepted.is_empty() {
-        println!("no applied migration changed since it was applied");
+        outln!("no applied migration changed since it was applied");
     }
     for m in accepted {
-        println!("accepted the changed source of migration {m}");
+        outln!("accepted the changed source of migration {m}");
     }
     Ok(SUCCESS)
 }
 
 fn clear_incomplete(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
-    let mut db = open(matches)?;
+    let mut db = open(matches, "clear-incomplete", Access::Write)?;
     let version = *sub
         .get_one::<u64>("version")
         .ok_or_else(|| Failure::Usage("clear-incomplete needs a VERSION".to_owned()))?;
     match migrator.clear_incomplete(&mut db, version)? {
         Some(Direction::Up) => {
-            println!("cleared: migration {version} is pending again; the next `up` applies it");
+            outln!("cleared: migration {version} is pending again; the next `up` applies it");
         }
-        Some(Direction::Down) => println!(
+        Some(Direction::Down) => outln!(
             "cleared: migration {version} is applied again, as before its interrupted down; \
              `down` reverts it again"
         ),
-        None => println!("migration {version} is not marked incomplete; nothing to clear"),
+        None => outln!("migration {version} is not marked incomplete; nothing to clear"),
     }
     Ok(SUCCESS)
 }

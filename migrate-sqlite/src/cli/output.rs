@@ -2,9 +2,38 @@
 //! on a terminal and plain text when piped (or with `NO_COLOR` set).
 
 use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use migrate_core::{Direction, MigrationStatus, State, StepReport};
+
+/// The first error writing to standard output, after which nothing more is written.
+static STDOUT_ERROR: Mutex<Option<std::io::Error>> = Mutex::new(None);
+
+/// Writes to standard output (what `out!` and `outln!` call). A write that fails (a
+/// reader that closed the pipe, a full device) does not panic: the error is kept for
+/// [`take_stdout_error`], the command goes on without output, and its end decides the
+/// exit code.
+pub fn print(args: std::fmt::Arguments<'_>) {
+    let Ok(mut failed) = STDOUT_ERROR.lock() else {
+        return;
+    };
+    if failed.is_some() {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    if let Err(error) = out.write_fmt(args).and_then(|()| out.flush()) {
+        *failed = Some(error);
+    }
+}
+
+/// The error that stopped the output, if one did.
+pub fn take_stdout_error() -> Option<std::io::Error> {
+    STDOUT_ERROR
+        .lock()
+        .ok()
+        .and_then(|mut failed| failed.take())
+}
 
 /// ANSI colours, on only for a terminal without `NO_COLOR`.
 #[derive(Clone, Copy)]
@@ -145,7 +174,7 @@ impl ProgressOutput {
             }
             let _ = err.flush();
         } else {
-            println!(
+            outln!(
                 "{}{verb:<8} {:>4} {} ({})",
                 self.verb_prefix,
                 step.version,
