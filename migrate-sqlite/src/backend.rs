@@ -365,6 +365,17 @@ impl Sqlite {
         row: rusqlite::Result<Result<AppliedMigration, BoxError>>,
     ) -> Result<AppliedMigration, BoxError> {
         match row {
+            Err(rusqlite::Error::InvalidColumnType(_, ref name, ty))
+                if self.declared_integer(name) =>
+            {
+                Err(Box::new(Error::UnreadableHistoryRow {
+                    table: self.sql.name.clone(),
+                    problem: format!(
+                        "its column `{name}` holds a value of type {ty} where migrate writes \
+                         an integer"
+                    ),
+                }))
+            }
             Err(
                 error @ (rusqlite::Error::InvalidColumnType(..)
                 | rusqlite::Error::FromSqlConversionFailure(..)
@@ -373,6 +384,19 @@ impl Sqlite {
             Err(error) => Err(error.into()),
             Ok(row) => row,
         }
+    }
+
+    /// Whether the history table declares `column` INTEGER, as migrate creates it: a
+    /// value of another type in it is a row edited by hand, not a table of another kind.
+    fn declared_integer(&self, column: &str) -> bool {
+        self.conn
+            .inner
+            .query_row(
+                "SELECT type FROM pragma_table_info(?1) WHERE name = ?2",
+                [self.sql.name.as_str(), column],
+                |row| row.get::<_, String>(0),
+            )
+            .is_ok_and(|ty| ty.eq_ignore_ascii_case("INTEGER"))
     }
 
     /// `user_version` as migrate last recorded writing it, when it ever did.

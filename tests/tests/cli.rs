@@ -1251,3 +1251,88 @@ fn closed_pipes_and_full_devices_exit_cleanly() {
         expect_states(&db, &[(1, "pending"), (2, "pending"), (3, "pending")]);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Messages that point at the interface the user is in.
+// ---------------------------------------------------------------------------------------
+
+/// Runs SQL on the database file, as someone editing it by hand would.
+fn edit(db: &Path, sql: &str) {
+    Connection::open(db).unwrap().execute_batch(sql).unwrap();
+}
+
+/// Refusals name commands and flags, never API methods, and show each migration's file
+/// relative to its crate, not the build machine's absolute path.
+#[test]
+fn refusals_name_commands_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chat.db");
+    on(&db, &["up"]).ok();
+    let absolute = package_dir().to_str().unwrap();
+
+    edit(
+        &db,
+        "UPDATE migrate_history SET checksum = 'x' WHERE version = 1",
+    );
+    let run = on(&db, &["up"]).code(1);
+    assert!(run.stderr.contains("`migrate accept-changes`"), "{run:?}");
+    assert!(run.stderr.contains("--allow-modified"), "{run:?}");
+    assert!(!run.stderr.contains("`--accept-changes`"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("(src/chat_bot/migrations/m001_initial_schema.rs)"),
+        "{run:?}"
+    );
+    on(&db, &["accept-changes"]).ok();
+
+    edit(
+        &db,
+        "UPDATE migrate_history SET complete = 0 WHERE version = 3",
+    );
+    let run = on(&db, &["up"]).code(1);
+    assert!(
+        run.stderr.contains("`migrate clear-incomplete 3`"),
+        "{run:?}"
+    );
+    edit(
+        &db,
+        "UPDATE migrate_history SET complete = 1 WHERE version = 3",
+    );
+
+    edit(&db, "DELETE FROM migrate_history WHERE version = 2");
+    let run = on(&db, &["up"]).code(1);
+    assert!(
+        run.stderr.contains("`migrate up --allow-out-of-order`"),
+        "{run:?}"
+    );
+
+    for run in [on(&db, &["up"]), on(&db, &["down", "--to", "7"])] {
+        assert!(!run.stderr.contains("Migrator::"), "{run:?}");
+        assert!(!run.stderr.contains(absolute), "{run:?}");
+    }
+    let history = on(&db, &["history"]).ok();
+    assert!(!history.stdout.contains(absolute), "{history:?}");
+}
+
+/// A history row whose version is text, in migrate's own table, is a row to fix, not a
+/// table that "belongs to something else".
+#[test]
+fn a_history_row_edited_by_hand_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chat.db");
+    on(&db, &["up", "--to", "2"]).ok();
+    edit(
+        &db,
+        "UPDATE migrate_history SET version = 'two' WHERE version = 2",
+    );
+    for args in [&["up"][..], &["status"]] {
+        let run = on(&db, args).code(1);
+        assert!(
+            run.stderr.contains("has a row migrate cannot read")
+                && run.stderr.contains("`version`")
+                && run.stderr.contains("correct or delete it"),
+            "{run:?}"
+        );
+        assert!(!run.stderr.contains("another table"), "{run:?}");
+    }
+}

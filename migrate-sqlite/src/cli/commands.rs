@@ -225,7 +225,7 @@ fn with_progress(
     run: impl FnOnce(&Migrator, &mut Sqlite) -> Result<migrate_core::Report, migrate_core::Error>,
 ) -> Outcome {
     let migrator = migrator.clone().only_direction(only);
-    let planned = migrator.plan(db, target).map_err(wrong_direction)?;
+    let planned = migrator.plan(db, target)?;
     let progress = Arc::new(Mutex::new(ProgressOutput::new(
         planned.steps.len(),
         dry_run,
@@ -236,7 +236,7 @@ fn with_progress(
             progress.step(step);
         }
     });
-    let report = run(&migrator, db).map_err(wrong_direction)?;
+    let report = run(&migrator, db)?;
     print_summary(&report, dry_run, !planned.steps.is_empty());
     Ok(SUCCESS)
 }
@@ -263,32 +263,6 @@ fn print_summary(report: &migrate_core::Report, dry_run: bool, planned: bool) {
         );
     } else {
         outln!("done: {count} in {}", millis(total));
-    }
-}
-
-/// A direction refusal in the command line's words: the other command to use.
-fn wrong_direction(error: migrate_core::Error) -> Failure {
-    match error {
-        migrate_core::Error::WrongDirection {
-            version,
-            description,
-            direction,
-            target,
-            ..
-        } => {
-            let (verb, other) = match direction {
-                Direction::Down => ("revert", "down"),
-                Direction::Up => ("apply", "up"),
-            };
-            Failure::Run(
-                format!(
-                    "going to version {target} would {verb} migration {version} \
-                     {description:?}; use `{other} --to {target}` for that; nothing was written"
-                )
-                .into(),
-            )
-        }
-        other => Failure::Run(other.into()),
     }
 }
 

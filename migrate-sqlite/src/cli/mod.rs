@@ -34,6 +34,7 @@ macro_rules! outln {
 
 mod args;
 mod commands;
+mod errors;
 mod history_doc;
 mod output;
 mod url;
@@ -122,11 +123,10 @@ where
             USAGE
         }
         Err(commands::Failure::Run(error)) => {
-            eprintln!("error: {error}");
-            let mut source = error.source();
-            while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
-                source = cause.source();
+            let mut lines = errors::render(error.as_ref()).into_iter();
+            eprintln!("error: {}", lines.next().unwrap_or_default());
+            for line in lines {
+                eprintln!("{line}");
             }
             FAILURE
         }
