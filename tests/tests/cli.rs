@@ -1336,3 +1336,116 @@ fn a_history_row_edited_by_hand_is_named_as_such() {
         assert!(!run.stderr.contains("another table"), "{run:?}");
     }
 }
+
+/// `new` writes into the crate's migrations folder, found from the nearest Cargo.toml and
+/// its build script, from any folder of the crate; from a workspace root or outside a
+/// crate it refuses, naming where it looked, and writes nothing.
+#[test]
+fn new_finds_the_crates_migrations_folder_or_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"app\"]\n",
+    )
+    .unwrap();
+    let app = root.join("app");
+    fs::create_dir_all(app.join("src")).unwrap();
+    fs::write(app.join("Cargo.toml"), "[package]\nname = \"app\"\n").unwrap();
+    fs::write(
+        app.join("build.rs"),
+        "fn main() {\n    migrate_build::migrations(\"db/migrations\").generate_or_report();\n}\n",
+    )
+    .unwrap();
+    let new = |cwd: &Path, description: &str| {
+        run_command(
+            command(chat_bot_binary(), cwd, &["new", description]),
+            "migrate new",
+        )
+    };
+
+    let run = new(root, "Add tags").code(2);
+    assert!(
+        run.stderr.contains("workspace") && run.stderr.contains("Cargo.toml"),
+        "{run:?}"
+    );
+    assert!(
+        !root.join("src").exists(),
+        "new wrote into the workspace root"
+    );
+
+    let run = new(&app, "Add tags").ok();
+    assert_eq!(
+        run.stdout.trim(),
+        Path::new("db/migrations/m0004_add_tags.rs")
+            .to_str()
+            .unwrap()
+    );
+    new(&app.join("src"), "Add labels").ok();
+    assert_eq!(
+        folder_files(&app.join("db/migrations")),
+        ["m0004_add_tags.rs", "m0005_add_labels.rs"]
+    );
+    assert!(!app.join("src/migrations").exists());
+    assert!(!app.join("src/src").exists());
+
+    // No build script: src/migrations when it exists, else a refusal naming both.
+    fs::remove_file(app.join("build.rs")).unwrap();
+    let run = new(&app, "Add notes").code(2);
+    assert!(
+        run.stderr.contains("build.rs") && run.stderr.contains("migrations"),
+        "{run:?}"
+    );
+    fs::create_dir_all(app.join("src/migrations")).unwrap();
+    new(&app, "Add notes").ok();
+    assert_eq!(
+        folder_files(&app.join("src/migrations")),
+        ["m0004_add_notes.rs"]
+    );
+
+    // Outside any crate.
+    let outside = tempfile::tempdir().unwrap();
+    if !outside
+        .path()
+        .ancestors()
+        .any(|d| d.join("Cargo.toml").exists())
+    {
+        let run = new(outside.path(), "Add tags").code(2);
+        assert!(run.stderr.contains("no Cargo.toml"), "{run:?}");
+        assert!(dir_files(outside.path()).is_empty());
+    }
+}
+
+/// A description with a control or text-direction character is refused, naming it and
+/// where it is, and no file is written; a long description is clipped in the status
+/// table instead of padding every row to its width.
+#[test]
+fn descriptions_that_would_mislead_are_refused_or_clipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("migrations");
+    let folder_arg = folder.to_str().unwrap();
+    for (description, code) in [("Add \u{202E}sgat", "U+202E"), ("Add\ttags", "U+0009")] {
+        let run = migrate(&["new", description, "--dir", folder_arg]).code(2);
+        assert!(run.stderr.contains(code), "{run:?}");
+        assert!(!folder.exists(), "{run:?}");
+    }
+
+    let db = dir.path().join("chat.db");
+    on(&db, &["up"]).ok();
+    edit(
+        &db,
+        &format!(
+            "INSERT INTO migrate_history (migration_set, version, description, type_name, \
+             checksum, applied_at, duration_us) VALUES ('', 99, '{}', 'Long', 'x', \
+             '2026-01-01T00:00:00Z', 1)",
+            "long ".repeat(1000)
+        ),
+    );
+    let run = on(&db, &["status"]).ok();
+    let widest = run.stdout.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(
+        widest < 150,
+        "a status row is {widest} characters wide: {run:?}"
+    );
+    assert!(run.stdout.contains('…'), "{run:?}");
+}

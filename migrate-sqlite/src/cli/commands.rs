@@ -149,9 +149,12 @@ fn new(sub: &ArgMatches, migrator: &Migrator) -> Outcome {
     let description = sub
         .get_one::<String>("description")
         .map_or("", String::as_str);
-    let folder = sub
-        .get_one::<String>("dir")
-        .map_or("src/migrations", String::as_str);
+    check_description(description)?;
+    let folder = match sub.get_one::<String>("dir") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => migrations_folder()?,
+    };
+    let folder = folder.as_path();
     let highest_known = migrator.migrations().last().map_or(0, |m| m.version());
     let version = if sub.get_flag("timestamp") {
         migrate_build::timestamp_version(std::time::SystemTime::now())
@@ -172,8 +175,93 @@ fn new(sub: &ArgMatches, migrator: &Migrator) -> Outcome {
         ));
     }
     let written = migrate_build::write_migration(folder, version, description)?;
-    outln!("{}", written.path().display());
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let shown = written.path().strip_prefix(&cwd).unwrap_or(written.path());
+    outln!("{}", shown.display());
     Ok(SUCCESS)
+}
+
+/// Refuses what would make the file misleading or not compile: control characters and
+/// the characters that change the direction of text (`rustc` denies them in source).
+fn check_description(description: &str) -> Result<(), Failure> {
+    const BIDI: &[(char, &str)] = &[
+        ('\u{061C}', "ARABIC LETTER MARK"),
+        ('\u{200E}', "LEFT-TO-RIGHT MARK"),
+        ('\u{200F}', "RIGHT-TO-LEFT MARK"),
+        ('\u{202A}', "LEFT-TO-RIGHT EMBEDDING"),
+        ('\u{202B}', "RIGHT-TO-LEFT EMBEDDING"),
+        ('\u{202C}', "POP DIRECTIONAL FORMATTING"),
+        ('\u{202D}', "LEFT-TO-RIGHT OVERRIDE"),
+        ('\u{202E}', "RIGHT-TO-LEFT OVERRIDE"),
+        ('\u{2066}', "LEFT-TO-RIGHT ISOLATE"),
+        ('\u{2067}', "RIGHT-TO-LEFT ISOLATE"),
+        ('\u{2068}', "FIRST STRONG ISOLATE"),
+        ('\u{2069}', "POP DIRECTIONAL ISOLATE"),
+    ];
+    for (position, c) in description.chars().enumerate() {
+        let name = match BIDI.iter().find(|(bidi, _)| *bidi == c) {
+            Some((_, name)) => *name,
+            None if c.is_control() => "a control character",
+            None => continue,
+        };
+        return Err(Failure::Usage(format!(
+            "the description has U+{:04X} ({name}) at character {}: write it without \
+             control or text-direction characters",
+            u32::from(c),
+            position + 1
+        )));
+    }
+    Ok(())
+}
+
+/// The migrations folder of the crate `new` is run in: the nearest `Cargo.toml` with a
+/// `[package]` upward from the current directory, and the folder its build script gives
+/// `migrate_build::migrations("...")`, else its `src/migrations` when that exists.
+fn migrations_folder() -> Result<std::path::PathBuf, Failure> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Failure::Run(format!("cannot read the current directory: {e}").into()))?;
+    let Some(manifest) = cwd
+        .ancestors()
+        .map(|dir| dir.join("Cargo.toml"))
+        .find(|file| file.is_file())
+    else {
+        return Err(Failure::Usage(format!(
+            "no Cargo.toml in {} or above it, so no crate to write the migration into: run \
+             `migrate new` in your crate's folder, or give the folder with --dir",
+            cwd.display()
+        )));
+    };
+    let manifest_text = std::fs::read_to_string(&manifest).unwrap_or_default();
+    let crate_dir = manifest.parent().unwrap_or(&cwd);
+    if !manifest_text.lines().any(|l| l.trim() == "[package]") {
+        return Err(Failure::Usage(format!(
+            "{} is a workspace without a package of its own: run `migrate new` in the \
+             folder of the crate that has the migrations, or give the folder with --dir",
+            manifest.display()
+        )));
+    }
+    let build_script = crate_dir.join("build.rs");
+    let configured = std::fs::read_to_string(&build_script)
+        .ok()
+        .and_then(|text| {
+            let start = text.find("migrations(\"")? + "migrations(\"".len();
+            let end = text[start..].find('"')?;
+            Some(text[start..start + end].to_owned())
+        });
+    if let Some(folder) = configured {
+        return Ok(crate_dir.join(folder));
+    }
+    let default = crate_dir.join("src").join("migrations");
+    if default.is_dir() {
+        return Ok(default);
+    }
+    Err(Failure::Usage(format!(
+        "no migrations folder found: {} does not call migrate_build::migrations(\"...\") \
+         and {} does not exist; set up the build script (see docs/getting-started.md), or \
+         give the folder with --dir",
+        build_script.display(),
+        default.display()
+    )))
 }
 
 fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {

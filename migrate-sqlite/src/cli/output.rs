@@ -77,7 +77,7 @@ pub fn millis(duration: Duration) -> String {
 pub fn status_table(rows: &[MigrationStatus], style: Style) -> String {
     let width = rows
         .iter()
-        .map(|r| r.description.chars().count())
+        .map(|r| clip(&r.description, DESCRIPTION_WIDTH).chars().count())
         .max()
         .unwrap_or(0)
         .max("description".len());
@@ -122,9 +122,29 @@ pub fn status_table(rows: &[MigrationStatus], style: Style) -> String {
         let pad = 10usize.saturating_sub(state_name(&row.state).len());
         out.push_str(&format!(
             "{:>digits$}  {:<width$}  {state}{:pad$}  {at:<24}  {duration}\n",
-            row.version, row.description, ""
+            row.version,
+            clip(&row.description, DESCRIPTION_WIDTH),
+            ""
         ));
     }
+    out
+}
+
+/// The widest description column of the status table; longer ones end with `…`.
+const DESCRIPTION_WIDTH: usize = 60;
+
+/// `text` on one line of at most `max` characters: control characters (a newline in a
+/// description) become spaces, and a longer text is cut with `…`.
+fn clip(text: &str, max: usize) -> String {
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if one_line.chars().count() <= max {
+        return one_line;
+    }
+    let mut out: String = one_line.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
     out
 }
 
@@ -225,6 +245,16 @@ mod tests {
             "{half:?}"
         );
         assert!(bar(20, 20, &step).starts_with(&format!("\r[{}] 20/20", "#".repeat(30))));
+    }
+
+    #[test]
+    fn long_descriptions_are_clipped() {
+        assert_eq!(clip("Add tags", 60), "Add tags");
+        let long = "x".repeat(5000);
+        let clipped = clip(&long, 60);
+        assert_eq!(clipped.chars().count(), 60);
+        assert!(clipped.ends_with('…'));
+        assert_eq!(clip("two\nlines", 60), "two lines");
     }
 
     #[test]
