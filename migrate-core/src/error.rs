@@ -107,7 +107,7 @@ pub enum Error {
         "migration {version} {description:?} ({file}) was changed after it was applied (checksum \
          {recorded} when applied, {current} now); restore its applied version and write the \
          change as a new migration, or, if the change does not alter what it does, accept it \
-         with `Migrator::accept_changes` (the `--accept-changes` of the command line)"
+         with `Migrator::accept_changes`"
     )]
     Modified {
         /// The migration's version.
@@ -308,6 +308,21 @@ pub enum Error {
          `--history-table`); nothing was written"
     )]
     ForeignHistoryTable {
+        /// The table.
+        table: String,
+        /// What does not fit.
+        problem: String,
+    },
+
+    /// The history table is migrate's, but a row holds a value migrate never writes
+    /// there (a version stored as text): the row was edited by something else.
+    #[error(
+        "the history table {table:?} has a row migrate cannot read: {problem}; the table is \
+         migrate's but that row was written by something else: correct or delete it by hand \
+         (rows whose version is not an integer: `SELECT * FROM {table} WHERE \
+         typeof(version) <> 'integer'`), then run again; nothing was written"
+    )]
+    UnreadableHistoryRow {
         /// The table.
         table: String,
         /// What does not fit.

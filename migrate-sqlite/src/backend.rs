@@ -96,10 +96,22 @@ impl Sqlite {
         path: impl AsRef<Path>,
         timeout: Duration,
     ) -> Result<Self, Error> {
-        let path = path.as_ref();
-        let conn = rusqlite::Connection::open(path).map_err(|source| Error::Database {
-            action: format!("open the SQLite database {}", path.display()),
-            source: source.into(),
+        Self::open_with_flags(path.as_ref(), rusqlite::OpenFlags::default(), timeout)
+    }
+
+    /// [`open_with_busy_timeout`](Self::open_with_busy_timeout) with SQLite's open flags:
+    /// the command line opens read-only, or without creating the file.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
+    pub(crate) fn open_with_flags(
+        path: &Path,
+        flags: rusqlite::OpenFlags,
+        timeout: Duration,
+    ) -> Result<Self, Error> {
+        let conn = rusqlite::Connection::open_with_flags(path, flags).map_err(|source| {
+            Error::Database {
+                action: format!("open the SQLite database {}", path.display()),
+                source: source.into(),
+            }
         })?;
         // Before the first read: rusqlite opens with a busy timeout of its own (5 s),
         // which must not decide how long the header read waits for another connection.
@@ -357,6 +369,17 @@ impl Sqlite {
         row: rusqlite::Result<Result<AppliedMigration, BoxError>>,
     ) -> Result<AppliedMigration, BoxError> {
         match row {
+            Err(rusqlite::Error::InvalidColumnType(_, ref name, ty))
+                if self.declared_integer(name) =>
+            {
+                Err(Box::new(Error::UnreadableHistoryRow {
+                    table: self.sql.name.clone(),
+                    problem: format!(
+                        "its column `{name}` holds a value of type {ty} where migrate writes \
+                         an integer"
+                    ),
+                }))
+            }
             Err(
                 error @ (rusqlite::Error::InvalidColumnType(..)
                 | rusqlite::Error::FromSqlConversionFailure(..)
@@ -365,6 +388,19 @@ impl Sqlite {
             Err(error) => Err(error.into()),
             Ok(row) => row,
         }
+    }
+
+    /// Whether the history table declares `column` INTEGER, as migrate creates it: a
+    /// value of another type in it is a row edited by hand, not a table of another kind.
+    fn declared_integer(&self, column: &str) -> bool {
+        self.conn
+            .inner
+            .query_row(
+                "SELECT type FROM pragma_table_info(?1) WHERE name = ?2",
+                [self.sql.name.as_str(), column],
+                |row| row.get::<_, String>(0),
+            )
+            .is_ok_and(|ty| ty.eq_ignore_ascii_case("INTEGER"))
     }
 
     /// `user_version` as migrate last recorded writing it, when it ever did.

@@ -1022,3 +1022,430 @@ fn a_terminal_gets_colour_unless_no_color_is_set() {
     let plain = on_terminal(true);
     assert!(!plain.contains('\x1b'), "{plain:?}");
 }
+
+// ---------------------------------------------------------------------------------------
+// The command line's inputs, as sqlx-cli and diesel users type them.
+// ---------------------------------------------------------------------------------------
+
+/// The files of `dir`, sorted.
+fn dir_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// SQLite URLs are read as sqlx reads them: the query is parameters, not part of the
+/// file name; `mode=ro` opens read-only and refuses to migrate; `rw` never creates;
+/// `rwc` creates; an unknown parameter is refused by name.
+#[test]
+fn sqlite_urls_are_parsed_like_sqlx() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    on(&db, &["up", "--to", "1"]).ok();
+
+    let ro = format!("file:{}?mode=ro", db.display());
+    let run = migrate(&["--database", &ro, "up"]).code(2);
+    assert!(
+        run.stderr.contains("read-only") && run.stderr.contains("mode=ro"),
+        "{run:?}"
+    );
+    let run = migrate(&["--database", &ro, "status"]).ok();
+    assert_eq!(states(&run)[0], (1, "applied".to_owned()), "{run:?}");
+    migrate(&["--database", &ro, "history"]).ok();
+    for args in [
+        &["down", "--to", "0"][..],
+        &["up", "--dry-run"],
+        &["accept-changes"],
+    ] {
+        let mut all = vec!["--database", ro.as_str()];
+        all.extend_from_slice(args);
+        migrate(&all).code(2);
+    }
+    expect_states(&db, &[(1, "applied"), (2, "pending"), (3, "pending")]);
+
+    let rwc = format!("sqlite://{}?mode=rwc", dir.path().join("q.db").display());
+    migrate(&["--database", &rwc, "up"]).ok();
+    expect_states(&dir.path().join("q.db"), ALL_APPLIED);
+
+    let rw = format!("sqlite://{}?mode=rw", dir.path().join("rw.db").display());
+    let run = migrate(&["--database", &rw, "up"]).code(1);
+    assert!(run.stderr.contains("does not exist"), "{run:?}");
+
+    let spaced = format!("sqlite://{}/my%20app.db", dir.path().display());
+    migrate(&["--database", &spaced, "up"]).ok();
+    expect_states(&dir.path().join("my app.db"), ALL_APPLIED);
+
+    let unknown = format!("sqlite://{}?cache=shared", db.display());
+    let run = migrate(&["--database", &unknown, "status"]).code(2);
+    assert!(run.stderr.contains("`cache`"), "{run:?}");
+
+    assert_eq!(
+        dir_files(dir.path()),
+        ["my app.db", "q.db", "x.db"],
+        "a URL's query became part of a file name, or a file was created"
+    );
+}
+
+/// An empty `DATABASE_URL` or a URL without a file is a usage error, not a temporary
+/// database migrated and thrown away.
+#[test]
+fn an_empty_database_url_is_a_usage_error() {
+    for url in ["", "sqlite://", "sqlite:", "file:"] {
+        let run = migrate_with(&["up"], &[("DATABASE_URL", OsStr::new(url))]).code(2);
+        assert!(!run.stdout.contains("applied"), "{url:?}: {run:?}");
+        let run = migrate(&["--database", url, "up"]).code(2);
+        assert!(!run.stdout.contains("applied"), "{url:?}: {run:?}");
+    }
+}
+
+/// A server URL names its kind and that this build supports SQLite only, and never
+/// prints the password.
+#[test]
+fn a_server_url_is_refused_without_its_password() {
+    for (url, kind) in [
+        ("postgres://user:hunter2@db.example/app", "PostgreSQL"),
+        ("mysql://root:hunter2@localhost/app", "MySQL"),
+    ] {
+        for args in [&["up"][..], &["status"]] {
+            let run = migrate_with(args, &[("DATABASE_URL", OsStr::new(url))]).code(2);
+            assert!(!run.stderr.contains("hunter2"), "{run:?}");
+            assert!(
+                run.stderr.contains(kind) && run.stderr.contains("SQLite only"),
+                "{run:?}"
+            );
+        }
+    }
+}
+
+/// `.env` in the working directory is read, and the environment wins over it; a `.env`
+/// that does not parse is named, without its content.
+#[test]
+fn dotenv_is_read_and_the_environment_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join(".env"),
+        "# the app\nDATABASE_URL=sqlite://from_dotenv.db\n",
+    )
+    .unwrap();
+    let run = run_command(
+        command(chat_bot_binary(), dir.path(), &["up"]),
+        "migrate up",
+    );
+    let run = run.ok();
+    assert!(run.stdout.contains("done: 3 migrations"), "{run:?}");
+    expect_states(&dir.path().join("from_dotenv.db"), ALL_APPLIED);
+
+    let mut env_wins = command(chat_bot_binary(), dir.path(), &["up", "--to", "1"]);
+    env_wins.env("DATABASE_URL", "sqlite://from_env.db");
+    run_command(env_wins, "migrate up --to 1").ok();
+    expect_states(
+        &dir.path().join("from_env.db"),
+        &[(1, "applied"), (2, "pending"), (3, "pending")],
+    );
+
+    fs::write(
+        dir.path().join(".env"),
+        "A=1\nDATABASE_URL='sqlite://hunter2.db\n",
+    )
+    .unwrap();
+    let run = run_command(
+        command(chat_bot_binary(), dir.path(), &["status"]),
+        "migrate status",
+    );
+    let run = run.code(2);
+    assert!(
+        run.stderr.contains(".env") && run.stderr.contains("line 2"),
+        "{run:?}"
+    );
+    assert!(!run.stderr.contains("hunter2"), "{run:?}");
+}
+
+/// A command that cannot create a database does not leave an empty file behind; a dry
+/// run of a database that does not exist rehearses in memory.
+#[test]
+fn commands_that_do_not_create_leave_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.db");
+    let run = on(&missing, &["up", "--dry-run"]).ok();
+    assert!(run.stdout.contains("would have applied"), "{run:?}");
+    for args in [
+        &["down", "--to", "1"][..],
+        &["down", "--steps", "1", "--dry-run"],
+        &["redo"],
+        &["accept-changes"],
+        &["clear-incomplete", "2"],
+    ] {
+        let run = on(&missing, args).code(1);
+        assert!(run.stderr.contains("does not exist"), "{args:?}: {run:?}");
+    }
+    assert!(
+        dir_files(dir.path()).is_empty(),
+        "{:?}",
+        dir_files(dir.path())
+    );
+}
+
+/// `status --check` on a database that does not exist: everything is pending (3), and
+/// the file is not created.
+#[test]
+fn status_check_on_a_missing_database_is_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.db");
+    let run = on(&missing, &["status", "--check"]).code(3);
+    assert!(
+        run.stderr.contains("does not exist") && run.stderr.contains("pending"),
+        "{run:?}"
+    );
+    assert!(!missing.exists());
+}
+
+/// Output to a reader that leaves early, or to a full device: no panic. A closed pipe
+/// ends quietly with the command's code; a full device is one line and exit 1.
+#[test]
+fn closed_pipes_and_full_devices_exit_cleanly() {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chat.db");
+    let db_arg = db.to_str().unwrap();
+
+    // A pipe whose reader is gone before the command writes.
+    for args in [&["up"][..], &["status"], &["history"]] {
+        let mut all = vec!["--database", db_arg];
+        all.extend_from_slice(args);
+        let mut child = command(chat_bot_binary(), package_dir(), &all)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    expect_states(&db, ALL_APPLIED);
+
+    let full = Path::new("/dev/full");
+    if full.exists() {
+        for args in [&["status"][..], &["down", "--to", "0"]] {
+            let mut all = vec!["--database", db_arg];
+            all.extend_from_slice(args);
+            let mut command = command(chat_bot_binary(), package_dir(), &all);
+            command.stdout(fs::OpenOptions::new().write(true).open(full).unwrap());
+            let run = run_command(command, "migrate > /dev/full").code(1);
+            assert!(!run.stderr.contains("panicked"), "{run:?}");
+            assert!(run.stderr.contains("could not write the output"), "{run:?}");
+            assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+        }
+        expect_states(&db, &[(1, "pending"), (2, "pending"), (3, "pending")]);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Messages that point at the interface the user is in.
+// ---------------------------------------------------------------------------------------
+
+/// Runs SQL on the database file, as someone editing it by hand would.
+fn edit(db: &Path, sql: &str) {
+    Connection::open(db).unwrap().execute_batch(sql).unwrap();
+}
+
+/// Refusals name commands and flags, never API methods, and show each migration's file
+/// relative to its crate, not the build machine's absolute path.
+#[test]
+fn refusals_name_commands_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chat.db");
+    on(&db, &["up"]).ok();
+    let absolute = package_dir().to_str().unwrap();
+
+    edit(
+        &db,
+        "UPDATE migrate_history SET checksum = 'x' WHERE version = 1",
+    );
+    let run = on(&db, &["up"]).code(1);
+    assert!(run.stderr.contains("`migrate accept-changes`"), "{run:?}");
+    assert!(run.stderr.contains("--allow-modified"), "{run:?}");
+    assert!(!run.stderr.contains("`--accept-changes`"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("(src/chat_bot/migrations/m001_initial_schema.rs)"),
+        "{run:?}"
+    );
+    on(&db, &["accept-changes"]).ok();
+
+    edit(
+        &db,
+        "UPDATE migrate_history SET complete = 0 WHERE version = 3",
+    );
+    let run = on(&db, &["up"]).code(1);
+    assert!(
+        run.stderr.contains("`migrate clear-incomplete 3`"),
+        "{run:?}"
+    );
+    edit(
+        &db,
+        "UPDATE migrate_history SET complete = 1 WHERE version = 3",
+    );
+
+    edit(&db, "DELETE FROM migrate_history WHERE version = 2");
+    let run = on(&db, &["up"]).code(1);
+    assert!(
+        run.stderr.contains("`migrate up --allow-out-of-order`"),
+        "{run:?}"
+    );
+
+    for run in [on(&db, &["up"]), on(&db, &["down", "--to", "7"])] {
+        assert!(!run.stderr.contains("Migrator::"), "{run:?}");
+        assert!(!run.stderr.contains(absolute), "{run:?}");
+    }
+    let history = on(&db, &["history"]).ok();
+    assert!(!history.stdout.contains(absolute), "{history:?}");
+}
+
+/// A history row whose version is text, in migrate's own table, is a row to fix, not a
+/// table that "belongs to something else".
+#[test]
+fn a_history_row_edited_by_hand_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chat.db");
+    on(&db, &["up", "--to", "2"]).ok();
+    edit(
+        &db,
+        "UPDATE migrate_history SET version = 'two' WHERE version = 2",
+    );
+    for args in [&["up"][..], &["status"]] {
+        let run = on(&db, args).code(1);
+        assert!(
+            run.stderr.contains("has a row migrate cannot read")
+                && run.stderr.contains("`version`")
+                && run.stderr.contains("correct or delete it"),
+            "{run:?}"
+        );
+        assert!(!run.stderr.contains("another table"), "{run:?}");
+    }
+}
+
+/// `new` writes into the crate's migrations folder, found from the nearest Cargo.toml and
+/// its build script, from any folder of the crate; from a workspace root or outside a
+/// crate it refuses, naming where it looked, and writes nothing.
+#[test]
+fn new_finds_the_crates_migrations_folder_or_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"app\"]\n",
+    )
+    .unwrap();
+    let app = root.join("app");
+    fs::create_dir_all(app.join("src")).unwrap();
+    fs::write(app.join("Cargo.toml"), "[package]\nname = \"app\"\n").unwrap();
+    fs::write(
+        app.join("build.rs"),
+        "fn main() {\n    migrate_build::migrations(\"db/migrations\").generate_or_report();\n}\n",
+    )
+    .unwrap();
+    let new = |cwd: &Path, description: &str| {
+        run_command(
+            command(chat_bot_binary(), cwd, &["new", description]),
+            "migrate new",
+        )
+    };
+
+    let run = new(root, "Add tags").code(2);
+    assert!(
+        run.stderr.contains("workspace") && run.stderr.contains("Cargo.toml"),
+        "{run:?}"
+    );
+    assert!(
+        !root.join("src").exists(),
+        "new wrote into the workspace root"
+    );
+
+    let run = new(&app, "Add tags").ok();
+    assert_eq!(
+        run.stdout.trim(),
+        Path::new("db/migrations/m0004_add_tags.rs")
+            .to_str()
+            .unwrap()
+    );
+    new(&app.join("src"), "Add labels").ok();
+    assert_eq!(
+        folder_files(&app.join("db/migrations")),
+        ["m0004_add_tags.rs", "m0005_add_labels.rs"]
+    );
+    assert!(!app.join("src/migrations").exists());
+    assert!(!app.join("src/src").exists());
+
+    // No build script: src/migrations when it exists, else a refusal naming both.
+    fs::remove_file(app.join("build.rs")).unwrap();
+    let run = new(&app, "Add notes").code(2);
+    assert!(
+        run.stderr.contains("build.rs") && run.stderr.contains("migrations"),
+        "{run:?}"
+    );
+    fs::create_dir_all(app.join("src/migrations")).unwrap();
+    new(&app, "Add notes").ok();
+    assert_eq!(
+        folder_files(&app.join("src/migrations")),
+        ["m0004_add_notes.rs"]
+    );
+
+    // Outside any crate.
+    let outside = tempfile::tempdir().unwrap();
+    if !outside
+        .path()
+        .ancestors()
+        .any(|d| d.join("Cargo.toml").exists())
+    {
+        let run = new(outside.path(), "Add tags").code(2);
+        assert!(run.stderr.contains("no Cargo.toml"), "{run:?}");
+        assert!(dir_files(outside.path()).is_empty());
+    }
+}
+
+/// A description with a control or text-direction character is refused, naming it and
+/// where it is, and no file is written; a long description is clipped in the status
+/// table instead of padding every row to its width.
+#[test]
+fn descriptions_that_would_mislead_are_refused_or_clipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("migrations");
+    let folder_arg = folder.to_str().unwrap();
+    for (description, code) in [("Add \u{202E}sgat", "U+202E"), ("Add\ttags", "U+0009")] {
+        let run = migrate(&["new", description, "--dir", folder_arg]).code(2);
+        assert!(run.stderr.contains(code), "{run:?}");
+        assert!(!folder.exists(), "{run:?}");
+    }
+
+    let db = dir.path().join("chat.db");
+    on(&db, &["up"]).ok();
+    edit(
+        &db,
+        &format!(
+            "INSERT INTO migrate_history (migration_set, version, description, type_name, \
+             checksum, applied_at, duration_us) VALUES ('', 99, '{}', 'Long', 'x', \
+             '2026-01-01T00:00:00Z', 1)",
+            "long ".repeat(1000)
+        ),
+    );
+    let run = on(&db, &["status"]).ok();
+    let widest = run.stdout.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(
+        widest < 150,
+        "a status row is {widest} characters wide: {run:?}"
+    );
+    assert!(run.stdout.contains('…'), "{run:?}");
+}

@@ -20,7 +20,7 @@ pub fn command() -> Command {
                 .global(true)
                 .env("DATABASE_URL")
                 .value_name("PATH")
-                .help("The SQLite database file (or DATABASE_URL; sqlite:// and file: prefixes are accepted)"),
+                .help("The SQLite database: a file, or a URL such as sqlite://app.db?mode=ro (or DATABASE_URL, also from .env)"),
         )
         .arg(
             Arg::new("set")
@@ -44,8 +44,7 @@ pub fn command() -> Command {
                     Arg::new("dir")
                         .long("dir")
                         .value_name("FOLDER")
-                        .default_value("src/migrations")
-                        .help("The migrations folder"),
+                        .help("The migrations folder [default: the one the crate's build script names, else src/migrations, found from the nearest Cargo.toml]"),
                 )
                 .arg(
                     Arg::new("timestamp")

@@ -6,7 +6,7 @@ use clap::ArgMatches;
 use migrate_core::{BoxError, Direction, Migrator, State, Target};
 
 use super::output::{ProgressOutput, Style, millis, status_table};
-use super::{PENDING, SUCCESS, history_doc};
+use super::{PENDING, SUCCESS, history_doc, url};
 use crate::Sqlite;
 
 /// Why a command stopped.
@@ -47,36 +47,98 @@ pub fn dispatch(matches: &ArgMatches) -> Outcome {
     }
 }
 
-/// The database path from `--database` or `DATABASE_URL`, without a URL scheme.
-fn database_path(matches: &ArgMatches) -> Option<String> {
-    let url = matches.get_one::<String>("database")?;
-    let path = ["sqlite://", "sqlite:", "file://", "file:"]
-        .iter()
-        .find_map(|scheme| url.strip_prefix(scheme))
-        .unwrap_or(url);
-    Some(path.to_owned())
+/// What a command does with the database, which decides how it is opened.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Only reads (`status`, `history`): never creates the file; works with `mode=ro`.
+    Read,
+    /// Writes to a database that must exist (`down`, dry runs, `redo`, `baseline`,
+    /// `accept-changes`, `clear-incomplete`).
+    Write,
+    /// `up` and `baseline`: write, and create the file unless the URL says `mode=rw`.
+    WriteOrCreate,
+    /// `up --dry-run`: as `Write`, but a file that does not exist is rehearsed on an
+    /// empty database in memory, so nothing is created.
+    Rehearse,
 }
 
-/// The database for a command that only reads: it must exist already.
-fn open_existing(matches: &ArgMatches) -> Result<Sqlite, Failure> {
-    let path = database_path(matches).unwrap_or_default();
-    if !path.is_empty() && path != ":memory:" && !std::path::Path::new(&path).exists() {
+/// `--database` or `DATABASE_URL`, parsed; `None` when neither is given.
+fn database(matches: &ArgMatches) -> Result<Option<url::Database>, Failure> {
+    matches
+        .get_one::<String>("database")
+        .map(|url| url::parse(url).map_err(Failure::Usage))
+        .transpose()
+}
+
+fn no_database() -> Failure {
+    Failure::Usage(
+        "no database given: pass --database PATH or set DATABASE_URL (e.g. \
+         DATABASE_URL=sqlite://app.db)"
+            .to_owned(),
+    )
+}
+
+/// Opens the database for `command`, as `access` allows: a command that cannot create
+/// the database does not leave an empty file behind, and `mode=ro` opens read-only.
+fn open(matches: &ArgMatches, command: &str, access: Access) -> Result<Sqlite, Failure> {
+    let database = database(matches)?.ok_or_else(no_database)?;
+    open_database(matches, &database, command, access)
+}
+
+fn open_database(
+    matches: &ArgMatches,
+    database: &url::Database,
+    command: &str,
+    access: Access,
+) -> Result<Sqlite, Failure> {
+    use rusqlite::OpenFlags;
+    let read_only = database.mode == Some(url::Mode::ReadOnly);
+    if read_only && access != Access::Read {
+        return Err(Failure::Usage(format!(
+            "the database URL opens {} read-only (mode=ro), and `{command}` writes to it; \
+             drop `?mode=ro` to migrate (`status` and `history` work read-only)",
+            database.path
+        )));
+    }
+    let create = access == Access::WriteOrCreate && database.mode != Some(url::Mode::ReadWrite);
+    let missing = !database.is_memory() && !std::path::Path::new(&database.path).exists();
+    let in_memory = database.is_memory() || (missing && access == Access::Rehearse);
+    if missing && in_memory {
+        eprintln!(
+            "the database {} does not exist: rehearsing on an empty database; no file is \
+             created",
+            database.path
+        );
+    }
+    let path = if in_memory {
+        ":memory:"
+    } else {
+        database.path.as_str()
+    };
+    if !in_memory && !create && !std::path::Path::new(path).exists() {
+        let hint = if access == Access::WriteOrCreate {
+            "mode=rw does not create it; drop it or use mode=rwc"
+        } else {
+            "`up` creates it"
+        };
         return Err(Failure::Run(
-            format!("the database {path} does not exist; check the path (`up` creates it)").into(),
+            format!("the database {path} does not exist; check the path ({hint})").into(),
         ));
     }
-    open(matches)
-}
-
-fn open(matches: &ArgMatches) -> Result<Sqlite, Failure> {
-    let path = database_path(matches).ok_or_else(|| {
-        Failure::Usage(
-            "no database given: pass --database PATH or set DATABASE_URL (e.g. \
-             DATABASE_URL=sqlite://app.db)"
-                .to_owned(),
-        )
-    })?;
-    let db = Sqlite::open(&path)?;
+    let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    flags |= if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+    };
+    if create || in_memory {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let db = Sqlite::open_with_flags(
+        std::path::Path::new(path),
+        flags,
+        crate::DEFAULT_BUSY_TIMEOUT,
+    )?;
     Ok(match matches.get_one::<String>("history-table") {
         Some(table) => db.history_table(table),
         None => db,
@@ -87,9 +149,12 @@ fn new(sub: &ArgMatches, migrator: &Migrator) -> Outcome {
     let description = sub
         .get_one::<String>("description")
         .map_or("", String::as_str);
-    let folder = sub
-        .get_one::<String>("dir")
-        .map_or("src/migrations", String::as_str);
+    check_description(description)?;
+    let folder = match sub.get_one::<String>("dir") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => migrations_folder()?,
+    };
+    let folder = folder.as_path();
     let highest_known = migrator.migrations().last().map_or(0, |m| m.version());
     let version = if sub.get_flag("timestamp") {
         migrate_build::timestamp_version(std::time::SystemTime::now())
@@ -110,14 +175,113 @@ fn new(sub: &ArgMatches, migrator: &Migrator) -> Outcome {
         ));
     }
     let written = migrate_build::write_migration(folder, version, description)?;
-    println!("{}", written.path().display());
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let shown = written.path().strip_prefix(&cwd).unwrap_or(written.path());
+    outln!("{}", shown.display());
     Ok(SUCCESS)
 }
 
+/// Refuses what would make the file misleading or not compile: control characters and
+/// the characters that change the direction of text (`rustc` denies them in source).
+fn check_description(description: &str) -> Result<(), Failure> {
+    const BIDI: &[(char, &str)] = &[
+        ('\u{061C}', "ARABIC LETTER MARK"),
+        ('\u{200E}', "LEFT-TO-RIGHT MARK"),
+        ('\u{200F}', "RIGHT-TO-LEFT MARK"),
+        ('\u{202A}', "LEFT-TO-RIGHT EMBEDDING"),
+        ('\u{202B}', "RIGHT-TO-LEFT EMBEDDING"),
+        ('\u{202C}', "POP DIRECTIONAL FORMATTING"),
+        ('\u{202D}', "LEFT-TO-RIGHT OVERRIDE"),
+        ('\u{202E}', "RIGHT-TO-LEFT OVERRIDE"),
+        ('\u{2066}', "LEFT-TO-RIGHT ISOLATE"),
+        ('\u{2067}', "RIGHT-TO-LEFT ISOLATE"),
+        ('\u{2068}', "FIRST STRONG ISOLATE"),
+        ('\u{2069}', "POP DIRECTIONAL ISOLATE"),
+    ];
+    for (position, c) in description.chars().enumerate() {
+        let name = match BIDI.iter().find(|(bidi, _)| *bidi == c) {
+            Some((_, name)) => *name,
+            None if c.is_control() => "a control character",
+            None => continue,
+        };
+        return Err(Failure::Usage(format!(
+            "the description has U+{:04X} ({name}) at character {}: write it without \
+             control or text-direction characters",
+            u32::from(c),
+            position + 1
+        )));
+    }
+    Ok(())
+}
+
+/// The migrations folder of the crate `new` is run in: the nearest `Cargo.toml` with a
+/// `[package]` upward from the current directory, and the folder its build script gives
+/// `migrate_build::migrations("...")`, else its `src/migrations` when that exists.
+fn migrations_folder() -> Result<std::path::PathBuf, Failure> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Failure::Run(format!("cannot read the current directory: {e}").into()))?;
+    let Some(manifest) = cwd
+        .ancestors()
+        .map(|dir| dir.join("Cargo.toml"))
+        .find(|file| file.is_file())
+    else {
+        return Err(Failure::Usage(format!(
+            "no Cargo.toml in {} or above it, so no crate to write the migration into: run \
+             `migrate new` in your crate's folder, or give the folder with --dir",
+            cwd.display()
+        )));
+    };
+    let manifest_text = std::fs::read_to_string(&manifest).unwrap_or_default();
+    let crate_dir = manifest.parent().unwrap_or(&cwd);
+    if !manifest_text.lines().any(|l| l.trim() == "[package]") {
+        return Err(Failure::Usage(format!(
+            "{} is a workspace without a package of its own: run `migrate new` in the \
+             folder of the crate that has the migrations, or give the folder with --dir",
+            manifest.display()
+        )));
+    }
+    let build_script = crate_dir.join("build.rs");
+    let configured = std::fs::read_to_string(&build_script)
+        .ok()
+        .and_then(|text| {
+            let start = text.find("migrations(\"")? + "migrations(\"".len();
+            let end = text[start..].find('"')?;
+            Some(text[start..start + end].to_owned())
+        });
+    if let Some(folder) = configured {
+        return Ok(crate_dir.join(folder));
+    }
+    let default = crate_dir.join("src").join("migrations");
+    if default.is_dir() {
+        return Ok(default);
+    }
+    Err(Failure::Usage(format!(
+        "no migrations folder found: {} does not call migrate_build::migrations(\"...\") \
+         and {} does not exist; set up the build script (see docs/getting-started.md), or \
+         give the folder with --dir",
+        build_script.display(),
+        default.display()
+    )))
+}
+
 fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
-    let mut db = open_existing(matches)?;
+    let Some(database) = database(matches)? else {
+        return Err(no_database());
+    };
+    let missing = !database.is_memory() && !std::path::Path::new(&database.path).exists();
+    if missing && sub.get_flag("check") {
+        // Everything is pending on a database that does not exist; it is not created.
+        eprintln!(
+            "status --check: the database {} does not exist, so all {} migrations are \
+             pending (`up` creates it)",
+            database.path,
+            migrator.migrations().len()
+        );
+        return Ok(PENDING);
+    }
+    let mut db = open_database(matches, &database, "status", Access::Read)?;
     let rows = migrator.status(&mut db)?;
-    print!("{}", status_table(&rows, Style::stdout()));
+    out!("{}", status_table(&rows, Style::stdout()));
     let clean = rows
         .iter()
         .all(|row| matches!(row.state, State::Applied { .. }));
@@ -149,7 +313,7 @@ fn with_progress(
     run: impl FnOnce(&Migrator, &mut Sqlite) -> Result<migrate_core::Report, migrate_core::Error>,
 ) -> Outcome {
     let migrator = migrator.clone().only_direction(only);
-    let planned = migrator.plan(db, target).map_err(wrong_direction)?;
+    let planned = migrator.plan(db, target)?;
     let progress = Arc::new(Mutex::new(ProgressOutput::new(
         planned.steps.len(),
         dry_run,
@@ -160,7 +324,7 @@ fn with_progress(
             progress.step(step);
         }
     });
-    let report = run(&migrator, db).map_err(wrong_direction)?;
+    let report = run(&migrator, db)?;
     print_summary(&report, dry_run, !planned.steps.is_empty());
     Ok(SUCCESS)
 }
@@ -169,9 +333,9 @@ fn with_progress(
 fn print_summary(report: &migrate_core::Report, dry_run: bool, planned: bool) {
     if report.steps.is_empty() {
         if planned {
-            println!("nothing to do: another process migrated the database meanwhile");
+            outln!("nothing to do: another process migrated the database meanwhile");
         } else {
-            println!("nothing to do: the database is up to date");
+            outln!("nothing to do: the database is up to date");
         }
         return;
     }
@@ -181,43 +345,23 @@ fn print_summary(report: &migrate_core::Report, dry_run: bool, planned: bool) {
         n => format!("{n} migrations"),
     };
     if dry_run {
-        println!(
+        outln!(
             "dry run: {count} succeeded in {} and rolled back; nothing was kept",
             millis(total)
         );
     } else {
-        println!("done: {count} in {}", millis(total));
-    }
-}
-
-/// A direction refusal in the command line's words: the other command to use.
-fn wrong_direction(error: migrate_core::Error) -> Failure {
-    match error {
-        migrate_core::Error::WrongDirection {
-            version,
-            description,
-            direction,
-            target,
-            ..
-        } => {
-            let (verb, other) = match direction {
-                Direction::Down => ("revert", "down"),
-                Direction::Up => ("apply", "up"),
-            };
-            Failure::Run(
-                format!(
-                    "going to version {target} would {verb} migration {version} \
-                     {description:?}; use `{other} --to {target}` for that; nothing was written"
-                )
-                .into(),
-            )
-        }
-        other => Failure::Run(other.into()),
+        outln!("done: {count} in {}", millis(total));
     }
 }
 
 fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
-    let mut db = open(matches)?;
+    let dry_run = sub.get_flag("dry-run");
+    let (command, access) = if dry_run {
+        ("up --dry-run", Access::Rehearse)
+    } else {
+        ("up", Access::WriteOrCreate)
+    };
+    let mut db = open(matches, command, access)?;
     let migrator = migrator
         .all_or_nothing(sub.get_flag("all-or-nothing"))
         .allow_out_of_order(sub.get_flag("allow-out-of-order"))
@@ -225,7 +369,6 @@ fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
     let target = sub
         .get_one::<u64>("to")
         .map_or(Target::Latest, |v| Target::Version(*v));
-    let dry_run = sub.get_flag("dry-run");
     with_progress(
         &migrator,
         &mut db,
@@ -256,7 +399,7 @@ fn applied_versions(migrator: &Migrator, db: &mut Sqlite) -> Result<Vec<u64>, Fa
 }
 
 fn down(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
-    let mut db = open(matches)?;
+    let mut db = open(matches, "down", Access::Write)?;
     let version = match (sub.get_one::<u64>("to"), sub.get_one::<u64>("steps")) {
         (Some(to), _) => *to,
         (None, Some(&steps)) => {
@@ -291,7 +434,7 @@ fn down(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome 
 }
 
 fn redo(matches: &ArgMatches, migrator: &Migrator) -> Outcome {
-    let mut db = open(matches)?;
+    let mut db = open(matches, "redo", Access::Write)?;
     let progress = Arc::new(Mutex::new(ProgressOutput::new(2, false)));
     let sink = Arc::clone(&progress);
     let migrator = migrator.clone().on_progress(move |step| {
@@ -301,7 +444,7 @@ fn redo(matches: &ArgMatches, migrator: &Migrator) -> Outcome {
     });
     let report = migrator.redo(&mut db)?;
     if report.steps.is_empty() {
-        println!("nothing to redo: no migration is applied");
+        outln!("nothing to redo: no migration is applied");
         return Ok(SUCCESS);
     }
     print_summary(&report, false, true);
@@ -309,68 +452,73 @@ fn redo(matches: &ArgMatches, migrator: &Migrator) -> Outcome {
 }
 
 fn baseline(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
-    let mut db = open(matches)?;
+    let mut db = open(matches, "baseline", Access::WriteOrCreate)?;
     let version = *sub
         .get_one::<u64>("version")
         .ok_or_else(|| Failure::Usage("baseline needs --version N".to_owned()))?;
     let recorded = migrator.baseline(&mut db, version)?;
     if recorded.is_empty() {
-        println!("baseline at version {version} is already recorded; nothing to do");
+        outln!("baseline at version {version} is already recorded; nothing to do");
         return Ok(SUCCESS);
     }
     for m in &recorded {
-        println!("recorded as applied, without running it: {m}");
+        outln!("recorded as applied, without running it: {m}");
     }
     let count = match recorded.len() {
         1 => "1 migration".to_owned(),
         n => format!("{n} migrations"),
     };
-    println!("baseline at version {version}: {count} recorded");
+    outln!("baseline at version {version}: {count} recorded");
     Ok(SUCCESS)
 }
 
 fn history(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
-    let applied = match database_path(matches) {
-        Some(_) => Some(migrator.status(&mut open_existing(matches)?)?),
+    let applied = match database(matches)? {
+        Some(database) => Some(migrator.status(&mut open_database(
+            matches,
+            &database,
+            "history",
+            Access::Read,
+        )?)?),
         None => None,
     };
     let document = history_doc::markdown(migrator, applied.as_deref())?;
     match sub.get_one::<String>("output") {
         Some(path) => {
             std::fs::write(path, document).map_err(|e| format!("could not write {path}: {e}"))?;
-            println!("{path}");
+            outln!("{path}");
         }
-        None => print!("{document}"),
+        None => out!("{document}"),
     }
     Ok(SUCCESS)
 }
 
 fn accept_changes(matches: &ArgMatches, migrator: &Migrator) -> Outcome {
-    let mut db = open(matches)?;
+    let mut db = open(matches, "accept-changes", Access::Write)?;
     let accepted = migrator.accept_changes(&mut db)?;
     if accepted.is_empty() {
-        println!("no applied migration changed since it was applied");
+        outln!("no applied migration changed since it was applied");
     }
     for m in accepted {
-        println!("accepted the changed source of migration {m}");
+        outln!("accepted the changed source of migration {m}");
     }
     Ok(SUCCESS)
 }
 
 fn clear_incomplete(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
-    let mut db = open(matches)?;
+    let mut db = open(matches, "clear-incomplete", Access::Write)?;
     let version = *sub
         .get_one::<u64>("version")
         .ok_or_else(|| Failure::Usage("clear-incomplete needs a VERSION".to_owned()))?;
     match migrator.clear_incomplete(&mut db, version)? {
         Some(Direction::Up) => {
-            println!("cleared: migration {version} is pending again; the next `up` applies it");
+            outln!("cleared: migration {version} is pending again; the next `up` applies it");
         }
-        Some(Direction::Down) => println!(
+        Some(Direction::Down) => outln!(
             "cleared: migration {version} is applied again, as before its interrupted down; \
              `down` reverts it again"
         ),
-        None => println!("migration {version} is not marked incomplete; nothing to clear"),
+        None => outln!("migration {version} is not marked incomplete; nothing to clear"),
     }
     Ok(SUCCESS)
 }

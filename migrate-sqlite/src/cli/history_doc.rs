@@ -35,7 +35,7 @@ pub fn markdown(
             "| {} | {} | `{}` | {} |",
             m.version(),
             m.description().replace('|', "\\|"),
-            relative(m.file()),
+            super::errors::relative(m.file()),
             applied_at(m.version())
         );
     }
@@ -48,7 +48,7 @@ pub fn markdown(
             "\n## {} {}\n\nDefined in `{}` (line {}){}. The schema after it:\n\n```sql",
             m.version(),
             m.description(),
-            relative(m.file()),
+            super::errors::relative(m.file()),
             m.line(),
             if m.is_reversible() {
                 ""
@@ -79,14 +79,4 @@ fn schema(db: &Sqlite) -> Result<Vec<String>, migrate_core::Error> {
         action: "read the schema from sqlite_master".to_owned(),
         source: source.into(),
     })
-}
-
-/// `file` relative to the current directory when it is inside it: the folder discovery of
-/// migrate-build compiles files by absolute path.
-fn relative(file: &str) -> String {
-    let path = std::path::Path::new(file);
-    std::env::current_dir()
-        .ok()
-        .and_then(|dir| path.strip_prefix(dir).ok().map(|p| p.display().to_string()))
-        .unwrap_or_else(|| file.to_owned())
 }

@@ -10,17 +10,34 @@
 //! ```
 //!
 //! Then `cargo run --bin migrate -- status`, `up`, `down --to 2`, `new "Add tags"`, ...
-//! (`migrate --help` lists them). The database comes from `--database PATH` or the
-//! `DATABASE_URL` environment variable (`sqlite://` and `file:` prefixes are accepted).
+//! (`migrate --help` lists them). The database comes from `--database`, the
+//! `DATABASE_URL` environment variable, or `DATABASE_URL` in a `.env` file: a path, or a
+//! SQLite URL as sqlx reads one (`sqlite://app.db?mode=ro`; see docs/cli.md).
 //!
 //! Exit codes: [`SUCCESS`] (0), [`FAILURE`] (1: a migration or database error, printed
 //! with its causes), [`USAGE`] (2: the command line is wrong), and [`PENDING`] (3: `status
 //! --check` found migrations that are not applied, or applied ones that are not in order).
 
+/// `print!` that survives a closed pipe or a full device (see [`output::print`]).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::output::print(::core::format_args!($($arg)*))
+    };
+}
+
+/// `println!` through [`out!`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::output::print(::core::format_args!("{}\n", ::core::format_args!($($arg)*)))
+    };
+}
+
 mod args;
 mod commands;
+mod errors;
 mod history_doc;
 mod output;
+mod url;
 
 use std::ffi::OsString;
 
@@ -33,9 +50,50 @@ pub const USAGE: i32 = 2;
 /// `status --check`: something is pending (or modified, incomplete, unknown).
 pub const PENDING: i32 = 3;
 
-/// Runs the command on this process's arguments and exits with its code.
+/// Runs the command on this process's arguments and exits with its code, after reading
+/// a `.env` file (the current directory's or its nearest parent's) into the environment:
+/// a variable already set wins over the file.
 pub fn main() {
+    if let Err(message) = read_dotenv() {
+        eprintln!("error: {message}");
+        std::process::exit(USAGE);
+    }
     std::process::exit(run(std::env::args_os()));
+}
+
+/// Loads the nearest `.env`, as sqlx-cli and diesel do; none is fine.
+fn read_dotenv() -> Result<(), String> {
+    let Ok(start) = std::env::current_dir() else {
+        return Ok(());
+    };
+    let Some(file) = start
+        .ancestors()
+        .map(|dir| dir.join(".env"))
+        .find(|file| file.is_file())
+    else {
+        return Ok(());
+    };
+    let shown = file
+        .strip_prefix(&start)
+        .map_or_else(|_| file.display().to_string(), |p| p.display().to_string());
+    dotenvy::from_path(&file).map_err(|error| match error {
+        // The line itself is not shown: it may hold a password.
+        dotenvy::Error::LineParse(line, index) => {
+            let number = std::fs::read_to_string(&file)
+                .ok()
+                .and_then(|text| {
+                    let first = line.lines().next().unwrap_or_default();
+                    text.lines().position(|l| l.contains(first))
+                })
+                .map_or_else(String::new, |i| format!("line {}, ", i + 1));
+            format!(
+                "could not read {shown}: cannot parse {number}character {}; write \
+                 NAME=value, one per line",
+                index + 1
+            )
+        }
+        other => format!("could not read {shown}: {other}"),
+    })
 }
 
 /// Runs the command on `args` (the first is the program name) and returns the exit code;
@@ -58,20 +116,28 @@ where
             return code;
         }
     };
-    match commands::dispatch(&matches) {
+    let code = match commands::dispatch(&matches) {
         Ok(code) => code,
         Err(commands::Failure::Usage(message)) => {
             eprintln!("error: {message}\n\nFor more information, try '--help'.");
             USAGE
         }
         Err(commands::Failure::Run(error)) => {
-            eprintln!("error: {error}");
-            let mut source = error.source();
-            while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
-                source = cause.source();
+            let mut lines = errors::render(error.as_ref()).into_iter();
+            eprintln!("error: {}", lines.next().unwrap_or_default());
+            for line in lines {
+                eprintln!("{line}");
             }
             FAILURE
         }
+    };
+    match output::take_stdout_error() {
+        // The reader has all it wanted (`migrate status | head -1`): as other commands do.
+        Some(error) if error.kind() == std::io::ErrorKind::BrokenPipe => code,
+        Some(error) => {
+            eprintln!("error: could not write the output: {error}");
+            if code == SUCCESS { FAILURE } else { code }
+        }
+        None => code,
     }
 }

@@ -2,9 +2,38 @@
 //! on a terminal and plain text when piped (or with `NO_COLOR` set).
 
 use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use migrate_core::{Direction, MigrationStatus, State, StepReport};
+
+/// The first error writing to standard output, after which nothing more is written.
+static STDOUT_ERROR: Mutex<Option<std::io::Error>> = Mutex::new(None);
+
+/// Writes to standard output (what `out!` and `outln!` call). A write that fails (a
+/// reader that closed the pipe, a full device) does not panic: the error is kept for
+/// [`take_stdout_error`], the command goes on without output, and its end decides the
+/// exit code.
+pub fn print(args: std::fmt::Arguments<'_>) {
+    let Ok(mut failed) = STDOUT_ERROR.lock() else {
+        return;
+    };
+    if failed.is_some() {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    if let Err(error) = out.write_fmt(args).and_then(|()| out.flush()) {
+        *failed = Some(error);
+    }
+}
+
+/// The error that stopped the output, if one did.
+pub fn take_stdout_error() -> Option<std::io::Error> {
+    STDOUT_ERROR
+        .lock()
+        .ok()
+        .and_then(|mut failed| failed.take())
+}
 
 /// ANSI colours, on only for a terminal without `NO_COLOR`.
 #[derive(Clone, Copy)]
@@ -48,7 +77,7 @@ pub fn millis(duration: Duration) -> String {
 pub fn status_table(rows: &[MigrationStatus], style: Style) -> String {
     let width = rows
         .iter()
-        .map(|r| r.description.chars().count())
+        .map(|r| clip(&r.description, DESCRIPTION_WIDTH).chars().count())
         .max()
         .unwrap_or(0)
         .max("description".len());
@@ -93,9 +122,29 @@ pub fn status_table(rows: &[MigrationStatus], style: Style) -> String {
         let pad = 10usize.saturating_sub(state_name(&row.state).len());
         out.push_str(&format!(
             "{:>digits$}  {:<width$}  {state}{:pad$}  {at:<24}  {duration}\n",
-            row.version, row.description, ""
+            row.version,
+            clip(&row.description, DESCRIPTION_WIDTH),
+            ""
         ));
     }
+    out
+}
+
+/// The widest description column of the status table; longer ones end with `…`.
+const DESCRIPTION_WIDTH: usize = 60;
+
+/// `text` on one line of at most `max` characters: control characters (a newline in a
+/// description) become spaces, and a longer text is cut with `…`.
+fn clip(text: &str, max: usize) -> String {
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if one_line.chars().count() <= max {
+        return one_line;
+    }
+    let mut out: String = one_line.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
     out
 }
 
@@ -145,7 +194,7 @@ impl ProgressOutput {
             }
             let _ = err.flush();
         } else {
-            println!(
+            outln!(
                 "{}{verb:<8} {:>4} {} ({})",
                 self.verb_prefix,
                 step.version,
@@ -196,6 +245,16 @@ mod tests {
             "{half:?}"
         );
         assert!(bar(20, 20, &step).starts_with(&format!("\r[{}] 20/20", "#".repeat(30))));
+    }
+
+    #[test]
+    fn long_descriptions_are_clipped() {
+        assert_eq!(clip("Add tags", 60), "Add tags");
+        let long = "x".repeat(5000);
+        let clipped = clip(&long, 60);
+        assert_eq!(clipped.chars().count(), 60);
+        assert!(clipped.ends_with('…'));
+        assert_eq!(clip("two\nlines", 60), "two lines");
     }
 
     #[test]

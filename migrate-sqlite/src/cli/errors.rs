@@ -1,0 +1,422 @@
+//! Errors in the command line's words: the advice names commands and flags
+//! (`migrate accept-changes`, `up --allow-out-of-order`), where `migrate_core::Error`'s
+//! own messages name the API's methods; a migration stopped by the database (read-only,
+//! disk full, locked) leads with the database's cause; files are shown relative to the
+//! crate.
+
+use std::error::Error as StdError;
+use std::path::Path;
+
+use migrate_core::{Direction, Error};
+use rusqlite::ErrorCode;
+
+/// The lines to print for `error`: the message, then its causes (`caused by: ...`).
+pub fn render(error: &(dyn StdError + 'static)) -> Vec<String> {
+    let Some(core) = error.downcast_ref::<Error>() else {
+        return with_causes(error.to_string(), error.source());
+    };
+    if let Some(lines) = database_cause_first(core) {
+        return lines;
+    }
+    let message = match core {
+        Error::DuplicateVersion {
+            set,
+            version,
+            first_type,
+            first_file,
+            first_line,
+            second_type,
+            second_file,
+            second_line,
+        } => format!(
+            "migration version {version}{} is used twice, by `{first_type}` ({}:{first_line}) \
+             and `{second_type}` ({}:{second_line}); give one of them a version no other \
+             migration has",
+            if set.is_empty() {
+                String::new()
+            } else {
+                format!(" in set {set:?}")
+            },
+            relative(first_file),
+            relative(second_file)
+        ),
+        Error::Irreversible {
+            version,
+            description,
+            file,
+            target,
+        } => format!(
+            "cannot migrate down to {target}: migration {version} {description:?} ({}) is \
+             irreversible; use `down --to {version}` or a higher version, or restore from a \
+             backup; nothing was written",
+            relative(file)
+        ),
+        Error::OutOfOrder {
+            version,
+            description,
+            file,
+            highest_applied,
+        } => format!(
+            "migration {version} {description:?} ({}) is pending but the database already has \
+             migration {highest_applied} applied; give it a version above {highest_applied}, \
+             or apply it anyway with `migrate up --allow-out-of-order`; nothing was written",
+            relative(file)
+        ),
+        Error::Modified {
+            version,
+            description,
+            file,
+            recorded,
+            current,
+        } => format!(
+            "migration {version} {description:?} ({}) was changed after it was applied \
+             (checksum {recorded} when applied, {current} now); restore its applied version \
+             and write the change as a new migration, or, if the change does not alter what \
+             it does, record it with `migrate accept-changes` (`up --allow-modified` goes on \
+             once without recording it); nothing was written",
+            relative(file)
+        ),
+        Error::Incomplete {
+            version,
+            description,
+            file,
+            started_at,
+            direction,
+        } => format!(
+            "migration {version} {description:?}{} runs outside a transaction and did not \
+             finish migrating {direction} (started {started_at}); part of it may be in the \
+             database: check by hand and finish or undo its changes, then run `migrate \
+             clear-incomplete {version}` ({}), or wait if another process is running it now",
+            in_file(file),
+            after_clear(*direction)
+        ),
+        Error::FailedOutsideTransaction {
+            version,
+            description,
+            file,
+            direction,
+            source,
+        } => {
+            return with_causes(
+                format!(
+                    "migration {version} {description:?} ({}) runs outside a transaction and \
+                     failed partway while migrating {direction}: what it did before the \
+                     failure stays in the database and the history marks it incomplete; check \
+                     the database by hand, finish or undo its changes, then run `migrate \
+                     clear-incomplete {version}` ({}) and run again",
+                    relative(file),
+                    after_clear(*direction)
+                ),
+                Some(source.as_ref()),
+            );
+        }
+        Error::NotTransactional {
+            version,
+            description,
+            file,
+        } => format!(
+            "migration {version} {description:?} ({}) runs outside a transaction \
+             (`transaction = false`), so it cannot be part of `up --all-or-nothing` or a \
+             `--dry-run`; apply the migrations before it, then run `up` without those flags",
+            relative(file)
+        ),
+        Error::BaselineWithHistory {
+            version,
+            applied,
+            highest,
+        } => format!(
+            "cannot baseline at version {version}: the database already has a migration \
+             history ({applied} applied, the highest {highest}); a baseline only adopts a \
+             database without one, and recording migrations as applied on top of a history \
+             would hide whether they ran; apply the pending migrations with `migrate up` \
+             instead; nothing was written"
+        ),
+        Error::WrongDirection {
+            version,
+            description,
+            direction,
+            target,
+            ..
+        } => {
+            let (verb, other) = match direction {
+                Direction::Down => ("revert", "down"),
+                Direction::Up => ("apply", "up"),
+            };
+            format!(
+                "going to version {target} would {verb} migration {version} {description:?}; \
+                 use `{other} --to {target}` for that; nothing was written"
+            )
+        }
+        Error::UnknownTarget { version, latest } => format!(
+            "there is no migration {version} to migrate to; use `--to 0` (before the first \
+             migration) or a version this program contains (the latest is {latest}; `migrate \
+             status` lists them)"
+        ),
+        Error::ForeignHistoryTable { table, problem } => format!(
+            "the table {table:?} exists but is not a migrate history table: {problem}; it \
+             belongs to something else, so keep the history in another table with \
+             `--history-table NAME`; nothing was written"
+        ),
+        Error::MigrationFailed {
+            version,
+            description,
+            file,
+            direction,
+            batch,
+            source,
+        } => {
+            return with_causes(
+                format!(
+                    "migration {version} {description:?} ({}) failed while migrating \
+                     {direction} and was rolled back{}; fix it and run again",
+                    relative(file),
+                    after_failure(*batch)
+                ),
+                Some(source.as_ref()),
+            );
+        }
+        Error::MigrationPanicked {
+            version,
+            description,
+            file,
+            direction,
+            batch,
+            message,
+        } => format!(
+            "migration {version} {description:?} ({}) panicked while migrating {direction}: \
+             {message}; it was rolled back{}; fix it and run again",
+            relative(file),
+            after_failure(*batch)
+        ),
+        other => return with_causes(other.to_string(), other.source()),
+    };
+    vec![message]
+}
+
+fn with_causes(message: String, mut source: Option<&(dyn StdError + 'static)>) -> Vec<String> {
+    let mut lines = vec![message];
+    while let Some(cause) = source {
+        lines.push(format!("  caused by: {cause}"));
+        source = cause.source();
+    }
+    lines
+}
+
+/// A migration that failed, or a step that could not run, because of the database
+/// itself: SQLite's message and what to check first, then which migration it was.
+fn database_cause_first(error: &Error) -> Option<Vec<String>> {
+    match error {
+        Error::MigrationFailed {
+            version,
+            description,
+            file,
+            direction,
+            batch,
+            source,
+        } => {
+            let (message, hint) = sqlite_cause(source.as_ref())?;
+            Some(vec![
+                format!("{message}: {hint}"),
+                format!(
+                    "  migration {version} {description:?} ({}) could not finish migrating \
+                     {direction} because of that and was rolled back{}; run again once it is \
+                     fixed",
+                    relative(file),
+                    after_failure(*batch)
+                ),
+            ])
+        }
+        Error::Database { action, source } => {
+            let (message, hint) = sqlite_cause(source.as_ref())?;
+            Some(vec![
+                format!("{message}: {hint}"),
+                format!("  while trying to {action}; nothing was written"),
+            ])
+        }
+        _ => None,
+    }
+}
+
+/// SQLite's message and advice, when the chain holds an error of the database itself
+/// rather than of a migration's SQL.
+fn sqlite_cause(error: &(dyn StdError + 'static)) -> Option<(String, &'static str)> {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(rusqlite::Error::SqliteFailure(failure, message)) =
+            error.downcast_ref::<rusqlite::Error>()
+        {
+            let hint = match failure.code {
+                ErrorCode::ReadOnly => {
+                    "the database file or its folder is read-only (SQLite writes a journal \
+                     next to the file); check their permissions and the file system"
+                }
+                ErrorCode::DiskFull => "the disk is full; free some space",
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                    "another process holds the database's lock past the busy timeout; wait \
+                     for it to finish or stop it"
+                }
+                ErrorCode::CannotOpen => {
+                    "SQLite cannot open the file; check the path and that its folder exists \
+                     and is writable"
+                }
+                ErrorCode::PermissionDenied => "permission denied; check the file's permissions",
+                ErrorCode::SystemIoFailure => {
+                    "a disk input/output error; check the disk, its free space and the \
+                     folder's permissions"
+                }
+                _ => return None,
+            };
+            let text = message
+                .clone()
+                .unwrap_or_else(|| failure.to_string().to_lowercase());
+            return Some((text, hint));
+        }
+        next = error.source();
+    }
+    None
+}
+
+fn in_file(file: &str) -> String {
+    if file.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", relative(file))
+    }
+}
+
+fn after_clear(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Up => "it is then pending, and the next `up` applies it again",
+        Direction::Down => {
+            "it is then applied, as before its down, and the next `down` reverts it again"
+        }
+    }
+}
+
+fn after_failure(batch: bool) -> &'static str {
+    if batch {
+        " with the whole `--all-or-nothing` batch, so none of its migrations is applied"
+    } else {
+        "; migrations before it stay applied"
+    }
+}
+
+/// A migration's file as the user knows it: relative to its crate (the nearest folder
+/// with a `Cargo.toml`, on the machine that built it), else from its `src` folder on,
+/// else as compiled. `file!()` of a file the migrations folder compiles is absolute.
+pub fn relative(file: &str) -> String {
+    let path = Path::new(file);
+    if !path.is_absolute() {
+        return file.to_owned();
+    }
+    if let Some(root) = path
+        .ancestors()
+        .skip(1)
+        .find(|dir| dir.join("Cargo.toml").is_file())
+        && let Ok(inside) = path.strip_prefix(root)
+    {
+        return inside.display().to_string();
+    }
+    let components: Vec<_> = path.components().collect();
+    if let Some(src) = components.iter().rposition(|c| c.as_os_str() == "src") {
+        return components[src..]
+            .iter()
+            .collect::<std::path::PathBuf>()
+            .display()
+            .to_string();
+    }
+    file.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite_error(code: i32, message: &str) -> migrate_core::BoxError {
+        Box::new(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(code),
+            Some(message.to_owned()),
+        ))
+    }
+
+    /// Read-only, disk full, locked: SQLite's message and what to check come first,
+    /// then the migration.
+    #[test]
+    fn the_database_cause_comes_first() {
+        for (code, message, hint) in [
+            (
+                rusqlite::ffi::SQLITE_READONLY,
+                "attempt to write a readonly database",
+                "read-only",
+            ),
+            (
+                rusqlite::ffi::SQLITE_FULL,
+                "database or disk is full",
+                "free some space",
+            ),
+            (
+                rusqlite::ffi::SQLITE_BUSY,
+                "database is locked",
+                "another process",
+            ),
+        ] {
+            let error = Error::MigrationFailed {
+                version: 3,
+                description: "Add metadata",
+                file: "src/migrations/m0003_add_metadata.rs",
+                direction: Direction::Up,
+                batch: false,
+                source: sqlite_error(code, message),
+            };
+            let lines = render(&error);
+            assert!(
+                lines[0].starts_with(message) && lines[0].contains(hint),
+                "{lines:?}"
+            );
+            assert!(
+                lines[1].contains("migration 3 \"Add metadata\""),
+                "{lines:?}"
+            );
+            assert!(!lines[0].contains("fix it"), "{lines:?}");
+
+            let error = Error::Database {
+                action: "take the write lock".to_owned(),
+                source: sqlite_error(code, message),
+            };
+            let lines = render(&error);
+            assert!(lines[0].starts_with(message), "{lines:?}");
+            assert!(lines[1].contains("take the write lock"), "{lines:?}");
+        }
+        // A mistake in the migration's SQL is the migration's: it leads.
+        let error = Error::MigrationFailed {
+            version: 3,
+            description: "Add metadata",
+            file: "src/migrations/m0003_add_metadata.rs",
+            direction: Direction::Up,
+            batch: false,
+            source: sqlite_error(rusqlite::ffi::SQLITE_ERROR, "no such table: x"),
+        };
+        assert!(render(&error)[0].starts_with("migration 3"));
+    }
+
+    #[test]
+    fn files_relative_to_their_crate() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Cargo.toml"), "").unwrap();
+        let file = dir.path().join("src/migrations/m0001_a.rs");
+        assert_eq!(
+            relative(file.to_str().unwrap()),
+            "src/migrations/m0001_a.rs"
+        );
+        // Built on another machine: from `src` on.
+        assert_eq!(
+            relative("/nonexistent/home/ci/src/app/src/migrations/m0001_a.rs"),
+            "src/migrations/m0001_a.rs"
+        );
+        assert_eq!(relative("src/m0001_a.rs"), "src/m0001_a.rs");
+        assert_eq!(
+            relative("/nonexistent/m0001_a.rs"),
+            "/nonexistent/m0001_a.rs"
+        );
+    }
+}
