@@ -197,7 +197,10 @@ mod tests {
             }
         }
         let error = crate::Migrator::discovered_set("analytics").unwrap_err();
-        assert!(error.to_string().contains("in set \"analytics\""), "{error}");
+        assert!(
+            error.to_string().contains("in set \"analytics\""),
+            "{error}"
+        );
         // Explicitly empty stays allowed: a new project has no migrations yet.
         assert!(crate::Migrator::new().migrations().is_empty());
     }
