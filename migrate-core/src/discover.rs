@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
-use crate::registry::{MIGRATIONS, RegisteredMigration};
+use crate::registry::{MIGRATION_FOLDERS, MIGRATIONS, RegisteredMigration};
 
 /// The largest version a migration can have: versions are stored as SQLite `INTEGER`s,
 /// which are signed 64-bit, so the range is `1..=i64::MAX`. The attribute checks it at
@@ -32,6 +32,12 @@ pub fn discovered_migrations() -> Result<&'static [&'static RegisteredMigration]
         Ok(list) => Ok(list),
         Err(duplicate) => Err(duplicate.clone().into()),
     }
+}
+
+/// Whether the program links at least one migrations folder (`include_migrations!()`) and
+/// every one of them is empty: a new project, which may have no migration yet.
+pub(crate) fn only_empty_folders_linked() -> bool {
+    !MIGRATION_FOLDERS.is_empty() && MIGRATION_FOLDERS.iter().all(|f| f.files() == 0)
 }
 
 /// Two registered migrations with the same version.

@@ -94,12 +94,14 @@ impl Migrator {
     /// A migration is in the program only if the module or crate that defines it is
     /// compiled and linked into it (a `mod` line, or `use my_lib as _;` for a library:
     /// see docs/discovery.md), so finding none is an error, never an empty manager that
-    /// silently does nothing. A program with no migrations yet uses [`Migrator::new`].
+    /// silently does nothing. A program with no migrations yet uses [`Migrator::new`], or
+    /// links its migrations folder (`include_migrations!()` of migrate-build) while the
+    /// folder is still empty.
     ///
     /// # Errors
     ///
     /// [`Error::NoMigrations`] when the program contains no migration of the default
-    /// set; [`Error::DuplicateVersion`] when two registered migrations share a version.
+    /// set, unless the migrations folders it links are all empty; [`Error::DuplicateVersion`] when two registered migrations share a version.
     ///
     /// ```rust,standalone_crate
     /// # use migrate_core::{migration, BoxError, Db, Migration};
@@ -157,7 +159,7 @@ impl Migrator {
             .iter()
             .copied()
             .filter(|m| discover::same_set(m.set(), &set));
-        if of_set.clone().next().is_none() {
+        if of_set.clone().next().is_none() && !discover::only_empty_folders_linked() {
             return Err(Error::no_migrations(&set));
         }
         if self.migrations.is_empty() {
