@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
-use crate::registry::{MIGRATIONS, RegisteredMigration};
+use crate::registry::{MIGRATION_FOLDERS, MIGRATIONS, RegisteredMigration};
 
 /// The largest version a migration can have: versions are stored as SQLite `INTEGER`s,
 /// which are signed 64-bit, so the range is `1..=i64::MAX`. The attribute checks it at
@@ -32,6 +32,12 @@ pub fn discovered_migrations() -> Result<&'static [&'static RegisteredMigration]
         Ok(list) => Ok(list),
         Err(duplicate) => Err(duplicate.clone().into()),
     }
+}
+
+/// Whether the program links at least one migrations folder (`include_migrations!()`) and
+/// every one of them is empty: a new project, which may have no migration yet.
+pub(crate) fn only_empty_folders_linked() -> bool {
+    !MIGRATION_FOLDERS.is_empty() && MIGRATION_FOLDERS.iter().all(|f| f.files() == 0)
 }
 
 /// Two registered migrations with the same version.
@@ -173,5 +179,52 @@ mod tests {
     fn discovery_reads_the_registry_of_this_program() {
         // migrate-core's own tests register no migration.
         assert!(discovered_migrations().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_manager_of_discovered_migrations_refuses_to_be_empty() {
+        for error in [
+            crate::Migrator::discovered().unwrap_err(),
+            crate::Migrator::discovered_set("analytics").unwrap_err(),
+        ] {
+            assert!(
+                matches!(&error, Error::NoMigrations { sets, .. } if sets.is_empty()),
+                "{error:#?}"
+            );
+            let text = error.to_string();
+            for expected in [
+                "no migrations found in this program",
+                "compiled and linked",
+                "`mod migrations;`",
+                "`use my_lib as _;`",
+                "`Migrator::new()`",
+            ] {
+                assert!(text.contains(expected), "no {expected:?} in: {text}");
+            }
+        }
+        let error = crate::Migrator::discovered_set("analytics").unwrap_err();
+        assert!(
+            error.to_string().contains("in set \"analytics\""),
+            "{error}"
+        );
+        // Explicitly empty stays allowed: a new project has no migrations yet.
+        assert!(crate::Migrator::new().migrations().is_empty());
+    }
+
+    #[test]
+    fn finding_none_of_a_set_names_the_sets_the_program_has() {
+        let text = Error::NoMigrations {
+            set: "analytic".to_owned(),
+            sets: vec!["", "analytics"],
+        }
+        .to_string();
+        assert!(
+            text.contains(
+                "(the program does have migrations in the default set \
+                 (`Migrator::discovered()`), set \"analytics\" \
+                 (`Migrator::discovered_set(\"analytics\")`): check the set's name)"
+            ),
+            "{text}"
+        );
     }
 }

@@ -9,9 +9,32 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 /// Everything that can stop a migration run. Each variant names the migration it is
 /// about (version, description, file) and its message says what to do; when a run is
 /// refused before it starts, nothing has been written.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` prints the same message as `Display`, followed by its causes, so that a
+/// `main` returning `Result<(), Error>` shows what to do (Rust prints `Error: {:?}`);
+/// `{:#?}` prints the structured form, the variant and its fields.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// Discovery found no migration (of the manager's set) in this program: the module or
+    /// crate that defines them is not compiled, or not linked into it.
+    #[error(
+        "no migrations found in this program{in_set}: a migration is in the program only if \
+         the module or crate that defines it is compiled and linked into it; add the one line \
+         that does it to the binary's main.rs: `mod migrations;` for migrations in a module of \
+         this crate, or `use my_lib as _;` naming the library crate that holds them (this \
+         package's own src/lib.rs too){other_sets}; a program with no migrations yet builds an \
+         empty manager with `Migrator::new()` (see docs/discovery.md)",
+        in_set = set_note(set),
+        other_sets = other_sets_note(sets)
+    )]
+    NoMigrations {
+        /// The set the manager works on; `""` for the default set.
+        set: String,
+        /// The sets that do have migrations in this program (`""` for the default set).
+        sets: Vec<&'static str>,
+    },
+
     /// Two registered migrations have the same version.
     #[error(
         "migration version {version}{in_set} is used twice, by `{first_type}` \
@@ -352,6 +375,26 @@ fn others_note(others: usize) -> String {
     }
 }
 
+fn other_sets_note(sets: &[&str]) -> String {
+    if sets.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = sets
+        .iter()
+        .map(|set| {
+            if set.is_empty() {
+                "the default set (`Migrator::discovered()`)".to_owned()
+            } else {
+                format!("set {set:?} (`Migrator::discovered_set({set:?})`)")
+            }
+        })
+        .collect();
+    format!(
+        " (the program does have migrations in {}: check the set's name)",
+        names.join(", ")
+    )
+}
+
 fn set_note(set: &str) -> String {
     if set.is_empty() {
         String::new()
@@ -394,6 +437,20 @@ fn after_failure(batch: bool) -> &'static str {
 }
 
 impl Error {
+    /// [`Error::NoMigrations`] for the set `set` (`""` for the default set), listing the
+    /// sets that discovery does find in this program: what a check of the migrations
+    /// (e.g. a test helper) reports when it is given none.
+    pub fn no_migrations(set: &str) -> Error {
+        let mut sets: Vec<&'static str> = crate::discover::discovered_migrations()
+            .map(|list| list.iter().map(|m| m.set()).collect())
+            .unwrap_or_default();
+        sets.dedup();
+        Error::NoMigrations {
+            set: set.to_owned(),
+            sets,
+        }
+    }
+
     /// A backend's error as [`Error::Database`], unless the backend already said what is
     /// wrong with one of the other variants (boxed), which passes through as it is.
     pub fn database(action: impl Into<String>, source: BoxError) -> Error {
@@ -403,6 +460,118 @@ impl Error {
                 action: action.into(),
                 source,
             },
+        }
+    }
+}
+
+impl core::fmt::Debug for Error {
+    /// The message and its causes (`Caused by:`), as `main` shows them; `{:#?}` gives the
+    /// variant and its fields.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if f.alternate() {
+            return self.structured(f);
+        }
+        write!(f, "{self}")?;
+        let mut source = std::error::Error::source(self);
+        if source.is_some() {
+            f.write_str("\n\nCaused by:")?;
+        }
+        while let Some(cause) = source {
+            write!(f, "\n    {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+/// `f.debug_struct(VARIANT).field(..)...` for every variant, each with all its fields:
+/// the patterns have no `..`, so a new variant or field fails to compile until it is
+/// listed here.
+macro_rules! structured {
+    ($self:expr, $f:expr; $($variant:ident { $($field:ident),* $(,)? }),* $(,)?) => {
+        match $self {
+            $(Error::$variant { $($field),* } => {
+                $f.debug_struct(stringify!($variant))
+                    $(.field(stringify!($field), $field))*
+                    .finish()
+            })*
+        }
+    };
+}
+
+impl Error {
+    /// The derived-style `Debug` form: the variant and its fields.
+    fn structured(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        structured!(self, f;
+            NoMigrations { set, sets },
+            DuplicateVersion {
+                set, version, first_type, first_file, first_line, second_type, second_file,
+                second_line
+            },
+            UnknownApplied { version, description, type_name, others },
+            UnknownTarget { version, latest },
+            Irreversible { version, description, file, target },
+            OutOfOrder { version, description, file, highest_applied },
+            Modified { version, description, file, recorded, current },
+            Incomplete { version, description, file, started_at, direction },
+            WrongSet { version, description, file, set, expected },
+            NotTransactional { version, description, file },
+            BaselineWithHistory { version, applied, highest },
+            WrongDirection { version, description, file, direction, target },
+            MigrationFailed { version, description, file, direction, batch, source },
+            FailedOutsideTransaction { version, description, file, direction, source },
+            MigrationPanicked { version, description, file, direction, batch, message },
+            NotADatabase { path, kind, source },
+            ForeignHistoryTable { table, problem },
+            Database { action, source },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed() -> Error {
+        let inner: BoxError = "no such table: users".into();
+        Error::MigrationFailed {
+            version: 2,
+            description: "Add email",
+            file: "src/m2.rs",
+            direction: Direction::Up,
+            batch: false,
+            source: inner,
+        }
+    }
+
+    /// `main` returning `Err(e)` prints `Error: {e:?}`: that must be the message, with
+    /// what to do, not the variant's fields.
+    #[test]
+    fn debug_is_the_message_and_its_causes() {
+        let error = failed();
+        assert_eq!(
+            format!("{error:?}"),
+            format!("{error}\n\nCaused by:\n    no such table: users")
+        );
+        let no_cause = Error::UnknownTarget {
+            version: 9,
+            latest: 3,
+        };
+        assert_eq!(format!("{no_cause:?}"), no_cause.to_string());
+    }
+
+    #[test]
+    fn alternate_debug_is_the_structured_form() {
+        let text = format!("{:#?}", failed());
+        assert!(text.starts_with("MigrationFailed {\n"), "{text}");
+        for field in [
+            "version: 2,",
+            "description: \"Add email\",",
+            "file: \"src/m2.rs\",",
+            "batch: false,",
+            "source: \"no such table: users\",",
+        ] {
+            assert!(text.contains(field), "no {field:?} in {text}");
         }
     }
 }

@@ -67,7 +67,7 @@ pub use migrate_macros::migration;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::migration::{Migration, Reversible};
-    pub use crate::registry::MIGRATIONS;
     pub use crate::registry::RegisteredMigration;
+    pub use crate::registry::{MIGRATION_FOLDERS, MIGRATIONS, MigrationsFolder};
     pub use linkme;
 }

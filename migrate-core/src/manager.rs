@@ -91,11 +91,27 @@ impl Migrator {
 
     /// A manager for every migration registered with `#[migration]` in this program.
     ///
+    /// A migration is in the program only if the module or crate that defines it is
+    /// compiled and linked into it (a `mod` line, or `use my_lib as _;` for a library:
+    /// see docs/discovery.md), so finding none is an error, never an empty manager that
+    /// silently does nothing. A program with no migrations yet uses [`Migrator::new`], or
+    /// links its migrations folder (`include_migrations!()` of migrate-build) while the
+    /// folder is still empty.
+    ///
     /// # Errors
     ///
-    /// [`Error::DuplicateVersion`] when two registered migrations share a version.
+    /// [`Error::NoMigrations`] when the program contains no migration of the default
+    /// set, unless the migrations folders it links are all empty; [`Error::DuplicateVersion`] when two registered migrations share a version.
     ///
     /// ```rust,standalone_crate
+    /// # use migrate_core::{migration, BoxError, Db, Migration};
+    /// # #[migration(version = 1, description = "Create users", irreversible)]
+    /// # pub struct CreateUsers;
+    /// # impl Migration for CreateUsers {
+    /// #     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+    /// #         db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+    /// #     }
+    /// # }
     /// let migrator = migrate_core::Migrator::discovered()?;
     /// assert!(migrator.migrations().windows(2).all(|w| w[0].version() < w[1].version()));
     /// # Ok::<(), migrate_core::Error>(())
@@ -117,8 +133,9 @@ impl Migrator {
     ///
     /// # Errors
     ///
-    /// [`Error::DuplicateVersion`] when two registered migrations of the set share a
-    /// version.
+    /// [`Error::NoMigrations`] when the program contains no migration of the set (its
+    /// message lists the sets it does contain); [`Error::DuplicateVersion`] when two
+    /// registered migrations of the set share a version.
     pub fn discovered_set(name: &str) -> Result<Self> {
         Self::for_set(name).load_migrations_from_versions()
     }
@@ -133,7 +150,8 @@ impl Migrator {
     ///
     /// # Errors
     ///
-    /// [`Error::DuplicateVersion`] when two migrations share a version.
+    /// [`Error::NoMigrations`] when discovery finds no migration of the set, whatever was
+    /// registered before; [`Error::DuplicateVersion`] when two migrations share a version.
     pub fn load_migrations_from_versions(mut self) -> Result<Self> {
         let discovered = discover::discovered_migrations()?;
         let set = self.set.clone();
@@ -141,6 +159,9 @@ impl Migrator {
             .iter()
             .copied()
             .filter(|m| discover::same_set(m.set(), &set));
+        if of_set.clone().next().is_none() && !discover::only_empty_folders_linked() {
+            return Err(Error::no_migrations(&set));
+        }
         if self.migrations.is_empty() {
             // Already sorted and validated, and one set of it is too: no second sort.
             self.migrations = of_set.collect();

@@ -145,3 +145,29 @@ impl core::fmt::Display for RegisteredMigration {
 /// discovery, which sorts and validates it.
 #[linkme::distributed_slice]
 pub static MIGRATIONS: [RegisteredMigration];
+
+/// A migrations folder that `migrate-build` compiled (`include_migrations!()`), linked
+/// into this program: the declaration that the program's migrations are linked here, so
+/// that a new project whose folder is still empty may discover none.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct MigrationsFolder {
+    files: usize,
+}
+
+impl MigrationsFolder {
+    /// Used by `include_migrations!()`; not part of the public API.
+    #[doc(hidden)]
+    pub const fn __new(files: usize) -> Self {
+        MigrationsFolder { files }
+    }
+
+    /// How many files the folder had when the program was built.
+    pub(crate) fn files(&self) -> usize {
+        self.files
+    }
+}
+
+/// Every migrations folder linked into the program (see [`MigrationsFolder`]).
+#[linkme::distributed_slice]
+pub static MIGRATION_FOLDERS: [MigrationsFolder];

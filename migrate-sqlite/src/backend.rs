@@ -20,11 +20,19 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 ///
 /// ```rust,standalone_crate
 /// use migrate_sqlite::{Migrator, Sqlite};
+/// # use migrate_sqlite::{migration, BoxError, Db, Migration};
+/// # #[migration(version = 1, description = "Create users", irreversible)]
+/// # pub struct CreateUsers;
+/// # impl Migration for CreateUsers {
+/// #     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+/// #         db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+/// #     }
+/// # }
 ///
 /// let dir = tempfile::tempdir()?;
 /// let mut db = Sqlite::open(dir.path().join("app.db"))?;
 /// let report = Migrator::discovered()?.to_latest(&mut db)?;
-/// assert!(report.is_empty()); // this program registers no migration
+/// assert_eq!(report.steps.len(), 1); // this program has one migration, `CreateUsers`
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
@@ -85,7 +93,7 @@ impl Sqlite {
     /// let mut db = Sqlite::open_with_busy_timeout(dir.path().join("app.db"), Duration::from_secs(2))?;
     /// let waits_ms: i64 = db.connection().query_row("PRAGMA busy_timeout", [], |r| r.get(0))?;
     /// assert_eq!(waits_ms, 2000);
-    /// assert!(Migrator::discovered()?.to_latest(&mut db)?.is_empty());
+    /// assert!(Migrator::new().to_latest(&mut db)?.is_empty()); // an empty manager
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
@@ -231,8 +239,16 @@ impl Sqlite {
     /// program does not use `user_version`. A value anybody else wrote is left alone,
     /// and the start-up check then reads the history. docs/safety.md has the argument.
     ///
-    /// ```
+    /// ```rust,standalone_crate
     /// use migrate_sqlite::{Migrator, Sqlite};
+    /// # use migrate_sqlite::{migration, BoxError, Db, Migration};
+    /// # #[migration(version = 1, description = "Create users", irreversible)]
+    /// # pub struct CreateUsers;
+    /// # impl Migration for CreateUsers {
+    /// #     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+    /// #         db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+    /// #     }
+    /// # }
     ///
     /// let dir = tempfile::tempdir()?;
     /// let mut db = Sqlite::open(dir.path().join("app.db"))?.fast_start(true);

@@ -69,10 +69,22 @@ pub use migrate_macros::sqlite_migration as migration;
 ///
 /// Besides a module per file it defines `MIGRATION_FILES` and
 /// `unregistered_migration_files(..)`, for a test that every file registers a migration.
+///
+/// It also declares the folder linked into the program: while the folder is empty (a new
+/// project), `Migrator::discovered()` returns a manager with no migrations instead of
+/// [`Error::NoMigrations`], which it returns when no folder is linked (a missing
+/// `mod migrations;`, or a library nothing names).
 #[macro_export]
 macro_rules! include_migrations {
     () => {
         ::core::include!(::core::concat!(::core::env!("OUT_DIR"), "/migrations.rs"));
+
+        const _: () = {
+            #[$crate::__private::linkme::distributed_slice($crate::__private::MIGRATION_FOLDERS)]
+            #[linkme(crate = $crate::__private::linkme)]
+            static MIGRATIONS_FOLDER: $crate::__private::MigrationsFolder =
+                $crate::__private::MigrationsFolder::__new(MIGRATION_FILES.len());
+        };
     };
 }
 

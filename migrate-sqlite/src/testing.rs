@@ -46,9 +46,18 @@ pub struct Checked {
 ///
 /// # Panics
 ///
-/// When a migration fails to apply or revert, or a `down` leaves the schema different
+/// When `migrator` has no migrations, with the message of
+/// [`Error::NoMigrations`](crate::Error::NoMigrations): a test that checks nothing must
+/// not pass (a test in `tests/` does not link a binary's own modules, see
+/// docs/getting-started.md). When a migration fails to apply or revert, or a `down` leaves the schema different
 /// from before its `up`; the message names the migration and shows the difference.
 pub fn check_migrations(migrator: &Migrator) -> Checked {
+    if migrator.migrations().is_empty() {
+        panic!(
+            "check_migrations has nothing to check: {}",
+            crate::Error::no_migrations(migrator.set())
+        );
+    }
     let mut db = Sqlite::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
     let mut checked = Checked::default();
     let mut previous = 0;

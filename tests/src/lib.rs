@@ -12,10 +12,8 @@ pub mod chat_bot;
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeExamples;
 
-/// docs/getting-started.md, run as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../../docs/getting-started.md")]
-pub struct GettingStartedExamples;
+// docs/getting-started.md is not a doc test: its blocks are the files of one crate,
+// which tests/tests/getting_started.rs builds, runs and tests.
 
 /// docs/writing-migrations.md, run as doc tests.
 #[cfg(doctest)]

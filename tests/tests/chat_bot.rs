@@ -219,3 +219,22 @@ fn every_down_restores_the_schema_of_before_its_up() {
     assert_eq!(checked.reverted, [1, 2, 3]);
     assert!(checked.irreversible.is_empty());
 }
+
+/// The chat bot's migrations folder is linked and has files, so a set with no migration
+/// is refused (a mistyped name, say), naming the set the program does have; only a
+/// program whose linked folders are all empty (a new project) may discover none.
+#[test]
+fn a_set_without_migrations_is_refused_though_a_folder_is_linked() {
+    chat_bot::link();
+    let error = Migrator::discovered_set("chatbot").unwrap_err();
+    assert!(
+        matches!(&error, migrate_sqlite::Error::NoMigrations { set, sets } if set == "chatbot" && sets == &[""]),
+        "{error:#?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("the program does have migrations in the default set"),
+        "{error}"
+    );
+}

@@ -235,8 +235,9 @@ pub fn copy_lock_file(root: &Path) {
 /// `cargo build --offline ARGS` in `project`, into `target_dir`, in a clean environment:
 /// none of the `CARGO_*` / `RUSTFLAGS`-like variables that cargo set for this test
 /// process, or that would redirect or wrap the child's build, except `CARGO_HOME` (where
-/// the registry cache for `--offline` is) and the target directory set here; nor any of
-/// `also_remove`.
+/// the registry cache for `--offline` is), `CARGO_BUILD_JOBS` (a machine's limit on
+/// parallel jobs, which the child honours too) and the target directory set here; nor
+/// any of `also_remove`.
 pub fn cargo_build(
     project: &Path,
     args: &[&str],
@@ -263,8 +264,8 @@ pub fn cargo(
         .current_dir(project);
     for (key, _) in std::env::vars_os() {
         let Some(key) = key.to_str() else { continue };
-        let cargo_var =
-            (key.starts_with("CARGO") || key.starts_with("__CARGO")) && key != "CARGO_HOME";
+        let cargo_var = (key.starts_with("CARGO") || key.starts_with("__CARGO"))
+            && !matches!(key, "CARGO_HOME" | "CARGO_BUILD_JOBS");
         let rustc_var = matches!(
             key,
             "RUSTFLAGS"
