@@ -523,6 +523,7 @@ impl Error {
             MigrationPanicked { version, description, file, direction, batch, message },
             NotADatabase { path, kind, source },
             ForeignHistoryTable { table, problem },
+            UnreadableHistoryRow { table, problem },
             Database { action, source },
         )
     }

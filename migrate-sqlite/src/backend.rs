@@ -472,13 +472,16 @@ impl Backend for Sqlite {
             self.mark_read(data_version, false);
             return Ok(Vec::new());
         };
-        let rows = statement
-            .query_map([set], |row| history::read_applied_row(set, row))?
-            .map(|row| self.checked_row(row))
-            .collect::<Result<Vec<_>, BoxError>>()?;
+        // A plain loop, one row built in place each: this is the start-up path.
+        let mut read = Vec::new();
+        let mut rows = statement.query([set])?;
+        while let Some(row) = rows.next()? {
+            read.push(self.checked_row(history::read_applied_row(set, row))?);
+        }
+        drop(rows);
         drop(statement);
         self.mark_read(data_version, true);
-        Ok(rows)
+        Ok(read)
     }
 
     fn begin(&mut self) -> Result<Freshness, BoxError> {

@@ -141,7 +141,11 @@ pub(crate) fn read_applied_row(
         .into()));
     };
     Ok(Ok(AppliedMigration {
-        set: set.to_owned(),
+        set: if set.is_empty() {
+            String::new()
+        } else {
+            set.to_owned()
+        },
         version,
         description: String::new(),
         type_name: String::new(),

@@ -29,9 +29,12 @@ pub fn dispatch(matches: &ArgMatches) -> Outcome {
     let (name, sub) = matches
         .subcommand()
         .ok_or_else(|| Failure::Usage("no command given".to_owned()))?;
-    let migrator = match matches.get_one::<String>("set") {
-        Some(set) => Migrator::discovered_set(set)?,
-        None => Migrator::discovered()?,
+    let set = matches.get_one::<String>("set").map_or("", String::as_str);
+    let migrator = match Migrator::discovered_set(set) {
+        Ok(migrator) => migrator,
+        // `new` writes the first migration of a project that has none yet.
+        Err(migrate_core::Error::NoMigrations { .. }) if name == "new" => Migrator::for_set(set),
+        Err(error) => return Err(error.into()),
     };
     match name {
         "new" => new(sub, &migrator),
