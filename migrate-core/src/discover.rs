@@ -69,7 +69,13 @@ pub(crate) fn validate(
     migrations: impl IntoIterator<Item = &'static RegisteredMigration>,
 ) -> core::result::Result<Vec<&'static RegisteredMigration>, Duplicate> {
     let mut list: Vec<&'static RegisteredMigration> = migrations.into_iter().collect();
-    list.sort_unstable_by(|a, b| {
+    // The default set sorts first (`set_order`); its entries, usually all of them, are
+    // ordered by an integer key, the rest by the full comparison. The same order as one
+    // sort with the full comparison, for less work at every start.
+    let split = partition(&mut list, |m| m.set().is_empty());
+    let (default, named) = list.split_at_mut(split);
+    default.sort_unstable_by_key(|m| (m.version(), m.file(), m.line()));
+    named.sort_unstable_by(|a, b| {
         set_order(a.set(), b.set())
             .then(a.version().cmp(&b.version()))
             .then_with(|| (a.file(), a.line()).cmp(&(b.file(), b.line())))
@@ -98,6 +104,18 @@ pub(crate) fn validate(
 /// `str::cmp` calls `memcmp` on a dangling pointer, which glibc is slow at: with 10,000
 /// migrations of the default set that alone took discovery from 0.5 ms to 11 ms
 /// (docs/performance.md). Empty names never reach it here.
+/// Moves the entries for which `first` holds to the front, returning how many there are.
+fn partition<T>(list: &mut [T], first: impl Fn(&T) -> bool) -> usize {
+    let mut split = 0;
+    for i in 0..list.len() {
+        if first(&list[i]) {
+            list.swap(split, i);
+            split += 1;
+        }
+    }
+    split
+}
+
 pub(crate) fn set_order(a: &str, b: &str) -> core::cmp::Ordering {
     if a.is_empty() || b.is_empty() {
         a.len().cmp(&b.len())
