@@ -74,15 +74,7 @@ pub(crate) fn validate(
     // sort with the full comparison, for less work at every start.
     let split = partition(&mut list, |m| m.set().is_empty());
     let (default, named) = list.split_at_mut(split);
-    let key = |m: &&'static RegisteredMigration| (m.version(), m.file(), m.line());
-    // The linker often keeps the entries in source order, or its reverse.
-    if !default.is_sorted_by_key(key) {
-        if default.iter().rev().is_sorted_by_key(key) {
-            default.reverse();
-        } else {
-            default.sort_unstable_by_key(key);
-        }
-    }
+    default.sort_unstable_by_key(|m| (m.version(), m.file(), m.line()));
     named.sort_unstable_by(|a, b| {
         set_order(a.set(), b.set())
             .then(a.version().cmp(&b.version()))
