@@ -55,19 +55,11 @@ pub fn expand(
     let location = quote_spanned!(ident.span()=> ::core::file!(), ::core::line!());
 
     // A second migration with the same version in this crate defines this macro again:
-    // rustc's "defined multiple times" error points at the second version literal.
-    // Versions are per set, and so are the guards.
-    let set_suffix = if set.is_empty() {
-        String::new()
-    } else {
-        format!("_in_set_{set}")
-    };
-    let duplicate_guard = format_ident!(
-        "duplicate_migration_version_{}{}",
-        version,
-        set_suffix,
-        span = version_lit.span()
-    );
+    // rustc's "defined multiple times" error points at the second version literal. Its
+    // wording is rustc's, so the name says what to do. Versions are per set, and so are
+    // the guards.
+    let duplicate_guard =
+        format_ident!("{}", guard_macro(*version, &set), span = version_lit.span());
     // Across crates, two guards with this symbol collide at link time, and the linker's
     // "duplicate symbol" error names it. The guard is a static of its own: were the symbol
     // on the entry, the linker would satisfy it from the first crate and could leave the
@@ -125,17 +117,32 @@ pub fn expand(
     }
 }
 
+/// The name of the same-crate duplicate-version guard, a `macro_rules!` that a second
+/// migration with the version defines again; rustc's error quotes it, so it says what to
+/// do, e.g. `migration_version_3_is_used_twice_in_this_crate__give_one_of_them_another_version`.
+fn guard_macro(version: u64, set: &str) -> String {
+    format!(
+        "migration_version_{version}{}_is_used_twice_in_this_crate__give_one_of_them_another_version",
+        in_set(set)
+    )
+}
+
 /// The link symbol of the duplicate-version guard: a plain C identifier that says what is
 /// wrong, e.g. `migrate__migration_version_3_is_defined_twice__give_one_of_the_two_migrations_another_version`.
 fn guard_symbol(version: u64, set: &str) -> String {
-    let in_set = if set.is_empty() {
+    format!(
+        "migrate__migration_version_{version}{}_is_defined_twice__give_one_of_the_two_migrations_another_version",
+        in_set(set)
+    )
+}
+
+/// `_in_set_<set>` for a named set, nothing for the default one.
+fn in_set(set: &str) -> String {
+    if set.is_empty() {
         String::new()
     } else {
         format!("_in_set_{set}")
-    };
-    format!(
-        "migrate__migration_version_{version}{in_set}_is_defined_twice__give_one_of_the_two_migrations_another_version"
-    )
+    }
 }
 
 /// The tokens with every span replaced, inside groups too.
@@ -184,5 +191,30 @@ mod tests {
         );
         let distinct: std::collections::HashSet<_> = symbols.iter().collect();
         assert_eq!(distinct.len(), symbols.len());
+    }
+
+    /// The guard macro's name is an identifier, in the default set and a named one, and
+    /// versions and sets give distinct names.
+    #[test]
+    fn guard_macros_are_identifiers_naming_the_version_and_set() {
+        let names = [
+            guard_macro(3, ""),
+            guard_macro(3, "analytics"),
+            guard_macro(30, ""),
+            guard_macro(i64::MAX as u64, "a_1"),
+        ];
+        for name in &names {
+            syn::parse_str::<syn::Ident>(name).unwrap();
+        }
+        assert_eq!(
+            names[0],
+            "migration_version_3_is_used_twice_in_this_crate__give_one_of_them_another_version"
+        );
+        assert_eq!(
+            names[1],
+            "migration_version_3_in_set_analytics_is_used_twice_in_this_crate__give_one_of_them_another_version"
+        );
+        let distinct: std::collections::HashSet<_> = names.iter().collect();
+        assert_eq!(distinct.len(), names.len());
     }
 }
