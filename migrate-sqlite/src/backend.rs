@@ -170,10 +170,14 @@ impl Sqlite {
     ///
     /// # Errors
     ///
-    /// [`Error::Database`] when the busy timeout cannot be set.
+    /// [`Error::Database`] when the busy timeout or the authorizer cannot be set.
     pub fn from_connection(conn: rusqlite::Connection) -> Result<Self, Error> {
+        let conn = Conn::new(conn).map_err(|source| Error::Database {
+            action: "install the guard that keeps migrations inside their transaction".to_owned(),
+            source: source.into(),
+        })?;
         let sqlite = Sqlite {
-            conn: Conn::new(conn),
+            conn,
             sql: HistorySql::new(crate::DEFAULT_HISTORY_TABLE),
             table_exists: false,
             data_version: None,

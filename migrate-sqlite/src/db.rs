@@ -30,7 +30,7 @@ pub(crate) struct KeyWork {
 }
 
 impl Conn {
-    pub fn new(inner: rusqlite::Connection) -> Self {
+    pub fn new(mut inner: rusqlite::Connection) -> rusqlite::Result<Self> {
         let guarding = Arc::new(AtomicBool::new(false));
         let denied = Arc::new(AtomicBool::new(false));
         let keys = Arc::new(Mutex::new(KeyWork::default()));
@@ -66,13 +66,13 @@ impl Conn {
                 .written
                 .insert(written.to_ascii_lowercase());
             Authorization::Allow
-        }));
-        Conn {
+        }))?;
+        Ok(Conn {
             inner,
             guarding,
             denied,
             keys,
-        }
+        })
     }
 
     /// What statements did that SQLite's foreign-key checks may have missed, since the

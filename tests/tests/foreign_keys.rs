@@ -230,7 +230,7 @@ fn a_parent_key_that_loses_its_unique_index_is_refused() {
 /// virtual-machine steps.
 fn steps_to_create_notes(rows: i64) -> usize {
     let db = TestDb::named("fk.db");
-    let conn = database(&db, false);
+    let mut conn = database(&db, false);
     conn.execute(
         "WITH RECURSIVE n (i) AS (SELECT 3 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 + 2)
          INSERT INTO children (id, parent_id) SELECT i, 1 + i % 2 FROM n",
@@ -246,7 +246,8 @@ fn steps_to_create_notes(rows: i64) -> usize {
             counter.fetch_add(1, Ordering::Relaxed);
             false
         }),
-    );
+    )
+    .unwrap();
     let mut sqlite = Sqlite::from_connection(conn).unwrap();
     with(&[CreateNotes::get_migration()])
         .to_latest(&mut sqlite)

@@ -90,11 +90,12 @@ fn trace(event: TraceEvent<'_>) {
 /// The work `f` makes SQLite do on a traced connection to the file at `path`, with the
 /// fingerprint fast start on or off.
 fn traced(path: &std::path::Path, fast_start: bool, f: impl FnOnce(&mut Sqlite)) -> Work {
-    let conn = migrate_sqlite::rusqlite::Connection::open(path).unwrap();
+    let mut conn = migrate_sqlite::rusqlite::Connection::open(path).unwrap();
     conn.trace_v2(
         TraceEventCodes::SQLITE_TRACE_STMT | TraceEventCodes::SQLITE_TRACE_ROW,
         Some(trace),
-    );
+    )
+    .unwrap();
     let mut db = Sqlite::from_connection(conn)
         .unwrap()
         .fast_start(fast_start);
