@@ -54,23 +54,7 @@ fn main() -> Result<(), migrate_sqlite::Error> {
         "the crate without default features compiles:\n{}",
         String::from_utf8_lossy(&check.stderr)
     );
-    let tree = support::cargo(
-        &root,
-        "tree",
-        &["-e", "features", "-i", "libsqlite3-sys"],
-        &target,
-        &[],
-    );
-    let tree_text = String::from_utf8_lossy(&tree.stdout);
-    assert!(
-        tree.status.success(),
-        "{}",
-        String::from_utf8_lossy(&tree.stderr)
-    );
-    assert!(
-        tree_text.contains("libsqlite3-sys"),
-        "cargo tree lists libsqlite3-sys: {tree_text}"
-    );
+    let tree_text = libsqlite3_features(&root, &target);
     assert!(
         !tree_text.contains("\"bundled\""),
         "no bundled SQLite with default features off: {tree_text}"
@@ -83,16 +67,32 @@ fn main() -> Result<(), migrate_sqlite::Error> {
         manifest.replace(", default-features = false", ""),
     )
     .unwrap();
-    let tree = support::cargo(
-        &root,
-        "tree",
-        &["-e", "features", "-i", "libsqlite3-sys"],
-        &target,
-        &[],
-    );
-    let tree_text = String::from_utf8_lossy(&tree.stdout);
+    let tree_text = libsqlite3_features(&root, &target);
     assert!(
         tree_text.contains("\"bundled\""),
         "the default features bundle SQLite: {tree_text}"
     );
+}
+
+/// `cargo tree -e features -i libsqlite3-sys` of the crate at `root`: the features
+/// libsqlite3-sys is built with, and who asks for them.
+fn libsqlite3_features(root: &std::path::Path, target: &std::path::Path) -> String {
+    let tree = support::cargo(
+        root,
+        "tree",
+        &["-e", "features", "-i", "libsqlite3-sys"],
+        target,
+        &[],
+    );
+    let text = String::from_utf8_lossy(&tree.stdout).into_owned();
+    assert!(
+        tree.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tree.stderr)
+    );
+    assert!(
+        text.contains("libsqlite3-sys"),
+        "cargo tree lists libsqlite3-sys: {text}"
+    );
+    text
 }
