@@ -4,10 +4,10 @@
 //! the fix, `up --to 2` racing `up` reverted migration 3 in 26 of 300 rounds, and
 //! `down --to 2` racing `down --to 0` applied 1 and 2 in 53 of 300.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-
-use migrate_sqlite::rusqlite::Connection;
 
 fn migrate(db: &Path, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_migrate"))
@@ -32,25 +32,10 @@ fn finish(child: Child) -> (i32, String) {
 }
 
 fn applied(db: &Path) -> Vec<i64> {
-    let conn = Connection::open(db).unwrap();
-    let exists: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE name = 'migrate_history'",
-            [],
-            |row| row.get(0),
-        )
-        .unwrap();
-    if exists == 0 {
+    if !support::has_table(db, "migrate_history") {
         return Vec::new();
     }
-    let mut statement = conn
-        .prepare("SELECT version FROM migrate_history ORDER BY version")
-        .unwrap();
-    statement
-        .query_map([], |row| row.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    support::query_column(db, "SELECT version FROM migrate_history ORDER BY version")
 }
 
 fn rounds() -> usize {

@@ -12,6 +12,8 @@
 //! The children are this test binary re-executed (`child_entry`, an ignored test run
 //! with `--ignored --exact`), so they are not counted as passing tests.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -160,15 +162,7 @@ fn child(command: &str, db: &Path, go: Option<&Path>) -> Command {
 }
 
 fn ledger(path: &Path) -> Vec<i64> {
-    let conn = Connection::open(path).unwrap();
-    let mut statement = conn
-        .prepare("SELECT version FROM ledger ORDER BY rowid")
-        .unwrap();
-    statement
-        .query_map([], |row| row.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    support::query_column(path, "SELECT version FROM ledger ORDER BY rowid")
 }
 
 fn history(path: &Path) -> Vec<(i64, bool)> {

@@ -65,26 +65,12 @@ impl TestDb {
     }
 
     pub fn has_table(&self, name: &str) -> bool {
-        self.open()
-            .connection()
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                [name],
-                |row| row.get::<_, i64>(0),
-            )
-            .unwrap()
-            == 1
+        has_table(&self.path, name)
     }
 
     /// The first column of every row `sql` returns.
     pub fn query<T: migrate_sqlite::rusqlite::types::FromSql>(&self, sql: &str) -> Vec<T> {
-        let db = self.open();
-        let mut statement = db.connection().prepare(sql).unwrap();
-        statement
-            .query_map([], |row| row.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
+        query_column(&self.path, sql)
     }
 
     pub fn applied(&self, migrator: &Migrator) -> Vec<u64> {
@@ -106,6 +92,30 @@ pub fn applied_versions(migrator: &Migrator, db: &mut Sqlite) -> Vec<u64> {
 /// The versions `migrator` reports applied on the database at `path`.
 pub fn applied(path: &Path, migrator: &Migrator) -> Vec<u64> {
     applied_versions(migrator, &mut Sqlite::open(path).unwrap())
+}
+
+/// Whether the database at `path` has the table `name`.
+pub fn has_table(path: &Path, name: &str) -> bool {
+    Connection::open(path)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [name],
+            |row| row.get::<_, i64>(0),
+        )
+        .unwrap()
+        == 1
+}
+
+/// The first column of every row `sql` returns from the database at `path`.
+pub fn query_column<T: migrate_sqlite::rusqlite::types::FromSql>(path: &Path, sql: &str) -> Vec<T> {
+    let conn = Connection::open(path).unwrap();
+    let mut statement = conn.prepare(sql).unwrap();
+    statement
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
 }
 
 /// Schema and history of the database at `path`, read without writing.
