@@ -112,4 +112,12 @@ pub trait Backend {
 
     /// Rolls the open transaction back.
     fn rollback(&mut self) -> Result<(), BoxError>;
+
+    /// Called once when a run that may have called [`begin`](Self::begin) ends, whatever
+    /// its outcome, after its last commit or rollback: a backend that holds its lock
+    /// across the steps of a run (PostgreSQL's advisory lock) releases it here. The
+    /// default does nothing.
+    fn end_run(&mut self) -> Result<(), BoxError> {
+        Ok(())
+    }
 }

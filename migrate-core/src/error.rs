@@ -327,8 +327,8 @@ pub enum Error {
     /// version of it).
     #[error(
         "the table {table:?} exists but is not a migrate history table: {problem}; it belongs \
-         to something else, so keep the history in another table (`Sqlite::history_table`, \
-         `--history-table`); nothing was written"
+         to something else, so keep the history in another table (the backend's \
+         `history_table(..)`, `--history-table`); nothing was written"
     )]
     ForeignHistoryTable {
         /// The table.
@@ -350,6 +350,25 @@ pub enum Error {
         table: String,
         /// What does not fit.
         problem: String,
+    },
+
+    /// Another session held the migration lock for longer than this program waits for it
+    /// (PostgreSQL's advisory lock; SQLite reports its busy timeout as [`Error::Database`]).
+    #[error(
+        "another session holds the migration lock of {scope} and did not release it within \
+         {waited:?}: {holder}; let it finish (or end that session), or wait longer ({advice}), \
+         then run again; nothing was written"
+    )]
+    LockTimeout {
+        /// What the lock covers: the schema, history table and set.
+        scope: String,
+        /// How long this program waited.
+        waited: core::time::Duration,
+        /// Who holds it, as the database reports it (session id, application, client,
+        /// since when, what it runs), or why that is unknown.
+        holder: String,
+        /// How to wait longer where the user is (a method, a flag).
+        advice: &'static str,
     },
 
     /// The database could not do what the manager asked of it outside any migration's
@@ -524,6 +543,7 @@ impl Error {
             NotADatabase { path, kind, source },
             ForeignHistoryTable { table, problem },
             UnreadableHistoryRow { table, problem },
+            LockTimeout { scope, waited, holder, advice },
             Database { action, source },
         )
     }

@@ -352,7 +352,9 @@ impl Migrator {
     /// A refusal from the planner (nothing written), or the first migration that fails
     /// (rolled back; the ones before it stay applied). See [`Error`].
     pub fn to_latest(&self, backend: &mut dyn Backend) -> Result<Report> {
-        run::migrate(self, backend, Target::Latest, run::Mode::Commit)
+        ending(backend, |backend| {
+            run::migrate(self, backend, Target::Latest, run::Mode::Commit)
+        })
     }
 
     /// Applies or reverts migrations until exactly those up to `version` are applied;
@@ -392,7 +394,9 @@ impl Migrator {
     /// }
     /// ```
     pub fn to_version(&self, backend: &mut dyn Backend, version: u64) -> Result<Report> {
-        run::migrate(self, backend, Target::Version(version), run::Mode::Commit)
+        ending(backend, |backend| {
+            run::migrate(self, backend, Target::Version(version), run::Mode::Commit)
+        })
     }
 
     /// A rehearsal: runs what a run to `target` would, on the real database, in one
@@ -405,7 +409,9 @@ impl Migrator {
     /// a real run). [`Error::NotTransactional`] for a migration that runs outside a
     /// transaction, which cannot be rehearsed.
     pub fn dry_run(&self, backend: &mut dyn Backend, target: Target) -> Result<Report> {
-        run::migrate(self, backend, target, run::Mode::Rehearse)
+        ending(backend, |backend| {
+            run::migrate(self, backend, target, run::Mode::Rehearse)
+        })
     }
 
     /// Adopts an existing database that migrate has not migrated (its tables made by
@@ -426,7 +432,7 @@ impl Migrator {
         backend: &mut dyn Backend,
         version: u64,
     ) -> Result<Vec<&'static RegisteredMigration>> {
-        run::baseline(self, backend, version)
+        ending(backend, |backend| run::baseline(self, backend, version))
     }
 
     /// Records the current checksum of every applied migration whose source changed since
@@ -440,7 +446,7 @@ impl Migrator {
         &self,
         backend: &mut dyn Backend,
     ) -> Result<Vec<&'static RegisteredMigration>> {
-        run::accept_changes(self, backend)
+        ending(backend, |backend| run::accept_changes(self, backend))
     }
 
     /// Reverts the highest applied migration and applies it again, both in one
@@ -455,7 +461,7 @@ impl Migrator {
     /// `down`, [`Error::NotTransactional`] when it runs outside a transaction, or the
     /// failure of its `down` or `up` (rolled back whole).
     pub fn redo(&self, backend: &mut dyn Backend) -> Result<Report> {
-        run::redo(self, backend)
+        ending(backend, |backend| run::redo(self, backend))
     }
 
     /// Forgets that migration `version` started outside a transaction and did not finish
@@ -476,7 +482,9 @@ impl Migrator {
         backend: &mut dyn Backend,
         version: u64,
     ) -> Result<Option<Direction>> {
-        run::clear_incomplete(self, backend, version)
+        ending(backend, |backend| {
+            run::clear_incomplete(self, backend, version)
+        })
     }
 
     /// What a run to `target` would do now, without doing it.
@@ -598,4 +606,18 @@ fn unknown_status(row: AppliedMigration) -> MigrationStatus {
             applied_at: row.applied_at,
         },
     }
+}
+
+/// Runs `run`, then lets the backend release what it held across the run's steps
+/// ([`Backend::end_run`]), whatever the outcome.
+fn ending<T>(
+    backend: &mut dyn Backend,
+    run: impl FnOnce(&mut dyn Backend) -> Result<T>,
+) -> Result<T> {
+    let outcome = run(backend);
+    if let Err(error) = backend.end_run() {
+        // The lock goes with the connection at the latest; the run's outcome stands.
+        log::warn!("could not release the migration lock: {error}");
+    }
+    outcome
 }

@@ -42,10 +42,22 @@ pub(crate) fn migrate(
             return Ok(report);
         }
     }
+    // Whether the history was read again after taking the lock once, to confirm a mark.
+    let mut confirmed = false;
     'plan: loop {
         let history = migrator.applied(backend)?;
         let plan = match plan::plan(&migrator.migrations, &history, target, migrator.options) {
             Ok(plan) => plan,
+            Err(refusal @ Error::Incomplete { .. }) if !confirmed => {
+                // A mark read without the lock may be another process's migration that is
+                // running now: decide on a read made after its lock was free once.
+                confirmed = true;
+                match confirm_under_lock(backend) {
+                    Ok(()) => continue 'plan,
+                    Err(Some(error)) => return Err(error),
+                    Err(None) => return Err(worded(migrator, backend, target, refusal)),
+                }
+            }
             Err(refusal) => return Err(worded(migrator, backend, target, refusal)),
         };
         if plan.steps.is_empty() {
@@ -95,6 +107,24 @@ pub(crate) fn migrate(
             }
         }
         return Ok(report);
+    }
+}
+
+/// Takes the write lock once and lets it go (a backend that holds its lock across a
+/// run, as PostgreSQL's does, keeps it), so that the history read next is read after any
+/// process that held it finished. `Err(Some(..))` when the lock could not be had in time
+/// (the error names who holds it); `Err(None)` on any other failure, where the refusal
+/// found stands.
+fn confirm_under_lock(backend: &mut dyn Backend) -> core::result::Result<(), Option<Error>> {
+    match backend.begin() {
+        Ok(_) => {
+            let _ = backend.rollback();
+            Ok(())
+        }
+        Err(source) => match source.downcast::<Error>() {
+            Ok(error) if matches!(*error, Error::LockTimeout { .. }) => Err(Some(*error)),
+            _ => Err(None),
+        },
     }
 }
 

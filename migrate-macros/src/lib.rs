@@ -29,6 +29,13 @@ pub fn sqlite_migration(args: TokenStream, item: TokenStream) -> TokenStream {
     attribute(args, item, quote!(::migrate_sqlite))
 }
 
+/// The same attribute for users of `migrate-postgres`, which re-exports it as
+/// `migration`: the generated code names `::migrate_postgres`.
+#[proc_macro_attribute]
+pub fn postgres_migration(args: TokenStream, item: TokenStream) -> TokenStream {
+    attribute(args, item, quote!(::migrate_postgres))
+}
+
 fn attribute(args: TokenStream, item: TokenStream, krate: proc_macro2::TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
     let args_tokens = proc_macro2::TokenStream::from(args);

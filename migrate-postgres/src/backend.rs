@@ -1,0 +1,644 @@
+//! [`Postgres`]: the [`Backend`] for one PostgreSQL database (a schema's history table).
+
+use std::time::Duration;
+
+use migrate_core::{
+    AppliedMigration, Backend, BoxError, DOWN_MARK, Db, Direction, Error, Freshness,
+    RegisteredMigration,
+};
+use postgres::{Client, NoTls, SimpleQueryMessage};
+
+use crate::history::{self, DEFAULT_HISTORY_TABLE, HistorySql};
+use crate::lock;
+use crate::offload::off_runtime;
+use crate::transaction::PgTransaction;
+
+/// How long a run waits for another session's migration lock before it gives up,
+/// naming the holder, unless [`Postgres::lock_wait`] says otherwise.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// The `lock_timeout` of each migration's transaction unless [`Postgres::lock_timeout`]
+/// says otherwise: a statement that waits longer for a table lock (an `ALTER TABLE`
+/// queued behind a long query, which would stall every query queued behind it) fails
+/// instead, and the migration is rolled back.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long [`Postgres::connect`] waits for the server unless the connection string sets
+/// `connect_timeout`.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+const TRANSACTION_ENDED: &str = "the migration's transaction ended before its history row \
+    was written: a migration runs inside the transaction that also records it, so its SQL \
+    must not COMMIT, ROLLBACK or start a transaction of its own (use SAVEPOINT for a nested \
+    one); what it did before that is committed without a history row: check the database by \
+    hand";
+
+/// A PostgreSQL database, migrated through one connection.
+///
+/// The history lives in a table of one schema (by default `migrate_history` in the
+/// connection's first `search_path` schema). A run that has work to do takes a
+/// session-level advisory lock on that schema and table first, polling for it rather
+/// than waiting inside the server, and holds it until the run ends; each migration then
+/// runs in its own transaction with its history row, with a `lock_timeout`.
+///
+/// ```rust,no_run
+/// use migrate_postgres::{Migrator, Postgres};
+///
+/// fn main() -> Result<(), migrate_postgres::Error> {
+///     let mut db = Postgres::connect("postgres://app@localhost/app")?;
+///     Migrator::discovered()?.to_latest(&mut db)?;
+///     Ok(())
+/// }
+/// ```
+pub struct Postgres {
+    tx: PgTransaction,
+    schema: String,
+    table: String,
+    sql: HistorySql,
+    lock_wait: Duration,
+    lock_timeout: Option<Duration>,
+    /// The lock's key while this session holds it.
+    held: Option<i32>,
+    /// Whether `pg_locks` showed the lock once on this connection.
+    verified: bool,
+    /// The last history read, to tell at `begin` whether another session wrote since.
+    last_read: Option<LastRead>,
+    /// The mark of the open transaction (`SET LOCAL migrate.step`); 0 when none is open.
+    step: u64,
+    steps: u64,
+    /// Whether the table was seen, and checked, in this run.
+    table_ready: bool,
+}
+
+/// What a read returned, in the form `begin` compares.
+#[derive(PartialEq, Eq)]
+struct LastRead {
+    set: Option<String>,
+    rows: Vec<(String, u64, String, bool)>,
+    under_lock: bool,
+}
+
+impl Postgres {
+    /// Connects with a connection string: a URL (`postgres://user:password@host:5432/db`)
+    /// or `key=value` pairs (`host=localhost user=app dbname=app`), as libpq takes them.
+    /// Waits [`DEFAULT_CONNECT_TIMEOUT`] for the server unless the string sets
+    /// `connect_timeout`, and names the session `migrate` in `pg_stat_activity` unless it
+    /// sets `application_name`. No TLS: connect with [`Postgres::from_client`] for that.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] naming the host, port, database and user (never the password)
+    /// when the string cannot be read or the server refuses or cannot be reached.
+    pub fn connect(url: &str) -> Result<Self, Error> {
+        let mut config: postgres::Config = url.parse().map_err(|source| Error::Database {
+            action: "read the PostgreSQL connection string (a URL such as \
+                     postgres://user@host/db, or key=value pairs)"
+                .to_owned(),
+            source: Box::new(source),
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(DEFAULT_CONNECT_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("migrate");
+        }
+        let client = off_runtime(|| config.connect(NoTls)).map_err(|source| Error::Database {
+            action: format!("connect to PostgreSQL {}", describe(&config)),
+            source: Box::new(source),
+        })?;
+        Self::from_client(client)
+    }
+
+    /// Migrates through a client you connected yourself (with TLS, a pooler's settings,
+    /// ...). Reads the connection's first `search_path` schema, where the history goes
+    /// unless [`schema`](Self::schema) names another.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the server cannot be asked, or when its `search_path`
+    /// names no schema that exists (name one with [`schema`](Self::schema)).
+    pub fn from_client(mut client: Client) -> Result<Self, Error> {
+        let schema = off_runtime(|| {
+            client
+                .query_one("SELECT current_schema()", &[])
+                .map(|row| row.get::<_, Option<String>>(0))
+        })
+        .map_err(|source| Error::Database {
+            action: "read the connection's schema".to_owned(),
+            source: Box::new(source),
+        })?;
+        let Some(schema) = schema else {
+            return Err(Error::Database {
+                action: "find the schema for the history table".to_owned(),
+                source: "the connection's search_path names no schema that exists; create \
+                         one, or name the schema with Postgres::schema"
+                    .into(),
+            });
+        };
+        Ok(Postgres {
+            tx: PgTransaction::new(client),
+            sql: HistorySql::new(&schema, DEFAULT_HISTORY_TABLE),
+            schema,
+            table: DEFAULT_HISTORY_TABLE.to_owned(),
+            lock_wait: DEFAULT_LOCK_WAIT,
+            lock_timeout: Some(DEFAULT_LOCK_TIMEOUT),
+            held: None,
+            verified: false,
+            last_read: None,
+            step: 0,
+            steps: 0,
+            table_ready: false,
+        })
+    }
+
+    /// Keeps the history in `schema` (created when missing, at the first migration)
+    /// instead of the connection's first `search_path` schema. Migration code runs with
+    /// the connection's own `search_path`: schema-qualify its names, or set it.
+    #[must_use]
+    pub fn schema(mut self, schema: &str) -> Self {
+        schema.clone_into(&mut self.schema);
+        self.renamed();
+        self
+    }
+
+    /// Keeps the history in the table `name` instead of [`DEFAULT_HISTORY_TABLE`].
+    #[must_use]
+    pub fn history_table(mut self, name: &str) -> Self {
+        name.clone_into(&mut self.table);
+        self.renamed();
+        self
+    }
+
+    /// How long a run waits for another session's migration lock before it fails with
+    /// [`Error::LockTimeout`], naming who holds it ([`DEFAULT_LOCK_WAIT`] unless set).
+    #[must_use]
+    pub fn lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
+    }
+
+    /// The `lock_timeout` of each migration's transaction ([`DEFAULT_LOCK_TIMEOUT`]
+    /// unless set); `None` leaves the server's setting alone (by default: wait forever).
+    #[must_use]
+    pub fn lock_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// The schema of the history table.
+    pub fn schema_name(&self) -> &str {
+        &self.schema
+    }
+
+    /// The history table's name.
+    pub fn history_table_name(&self) -> &str {
+        &self.table
+    }
+
+    /// The connection, for your own queries between runs.
+    pub fn connection(&mut self) -> &mut PgTransaction {
+        &mut self.tx
+    }
+
+    fn renamed(&mut self) {
+        self.sql = HistorySql::new(&self.schema, &self.table);
+        self.table_ready = false;
+        self.last_read = None;
+    }
+
+    fn client(&mut self) -> &mut Client {
+        self.tx.client()
+    }
+
+    /// Runs a simple query (one round trip) and returns its rows.
+    fn simple(&mut self, sql: &str) -> Result<Vec<postgres::SimpleQueryRow>, postgres::Error> {
+        let client = self.client();
+        let messages = off_runtime(move || client.simple_query(sql))?;
+        Ok(messages
+            .into_iter()
+            .filter_map(|message| match message {
+                SimpleQueryMessage::Row(row) => Some(row),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// A read of the history that finds no table is an empty history.
+    fn read(&mut self, sql: &str) -> Result<Option<Vec<postgres::SimpleQueryRow>>, BoxError> {
+        match self.simple(sql) {
+            Ok(rows) => Ok(Some(rows)),
+            Err(error) => match error.code() {
+                Some(code) if *code == postgres::error::SqlState::UNDEFINED_TABLE => Ok(None),
+                Some(code) if *code == postgres::error::SqlState::UNDEFINED_COLUMN => {
+                    Err(Box::new(Error::ForeignHistoryTable {
+                        table: self.sql.display.clone(),
+                        problem: db_message(&error),
+                    }))
+                }
+                _ => Err(error.into()),
+            },
+        }
+    }
+
+    fn remember(&mut self, set: Option<&str>, rows: &[AppliedMigration]) {
+        self.last_read = Some(LastRead {
+            set: set.map(str::to_owned),
+            rows: rows
+                .iter()
+                .map(|r| (r.set.clone(), r.version, r.checksum.clone(), r.complete))
+                .collect(),
+            under_lock: self.held.is_some(),
+        });
+        // The table's shape is checked again at the next run's first step.
+        if self.held.is_none() {
+            self.table_ready = false;
+        }
+    }
+
+    fn read_history_rows(&mut self) -> Result<Vec<AppliedMigration>, BoxError> {
+        let sql = self.sql.select.clone();
+        let Some(rows) = self.read(&sql)? else {
+            return Ok(Vec::new());
+        };
+        rows.iter()
+            .map(|row| history::full_row(row, &self.sql.display))
+            .collect()
+    }
+
+    fn read_applied_rows(&mut self, set: &str) -> Result<Vec<AppliedMigration>, BoxError> {
+        let sql = self.sql.select_applied(set);
+        let Some(rows) = self.read(&sql)? else {
+            return Ok(Vec::new());
+        };
+        rows.iter()
+            .map(|row| history::applied_row(set, row, &self.sql.display))
+            .collect()
+    }
+
+    /// Takes the migration lock unless this session holds it; `true` when taken now.
+    fn lock(&mut self) -> Result<bool, BoxError> {
+        if self.held.is_some() {
+            return Ok(false);
+        }
+        let key = lock::key(&self.schema, &self.table, "");
+        let scope = lock::scope(&self.sql.display, "");
+        let wait = self.lock_wait;
+        let client = self.client();
+        off_runtime(move || {
+            lock::acquire(
+                client,
+                key,
+                wait,
+                &scope,
+                "Postgres::lock_wait, --lock-timeout",
+            )
+        })?;
+        self.held = Some(key);
+        if !self.verified {
+            let client = self.client();
+            let shown = off_runtime(move || lock::really_held(client, key));
+            if !matches!(shown, Ok(true)) {
+                self.release_all();
+                return Err(shown.err().unwrap_or_else(|| {
+                    "this server accepted an advisory lock but does not show it in pg_locks: \
+                     it speaks PostgreSQL's protocol without its locks (CockroachDB, \
+                     YugabyteDB and Aurora DSQL do so), so concurrent runs could not be kept \
+                     apart; migrate-postgres supports PostgreSQL itself; nothing was written"
+                        .into()
+                }));
+            }
+            self.verified = true;
+        }
+        Ok(true)
+    }
+
+    /// Ends whatever is open: the transaction, then the lock.
+    fn release_all(&mut self) {
+        if self.step != 0 {
+            let _ = self.rollback();
+        }
+        if let Some(key) = self.held.take() {
+            let client = self.client();
+            if let Err(error) = off_runtime(move || lock::release(client, key)) {
+                log::warn!("could not release the migration lock: {error}");
+            }
+        }
+        if let Some(read) = &mut self.last_read {
+            read.under_lock = false;
+        }
+    }
+
+    /// Creates the schema and table when missing, or checks the shape of a table that
+    /// is there: once per run, in the first step's transaction.
+    fn prepare_table(&mut self) -> Result<(), BoxError> {
+        if self.table_ready {
+            return Ok(());
+        }
+        let (schema, table) = (self.schema.clone(), self.table.clone());
+        let client = self.client();
+        let columns = off_runtime(move || {
+            client.query(
+                "SELECT column_name::text, data_type::text, is_nullable = 'YES', \
+                 column_default IS NOT NULL FROM information_schema.columns \
+                 WHERE table_schema = $1 AND table_name = $2",
+                &[&schema, &table],
+            )
+        })?;
+        if columns.is_empty() {
+            let (schema, create) = (self.schema.clone(), self.sql.create.clone());
+            let client = self.client();
+            off_runtime(move || -> Result<(), postgres::Error> {
+                let exists = client
+                    .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])?
+                    .is_some();
+                // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the
+                // schema exists: skip it then.
+                let create = if exists {
+                    create.split_once(';').map_or(create.as_str(), |(_, t)| t)
+                } else {
+                    create.as_str()
+                };
+                client.batch_execute(create)
+            })?;
+        } else {
+            self.check_shape(&columns)?;
+        }
+        self.table_ready = true;
+        Ok(())
+    }
+
+    fn check_shape(&self, columns: &[postgres::Row]) -> Result<(), BoxError> {
+        let foreign = |problem: String| -> BoxError {
+            Box::new(Error::ForeignHistoryTable {
+                table: self.sql.display.clone(),
+                problem,
+            })
+        };
+        for (expected, ty) in history::COLUMNS {
+            let Some(column) = columns.iter().find(|c| c.get::<_, &str>(0) == expected) else {
+                return Err(foreign(format!("it has no column {expected:?}")));
+            };
+            let declared: &str = column.get(1);
+            if declared != ty {
+                return Err(foreign(format!(
+                    "its column {expected:?} is of type {declared} where migrate declares {ty}"
+                )));
+            }
+        }
+        if let Some(column) = columns.iter().find(|c| {
+            let name: &str = c.get(0);
+            let (nullable, has_default): (bool, bool) = (c.get(2), c.get(3));
+            !history::COLUMNS.iter().any(|(n, _)| *n == name) && !nullable && !has_default
+        }) {
+            let name: &str = column.get(0);
+            return Err(foreign(format!(
+                "its column {name:?} requires a value that migrate does not write"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether the history still reads as it did when the plan was made.
+    fn unchanged_since_read(&mut self) -> Result<bool, BoxError> {
+        let Some(read) = self.last_read.take() else {
+            return Ok(true);
+        };
+        let rows = match &read.set {
+            Some(set) => self.read_applied_rows(set)?,
+            None => self.read_history_rows()?,
+        };
+        let now: Vec<_> = rows
+            .iter()
+            .map(|r| (r.set.clone(), r.version, r.checksum.clone(), r.complete))
+            .collect();
+        let same = now == read.rows;
+        self.last_read = Some(read);
+        Ok(same)
+    }
+
+    fn write_guarded(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<(), BoxError> {
+        let client = self.client();
+        let changed = off_runtime(move || client.execute(sql, params))?;
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(TRANSACTION_ENDED.into())
+        }
+    }
+}
+
+/// Host, port, database and user of a connection string, never its password.
+fn describe(config: &postgres::Config) -> String {
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|host| match host {
+            postgres::config::Host::Tcp(name) => name.clone(),
+            postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    let ports = config.get_ports();
+    let at = match (hosts.as_slice(), ports) {
+        ([], _) => "localhost".to_owned(),
+        ([host], [port]) => format!("{host}:{port}"),
+        ([host], _) => format!("{host}:5432"),
+        (hosts, _) => hosts.join(","),
+    };
+    format!(
+        "at {at} (database {}, user {})",
+        config.get_dbname().unwrap_or("(the user's name)"),
+        config.get_user().unwrap_or("(the system user)")
+    )
+}
+
+/// The server's own message of a database error, without the driver's prefix.
+pub(crate) fn db_message(error: &postgres::Error) -> String {
+    error
+        .as_db_error()
+        .map_or_else(|| error.to_string(), |db| db.message().to_owned())
+}
+
+impl Backend for Postgres {
+    fn read_history(&mut self) -> Result<Vec<AppliedMigration>, BoxError> {
+        let rows = self.read_history_rows()?;
+        self.remember(None, &rows);
+        Ok(rows)
+    }
+
+    fn read_applied(&mut self, set: &str) -> Result<Vec<AppliedMigration>, BoxError> {
+        let rows = self.read_applied_rows(set)?;
+        self.remember(Some(set), &rows);
+        Ok(rows)
+    }
+
+    fn begin(&mut self) -> Result<Freshness, BoxError> {
+        let taken_now = self.lock()?;
+        self.steps += 1;
+        let mut start = format!("BEGIN; SET LOCAL migrate.step = '{}'", self.steps);
+        if let Some(timeout) = self.lock_timeout {
+            start.push_str(&format!(
+                "; SET LOCAL lock_timeout = '{}ms'",
+                timeout.as_millis()
+            ));
+        }
+        let client = self.client();
+        off_runtime(move || client.batch_execute(&start))?;
+        self.step = self.steps;
+        let ready = self.prepare_table().and_then(|()| {
+            // A history read before this session held the lock may be out of date.
+            let stale = taken_now
+                && !self.last_read.as_ref().is_some_and(|read| read.under_lock)
+                && !self.unchanged_since_read()?;
+            Ok(stale)
+        });
+        match ready {
+            Ok(true) => Ok(Freshness::Stale),
+            Ok(false) => Ok(Freshness::Current),
+            Err(error) => {
+                let _ = self.rollback();
+                Err(error)
+            }
+        }
+    }
+
+    fn db(&mut self) -> &mut dyn Db {
+        &mut self.tx
+    }
+
+    fn check(&mut self) -> Result<(), BoxError> {
+        // PostgreSQL checks constraints itself (deferred ones at the commit).
+        Ok(())
+    }
+
+    fn record_applied(
+        &mut self,
+        migration: &RegisteredMigration,
+        duration: Duration,
+        complete: bool,
+    ) -> Result<(), BoxError> {
+        let micros = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
+        let version = i64::try_from(migration.version())?;
+        let step = self.step.to_string();
+        let sql = self.sql.insert.clone();
+        self.write_guarded(
+            &sql,
+            &[
+                &migration.set(),
+                &version,
+                &migration.description(),
+                &migration.type_name(),
+                &migration.checksum(),
+                &micros,
+                &complete,
+                &step,
+            ],
+        )
+    }
+
+    fn record_started(
+        &mut self,
+        migration: &RegisteredMigration,
+        direction: Direction,
+    ) -> Result<(), BoxError> {
+        let version = i64::try_from(migration.version())?;
+        let checksum = match direction {
+            Direction::Up => migration.checksum().to_owned(),
+            Direction::Down => format!("{DOWN_MARK}{}", migration.checksum()),
+        };
+        let step = self.step.to_string();
+        let sql = self.sql.insert.clone();
+        self.write_guarded(
+            &sql,
+            &[
+                &migration.set(),
+                &version,
+                &migration.description(),
+                &migration.type_name(),
+                &checksum,
+                &0_i64,
+                &false,
+                &step,
+            ],
+        )
+    }
+
+    fn remove_applied(&mut self, set: &str, version: u64) -> Result<(), BoxError> {
+        let version = i64::try_from(version)?;
+        let step = self.step.to_string();
+        let sql = self.sql.delete.clone();
+        let client = self.client();
+        let marked = off_runtime(move || client.query(&sql, &[&set, &version, &step]))?;
+        if marked.len() == 1 {
+            Ok(())
+        } else {
+            Err(TRANSACTION_ENDED.into())
+        }
+    }
+
+    fn update_checksum(&mut self, migration: &RegisteredMigration) -> Result<(), BoxError> {
+        let version = i64::try_from(migration.version())?;
+        let step = self.step.to_string();
+        let sql = self.sql.update_checksum.clone();
+        self.write_guarded(
+            &sql,
+            &[&migration.set(), &version, &migration.checksum(), &step],
+        )
+    }
+
+    fn commit(&mut self) -> Result<(), BoxError> {
+        let client = self.client();
+        let done = off_runtime(move || client.batch_execute("COMMIT"));
+        self.step = 0;
+        done.map_err(BoxError::from)
+    }
+
+    fn rollback(&mut self) -> Result<(), BoxError> {
+        self.step = 0;
+        let client = self.client();
+        off_runtime(move || client.batch_execute("ROLLBACK"))?;
+        Ok(())
+    }
+
+    fn end_run(&mut self) -> Result<(), BoxError> {
+        if self.step != 0 {
+            self.rollback()?;
+        }
+        if let Some(key) = self.held.take() {
+            let client = self.client();
+            off_runtime(move || lock::release(client, key))?;
+        }
+        if let Some(read) = &mut self.last_read {
+            read.under_lock = false;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        // The server drops a session's locks with the session anyway; this also covers a
+        // run that unwound past `end_run`.
+        self.release_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::quote_literal;
+
+    #[test]
+    fn a_connection_string_is_described_without_its_password() {
+        let config: postgres::Config = "postgres://app:s3cret@db.example:6543/orders"
+            .parse()
+            .unwrap();
+        let text = describe(&config);
+        assert_eq!(text, "at db.example:6543 (database orders, user app)");
+        assert!(!text.contains("s3cret"));
+        assert_eq!(quote_literal("x"), "E'x'");
+    }
+}

@@ -1,0 +1,91 @@
+//! PostgreSQL for `migrate`: the [`Postgres`] backend and everything a PostgreSQL user
+//! needs, so one dependency line and one `use` are enough.
+//!
+//! ```rust,no_run
+//! use migrate_postgres::{migration, BoxError, Db, Migration, Migrator, Postgres, Reversible};
+//!
+//! #[migration(version = 1, description = "Create chat_users")]
+//! pub struct CreateChatUsers;
+//!
+//! impl Migration for CreateChatUsers {
+//!     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+//!         db.execute("CREATE TABLE chat_users (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL)")
+//!     }
+//! }
+//!
+//! impl Reversible for CreateChatUsers {
+//!     fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+//!         db.execute("DROP TABLE chat_users")
+//!     }
+//! }
+//!
+//! fn main() -> Result<(), migrate_postgres::Error> {
+//!     let mut db = Postgres::connect("postgres://app@localhost/app")?;
+//!     Migrator::discovered()?.to_latest(&mut db)?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # The driver
+//!
+//! Migrations run through [`postgres`], the synchronous client over `tokio-postgres`
+//! (the most used PostgreSQL driver of Rust): the manager and migration code are plain
+//! functions, so a synchronous client fits them, and a code migration gets the same
+//! client methods ([`PgTransaction`]) inside its transaction. That client runs a tokio
+//! runtime of its own, which tokio refuses to start inside another one ("Cannot start a
+//! runtime from within a runtime", what refinery users meet from `#[tokio::main]`):
+//! called from inside a runtime, each call here runs on a short-lived thread of its own
+//! instead, so migrating works from a plain `fn main` and from async code alike (it
+//! blocks the calling task while it runs, as any start-up migration does; wrap it in
+//! `spawn_blocking` to keep the executor's thread free).
+//!
+//! # Locks
+//!
+//! A run with work to do takes a session-level advisory lock whose key covers the
+//! schema and the history table (so tenants in separate schemas migrate independently),
+//! by polling `pg_try_advisory_lock`: a runner that waits holds no transaction open, so a
+//! `CREATE INDEX CONCURRENTLY` of the runner that holds the lock does not wait for it.
+//! It waits at most [`Postgres::lock_wait`], then fails naming the session that holds
+//! the lock. The lock is released when the run ends, on every path, and by the server
+//! when the connection ends. At the first lock, `pg_locks` must show it: engines that
+//! accept advisory locks without locking are refused. Each migration's transaction has a
+//! `lock_timeout` ([`Postgres::lock_timeout`]), so a migration queued behind a long
+//! query fails instead of stalling every query queued behind it.
+
+mod backend;
+mod history;
+mod lock;
+mod offload;
+mod transaction;
+
+pub use backend::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Postgres};
+pub use history::DEFAULT_HISTORY_TABLE;
+pub use transaction::{PgTransaction, PostgresExt};
+
+pub use migrate_core::{
+    AppliedMigration, Backend, BoxError, Db, Direction, Error, Freshness, MAX_VERSION, Migration,
+    MigrationStatus, Migrator, Plan, PlanOptions, RegisteredMigration, Report, Result, Reversible,
+    State, Step, StepReport, Target, discovered_migrations, plan,
+};
+
+/// Marks a unit struct as a migration and registers it:
+/// `#[migration(version = N, description = "...")]`, plus `irreversible` for a migration
+/// without `down`. See the [crate docs](crate) for an example.
+pub use migrate_macros::postgres_migration as migration;
+
+/// The driver this crate is built on, for data migrations: no separate dependency needed.
+pub use postgres;
+
+/// Everything at once: `use migrate_postgres::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        BoxError, Db, Migration, Migrator, PgTransaction, Postgres, PostgresExt, Reversible,
+        migration,
+    };
+}
+
+/// What the code `#[migration]` generates refers to. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use migrate_core::__private::*;
+}

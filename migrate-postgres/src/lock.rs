@@ -1,0 +1,182 @@
+//! The migration lock: a session-level advisory lock per schema, history table and set,
+//! taken by polling (never waiting inside the server, so that a waiting runner holds no
+//! transaction a concurrent index build would wait for) and held across a run's steps.
+
+use std::time::{Duration, Instant};
+
+use migrate_core::{BoxError, Error};
+use postgres::Client;
+
+/// The advisory lock's first key: `migr` in ASCII, so the lock reads as migrate's in
+/// `pg_locks.classid`.
+pub(crate) const LOCK_CLASS: i32 = 0x6d69_6772;
+
+/// The longest pause between two attempts at the lock.
+const LONGEST_PAUSE: Duration = Duration::from_millis(500);
+
+/// The lock's second key: FNV-1a of the schema, table and set, kept non-negative so that
+/// it reads the same in `pg_locks.objid`.
+pub(crate) fn key(schema: &str, table: &str, set: &str) -> i32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in [schema, table, set].join("\0").bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    (hash & 0x7fff_ffff).cast_signed()
+}
+
+/// What the lock covers, for messages.
+pub(crate) fn scope(table: &str, set: &str) -> String {
+    if set.is_empty() {
+        format!("history table {table}")
+    } else {
+        format!("history table {table}, set {set:?}")
+    }
+}
+
+/// Takes the lock, trying again with growing pauses until `wait` has passed; then
+/// [`Error::LockTimeout`] naming who holds it. Outside any transaction.
+pub(crate) fn acquire(
+    client: &mut Client,
+    key: i32,
+    wait: Duration,
+    scope: &str,
+    advice: &'static str,
+) -> Result<(), BoxError> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(10);
+    loop {
+        let got: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1, $2)", &[&LOCK_CLASS, &key])?
+            .get(0);
+        if got {
+            return Ok(());
+        }
+        let waited = started.elapsed();
+        if waited >= wait {
+            return Err(Box::new(Error::LockTimeout {
+                scope: scope.to_owned(),
+                waited: wait,
+                holder: holder(client, key),
+                advice,
+            }));
+        }
+        std::thread::sleep(pause.min(wait - waited));
+        pause = (pause * 2).min(LONGEST_PAUSE);
+    }
+}
+
+/// Whether the server shows the lock this session was just granted: engines that speak
+/// PostgreSQL's protocol without its locks (CockroachDB, YugabyteDB, Aurora DSQL) accept
+/// the call and lock nothing.
+pub(crate) fn really_held(client: &mut Client, key: i32) -> Result<bool, BoxError> {
+    let shown: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+             AND pid = pg_backend_pid() AND granted AND objsubid = 2 \
+             AND classid::bigint = $1 AND objid::bigint = $2",
+            &[&i64::from(LOCK_CLASS), &i64::from(key)],
+        )?
+        .get(0);
+    Ok(shown > 0)
+}
+
+/// Releases the lock (outside any transaction).
+pub(crate) fn release(client: &mut Client, key: i32) -> Result<(), BoxError> {
+    client.execute("SELECT pg_advisory_unlock($1, $2)", &[&LOCK_CLASS, &key])?;
+    Ok(())
+}
+
+/// Who holds the lock, from `pg_locks` and `pg_stat_activity`.
+fn holder(client: &mut Client, key: i32) -> String {
+    let rows = client.query(
+        &format!(
+            "SELECT a.pid, coalesce(a.application_name, ''), \
+             coalesce(host(a.client_addr), 'the local socket'), {backend_start}, \
+             coalesce(a.state, ''), left(coalesce(a.query, ''), 200), {query_start} \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 \
+             AND l.classid::bigint = $1 AND l.objid::bigint = $2 \
+             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            backend_start = utc("a.backend_start"),
+            query_start = utc("a.query_start"),
+        ),
+        &[&i64::from(LOCK_CLASS), &i64::from(key)],
+    );
+    match rows {
+        Ok(rows) if rows.is_empty() => {
+            "the session that held it has just let it go (run again)".to_owned()
+        }
+        Ok(rows) => rows
+            .iter()
+            .map(|row| {
+                session(
+                    row.get(0),
+                    row.get(1),
+                    row.get(2),
+                    row.get(3),
+                    row.get(4),
+                    row.get(5),
+                    row.get(6),
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        Err(error) => format!("who holds it could not be read ({error})"),
+    }
+}
+
+/// `to_char` of a timestamp column as RFC 3339 in UTC, `''` when NULL.
+pub(crate) fn utc(column: &str) -> String {
+    format!("coalesce(to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')")
+}
+
+/// One session as a message shows it.
+pub(crate) fn session(
+    pid: i32,
+    application: &str,
+    client: &str,
+    connected: &str,
+    state: &str,
+    query: &str,
+    query_start: &str,
+) -> String {
+    let application = if application.is_empty() {
+        String::new()
+    } else {
+        format!("application {application:?}, ")
+    };
+    let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
+    let doing = match state {
+        "" => "state unknown (insufficient privilege to see it)".to_owned(),
+        "active" => format!("running `{query}` since {query_start}"),
+        state => format!("{state}, last ran `{query}` at {query_start}"),
+    };
+    format!(
+        "session pid {pid} ({application}client {client}, connected since {connected}), {doing}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_differ_by_schema_table_and_set_and_stay_non_negative() {
+        let keys = [
+            key("public", "migrate_history", ""),
+            key("tenant_1", "migrate_history", ""),
+            key("public", "other_history", ""),
+            key("public", "migrate_history", "audit"),
+            // The separator keeps ("ab", "c") apart from ("a", "bc").
+            key("ab", "c", ""),
+            key("a", "bc", ""),
+        ];
+        for (i, a) in keys.iter().enumerate() {
+            assert!(*a >= 0);
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The connection a migration sees: [`Db`] for SQL text, [`PostgresExt`] for queries with
+//! parameters and rows through [`PgTransaction`].
+
+use std::any::Any;
+
+use migrate_core::{BoxError, Db};
+use postgres::types::ToSql;
+use postgres::{Client, Row};
+
+use crate::offload::off_runtime;
+
+/// The connection of a migration: inside the transaction the manager opened for it (or
+/// with none, for a `transaction = false` migration). Its methods are the driver's
+/// ([`postgres::Client`]), callable from plain and from async code alike.
+///
+/// ```rust,no_run
+/// use migrate_postgres::{migration, BoxError, Db, Migration, PostgresExt};
+///
+/// #[migration(version = 7, description = "Lower-case every name", irreversible)]
+/// pub struct LowerCaseNames;
+///
+/// impl Migration for LowerCaseNames {
+///     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+///         let tx = db.postgres()?;
+///         for row in tx.query("SELECT id, name FROM chat_users", &[])? {
+///             let (id, name): (i64, String) = (row.get(0), row.get(1));
+///             tx.execute(
+///                 "UPDATE chat_users SET name = $1 WHERE id = $2",
+///                 &[&name.to_lowercase(), &id],
+///             )?;
+///         }
+///         Ok(())
+///     }
+/// }
+/// # fn main() {}
+/// ```
+pub struct PgTransaction {
+    /// Always there, but for the moment `Drop` takes it to close it off the runtime.
+    client: Option<Client>,
+}
+
+impl PgTransaction {
+    pub(crate) fn new(client: Client) -> Self {
+        PgTransaction {
+            client: Some(client),
+        }
+    }
+
+    /// The driver's client.
+    pub(crate) fn client(&mut self) -> &mut Client {
+        self.client
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("only `Drop` takes the client"))
+    }
+
+    /// Runs one statement with parameters (`$1`, `$2`, ...); returns the rows it changed.
+    ///
+    /// # Errors
+    ///
+    /// The server's error.
+    pub fn execute(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, postgres::Error> {
+        let client = self.client();
+        off_runtime(move || client.execute(sql, params))
+    }
+
+    /// Runs one query with parameters and returns its rows.
+    ///
+    /// # Errors
+    ///
+    /// The server's error.
+    pub fn query(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, postgres::Error> {
+        let client = self.client();
+        off_runtime(move || client.query(sql, params))
+    }
+
+    /// Runs one query that returns exactly one row.
+    ///
+    /// # Errors
+    ///
+    /// The server's error, or the driver's when the query returns no row or several.
+    pub fn query_one(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, postgres::Error> {
+        let client = self.client();
+        off_runtime(move || client.query_one(sql, params))
+    }
+
+    /// Runs one query that returns at most one row.
+    ///
+    /// # Errors
+    ///
+    /// The server's error, or the driver's when the query returns several rows.
+    pub fn query_opt(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, postgres::Error> {
+        let client = self.client();
+        off_runtime(move || client.query_opt(sql, params))
+    }
+
+    /// Runs SQL text: one statement or several separated by `;`, with no parameters.
+    ///
+    /// # Errors
+    ///
+    /// The server's error.
+    pub fn batch_execute(&mut self, sql: &str) -> Result<(), postgres::Error> {
+        let client = self.client();
+        off_runtime(move || client.batch_execute(sql))
+    }
+
+    /// The driver's client itself, for what the methods above do not cover (`COPY`,
+    /// prepared statements, notifications), inside the migration's transaction.
+    /// `work` runs on a thread of its own when the caller is inside a tokio runtime,
+    /// where the driver cannot run. Do not end the transaction in it (`COMMIT`,
+    /// `ROLLBACK`, or `Client::transaction`, which sends `BEGIN`): the manager commits
+    /// the migration together with its history row, and refuses to record a migration
+    /// whose transaction was ended.
+    pub fn with_client<R: Send>(&mut self, work: impl FnOnce(&mut Client) -> R + Send) -> R {
+        let client = self.client();
+        off_runtime(move || work(client))
+    }
+}
+
+impl Drop for PgTransaction {
+    fn drop(&mut self) {
+        // Closing the connection blocks on the driver's runtime too.
+        if let Some(client) = self.client.take() {
+            off_runtime(move || drop(client));
+        }
+    }
+}
+
+impl Db for PgTransaction {
+    fn execute(&mut self, sql: &str) -> Result<(), BoxError> {
+        self.batch_execute(sql).map_err(BoxError::from)
+    }
+
+    fn native(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+/// Typed access to PostgreSQL from a migration's `&mut dyn Db`: see [`PgTransaction`].
+pub trait PostgresExt {
+    /// The migration's connection, inside the transaction the manager opened for it.
+    ///
+    /// # Errors
+    ///
+    /// When the migration runs on a backend other than PostgreSQL.
+    fn postgres(&mut self) -> Result<&mut PgTransaction, BoxError>;
+}
+
+impl PostgresExt for dyn Db + '_ {
+    fn postgres(&mut self) -> Result<&mut PgTransaction, BoxError> {
+        self.native()
+            .downcast_mut::<PgTransaction>()
+            .ok_or_else(|| "this migration needs PostgreSQL, but runs on another backend".into())
+    }
+}
