@@ -600,6 +600,11 @@ impl Backend for Postgres {
         self.step = 0;
         let client = self.client();
         off_runtime(move || client.batch_execute("ROLLBACK"))?;
+        if let Some(holders) = self.tx.timed_out.take() {
+            // A statement hit the lock_timeout: who held locks, now that we can ask.
+            let client = self.client();
+            let _ = holders.set(off_runtime(move || lock::table_lock_holders(client)));
+        }
         Ok(())
     }
 

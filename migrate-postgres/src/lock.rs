@@ -126,6 +126,49 @@ fn holder(client: &mut Client, key: i32) -> String {
     }
 }
 
+/// The sessions of this database, other than this one, that hold table locks inside a
+/// transaction, oldest transaction first: who a statement that hit its `lock_timeout`
+/// was most likely waiting for.
+pub(crate) fn table_lock_holders(client: &mut Client) -> String {
+    let rows = client.query(
+        &format!(
+            "SELECT DISTINCT a.pid, coalesce(a.application_name, ''), \
+             coalesce(host(a.client_addr), 'the local socket'), {backend_start}, \
+             coalesce(a.state, ''), left(coalesce(a.query, ''), 200), {query_start}, \
+             a.xact_start \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'relation' AND l.granted AND a.pid <> pg_backend_pid() \
+             AND a.xact_start IS NOT NULL \
+             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+             ORDER BY a.xact_start LIMIT 3",
+            backend_start = utc("a.backend_start"),
+            query_start = utc("a.query_start"),
+        ),
+        &[],
+    );
+    match rows {
+        Ok(rows) if rows.is_empty() => "the sessions that held it have let it go since".to_owned(),
+        Ok(rows) => {
+            let sessions: Vec<String> = rows
+                .iter()
+                .map(|row| {
+                    session(
+                        row.get(0),
+                        row.get(1),
+                        row.get(2),
+                        row.get(3),
+                        row.get(4),
+                        row.get(5),
+                        row.get(6),
+                    )
+                })
+                .collect();
+            format!("held by {}", sessions.join("; "))
+        }
+        Err(error) => format!("who held it could not be read: {error}"),
+    }
+}
+
 /// `to_char` of a timestamp column as RFC 3339 in UTC, `''` when NULL.
 pub(crate) fn utc(column: &str) -> String {
     format!("coalesce(to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')")

@@ -2,6 +2,7 @@
 //! parameters and rows through [`PgTransaction`].
 
 use std::any::Any;
+use std::sync::{Arc, OnceLock};
 
 use migrate_core::{BoxError, Db};
 use postgres::types::ToSql;
@@ -37,12 +38,16 @@ use crate::offload::off_runtime;
 pub struct PgTransaction {
     /// Always there, but for the moment `Drop` takes it to close it off the runtime.
     client: Option<Client>,
+    /// Where the sessions that held the lock go, once the transaction is rolled back and
+    /// they can be read, for a statement that hit the `lock_timeout`.
+    pub(crate) timed_out: Option<Arc<OnceLock<String>>>,
 }
 
 impl PgTransaction {
     pub(crate) fn new(client: Client) -> Self {
         PgTransaction {
             client: Some(client),
+            timed_out: None,
         }
     }
 
@@ -143,7 +148,14 @@ impl Drop for PgTransaction {
 
 impl Db for PgTransaction {
     fn execute(&mut self, sql: &str) -> Result<(), BoxError> {
-        self.batch_execute(sql).map_err(BoxError::from)
+        self.batch_execute(sql).map_err(|source| {
+            if source.code() != Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE) {
+                return BoxError::from(source);
+            }
+            let holders = Arc::new(OnceLock::new());
+            self.timed_out = Some(Arc::clone(&holders));
+            Box::new(LockTimedOut { source, holders })
+        })
     }
 
     fn native(&mut self) -> &mut dyn Any {
@@ -166,5 +178,37 @@ impl PostgresExt for dyn Db + '_ {
         self.native()
             .downcast_mut::<PgTransaction>()
             .ok_or_else(|| "this migration needs PostgreSQL, but runs on another backend".into())
+    }
+}
+
+/// A statement of a migration (run with `db.execute`) that waited longer than its
+/// transaction's `lock_timeout` for a lock another session holds. Its message names the
+/// sessions that held table locks with a transaction open when it failed, read once the
+/// migration was rolled back.
+#[derive(Debug)]
+pub struct LockTimedOut {
+    source: postgres::Error,
+    holders: Arc<OnceLock<String>>,
+}
+
+impl std::fmt::Display for LockTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(
+            "a statement waited longer than the migration's lock_timeout for a lock that \
+             another session holds",
+        )?;
+        if let Some(holders) = self.holders.get() {
+            write!(f, " ({holders})")?;
+        }
+        f.write_str(
+            "; run again once that session is done (or end it), or give migrations longer \
+             with Postgres::lock_timeout",
+        )
+    }
+}
+
+impl std::error::Error for LockTimedOut {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
     }
 }

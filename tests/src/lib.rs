@@ -29,3 +29,9 @@ pub struct DiscoveryExamples;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/errors.md")]
 pub struct ErrorsExamples;
+
+/// docs/postgres.md, compiled as doc tests (they need a server to run, which
+/// tests/tests/postgres.rs has).
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/postgres.md")]
+pub struct PostgresExamples;

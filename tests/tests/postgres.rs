@@ -533,6 +533,10 @@ fn lock_timeout_stops_a_migration_queued_behind_a_long_transaction() {
         .to_latest(&mut db)
         .unwrap();
     let mut reader = schema.client();
+    let reader_pid: i32 = reader
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
     let mut long = reader.transaction().unwrap();
     long.query("SELECT * FROM chat_users", &[]).unwrap();
 
@@ -546,7 +550,20 @@ fn lock_timeout_stops_a_migration_queued_behind_a_long_transaction() {
         matches!(error, Error::MigrationFailed { version: 2, .. }),
         "{error:?}"
     );
-    assert!(chain(&error).contains("lock timeout"), "{error:?}");
+    let text = chain(&error);
+    assert!(text.contains("lock_timeout"), "says what happened: {text}");
+    assert!(
+        text.contains("Postgres::lock_timeout"),
+        "says how to allow more: {text}"
+    );
+    assert!(
+        text.contains(&format!("pid {reader_pid}")),
+        "names the holder: {text}"
+    );
+    assert!(
+        text.contains("SELECT * FROM chat_users"),
+        "and its query: {text}"
+    );
     long.commit().unwrap();
     assert_eq!(schema.versions(), [1]);
 }
