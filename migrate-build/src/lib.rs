@@ -110,6 +110,7 @@
 
 mod error;
 mod folder;
+mod json;
 mod link;
 mod name;
 mod new;

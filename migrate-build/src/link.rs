@@ -16,8 +16,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::Value;
-
+use crate::json::{self, Json};
 use crate::{Error, Result};
 
 /// The packages whose attribute registers migrations: a crate that depends on one of
@@ -63,15 +62,19 @@ pub(crate) fn parse_manifest(json: &str, manifest_path: &Path, command: &str) ->
         command: command.to_owned(),
         detail,
     };
-    let metadata: Value = serde_json::from_str(json).map_err(|e| bad(format!("not JSON ({e})")))?;
-    let packages = metadata["packages"]
+    let metadata: Json = json::parse(json).map_err(|e| bad(format!("not JSON: {e}")))?;
+    let packages = metadata
+        .get("packages")
         .as_array()
         .ok_or_else(|| bad("no `packages` list".to_owned()))?;
     let wanted = canonical(manifest_path);
     let package = packages
         .iter()
         .find(|p| {
-            p["manifest_path"].as_str().map(|m| canonical(Path::new(m))) == Some(wanted.clone())
+            p.get("manifest_path")
+                .as_str()
+                .map(|m| canonical(Path::new(m)))
+                == Some(wanted.clone())
         })
         .ok_or_else(|| {
             bad(format!(
@@ -79,15 +82,18 @@ pub(crate) fn parse_manifest(json: &str, manifest_path: &Path, command: &str) ->
                 manifest_path.display()
             ))
         })?;
-    let text = |value: &Value| value.as_str().map(str::to_owned);
-    let name = text(&package["name"]).ok_or_else(|| bad("a package without a name".to_owned()))?;
+    let text = |value: &Json| value.as_str().map(str::to_owned);
+    let name =
+        text(&package.get("name")).ok_or_else(|| bad("a package without a name".to_owned()))?;
     let mut dependencies = Vec::new();
-    let mut features: BTreeSet<String> = package["features"]
+    let mut features: BTreeSet<String> = package
+        .get("features")
         .as_object()
         .map(|map| map.keys().cloned().collect())
         .unwrap_or_default();
     let mut explicit_dep_features = BTreeSet::new();
-    for values in package["features"]
+    for values in package
+        .get("features")
         .as_object()
         .into_iter()
         .flat_map(|m| m.values())
@@ -96,22 +102,22 @@ pub(crate) fn parse_manifest(json: &str, manifest_path: &Path, command: &str) ->
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(Value::as_str)
+            .filter_map(Json::as_str)
         {
             if let Some(dep) = value.strip_prefix("dep:") {
                 explicit_dep_features.insert(dep.to_owned());
             }
         }
     }
-    for dependency in package["dependencies"].as_array().into_iter().flatten() {
-        if !dependency["kind"].is_null() {
+    for dependency in package.get("dependencies").as_array().into_iter().flatten() {
+        if !dependency.get("kind").is_null() {
             continue; // "dev" or "build"
         }
-        let Some(package) = text(&dependency["name"]) else {
+        let Some(package) = text(&dependency.get("name")) else {
             continue;
         };
-        let rename = text(&dependency["rename"]);
-        if dependency["optional"].as_bool() == Some(true) {
+        let rename = text(&dependency.get("rename"));
+        if dependency.get("optional").as_bool() == Some(true) {
             // An optional dependency never named as `dep:x` is a feature of its own.
             let key = rename.clone().unwrap_or_else(|| package.clone());
             if !explicit_dep_features.contains(&key) {
@@ -120,7 +126,7 @@ pub(crate) fn parse_manifest(json: &str, manifest_path: &Path, command: &str) ->
         }
         dependencies.push(ManifestDependency { package, rename });
     }
-    let workspace_root = text(&metadata["workspace_root"])
+    let workspace_root = text(&metadata.get("workspace_root"))
         .map(PathBuf::from)
         .ok_or_else(|| bad("no `workspace_root`".to_owned()))?;
     Ok(Manifest {
