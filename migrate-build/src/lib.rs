@@ -588,4 +588,17 @@ mod tests {
             assert!(matches!(err, Error::OutDirNotSet), "{err}");
         }
     }
+
+    #[test]
+    fn link_migration_crates_needs_a_build_script() {
+        if env::var_os("OUT_DIR").is_none() {
+            let err = try_link_migration_crates().unwrap_err();
+            assert!(matches!(err, Error::NotInBuildScript { .. }), "{err}");
+            assert!(
+                err.to_string()
+                    .contains("call migrate_build::link_migration_crates() from a build script"),
+                "{err}"
+            );
+        }
+    }
 }

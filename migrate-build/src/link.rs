@@ -495,4 +495,39 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn a_failing_cargo_is_an_error_that_says_what_to_do() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("Cargo.toml");
+        let args: Vec<OsString> = vec![
+            "metadata".into(),
+            "--no-deps".into(),
+            "--offline".into(),
+            "--manifest-path".into(),
+            manifest.into_os_string(),
+        ];
+        let err = super::cargo(&cargo, &args).unwrap_err();
+        assert!(matches!(err, Error::CargoFailed { .. }), "{err}");
+        let message = err.to_string();
+        for part in [
+            "`cargo metadata --no-deps --offline --manifest-path ",
+            "` failed, so link_migration_crates() cannot read the package's dependency graph: ",
+            "Cargo.toml",
+            "run `cargo fetch` if a package is missing",
+            "name each crate that holds migrations with `use my_migrations as _;`",
+        ] {
+            assert!(message.contains(part), "{message}");
+        }
+        assert!(!message.contains('\n'), "{message}");
+
+        let err =
+            super::cargo(&dir.path().join("no-cargo-here").into_os_string(), &args).unwrap_err();
+        assert!(matches!(err, Error::CargoNotRun { .. }), "{err}");
+        assert!(
+            err.to_string().contains("run the build through cargo"),
+            "{err}"
+        );
+    }
 }
