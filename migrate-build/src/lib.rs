@@ -1,6 +1,7 @@
 //! The build-script helper of `migrate`: every file of the migrations folder is compiled,
 //! with no `mod` line to forget, and a file that would register no migration fails the
-//! build, naming it.
+//! build, naming it; and every crate of the dependency graph that holds migrations is
+//! linked ([`link_migration_crates`]).
 //!
 //! `#[migration]` registers a migration wherever it is compiled, but a file is compiled
 //! only when some `mod` line declares it. This crate writes those lines: the build script
@@ -82,6 +83,28 @@
 //!     assert!(files.is_empty(), "these files register no migration: {files:?}");
 //! }
 //! ```
+//!
+//! # Linking the crates that hold migrations
+//!
+//! A library of migrations is in a program only when the program's code names it.
+//! [`link_migration_crates`] in a binary's build script, with
+//! `migrate_sqlite::link_migration_crates!()` in the binary, names every crate of the
+//! package's dependency graph that depends on a migrate crate:
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     migrate_build::link_migration_crates();
+//! }
+//! ```
+//!
+//! ```text
+//! // src/main.rs
+//! migrate_sqlite::link_migration_crates!();
+//! ```
+//!
+//! Both calls can share one build script. See [`link_migration_crates`] for what it reads
+//! and writes, and docs/discovery.md for what it costs and what it cannot catch.
 //!
 //! # Without a build script
 //!
