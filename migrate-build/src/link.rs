@@ -84,7 +84,7 @@ pub(crate) fn parse_manifest(json: &str, manifest_path: &Path, command: &str) ->
         })?;
     let text = |value: &Json| value.as_str().map(str::to_owned);
     let name =
-        text(&package.get("name")).ok_or_else(|| bad("a package without a name".to_owned()))?;
+        text(package.get("name")).ok_or_else(|| bad("a package without a name".to_owned()))?;
     let mut dependencies = Vec::new();
     let mut features: BTreeSet<String> = package
         .get("features")
@@ -113,10 +113,10 @@ pub(crate) fn parse_manifest(json: &str, manifest_path: &Path, command: &str) ->
         if !dependency.get("kind").is_null() {
             continue; // "dev" or "build"
         }
-        let Some(package) = text(&dependency.get("name")) else {
+        let Some(package) = text(dependency.get("name")) else {
             continue;
         };
-        let rename = text(&dependency.get("rename"));
+        let rename = text(dependency.get("rename"));
         if dependency.get("optional").as_bool() == Some(true) {
             // An optional dependency never named as `dep:x` is a feature of its own.
             let key = rename.clone().unwrap_or_else(|| package.clone());
@@ -126,7 +126,7 @@ pub(crate) fn parse_manifest(json: &str, manifest_path: &Path, command: &str) ->
         }
         dependencies.push(ManifestDependency { package, rename });
     }
-    let workspace_root = text(&metadata.get("workspace_root"))
+    let workspace_root = text(metadata.get("workspace_root"))
         .map(PathBuf::from)
         .ok_or_else(|| bad("no `workspace_root`".to_owned()))?;
     Ok(Manifest {
