@@ -403,7 +403,14 @@ pub fn try_link_migration_crates() -> Result<Vec<String>> {
         link::TREE_FORMAT,
         "--no-default-features",
     ]);
-    tree_args.extend(["--target".into(), target]);
+    // The package, not the workspace's default members, is the one root of the tree.
+    let package = format!("{}@{}", manifest.name, manifest.version);
+    tree_args.extend([
+        "--package".into(),
+        package.into(),
+        "--target".into(),
+        target,
+    ]);
     let features = link::enabled_features(&manifest, |v| env::var_os(v).is_some());
     if !features.is_empty() {
         tree_args.extend(["--features".into(), features.join(",").into()]);

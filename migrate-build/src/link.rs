@@ -46,6 +46,8 @@ pub(crate) struct ManifestDependency {
 pub(crate) struct Manifest {
     /// The package's name.
     pub(crate) name: String,
+    /// Its version.
+    pub(crate) version: String,
     /// The package's normal dependencies (not dev, not build).
     pub(crate) dependencies: Vec<ManifestDependency>,
     /// Every feature the package declares, with the implicit features of optional
@@ -129,8 +131,10 @@ pub(crate) fn parse_manifest(json: &str, manifest_path: &Path, command: &str) ->
     let workspace_root = text(metadata.get("workspace_root"))
         .map(PathBuf::from)
         .ok_or_else(|| bad("no `workspace_root`".to_owned()))?;
+    let version = text(package.get("version")).unwrap_or_default();
     Ok(Manifest {
         name,
+        version,
         dependencies,
         features,
         workspace_root,
@@ -467,7 +471,7 @@ mod tests {
 
     #[test]
     fn reads_the_manifest_out_of_cargo_metadata() {
-        let json = r#"{"packages": [{"name": "app", "manifest_path": "/nowhere/app/Cargo.toml",
+        let json = r#"{"packages": [{"name": "app", "version": "0.3.0", "manifest_path": "/nowhere/app/Cargo.toml",
             "features": {"default": ["auth-feature"], "auth-feature": ["dep:auth"]},
             "dependencies": [
                 {"name": "auth_migrations", "rename": "auth", "kind": null, "optional": true},
@@ -477,6 +481,7 @@ mod tests {
         let manifest =
             parse_manifest(json, Path::new("/nowhere/app/Cargo.toml"), "cargo metadata").unwrap();
         assert_eq!(manifest.name, "app");
+        assert_eq!(manifest.version, "0.3.0");
         assert_eq!(manifest.dependencies.len(), 2);
         assert_eq!(manifest.dependencies[0].rename.as_deref(), Some("auth"));
         let features: Vec<&str> = manifest.features.iter().map(String::as_str).collect();
