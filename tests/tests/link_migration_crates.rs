@@ -13,7 +13,8 @@
 //! - a crate with migrations reachable only through another crate that never names it
 //!   fails the build, naming the crate, the path to it and the line to add; with the
 //!   line added, it is discovered;
-//! - the generated lines compile without warnings under `#![deny(warnings)]`.
+//! - the generated lines compile without warnings under `#![deny(warnings)]`;
+//! - the build script reruns when a manifest of the graph changes, not on every build.
 
 mod support;
 
@@ -250,6 +251,36 @@ fn the_call_links_an_unnamed_dependency() {
     let (ok, lines, err) = build_and_run(workspace.path(), "app_linked", &[]);
     assert!(ok, "app_linked failed: {err}");
     assert_eq!(lines, [AUTH_LINE]);
+}
+
+/// The build script reruns when a manifest of the graph changes, and only then: a build
+/// with nothing changed does not run it (nor the cargo commands it runs).
+#[test]
+fn the_build_script_reruns_only_when_a_manifest_changes() {
+    let workspace = generated_workspace();
+    let build = || {
+        let output = cargo_build(workspace.path(), &["-p", "app_linked", "-v"]);
+        let err = stderr(&output);
+        assert!(
+            output.status.success(),
+            "building app_linked failed:\n{err}"
+        );
+        err.lines().any(|l| {
+            l.contains("Running") && l.contains("app_linked-") && l.contains("build-script-build")
+        })
+    };
+    build();
+    assert!(
+        !build(),
+        "a build with nothing changed ran the build script again"
+    );
+    let manifest = workspace.path().join("auth_migrations").join("Cargo.toml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    fs::write(&manifest, text + "\n# changed\n").unwrap();
+    assert!(
+        build(),
+        "a change to the Cargo.toml of a path dependency did not rerun the build script"
+    );
 }
 
 /// (c) A renamed dependency (`auth = { package = "auth_migrations", .. }`) is named as
