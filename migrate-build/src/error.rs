@@ -6,10 +6,11 @@ use std::path::PathBuf;
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
-/// What stops [`Migrations::generate`](crate::Migrations::generate) or
-/// [`write_new_migration`](crate::write_new_migration). Each variant names the file it is
-/// about, as the folder was given joined with the file name (`src/migrations/m0003.rs`),
-/// and its message says what to do.
+/// What stops [`Migrations::generate`](crate::Migrations::generate),
+/// [`write_new_migration`](crate::write_new_migration) or
+/// [`try_link_migration_crates`](crate::try_link_migration_crates). Each variant names
+/// the file (as the folder was given joined with the file name, `src/migrations/m0003.rs`)
+/// or the crate it is about, and its message says what to do.
 ///
 /// `Debug` prints the message too, so that `.unwrap()` and `.expect(..)` in a build
 /// script, and `fn main() -> Result<..>`, show it as it is.
