@@ -6,10 +6,11 @@ use std::path::PathBuf;
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
-/// What stops [`Migrations::generate`](crate::Migrations::generate) or
-/// [`write_new_migration`](crate::write_new_migration). Each variant names the file it is
-/// about, as the folder was given joined with the file name (`src/migrations/m0003.rs`),
-/// and its message says what to do.
+/// What stops [`Migrations::generate`](crate::Migrations::generate),
+/// [`write_new_migration`](crate::write_new_migration) or
+/// [`try_link_migration_crates`](crate::try_link_migration_crates). Each variant names
+/// the file (as the folder was given joined with the file name, `src/migrations/m0003.rs`)
+/// or the crate it is about, and its message says what to do.
 ///
 /// `Debug` prints the message too, so that `.unwrap()` and `.expect(..)` in a build
 /// script, and `fn main() -> Result<..>`, show it as it is.
@@ -173,12 +174,98 @@ pub enum Error {
         version: u64,
     },
 
-    /// More than one of the above, all found in one pass over the folder.
-    #[error("{} problems in the migrations folder:{}", errors.len(), list(errors))]
+    /// A function for build scripts was called outside one: Cargo's variable `var` is not
+    /// set.
+    #[error(
+        "{var} is not set: call migrate_build::link_migration_crates() from a build script \
+         (build.rs), where Cargo sets it"
+    )]
+    NotInBuildScript {
+        /// The variable.
+        var: &'static str,
+    },
+
+    /// `cargo` could not be started.
+    #[error(
+        "cannot run `{command}`, which link_migration_crates() needs to read the package's \
+         dependency graph; run the build through cargo (its `CARGO` variable names the cargo \
+         to use), or remove link_migration_crates() from build.rs and name each crate that \
+         holds migrations with `use my_migrations as _;`"
+    )]
+    CargoNotRun {
+        /// The command line.
+        command: String,
+        /// Why it could not start.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// `cargo metadata` or `cargo tree` failed.
+    #[error(
+        "`{command}` failed, so link_migration_crates() cannot read the package's dependency \
+         graph: {stderr}; it runs offline with Cargo.lock as it is: run `cargo fetch` if a \
+         package is missing and build again, or remove link_migration_crates() from build.rs \
+         and name each crate that holds migrations with `use my_migrations as _;`"
+    )]
+    CargoFailed {
+        /// The command line.
+        command: String,
+        /// What cargo said, on one line.
+        stderr: String,
+    },
+
+    /// `cargo metadata` or `cargo tree` printed something this crate cannot read.
+    #[error(
+        "cannot read the output of `{command}`: {detail}; report it to migrate with the \
+         output of `cargo --version`, and meanwhile remove link_migration_crates() from \
+         build.rs and name each crate that holds migrations with `use my_migrations as _;`"
+    )]
+    CargoOutput {
+        /// The command line.
+        command: String,
+        /// What is wrong with the output.
+        detail: String,
+    },
+
+    /// A crate of the dependency graph holds migrations but is not a direct dependency,
+    /// so the package's code cannot name it.
+    #[error(
+        "`{krate}` {version} holds migrations (it depends on a migrate crate) but {package} \
+         reaches it only through {chain}, so {package} cannot name it, and its migrations are \
+         in the program only if a crate on that path names it; add `{krate} = \"{version}\"` \
+         (or its path or git source) to [dependencies] in the Cargo.toml of {package}, and \
+         link_migration_crates!() links it"
+    )]
+    NotADirectDependency {
+        /// The package whose build script runs.
+        package: String,
+        /// The crate that holds migrations (its package name).
+        krate: String,
+        /// Its version.
+        version: String,
+        /// The packages from `package` to it: `app -> mid -> auth_migrations`.
+        chain: String,
+    },
+
+    /// More than one of the above, all found in one pass (over the folder, or over the
+    /// dependency graph).
+    #[error("{} problems {}:{}", errors.len(), where_(errors), list(errors))]
     Several {
         /// Each problem, in file order.
         errors: Vec<Error>,
     },
+}
+
+/// Where the problems of [`Error::Several`] are.
+fn where_(errors: &[Error]) -> &'static str {
+    if errors
+        .iter()
+        .all(|e| matches!(e, Error::NotADirectDependency { .. }))
+    {
+        "in the dependency graph"
+    } else {
+        "in the migrations folder"
+    }
 }
 
 fn list(errors: &[Error]) -> String {

@@ -63,6 +63,40 @@ pub use status::{MigrationStatus, State};
 /// [`Reversible`] unless it is `irreversible`.
 pub use migrate_macros::migration;
 
+/// Links every crate of the package's dependency graph that holds migrations: includes
+/// the `use ::that_crate as _;` lines that `migrate_build::link_migration_crates()` wrote
+/// in the package's build script. Put it once in the binary (at the root of `main.rs`,
+/// or in any module of it); `migrate_sqlite::link_migration_crates!()` is the same
+/// macro.
+///
+/// ```text
+/// // build.rs (migrate-build is a build dependency)
+/// fn main() {
+///     migrate_build::link_migration_crates();
+/// }
+///
+/// // src/main.rs
+/// migrate_core::link_migration_crates!();
+/// ```
+///
+/// A crate is linked into a program only when its code names it, so a library of
+/// migrations that the binary depends on but never names is left out, with its
+/// migrations; with this line, every such crate is named. See docs/discovery.md.
+#[macro_export]
+macro_rules! link_migration_crates {
+    () => {
+        ::core::include!(::core::concat!(
+            ::core::env!(
+                "OUT_DIR",
+                "link_migration_crates!() includes what the build script writes: call \
+                 migrate_build::link_migration_crates() in build.rs (migrate-build is a \
+                 build dependency)"
+            ),
+            "/migrate_link_migration_crates.rs"
+        ));
+    };
+}
+
 /// What the code `#[migration]` generates refers to. Not public API.
 #[doc(hidden)]
 pub mod __private {

@@ -88,6 +88,21 @@ macro_rules! include_migrations {
     };
 }
 
+/// Links every crate of the package's dependency graph that holds migrations, with
+/// `migrate_build::link_migration_crates()` in the build script: see
+/// [`migrate_core::link_migration_crates!`].
+///
+/// ```text
+/// // build.rs
+/// fn main() {
+///     migrate_build::link_migration_crates();
+/// }
+///
+/// // src/main.rs
+/// migrate_sqlite::link_migration_crates!();
+/// ```
+pub use migrate_core::link_migration_crates;
+
 /// The rusqlite version this crate is built on, for data migrations: no separate
 /// dependency needed.
 pub use rusqlite;
