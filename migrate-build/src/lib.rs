@@ -122,8 +122,8 @@ use std::path::{Path, PathBuf};
 pub use error::{Error, Result};
 pub use folder::MigrationFile;
 pub use new::{
-    NewMigration, VersionStyle, next_version, timestamp_version, write_migration,
-    write_new_migration,
+    NewMigration, VersionStyle, check_description, next_version, timestamp_version,
+    write_migration, write_new_migration,
 };
 
 /// The largest version a migration can have, as `migrate_core::MAX_VERSION`: versions are
