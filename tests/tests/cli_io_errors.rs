@@ -507,7 +507,7 @@ fn a_lock_held_by_another_process() {
         let first = run.first_line();
         assert!(
             first.starts_with("database is locked: another process holds the database's lock")
-                && first.contains("pass --lock-timeout to wait longer"),
+                && first.contains("pass `--lock-timeout` to wait longer"),
             "{mode}: {run:?}"
         );
         // Generous: the default would wait a minute.

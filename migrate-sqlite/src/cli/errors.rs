@@ -270,9 +270,9 @@ fn sqlite_cause(error: &(dyn StdError + 'static)) -> Option<(String, &'static st
                 }
                 ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
                     "another process holds the database's lock and kept it past the lock \
-                     timeout (60s unless --lock-timeout says otherwise); wait for it to \
-                     finish or stop it, or pass --lock-timeout to wait longer (e.g. \
-                     --lock-timeout 5m)"
+                     timeout (60 s unless `--lock-timeout` says otherwise); wait for it to \
+                     finish or stop it, or pass `--lock-timeout` to wait longer (e.g. \
+                     `--lock-timeout 5m`)"
                 }
                 ErrorCode::CannotOpen => {
                     "SQLite cannot open the file; check the path and that its folder exists \
@@ -386,7 +386,7 @@ mod tests {
             (
                 rusqlite::ffi::SQLITE_BUSY,
                 "database is locked",
-                "pass --lock-timeout to wait longer",
+                "pass `--lock-timeout` to wait longer",
             ),
         ] {
             let error = Error::MigrationFailed {
