@@ -187,7 +187,7 @@ pub fn lock_timeout(text: &str) -> Result<Duration, String> {
     } else {
         fraction.parse().map_err(|_| HOW.to_owned())?
     };
-    if fraction * unit_ms % scale != 0 {
+    if !(fraction * unit_ms).is_multiple_of(scale) {
         return Err(format!("the smallest step is a millisecond; {HOW}"));
     }
     let ms = whole * unit_ms + fraction * unit_ms / scale;
