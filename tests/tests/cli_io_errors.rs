@@ -10,6 +10,9 @@
 //! unprivileged user 65534 through util-linux's `setpriv`. The full disk is a small
 //! tmpfs in a mount namespace of its own (`unshare`), where the system allows one.
 
+// Unix permission bits, `sh`, `ulimit` and mount namespaces.
+#![cfg(unix)]
+
 mod support;
 
 use std::fs;
@@ -275,9 +278,9 @@ fn a_read_only_url_writes_nothing() {
 // A full disk, and a file size limit.
 // ---------------------------------------------------------------------------------------
 
-/// The chat bot's database at version 2 with enough users that migration 3, which
-/// rewrites every user's row, needs more than `margin` bytes more of disk, in its
-/// journal and in the file. Returns the database and its size.
+/// The chat bot's database at version 2 with 3000 users, so that migration 3, which
+/// rewrites every user's row, needs far more than 34 KiB more of disk (some 400 KiB of
+/// journal, and about 50 KiB more of file). Returns the database and its size.
 fn database_with_users(dir: &Path) -> (PathBuf, u64) {
     let db = database_at_2(dir);
     Connection::open(&db)
