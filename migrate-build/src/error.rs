@@ -129,6 +129,23 @@ pub enum Error {
     )]
     BlankDescription,
 
+    /// The description has a control character (NUL, a tab, a newline, ...) or one that
+    /// changes the direction of text (U+202E RIGHT-TO-LEFT OVERRIDE, ...); see
+    /// [`check_description`](crate::check_description) for what a description may hold.
+    #[error(
+        "the description has U+{:04X} ({name}) at character {position}: write it without \
+         control or text-direction characters",
+        u32::from(*character)
+    )]
+    DescriptionCharacter {
+        /// The first character refused.
+        character: char,
+        /// Its Unicode name, or `a control character`.
+        name: &'static str,
+        /// Where it is, in characters from 1, in the description as given.
+        position: usize,
+    },
+
     /// The new migration's file exists already.
     #[error(
         "{} exists already; choose another description, or delete the file if it is a leftover",

@@ -148,8 +148,8 @@ pub use error::{Error, Result};
 pub use folder::MigrationFile;
 pub use link::{LINK_FILE, RUNTIME_PACKAGES};
 pub use new::{
-    NewMigration, VersionStyle, next_version, timestamp_version, write_migration,
-    write_new_migration,
+    NewMigration, VersionStyle, check_description, next_version, timestamp_version,
+    write_migration, write_new_migration,
 };
 
 /// The largest version a migration can have, as `migrate_core::MAX_VERSION`: versions are

@@ -100,7 +100,8 @@ fn used_versions(folder: &Path) -> Result<Vec<(u64, PathBuf)>> {
 ///
 /// # Errors
 ///
-/// [`Error::BlankDescription`]; [`Error::VersionTaken`] when a file of the folder uses
+/// [`Error::BlankDescription`] and [`Error::DescriptionCharacter`] (see
+/// [`check_description`]); [`Error::VersionTaken`] when a file of the folder uses
 /// the version already (a timestamp in the same second as another);
 /// [`Error::FileExists`]; [`Error::Io`].
 ///
@@ -204,7 +205,83 @@ pub fn timestamp_version(time: SystemTime) -> u64 {
     utc_timestamp(time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
 }
 
+/// Checks a new migration's description as [`write_migration`] and
+/// [`write_new_migration`] do, before they touch the folder: for a caller that wants to
+/// refuse it before doing anything else (the `migrate new` command does).
+///
+/// A description is one line of text: after trimming the spaces around it, it must not
+/// be blank, and it must not contain
+///
+/// - a control character (Unicode's `Cc`: U+0000 to U+001F and U+007F to U+009F, among
+///   them NUL, a tab and a newline): the description is one line in the status table,
+///   the history table and the migration's doc comment;
+/// - a character that changes the direction of text (U+061C, U+200E, U+200F, U+202A to
+///   U+202E, U+2066 to U+2069): the file would show something other than what it does,
+///   and `rustc` denies them in string literals.
+///
+/// Any other character is fine, letters of every script and emoji included.
+///
+/// # Errors
+///
+/// [`Error::BlankDescription`]; [`Error::DescriptionCharacter`] naming the first
+/// character refused (as `U+XXXX`) and its position, counted in characters from 1 in
+/// `description` as given.
+///
+/// ```
+/// use migrate_build::{Error, check_description};
+///
+/// assert!(check_description("Add tags to notes").is_ok());
+/// let error = check_description("Add \u{202E}sgat").unwrap_err();
+/// assert!(matches!(error, Error::DescriptionCharacter { character: '\u{202E}', position: 5, .. }));
+/// assert!(error.to_string().contains("U+202E (RIGHT-TO-LEFT OVERRIDE) at character 5"));
+/// ```
+pub fn check_description(description: &str) -> Result<()> {
+    checked_description(description).map(|_| ())
+}
+
+/// The characters that change the direction of text, which `rustc` denies in literals
+/// (`text_direction_codepoint_in_literal`), with their Unicode names.
+const TEXT_DIRECTION: &[(char, &str)] = &[
+    ('\u{061C}', "ARABIC LETTER MARK"),
+    ('\u{200E}', "LEFT-TO-RIGHT MARK"),
+    ('\u{200F}', "RIGHT-TO-LEFT MARK"),
+    ('\u{202A}', "LEFT-TO-RIGHT EMBEDDING"),
+    ('\u{202B}', "RIGHT-TO-LEFT EMBEDDING"),
+    ('\u{202C}', "POP DIRECTIONAL FORMATTING"),
+    ('\u{202D}', "LEFT-TO-RIGHT OVERRIDE"),
+    ('\u{202E}', "RIGHT-TO-LEFT OVERRIDE"),
+    ('\u{2066}', "LEFT-TO-RIGHT ISOLATE"),
+    ('\u{2067}', "RIGHT-TO-LEFT ISOLATE"),
+    ('\u{2068}', "FIRST STRONG ISOLATE"),
+    ('\u{2069}', "POP DIRECTIONAL ISOLATE"),
+];
+
+/// The name of a control character a description may hold by mistake.
+fn control_name(c: char) -> &'static str {
+    match c {
+        '\0' => "NULL",
+        '\t' => "CHARACTER TABULATION",
+        '\n' => "LINE FEED",
+        '\r' => "CARRIAGE RETURN",
+        '\u{1B}' => "ESCAPE",
+        '\u{7F}' => "DELETE",
+        _ => "a control character",
+    }
+}
+
 fn checked_description(description: &str) -> Result<&str> {
+    for (index, character) in description.chars().enumerate() {
+        let name = match TEXT_DIRECTION.iter().find(|(c, _)| *c == character) {
+            Some((_, name)) => *name,
+            None if character.is_control() => control_name(character),
+            None => continue,
+        };
+        return Err(Error::DescriptionCharacter {
+            character,
+            name,
+            position: index + 1,
+        });
+    }
     let description = description.trim();
     if description.is_empty() {
         return Err(Error::BlankDescription);
@@ -399,10 +476,23 @@ mod tests {
     #[test]
     fn refuses_blank_descriptions() {
         let dir = tempfile::tempdir().unwrap();
-        for blank in ["", "   ", "\n\t"] {
+        for blank in ["", "   ", "\u{3000}"] {
             let err = write_new_migration(dir.path(), blank, VersionStyle::Sequential).unwrap_err();
             assert!(matches!(err, Error::BlankDescription), "{err}");
         }
+        // Blank but for control characters: the first of them is named.
+        let err = write_new_migration(dir.path(), " \n\t", VersionStyle::Sequential).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::DescriptionCharacter {
+                    character: '\n',
+                    position: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
@@ -433,12 +523,65 @@ mod tests {
         assert!(matches!(err, Error::VersionOverflow { .. }), "{err}");
     }
 
+    /// The refusal is the library's, whichever function writes the file: each character
+    /// is named as U+XXXX with its position, and the folder is left as it was.
+    #[test]
+    fn refuses_control_and_text_direction_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("migrations");
+        for (description, code, name, position) in [
+            ("Add \u{202E}sgat", "U+202E", "RIGHT-TO-LEFT OVERRIDE", 5),
+            ("\u{2066}Add tags", "U+2066", "LEFT-TO-RIGHT ISOLATE", 1),
+            ("Add tags\0", "U+0000", "NULL", 9),
+            ("Add\ntags", "U+000A", "LINE FEED", 4),
+            ("Add\ttags", "U+0009", "CHARACTER TABULATION", 4),
+            // Before trimming: a trailing newline is refused, not trimmed away.
+            ("Add tags\n", "U+000A", "LINE FEED", 9),
+            ("Add \u{1B}[31mtags", "U+001B", "ESCAPE", 5),
+            ("Add \u{85}tags", "U+0085", "a control character", 5),
+        ] {
+            let expected = format!("{code} ({name}) at character {position}");
+            let error = check_description(description).unwrap_err();
+            assert!(
+                matches!(error, Error::DescriptionCharacter { position: p, .. } if p == position),
+                "{description:?}: {error}"
+            );
+            assert!(error.to_string().contains(&expected), "{error}");
+            for error in [
+                write_migration(&folder, 7, description).unwrap_err(),
+                write_new_migration(&folder, description, VersionStyle::Sequential).unwrap_err(),
+                write_new_migration(&folder, description, VersionStyle::Timestamp).unwrap_err(),
+            ] {
+                assert!(error.to_string().contains(&expected), "{error}");
+            }
+            assert!(!folder.exists(), "{description:?} created the folder");
+        }
+    }
+
+    /// What a description may hold: any other character, in any script.
+    #[test]
+    fn accepts_other_characters() {
+        for description in [
+            "Add tags",
+            "  Add tags  ",
+            "Ajoute les étiquettes",
+            "添加标签",
+            "إضافة وسوم",
+            "Add 👩‍💻 (zero-width joiner) and \"quotes\" \\ ok",
+        ] {
+            check_description(description).unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let new = write_migration(dir.path(), 3, "إضافة وسوم").unwrap();
+        assert_eq!(new.version(), 3);
+    }
+
     #[test]
     fn skeleton_escapes_the_description() {
         let dir = tempfile::tempdir().unwrap();
         let new = write_new_migration(
             dir.path(),
-            "  Rename \"name\" to\nfull_name \\ ok  ",
+            "  Rename \"name\" to full_name \\ ok  ",
             VersionStyle::Sequential,
         )
         .unwrap();
@@ -448,7 +591,7 @@ mod tests {
         );
         let code = fs::read_to_string(new.path()).unwrap();
         assert!(
-            code.contains(r#"description = "Rename \"name\" to\nfull_name \\ ok")]"#),
+            code.contains(r#"description = "Rename \"name\" to full_name \\ ok")]"#),
             "{code}"
         );
         assert!(

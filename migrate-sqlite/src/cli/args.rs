@@ -1,5 +1,7 @@
 //! The command line, declared with clap's builder API.
 
+use std::time::Duration;
+
 use clap::{Arg, ArgAction, ArgGroup, Command, value_parser};
 
 pub fn command() -> Command {
@@ -35,6 +37,14 @@ pub fn command() -> Command {
                 .global(true)
                 .value_name("TABLE")
                 .help("The history table [default: migrate_history]"),
+        )
+        .arg(
+            Arg::new("lock-timeout")
+                .long("lock-timeout")
+                .global(true)
+                .value_name("DURATION")
+                .value_parser(lock_timeout)
+                .help("How long to wait for another process's lock on the database before failing: seconds (30, 2.5) or a number with its unit (500ms, 2s, 5m) [default: 60s]"),
         )
         .subcommand(
             Command::new("new")
@@ -143,10 +153,101 @@ fn dry_run() -> Arg {
         .help("Rehearse on the real database in a transaction that is rolled back; keep nothing")
 }
 
+/// `--lock-timeout`: seconds (`30`, `2.5`) or a number with its unit (`500ms`, `2s`,
+/// `5m`), to the millisecond, at most SQLite's limit of `i32::MAX` milliseconds (about 24
+/// days). Nothing else: no sign, no spaces, no exponent, no other unit.
+pub fn lock_timeout(text: &str) -> Result<Duration, String> {
+    const HOW: &str = "write seconds (30, 2.5) or a number with its unit (500ms, 2s, 5m)";
+    let (number, unit_ms): (&str, u128) = if let Some(number) = text.strip_suffix("ms") {
+        (number, 1)
+    } else if let Some(number) = text.strip_suffix('s') {
+        (number, 1000)
+    } else if let Some(number) = text.strip_suffix('m') {
+        (number, 60_000)
+    } else {
+        (text, 1000)
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if !digits(whole) || (number.contains('.') && !digits(fraction)) {
+        return Err(HOW.to_owned());
+    }
+    let too_long = || format!("at most {}ms (about 24 days); {HOW}", i32::MAX);
+    // At most 20 digits each, so that the arithmetic below cannot overflow a u128.
+    if whole.len() > 20 {
+        return Err(too_long());
+    }
+    if fraction.len() > 20 {
+        return Err(format!("the smallest step is a millisecond; {HOW}"));
+    }
+    let whole: u128 = whole.parse().map_err(|_| HOW.to_owned())?;
+    let scale = 10u128.pow(u32::try_from(fraction.len()).unwrap_or(0));
+    let fraction: u128 = if fraction.is_empty() {
+        0
+    } else {
+        fraction.parse().map_err(|_| HOW.to_owned())?
+    };
+    if !(fraction * unit_ms).is_multiple_of(scale) {
+        return Err(format!("the smallest step is a millisecond; {HOW}"));
+    }
+    let ms = whole * unit_ms + fraction * unit_ms / scale;
+    if ms > u128::from(i32::MAX.unsigned_abs()) {
+        return Err(too_long());
+    }
+    u64::try_from(ms)
+        .map(Duration::from_millis)
+        .map_err(|_| too_long())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         super::command().debug_assert();
+    }
+
+    #[test]
+    fn lock_timeouts() {
+        use std::time::Duration;
+        for (text, ms) in [
+            ("0", 0),
+            ("30", 30_000),
+            ("2.5", 2_500),
+            ("0.5s", 500),
+            ("500ms", 500),
+            ("2s", 2_000),
+            ("5m", 300_000),
+            ("1.5m", 90_000),
+            ("0.001", 1),
+            ("2147483647ms", 2_147_483_647),
+        ] {
+            assert_eq!(
+                super::lock_timeout(text),
+                Ok(Duration::from_millis(ms)),
+                "{text}"
+            );
+        }
+        for junk in [
+            "",
+            "s",
+            "ms",
+            ".5",
+            "5.",
+            "1.2.3",
+            "-1",
+            "+1",
+            " 1",
+            "1 s",
+            "1h",
+            "1e3",
+            "abc",
+            "0.0001",
+            "0.5ms",
+            "2147483648ms",
+            "99999999999999999999999999999999",
+            "1.00000000000000000000001",
+        ] {
+            assert!(super::lock_timeout(junk).is_err(), "{junk:?} was accepted");
+        }
     }
 }

@@ -137,11 +137,11 @@ fn open_database(
     if create || in_memory {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    let db = Sqlite::open_with_flags(
-        std::path::Path::new(path),
-        flags,
-        crate::DEFAULT_BUSY_TIMEOUT,
-    )?;
+    let lock_timeout = matches
+        .get_one::<std::time::Duration>("lock-timeout")
+        .copied()
+        .unwrap_or(crate::DEFAULT_BUSY_TIMEOUT);
+    let db = Sqlite::open_with_flags(std::path::Path::new(path), flags, lock_timeout)?;
     Ok(match matches.get_one::<String>("history-table") {
         Some(table) => db.history_table(table),
         None => db,
@@ -152,7 +152,10 @@ fn new(sub: &ArgMatches, migrator: &Migrator) -> Outcome {
     let description = sub
         .get_one::<String>("description")
         .map_or("", String::as_str);
-    check_description(description)?;
+    // The library refuses the same, but only once the folder is found: a description
+    // that cannot be written is a mistake on the command line, whatever the folder.
+    migrate_build::check_description(description)
+        .map_err(|error| Failure::Usage(error.to_string()))?;
     let folder = match sub.get_one::<String>("dir") {
         Some(dir) => std::path::PathBuf::from(dir),
         None => migrations_folder()?,
@@ -182,39 +185,6 @@ fn new(sub: &ArgMatches, migrator: &Migrator) -> Outcome {
     let shown = written.path().strip_prefix(&cwd).unwrap_or(written.path());
     outln!("{}", shown.display());
     Ok(SUCCESS)
-}
-
-/// Refuses what would make the file misleading or not compile: control characters and
-/// the characters that change the direction of text (`rustc` denies them in source).
-fn check_description(description: &str) -> Result<(), Failure> {
-    const BIDI: &[(char, &str)] = &[
-        ('\u{061C}', "ARABIC LETTER MARK"),
-        ('\u{200E}', "LEFT-TO-RIGHT MARK"),
-        ('\u{200F}', "RIGHT-TO-LEFT MARK"),
-        ('\u{202A}', "LEFT-TO-RIGHT EMBEDDING"),
-        ('\u{202B}', "RIGHT-TO-LEFT EMBEDDING"),
-        ('\u{202C}', "POP DIRECTIONAL FORMATTING"),
-        ('\u{202D}', "LEFT-TO-RIGHT OVERRIDE"),
-        ('\u{202E}', "RIGHT-TO-LEFT OVERRIDE"),
-        ('\u{2066}', "LEFT-TO-RIGHT ISOLATE"),
-        ('\u{2067}', "RIGHT-TO-LEFT ISOLATE"),
-        ('\u{2068}', "FIRST STRONG ISOLATE"),
-        ('\u{2069}', "POP DIRECTIONAL ISOLATE"),
-    ];
-    for (position, c) in description.chars().enumerate() {
-        let name = match BIDI.iter().find(|(bidi, _)| *bidi == c) {
-            Some((_, name)) => *name,
-            None if c.is_control() => "a control character",
-            None => continue,
-        };
-        return Err(Failure::Usage(format!(
-            "the description has U+{:04X} ({name}) at character {}: write it without \
-             control or text-direction characters",
-            u32::from(c),
-            position + 1
-        )));
-    }
-    Ok(())
 }
 
 /// The migrations folder of the crate `new` is run in: the nearest `Cargo.toml` with a

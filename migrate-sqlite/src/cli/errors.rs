@@ -246,14 +246,33 @@ fn sqlite_cause(error: &(dyn StdError + 'static)) -> Option<(String, &'static st
             error.downcast_ref::<rusqlite::Error>()
         {
             let hint = match failure.code {
-                ErrorCode::ReadOnly => {
-                    "the database file or its folder is read-only (SQLite writes a journal \
-                     next to the file); check their permissions and the file system"
+                ErrorCode::ReadOnly
+                    if failure.extended_code == rusqlite::ffi::SQLITE_READONLY_DIRECTORY =>
+                {
+                    "the database's folder is read-only, and SQLite must create a journal \
+                     file next to the database to change it; make the folder writable for \
+                     the user running this (or move the database to a folder that is); \
+                     `migrate status` and `migrate history` only read"
                 }
-                ErrorCode::DiskFull => "the disk is full; free some space",
+                ErrorCode::ReadOnly => {
+                    "the database file is read-only (its permissions, or a file system \
+                     mounted read-only); make it writable for the user running this, and its \
+                     folder too, as SQLite writes a journal next to it; `migrate status` and \
+                     `migrate history` only read"
+                }
+                ErrorCode::DiskFull => "the disk is full; free some space on it",
+                ErrorCode::SystemIoFailure
+                    if failure.extended_code == rusqlite::ffi::SQLITE_IOERR_WRITE =>
+                {
+                    "the file system refused to write to the database: the disk is full, \
+                     the file reached a size limit (`ulimit -f`), or the disk is failing; \
+                     free some space or raise the limit"
+                }
                 ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
-                    "another process holds the database's lock past the busy timeout; wait \
-                     for it to finish or stop it"
+                    "another process holds the database's lock and kept it past the lock \
+                     timeout (60 s unless `--lock-timeout` says otherwise); wait for it to \
+                     finish or stop it, or pass `--lock-timeout` to wait longer (e.g. \
+                     `--lock-timeout 5m`)"
                 }
                 ErrorCode::CannotOpen => {
                     "SQLite cannot open the file; check the path and that its folder exists \
@@ -339,25 +358,35 @@ mod tests {
         ))
     }
 
-    /// Read-only, disk full, locked: SQLite's message and what to check come first,
-    /// then the migration.
+    /// Read-only file or folder, disk full, a write refused, locked: SQLite's message,
+    /// the cause and what to do come first, then the migration.
     #[test]
     fn the_database_cause_comes_first() {
         for (code, message, hint) in [
             (
                 rusqlite::ffi::SQLITE_READONLY,
                 "attempt to write a readonly database",
-                "read-only",
+                "the database file is read-only",
+            ),
+            (
+                rusqlite::ffi::SQLITE_READONLY_DIRECTORY,
+                "attempt to write a readonly database",
+                "the database's folder is read-only",
             ),
             (
                 rusqlite::ffi::SQLITE_FULL,
                 "database or disk is full",
-                "free some space",
+                "the disk is full; free some space",
+            ),
+            (
+                rusqlite::ffi::SQLITE_IOERR_WRITE,
+                "disk I/O error",
+                "the file system refused to write",
             ),
             (
                 rusqlite::ffi::SQLITE_BUSY,
                 "database is locked",
-                "another process",
+                "pass `--lock-timeout` to wait longer",
             ),
         ] {
             let error = Error::MigrationFailed {
