@@ -45,6 +45,7 @@ mod plan;
 mod registry;
 mod run;
 mod status;
+pub mod testing;
 
 pub use backend::{Backend, Freshness};
 pub use discover::{MAX_VERSION, discovered_migrations};

@@ -8,7 +8,7 @@ use migrate_core::{
 };
 use postgres::{Client, NoTls, SimpleQueryMessage};
 
-use crate::history::{self, DEFAULT_HISTORY_TABLE, HistorySql};
+use crate::history::{self, DEFAULT_HISTORY_TABLE, HistorySql, quote_literal};
 use crate::lock;
 use crate::offload::off_runtime;
 use crate::transaction::PgTransaction;
@@ -68,6 +68,8 @@ pub struct Postgres {
     steps: u64,
     /// Whether the table was seen, and checked, in this run.
     table_ready: bool,
+    /// The history's writes, prepared once per connection: one round trip each after.
+    prepared: Vec<(String, postgres::Statement)>,
 }
 
 /// What a read returned, in the form `begin` compares.
@@ -90,12 +92,22 @@ impl Postgres {
     /// [`Error::Database`] naming the host, port, database and user (never the password)
     /// when the string cannot be read or the server refuses or cannot be reached.
     pub fn connect(url: &str) -> Result<Self, Error> {
-        let mut config: postgres::Config = url.parse().map_err(|source| Error::Database {
+        let config: postgres::Config = url.parse().map_err(|source| Error::Database {
             action: "read the PostgreSQL connection string (a URL such as \
                      postgres://user@host/db, or key=value pairs)"
                 .to_owned(),
             source: Box::new(source),
         })?;
+        Self::connect_config(config)
+    }
+
+    /// [`connect`](Self::connect) with the driver's [`postgres::Config`], built or
+    /// parsed yourself.
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect).
+    pub fn connect_config(mut config: postgres::Config) -> Result<Self, Error> {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(DEFAULT_CONNECT_TIMEOUT);
         }
@@ -148,6 +160,7 @@ impl Postgres {
             step: 0,
             steps: 0,
             table_ready: false,
+            prepared: Vec::new(),
         })
     }
 
@@ -334,23 +347,25 @@ impl Postgres {
         if self.table_ready {
             return Ok(());
         }
-        let (schema, table) = (self.schema.clone(), self.table.clone());
-        let client = self.client();
-        let columns = off_runtime(move || {
-            client.query(
-                "SELECT column_name::text, data_type::text, is_nullable = 'YES', \
-                 column_default IS NOT NULL FROM information_schema.columns \
-                 WHERE table_schema = $1 AND table_name = $2",
-                &[&schema, &table],
-            )
-        })?;
+        // The columns, and whether the schema exists: one simple query.
+        let columns = self.simple(&format!(
+            "SELECT column_name::text, data_type::text, is_nullable, \
+             (column_default IS NOT NULL)::text FROM information_schema.columns \
+             WHERE table_schema = {schema} AND table_name = {table} \
+             UNION ALL SELECT '', '', '', 'schema' FROM pg_namespace WHERE nspname = {schema}",
+            schema = quote_literal(&self.schema),
+            table = quote_literal(&self.table),
+        ))?;
+        let schema_exists = columns.iter().any(|c| c.get(3) == Some("schema"));
+        let columns: Vec<_> = columns
+            .into_iter()
+            .filter(|c| c.get(3) != Some("schema"))
+            .collect();
         if columns.is_empty() {
-            let (schema, create) = (self.schema.clone(), self.sql.create.clone());
+            let create = self.sql.create.clone();
             let client = self.client();
             off_runtime(move || -> Result<(), postgres::Error> {
-                let exists = client
-                    .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])?
-                    .is_some();
+                let exists = schema_exists;
                 // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the
                 // schema exists: skip it then.
                 let create = if exists {
@@ -367,7 +382,7 @@ impl Postgres {
         Ok(())
     }
 
-    fn check_shape(&self, columns: &[postgres::Row]) -> Result<(), BoxError> {
+    fn check_shape(&self, columns: &[postgres::SimpleQueryRow]) -> Result<(), BoxError> {
         let foreign = |problem: String| -> BoxError {
             Box::new(Error::ForeignHistoryTable {
                 table: self.sql.display.clone(),
@@ -375,10 +390,10 @@ impl Postgres {
             })
         };
         for (expected, ty) in history::COLUMNS {
-            let Some(column) = columns.iter().find(|c| c.get::<_, &str>(0) == expected) else {
+            let Some(column) = columns.iter().find(|c| c.get(0) == Some(expected)) else {
                 return Err(foreign(format!("it has no column {expected:?}")));
             };
-            let declared: &str = column.get(1);
+            let declared = column.get(1).unwrap_or_default();
             if declared != ty {
                 return Err(foreign(format!(
                     "its column {expected:?} is of type {declared} where migrate declares {ty}"
@@ -386,11 +401,11 @@ impl Postgres {
             }
         }
         if let Some(column) = columns.iter().find(|c| {
-            let name: &str = c.get(0);
-            let (nullable, has_default): (bool, bool) = (c.get(2), c.get(3));
+            let name = c.get(0).unwrap_or_default();
+            let (nullable, has_default) = (c.get(2) == Some("YES"), c.get(3) == Some("true"));
             !history::COLUMNS.iter().any(|(n, _)| *n == name) && !nullable && !has_default
         }) {
-            let name: &str = column.get(0);
+            let name = column.get(0).unwrap_or_default();
             return Err(foreign(format!(
                 "its column {name:?} requires a value that migrate does not write"
             )));
@@ -416,13 +431,25 @@ impl Postgres {
         Ok(same)
     }
 
+    /// `sql` prepared on this connection, once.
+    fn prepared(&mut self, sql: &str) -> Result<postgres::Statement, BoxError> {
+        if let Some((_, statement)) = self.prepared.iter().find(|(text, _)| text == sql) {
+            return Ok(statement.clone());
+        }
+        let client = self.client();
+        let statement = off_runtime(move || client.prepare(sql))?;
+        self.prepared.push((sql.to_owned(), statement.clone()));
+        Ok(statement)
+    }
+
     fn write_guarded(
         &mut self,
         sql: &str,
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<(), BoxError> {
+        let statement = self.prepared(sql)?;
         let client = self.client();
-        let changed = off_runtime(move || client.execute(sql, params))?;
+        let changed = off_runtime(move || client.execute(&statement, params))?;
         if changed == 1 {
             Ok(())
         } else {
@@ -569,9 +596,9 @@ impl Backend for Postgres {
     fn remove_applied(&mut self, set: &str, version: u64) -> Result<(), BoxError> {
         let version = i64::try_from(version)?;
         let step = self.step.to_string();
-        let sql = self.sql.delete.clone();
+        let statement = self.prepared(&self.sql.delete.clone())?;
         let client = self.client();
-        let marked = off_runtime(move || client.query(&sql, &[&set, &version, &step]))?;
+        let marked = off_runtime(move || client.query(&statement, &[&set, &version, &step]))?;
         if marked.len() == 1 {
             Ok(())
         } else {
@@ -634,7 +661,6 @@ impl Drop for Postgres {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::quote_literal;
 
     #[test]
     fn a_connection_string_is_described_without_its_password() {

@@ -56,6 +56,7 @@ mod backend;
 mod history;
 mod lock;
 mod offload;
+pub mod testing;
 mod transaction;
 
 pub use backend::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Postgres};

@@ -46,9 +46,11 @@ pub(crate) fn acquire(
     let started = Instant::now();
     let mut pause = Duration::from_millis(10);
     loop {
-        let got: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1, $2)", &[&LOCK_CLASS, &key])?
-            .get(0);
+        // Simple queries, here and below: one round trip, no statement to prepare.
+        let got = first_value(
+            client,
+            &format!("SELECT pg_try_advisory_lock({LOCK_CLASS}, {key})"),
+        )? == "t";
         if got {
             return Ok(());
         }
@@ -70,21 +72,36 @@ pub(crate) fn acquire(
 /// PostgreSQL's protocol without its locks (CockroachDB, YugabyteDB, Aurora DSQL) accept
 /// the call and lock nothing.
 pub(crate) fn really_held(client: &mut Client, key: i32) -> Result<bool, BoxError> {
-    let shown: i64 = client
-        .query_one(
+    let shown = first_value(
+        client,
+        &format!(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
              AND pid = pg_backend_pid() AND granted AND objsubid = 2 \
-             AND classid::bigint = $1 AND objid::bigint = $2",
-            &[&i64::from(LOCK_CLASS), &i64::from(key)],
-        )?
-        .get(0);
-    Ok(shown > 0)
+             AND classid::bigint = {LOCK_CLASS} AND objid::bigint = {key}"
+        ),
+    )?;
+    Ok(shown != "0")
 }
 
 /// Releases the lock (outside any transaction).
 pub(crate) fn release(client: &mut Client, key: i32) -> Result<(), BoxError> {
-    client.execute("SELECT pg_advisory_unlock($1, $2)", &[&LOCK_CLASS, &key])?;
+    first_value(
+        client,
+        &format!("SELECT pg_advisory_unlock({LOCK_CLASS}, {key})"),
+    )?;
     Ok(())
+}
+
+/// The first column of the first row of a simple query (`""` for none or NULL).
+fn first_value(client: &mut Client, sql: &str) -> Result<String, postgres::Error> {
+    Ok(client
+        .simple_query(sql)?
+        .into_iter()
+        .find_map(|message| match message {
+            postgres::SimpleQueryMessage::Row(row) => Some(row.get(0).unwrap_or("").to_owned()),
+            _ => None,
+        })
+        .unwrap_or_default())
 }
 
 /// Who holds the lock, from `pg_locks` and `pg_stat_activity`.

@@ -26,18 +26,9 @@
 //! # }
 //! ```
 
-use crate::{Migrator, Sqlite};
+use crate::{Migrator, Sqlite, SqliteExt};
 
-/// What [`check_migrations`] did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Checked {
-    /// Every version applied, in order.
-    pub applied: Vec<u64>,
-    /// The versions whose `down` was run and restored the schema.
-    pub reverted: Vec<u64>,
-    /// The irreversible versions, whose `down` could not be checked.
-    pub irreversible: Vec<u64>,
-}
+pub use migrate_core::testing::Checked;
 
 /// Applies `migrator`'s migrations one by one on a new in-memory database; after each
 /// reversible one, runs its `down` and compares the schema (`sqlite_master`: tables,
@@ -52,93 +43,19 @@ pub struct Checked {
 /// docs/getting-started.md). When a migration fails to apply or revert, or a `down` leaves the schema different
 /// from before its `up`; the message names the migration and shows the difference.
 pub fn check_migrations(migrator: &Migrator) -> Checked {
-    if migrator.migrations().is_empty() {
-        panic!(
-            "check_migrations has nothing to check: {}",
-            crate::Error::no_migrations(migrator.set())
-        );
-    }
     let mut db = Sqlite::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
-    let mut checked = Checked::default();
-    let mut previous = 0;
-    for m in migrator.migrations() {
-        let before = schema(&db);
-        if let Err(error) = migrator.to_version(&mut db, m.version()) {
-            panic!(
-                "migration {m} does not apply on a fresh database: {}",
-                chain(&error)
-            );
-        }
-        checked.applied.push(m.version());
-        if m.is_reversible() {
-            if let Err(error) = migrator.to_version(&mut db, previous) {
-                panic!("the down of migration {m} fails: {}", chain(&error));
-            }
-            let after = schema(&db);
-            if after != before {
-                panic!(
-                    "the down of migration {m} does not restore the schema as it was before its \
-                     up:\n{}",
-                    difference(&before, &after)
-                );
-            }
-            if let Err(error) = migrator.to_version(&mut db, m.version()) {
-                panic!(
-                    "migration {m} does not apply again after its down: {}",
-                    chain(&error)
-                );
-            }
-            checked.reverted.push(m.version());
-        } else {
-            checked.irreversible.push(m.version());
-        }
-        previous = m.version();
-    }
-
-    // All the way down (to the last irreversible migration), and up again.
-    let floor = checked.irreversible.last().copied().unwrap_or(0);
-    if let Err(error) = migrator.to_version(&mut db, floor) {
-        panic!(
-            "reverting every migration down to {floor} fails: {}",
-            chain(&error)
-        );
-    }
-    if let Err(error) = migrator.to_latest(&mut db) {
-        panic!("applying every migration again fails: {}", chain(&error));
-    }
-    checked
+    let history = db.history_table_name().to_owned();
+    migrate_core::testing::check_migrations_on(migrator, &mut db, |db| schema(db, &history))
 }
 
 /// The schema apart from SQLite's own tables and the history table.
-fn schema(db: &Sqlite) -> Vec<String> {
+fn schema(db: &mut dyn migrate_core::Db, history: &str) -> Vec<String> {
     let sql = "SELECT type || ' ' || name || ': ' || ifnull(sql, '') FROM sqlite_master \
                WHERE name NOT LIKE 'sqlite_%' AND tbl_name != ?1 ORDER BY type, name";
-    let conn = db.connection();
+    let conn = db.sqlite().unwrap_or_else(|e| panic!("{e}"));
     let mut statement = conn.prepare(sql).unwrap_or_else(|e| panic!("{e}"));
     statement
-        .query_map([db.history_table_name()], |row| row.get(0))
+        .query_map([history], |row| row.get(0))
         .and_then(|rows| rows.collect())
         .unwrap_or_else(|e| panic!("reading sqlite_master: {e}"))
-}
-
-fn difference(before: &[String], after: &[String]) -> String {
-    let mut lines = Vec::new();
-    for entry in before.iter().filter(|e| !after.contains(e)) {
-        lines.push(format!("  before its up, not after its down: {entry}"));
-    }
-    for entry in after.iter().filter(|e| !before.contains(e)) {
-        lines.push(format!("  after its down, not before its up:  {entry}"));
-    }
-    lines.join("\n")
-}
-
-fn chain(error: &crate::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -682,3 +682,135 @@ fn race_child() {
     .unwrap();
     println!("applied {}", report.steps.len());
 }
+
+#[test]
+fn a_rehearsal_runs_everything_and_keeps_nothing() {
+    let Some(mut schema) = TestSchema::new("rehearsal") else {
+        return;
+    };
+    let mut db = open(&schema);
+    let migrator = with(&[
+        CreateChatUsers::get_migration(),
+        AddIsSpammer::get_migration(),
+    ]);
+    let report = migrator
+        .dry_run(&mut db, migrate_postgres::Target::Latest)
+        .unwrap();
+    assert_eq!(report.steps.len(), 2, "both ran");
+    assert!(!schema.has_table("chat_users"), "and were rolled back");
+    assert_eq!(schema.versions(), Vec::<i64>::new());
+
+    let error = with(&[
+        CreateChatUsers::get_migration(),
+        FailsHalfway::get_migration(),
+    ])
+    .dry_run(&mut db, migrate_postgres::Target::Latest)
+    .unwrap_err();
+    assert!(
+        matches!(error, Error::MigrationFailed { version: 4, .. }),
+        "{error:?}"
+    );
+    assert!(!schema.has_table("chat_users"));
+}
+
+#[test]
+fn all_or_nothing_keeps_none_when_one_fails() {
+    let Some(mut schema) = TestSchema::new("all_or_nothing") else {
+        return;
+    };
+    let mut db = open(&schema);
+    let error = with(&[
+        CreateChatUsers::get_migration(),
+        FailsHalfway::get_migration(),
+    ])
+    .all_or_nothing(true)
+    .to_latest(&mut db)
+    .unwrap_err();
+    assert!(
+        matches!(error, Error::MigrationFailed { version: 4, .. }),
+        "{error:?}"
+    );
+    assert!(
+        !schema.has_table("chat_users"),
+        "migration 1 rolled back with 4"
+    );
+    assert_eq!(schema.versions(), Vec::<i64>::new());
+}
+
+#[test]
+fn a_baseline_adopts_an_existing_database_once() {
+    let Some(mut schema) = TestSchema::new("baseline") else {
+        return;
+    };
+    schema
+        .client()
+        .batch_execute("CREATE TABLE chat_users (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL)")
+        .unwrap();
+    let mut db = open(&schema);
+    let migrator = with(&[
+        CreateChatUsers::get_migration(),
+        AddIsSpammer::get_migration(),
+    ]);
+    assert_eq!(migrator.baseline(&mut db, 1).unwrap().len(), 1);
+    assert!(
+        migrator.baseline(&mut db, 1).unwrap().is_empty(),
+        "the same baseline again"
+    );
+    assert_eq!(
+        migrator.to_latest(&mut db).unwrap().steps.len(),
+        1,
+        "only 2 runs"
+    );
+    assert_eq!(schema.versions(), [1, 2]);
+}
+
+#[test]
+fn check_migrations_reverts_each_down_and_compares_the_catalog() {
+    if !pg::available() {
+        return;
+    }
+    let checked = migrate_postgres::testing::check_migrations(
+        &with(&[
+            CreateChatUsers::get_migration(),
+            AddIsSpammer::get_migration(),
+            IndexNames::get_migration(),
+        ]),
+        &pg::server(),
+    );
+    assert_eq!(checked.reverted, [1, 2, 5]);
+}
+
+#[migration(version = 10, description = "Forgets to drop its index in down")]
+struct LeavesAnIndex;
+
+impl Migration for LeavesAnIndex {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("ALTER TABLE chat_users ADD COLUMN email TEXT; CREATE INDEX chat_users_email ON chat_users (email)")
+    }
+}
+
+impl Reversible for LeavesAnIndex {
+    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        // The column goes, and its index with it; the default stays.
+        db.execute("ALTER TABLE chat_users DROP COLUMN email; ALTER TABLE chat_users ALTER COLUMN name SET DEFAULT 'x'")
+    }
+}
+
+#[test]
+fn check_migrations_names_what_a_down_leaves_behind() {
+    if !pg::available() {
+        return;
+    }
+    let migrator = with(&[
+        CreateChatUsers::get_migration(),
+        LeavesAnIndex::get_migration(),
+    ]);
+    let server = pg::server();
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        migrate_postgres::testing::check_migrations(&migrator, &server)
+    }))
+    .expect_err("the down leaves a default behind");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("migration 10"), "{message}");
+    assert!(message.contains("DEFAULT 'x'"), "{message}");
+}
