@@ -131,6 +131,10 @@ impl Postgres {
     /// names no schema that exists (name one with [`schema`](Self::schema)).
     pub fn from_client(mut client: Client) -> Result<Self, Error> {
         let schema = off_runtime(|| {
+            // A server that checks the client while a statement runs (PostgreSQL 14 and
+            // later) ends a dead migrator's session, and so frees its lock, within a
+            // second instead of when the statement ends.
+            let _ = client.batch_execute("SET client_connection_check_interval = 1000");
             client
                 .query_one("SELECT current_schema()", &[])
                 .map(|row| row.get::<_, Option<String>>(0))
@@ -352,14 +356,21 @@ impl Postgres {
             "SELECT column_name::text, data_type::text, is_nullable, \
              (column_default IS NOT NULL)::text FROM information_schema.columns \
              WHERE table_schema = {schema} AND table_name = {table} \
-             UNION ALL SELECT '', '', '', 'schema' FROM pg_namespace WHERE nspname = {schema}",
+             UNION ALL SELECT '', '', '', 'schema' FROM pg_namespace WHERE nspname = {schema} \
+             UNION ALL SELECT '', '', '', 'read-only' \
+             WHERE current_setting('transaction_read_only') = 'on'",
             schema = quote_literal(&self.schema),
             table = quote_literal(&self.table),
         ))?;
-        let schema_exists = columns.iter().any(|c| c.get(3) == Some("schema"));
+        let flag = |name: &str| columns.iter().any(|c| c.get(3) == Some(name));
+        if flag("read-only") {
+            // Before any migration runs, whether or not the history table exists.
+            return Err(READ_ONLY.into());
+        }
+        let schema_exists = flag("schema");
         let columns: Vec<_> = columns
             .into_iter()
-            .filter(|c| c.get(3) != Some("schema"))
+            .filter(|c| c.get(0) != Some(""))
             .collect();
         if columns.is_empty() {
             let create = self.sql.create.clone();
@@ -482,6 +493,30 @@ fn describe(config: &postgres::Config) -> String {
     )
 }
 
+/// A write refused because the transaction is read-only, said so: the server is a hot
+/// standby, or the connection's `default_transaction_read_only` is on.
+fn read_only(error: BoxError) -> BoxError {
+    let refused = error
+        .downcast_ref::<postgres::Error>()
+        .and_then(postgres::Error::code)
+        .is_some_and(|code| *code == postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION);
+    if !refused {
+        return error;
+    }
+    format!(
+        "{READ_ONLY} ({})",
+        error
+            .downcast_ref::<postgres::Error>()
+            .map(db_message)
+            .unwrap_or_default()
+    )
+    .into()
+}
+
+const READ_ONLY: &str = "the connection is read-only (a hot standby, or \
+    default_transaction_read_only is on), so no migration can be written; migrate on the \
+    primary, with a connection that may write; nothing was written";
+
 /// The server's own message of a database error, without the driver's prefix.
 pub(crate) fn db_message(error: &postgres::Error) -> String {
     error
@@ -527,7 +562,7 @@ impl Backend for Postgres {
             Ok(false) => Ok(Freshness::Current),
             Err(error) => {
                 let _ = self.rollback();
-                Err(error)
+                Err(read_only(error))
             }
         }
     }

@@ -98,6 +98,19 @@ impl TestSchema {
             .expect("read the catalog")
     }
 
+    /// Whether a session of this database is running a statement that sleeps (a
+    /// migration holding the lock, in the crash tests).
+    pub fn has_table_in_progress(&mut self) -> bool {
+        self.admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' \
+                 AND state = 'active' AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .map(|row| row.get::<_, i64>(0) > 0)
+            .unwrap_or(false)
+    }
+
     /// The versions in this schema's history table, in order.
     pub fn versions(&mut self) -> Vec<i64> {
         let sql = format!(
