@@ -550,6 +550,7 @@ impl Backend for Postgres {
         let client = self.client();
         off_runtime(move || client.batch_execute(&start))?;
         self.step = self.steps;
+        self.tx.in_transaction = true;
         let ready = self.prepare_table().and_then(|()| {
             // A history read before this session held the lock may be out of date.
             let stale = taken_now
@@ -655,11 +656,13 @@ impl Backend for Postgres {
         let client = self.client();
         let done = off_runtime(move || client.batch_execute("COMMIT"));
         self.step = 0;
+        self.tx.in_transaction = false;
         done.map_err(BoxError::from)
     }
 
     fn rollback(&mut self) -> Result<(), BoxError> {
         self.step = 0;
+        self.tx.in_transaction = false;
         let client = self.client();
         off_runtime(move || client.batch_execute("ROLLBACK"))?;
         if let Some(holders) = self.tx.timed_out.take() {

@@ -61,7 +61,7 @@ mod transaction;
 
 pub use backend::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Postgres};
 pub use history::DEFAULT_HISTORY_TABLE;
-pub use transaction::{LockTimedOut, PgTransaction, PostgresExt};
+pub use transaction::{InvalidIndex, LockTimedOut, PgTransaction, PostgresExt};
 
 pub use migrate_core::{
     AppliedMigration, Backend, BoxError, Db, Direction, Error, Freshness, MAX_VERSION, Migration,

@@ -41,6 +41,9 @@ pub struct PgTransaction {
     /// Where the sessions that held the lock go, once the transaction is rolled back and
     /// they can be read, for a statement that hit the `lock_timeout`.
     pub(crate) timed_out: Option<Arc<OnceLock<String>>>,
+    /// Whether the manager has a transaction open on it (false while a
+    /// `transaction = false` migration runs).
+    pub(crate) in_transaction: bool,
 }
 
 impl PgTransaction {
@@ -48,6 +51,7 @@ impl PgTransaction {
         PgTransaction {
             client: Some(client),
             timed_out: None,
+            in_transaction: false,
         }
     }
 
@@ -137,6 +141,52 @@ impl PgTransaction {
     }
 }
 
+impl PgTransaction {
+    /// A concurrent index build that fails leaves its index behind, marked INVALID: the
+    /// error names the invalid indexes there are now and how to recover.
+    fn invalid_indexes(&mut self, source: postgres::Error) -> BoxError {
+        let invalid = self.query(
+            "SELECT n.nspname || '.' || c.relname FROM pg_index i \
+             JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT i.indisvalid ORDER BY 1",
+            &[],
+        );
+        let names: Vec<String> = match invalid {
+            Ok(rows) => rows.iter().map(|row| row.get(0)).collect(),
+            Err(_) => return source.into(),
+        };
+        if names.is_empty() {
+            return source.into();
+        }
+        Box::new(InvalidIndex { source, names })
+    }
+}
+
+/// A concurrent index build that failed and left INVALID indexes behind (PostgreSQL keeps
+/// them, and they slow writes without serving reads).
+#[derive(Debug)]
+pub struct InvalidIndex {
+    source: postgres::Error,
+    names: Vec<String>,
+}
+
+impl std::fmt::Display for InvalidIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a concurrent index build failed and the database now has INVALID indexes: {}; \
+             drop each (`DROP INDEX CONCURRENTLY name`) before the migration runs again",
+            self.names.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for InvalidIndex {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
 impl Drop for PgTransaction {
     fn drop(&mut self) {
         // Closing the connection blocks on the driver's runtime too.
@@ -149,6 +199,9 @@ impl Drop for PgTransaction {
 impl Db for PgTransaction {
     fn execute(&mut self, sql: &str) -> Result<(), BoxError> {
         self.batch_execute(sql).map_err(|source| {
+            if !self.in_transaction && sql.to_ascii_lowercase().contains("concurrently") {
+                return self.invalid_indexes(source);
+            }
             if source.code() != Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE) {
                 return BoxError::from(source);
             }

@@ -814,3 +814,60 @@ fn check_migrations_names_what_a_down_leaves_behind() {
     assert!(message.contains("migration 10"), "{message}");
     assert!(message.contains("DEFAULT 'x'"), "{message}");
 }
+
+#[migration(
+    version = 11,
+    description = "Unique names, concurrently",
+    transaction = false,
+    irreversible
+)]
+struct UniqueNames;
+
+impl Migration for UniqueNames {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE UNIQUE INDEX CONCURRENTLY chat_users_unique_name ON chat_users (name)")
+    }
+}
+
+/// A concurrent index build that fails leaves an INVALID index: the error names it and
+/// says how to recover, and following that advice lets the migration run again.
+#[test]
+fn a_failed_concurrent_index_build_names_the_invalid_index_it_left() {
+    let Some(schema) = TestSchema::new("invalid_index") else {
+        return;
+    };
+    let mut db = open(&schema);
+    let migrator = with(&[
+        CreateChatUsers::get_migration(),
+        UniqueNames::get_migration(),
+    ]);
+    migrator.to_version(&mut db, 1).unwrap();
+    let mut client = schema.client();
+    client
+        .batch_execute("INSERT INTO chat_users (name) VALUES ('ada'), ('ada')")
+        .unwrap();
+    let error = migrator.to_latest(&mut db).unwrap_err();
+    let text = chain(&error);
+    assert!(
+        matches!(error, Error::FailedOutsideTransaction { version: 11, .. }),
+        "{error:?}"
+    );
+    let index = format!("{}.chat_users_unique_name", schema.name);
+    assert!(
+        text.contains(&format!("INVALID indexes: {index}")),
+        "names it: {text}"
+    );
+    assert!(
+        text.contains("DROP INDEX CONCURRENTLY"),
+        "says how to recover: {text}"
+    );
+
+    client
+        .batch_execute(&format!("DROP INDEX CONCURRENTLY {index}"))
+        .unwrap();
+    client
+        .batch_execute("DELETE FROM chat_users WHERE id = (SELECT max(id) FROM chat_users)")
+        .unwrap();
+    migrator.clear_incomplete(&mut db, 11).unwrap();
+    migrator.to_latest(&mut db).unwrap();
+}
