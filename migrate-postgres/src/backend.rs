@@ -9,6 +9,7 @@ use migrate_core::{
 use postgres::{Client, NoTls, SimpleQueryMessage};
 
 use crate::history::{self, DEFAULT_HISTORY_TABLE, HistorySql, quote_literal};
+use crate::lease::{self, Lease};
 use crate::lock;
 use crate::offload::off_runtime;
 use crate::transaction::PgTransaction;
@@ -32,6 +33,39 @@ const TRANSACTION_ENDED: &str = "the migration's transaction ended before its hi
     must not COMMIT, ROLLBACK or start a transaction of its own (use SAVEPOINT for a nested \
     one); what it did before that is committed without a history row: check the database by \
     hand";
+
+/// How concurrent runs on one history table are kept apart ([`Postgres::lock`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Lock {
+    /// A session-level advisory lock (the default): released by the server when the
+    /// session ends, however it ends; needs a session of its own, so not through a
+    /// pooler in transaction mode.
+    Advisory,
+    /// A lease: a row in `<history>_lock` naming the holder and when its lease expires,
+    /// renewed by a thread on a connection of its own every third of `ttl`, checked in
+    /// every commit. Works through a pooler in transaction mode (PgBouncer); a holder that
+    /// dies keeps the others waiting until its lease expires. Needs
+    /// [`Postgres::connect`] or [`Postgres::connect_config`] (the renewing thread
+    /// connects again), and sends no statement prepared in one transaction into another.
+    Lease {
+        /// How long a lease lasts without renewal.
+        ttl: Duration,
+    },
+}
+
+impl Lock {
+    /// A lease that lasts 30 seconds without renewal.
+    pub const LEASE: Lock = Lock::Lease {
+        ttl: Duration::from_secs(30),
+    };
+}
+
+/// The lock this session holds.
+enum Held {
+    Advisory(i32),
+    Lease(Lease),
+}
 
 /// A PostgreSQL database, migrated through one connection.
 ///
@@ -57,8 +91,12 @@ pub struct Postgres {
     sql: HistorySql,
     lock_wait: Duration,
     lock_timeout: Option<Duration>,
-    /// The lock's key while this session holds it.
-    held: Option<i32>,
+    /// How runs are kept apart.
+    lock: Lock,
+    /// The connection's settings, for the lease's renewing connection.
+    config: Option<postgres::Config>,
+    /// The lock while this session holds it.
+    held: Option<Held>,
     /// Whether `pg_locks` showed the lock once on this connection.
     verified: bool,
     /// The last history read, to tell at `begin` whether another session wrote since.
@@ -118,7 +156,9 @@ impl Postgres {
             action: format!("connect to PostgreSQL {}", describe(&config)),
             source: Box::new(source),
         })?;
-        Self::from_client(client)
+        let mut postgres = Self::from_client(client)?;
+        postgres.config = Some(config);
+        Ok(postgres)
     }
 
     /// Migrates through a client you connected yourself (with TLS, a pooler's settings,
@@ -130,14 +170,17 @@ impl Postgres {
     /// [`Error::Database`] when the server cannot be asked, or when its `search_path`
     /// names no schema that exists (name one with [`schema`](Self::schema)).
     pub fn from_client(mut client: Client) -> Result<Self, Error> {
+        // A simple query: through a pooler in transaction mode, a statement prepared in
+        // one round trip may be gone in the next.
         let schema = off_runtime(|| {
-            // A server that checks the client while a statement runs (PostgreSQL 14 and
-            // later) ends a dead migrator's session, and so frees its lock, within a
-            // second instead of when the statement ends.
-            let _ = client.batch_execute("SET client_connection_check_interval = 1000");
             client
-                .query_one("SELECT current_schema()", &[])
-                .map(|row| row.get::<_, Option<String>>(0))
+                .simple_query("SELECT current_schema()")
+                .map(|messages| {
+                    messages.into_iter().find_map(|message| match message {
+                        SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                        _ => None,
+                    })
+                })
         })
         .map_err(|source| Error::Database {
             action: "read the connection's schema".to_owned(),
@@ -158,6 +201,8 @@ impl Postgres {
             table: DEFAULT_HISTORY_TABLE.to_owned(),
             lock_wait: DEFAULT_LOCK_WAIT,
             lock_timeout: Some(DEFAULT_LOCK_TIMEOUT),
+            lock: Lock::Advisory,
+            config: None,
             held: None,
             verified: false,
             last_read: None,
@@ -199,6 +244,14 @@ impl Postgres {
     #[must_use]
     pub fn lock_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.lock_timeout = timeout;
+        self
+    }
+
+    /// How concurrent runs are kept apart: [`Lock::Advisory`] unless set; [`Lock::LEASE`]
+    /// through a pooler in transaction mode (docs/postgres.md).
+    #[must_use]
+    pub fn lock(mut self, lock: Lock) -> Self {
+        self.lock = lock;
         self
     }
 
@@ -293,13 +346,30 @@ impl Postgres {
     }
 
     /// Takes the migration lock unless this session holds it; `true` when taken now.
-    fn lock(&mut self) -> Result<bool, BoxError> {
+    fn take_lock(&mut self) -> Result<bool, BoxError> {
         if self.held.is_some() {
             return Ok(false);
         }
-        let key = lock::key(&self.schema, &self.table, "");
         let scope = lock::scope(&self.sql.display, "");
         let wait = self.lock_wait;
+        if let Lock::Lease { ttl } = self.lock {
+            let Some(config) = self.config.clone() else {
+                return Err(
+                    "the lease lock renews its lease on a connection of its own: \
+                            connect with Postgres::connect or Postgres::connect_config, not \
+                            from_client; nothing was written"
+                        .into(),
+                );
+            };
+            let table = lease::table(&self.schema, &self.table);
+            let client = self.client();
+            let lease =
+                off_runtime(move || lease::acquire(client, &config, &table, ttl, wait, &scope))?;
+            self.held = Some(Held::Lease(lease));
+            return Ok(true);
+        }
+        let key = lock::key(&self.schema, &self.table, "");
+        let first = !self.verified;
         let client = self.client();
         off_runtime(move || {
             lock::acquire(
@@ -307,20 +377,24 @@ impl Postgres {
                 key,
                 wait,
                 &scope,
+                first,
                 "Postgres::lock_wait, --lock-timeout",
             )
         })?;
-        self.held = Some(key);
+        self.held = Some(Held::Advisory(key));
         if !self.verified {
             let client = self.client();
             let shown = off_runtime(move || lock::really_held(client, key));
             if !matches!(shown, Ok(true)) {
                 self.release_all();
                 return Err(shown.err().unwrap_or_else(|| {
-                    "this server accepted an advisory lock but does not show it in pg_locks: \
-                     it speaks PostgreSQL's protocol without its locks (CockroachDB, \
-                     YugabyteDB and Aurora DSQL do so), so concurrent runs could not be kept \
-                     apart; migrate-postgres supports PostgreSQL itself; nothing was written"
+                    "the server granted an advisory lock but does not show it in pg_locks for \
+                     this session: either the connection goes through a pooler in \
+                     transaction mode (PgBouncer), where a session's lock does not hold, or \
+                     the server speaks PostgreSQL's protocol without its locks (CockroachDB, \
+                     YugabyteDB and Aurora DSQL do so); behind a pooler, use the lease lock \
+                     (Postgres::lock(Lock::LEASE)) or connect to the server directly; \
+                     nothing was written"
                         .into()
                 }));
             }
@@ -329,16 +403,28 @@ impl Postgres {
         Ok(true)
     }
 
+    /// Gives the lock back.
+    fn unlock(&mut self) -> Result<(), BoxError> {
+        match self.held.take() {
+            None => Ok(()),
+            Some(Held::Advisory(key)) => {
+                let client = self.client();
+                off_runtime(move || lock::release(client, key))
+            }
+            Some(Held::Lease(lease)) => {
+                let client = self.client();
+                off_runtime(move || lease.release(client))
+            }
+        }
+    }
+
     /// Ends whatever is open: the transaction, then the lock.
     fn release_all(&mut self) {
         if self.step != 0 {
             let _ = self.rollback();
         }
-        if let Some(key) = self.held.take() {
-            let client = self.client();
-            if let Err(error) = off_runtime(move || lock::release(client, key)) {
-                log::warn!("could not release the migration lock: {error}");
-            }
+        if let Err(error) = self.unlock() {
+            log::warn!("could not release the migration lock: {error}");
         }
         if let Some(read) = &mut self.last_read {
             read.under_lock = false;
@@ -443,13 +529,17 @@ impl Postgres {
     }
 
     /// `sql` prepared on this connection, once.
+    /// With the lease lock (a pooler in transaction mode), prepared in each transaction
+    /// anew: the pooler may give the next transaction another server connection.
     fn prepared(&mut self, sql: &str) -> Result<postgres::Statement, BoxError> {
         if let Some((_, statement)) = self.prepared.iter().find(|(text, _)| text == sql) {
             return Ok(statement.clone());
         }
         let client = self.client();
         let statement = off_runtime(move || client.prepare(sql))?;
-        self.prepared.push((sql.to_owned(), statement.clone()));
+        if self.lock == Lock::Advisory {
+            self.prepared.push((sql.to_owned(), statement.clone()));
+        }
         Ok(statement)
     }
 
@@ -538,7 +628,16 @@ impl Backend for Postgres {
     }
 
     fn begin(&mut self) -> Result<Freshness, BoxError> {
-        let taken_now = self.lock()?;
+        let taken_now = self.take_lock()?;
+        if let Some(Held::Lease(lease)) = &self.held
+            && lease.lost()
+        {
+            return Err(
+                "the migration lease was lost (this run stalled longer than its time \
+                        to live and another run took it over); run again"
+                    .into(),
+            );
+        }
         self.steps += 1;
         let mut start = format!("BEGIN; SET LOCAL migrate.step = '{}'", self.steps);
         if let Some(timeout) = self.lock_timeout {
@@ -653,8 +752,14 @@ impl Backend for Postgres {
     }
 
     fn commit(&mut self) -> Result<(), BoxError> {
+        // With a lease, the commit checks in its own transaction that the lease is still
+        // this run's (one simple query with the COMMIT).
+        let commit = match &self.held {
+            Some(Held::Lease(lease)) => format!("{}; COMMIT", lease.fence()),
+            _ => "COMMIT".to_owned(),
+        };
         let client = self.client();
-        let done = off_runtime(move || client.batch_execute("COMMIT"));
+        let done = off_runtime(move || client.batch_execute(&commit));
         self.step = 0;
         self.tx.in_transaction = false;
         done.map_err(BoxError::from)
@@ -677,10 +782,7 @@ impl Backend for Postgres {
         if self.step != 0 {
             self.rollback()?;
         }
-        if let Some(key) = self.held.take() {
-            let client = self.client();
-            off_runtime(move || lock::release(client, key))?;
-        }
+        self.unlock()?;
         if let Some(read) = &mut self.last_read {
             read.under_lock = false;
         }

@@ -54,12 +54,15 @@
 
 mod backend;
 mod history;
+mod lease;
 mod lock;
 mod offload;
 pub mod testing;
 mod transaction;
 
-pub use backend::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Postgres};
+pub use backend::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Lock, Postgres,
+};
 pub use history::DEFAULT_HISTORY_TABLE;
 pub use transaction::{InvalidIndex, LockTimedOut, PgTransaction, PostgresExt};
 

@@ -11,6 +11,10 @@ use postgres::Client;
 /// `pg_locks.classid`.
 pub(crate) const LOCK_CLASS: i32 = 0x6d69_6772;
 
+/// Sets `client_connection_check_interval` where the server knows it.
+const CHECK_CLIENT: &str = "DO $migrate$ BEGIN PERFORM set_config('client_connection_check_interval', \
+    '1000', false); EXCEPTION WHEN undefined_object THEN NULL; END $migrate$; ";
+
 /// The longest pause between two attempts at the lock.
 const LONGEST_PAUSE: Duration = Duration::from_millis(500);
 
@@ -41,16 +45,22 @@ pub(crate) fn acquire(
     key: i32,
     wait: Duration,
     scope: &str,
+    first: bool,
     advice: &'static str,
 ) -> Result<(), BoxError> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(10);
+    // The first time on a connection, in the same round trip: a server that checks the
+    // client while a statement runs (PostgreSQL 14 and later) ends a dead migrator's
+    // session, and so frees its lock, within a second instead of when the statement ends.
+    let mut prefix = if first { CHECK_CLIENT } else { "" };
     loop {
         // Simple queries, here and below: one round trip, no statement to prepare.
         let got = first_value(
             client,
-            &format!("SELECT pg_try_advisory_lock({LOCK_CLASS}, {key})"),
+            &format!("{prefix}SELECT pg_try_advisory_lock({LOCK_CLASS}, {key})"),
         )? == "t";
+        prefix = "";
         if got {
             return Ok(());
         }
@@ -106,83 +116,78 @@ fn first_value(client: &mut Client, sql: &str) -> Result<String, postgres::Error
 
 /// Who holds the lock, from `pg_locks` and `pg_stat_activity`.
 fn holder(client: &mut Client, key: i32) -> String {
-    let rows = client.query(
+    sessions(
+        client,
         &format!(
             "SELECT a.pid, coalesce(a.application_name, ''), \
              coalesce(host(a.client_addr), 'the local socket'), {backend_start}, \
              coalesce(a.state, ''), left(coalesce(a.query, ''), 200), {query_start} \
              FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
              WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 \
-             AND l.classid::bigint = $1 AND l.objid::bigint = $2 \
+             AND l.classid::bigint = {LOCK_CLASS} AND l.objid::bigint = {key} \
              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             backend_start = utc("a.backend_start"),
             query_start = utc("a.query_start"),
         ),
-        &[&i64::from(LOCK_CLASS), &i64::from(key)],
-    );
-    match rows {
-        Ok(rows) if rows.is_empty() => {
-            "the session that held it has just let it go (run again)".to_owned()
-        }
-        Ok(rows) => rows
-            .iter()
+    )
+    .unwrap_or_else(|| "the session that held it has just let it go (run again)".to_owned())
+}
+
+/// The sessions a simple query lists (pid, application, client, connected, state,
+/// query, query start), as a message shows them; `None` for none.
+fn sessions(client: &mut Client, sql: &str) -> Option<String> {
+    let rows: Vec<postgres::SimpleQueryRow> = match client.simple_query(sql) {
+        Ok(messages) => messages
+            .into_iter()
+            .filter_map(|message| match message {
+                postgres::SimpleQueryMessage::Row(row) => Some(row),
+                _ => None,
+            })
+            .collect(),
+        Err(error) => return Some(format!("who holds it could not be read ({error})")),
+    };
+    if rows.is_empty() {
+        return None;
+    }
+    let text = |row: &postgres::SimpleQueryRow, i: usize| row.get(i).unwrap_or("").to_owned();
+    Some(
+        rows.iter()
             .map(|row| {
                 session(
-                    row.get(0),
-                    row.get(1),
-                    row.get(2),
-                    row.get(3),
-                    row.get(4),
-                    row.get(5),
-                    row.get(6),
+                    text(row, 0).parse().unwrap_or(0),
+                    &text(row, 1),
+                    &text(row, 2),
+                    &text(row, 3),
+                    &text(row, 4),
+                    &text(row, 5),
+                    &text(row, 6),
                 )
             })
             .collect::<Vec<_>>()
             .join("; "),
-        Err(error) => format!("who holds it could not be read ({error})"),
-    }
+    )
 }
 
 /// The sessions of this database, other than this one, that hold table locks inside a
 /// transaction, oldest transaction first: who a statement that hit its `lock_timeout`
 /// was most likely waiting for.
 pub(crate) fn table_lock_holders(client: &mut Client) -> String {
-    let rows = client.query(
-        &format!(
-            "SELECT DISTINCT a.pid, coalesce(a.application_name, ''), \
-             coalesce(host(a.client_addr), 'the local socket'), {backend_start}, \
-             coalesce(a.state, ''), left(coalesce(a.query, ''), 200), {query_start}, \
-             a.xact_start \
-             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-             WHERE l.locktype = 'relation' AND l.granted AND a.pid <> pg_backend_pid() \
-             AND a.xact_start IS NOT NULL \
-             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-             ORDER BY a.xact_start LIMIT 3",
-            backend_start = utc("a.backend_start"),
-            query_start = utc("a.query_start"),
-        ),
-        &[],
+    let sql = format!(
+        "SELECT DISTINCT a.pid, coalesce(a.application_name, ''), \
+         coalesce(host(a.client_addr), 'the local socket'), {backend_start}, \
+         coalesce(a.state, ''), left(coalesce(a.query, ''), 200), {query_start}, \
+         a.xact_start \
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.locktype = 'relation' AND l.granted AND a.pid <> pg_backend_pid() \
+         AND a.xact_start IS NOT NULL \
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+         ORDER BY a.xact_start LIMIT 3",
+        backend_start = utc("a.backend_start"),
+        query_start = utc("a.query_start"),
     );
-    match rows {
-        Ok(rows) if rows.is_empty() => "the sessions that held it have let it go since".to_owned(),
-        Ok(rows) => {
-            let sessions: Vec<String> = rows
-                .iter()
-                .map(|row| {
-                    session(
-                        row.get(0),
-                        row.get(1),
-                        row.get(2),
-                        row.get(3),
-                        row.get(4),
-                        row.get(5),
-                        row.get(6),
-                    )
-                })
-                .collect();
-            format!("held by {}", sessions.join("; "))
-        }
-        Err(error) => format!("who held it could not be read: {error}"),
+    match sessions(client, &sql) {
+        Some(sessions) => format!("held by {sessions}"),
+        None => "the sessions that held it have let it go since".to_owned(),
     }
 }
 

@@ -131,3 +131,117 @@ impl Drop for TestSchema {
             .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
     }
 }
+
+/// A PgBouncer of the test's own, in transaction mode, in front of the test server,
+/// whose server connections start in `schema` (`connect_query`); stopped on drop.
+pub struct PgBouncer {
+    pub port: u16,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl PgBouncer {
+    /// `None` (the test returns early, saying so) when there is no server or no
+    /// `pgbouncer`; with `MIGRATE_REQUIRE_POSTGRES=1`, a missing `pgbouncer` fails.
+    pub fn start(schema: &str) -> Option<Self> {
+        if !available() {
+            return None;
+        }
+        let Some(binary) = [
+            "/usr/sbin/pgbouncer",
+            "/usr/bin/pgbouncer",
+            "/usr/local/bin/pgbouncer",
+        ]
+        .into_iter()
+        .find(|path| std::path::Path::new(path).exists()) else {
+            assert!(
+                std::env::var("MIGRATE_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "MIGRATE_REQUIRE_POSTGRES=1 but pgbouncer is not installed (apt-get install pgbouncer)"
+            );
+            let _ = writeln!(
+                std::io::stderr(),
+                "\nNOTE: the PgBouncer tests did not run: pgbouncer is not installed \
+                 (apt-get install pgbouncer)\n"
+            );
+            return None;
+        };
+        let config: migrate_postgres::postgres::Config = server().parse().expect("server");
+        let host = match config.get_hosts().first() {
+            Some(migrate_postgres::postgres::config::Host::Tcp(host)) => host.clone(),
+            _ => "127.0.0.1".to_owned(),
+        };
+        let server_port = config.get_ports().first().copied().unwrap_or(5432);
+        let user = config.get_user().unwrap_or("postgres").to_owned();
+        let dbname = config.get_dbname().unwrap_or("test").to_owned();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let dir = tempfile::tempdir().expect("a directory for pgbouncer");
+        let path = |name: &str| dir.path().join(name);
+        std::fs::write(path("users.txt"), format!("\"{user}\" \"\"\n")).unwrap();
+        std::fs::write(
+            path("pgbouncer.ini"),
+            format!(
+                "[databases]\n{dbname} = host={host} port={server_port} dbname={dbname} \
+                 user={user} connect_query='SET search_path TO {schema}'\n\n\
+                 [pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\n\
+                 auth_type = trust\nauth_file = {users}\npool_mode = transaction\n\
+                 default_pool_size = 20\nmax_client_conn = 200\nunix_socket_dir =\n\
+                 logfile = {log}\nignore_startup_parameters = extra_float_digits\n",
+                users = path("users.txt").display(),
+                log = path("pgbouncer.log").display(),
+            ),
+        )
+        .unwrap();
+        let mut command = std::process::Command::new(binary);
+        // pgbouncer refuses to run as root: as nobody, with files it can read and write.
+        if std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|out| out.stdout.starts_with(b"0\n"))
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+            command.args(["-u", "nobody"]);
+        }
+        let child = command
+            .arg(path("pgbouncer.ini"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start pgbouncer");
+        let bouncer = PgBouncer {
+            port,
+            child,
+            _dir: dir,
+        };
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "pgbouncer did not start listening on {port}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Some(bouncer)
+    }
+
+    /// A connection string through this PgBouncer.
+    pub fn url(&self) -> String {
+        let config: migrate_postgres::postgres::Config = server().parse().expect("server");
+        format!(
+            "host=127.0.0.1 port={} user={} dbname={}",
+            self.port,
+            config.get_user().unwrap_or("postgres"),
+            config.get_dbname().unwrap_or("test")
+        )
+    }
+}
+
+impl Drop for PgBouncer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

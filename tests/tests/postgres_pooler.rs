@@ -1,0 +1,246 @@
+//! The lease lock through a real PgBouncer in transaction mode, where a session's
+//! advisory lock does not hold (the pooler gives each transaction whichever server
+//! connection is free). Each test starts a PgBouncer of its own (see `pg::PgBouncer`).
+
+mod pg;
+mod support;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use migrate_postgres::{
+    BoxError, Db, Error, Lock, Migration, Migrator, Postgres, Reversible, migration,
+};
+
+use pg::{PgBouncer, TestSchema};
+
+#[migration(version = 1, description = "Create notes")]
+struct CreateNotes;
+
+impl Migration for CreateNotes {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE notes (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)")
+    }
+}
+
+impl Reversible for CreateNotes {
+    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("DROP TABLE notes")
+    }
+}
+
+#[migration(version = 2, description = "Count notes once")]
+struct CountNotes;
+
+impl Migration for CountNotes {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        // Fails if it ever runs twice.
+        db.execute("CREATE TABLE note_counts (n BIGINT); INSERT INTO note_counts SELECT count(*) FROM notes")
+    }
+}
+
+impl Reversible for CountNotes {
+    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("DROP TABLE note_counts")
+    }
+}
+
+static RELEASE: AtomicBool = AtomicBool::new(false);
+static STARTED: AtomicBool = AtomicBool::new(false);
+
+#[migration(version = 3, description = "Waits to be released", irreversible)]
+struct WaitsToBeReleased;
+
+impl Migration for WaitsToBeReleased {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        STARTED.store(true, Ordering::SeqCst);
+        let started = Instant::now();
+        while !RELEASE.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        db.execute("CREATE TABLE released (id INT)")
+    }
+}
+
+/// One test at a time uses migration 3's statics.
+static WAITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn with(migrations: &[&'static migrate_postgres::RegisteredMigration]) -> Migrator {
+    Migrator::new()
+        .register_migrations(migrations.iter().copied())
+        .unwrap()
+}
+
+fn through(bouncer: &PgBouncer, schema: &TestSchema) -> Postgres {
+    Postgres::connect(&bouncer.url())
+        .unwrap()
+        .schema(&schema.name)
+        .lock(Lock::LEASE)
+}
+
+#[test]
+fn eight_runners_through_pgbouncer_apply_each_migration_once() {
+    for round in 0..5 {
+        let Some(mut schema) = TestSchema::new("pooled") else {
+            return;
+        };
+        let Some(bouncer) = PgBouncer::start(&schema.name) else {
+            return;
+        };
+        let bouncer = Arc::new(bouncer);
+        let barrier = Arc::new(Barrier::new(8));
+        let runners: Vec<_> = (0..8)
+            .map(|_| {
+                let (bouncer, barrier, name) = (
+                    Arc::clone(&bouncer),
+                    Arc::clone(&barrier),
+                    schema.name.clone(),
+                );
+                std::thread::spawn(move || -> Result<usize, Error> {
+                    let mut db = Postgres::connect(&bouncer.url())?
+                        .schema(&name)
+                        .lock(Lock::LEASE);
+                    barrier.wait();
+                    with(&[CreateNotes::get_migration(), CountNotes::get_migration()])
+                        .to_latest(&mut db)
+                        .map(|report| report.steps.len())
+                })
+            })
+            .collect();
+        let applied: usize = runners
+            .into_iter()
+            .map(|runner| {
+                runner
+                    .join()
+                    .unwrap()
+                    .unwrap_or_else(|e| panic!("round {round}: {e:?}"))
+            })
+            .sum();
+        assert_eq!(applied, 2, "round {round}: each migration once");
+        assert_eq!(schema.versions(), [1, 2], "round {round}");
+    }
+}
+
+#[test]
+fn a_runner_that_waits_too_long_names_the_lease_holder() {
+    let _one = WAITER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(mut schema) = TestSchema::new("lease_holder") else {
+        return;
+    };
+    let Some(bouncer) = PgBouncer::start(&schema.name) else {
+        return;
+    };
+    RELEASE.store(false, Ordering::SeqCst);
+    STARTED.store(false, Ordering::SeqCst);
+    let mut holder_db = through(&bouncer, &schema);
+    let holder = std::thread::spawn(move || {
+        with(&[WaitsToBeReleased::get_migration()])
+            .to_latest(&mut holder_db)
+            .map(drop)
+    });
+    let started = Instant::now();
+    while !STARTED.load(Ordering::SeqCst) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the holder never started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut db = through(&bouncer, &schema).lock_wait(Duration::from_millis(300));
+    let error = with(&[WaitsToBeReleased::get_migration()])
+        .to_latest(&mut db)
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(matches!(error, Error::LockTimeout { .. }), "{error:?}");
+    assert!(
+        text.contains(&format!("pid {}", std::process::id())),
+        "names the holder: {text}"
+    );
+    assert!(text.contains("lease"), "{text}");
+    RELEASE.store(true, Ordering::SeqCst);
+    holder.join().unwrap().unwrap();
+    assert_eq!(schema.versions(), [3]);
+}
+
+/// A run whose lease was taken over (it stalled past its time to live) cannot commit:
+/// the check in its commit's transaction refuses, and its migration is rolled back.
+#[test]
+fn a_run_that_lost_its_lease_cannot_commit() {
+    let _one = WAITER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(mut schema) = TestSchema::new("lease_lost") else {
+        return;
+    };
+    let Some(bouncer) = PgBouncer::start(&schema.name) else {
+        return;
+    };
+    RELEASE.store(false, Ordering::SeqCst);
+    STARTED.store(false, Ordering::SeqCst);
+    let mut holder_db = through(&bouncer, &schema);
+    let holder = std::thread::spawn(move || {
+        with(&[WaitsToBeReleased::get_migration()])
+            .to_latest(&mut holder_db)
+            .map(drop)
+    });
+    let started = Instant::now();
+    while !STARTED.load(Ordering::SeqCst) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the holder never started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Another run takes the lease over, as it would after the holder's lease expired.
+    let name = schema.name.clone();
+    schema
+        .admin()
+        .batch_execute(&format!(
+            "UPDATE {name}.migrate_history_lock SET holder = 'another run', \
+             expires_at = clock_timestamp() + interval '1 hour'"
+        ))
+        .unwrap();
+    RELEASE.store(true, Ordering::SeqCst);
+    let error = holder.join().unwrap().unwrap_err();
+    assert!(format!("{error:?}").contains("lease was lost"), "{error:?}");
+    assert!(!schema.has_table("released"), "rolled back");
+    assert_eq!(schema.versions(), Vec::<i64>::new());
+}
+
+/// A holder that dies keeps its lease until it expires; then the waiting runner takes
+/// it over and finishes.
+#[test]
+fn a_dead_holders_lease_expires_and_another_run_takes_over() {
+    let Some(mut schema) = TestSchema::new("lease_expired") else {
+        return;
+    };
+    let Some(bouncer) = PgBouncer::start(&schema.name) else {
+        return;
+    };
+    // A lease as a holder that died left it: not renewed, expiring in 2 s.
+    let name = schema.name.clone();
+    let mut first = through(&bouncer, &schema);
+    with(&[CreateNotes::get_migration()])
+        .to_latest(&mut first)
+        .unwrap();
+    schema
+        .admin()
+        .batch_execute(&format!(
+            "INSERT INTO {name}.migrate_history_lock VALUES ('migrate', 'a dead run', \
+             clock_timestamp(), clock_timestamp() + interval '2 seconds')"
+        ))
+        .unwrap();
+    let mut db = through(&bouncer, &schema).lock_wait(Duration::from_secs(30));
+    let waited = Instant::now();
+    with(&[CreateNotes::get_migration(), CountNotes::get_migration()])
+        .to_latest(&mut db)
+        .unwrap();
+    assert!(
+        waited.elapsed() >= Duration::from_millis(1500),
+        "waited for the lease to expire"
+    );
+    assert_eq!(schema.versions(), [1, 2]);
+}
