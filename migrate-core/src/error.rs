@@ -23,8 +23,10 @@ pub enum Error {
          the module or crate that defines it is compiled and linked into it; add the one line \
          that does it to the binary's main.rs: `mod migrations;` for migrations in a module of \
          this crate, or `use my_lib as _;` naming the library crate that holds them (this \
-         package's own src/lib.rs too){other_sets}; a program with no migrations yet builds an \
-         empty manager with `Migrator::new()` (see docs/discovery.md)",
+         package's own src/lib.rs too), or let the build name every dependency that holds \
+         migrations (`migrate_build::link_migration_crates()` in build.rs and \
+         `link_migration_crates!();` in main.rs){other_sets}; a program with no migrations \
+         yet builds an empty manager with `Migrator::new()` (see docs/discovery.md)",
         in_set = set_note(set),
         other_sets = other_sets_note(sets)
     )]
