@@ -26,9 +26,7 @@
 //! --check` found migrations that are not applied, or applied ones that are not in order).
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
-compile_error!(
-    "migrate-cli needs a backend: enable its feature `sqlite`, `postgres`, or both"
-);
+compile_error!("migrate-cli needs a backend: enable its feature `sqlite`, `postgres`, or both");
 
 /// `print!` that survives a closed pipe or a full device (see [`output::print`]).
 macro_rules! out {
