@@ -25,6 +25,9 @@
 //! with its causes), [`USAGE`] (2: the command line is wrong), and [`PENDING`] (3: `status
 //! --check` found migrations that are not applied, or applied ones that are not in order).
 
+// The example above is the whole file a user writes, `fn main` included.
+#![allow(clippy::needless_doctest_main)]
+
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("migrate-cli needs a backend: enable its feature `sqlite`, `postgres`, or both");
 

@@ -20,7 +20,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::{copy_lock_file, debug_binary, path_dependency, path_dependency_with};
+use support::{copy_lock_file, debug_binary, path_dependency};
 
 use migrate_sqlite::rusqlite::Connection;
 
