@@ -244,6 +244,15 @@ pub struct LockTimedOut {
     holders: Arc<OnceLock<String>>,
 }
 
+impl LockTimedOut {
+    /// The sessions that held table locks with a transaction open when the statement
+    /// failed (process id, application, client, since when, what they ran), as its
+    /// message shows them; `None` when they could not be read.
+    pub fn holders(&self) -> Option<&str> {
+        self.holders.get().map(String::as_str)
+    }
+}
+
 impl std::fmt::Display for LockTimedOut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(

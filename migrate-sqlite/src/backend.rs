@@ -104,17 +104,38 @@ impl Sqlite {
         path: impl AsRef<Path>,
         timeout: Duration,
     ) -> Result<Self, Error> {
-        Self::open_with_flags(path.as_ref(), rusqlite::OpenFlags::default(), timeout)
+        Self::open_with_flags(path, rusqlite::OpenFlags::default(), timeout)
     }
 
-    /// [`open_with_busy_timeout`](Self::open_with_busy_timeout) with SQLite's open flags:
-    /// the command line opens read-only, or without creating the file.
-    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
-    pub(crate) fn open_with_flags(
-        path: &Path,
+    /// [`open_with_busy_timeout`](Self::open_with_busy_timeout) with SQLite's open flags
+    /// ([`rusqlite::OpenFlags`], re-exported as `migrate_sqlite::rusqlite`): open
+    /// read-only (`SQLITE_OPEN_READ_ONLY`), or read and write without creating a file
+    /// that does not exist (`SQLITE_OPEN_READ_WRITE` without `SQLITE_OPEN_CREATE`), as the
+    /// `migrate` command does for commands that must not create the database.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use migrate_sqlite::{rusqlite::OpenFlags, Sqlite};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("missing.db");
+    /// let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    /// // Without SQLITE_OPEN_CREATE, a file that does not exist is an error, not a new file.
+    /// assert!(Sqlite::open_with_flags(&path, flags, Duration::from_secs(5)).is_err());
+    /// assert!(!path.exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] naming the file when SQLite cannot open it with these flags,
+    /// or the busy timeout cannot be set.
+    pub fn open_with_flags(
+        path: impl AsRef<Path>,
         flags: rusqlite::OpenFlags,
         timeout: Duration,
     ) -> Result<Self, Error> {
+        let path = path.as_ref();
         let conn = rusqlite::Connection::open_with_flags(path, flags).map_err(|source| {
             Error::Database {
                 action: format!("open the SQLite database {}", path.display()),

@@ -31,8 +31,6 @@
 //! ```
 
 mod backend;
-#[cfg(feature = "cli")]
-pub mod cli;
 mod db;
 mod foreign_keys;
 mod history;

@@ -20,7 +20,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::{copy_lock_file, debug_binary, path_dependency, path_dependency_with};
+use support::{copy_lock_file, debug_binary, path_dependency};
 
 use migrate_sqlite::rusqlite::Connection;
 
@@ -741,7 +741,11 @@ fn project() -> tempfile::TempDir {
         &format!(
             "[package]\nname = \"notes\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
              [dependencies]\n{}\n\n[build-dependencies]\n{}\n\n[workspace]\n",
-            path_dependency_with("migrate-sqlite", "features = [\"cli\"]"),
+            [
+                path_dependency("migrate-sqlite"),
+                path_dependency("migrate-cli")
+            ]
+            .join("\n"),
             path_dependency("migrate-build"),
         ),
     );
@@ -761,7 +765,7 @@ fn project() -> tempfile::TempDir {
     );
     write(
         "src/bin/migrate.rs",
-        "#![deny(warnings)]\n\nuse notes as _;\n\nfn main() {\n    migrate_sqlite::cli::main()\n}\n",
+        "#![deny(warnings)]\n\nuse notes as _;\n\nfn main() {\n    migrate_cli::main()\n}\n",
     );
     fs::create_dir_all(root.join("src/migrations")).unwrap();
     dir
@@ -1101,23 +1105,61 @@ fn an_empty_database_url_is_a_usage_error() {
     }
 }
 
-/// A server URL names its kind and that this build supports SQLite only, and never
-/// prints the password.
+/// A URL of a server without a backend names its kind and the backends the command
+/// has, and never prints the password.
 #[test]
 fn a_server_url_is_refused_without_its_password() {
     for (url, kind) in [
-        ("postgres://user:hunter2@db.example/app", "PostgreSQL"),
         ("mysql://root:hunter2@localhost/app", "MySQL"),
+        ("mariadb://root:hunter2@localhost/app", "MariaDB"),
     ] {
         for args in [&["up"][..], &["status"]] {
             let run = migrate_with(args, &[("DATABASE_URL", OsStr::new(url))]).code(2);
             assert!(!run.stderr.contains("hunter2"), "{run:?}");
             assert!(
-                run.stderr.contains(kind) && run.stderr.contains("SQLite only"),
+                run.stderr.contains(kind) && run.stderr.contains("SQLite and PostgreSQL only"),
                 "{run:?}"
             );
         }
     }
+}
+
+/// `--schema` names a PostgreSQL schema: with a SQLite database it is a usage error,
+/// whatever the command, and nothing is created.
+#[test]
+fn schema_is_refused_for_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    for args in [
+        &["up"][..],
+        &["status"],
+        &["history"],
+        &["down", "--to", "0"],
+    ] {
+        let mut all = vec!["--schema", "tenant_1"];
+        all.extend_from_slice(args);
+        let run = on(&db, &all).code(2);
+        assert!(
+            run.stderr.contains("--schema tenant_1") && run.stderr.contains("drop --schema"),
+            "{run:?}"
+        );
+        assert!(!db.exists(), "{args:?} created the file");
+    }
+}
+
+/// `--help` never shows `DATABASE_URL`'s value, which may hold a password.
+#[test]
+fn help_hides_the_database_url() {
+    let run = migrate_with(
+        &["--help"],
+        &[(
+            "DATABASE_URL",
+            OsStr::new("postgres://someone:s3cret@db.example/app"),
+        )],
+    )
+    .code(0);
+    assert!(run.stdout.contains("DATABASE_URL"), "{run:?}");
+    assert!(!run.stdout.contains("s3cret"), "{run:?}");
 }
 
 /// `.env` in the working directory is read, and the environment wins over it; a `.env`

@@ -70,7 +70,7 @@ fn cli_child() {
         "the_command_line_refuses_to_run_with_none",
     );
     let args = args.to_str().expect("UTF-8 arguments").to_owned();
-    let code = migrate_sqlite::cli::run(std::iter::once("migrate").chain(args.split('\u{1f}')));
+    let code = migrate_cli::run(std::iter::once("migrate").chain(args.split('\u{1f}')));
     std::process::exit(code);
 }
 

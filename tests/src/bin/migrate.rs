@@ -7,5 +7,5 @@
 use migrate_tests as _;
 
 fn main() {
-    migrate_sqlite::cli::main()
+    migrate_cli::main()
 }

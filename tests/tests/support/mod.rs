@@ -224,7 +224,7 @@ pub fn path_dependency(krate: &str) -> String {
     path_dependency_with(krate, "")
 }
 
-/// [`path_dependency`] with more keys (`extra`, e.g. `features = ["cli"]`) after the path.
+/// [`path_dependency`] with more keys (`extra`, e.g. `default-features = false`) after the path.
 pub fn path_dependency_with(krate: &str, extra: &str) -> String {
     let path = workspace_root().join(krate);
     let extra = if extra.is_empty() {

@@ -1,6 +1,7 @@
-//! `--database` and `DATABASE_URL`: a SQLite file path, or a SQLite URL read the way sqlx
-//! reads one (`sqlite://app.db?mode=ro`). Other schemes are refused by name, and a
-//! password in a URL never reaches a message.
+//! `--database` and `DATABASE_URL`: its scheme picks the backend. A SQLite file path, or
+//! a SQLite URL read the way sqlx reads one (`sqlite://app.db?mode=ro`); a PostgreSQL URL
+//! (`postgres://`, `postgresql://`), which the driver reads. A backend not built in, and
+//! other schemes, are refused by name, and a password in a URL never reaches a message.
 
 /// How the URL asks for the database to be opened: its `?mode=`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,22 +16,44 @@ pub enum Mode {
     Memory,
 }
 
-/// Where the database is, and how to open it.
+/// Where a SQLite database is, and how to open it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Database {
+pub struct SqliteFile {
     /// The file, percent-decoded; `:memory:` for an in-memory database.
     pub path: String,
     /// The URL's `?mode=`, when it has one.
     pub mode: Option<Mode>,
 }
 
-impl Database {
+impl SqliteFile {
     pub fn is_memory(&self) -> bool {
         self.mode == Some(Mode::Memory) || self.path == ":memory:"
     }
 }
 
-/// Schemes of servers this build cannot migrate, with the name to show.
+/// The database a URL names, by backend.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Url {
+    /// A file path or a `sqlite:` / `file:` URL.
+    Sqlite(SqliteFile),
+    /// A `postgres://` or `postgresql://` URL, as given (the driver reads it).
+    Postgres(String),
+}
+
+/// Which backends this build has: its features.
+#[derive(Clone, Copy, Debug)]
+pub struct Backends {
+    pub sqlite: bool,
+    pub postgres: bool,
+}
+
+/// The backends of this build.
+pub const BUILT_IN: Backends = Backends {
+    sqlite: cfg!(feature = "sqlite"),
+    postgres: cfg!(feature = "postgres"),
+};
+
+/// Schemes of servers this command cannot migrate, with the name to show.
 const SERVER_SCHEMES: &[(&str, &str)] = &[
     ("postgres", "PostgreSQL"),
     ("postgresql", "PostgreSQL"),
@@ -43,24 +66,62 @@ const SERVER_SCHEMES: &[(&str, &str)] = &[
     ("mongodb", "MongoDB"),
 ];
 
-/// Reads `--database` / `DATABASE_URL`. The error is one line for the user, with any
-/// password replaced by `***`.
-pub fn parse(url: &str) -> Result<Database, String> {
-    if url.trim().is_empty() {
-        return Err(
-            "the database is empty: give a SQLite file, e.g. --database app.db or \
-             DATABASE_URL=sqlite://app.db"
-                .to_owned(),
-        );
+/// What to give instead of a URL this build cannot use: the backends it has.
+fn what_to_give(backends: Backends) -> &'static str {
+    match (backends.sqlite, backends.postgres) {
+        (true, true) => {
+            "give a SQLite file (--database app.db, or DATABASE_URL=sqlite://app.db) or a \
+             PostgreSQL URL (DATABASE_URL=postgres://user@host/db)"
+        }
+        (true, false) => "give a SQLite file (--database app.db, or DATABASE_URL=sqlite://app.db)",
+        _ => "give a PostgreSQL URL (--database postgres://user@host/db, or DATABASE_URL)",
     }
+}
+
+/// Reads `--database` / `DATABASE_URL` for this build's backends.
+pub fn parse(url: &str) -> Result<Url, String> {
+    parse_for(url, BUILT_IN)
+}
+
+/// Reads `--database` / `DATABASE_URL` for a build with `backends`. The error is one
+/// line for the user, with any password replaced by `***`.
+pub fn parse_for(url: &str, backends: Backends) -> Result<Url, String> {
+    if url.trim().is_empty() {
+        return Err(format!("the database is empty: {}", what_to_give(backends)));
+    }
+    let no_sqlite = || {
+        format!(
+            "{} is a SQLite database, but this build of the `migrate` command has no SQLite \
+             backend: enable the feature `sqlite` of migrate-cli (migrate-cli = {{ version = \
+             \"0.1\", features = [\"sqlite\"] }}) and build the command again, or {}",
+            redact(url),
+            what_to_give(backends)
+        )
+    };
     let Some((scheme, rest)) = split_scheme(url) else {
+        if !backends.sqlite {
+            return Err(no_sqlite());
+        }
         // A plain path is a path: no query, no percent-decoding.
-        return Ok(Database {
+        return Ok(Url::Sqlite(SqliteFile {
             path: url.to_owned(),
             mode: None,
-        });
+        }));
     };
     let lower = scheme.to_ascii_lowercase();
+    if lower == "postgres" || lower == "postgresql" {
+        if backends.postgres {
+            return Ok(Url::Postgres(url.to_owned()));
+        }
+        return Err(format!(
+            "{} is a PostgreSQL URL, but this build of the `migrate` command has no \
+             PostgreSQL backend: enable the feature `postgres` of migrate-cli (migrate-cli = \
+             {{ version = \"0.1\", features = [\"postgres\"] }}) and build the command \
+             again, or {}",
+            redact(url),
+            what_to_give(backends)
+        ));
+    }
     if lower != "sqlite" && lower != "file" {
         let kind = SERVER_SCHEMES
             .iter()
@@ -69,12 +130,19 @@ pub fn parse(url: &str) -> Result<Database, String> {
                 || format!("a `{scheme}:` URL"),
                 |(_, kind)| format!("a {kind} URL"),
             );
+        let supported = match (backends.sqlite, backends.postgres) {
+            (true, true) => "SQLite and PostgreSQL only",
+            (true, false) => "SQLite only",
+            _ => "PostgreSQL only",
+        };
         return Err(format!(
-            "{} is {kind}, but this build of the `migrate` command supports SQLite only: \
-             give a SQLite file (--database app.db, or DATABASE_URL=sqlite://app.db); \
-             another database needs a migrate backend for it built into this command",
-            redact(url)
+            "{} is {kind}, but the `migrate` command supports {supported}: {}",
+            redact(url),
+            what_to_give(backends)
         ));
+    }
+    if !backends.sqlite {
+        return Err(no_sqlite());
     }
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let path = percent_decode(path).map_err(|()| {
@@ -121,7 +189,7 @@ pub fn parse(url: &str) -> Result<Database, String> {
             }
         }
     }
-    Ok(Database { path, mode })
+    Ok(Url::Sqlite(SqliteFile { path, mode }))
 }
 
 /// `(scheme, rest)` for `scheme://rest` or `sqlite:rest` / `file:rest`; `None` for a
@@ -192,8 +260,20 @@ fn percent_decode(text: &str) -> Result<String, ()> {
 mod tests {
     use super::*;
 
+    const BOTH: Backends = Backends {
+        sqlite: true,
+        postgres: true,
+    };
+
+    fn sqlite(url: &str) -> Result<SqliteFile, String> {
+        match parse_for(url, BOTH)? {
+            Url::Sqlite(file) => Ok(file),
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+
     fn ok(url: &str) -> (String, Option<Mode>) {
-        let db = parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+        let db = sqlite(url).unwrap_or_else(|e| panic!("{url}: {e}"));
         (db.path, db.mode)
     }
 
@@ -207,8 +287,8 @@ mod tests {
         assert_eq!(ok("file:app.db"), ("app.db".into(), None));
         assert_eq!(ok("file:///tmp/app.db"), ("/tmp/app.db".into(), None));
         assert_eq!(ok("SQLITE://app.db"), ("app.db".into(), None));
-        assert!(parse("sqlite::memory:").unwrap().is_memory());
-        assert!(parse("sqlite://:memory:").unwrap().is_memory());
+        assert!(sqlite("sqlite::memory:").unwrap().is_memory());
+        assert!(sqlite("sqlite://:memory:").unwrap().is_memory());
         assert_eq!(ok(r"C:\data\app.db"), (r"C:\data\app.db".into(), None));
         // A plain path keeps its question mark: only a URL has a query.
         assert_eq!(ok("odd?name.db"), ("odd?name.db".into(), None));
@@ -228,8 +308,8 @@ mod tests {
             ok("sqlite://q.db?mode=rw"),
             ("q.db".into(), Some(Mode::ReadWrite))
         );
-        assert!(parse("sqlite://q.db?mode=memory").unwrap().is_memory());
-        let error = parse("sqlite://q.db?mode=wr").unwrap_err();
+        assert!(sqlite("sqlite://q.db?mode=memory").unwrap().is_memory());
+        let error = sqlite("sqlite://q.db?mode=wr").unwrap_err();
         assert!(
             error.contains("mode=wr") && error.contains("rwc"),
             "{error}"
@@ -238,9 +318,9 @@ mod tests {
 
     #[test]
     fn unknown_parameters_are_refused_by_name() {
-        let error = parse("sqlite://q.db?cache=shared").unwrap_err();
+        let error = sqlite("sqlite://q.db?cache=shared").unwrap_err();
         assert!(error.contains("`cache`"), "{error}");
-        let error = parse("sqlite://q.db?mode=ro&journal=wal").unwrap_err();
+        let error = sqlite("sqlite://q.db?mode=ro&journal=wal").unwrap_err();
         assert!(error.contains("`journal`"), "{error}");
     }
 
@@ -253,7 +333,7 @@ mod tests {
             ok("sqlite://q.db?mode=r%6F"),
             ("q.db".into(), Some(Mode::ReadOnly))
         );
-        assert!(parse("sqlite://%FF.db").is_err());
+        assert!(sqlite("sqlite://%FF.db").is_err());
     }
 
     #[test]
@@ -266,30 +346,71 @@ mod tests {
             "file:",
             "sqlite://?mode=rwc",
         ] {
-            assert!(parse(url).is_err(), "{url:?} was accepted");
+            assert!(parse_for(url, BOTH).is_err(), "{url:?} was accepted");
         }
     }
 
     #[test]
     fn other_schemes_are_refused_without_their_password() {
         for (url, kind) in [
-            ("postgres://user:hunter2@host/db", "PostgreSQL"),
-            (
-                "postgresql://u:hunter2@h:5432/db?sslmode=require",
-                "PostgreSQL",
-            ),
             ("mysql://root:hunter2@localhost/app", "MySQL"),
             ("mariadb://root:hunter2@localhost/app", "MariaDB"),
             ("mongodb+srv://a:hunter2@cluster/x", "`mongodb+srv:`"),
         ] {
-            let error = parse(url).unwrap_err();
+            let error = parse_for(url, BOTH).unwrap_err();
             assert!(!error.contains("hunter2"), "{error}");
             assert!(error.contains("***"), "{error}");
             assert!(
-                error.contains(kind) && error.contains("SQLite only"),
+                error.contains(kind) && error.contains("SQLite and PostgreSQL only"),
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn postgres_urls_pick_postgres() {
+        for url in [
+            "postgres://user:hunter2@host/db",
+            "postgresql://u:hunter2@h:5432/db?sslmode=require",
+            "POSTGRES://u@h/db",
+        ] {
+            assert_eq!(parse_for(url, BOTH), Ok(Url::Postgres(url.to_owned())));
+        }
+    }
+
+    /// A build without a backend refuses its URLs naming the feature to enable, without
+    /// the password.
+    #[test]
+    fn a_backend_not_built_in_is_named_with_its_feature() {
+        let sqlite_only = Backends {
+            sqlite: true,
+            postgres: false,
+        };
+        for url in [
+            "postgres://user:hunter2@host/db",
+            "postgresql://u:hunter2@h:5432/db?sslmode=require",
+        ] {
+            let error = parse_for(url, sqlite_only).unwrap_err();
+            assert!(!error.contains("hunter2"), "{error}");
+            assert!(error.contains("***"), "{error}");
+            assert!(
+                error.contains("PostgreSQL") && error.contains("feature `postgres` of migrate-cli"),
+                "{error}"
+            );
+        }
+        let postgres_only = Backends {
+            sqlite: false,
+            postgres: true,
+        };
+        for url in ["app.db", "sqlite://app.db", "file:app.db"] {
+            let error = parse_for(url, postgres_only).unwrap_err();
+            assert!(error.contains("feature `sqlite` of migrate-cli"), "{error}");
+        }
+        let error = parse_for("mysql://root:hunter2@localhost/app", postgres_only).unwrap_err();
+        assert!(
+            error.contains("PostgreSQL only") && !error.contains("hunter2"),
+            "{error}"
+        );
     }
 
     #[test]

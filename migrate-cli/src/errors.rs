@@ -1,14 +1,16 @@
 //! Errors in the command line's words: the advice names commands and flags
-//! (`migrate accept-changes`, `up --allow-out-of-order`), where `migrate_core::Error`'s
-//! own messages name the API's methods; a migration stopped by the database (read-only,
-//! disk full, locked) leads with the database's cause; files are shown relative to the
-//! crate.
+//! (`migrate accept-changes`, `up --allow-out-of-order`, `--lock-timeout`), where
+//! `migrate_core::Error`'s own messages name the API's methods; a migration stopped by the
+//! database (read-only, disk full, locked, a PostgreSQL server out of reach or a
+//! statement past its `lock_timeout`) leads with the database's cause; files are shown
+//! relative to the crate.
 
 use std::error::Error as StdError;
 use std::path::Path;
 
 use migrate_core::{Direction, Error};
-use rusqlite::ErrorCode;
+#[cfg(feature = "sqlite")]
+use migrate_sqlite::rusqlite::{self, ErrorCode};
 
 /// The lines to print for `error`: the message, then its causes (`caused by: ...`).
 pub fn render(error: &(dyn StdError + 'static)) -> Vec<String> {
@@ -152,6 +154,17 @@ pub fn render(error: &(dyn StdError + 'static)) -> Vec<String> {
              migration) or a version this program contains (the latest is {latest}; `migrate \
              status` lists them)"
         ),
+        Error::LockTimeout {
+            scope,
+            waited,
+            holder,
+            ..
+        } => format!(
+            "another session holds the migration lock of {scope} and did not release it \
+             within {waited:?} (--lock-timeout): {holder}; let it finish (or end that \
+             session), or wait longer with `--lock-timeout` (e.g. `--lock-timeout 5m`), then \
+             run again; nothing was written"
+        ),
         Error::ForeignHistoryTable { table, problem } => format!(
             "the table {table:?} exists but is not a migrate history table: {problem}; it \
              belongs to something else, so keep the history in another table with \
@@ -214,7 +227,7 @@ fn database_cause_first(error: &Error) -> Option<Vec<String>> {
             batch,
             source,
         } => {
-            let (message, hint) = sqlite_cause(source.as_ref())?;
+            let (message, hint) = cause(source.as_ref())?;
             Some(vec![
                 format!("{message}: {hint}"),
                 format!(
@@ -227,7 +240,7 @@ fn database_cause_first(error: &Error) -> Option<Vec<String>> {
             ])
         }
         Error::Database { action, source } => {
-            let (message, hint) = sqlite_cause(source.as_ref())?;
+            let (message, hint) = cause(source.as_ref())?;
             Some(vec![
                 format!("{message}: {hint}"),
                 format!("  while trying to {action}; nothing was written"),
@@ -237,8 +250,84 @@ fn database_cause_first(error: &Error) -> Option<Vec<String>> {
     }
 }
 
+/// The database's message and advice, when the chain holds an error of the database
+/// itself (or of reaching it) rather than of a migration's SQL.
+fn cause(error: &(dyn StdError + 'static)) -> Option<(String, String)> {
+    #[cfg(feature = "sqlite")]
+    if let Some((message, hint)) = sqlite_cause(error) {
+        return Some((message, hint.to_owned()));
+    }
+    #[cfg(feature = "postgres")]
+    if let Some(found) = postgres_cause(error) {
+        return Some(found);
+    }
+    let _ = error;
+    None
+}
+
+/// PostgreSQL's message and advice: a statement stopped by its `lock_timeout`, a server
+/// out of reach, a login or database refused.
+#[cfg(feature = "postgres")]
+fn postgres_cause(error: &(dyn StdError + 'static)) -> Option<(String, String)> {
+    use migrate_postgres::postgres::error::SqlState;
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(timed_out) = error.downcast_ref::<migrate_postgres::LockTimedOut>() {
+            let holders = timed_out
+                .holders()
+                .map_or_else(String::new, |holders| format!(" ({holders})"));
+            return Some((
+                format!(
+                    "a statement waited longer than the migration's lock_timeout for a table \
+                     lock that another session holds{holders}"
+                ),
+                "let that session finish, or end it (SELECT pg_terminate_backend(pid)), then \
+                 run the same command again"
+                    .to_owned(),
+            ));
+        }
+        if let Some(error) = error.downcast_ref::<migrate_postgres::postgres::Error>() {
+            // The driver's message, then its causes (the system's "Connection refused").
+            let mut message = error.to_string();
+            let mut source = error.source();
+            while let Some(cause) = source {
+                let text = cause.to_string();
+                if !message.contains(&text) {
+                    message = format!("{message}: {text}");
+                }
+                source = cause.source();
+            }
+            let hint = match error.code() {
+                Some(code)
+                    if *code == SqlState::INVALID_PASSWORD
+                        || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION =>
+                {
+                    "the server refused the login; check the user and password of the URL \
+                     (--database or DATABASE_URL) and the server's pg_hba.conf"
+                }
+                Some(code) if *code == SqlState::INVALID_CATALOG_NAME => {
+                    "the database does not exist; create it (createdb NAME) or correct the \
+                     database name in the URL (--database or DATABASE_URL)"
+                }
+                Some(_) => return None,
+                None if message.starts_with("error connecting") || message.contains("timeout") => {
+                    "the PostgreSQL server cannot be reached; check that it runs and listens \
+                     on the host and port of the URL (--database or DATABASE_URL), and that \
+                     no firewall is in the way (a slow network may need a longer \
+                     ?connect_timeout=SECONDS in the URL)"
+                }
+                None => return None,
+            };
+            return Some((message, hint.to_owned()));
+        }
+        next = error.source();
+    }
+    None
+}
+
 /// SQLite's message and advice, when the chain holds an error of the database itself
 /// rather than of a migration's SQL.
+#[cfg(feature = "sqlite")]
 fn sqlite_cause(error: &(dyn StdError + 'static)) -> Option<(String, &'static str)> {
     let mut next = Some(error);
     while let Some(error) = next {
@@ -347,7 +436,7 @@ pub fn relative(file: &str) -> String {
     file.to_owned()
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sqlite"))]
 mod tests {
     use super::*;
 

@@ -1,16 +1,21 @@
 //! The migration history document: every migration, where it is defined, when the
-//! database applied it, and the schema it leaves behind (read from `sqlite_master` after
-//! applying the migrations one by one on an in-memory database).
+//! database applied it, and the schema it leaves behind, read after applying the
+//! migrations one by one on a scratch database: for SQLite an in-memory database (its
+//! `sqlite_master`), for PostgreSQL a schema of its own on the same server (its catalog,
+//! as `Postgres::schema_objects` lists it), dropped at the end.
 
 use std::fmt::Write as _;
 
 use migrate_core::{MigrationStatus, Migrator, State};
 
-use crate::Sqlite;
+use crate::database::{SchemaText, Scratch};
 
+/// The document; `scratch` is where the schema after each migration is built, or
+/// `Err(why_not)` for the table alone, with a line saying why.
 pub fn markdown(
     migrator: &Migrator,
     applied: Option<&[MigrationStatus]>,
+    scratch: Result<Scratch, &str>,
 ) -> Result<String, migrate_core::Error> {
     let mut doc = String::from("# Migration history\n\n");
     if !migrator.set().is_empty() {
@@ -35,48 +40,50 @@ pub fn markdown(
             "| {} | {} | `{}` | {} |",
             m.version(),
             m.description().replace('|', "\\|"),
-            super::errors::relative(m.file()),
+            crate::errors::relative(m.file()),
             applied_at(m.version())
         );
     }
 
-    let mut db = Sqlite::open_in_memory()?;
+    let mut db = match scratch {
+        Ok(db) => db,
+        Err(why_not) => {
+            let _ = writeln!(
+                doc,
+                "\nThe schema after each migration is not shown: {why_not}."
+            );
+            return Ok(doc);
+        }
+    };
     for m in migrator.migrations() {
-        migrator.to_version(&mut db, m.version())?;
+        migrator.to_version(db.backend(), m.version())?;
+        let (schema, text) = db.schema()?;
         let _ = writeln!(
             doc,
-            "\n## {} {}\n\nDefined in `{}` (line {}){}. The schema after it:\n\n```sql",
+            "\n## {} {}\n\nDefined in `{}` (line {}){}. The schema after it:\n\n```{}",
             m.version(),
             m.description(),
-            super::errors::relative(m.file()),
+            crate::errors::relative(m.file()),
             m.line(),
             if m.is_reversible() {
                 ""
             } else {
                 "; irreversible"
+            },
+            if text == SchemaText::Sql {
+                "sql"
+            } else {
+                "text"
             }
         );
-        for statement in schema(&db)? {
-            let _ = writeln!(doc, "{statement};");
+        for line in schema {
+            if text == SchemaText::Sql {
+                let _ = writeln!(doc, "{line};");
+            } else {
+                let _ = writeln!(doc, "{line}");
+            }
         }
         doc.push_str("```\n");
     }
     Ok(doc)
-}
-
-fn schema(db: &Sqlite) -> Result<Vec<String>, migrate_core::Error> {
-    let read = || -> rusqlite::Result<Vec<String>> {
-        let conn = db.connection();
-        let mut statement = conn.prepare(
-            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' \
-             AND tbl_name != ?1 ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, name",
-        )?;
-        statement
-            .query_map([db.history_table_name()], |row| row.get(0))?
-            .collect()
-    };
-    read().map_err(|source| migrate_core::Error::Database {
-        action: "read the schema from sqlite_master".to_owned(),
-        source: source.into(),
-    })
 }

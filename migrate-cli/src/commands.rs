@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex};
 use clap::ArgMatches;
 use migrate_core::{BoxError, Direction, Migrator, State, Target};
 
-use super::output::{ProgressOutput, Style, millis, status_table};
-use super::{PENDING, SUCCESS, history_doc, url};
-use crate::Sqlite;
+use crate::database::{Database, Scratch};
+use crate::output::{ProgressOutput, Style, millis, status_table};
+use crate::{PENDING, SUCCESS, history_doc, url};
 
 /// Why a command stopped.
 pub enum Failure {
@@ -65,36 +65,93 @@ enum Access {
     Rehearse,
 }
 
-/// `--database` or `DATABASE_URL`, parsed; `None` when neither is given.
-fn database(matches: &ArgMatches) -> Result<Option<url::Database>, Failure> {
-    matches
+/// `--database` or `DATABASE_URL`, parsed; `None` when neither is given. `--schema`
+/// with a SQLite database is a usage error.
+fn database(matches: &ArgMatches) -> Result<Option<url::Url>, Failure> {
+    let parsed = matches
         .get_one::<String>("database")
         .map(|url| url::parse(url).map_err(Failure::Usage))
-        .transpose()
+        .transpose()?;
+    if let (Some(url::Url::Sqlite(_)), Some(schema)) =
+        (&parsed, matches.get_one::<String>("schema"))
+    {
+        return Err(Failure::Usage(format!(
+            "--schema {schema} names a PostgreSQL schema, and the database is a SQLite one, \
+             which has no schemas: drop --schema (a SQLite database keeps its history in \
+             its own file; --history-table names the table)"
+        )));
+    }
+    Ok(parsed)
 }
 
 fn no_database() -> Failure {
-    Failure::Usage(
-        "no database given: pass --database PATH or set DATABASE_URL (e.g. \
-         DATABASE_URL=sqlite://app.db)"
-            .to_owned(),
-    )
+    let example = match (url::BUILT_IN.sqlite, url::BUILT_IN.postgres) {
+        (true, true) => "DATABASE_URL=sqlite://app.db or DATABASE_URL=postgres://user@host/db",
+        (true, false) => "DATABASE_URL=sqlite://app.db",
+        _ => "DATABASE_URL=postgres://user@host/db",
+    };
+    Failure::Usage(format!(
+        "no database given: pass --database URL or set DATABASE_URL (e.g. {example})"
+    ))
 }
 
 /// Opens the database for `command`, as `access` allows: a command that cannot create
 /// the database does not leave an empty file behind, and `mode=ro` opens read-only.
-fn open(matches: &ArgMatches, command: &str, access: Access) -> Result<Sqlite, Failure> {
+fn open(matches: &ArgMatches, command: &str, access: Access) -> Result<Database, Failure> {
     let database = database(matches)?.ok_or_else(no_database)?;
     open_database(matches, &database, command, access)
 }
 
 fn open_database(
     matches: &ArgMatches,
-    database: &url::Database,
+    database: &url::Url,
     command: &str,
     access: Access,
-) -> Result<Sqlite, Failure> {
-    use rusqlite::OpenFlags;
+) -> Result<Database, Failure> {
+    match database {
+        #[cfg(feature = "sqlite")]
+        url::Url::Sqlite(file) => open_sqlite(matches, file, command, access).map(Database::Sqlite),
+        #[cfg(feature = "postgres")]
+        url::Url::Postgres(url) => open_postgres(matches, url).map(Database::Postgres),
+        // `url::parse` refuses a URL of a backend this build does not have.
+        #[allow(unreachable_patterns)]
+        _ => {
+            let _ = access;
+            Err(Failure::Usage(format!(
+                "this build of the `migrate` command has no backend for `{command}`'s \
+                 database: enable the migrate-cli feature of its kind (`sqlite`, `postgres`)"
+            )))
+        }
+    }
+}
+
+/// Connects to PostgreSQL: `--lock-timeout` is how long a run waits for another
+/// session's migration lock, `--schema` and `--history-table` where the history is.
+#[cfg(feature = "postgres")]
+fn open_postgres(matches: &ArgMatches, url: &str) -> Result<migrate_postgres::Postgres, Failure> {
+    let mut db = migrate_postgres::Postgres::connect(url)?.lock_wait(
+        matches
+            .get_one::<std::time::Duration>("lock-timeout")
+            .copied()
+            .unwrap_or(migrate_postgres::DEFAULT_LOCK_WAIT),
+    );
+    if let Some(schema) = matches.get_one::<String>("schema") {
+        db = db.schema(schema);
+    }
+    if let Some(table) = matches.get_one::<String>("history-table") {
+        db = db.history_table(table);
+    }
+    Ok(db)
+}
+
+#[cfg(feature = "sqlite")]
+fn open_sqlite(
+    matches: &ArgMatches,
+    database: &url::SqliteFile,
+    command: &str,
+    access: Access,
+) -> Result<migrate_sqlite::Sqlite, Failure> {
+    use migrate_sqlite::rusqlite::OpenFlags;
     let read_only = database.mode == Some(url::Mode::ReadOnly);
     if read_only && access != Access::Read {
         return Err(Failure::Usage(format!(
@@ -140,8 +197,8 @@ fn open_database(
     let lock_timeout = matches
         .get_one::<std::time::Duration>("lock-timeout")
         .copied()
-        .unwrap_or(crate::DEFAULT_BUSY_TIMEOUT);
-    let db = Sqlite::open_with_flags(std::path::Path::new(path), flags, lock_timeout)?;
+        .unwrap_or(migrate_sqlite::DEFAULT_BUSY_TIMEOUT);
+    let db = migrate_sqlite::Sqlite::open_with_flags(path, flags, lock_timeout)?;
     Ok(match matches.get_one::<String>("history-table") {
         Some(table) => db.history_table(table),
         None => db,
@@ -241,19 +298,21 @@ fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcom
     let Some(database) = database(matches)? else {
         return Err(no_database());
     };
-    let missing = !database.is_memory() && !std::path::Path::new(&database.path).exists();
-    if missing && sub.get_flag("check") {
-        // Everything is pending on a database that does not exist; it is not created.
-        eprintln!(
-            "status --check: the database {} does not exist, so all {} migrations are \
-             pending (`up` creates it)",
-            database.path,
-            migrator.migrations().len()
-        );
-        return Ok(PENDING);
+    if let url::Url::Sqlite(file) = &database {
+        let missing = !file.is_memory() && !std::path::Path::new(&file.path).exists();
+        if missing && sub.get_flag("check") {
+            // Everything is pending on a database that does not exist; it is not created.
+            eprintln!(
+                "status --check: the database {} does not exist, so all {} migrations are \
+                 pending (`up` creates it)",
+                file.path,
+                migrator.migrations().len()
+            );
+            return Ok(PENDING);
+        }
     }
     let mut db = open_database(matches, &database, "status", Access::Read)?;
-    let rows = migrator.status(&mut db)?;
+    let rows = migrator.status(db.backend())?;
     out!("{}", status_table(&rows, Style::stdout()));
     let clean = rows
         .iter()
@@ -279,11 +338,14 @@ fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcom
 /// history it reads there.
 fn with_progress(
     migrator: &Migrator,
-    db: &mut Sqlite,
+    db: &mut dyn migrate_core::Backend,
     target: Target,
     dry_run: bool,
     only: Direction,
-    run: impl FnOnce(&Migrator, &mut Sqlite) -> Result<migrate_core::Report, migrate_core::Error>,
+    run: impl FnOnce(
+        &Migrator,
+        &mut dyn migrate_core::Backend,
+    ) -> Result<migrate_core::Report, migrate_core::Error>,
 ) -> Outcome {
     let migrator = migrator.clone().only_direction(only);
     let planned = migrator.plan(db, target)?;
@@ -344,7 +406,7 @@ fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
         .map_or(Target::Latest, |v| Target::Version(*v));
     with_progress(
         &migrator,
-        &mut db,
+        db.backend(),
         target,
         dry_run,
         Direction::Up,
@@ -362,7 +424,10 @@ fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
 }
 
 /// The applied versions of this set, lowest first.
-fn applied_versions(migrator: &Migrator, db: &mut Sqlite) -> Result<Vec<u64>, Failure> {
+fn applied_versions(
+    migrator: &Migrator,
+    db: &mut dyn migrate_core::Backend,
+) -> Result<Vec<u64>, Failure> {
     Ok(migrator
         .status(db)?
         .into_iter()
@@ -376,7 +441,7 @@ fn down(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome 
     let version = match (sub.get_one::<u64>("to"), sub.get_one::<u64>("steps")) {
         (Some(to), _) => *to,
         (None, Some(&steps)) => {
-            let applied = applied_versions(migrator, &mut db)?;
+            let applied = applied_versions(migrator, db.backend())?;
             let keep = applied
                 .len()
                 .saturating_sub(usize::try_from(steps).unwrap_or(usize::MAX));
@@ -392,7 +457,7 @@ fn down(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome 
     let dry_run = sub.get_flag("dry-run");
     with_progress(
         migrator,
-        &mut db,
+        db.backend(),
         target,
         dry_run,
         Direction::Down,
@@ -415,7 +480,7 @@ fn redo(matches: &ArgMatches, migrator: &Migrator) -> Outcome {
             progress.step(step);
         }
     });
-    let report = migrator.redo(&mut db)?;
+    let report = migrator.redo(db.backend())?;
     if report.steps.is_empty() {
         outln!("nothing to redo: no migration is applied");
         return Ok(SUCCESS);
@@ -429,7 +494,7 @@ fn baseline(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outc
     let version = *sub
         .get_one::<u64>("version")
         .ok_or_else(|| Failure::Usage("baseline needs --version N".to_owned()))?;
-    let recorded = migrator.baseline(&mut db, version)?;
+    let recorded = migrator.baseline(db.backend(), version)?;
     if recorded.is_empty() {
         outln!("baseline at version {version} is already recorded; nothing to do");
         return Ok(SUCCESS);
@@ -446,16 +511,27 @@ fn baseline(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outc
 }
 
 fn history(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
-    let applied = match database(matches)? {
-        Some(database) => Some(migrator.status(&mut open_database(
-            matches,
-            &database,
-            "history",
-            Access::Read,
-        )?)?),
+    let database = database(matches)?;
+    let applied = match &database {
+        Some(database) => Some(
+            migrator
+                .status(open_database(matches, database, "history", Access::Read)?.backend())?,
+        ),
         None => None,
     };
-    let document = history_doc::markdown(migrator, applied.as_deref())?;
+    // The schema after each migration is built on a scratch database of the same kind.
+    let scratch = match &database {
+        #[cfg(feature = "postgres")]
+        Some(url::Url::Postgres(url)) => Ok(Scratch::postgres(url)?),
+        #[cfg(feature = "sqlite")]
+        _ => Ok(Scratch::sqlite()?),
+        #[cfg(not(feature = "sqlite"))]
+        _ => Err(
+            "give the PostgreSQL database with --database (or DATABASE_URL) to have it \
+             built in a scratch schema on that server",
+        ),
+    };
+    let document = history_doc::markdown(migrator, applied.as_deref(), scratch)?;
     match sub.get_one::<String>("output") {
         Some(path) => {
             std::fs::write(path, document).map_err(|e| format!("could not write {path}: {e}"))?;
@@ -468,7 +544,7 @@ fn history(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outco
 
 fn accept_changes(matches: &ArgMatches, migrator: &Migrator) -> Outcome {
     let mut db = open(matches, "accept-changes", Access::Write)?;
-    let accepted = migrator.accept_changes(&mut db)?;
+    let accepted = migrator.accept_changes(db.backend())?;
     if accepted.is_empty() {
         outln!("no applied migration changed since it was applied");
     }
@@ -483,7 +559,7 @@ fn clear_incomplete(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator)
     let version = *sub
         .get_one::<u64>("version")
         .ok_or_else(|| Failure::Usage("clear-incomplete needs a VERSION".to_owned()))?;
-    match migrator.clear_incomplete(&mut db, version)? {
+    match migrator.clear_incomplete(db.backend(), version)? {
         Some(Direction::Up) => {
             outln!("cleared: migration {version} is pending again; the next `up` applies it");
         }

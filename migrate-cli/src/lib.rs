@@ -2,38 +2,52 @@
 //! program, so the command is too. One line in `src/bin/migrate.rs`:
 //!
 //! ```no_run
-//! use migrate_sqlite as _; // and `use your_crate as _;` when the migrations are in your library
+//! // use your_crate as _; // when the migrations are in your library (docs/discovery.md)
 //!
 //! fn main() {
-//!     migrate_sqlite::cli::main()
+//!     migrate_cli::main()
 //! }
 //! ```
 //!
 //! Then `cargo run --bin migrate -- status`, `up`, `down --to 2`, `new "Add tags"`, ...
 //! (`migrate --help` lists them). The database comes from `--database`, the
-//! `DATABASE_URL` environment variable, or `DATABASE_URL` in a `.env` file: a path, or a
-//! SQLite URL as sqlx reads one (`sqlite://app.db?mode=ro`; see docs/cli.md).
+//! `DATABASE_URL` environment variable, or `DATABASE_URL` in a `.env` file, and its
+//! scheme picks the backend (see docs/cli.md):
+//!
+//! - a path, or a SQLite URL as sqlx reads one (`sqlite://app.db?mode=ro`): SQLite, with
+//!   the feature `sqlite` (on by default);
+//! - `postgres://` or `postgresql://`: PostgreSQL, with the feature `postgres`.
+//!
+//! A URL whose backend is not built in is refused (exit 2), naming the feature to enable.
+//! No message shows a URL's password.
 //!
 //! Exit codes: [`SUCCESS`] (0), [`FAILURE`] (1: a migration or database error, printed
 //! with its causes), [`USAGE`] (2: the command line is wrong), and [`PENDING`] (3: `status
 //! --check` found migrations that are not applied, or applied ones that are not in order).
 
+// The example above is the whole file a user writes, `fn main` included.
+#![allow(clippy::needless_doctest_main)]
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!("migrate-cli needs a backend: enable its feature `sqlite`, `postgres`, or both");
+
 /// `print!` that survives a closed pipe or a full device (see [`output::print`]).
 macro_rules! out {
     ($($arg:tt)*) => {
-        $crate::cli::output::print(::core::format_args!($($arg)*))
+        $crate::output::print(::core::format_args!($($arg)*))
     };
 }
 
 /// `println!` through [`out!`].
 macro_rules! outln {
     ($($arg:tt)*) => {
-        $crate::cli::output::print(::core::format_args!("{}\n", ::core::format_args!($($arg)*)))
+        $crate::output::print(::core::format_args!("{}\n", ::core::format_args!($($arg)*)))
     };
 }
 
 mod args;
 mod commands;
+mod database;
 mod errors;
 mod history_doc;
 mod output;
@@ -100,8 +114,8 @@ fn read_dotenv() -> Result<(), String> {
 /// output goes to stdout and stderr.
 ///
 /// ```
-/// let code = migrate_sqlite::cli::run(["migrate", "--help"]);
-/// assert_eq!(code, migrate_sqlite::cli::SUCCESS);
+/// let code = migrate_cli::run(["migrate", "--help"]);
+/// assert_eq!(code, migrate_cli::SUCCESS);
 /// ```
 pub fn run<I, T>(args: I) -> i32
 where

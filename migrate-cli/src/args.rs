@@ -21,8 +21,17 @@ pub fn command() -> Command {
                 .short('d')
                 .global(true)
                 .env("DATABASE_URL")
-                .value_name("PATH")
-                .help("The SQLite database: a file, or a URL such as sqlite://app.db?mode=ro (or DATABASE_URL, also from .env)"),
+                // `--help` would show the variable's value, password included.
+                .hide_env_values(true)
+                .value_name("URL")
+                .help("The database; its scheme picks the backend: a SQLite file or URL (app.db, sqlite://app.db?mode=ro), or a PostgreSQL URL (postgres://user@host/db) (DATABASE_URL may also come from .env)"),
+        )
+        .arg(
+            Arg::new("schema")
+                .long("schema")
+                .global(true)
+                .value_name("NAME")
+                .help("PostgreSQL only: the schema of the history table [default: the connection's first search_path schema]; migrations run on the connection's search_path (set it in the URL: ?options=-c%20search_path%3DNAME)"),
         )
         .arg(
             Arg::new("set")
@@ -44,7 +53,7 @@ pub fn command() -> Command {
                 .global(true)
                 .value_name("DURATION")
                 .value_parser(lock_timeout)
-                .help("How long to wait for another process's lock on the database before failing: seconds (30, 2.5) or a number with its unit (500ms, 2s, 5m) [default: 60s]"),
+                .help("How long to wait for another process's lock before failing (SQLite: the database's lock; PostgreSQL: the migration lock of the schema and history table): seconds (30, 2.5) or a number with its unit (500ms, 2s, 5m) [default: 60s]"),
         )
         .subcommand(
             Command::new("new")
