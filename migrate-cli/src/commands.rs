@@ -110,9 +110,13 @@ fn open_database(
 ) -> Result<Database, Failure> {
     match database {
         #[cfg(feature = "sqlite")]
-        url::Url::Sqlite(file) => open_sqlite(matches, file, command, access).map(Database::Sqlite),
+        url::Url::Sqlite(file) => {
+            open_sqlite(matches, file, command, access).map(|db| Database::Sqlite(Box::new(db)))
+        }
         #[cfg(feature = "postgres")]
-        url::Url::Postgres(url) => open_postgres(matches, url).map(Database::Postgres),
+        url::Url::Postgres(url) => {
+            open_postgres(matches, url).map(|db| Database::Postgres(Box::new(db)))
+        }
         // `url::parse` refuses a URL of a backend this build does not have.
         #[allow(unreachable_patterns)]
         _ => {

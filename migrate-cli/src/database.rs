@@ -8,10 +8,10 @@ use migrate_core::{Backend, Error};
 pub enum Database {
     /// A SQLite file (or an in-memory database).
     #[cfg(feature = "sqlite")]
-    Sqlite(migrate_sqlite::Sqlite),
+    Sqlite(Box<migrate_sqlite::Sqlite>),
     /// A PostgreSQL database (the history in one schema).
     #[cfg(feature = "postgres")]
-    Postgres(migrate_postgres::Postgres),
+    Postgres(Box<migrate_postgres::Postgres>),
 }
 
 impl Database {
@@ -19,9 +19,9 @@ impl Database {
     pub fn backend(&mut self) -> &mut dyn Backend {
         match self {
             #[cfg(feature = "sqlite")]
-            Database::Sqlite(db) => db,
+            Database::Sqlite(db) => &mut **db,
             #[cfg(feature = "postgres")]
-            Database::Postgres(db) => db,
+            Database::Postgres(db) => &mut **db,
         }
     }
 }
@@ -31,11 +31,11 @@ impl Database {
 pub enum Scratch {
     /// An in-memory SQLite database.
     #[cfg(feature = "sqlite")]
-    Sqlite(migrate_sqlite::Sqlite),
+    Sqlite(Box<migrate_sqlite::Sqlite>),
     /// A schema of its own on the PostgreSQL server of the database given, dropped when
     /// the document is written (also when a migration fails).
     #[cfg(feature = "postgres")]
-    Postgres(PgScratch),
+    Postgres(Box<PgScratch>),
 }
 
 /// How the schema of a scratch database reads: SQL statements, or catalog lines.
@@ -52,7 +52,9 @@ impl Scratch {
     /// An empty in-memory SQLite database.
     #[cfg(feature = "sqlite")]
     pub fn sqlite() -> Result<Self, Error> {
-        Ok(Scratch::Sqlite(migrate_sqlite::Sqlite::open_in_memory()?))
+        Ok(Scratch::Sqlite(Box::new(
+            migrate_sqlite::Sqlite::open_in_memory()?,
+        )))
     }
 
     /// A new, empty schema on the server `url` names, with a connection whose
@@ -79,13 +81,13 @@ impl Scratch {
                 source: Box::new(source),
             })?;
         let db = db.schema(&name);
-        Ok(Scratch::Postgres(PgScratch { db, name }))
+        Ok(Scratch::Postgres(Box::new(PgScratch { db, name })))
     }
 
     pub fn backend(&mut self) -> &mut dyn Backend {
         match self {
             #[cfg(feature = "sqlite")]
-            Scratch::Sqlite(db) => db,
+            Scratch::Sqlite(db) => &mut **db,
             #[cfg(feature = "postgres")]
             Scratch::Postgres(scratch) => &mut scratch.db,
         }
