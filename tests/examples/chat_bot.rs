@@ -1,15 +1,17 @@
-//! The chat bot example: migrates a local SQLite file to the latest version (or to
-//! `--to VERSION`) and prints the status of every migration.
+//! The chat bot example: migrates a local SQLite file (or a PostgreSQL database) to the
+//! latest version (or to `--to VERSION`) and prints the status of every migration.
 //!
 //! ```text
 //! cargo run --example chat_bot                      # migrates ./chat_bot.db
 //! cargo run --example chat_bot -- other.db --to 1   # down (or up) to version 1
+//! cargo run --example chat_bot -- postgres://postgres@127.0.0.1/test
 //! ```
 
 use std::error::Error as _;
 use std::process::ExitCode;
 
-use migrate_sqlite::{Direction, Migrator, Sqlite, State};
+use migrate_postgres::Postgres;
+use migrate_sqlite::{Backend, Direction, Migrator, Sqlite, State};
 
 fn main() -> ExitCode {
     let mut path = String::from("chat_bot.db");
@@ -23,7 +25,7 @@ fn main() -> ExitCode {
             },
             "-h" | "--help" => {
                 println!(
-                    "usage: chat_bot [DATABASE] [--to VERSION]  (default database: chat_bot.db)"
+                    "usage: chat_bot [DATABASE] [--to VERSION]  (a SQLite file, chat_bot.db by default, or a postgres:// URL)"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -55,11 +57,18 @@ fn run(path: &str, target: Option<u64>) -> Result<(), migrate_sqlite::Error> {
     // the linker from dropping them.
     migrate_tests::chat_bot::link();
 
-    let mut db = Sqlite::open(path)?;
+    // The same migrations on either backend: a postgres:// URL, or a SQLite file.
+    let mut db: Box<dyn Backend> =
+        if path.starts_with("postgres://") || path.starts_with("postgresql://") {
+            Box::new(Postgres::connect(path)?)
+        } else {
+            Box::new(Sqlite::open(path)?)
+        };
+    let db = &mut *db;
     let migrator = Migrator::discovered()?;
     let report = match target {
-        Some(version) => migrator.to_version(&mut db, version)?,
-        None => migrator.to_latest(&mut db)?,
+        Some(version) => migrator.to_version(db, version)?,
+        None => migrator.to_latest(db)?,
     };
     if report.is_empty() {
         println!("{path}: nothing to do, the database is up to date");
@@ -81,7 +90,7 @@ fn run(path: &str, target: Option<u64>) -> Result<(), migrate_sqlite::Error> {
         "\n{:>7}  {:<32} {:<8} {:<25} duration",
         "version", "description", "state", "applied at"
     );
-    for row in migrator.status(&mut db)? {
+    for row in migrator.status(db)? {
         let (state, at, duration) = match &row.state {
             State::Applied {
                 applied_at,

@@ -238,3 +238,37 @@ fn a_set_without_migrations_is_refused_though_a_folder_is_linked() {
         "{error}"
     );
 }
+
+mod pg;
+
+/// The same three migrations on PostgreSQL: each applies in a schema of its own, each
+/// down restores the catalog as it was, and the data migration (through the postgres
+/// driver there) fills `metadata` from `is_spammer`.
+#[test]
+fn the_same_migrations_run_on_postgresql() {
+    let Some(mut schema) = pg::TestSchema::new("chat_bot") else {
+        return;
+    };
+    let checked = migrate_postgres::testing::check_migrations(&migrator(), &pg::server());
+    assert_eq!(checked.reverted, [1, 2, 3]);
+
+    let mut db = migrate_postgres::Postgres::connect(&schema.url()).unwrap();
+    migrator().to_version(&mut db, 2).unwrap();
+    schema
+        .client()
+        .batch_execute(
+            "INSERT INTO chat_users (id, username, display_name, is_spammer) \
+             VALUES (1, 'ada', 'Ada', 0), (2, 'bot', 'Bot', 1)",
+        )
+        .unwrap();
+    migrator().to_latest(&mut db).unwrap();
+    let metadata: Vec<String> = schema
+        .client()
+        .query("SELECT metadata FROM chat_users ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(metadata, [r#"{"flagged" : false}"#, r#"{"flagged" : true}"#]);
+    assert_eq!(schema.versions(), [1, 2, 3]);
+}
