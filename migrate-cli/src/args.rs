@@ -34,6 +34,14 @@ pub fn command() -> Command {
                 .help("PostgreSQL only: the schema of the history table [default: the connection's first search_path schema]; migrations run on the connection's search_path (set it in the URL: ?options=-c%20search_path%3DNAME)"),
         )
         .arg(
+            Arg::new("lock")
+                .long("lock")
+                .global(true)
+                .value_name("KIND")
+                .value_parser(["advisory", "lease"])
+                .help("PostgreSQL only: how concurrent runs are kept apart: advisory (a session lock) [default], or lease (a lease row, for a pooler in transaction mode such as PgBouncer)"),
+        )
+        .arg(
             Arg::new("set")
                 .long("set")
                 .global(true)

@@ -81,6 +81,12 @@ fn database(matches: &ArgMatches) -> Result<Option<url::Url>, Failure> {
              its own file; --history-table names the table)"
         )));
     }
+    if let (Some(url::Url::Sqlite(_)), Some(lock)) = (&parsed, matches.get_one::<String>("lock")) {
+        return Err(Failure::Usage(format!(
+            "--lock {lock} chooses how PostgreSQL runs are kept apart, and the database is a \
+             SQLite one, which locks its file itself: drop --lock"
+        )));
+    }
     Ok(parsed)
 }
 
@@ -144,6 +150,9 @@ fn open_postgres(matches: &ArgMatches, url: &str) -> Result<migrate_postgres::Po
     }
     if let Some(table) = matches.get_one::<String>("history-table") {
         db = db.history_table(table);
+    }
+    if matches.get_one::<String>("lock").map(String::as_str) == Some("lease") {
+        db = db.lock(migrate_postgres::Lock::LEASE);
     }
     Ok(db)
 }

@@ -269,6 +269,9 @@ fn the_same_migrations_run_on_postgresql() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(metadata, [r#"{"flagged" : false}"#, r#"{"flagged" : true}"#]);
+    assert_eq!(
+        metadata,
+        [r#"{"flagged" : false}"#, r#"{"flagged" : true}"#]
+    );
     assert_eq!(schema.versions(), [1, 2, 3]);
 }

@@ -1147,6 +1147,20 @@ fn schema_is_refused_for_sqlite() {
     }
 }
 
+/// `--lock` chooses PostgreSQL's lock: with a SQLite database it is a usage error that
+/// writes nothing.
+#[test]
+fn lock_kind_is_refused_for_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let run = on(&db, &["--lock", "lease", "up"]).code(2);
+    assert!(
+        run.stderr.contains("--lock lease") && run.stderr.contains("drop --lock"),
+        "{run:?}"
+    );
+    assert!(!db.exists(), "created the file");
+}
+
 /// `--help` never shows `DATABASE_URL`'s value, which may hold a password.
 #[test]
 fn help_hides_the_database_url() {

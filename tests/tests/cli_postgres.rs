@@ -313,3 +313,27 @@ fn a_migration_stopped_by_lock_timeout_names_the_holder() {
     drop(holder);
     assert_eq!(schema.versions(), [1]);
 }
+
+/// Through a PgBouncer in transaction mode, `--lock lease` migrates, with the lease row
+/// beside the history and given back at the end.
+#[test]
+fn lease_lock_through_pgbouncer() {
+    let Some(mut schema) = pg::TestSchema::new("cli_lease") else {
+        return;
+    };
+    let Some(bouncer) = pg::PgBouncer::start(&schema.name) else {
+        return;
+    };
+    let config: Config = pg::server().parse().expect("the test server's string");
+    let url = format!(
+        "postgres://{}@127.0.0.1:{}/{}",
+        config.get_user().unwrap_or("postgres"),
+        bouncer.port,
+        config.get_dbname().unwrap_or("postgres")
+    );
+    on(&url, &["--lock", "lease", "--schema", &schema.name, "up"]).ok();
+    assert_eq!(schema.versions(), [1, 2]);
+    let leases = format!("SELECT count(*) FROM {}.migrate_history_lock", schema.name);
+    let leases: i64 = schema.admin().query_one(&leases, &[]).unwrap().get(0);
+    assert_eq!(leases, 0, "the lease was given back");
+}
