@@ -326,6 +326,25 @@ def fk_table(data: dict) -> str:
     return "\n".join(lines)
 
 
+APPLY_PER_PATTERNS = {
+    # Each migration's transaction: migrate's `Backend::begin` and `Backend::check` (the
+    # foreign-key check: a snapshot of the schema at begin, compared after the migration).
+    "begin": r"Backend>::begin \[",
+    "schema_read": r"foreign_keys::Schema::read \[",
+}
+
+
+def callgrind_apply_per(n: int) -> dict:
+    """Instructions of one apply of `n` with one transaction per migration (WAL, so the
+    commits cost little time under valgrind), the floor's and migrate's."""
+    return callgrind([
+        ("raw floor, one transaction per migration",
+         [RAW, "apply", fresh(SCRATCH / "cg" / "per-a.db"), n, "wal", "per"]),
+        ("migrate, one transaction per migration",
+         [migrate_bin(n), "apply", fresh(SCRATCH / "cg" / "per-b.db"), n, "wal", "per"]),
+    ], {**APPLY_PATTERNS, **APPLY_PER_PATTERNS})
+
+
 APPLY_PATTERNS = {
     "history_row": r"(Backend>::record_applied|bench_raw::record) \[",
     "fk_check": r"Backend>::check \[",
@@ -750,6 +769,18 @@ def report(args, data: dict, out: Path) -> None:
             na = lambda v: f"{v:,}" if v or label.startswith("migrate") else "n/a"
             w(f"| {label} | {c['total']:,} | {c['history_row']:,} | {na(c['fk_check'])} | {na(c['fingerprint'])} |")
         w("")
+    if data.get("callgrind_apply_per"):
+        w(f"Instructions applying {n_max} with one transaction per migration (callgrind, WAL; "
+          "inclusive counts, so `foreign_keys::Schema::read` is part of `Backend::begin` and "
+          "`Backend::check`):")
+        w("")
+        w("| process | total | history rows | `Backend::begin` | `Backend::check` | of which `foreign_keys::Schema::read` | fingerprint writes |")
+        w("|---|---|---|---|---|---|---|")
+        for label, c in data["callgrind_apply_per"].items():
+            na = lambda v: f"{v:,}" if v or label.startswith("migrate") else "n/a"
+            w(f"| {label} | {c['total']:,} | {c['history_row']:,} | {na(c['begin'])} | "
+              f"{na(c['fk_check'])} | {na(c['schema_read'])} | {na(c['fingerprint'])} |")
+        w("")
 
     # ---- start-up check
     lines.extend(startup_section(args, data))
@@ -826,6 +857,7 @@ def report(args, data: dict, out: Path) -> None:
             "disc_first": disc_first, "disc_proto": disc_proto, "empty_cmp": empty_cmp,
             "per": t[("per", "delete")], "one": t[("one", "delete")],
             "per_wal": t.get(("per", "wal"), float("nan")), "one_wal": t.get(("one", "wal"), float("nan")),
+            "rss_per": rss_per, "rss_one": rss_one,
         }))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines).rstrip() + "\n")
@@ -1222,6 +1254,8 @@ def fill_analysis(text: str, data: dict, args, v: dict) -> str:
         "empty_cmp": f"{v['empty_cmp']:.0f} ns",
         "per": f"{v['per']:.2f}x", "one": f"{v['one']:.2f}x",
         "per_wal": f"{v['per_wal']:.2f}x", "one_wal": f"{v['one_wal']:.2f}x",
+        "rss_per": f"{'+' if v['rss_per'] >= 0 else ''}{mib(v['rss_per'])}",
+        "rss_one": f"{'+' if v['rss_one'] >= 0 else ''}{mib(v['rss_one'])}",
         "cg_disc": f"{data.get('callgrind_discovery', {}).get('discovery', 0):,}",
         "macro_deps": data.get("macro_deps", ""),
         **{f"b_{tool}_{key}": (
@@ -1239,6 +1273,14 @@ def fill_analysis(text: str, data: dict, args, v: dict) -> str:
         "fsync_raw": f"{data.get('fsync', {}).get(('delete', 'raw floor (BEGIN IMMEDIATE, statement, history row, COMMIT)'), float('nan')):.2f}",
         "fsync_diesel": f"{data.get('fsync', {}).get(('delete', 'diesel'), float('nan')):.2f}",
         **peer_fields(data, args),
+        **{f"cgp_{side}_{key}": f"{data.get('callgrind_apply_per', {}).get(label, {}).get(key, 0):,}"
+           for side, label in (("raw", "raw floor, one transaction per migration"),
+                               ("migrate", "migrate, one transaction per migration"))
+           for key in ("total", "history_row", "fk_check", "begin", "schema_read")},
+        "cgp_ratio": (f"{data['callgrind_apply_per']['migrate, one transaction per migration']['total'] / data['callgrind_apply_per']['raw floor, one transaction per migration']['total']:.2f}x"
+                      if data.get("callgrind_apply_per") else "n/a"),
+        "cgp_schema_share": (f"{100 * data['callgrind_apply_per']['migrate, one transaction per migration']['schema_read'] / data['callgrind_apply_per']['migrate, one transaction per migration']['total']:.0f}%"
+                             if data.get("callgrind_apply_per") else "n/a"),
         **{f"v_{tool}": data.get("versions", {}).get(tool, "?") for tool in TOOLS},
         **{f"c_{tool}": data.get("crates", {}).get(tool, "?") for tool in TOOLS},
     }
@@ -1377,6 +1419,7 @@ def main() -> None:
         ("migrate, all_or_nothing(true)",
          [migrate_bin(n_max), "apply", fresh(SCRATCH / "cg" / "b.db"), n_max, "wal", "aon"]),
     ], APPLY_PATTERNS)
+    data["callgrind_apply_per"] = callgrind_apply_per(n_max)
     data["callgrind_discovery"] = callgrind([("discovery", [migrate_bin(10000), "discover", 10000])]).get("discovery", {})
 
     if not args.quick and not args.no_build_cost:
