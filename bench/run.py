@@ -35,7 +35,7 @@ ROOT = BENCH.parent
 TARGET = BENCH / "target"
 RELEASE = TARGET / "release"
 SCRATCH = TARGET / "scratch"
-TOOLS = ["raw", "migrate", "rusqlite_migration", "refinery", "sqlx"]
+TOOLS = ["raw", "migrate", "rusqlite_migration", "refinery", "sqlx", "diesel"]
 ENV = dict(os.environ, RUST_BACKTRACE="0", RUST_LOG="off")
 
 
@@ -122,6 +122,7 @@ RAW = binary("bench-raw")
 RUSQLITE_MIGRATION = binary("bench-rusqlite-migration")
 REFINERY = binary("bench-refinery")
 SQLX = binary("bench-sqlx")
+DIESEL = binary("bench-diesel")
 
 
 def migrate_bin(n: int) -> Path:
@@ -141,6 +142,7 @@ def apply_cases(n: int, journal: str) -> list[tuple[str, str, callable]]:
         ("per", "migrate", lambda p: [m, "apply", p, n, journal, "per"]),
         ("per", "refinery", lambda p: [REFINERY, "apply", p, n, journal, "per"]),
         ("per", "sqlx", lambda p: [SQLX, "apply", p, n, journal]),
+        ("per", "diesel", lambda p: [DIESEL, "apply", p, n, journal]),
         ("one", "raw floor, all in one transaction", lambda p: [RAW, "apply", p, n, journal, "one"]),
         ("one", "migrate, all_or_nothing(true)", lambda p: [m, "apply", p, n, journal, "aon"]),
         ("one", "rusqlite_migration (no history rows)",
@@ -171,6 +173,7 @@ CHECK_TOOLS = [
     ("refinery", lambda p, n: [REFINERY, "apply", p, n, "delete", "one"],
      lambda p, n: [REFINERY, "check", p, n]),
     ("sqlx", lambda p, n: [SQLX, "apply", p, n, "delete"], lambda p, n: [SQLX, "check", p, n]),
+    ("diesel", lambda p, n: [DIESEL, "apply", p, n, "delete"], lambda p, n: [DIESEL, "check", p, n]),
 ]
 
 
@@ -323,6 +326,25 @@ def fk_table(data: dict) -> str:
     return "\n".join(lines)
 
 
+APPLY_PER_PATTERNS = {
+    # Each migration's transaction: migrate's `Backend::begin` and `Backend::check` (the
+    # foreign-key check: a snapshot of the schema at begin, compared after the migration).
+    "begin": r"Backend>::begin \[",
+    "schema_read": r"foreign_keys::Schema::read \[",
+}
+
+
+def callgrind_apply_per(n: int) -> dict:
+    """Instructions of one apply of `n` with one transaction per migration (WAL, so the
+    commits cost little time under valgrind), the floor's and migrate's."""
+    return callgrind([
+        ("raw floor, one transaction per migration",
+         [RAW, "apply", fresh(SCRATCH / "cg" / "per-a.db"), n, "wal", "per"]),
+        ("migrate, one transaction per migration",
+         [migrate_bin(n), "apply", fresh(SCRATCH / "cg" / "per-b.db"), n, "wal", "per"]),
+    ], {**APPLY_PATTERNS, **APPLY_PER_PATTERNS})
+
+
 APPLY_PATTERNS = {
     "history_row": r"(Backend>::record_applied|bench_raw::record) \[",
     "fk_check": r"Backend>::check \[",
@@ -408,13 +430,16 @@ def minimal_project(tool: str, root: Path, migrations: int) -> None:
     src.mkdir(parents=True, exist_ok=True)
     name = f"minimal-{tool.replace('_', '-')}"
     deps = {
-        "raw": 'rusqlite = { version = "0.37", features = ["bundled"] }',
+        "raw": 'rusqlite = { version = "0.43", features = ["bundled"] }',
         "migrate": f'migrate-sqlite = {{ path = "{ROOT / "migrate-sqlite"}" }}',
         "rusqlite_migration": 'rusqlite_migration = "2.6"\nrusqlite = { version = "0.40", features = ["bundled"] }',
         "refinery": 'refinery = { version = "0.10", features = ["rusqlite-bundled"] }\n'
         'rusqlite = { version = "0.41", features = ["bundled"] }',
         "sqlx": 'sqlx = { version = "0.9", default-features = false, features = '
         '["runtime-tokio", "sqlite", "migrate", "macros"] }\ntokio = { version = "1", features = ["rt"] }',
+        "diesel": 'diesel = { version = "2.3", features = ["sqlite"] }\n'
+        'diesel_migrations = { version = "2.3", features = ["sqlite"] }\n'
+        'libsqlite3-sys = { version = "0.38", features = ["bundled"] }',
     }[tool]
     build_deps = {
         "migrate": f'[build-dependencies]\nmigrate-build = {{ path = "{ROOT / "migrate-build"}" }}\n',
@@ -438,12 +463,17 @@ def minimal_project(tool: str, root: Path, migrations: int) -> None:
             "    migrate_sqlite::Migrator::discovered()?.to_latest(&mut db)?;\n    Ok(())\n}\n"
         )
         return
-    if tool in ("refinery", "sqlx"):
-        # Both document a build script so that a new file in the folder rebuilds.
+    if tool in ("refinery", "sqlx", "diesel"):
+        # All three document a build script so that a new file in the folder rebuilds.
         (root / "build.rs").write_text('fn main() {\n    println!("cargo:rerun-if-changed=migrations");\n}\n')
     folder = root / "migrations"
     folder.mkdir(exist_ok=True)
     for i in range(1, migrations + 1):
+        if tool == "diesel":
+            (folder / f"{i:05}_create_t_{i}").mkdir(exist_ok=True)
+            (folder / f"{i:05}_create_t_{i}" / "up.sql").write_text(sql(i))
+            (folder / f"{i:05}_create_t_{i}" / "down.sql").write_text(f"DROP TABLE t_{i};\n")
+            continue
         file = {
             "raw": f"{i:04}.sql",
             "rusqlite_migration": f"{i:04}.sql",
@@ -495,6 +525,15 @@ def minimal_project(tool: str, root: Path, migrations: int) -> None:
             "        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1)\n"
             "            .connect_with(options).await.unwrap();\n"
             "        MIGRATOR.run(&pool).await.unwrap();\n    });\n}\n"
+        )
+    elif tool == "diesel":
+        (src / "main.rs").write_text(
+            "use diesel::prelude::*;\n"
+            "use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};\n\n"
+            "const MIGRATIONS: EmbeddedMigrations = embed_migrations!();\n\n"
+            "fn main() {\n    let path = std::env::args().nth(1).unwrap();\n"
+            "    let mut conn = SqliteConnection::establish(&path).unwrap();\n"
+            "    conn.run_pending_migrations(MIGRATIONS).unwrap();\n}\n"
         )
 
 
@@ -615,7 +654,9 @@ def report(args, data: dict, out: Path) -> None:
       "`Migrations::new(vec![M::up(..)])` + `to_latest`; refinery "
       "`Runner::new(&[Migration::unapplied(..)])` + `run` (and `set_grouped(true)` for one "
       "transaction); sqlx `sqlx::migrate!(\"<folder>\")` over generated `.sql` files + "
-      "`Migrator::run(&pool)` on a tokio current-thread runtime. migrate's migrations are "
+      "`Migrator::run(&pool)` on a tokio current-thread runtime; diesel "
+      "`embed_migrations!(\"<folder>\")` over generated `<version>_<name>/up.sql` folders + "
+      "`conn.run_pending_migrations(..)` on a `SqliteConnection`. migrate's migrations are "
       "structs with `#[migration]`, generated by `bench/tools/migrate/build.rs`, found with "
       "`Migrator::discovered()`.")
     w("- The disk of this machine is shared: one durable commit costs from under 1 ms to "
@@ -728,6 +769,18 @@ def report(args, data: dict, out: Path) -> None:
             na = lambda v: f"{v:,}" if v or label.startswith("migrate") else "n/a"
             w(f"| {label} | {c['total']:,} | {c['history_row']:,} | {na(c['fk_check'])} | {na(c['fingerprint'])} |")
         w("")
+    if data.get("callgrind_apply_per"):
+        w(f"Instructions applying {n_max} with one transaction per migration (callgrind, WAL; "
+          "inclusive counts, so `foreign_keys::Schema::read` is part of `Backend::begin` and "
+          "`Backend::check`):")
+        w("")
+        w("| process | total | history rows | `Backend::begin` | `Backend::check` | of which `foreign_keys::Schema::read` | fingerprint writes |")
+        w("|---|---|---|---|---|---|---|")
+        for label, c in data["callgrind_apply_per"].items():
+            na = lambda v: f"{v:,}" if v or label.startswith("migrate") else "n/a"
+            w(f"| {label} | {c['total']:,} | {c['history_row']:,} | {na(c['begin'])} | "
+              f"{na(c['fk_check'])} | {na(c['schema_read'])} | {na(c['fingerprint'])} |")
+        w("")
 
     # ---- start-up check
     lines.extend(startup_section(args, data))
@@ -781,7 +834,10 @@ def report(args, data: dict, out: Path) -> None:
           "directory, timed; then one migration file added (for raw rusqlite and "
           "rusqlite_migration, whose migrations are listed in code, also its line in "
           "`main.rs`) and `cargo build --release` again. One build each (the clean builds "
-          "take minutes): read differences under ~10% as noise.")
+          "take minutes): read differences under ~10% as noise."
+          + (f" Built with `CARGO_BUILD_JOBS={data['build_jobs']}` (the machine was shared "
+             "with other builds), so these times are those of that many jobs, not of every core."
+             if data.get("build_jobs") else ""))
         w("")
         w("| tool | clean build | crates compiled | rebuild after adding a migration | crates compiled | binary size |")
         w("|---|---|---|---|---|---|")
@@ -801,6 +857,7 @@ def report(args, data: dict, out: Path) -> None:
             "disc_first": disc_first, "disc_proto": disc_proto, "empty_cmp": empty_cmp,
             "per": t[("per", "delete")], "one": t[("one", "delete")],
             "per_wal": t.get(("per", "wal"), float("nan")), "one_wal": t.get(("one", "wal"), float("nan")),
+            "rss_per": rss_per, "rss_one": rss_one,
         }))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines).rstrip() + "\n")
@@ -1113,6 +1170,11 @@ def startup_fields(args, data) -> dict:
         fields[key] = fields[f"{key}_{n_max}"]
         fields[f"{key}_ratio"] = fields[f"{key}_ratio_{n_max}"]
     fields["fast_ratio_rm"] = ratio(m[(n_max, FAST_CHECK)], m[(n_max, RM_CHECK)])
+    for peer in ("refinery", "sqlx", "diesel"):
+        # Left out with --without: not measured in this run.
+        have = (n_max, peer) in m
+        fields[f"{peer}_check"] = ms(m[(n_max, peer)]) if have else "n/a"
+        fields[f"{peer}_check_ratio"] = ratio(m[(n_max, peer)], m[(n_max, RAW_CHECK)]) if have else "n/a"
     for key, label in (("raw", CG_RAW), ("default", CG_DEFAULT), ("fast", CG_FAST),
                        ("miss", CG_FAST_MISS), ("rm", CG_RM)):
         total, schema = cg_value(data, label, "total"), cg_value(data, label, "schema")
@@ -1192,6 +1254,8 @@ def fill_analysis(text: str, data: dict, args, v: dict) -> str:
         "empty_cmp": f"{v['empty_cmp']:.0f} ns",
         "per": f"{v['per']:.2f}x", "one": f"{v['one']:.2f}x",
         "per_wal": f"{v['per_wal']:.2f}x", "one_wal": f"{v['one_wal']:.2f}x",
+        "rss_per": f"{'+' if v['rss_per'] >= 0 else ''}{mib(v['rss_per'])}",
+        "rss_one": f"{'+' if v['rss_one'] >= 0 else ''}{mib(v['rss_one'])}",
         "cg_disc": f"{data.get('callgrind_discovery', {}).get('discovery', 0):,}",
         "macro_deps": data.get("macro_deps", ""),
         **{f"b_{tool}_{key}": (
@@ -1207,8 +1271,41 @@ def fill_analysis(text: str, data: dict, args, v: dict) -> str:
         "fk_table": fk_table(data["fk"]) if data.get("fk") else "(workload 6 did not run)",
         "fsync_migrate": f"{data.get('fsync', {}).get(('delete', 'migrate'), float('nan')):.2f}",
         "fsync_raw": f"{data.get('fsync', {}).get(('delete', 'raw floor (BEGIN IMMEDIATE, statement, history row, COMMIT)'), float('nan')):.2f}",
+        "fsync_diesel": f"{data.get('fsync', {}).get(('delete', 'diesel'), float('nan')):.2f}",
+        **peer_fields(data, args),
+        **{f"cgp_{side}_{key}": f"{data.get('callgrind_apply_per', {}).get(label, {}).get(key, 0):,}"
+           for side, label in (("raw", "raw floor, one transaction per migration"),
+                               ("migrate", "migrate, one transaction per migration"))
+           for key in ("total", "history_row", "fk_check", "begin", "schema_read")},
+        "cgp_ratio": (f"{data['callgrind_apply_per']['migrate, one transaction per migration']['total'] / data['callgrind_apply_per']['raw floor, one transaction per migration']['total']:.2f}x"
+                      if data.get("callgrind_apply_per") else "n/a"),
+        "cgp_schema_share": (f"{100 * data['callgrind_apply_per']['migrate, one transaction per migration']['schema_read'] / data['callgrind_apply_per']['migrate, one transaction per migration']['total']:.0f}%"
+                             if data.get("callgrind_apply_per") else "n/a"),
+        **{f"v_{tool}": data.get("versions", {}).get(tool, "?") for tool in TOOLS},
+        **{f"c_{tool}": data.get("crates", {}).get(tool, "?") for tool in TOOLS},
     }
     return text.format(**fields)
+
+
+def peer_fields(data: dict, args) -> dict:
+    """diesel's apply figures at the largest N against the raw per-migration floor and
+    migrate, for the analysis."""
+    apply_r = data["apply"]
+    n_max = max(args.ns)
+    raw_per = "raw floor (BEGIN IMMEDIATE, statement, history row, COMMIT)"
+    fields = {}
+    for journal in args.journals:
+        def m(label):
+            runs = apply_r.get((n_max, journal, "per", label))
+            return med([r.ns for r in runs]) if runs else float("nan")
+
+        suffix = "" if journal == "delete" else f"_{journal}"
+        fields[f"diesel_apply{suffix}"] = ms(m("diesel") / 1e9)
+        fields[f"diesel_per{suffix}"] = ratio(m("diesel"), m(raw_per))
+        fields[f"diesel_vs_migrate{suffix}"] = ratio(m("diesel"), m("migrate"))
+        fields[f"sqlx_per{suffix}"] = ratio(m("sqlx"), m(raw_per))
+        fields[f"refinery_per{suffix}"] = ratio(m("refinery"), m(raw_per))
+    return fields
 
 
 # ---------------------------------------------------------------------------------------
@@ -1231,7 +1328,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["check"],
                         help="only the start-up check (workload 2, its breakdown and instruction "
                              "counts), written into the start-up rows of the existing report")
-    parser.add_argument("--without", action="append", default=[], choices=["refinery", "sqlx"],
+    parser.add_argument("--without", action="append", default=[], choices=["refinery", "sqlx", "diesel"],
                         help="with --only check: leave out this peer's row (not built, say)")
     args = parser.parse_args()
     if args.fk_only:
@@ -1277,6 +1374,7 @@ def main() -> None:
             "rusqlite_migration": ["rusqlite_migration", "rusqlite"],
             "refinery": ["refinery", "rusqlite"],
             "sqlx": ["sqlx", "libsqlite3-sys", "tokio"],
+            "diesel": ["diesel", "diesel_migrations", "libsqlite3-sys"],
         }[tool]
         found = []
         for name in wanted:
@@ -1290,6 +1388,7 @@ def main() -> None:
         "rusqlite_migration": spawn([RUSQLITE_MIGRATION, "version"]).values["sqlite"],
         "refinery": spawn([REFINERY, "version"]).values["sqlite"],
         "sqlx": spawn([SQLX, "version"]).values["sqlite"],
+        "diesel": spawn([DIESEL, "version"]).values["sqlite"],
     }
     macro_toml = (ROOT / "migrate-macros" / "Cargo.toml").read_text()
     deps_section = macro_toml.split("[dependencies]", 1)[1].split("\n[", 1)[0]
@@ -1320,11 +1419,19 @@ def main() -> None:
         ("migrate, all_or_nothing(true)",
          [migrate_bin(n_max), "apply", fresh(SCRATCH / "cg" / "b.db"), n_max, "wal", "aon"]),
     ], APPLY_PATTERNS)
+    data["callgrind_apply_per"] = callgrind_apply_per(n_max)
     data["callgrind_discovery"] = callgrind([("discovery", [migrate_bin(10000), "discover", 10000])]).get("discovery", {})
 
     if not args.quick and not args.no_build_cost:
+        # The page without the build cost first: the clean builds take many minutes, and
+        # a run stopped during them keeps everything else.
+        data["elapsed"] = time.perf_counter() - started
+        with saved.open("wb") as f:
+            pickle.dump((data, args), f)
+        report(args, data, out)
         log("workload 5: build cost (clean release builds, a few minutes)")
         data["build"] = bench_build()
+        data["build_jobs"] = os.environ.get("CARGO_BUILD_JOBS")
     data["elapsed"] = time.perf_counter() - started
     with saved.open("wb") as f:
         pickle.dump((data, args), f)

@@ -11,7 +11,12 @@ const CHUNK: usize = 100;
 fn main() {
     let out = std::env::var("OUT_DIR").unwrap();
     let out = Path::new(&out);
-    for (name, n) in [("n10", 10), ("n100", 100), ("n1000", 1000), ("n10000", 10_000)] {
+    for (name, n) in [
+        ("n10", 10),
+        ("n100", 100),
+        ("n1000", 1000),
+        ("n10000", 10_000),
+    ] {
         let dir = out.join(name);
         std::fs::create_dir_all(&dir).unwrap();
         let mut top = String::new();
@@ -22,8 +27,16 @@ fn main() {
                 s
             });
             let file = dir.join(format!("chunk{c:03}.rs"));
-            std::fs::write(&file, format!("bench_migrate::table_migrations! {{\n{body}}}\n")).unwrap();
-            let _ = writeln!(top, "mod chunk{c:03} {{ include!({:?}); }}", file.display().to_string());
+            std::fs::write(
+                &file,
+                format!("bench_migrate::table_migrations! {{\n{body}}}\n"),
+            )
+            .unwrap();
+            let _ = writeln!(
+                top,
+                "mod chunk{c:03} {{ include!({:?}); }}",
+                file.display().to_string()
+            );
         }
         std::fs::write(out.join(format!("{name}.rs")), top).unwrap();
     }

@@ -114,7 +114,10 @@ pub fn main() {
                 .connection()
                 .query_row("PRAGMA user_version", [], |row| row.get(0))
                 .unwrap();
-            assert_ne!(stored, 0, "no fingerprint stored: apply this file with `fast`");
+            assert_ne!(
+                stored, 0,
+                "no fingerprint stored: apply this file with `fast`"
+            );
             println!("ns={}", elapsed.as_nanos());
         }
         "discover" => {
@@ -131,7 +134,9 @@ pub fn main() {
             // faults.
             let registry = &migrate_sqlite::__private::MIGRATIONS;
             let start = Instant::now();
-            let warm = Migrator::new().register_migrations(registry.iter()).unwrap();
+            let warm = Migrator::new()
+                .register_migrations(registry.iter())
+                .unwrap();
             let warm_ns = start.elapsed();
             assert_eq!(warm.migrations().len(), n);
             println!("ns={}", elapsed.as_nanos());
@@ -155,7 +160,13 @@ pub fn main() {
                     "fast" => true,
                     other => panic!("fast or nothing, not {other:?}"),
                 });
-                assert!(Migrator::discovered().unwrap().to_latest(&mut db).unwrap().is_empty());
+                assert!(
+                    Migrator::discovered()
+                        .unwrap()
+                        .to_latest(&mut db)
+                        .unwrap()
+                        .is_empty()
+                );
             }
         }
         "fk-setup" => {
@@ -185,7 +196,10 @@ pub fn main() {
             let enforced: bool = conn
                 .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
                 .unwrap();
-            assert!(enforced, "the bundled SQLite enforces foreign keys by default");
+            assert!(
+                enforced,
+                "the bundled SQLite enforces foreign keys by default"
+            );
             let mut db = Sqlite::from_connection(conn).unwrap();
             let first = migrate_sqlite::__private::MIGRATIONS
                 .iter()
@@ -236,7 +250,8 @@ fn proposed_discovery() -> Vec<&'static RegisteredMigration> {
     });
     for pair in list.windows(2) {
         assert!(
-            pair[0].version() != pair[1].version() || set_order(pair[0].set(), pair[1].set()).is_ne(),
+            pair[0].version() != pair[1].version()
+                || set_order(pair[0].set(), pair[1].set()).is_ne(),
             "duplicate version"
         );
     }

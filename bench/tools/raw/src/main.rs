@@ -51,7 +51,11 @@ fn main() {
             let pending = n - rows.len();
             let elapsed = start.elapsed();
             assert_eq!(pending, 0);
-            assert!(rows.iter().enumerate().all(|(i, (v, _))| *v == i as i64 + 1));
+            assert!(
+                rows.iter()
+                    .enumerate()
+                    .all(|(i, (v, _))| *v == i as i64 + 1)
+            );
             println!("ns={}", elapsed.as_nanos());
         }
         "breakdown" => breakdown(arg(1), arg(2).parse().expect("REPEATS"), arg(3)),
@@ -130,7 +134,11 @@ fn breakdown(path: &str, repeats: usize, table: &str) {
         let t = Instant::now();
         let conn = Connection::open(path).unwrap();
         steps[0].1.push(t.elapsed().as_nanos());
-        for (k, pragma) in [(1, "user_version"), (2, "data_version"), (3, "schema_version")] {
+        for (k, pragma) in [
+            (1, "user_version"),
+            (2, "data_version"),
+            (3, "schema_version"),
+        ] {
             let t = Instant::now();
             let _: i64 = conn
                 .query_row(&format!("PRAGMA {pragma}"), [], |row| row.get(0))
