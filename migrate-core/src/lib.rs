@@ -54,7 +54,7 @@ pub use history::{AppliedMigration, DOWN_MARK};
 pub use manager::{Hook, Migrator, Progress, Report, StepReport};
 pub use migration::{BoxError, Db, Migration, Reversible};
 pub use plan::{Direction, Plan, PlanOptions, Step, Target, plan};
-pub use registry::RegisteredMigration;
+pub use registry::{LockTimeout, RegisteredMigration};
 pub use status::{MigrationStatus, State};
 
 /// Marks a unit struct as a migration and registers it; see the crate docs.
@@ -102,7 +102,7 @@ macro_rules! link_migration_crates {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::migration::{Migration, Reversible};
-    pub use crate::registry::RegisteredMigration;
+    pub use crate::registry::{LockTimeout, RegisteredMigration};
     pub use crate::registry::{MIGRATION_FOLDERS, MIGRATIONS, MigrationsFolder};
     pub use linkme;
 }
