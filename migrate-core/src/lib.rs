@@ -60,7 +60,8 @@ pub use status::{MigrationStatus, State};
 /// Marks a unit struct as a migration and registers it; see the crate docs.
 ///
 /// `#[migration(version = N, description = "...")]`, with `irreversible` added for a
-/// migration that has no `down`. The struct must implement [`Migration`], and
+/// migration that has no `down`, and optionally `set = ".."`, `transaction = false` and
+/// `lock_timeout = ".."` (see [`LockTimeout`]). The struct must implement [`Migration`], and
 /// [`Reversible`] unless it is `irreversible`.
 pub use migrate_macros::migration;
 

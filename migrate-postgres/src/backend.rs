@@ -204,6 +204,9 @@ impl Postgres {
 
     /// The `lock_timeout` of each migration's transaction ([`DEFAULT_LOCK_TIMEOUT`]
     /// unless set); `None` leaves the server's setting alone (by default: wait forever).
+    /// A migration with `lock_timeout = ".."` in its attribute has its own instead
+    /// ([`RegisteredMigration::lock_timeout`]), for its code alone; a `transaction =
+    /// false` migration has no transaction, so this does not apply to it.
     #[must_use]
     pub fn lock_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.lock_timeout = timeout;
