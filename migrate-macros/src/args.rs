@@ -25,8 +25,7 @@ const DESCRIPTION_EXAMPLE: &str = "e.g. description = \"Add is_spammer to chat_u
 const SET_EXAMPLE: &str = "e.g. set = \"analytics\"";
 const TRANSACTION_EXAMPLE: &str =
     "write transaction = false to run the migration outside a transaction";
-const LOCK_TIMEOUT_EXAMPLE: &str =
-    "e.g. lock_timeout = \"30s\" (units `ms`, `s`, `m`), or lock_timeout = \"off\" to wait as long as it takes";
+const LOCK_TIMEOUT_EXAMPLE: &str = "e.g. lock_timeout = \"30s\" (units `ms`, `s`, `m`), or lock_timeout = \"off\" to wait as long as it takes";
 
 /// PostgreSQL's `lock_timeout` is an `int` of milliseconds.
 const MAX_LOCK_TIMEOUT_MS: u64 = i32::MAX as u64;
@@ -505,9 +504,10 @@ fn parse_lock_timeout(text: &str) -> Result<LockTimeout, String> {
             ));
         }
         _ if unit.starts_with(['.', ',']) => {
-            return Err(format!(
+            return Err(
                 "lock_timeout must be a whole number: use a smaller unit, e.g. \"1500ms\" for 1.5 seconds"
-            ));
+                    .to_owned(),
+            );
         }
         _ => {
             return Err(format!(
@@ -574,7 +574,10 @@ mod tests {
         assert_eq!(parse_lock_timeout("5m"), Ok(Millis(300_000)));
         assert_eq!(parse_lock_timeout("1ms"), Ok(Millis(1)));
         assert_eq!(parse_lock_timeout("off"), Ok(Off));
-        assert_eq!(parse_lock_timeout("2147483647ms"), Ok(Millis(2_147_483_647)));
+        assert_eq!(
+            parse_lock_timeout("2147483647ms"),
+            Ok(Millis(2_147_483_647))
+        );
         assert_eq!(parse_lock_timeout("35791m"), Ok(Millis(2_147_460_000)));
 
         let refused = |text: &str, says: &str| {

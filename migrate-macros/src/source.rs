@@ -313,10 +313,7 @@ fn migration_attribute_without_lock_timeout(tokens: &[TokenTree]) -> Option<Grou
     args.set_span(attribute.span());
     inside.pop();
     inside.push(TokenTree::Group(args));
-    Some(Group::new(
-        Delimiter::Bracket,
-        inside.into_iter().collect(),
-    ))
+    Some(Group::new(Delimiter::Bracket, inside.into_iter().collect()))
 }
 
 /// The number of statements in a block: the non-empty parts between its top-level `;`s.

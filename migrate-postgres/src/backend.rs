@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use migrate_core::{
-    AppliedMigration, Backend, BoxError, DOWN_MARK, Db, Direction, Error, Freshness,
-    LockTimeout, RegisteredMigration,
+    AppliedMigration, Backend, BoxError, DOWN_MARK, Db, Direction, Error, Freshness, LockTimeout,
+    RegisteredMigration,
 };
 use postgres::{Client, NoTls, SimpleQueryMessage};
 

@@ -66,9 +66,8 @@ pub use transaction::{LockTimedOut, PgTransaction, PostgresExt};
 
 pub use migrate_core::{
     AppliedMigration, Backend, BoxError, Db, Direction, Error, Freshness, LockTimeout, MAX_VERSION,
-    Migration,
-    MigrationStatus, Migrator, Plan, PlanOptions, RegisteredMigration, Report, Result, Reversible,
-    State, Step, StepReport, Target, discovered_migrations, plan,
+    Migration, MigrationStatus, Migrator, Plan, PlanOptions, RegisteredMigration, Report, Result,
+    Reversible, State, Step, StepReport, Target, discovered_migrations, plan,
 };
 
 /// Marks a unit struct as a migration and registers it:

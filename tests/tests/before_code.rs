@@ -51,7 +51,9 @@ impl Backend for Logged {
         in_transaction: bool,
     ) -> Result<(), BoxError> {
         let version = migration.version();
-        event(format!("before_code {version} in_transaction={in_transaction}"));
+        event(format!(
+            "before_code {version} in_transaction={in_transaction}"
+        ));
         if self.fail_before == Some(version) {
             return Err("the backend could not prepare the migration".into());
         }
@@ -129,7 +131,12 @@ impl Migration for CreateB {
     }
 }
 
-#[migration(version = 303, description = "Create c", irreversible, lock_timeout = "off")]
+#[migration(
+    version = 303,
+    description = "Create c",
+    irreversible,
+    lock_timeout = "off"
+)]
 struct CreateC;
 
 impl Migration for CreateC {

@@ -28,7 +28,9 @@ struct CreateNotes;
 
 impl Migration for CreateNotes {
     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute("CREATE TABLE notes (id INT); CREATE TABLE seen (version INT, lock_timeout TEXT)")
+        db.execute(
+            "CREATE TABLE notes (id INT); CREATE TABLE seen (version INT, lock_timeout TEXT)",
+        )
     }
 }
 
@@ -146,7 +148,10 @@ fn open(schema: &TestSchema, global: Duration) -> Postgres {
 fn seen(schema: &TestSchema) -> Vec<(i32, String)> {
     schema
         .client()
-        .query("SELECT version, lock_timeout FROM seen ORDER BY version", &[])
+        .query(
+            "SELECT version, lock_timeout FROM seen ORDER BY version",
+            &[],
+        )
         .unwrap()
         .iter()
         .map(|row| (row.get(0), row.get(1)))
@@ -218,7 +223,11 @@ fn a_short_own_timeout_fails_long_before_the_global_one() {
     );
     long.commit().unwrap();
     assert_eq!(schema.versions(), [1]);
-    assert_eq!(session_lock_timeout(&mut db), "0", "nothing leaks to the session");
+    assert_eq!(
+        session_lock_timeout(&mut db),
+        "0",
+        "nothing leaks to the session"
+    );
 }
 
 /// A migration with a long timeout of its own waits out a blocker that the backend's
@@ -307,7 +316,11 @@ fn in_an_all_or_nothing_run_each_migration_has_its_own_timeout_or_the_global() {
     assert_eq!(seen(&schema), seen_pairs(&[(4, "30s"), (9, "200ms")]));
 }
 
-#[migration(version = 9, description = "Show the lock_timeout after 4", irreversible)]
+#[migration(
+    version = 9,
+    description = "Show the lock_timeout after 4",
+    irreversible
+)]
 struct ShowsAfterLong;
 
 impl Migration for ShowsAfterLong {
