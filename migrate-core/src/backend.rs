@@ -23,12 +23,15 @@ pub enum Freshness {
 ///
 /// The manager calls, per run: [`read_applied`](Self::read_applied) once (and
 /// [`read_history`](Self::read_history) only to word a refusal); then per step
-/// [`begin`](Self::begin), the migration's code through [`db`](Self::db),
+/// [`begin`](Self::begin), [`before_code`](Self::before_code), the migration's code
+/// (and the [`Migrator`](crate::Migrator)'s hooks) through [`db`](Self::db),
 /// [`check`](Self::check), [`record_applied`](Self::record_applied) or
 /// [`remove_applied`](Self::remove_applied), [`store_fingerprint`](Self::store_fingerprint)
 /// and [`commit`](Self::commit), or [`rollback`](Self::rollback) on any failure. A
 /// migration that runs outside a transaction uses [`db`](Self::db) with no transaction
-/// open.
+/// open: `begin`, its mark, `commit`; `before_code` and its code with no transaction;
+/// then `begin`, its record, `commit`. In one transaction for several steps (an
+/// all-or-nothing run, a dry run, a redo), `before_code` comes before each step's code.
 pub trait Backend {
     /// Reads every applied migration of every set, sorted by set and version. Writes
     /// nothing: a database without a history table has an empty history.
@@ -53,6 +56,24 @@ pub trait Backend {
     /// The database as migration code sees it: inside the open transaction, or with none
     /// for a migration that runs outside one.
     fn db(&mut self) -> &mut dyn Db;
+
+    /// Called right before a migration's code runs (before the
+    /// [`Migrator::before_each`](crate::Migrator::before_each) hook, then `up` or `down`):
+    /// inside its transaction when `in_transaction` is true, with no transaction open
+    /// for a migration with `transaction = false`. A backend applies the migration's own
+    /// settings here, such as its [`lock_timeout`](RegisteredMigration::lock_timeout),
+    /// and undoes those of the migration before it in the same transaction; settings
+    /// made outside a transaction it undoes itself at its next
+    /// [`begin`](Self::begin) or [`end_run`](Self::end_run). An error fails the migration
+    /// as an error of its code would. The default does nothing.
+    fn before_code(
+        &mut self,
+        migration: &RegisteredMigration,
+        in_transaction: bool,
+    ) -> Result<(), BoxError> {
+        let _ = (migration, in_transaction);
+        Ok(())
+    }
 
     /// Checks what a migration left behind before it is recorded (for SQLite, foreign keys
     /// when they are enforced), in the open transaction.

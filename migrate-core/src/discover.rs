@@ -147,7 +147,7 @@ mod tests {
         file: &'static str,
     ) -> &'static RegisteredMigration {
         Box::leak(Box::new(RegisteredMigration::__new(
-            version, "test", type_name, file, 4, &Noop, None, "", true, "0",
+            version, "test", type_name, file, 4, &Noop, None, "", true, None, "0",
         )))
     }
 

@@ -102,7 +102,7 @@ mod tests {
 
     fn known(version: u64, checksum: &'static str) -> &'static RegisteredMigration {
         Box::leak(Box::new(RegisteredMigration::__new(
-            version, "m", "M", "f.rs", 1, &Noop, None, "", true, checksum,
+            version, "m", "M", "f.rs", 1, &Noop, None, "", true, None, checksum,
         )))
     }
 

@@ -54,13 +54,14 @@ pub use history::{AppliedMigration, DOWN_MARK};
 pub use manager::{Hook, Migrator, Progress, Report, StepReport};
 pub use migration::{BoxError, Db, Migration, Reversible};
 pub use plan::{Direction, Plan, PlanOptions, Step, Target, plan};
-pub use registry::RegisteredMigration;
+pub use registry::{LockTimeout, RegisteredMigration};
 pub use status::{MigrationStatus, State};
 
 /// Marks a unit struct as a migration and registers it; see the crate docs.
 ///
 /// `#[migration(version = N, description = "...")]`, with `irreversible` added for a
-/// migration that has no `down`. The struct must implement [`Migration`], and
+/// migration that has no `down`, and optionally `set = ".."`, `transaction = false` and
+/// `lock_timeout = ".."` (see [`LockTimeout`]). The struct must implement [`Migration`], and
 /// [`Reversible`] unless it is `irreversible`.
 pub use migrate_macros::migration;
 
@@ -102,7 +103,7 @@ macro_rules! link_migration_crates {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::migration::{Migration, Reversible};
-    pub use crate::registry::RegisteredMigration;
+    pub use crate::registry::{LockTimeout, RegisteredMigration};
     pub use crate::registry::{MIGRATION_FOLDERS, MIGRATIONS, MigrationsFolder};
     pub use linkme;
 }

@@ -243,6 +243,7 @@ mod tests {
             Some(&Noop),
             "",
             true,
+            None,
             "checksum",
         )))
     }
@@ -258,6 +259,7 @@ mod tests {
             None,
             "",
             true,
+            None,
             "checksum",
         )))
     }

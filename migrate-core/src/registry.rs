@@ -1,7 +1,41 @@
 //! The registry: every `#[migration]` puts one [`RegisteredMigration`] into a linkme
 //! distributed slice, which discovery reads.
 
+use core::time::Duration;
+
 use crate::migration::{BoxError, Db, Migration, Reversible};
+
+/// How long a migration's statements may wait for a table lock another session holds,
+/// as its attribute sets it: `lock_timeout = "30s"` or `lock_timeout = "off"`. A backend
+/// that supports it (PostgreSQL) uses it instead of its own default for that migration
+/// alone; SQLite ignores it.
+///
+/// ```rust,standalone_crate
+/// use core::time::Duration;
+/// use migrate_core::{migration, BoxError, Db, LockTimeout, Migration};
+///
+/// #[migration(version = 1, description = "Add an index", irreversible, lock_timeout = "30s")]
+/// pub struct AddIndex;
+///
+/// impl Migration for AddIndex {
+///     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+///         db.execute("CREATE INDEX chat_users_name ON chat_users (name)")
+///     }
+/// }
+///
+/// assert_eq!(
+///     AddIndex::get_migration().lock_timeout(),
+///     Some(LockTimeout::After(Duration::from_secs(30)))
+/// );
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LockTimeout {
+    /// A statement that waits longer than this for a lock fails, and the migration with
+    /// it (`lock_timeout = "500ms"`, `"30s"`, `"5m"`). Never zero.
+    After(Duration),
+    /// No limit: the migration waits as long as it takes (`lock_timeout = "off"`).
+    Off,
+}
 
 /// A migration as the registry knows it: its version and description from the
 /// attribute, where it is defined, and its code.
@@ -18,6 +52,7 @@ pub struct RegisteredMigration {
     down: Option<&'static dyn Reversible>,
     set: &'static str,
     transactional: bool,
+    lock_timeout: Option<LockTimeout>,
     checksum: &'static str,
 }
 
@@ -35,6 +70,7 @@ impl RegisteredMigration {
         down: Option<&'static dyn Reversible>,
         set: &'static str,
         transactional: bool,
+        lock_timeout: Option<LockTimeout>,
         checksum: &'static str,
     ) -> Self {
         RegisteredMigration {
@@ -47,6 +83,7 @@ impl RegisteredMigration {
             down,
             set,
             transactional,
+            lock_timeout,
             checksum,
         }
     }
@@ -89,6 +126,13 @@ impl RegisteredMigration {
         self.transactional
     }
 
+    /// The migration's own lock timeout (`lock_timeout = ".."` in its attribute), or
+    /// `None` when the backend's default applies. PostgreSQL sets it for this migration's
+    /// code alone; SQLite ignores it.
+    pub fn lock_timeout(&self) -> Option<LockTimeout> {
+        self.lock_timeout
+    }
+
     /// A checksum of the migration's source file, recorded when it is applied: a
     /// different one later means the migration was changed after it ran. Formatting and
     /// comments do not count.
@@ -125,6 +169,7 @@ impl core::fmt::Debug for RegisteredMigration {
             .field("reversible", &self.is_reversible())
             .field("set", &self.set)
             .field("transactional", &self.transactional)
+            .field("lock_timeout", &self.lock_timeout)
             .field("checksum", &self.checksum)
             .finish()
     }

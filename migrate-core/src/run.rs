@@ -279,7 +279,7 @@ fn body(
     batch: bool,
     fingerprint: &mut Fingerprint,
 ) -> Result<StepReport> {
-    let (outcome, duration) = run_code(migrator, backend, step);
+    let (outcome, duration) = run_code(migrator, backend, step, true);
     match outcome {
         Ok(()) => {}
         Err(Failure::Error(source)) => return Err(failed(step, batch, source)),
@@ -308,16 +308,19 @@ enum Failure {
     Panic(String),
 }
 
-/// The `before_each` hook, `up` or `down`, and the `after_each` hook, with panics caught.
+/// The backend's [`Backend::before_code`], the `before_each` hook, `up` or `down`, and
+/// the `after_each` hook, with panics caught.
 fn run_code(
     migrator: &Migrator,
     backend: &mut dyn Backend,
     step: Step,
+    in_transaction: bool,
 ) -> (core::result::Result<(), Failure>, Duration) {
     let m = step.migration;
     let start = Instant::now();
     let outcome = catch_unwind(AssertUnwindSafe(
         || -> core::result::Result<(), BoxError> {
+            backend.before_code(m, in_transaction)?;
             if let Some(hook) = &migrator.before {
                 hook(&step, backend.db())?;
             }
@@ -394,7 +397,7 @@ fn outside_transaction(
         return Err(failed(step, false, source));
     }
 
-    let (outcome, duration) = run_code(migrator, backend, step);
+    let (outcome, duration) = run_code(migrator, backend, step, false);
     let partway = |source: BoxError| Error::FailedOutsideTransaction {
         version: m.version(),
         description: m.description(),

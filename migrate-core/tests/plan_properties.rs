@@ -70,6 +70,7 @@ fn registered(version: u64, reversible: bool) -> &'static RegisteredMigration {
                         down,
                         "",
                         true,
+                        None,
                         checksum,
                     )))
                 };

@@ -15,6 +15,7 @@ const KEYS: &[&str] = &[
     "irreversible",
     "set",
     "transaction",
+    "lock_timeout",
 ];
 
 const VERSION_ARG: &str = "version = 3";
@@ -24,6 +25,18 @@ const DESCRIPTION_EXAMPLE: &str = "e.g. description = \"Add is_spammer to chat_u
 const SET_EXAMPLE: &str = "e.g. set = \"analytics\"";
 const TRANSACTION_EXAMPLE: &str =
     "write transaction = false to run the migration outside a transaction";
+const LOCK_TIMEOUT_EXAMPLE: &str = "e.g. lock_timeout = \"30s\" (units `ms`, `s`, `m`), or lock_timeout = \"off\" to wait as long as it takes";
+
+/// PostgreSQL's `lock_timeout` is an `int` of milliseconds.
+const MAX_LOCK_TIMEOUT_MS: u64 = i32::MAX as u64;
+
+/// A migration's own `lock_timeout`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockTimeout {
+    /// At least 1 and at most [`MAX_LOCK_TIMEOUT_MS`].
+    Millis(u64),
+    Off,
+}
 
 /// The arguments of `#[migration(..)]`, checked.
 pub struct Args {
@@ -36,6 +49,8 @@ pub struct Args {
     pub set: Option<LitStr>,
     /// Whether the migration runs inside a transaction (`transaction = false` opts out).
     pub transaction: bool,
+    /// The migration's own lock timeout; `None` leaves the backend's default.
+    pub lock_timeout: Option<LockTimeout>,
 }
 
 /// Parses the arguments, reporting every mistake at once.
@@ -92,6 +107,7 @@ pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
             irreversible: raw.irreversible,
             set: raw.set,
             transaction: raw.transaction.unwrap_or(true),
+            lock_timeout: raw.lock_timeout,
         }),
         (Err(error), _, _) => Err(error),
         // Not reached: a key seen but invalid has already recorded its error.
@@ -117,6 +133,8 @@ struct Raw {
     set_seen: bool,
     transaction: Option<bool>,
     transaction_seen: bool,
+    lock_timeout: Option<LockTimeout>,
+    lock_timeout_seen: bool,
 }
 
 #[derive(Default)]
@@ -161,6 +179,7 @@ fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::R
         "irreversible" => &mut raw.irreversible_seen,
         "set" => &mut raw.set_seen,
         "transaction" => &mut raw.transaction_seen,
+        "lock_timeout" => &mut raw.lock_timeout_seen,
         _ => {
             let nearest = nearest_key(&name);
             match nearest {
@@ -198,6 +217,7 @@ fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::R
         "version" => VERSION_EXAMPLE,
         "set" => SET_EXAMPLE,
         "transaction" => TRANSACTION_EXAMPLE,
+        "lock_timeout" => LOCK_TIMEOUT_EXAMPLE,
         _ => DESCRIPTION_EXAMPLE,
     };
     let Some(eq) = eq else {
@@ -218,6 +238,7 @@ fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::R
         "version" => version(value).map(|v| raw.version = Some(v)),
         "set" => set(value).map(|s| raw.set = Some(s)),
         "transaction" => transaction(value).map(|t| raw.transaction = Some(t)),
+        "lock_timeout" => lock_timeout(value).map(|t| raw.lock_timeout = Some(t)),
         _ => description(value).map(|d| raw.description = Some(d)),
     };
     if let Err(error) = parsed {
@@ -378,7 +399,7 @@ fn unknown_key_message(name: &str, nearest: Option<&str>) -> String {
     match nearest {
         Some(key) => format!("unknown key `{name}`; did you mean `{key}`?"),
         None => format!(
-            "unknown key `{name}`; the keys are `version`, `description`, `irreversible`, `set` and `transaction`"
+            "unknown key `{name}`; the keys are `version`, `description`, `irreversible`, `set`, `transaction` and `lock_timeout`"
         ),
     }
 }
@@ -434,6 +455,90 @@ fn transaction(value: TokenStream) -> syn::Result<bool> {
     }
 }
 
+/// `lock_timeout = "30s"`: a string literal, checked by [`parse_lock_timeout`].
+fn lock_timeout(value: TokenStream) -> syn::Result<LockTimeout> {
+    let err = |message: String| syn::Error::new_spanned(&value, message);
+    match single_literal(&value) {
+        Some(Lit::Str(s)) => parse_lock_timeout(&s.value()).map_err(err),
+        Some(Lit::Int(int)) => Err(err(format!(
+            "lock_timeout must be a string with a unit: write lock_timeout = \"{0}s\" or \"{0}ms\"",
+            int.base10_digits()
+        ))),
+        _ => Err(err(format!(
+            "lock_timeout must be a string literal, {LOCK_TIMEOUT_EXAMPLE}"
+        ))),
+    }
+}
+
+/// The text of a `lock_timeout`: `"off"`, or a whole number of at least 1 followed by
+/// `ms`, `s` or `m` (minutes), at most PostgreSQL's limit. The error says what to write.
+fn parse_lock_timeout(text: &str) -> Result<LockTimeout, String> {
+    if text.trim().is_empty() {
+        return Err(format!(
+            "lock_timeout must not be empty, {LOCK_TIMEOUT_EXAMPLE}"
+        ));
+    }
+    if text == "off" {
+        return Ok(LockTimeout::Off);
+    }
+    if text.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "lock_timeout is written without spaces: write lock_timeout = \"{}\"",
+            text.split_whitespace().collect::<String>()
+        ));
+    }
+    let digits = text.len() - text.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let (number, unit) = text.split_at(digits);
+    if number.is_empty() {
+        return Err(format!(
+            "lock_timeout must be a whole number with a unit or \"off\", {LOCK_TIMEOUT_EXAMPLE}"
+        ));
+    }
+    let factor: u64 = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "" => {
+            return Err(format!(
+                "lock_timeout needs a unit: write \"{number}ms\", \"{number}s\" or \"{number}m\""
+            ));
+        }
+        _ if unit.starts_with(['.', ',']) => {
+            return Err(
+                "lock_timeout must be a whole number: use a smaller unit, e.g. \"1500ms\" for 1.5 seconds"
+                    .to_owned(),
+            );
+        }
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` in lock_timeout: the units are `ms`, `s` and `m` (minutes), e.g. \"30s\""
+            ));
+        }
+    };
+    let too_long = || {
+        format!(
+            "lock_timeout is too long: PostgreSQL takes at most {MAX_LOCK_TIMEOUT_MS}ms (about 24 \
+             days); write lock_timeout = \"off\" to wait as long as it takes"
+        )
+    };
+    let millis = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(factor))
+        .ok_or_else(too_long)?;
+    if millis == 0 {
+        return Err(
+            "lock_timeout must be more than zero: to PostgreSQL a zero lock_timeout means no \
+             limit at all; write lock_timeout = \"off\" for that, or a duration such as \"500ms\""
+                .to_owned(),
+        );
+    }
+    if millis > MAX_LOCK_TIMEOUT_MS {
+        return Err(too_long());
+    }
+    Ok(LockTimeout::Millis(millis))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,5 +561,45 @@ mod tests {
             "unknown key `verion`; did you mean `version`?"
         );
         assert!(unknown_key_message("table", None).contains("the keys are"));
+        assert!(unknown_key_message("table", None).contains("`lock_timeout`"));
+        assert_eq!(nearest_key("lock_timeot"), Some("lock_timeout"));
+        assert_eq!(nearest_key("lock"), Some("lock_timeout"));
+    }
+
+    #[test]
+    fn lock_timeouts_are_whole_numbers_with_a_unit_or_off() {
+        use LockTimeout::{Millis, Off};
+        assert_eq!(parse_lock_timeout("500ms"), Ok(Millis(500)));
+        assert_eq!(parse_lock_timeout("30s"), Ok(Millis(30_000)));
+        assert_eq!(parse_lock_timeout("5m"), Ok(Millis(300_000)));
+        assert_eq!(parse_lock_timeout("1ms"), Ok(Millis(1)));
+        assert_eq!(parse_lock_timeout("off"), Ok(Off));
+        assert_eq!(
+            parse_lock_timeout("2147483647ms"),
+            Ok(Millis(2_147_483_647))
+        );
+        assert_eq!(parse_lock_timeout("35791m"), Ok(Millis(2_147_460_000)));
+
+        let refused = |text: &str, says: &str| {
+            let message = parse_lock_timeout(text).unwrap_err();
+            assert!(message.contains(says), "{text:?}: {message}");
+        };
+        refused("", "must not be empty");
+        refused("  ", "must not be empty");
+        refused("30", "needs a unit: write \"30ms\", \"30s\" or \"30m\"");
+        refused("30h", "unknown unit `h`");
+        refused("30min", "unknown unit `min`");
+        refused("30S", "unknown unit `S`");
+        refused("1.5s", "whole number");
+        refused("s", "whole number with a unit");
+        refused("-1s", "whole number with a unit");
+        refused("none", "whole number with a unit or \"off\"");
+        refused("30 s", "write lock_timeout = \"30s\"");
+        refused("0ms", "more than zero");
+        refused("0s", "\"off\"");
+        refused("2147483648ms", "too long");
+        refused("35792m", "too long");
+        refused("99999999999999999999s", "too long");
+        refused("18446744073709551615m", "too long");
     }
 }

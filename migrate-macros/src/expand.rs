@@ -5,7 +5,7 @@
 use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 
-use crate::args::Args;
+use crate::args::{Args, LockTimeout};
 use crate::source::Source;
 use crate::valid::Target;
 
@@ -31,6 +31,15 @@ pub fn expand(
         .map(syn::LitStr::value)
         .unwrap_or_default();
     let transactional = args.transaction;
+    let lock_timeout = match args.lock_timeout {
+        None => quote!(::core::option::Option::None),
+        Some(LockTimeout::Off) => {
+            quote!(::core::option::Option::Some(#private::LockTimeout::Off))
+        }
+        Some(LockTimeout::Millis(millis)) => quote!(::core::option::Option::Some(
+            #private::LockTimeout::After(::core::time::Duration::from_millis(#millis))
+        )),
+    };
     let checksum = &source.checksum;
 
     // The struct must implement the traits: the coercions fail on the struct's name,
@@ -100,6 +109,7 @@ pub fn expand(
                 #down,
                 #set,
                 #transactional,
+                #lock_timeout,
                 #checksum,
             );
 

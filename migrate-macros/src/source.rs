@@ -8,8 +8,9 @@
 //!
 //! - left out: `use` items, `extern crate` items, out-of-line `mod x;` declarations (with
 //!   their attributes and visibility), `#[derive(..)]` and doc attributes, every `,` and
-//!   `;`, and the braces of a block that holds at most one statement (rustfmt adds and
-//!   removes those around match-arm and closure bodies);
+//!   `;`, the braces of a block that holds at most one statement (rustfmt adds and
+//!   removes those around match-arm and closure bodies), and the `lock_timeout = ..`
+//!   argument of a `#[migration(..)]` attribute (how long it may wait, not what it does);
 //! - a parenthesis group that holds only another one counts once (`((x))` is `(x)`);
 //! - everything else (identifiers, literals, operators, parentheses, brackets, the braces
 //!   of blocks with several statements) counts, in order;
@@ -156,6 +157,13 @@ impl<'a> Canon<'a> {
                 i += skip;
                 continue;
             }
+            if let Some(attribute) = migration_attribute_without_lock_timeout(&tokens[i..]) {
+                // `#`, then the attribute as if `lock_timeout = ..` were not in it.
+                self.hasher.write(b"#");
+                self.group(&attribute);
+                i += 2;
+                continue;
+            }
             match &tokens[i] {
                 TokenTree::Group(group) => self.group(group),
                 TokenTree::Punct(punct) if matches!(punct.as_char(), ',' | ';') => {}
@@ -254,6 +262,58 @@ fn file_name(path: &Path) -> String {
         || path.display().to_string(),
         |name| name.to_string_lossy().into_owned(),
     )
+}
+
+/// At `#[migration(..)]` (or `#[some::path::migration(..)]`) with a `lock_timeout = ..`
+/// argument: the bracket group without that argument. A lock timeout says how long the
+/// migration may wait, not what it does, so changing it is not drift. `None` elsewhere,
+/// and for an attribute without the key, which is hashed as it is.
+fn migration_attribute_without_lock_timeout(tokens: &[TokenTree]) -> Option<Group> {
+    let (Some(TokenTree::Punct(hash)), Some(TokenTree::Group(attribute))) =
+        (tokens.first(), tokens.get(1))
+    else {
+        return None;
+    };
+    if hash.as_char() != '#' || attribute.delimiter() != Delimiter::Bracket {
+        return None;
+    }
+    let mut inside: Vec<TokenTree> = attribute.stream().into_iter().collect();
+    let Some(TokenTree::Group(args)) = inside.last() else {
+        return None;
+    };
+    let path = &inside[..inside.len() - 1];
+    let is_migration = args.delimiter() == Delimiter::Parenthesis
+        && matches!(path.last(), Some(TokenTree::Ident(name)) if name == "migration")
+        && path.iter().all(|t| match t {
+            TokenTree::Ident(_) => true,
+            TokenTree::Punct(p) => p.as_char() == ':',
+            _ => false,
+        });
+    if !is_migration {
+        return None;
+    }
+    let args_tokens: Vec<TokenTree> = args.stream().into_iter().collect();
+    let key_at = args_tokens.iter().enumerate().position(|(at, t)| {
+        matches!(t, TokenTree::Ident(key) if key == "lock_timeout")
+            && matches!(args_tokens.get(at + 1), Some(TokenTree::Punct(eq)) if eq.as_char() == '=')
+            && (at == 0
+                || matches!(&args_tokens[at - 1], TokenTree::Punct(comma) if comma.as_char() == ','))
+    })?;
+    // The key, `=`, and the value up to the next comma (left out like every comma).
+    let end = args_tokens[key_at..]
+        .iter()
+        .position(|t| matches!(t, TokenTree::Punct(comma) if comma.as_char() == ','))
+        .map_or(args_tokens.len(), |len| key_at + len);
+    let kept: TokenStream = args_tokens[..key_at]
+        .iter()
+        .chain(&args_tokens[end..])
+        .cloned()
+        .collect();
+    let mut args = Group::new(Delimiter::Parenthesis, kept);
+    args.set_span(attribute.span());
+    inside.pop();
+    inside.push(TokenTree::Group(args));
+    Some(Group::new(Delimiter::Bracket, inside.into_iter().collect()))
 }
 
 /// The number of statements in a block: the non-empty parts between its top-level `;`s.
@@ -400,6 +460,46 @@ mod tests {
     }
 
     /// What rustfmt may change, and what the canonical form leaves out for it.
+    #[test]
+    fn a_migrations_lock_timeout_is_not_part_of_its_checksum() {
+        const WITHOUT: &str = "#[migration(version = 3, description = \"Add x\", irreversible)]\n\
+                               pub struct AddX;\nimpl Migration for AddX { fn up() { x() } }";
+        // Pinned: the checksum of a migration without the key is the one it had before
+        // the key existed, so no applied migration reads as modified.
+        assert_eq!(checksum(WITHOUT), "a0664a282aa9f64c");
+        for with in [
+            "#[migration(version = 3, description = \"Add x\", irreversible, lock_timeout = \"30s\")]",
+            "#[migration(version = 3, lock_timeout = \"off\", description = \"Add x\", irreversible,)]",
+            "#[migration(lock_timeout = \"5m\", version = 3, description = \"Add x\", irreversible)]",
+            "#[migrate_postgres::migration(version = 3, description = \"Add x\", irreversible, lock_timeout = \"1ms\")]",
+        ] {
+            let text = WITHOUT.replacen(
+                "#[migration(version = 3, description = \"Add x\", irreversible)]",
+                with,
+                1,
+            );
+            let expected = if with.contains("migrate_postgres::") {
+                checksum(&WITHOUT.replacen("#[migration(", "#[migrate_postgres::migration(", 1))
+            } else {
+                checksum(WITHOUT)
+            };
+            assert_eq!(checksum(&text), expected, "{with}");
+        }
+        // The other keys count; so does lock_timeout anywhere but the attribute.
+        let different = [
+            WITHOUT.replacen("irreversible", "irreversible, transaction = false", 1),
+            WITHOUT.replacen("x()", "x(lock_timeout = \"30s\")", 1),
+            WITHOUT.replacen("#[migration(", "#[other(", 1),
+        ];
+        for text in different {
+            assert_ne!(checksum(&text), checksum(WITHOUT), "{text}");
+        }
+        assert_ne!(
+            checksum(&WITHOUT.replacen("#[migration(", "#[other(lock_timeout = \"1s\", ", 1)),
+            checksum(&WITHOUT.replacen("#[migration(", "#[other(", 1)),
+        );
+    }
+
     #[test]
     fn the_canonical_form_leaves_out_what_rustfmt_changes() {
         let same = [

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use migrate_core::{
-    AppliedMigration, Backend, BoxError, DOWN_MARK, Db, Direction, Error, Freshness,
+    AppliedMigration, Backend, BoxError, DOWN_MARK, Db, Direction, Error, Freshness, LockTimeout,
     RegisteredMigration,
 };
 use postgres::{Client, NoTls, SimpleQueryMessage};
@@ -164,6 +164,12 @@ pub struct Postgres {
     table_ready: bool,
     /// The history's writes, prepared once per connection: one round trip each after.
     prepared: Vec<(String, postgres::Statement)>,
+    /// The `lock_timeout` the open transaction had before a migration of its own set
+    /// another, for the next migration in the same transaction.
+    restore_local: Option<String>,
+    /// The session's `lock_timeout` before a `transaction = false` migration set its own,
+    /// set back at the next `begin` or the end of the run.
+    restore_session: Option<String>,
 }
 
 /// What a read returned, in the form `begin` compares.
@@ -266,6 +272,8 @@ impl Postgres {
             steps: 0,
             table_ready: false,
             prepared: Vec::new(),
+            restore_local: None,
+            restore_session: None,
         })
     }
 
@@ -297,6 +305,9 @@ impl Postgres {
 
     /// The `lock_timeout` of each migration's transaction ([`DEFAULT_LOCK_TIMEOUT`]
     /// unless set); `None` leaves the server's setting alone (by default: wait forever).
+    /// A migration with `lock_timeout = ".."` in its attribute has its own instead
+    /// ([`RegisteredMigration::lock_timeout`]), for its code alone; a `transaction =
+    /// false` migration has no transaction, so this does not apply to it.
     #[must_use]
     pub fn lock_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.lock_timeout = timeout;
@@ -504,10 +515,23 @@ impl Postgres {
         }
     }
 
+    /// Sets the session's `lock_timeout` back to what it was before a
+    /// `transaction = false` migration set its own. A statement of its own: in the batch
+    /// that starts a transaction it would be part of that transaction, and undone with it.
+    fn restore_session_lock_timeout(&mut self) -> Result<(), BoxError> {
+        if let Some(old) = self.restore_session.take() {
+            self.simple(&format!("SET lock_timeout = {}", quote_literal(&old)))?;
+        }
+        Ok(())
+    }
+
     /// Ends whatever is open: the transaction, then the lock.
     fn release_all(&mut self) {
         if self.step != 0 {
             let _ = self.rollback();
+        }
+        if let Err(error) = self.restore_session_lock_timeout() {
+            log::warn!("could not set the session's lock_timeout back: {error}");
         }
         if let Err(error) = self.unlock() {
             log::warn!("could not release the migration lock: {error}");
@@ -724,6 +748,8 @@ impl Backend for Postgres {
                     .into(),
             );
         }
+        self.restore_session_lock_timeout()?;
+        self.restore_local = None;
         self.steps += 1;
         let mut start = format!("BEGIN; SET LOCAL migrate.step = '{}'", self.steps);
         if let Some(timeout) = self.lock_timeout {
@@ -755,6 +781,43 @@ impl Backend for Postgres {
 
     fn db(&mut self) -> &mut dyn Db {
         &mut self.tx
+    }
+
+    fn before_code(
+        &mut self,
+        migration: &RegisteredMigration,
+        in_transaction: bool,
+    ) -> Result<(), BoxError> {
+        let own = migration.lock_timeout().map(|timeout| match timeout {
+            LockTimeout::After(duration) => format!("{}ms", duration.as_millis().max(1)),
+            // PostgreSQL's 0: no limit.
+            LockTimeout::Off => "0".to_owned(),
+        });
+        let sql = match (own, in_transaction) {
+            // The migration before it in this transaction set its own: back to what the
+            // transaction had.
+            (None, true) => match self.restore_local.take() {
+                Some(old) => format!("SET LOCAL lock_timeout = {}", quote_literal(&old)),
+                None => return Ok(()),
+            },
+            (None, false) => return Ok(()),
+            // What it replaces is read in the same round trip.
+            (Some(own), true) if self.restore_local.is_none() => {
+                format!("SHOW lock_timeout; SET LOCAL lock_timeout = '{own}'")
+            }
+            (Some(own), true) => format!("SET LOCAL lock_timeout = '{own}'"),
+            (Some(own), false) => format!("SHOW lock_timeout; SET lock_timeout = '{own}'"),
+        };
+        let rows = self.simple(&sql)?;
+        if let Some(old) = rows.first().and_then(|row| row.get(0)) {
+            let old = old.to_owned();
+            if in_transaction {
+                self.restore_local = Some(old);
+            } else if self.restore_session.is_none() {
+                self.restore_session = Some(old);
+            }
+        }
+        Ok(())
     }
 
     fn check(&mut self) -> Result<(), BoxError> {
@@ -848,12 +911,14 @@ impl Backend for Postgres {
         let done = off_runtime(move || client.batch_execute(&commit));
         self.step = 0;
         self.tx.in_transaction = false;
+        self.restore_local = None;
         done.map_err(BoxError::from)
     }
 
     fn rollback(&mut self) -> Result<(), BoxError> {
         self.step = 0;
         self.tx.in_transaction = false;
+        self.restore_local = None;
         let client = self.client();
         off_runtime(move || client.batch_execute("ROLLBACK"))?;
         if let Some(holders) = self.tx.timed_out.take() {
@@ -868,11 +933,13 @@ impl Backend for Postgres {
         if self.step != 0 {
             self.rollback()?;
         }
+        // The lock goes whether or not the setting could be put back.
+        let restored = self.restore_session_lock_timeout();
         self.unlock()?;
         if let Some(read) = &mut self.last_read {
             read.under_lock = false;
         }
-        Ok(())
+        restored
     }
 }
 

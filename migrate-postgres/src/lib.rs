@@ -49,8 +49,9 @@
 //! the lock. The lock is released when the run ends, on every path, and by the server
 //! when the connection ends. At the first lock, `pg_locks` must show it: engines that
 //! accept advisory locks without locking are refused. Each migration's transaction has a
-//! `lock_timeout` ([`Postgres::lock_timeout`]), so a migration queued behind a long
-//! query fails instead of stalling every query queued behind it.
+//! `lock_timeout` ([`Postgres::lock_timeout`], or the migration's own:
+//! `#[migration(.., lock_timeout = "30s")]`), so a migration queued behind a long query
+//! fails instead of stalling every query queued behind it.
 
 mod backend;
 mod history;
@@ -67,9 +68,9 @@ pub use history::DEFAULT_HISTORY_TABLE;
 pub use transaction::{InvalidIndex, LockTimedOut, PgTransaction, PostgresExt};
 
 pub use migrate_core::{
-    AppliedMigration, Backend, BoxError, Db, Direction, Error, Freshness, MAX_VERSION, Migration,
-    MigrationStatus, Migrator, Plan, PlanOptions, RegisteredMigration, Report, Result, Reversible,
-    State, Step, StepReport, Target, discovered_migrations, plan,
+    AppliedMigration, Backend, BoxError, Db, Direction, Error, Freshness, LockTimeout, MAX_VERSION,
+    Migration, MigrationStatus, Migrator, Plan, PlanOptions, RegisteredMigration, Report, Result,
+    Reversible, State, Step, StepReport, Target, discovered_migrations, plan,
 };
 
 /// Marks a unit struct as a migration and registers it:

@@ -263,8 +263,9 @@ impl std::fmt::Display for LockTimedOut {
             write!(f, " ({holders})")?;
         }
         f.write_str(
-            "; run again once that session is done (or end it), or give migrations longer \
-             with Postgres::lock_timeout",
+            "; run again once that session is done (or end it), or give the migration \
+             longer with lock_timeout = \"..\" in its attribute, or every migration with \
+             Postgres::lock_timeout",
         )
     }
 }

@@ -41,9 +41,9 @@ pub use db::SqliteExt;
 pub use history::DEFAULT_HISTORY_TABLE;
 
 pub use migrate_core::{
-    AppliedMigration, Backend, BoxError, Db, Direction, Error, Freshness, MAX_VERSION, Migration,
-    MigrationStatus, Migrator, Plan, PlanOptions, RegisteredMigration, Report, Result, Reversible,
-    State, Step, StepReport, Target, discovered_migrations, plan,
+    AppliedMigration, Backend, BoxError, Db, Direction, Error, Freshness, LockTimeout, MAX_VERSION,
+    Migration, MigrationStatus, Migrator, Plan, PlanOptions, RegisteredMigration, Report, Result,
+    Reversible, State, Step, StepReport, Target, discovered_migrations, plan,
 };
 
 /// Marks a unit struct as a migration and registers it:

@@ -439,6 +439,7 @@ static OTHER_NOTES: RegisteredMigration = RegisteredMigration::__new(
     None,
     "",
     true,
+    None,
     "0",
 );
 

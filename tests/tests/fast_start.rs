@@ -104,6 +104,7 @@ fn second_edited() -> &'static RegisteredMigration {
             Some(&Second),
             "",
             true,
+            None,
             "edited-source-checksum",
         )))
     })

@@ -1,8 +1,9 @@
 //! The code `#[migration]` generates is clean under clippy's pedantic lints and every
 //! warning denied, in the user's crate: a real `cargo clippy` run on a generated crate
 //! holding typical migrations (reversible, irreversible, outside a transaction, in a
-//! named set, public and private, at the root and in modules). The trybuild case
-//! `ui/pass/lint_clean.rs` covers rustc's lints only: trybuild runs rustc, not clippy.
+//! named set, with a lock_timeout of their own, public and private, at the root and in
+//! modules). The trybuild case `ui/pass/lint_clean.rs` covers rustc's lints only:
+//! trybuild runs rustc, not clippy.
 //!
 //! A control crate with one pedantic finding, linted the same way, proves that the run
 //! really applies the pedantic group. Like in any crate, clippy skips most lints on
@@ -106,7 +107,8 @@ pub mod migrations {
         version = 4,
         description = "Vacuum",
         irreversible,
-        transaction = false
+        transaction = false,
+        lock_timeout = "off"
     )]
     pub struct Vacuum;
 
@@ -118,7 +120,12 @@ pub mod migrations {
 
     /// A migration of a named set, with the same version as one of the default set.
     #[derive(Debug)]
-    #[migration(version = 1, description = "Create events", set = "analytics")]
+    #[migration(
+        version = 1,
+        description = "Create events",
+        set = "analytics",
+        lock_timeout = "30s"
+    )]
     pub struct CreateEvents;
 
     impl Migration for CreateEvents {
