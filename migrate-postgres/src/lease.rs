@@ -116,26 +116,22 @@ pub(crate) fn acquire(
     let holder = holder();
     let started = Instant::now();
     let mut pause = Duration::from_millis(10);
-    let mut created = false;
+    // A failure to create the table, kept until a take shows the table still missing:
+    // two runs may create it at once, and the loser's error (a duplicate type or key)
+    // only means the winner's table is there.
+    let mut created: Option<Option<postgres::Error>> = None;
     loop {
         let taken = match rows(client, &sql.take(&holder)) {
             Ok(rows) => !rows.is_empty(),
-            Err(error)
-                if !created
-                    && error.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) =>
-            {
-                // Two runs may create it at once: the loser's duplicate is the same table.
-                if let Err(error) = client.batch_execute(&sql.create()) {
-                    let raced = [
-                        postgres::error::SqlState::UNIQUE_VIOLATION,
-                        postgres::error::SqlState::DUPLICATE_TABLE,
-                    ];
-                    if !error.code().is_some_and(|code| raced.contains(code)) {
-                        return Err(error.into());
+            Err(error) if error.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {
+                match created {
+                    None => {
+                        created = Some(client.batch_execute(&sql.create()).err());
+                        continue;
                     }
+                    Some(Some(failure)) => return Err(failure.into()),
+                    Some(None) => return Err(error.into()),
                 }
-                created = true;
-                continue;
             }
             Err(error) => return Err(error.into()),
         };
