@@ -468,35 +468,17 @@ pub(crate) fn baseline(
                 highest,
             });
         }
-        let Some(first) = upto.first() else {
-            return Ok(Vec::new());
+        let action = || format!("record the baseline at version {version}");
+        let record = |backend: &mut dyn Backend, m: &RegisteredMigration| {
+            backend.record_applied(m, Duration::ZERO, true)
         };
-        if begin(backend, first)? == Freshness::Stale {
-            rollback(backend, first);
+        if !in_one_transaction(backend, &upto, Fingerprint::default(), action, record)? {
             continue;
         }
-        let mut fingerprint = Fingerprint::default();
-        let written = upto
-            .iter()
-            .try_for_each(|m| {
-                fingerprint.applied(m);
-                backend.record_applied(m, Duration::ZERO, true)
-            })
-            .and_then(|()| backend.store_fingerprint(fingerprint.value()))
-            .and_then(|()| backend.commit());
-        return match written {
-            Ok(()) => {
-                log::info!("baseline: recorded {} migrations as applied", upto.len());
-                Ok(upto)
-            }
-            Err(source) => {
-                rollback(backend, first);
-                Err(Error::Database {
-                    action: format!("record the baseline at version {version}"),
-                    source,
-                })
-            }
-        };
+        if !upto.is_empty() {
+            log::info!("baseline: recorded {} migrations as applied", upto.len());
+        }
+        return Ok(upto);
     }
 }
 
@@ -516,37 +498,55 @@ pub(crate) fn accept_changes(
                 })
             })
             .collect();
-        let Some(first) = changed.first() else {
-            return Ok(changed);
-        };
-        if begin(backend, first)? == Freshness::Stale {
-            rollback(backend, first);
+        let action = || "record the accepted checksums".to_owned();
+        let update =
+            |backend: &mut dyn Backend, m: &RegisteredMigration| backend.update_checksum(m);
+        let fingerprint = Fingerprint::of_history(&history);
+        if !in_one_transaction(backend, &changed, fingerprint, action, update)? {
             continue;
         }
-        let mut fingerprint = Fingerprint::of_history(&history);
-        let written = changed
-            .iter()
-            .try_for_each(|m| {
-                fingerprint.applied(m);
-                backend.update_checksum(m)
+        for m in &changed {
+            log::warn!("accepted the changed source of migration {m}");
+        }
+        return Ok(changed);
+    }
+}
+
+/// Writes one history change per migration of `rows` (`write`), and the fingerprint of
+/// the history it leaves, in one transaction under the write lock (baseline, accepted
+/// checksums). `Ok(false)` when the history changed since it was read: read it again
+/// and decide anew. Nothing to write is done at once.
+fn in_one_transaction(
+    backend: &mut dyn Backend,
+    rows: &[&'static RegisteredMigration],
+    mut fingerprint: Fingerprint,
+    action: impl FnOnce() -> String,
+    mut write: impl FnMut(&mut dyn Backend, &RegisteredMigration) -> core::result::Result<(), BoxError>,
+) -> Result<bool> {
+    let Some(first) = rows.first() else {
+        return Ok(true);
+    };
+    if begin(backend, first)? == Freshness::Stale {
+        rollback(backend, first);
+        return Ok(false);
+    }
+    let written = rows
+        .iter()
+        .try_for_each(|m| {
+            fingerprint.applied(m);
+            write(backend, m)
+        })
+        .and_then(|()| backend.store_fingerprint(fingerprint.value()))
+        .and_then(|()| backend.commit());
+    match written {
+        Ok(()) => Ok(true),
+        Err(source) => {
+            rollback(backend, first);
+            Err(Error::Database {
+                action: action(),
+                source,
             })
-            .and_then(|()| backend.store_fingerprint(fingerprint.value()))
-            .and_then(|()| backend.commit());
-        return match written {
-            Ok(()) => {
-                for m in &changed {
-                    log::warn!("accepted the changed source of migration {m}");
-                }
-                Ok(changed)
-            }
-            Err(source) => {
-                rollback(backend, first);
-                Err(Error::Database {
-                    action: "record the accepted checksums".to_owned(),
-                    source,
-                })
-            }
-        };
+        }
     }
 }
 
