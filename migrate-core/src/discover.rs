@@ -146,7 +146,7 @@ mod tests {
         type_name: &'static str,
         file: &'static str,
     ) -> &'static RegisteredMigration {
-        Box::leak(Box::new(RegisteredMigration::__new(
+        Box::leak(Box::new(crate::registry::registered_migration(
             version, "test", type_name, file, 4, &Noop, None, "", true, None, "0",
         )))
     }

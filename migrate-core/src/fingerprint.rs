@@ -101,7 +101,7 @@ mod tests {
     }
 
     fn known(version: u64, checksum: &'static str) -> &'static RegisteredMigration {
-        Box::leak(Box::new(RegisteredMigration::__new(
+        Box::leak(Box::new(crate::registry::registered_migration(
             version, "m", "M", "f.rs", 1, &Noop, None, "", true, None, checksum,
         )))
     }

@@ -103,7 +103,7 @@ macro_rules! link_migration_crates {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::migration::{Migration, Reversible};
-    pub use crate::registry::{LockTimeout, RegisteredMigration};
+    pub use crate::registry::{LockTimeout, RegisteredMigration, registered_migration};
     pub use crate::registry::{MIGRATION_FOLDERS, MIGRATIONS, MigrationsFolder};
     pub use linkme;
 }

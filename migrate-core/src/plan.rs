@@ -233,7 +233,7 @@ mod tests {
     }
 
     fn reversible(version: u64) -> &'static RegisteredMigration {
-        Box::leak(Box::new(RegisteredMigration::__new(
+        Box::leak(Box::new(crate::registry::registered_migration(
             version,
             "reversible",
             "Noop",
@@ -249,7 +249,7 @@ mod tests {
     }
 
     fn irreversible(version: u64) -> &'static RegisteredMigration {
-        Box::leak(Box::new(RegisteredMigration::__new(
+        Box::leak(Box::new(crate::registry::registered_migration(
             version,
             "irreversible",
             "Noop",

@@ -56,38 +56,38 @@ pub struct RegisteredMigration {
     checksum: &'static str,
 }
 
-impl RegisteredMigration {
-    /// Used by the code `#[migration]` generates; not part of the public API.
-    #[doc(hidden)]
-    #[allow(clippy::too_many_arguments)]
-    pub const fn __new(
-        version: u64,
-        description: &'static str,
-        type_name: &'static str,
-        file: &'static str,
-        line: u32,
-        up: &'static dyn Migration,
-        down: Option<&'static dyn Reversible>,
-        set: &'static str,
-        transactional: bool,
-        lock_timeout: Option<LockTimeout>,
-        checksum: &'static str,
-    ) -> Self {
-        RegisteredMigration {
-            version,
-            description,
-            type_name,
-            file,
-            line,
-            up,
-            down,
-            set,
-            transactional,
-            lock_timeout,
-            checksum,
-        }
+/// Builds the registry entry of one migration: what the code `#[migration]` generates
+/// calls (through `__private`); not part of the public API.
+#[allow(clippy::too_many_arguments)]
+pub const fn registered_migration(
+    version: u64,
+    description: &'static str,
+    type_name: &'static str,
+    file: &'static str,
+    line: u32,
+    up: &'static dyn Migration,
+    down: Option<&'static dyn Reversible>,
+    set: &'static str,
+    transactional: bool,
+    lock_timeout: Option<LockTimeout>,
+    checksum: &'static str,
+) -> RegisteredMigration {
+    RegisteredMigration {
+        version,
+        description,
+        type_name,
+        file,
+        line,
+        up,
+        down,
+        set,
+        transactional,
+        lock_timeout,
+        checksum,
     }
+}
 
+impl RegisteredMigration {
     /// The version from the attribute, between 1 and [`MAX_VERSION`](crate::MAX_VERSION).
     pub fn version(&self) -> u64 {
         self.version

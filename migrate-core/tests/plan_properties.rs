@@ -60,7 +60,7 @@ fn registered(version: u64, reversible: bool) -> &'static RegisteredMigration {
                 let checksum: &'static str = Box::leak(current_checksum(v).into_boxed_str());
                 let line = u32::try_from(v).unwrap();
                 let make = |down: Option<&'static dyn Reversible>| -> &'static RegisteredMigration {
-                    Box::leak(Box::new(RegisteredMigration::__new(
+                    Box::leak(Box::new(migrate_core::__private::registered_migration(
                         v,
                         description,
                         "Noop",

@@ -100,7 +100,7 @@ pub fn expand(
         const _: () = {
             #[#private::linkme::distributed_slice(#private::MIGRATIONS)]
             #[linkme(crate = #private::linkme)]
-            static MIGRATION: #private::RegisteredMigration = #private::RegisteredMigration::__new(
+            static MIGRATION: #private::RegisteredMigration = #private::registered_migration(
                 #version,
                 #description,
                 #type_name,

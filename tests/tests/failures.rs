@@ -429,7 +429,7 @@ impl Migration for OtherNotes {
     }
 }
 
-static OTHER_NOTES: RegisteredMigration = RegisteredMigration::__new(
+static OTHER_NOTES: RegisteredMigration = migrate_core::__private::registered_migration(
     101,
     "Create other notes",
     "OtherNotes",

@@ -94,7 +94,7 @@ fn second_edited() -> &'static RegisteredMigration {
     static EDITED: std::sync::OnceLock<&'static RegisteredMigration> = std::sync::OnceLock::new();
     let m = Second::get_migration();
     EDITED.get_or_init(|| {
-        Box::leak(Box::new(RegisteredMigration::__new(
+        Box::leak(Box::new(migrate_core::__private::registered_migration(
             m.version(),
             m.description(),
             m.type_name(),
