@@ -67,10 +67,12 @@ pub use backend::{
 pub use history::DEFAULT_HISTORY_TABLE;
 pub use transaction::{InvalidIndex, LockTimedOut, PgTransaction, PostgresExt};
 
+/// What a user of this crate needs of the core; what only a backend's author needs
+/// (`Freshness`, `DOWN_MARK`, `testing::check_migrations_on`) stays in `migrate_core`.
 pub use migrate_core::{
-    AppliedMigration, Backend, BoxError, Db, Direction, Error, Freshness, LockTimeout, MAX_VERSION,
-    Migration, MigrationStatus, Migrator, Plan, PlanOptions, RegisteredMigration, Report, Result,
-    Reversible, State, Step, StepReport, Target, discovered_migrations, plan,
+    AppliedMigration, Backend, BoxError, Db, Direction, Error, LockTimeout, MAX_VERSION, Migration,
+    MigrationStatus, Migrator, Plan, PlanOptions, RegisteredMigration, Report, Result, Reversible,
+    State, Step, StepReport, Target, discovered_migrations, plan,
 };
 
 /// Marks a unit struct as a migration and registers it:

@@ -8,9 +8,10 @@ mod support;
 use std::cell::RefCell;
 use std::time::Duration;
 
+use migrate_core::Freshness;
 use migrate_sqlite::{
-    AppliedMigration, Backend, BoxError, Db, Direction, Error, Freshness, Migration,
-    RegisteredMigration, Sqlite, migration,
+    AppliedMigration, Backend, BoxError, Db, Direction, Error, Migration, RegisteredMigration,
+    Sqlite, migration,
 };
 use support::{TestDb, with};
 
