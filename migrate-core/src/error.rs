@@ -1,7 +1,7 @@
 //! The one error type of the core crate.
 
+use crate::direction::Direction;
 use crate::migration::BoxError;
-use crate::plan::Direction;
 
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = core::result::Result<T, E>;

@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use crate::plan::Direction;
+use crate::direction::Direction;
 
 /// How a backend marks, in the checksum of an incomplete row, that the migration was
 /// being reverted (see [`Backend::record_started`](crate::Backend::record_started)):

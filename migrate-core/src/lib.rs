@@ -35,6 +35,7 @@
 //! users depend on `migrate-sqlite`, which re-exports all of this.
 
 mod backend;
+mod direction;
 mod discover;
 mod error;
 mod fingerprint;

@@ -1,27 +1,10 @@
 //! The planner: a pure function from the known migrations, the applied history and a
 //! target to the ordered steps that reach it, or to a refusal. No I/O here.
 
+pub use crate::direction::Direction;
 use crate::error::{Error, Result};
 use crate::history::AppliedMigration;
 use crate::registry::RegisteredMigration;
-
-/// Whether a step applies (`up`) or reverts (`down`) its migration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Direction {
-    /// Apply: run `up` and record it in the history.
-    Up,
-    /// Revert: run `down` and remove it from the history.
-    Down,
-}
-
-impl core::fmt::Display for Direction {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            Direction::Up => "up",
-            Direction::Down => "down",
-        })
-    }
-}
 
 /// Where a run should leave the database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
