@@ -392,9 +392,10 @@ fn a_rebuild_after_another_step_is_still_checked() {
 }
 
 /// Another connection creates the parent between two steps of a run: the schema carried
-/// from the first step is stale, so the second reads it whole again, and the parent is
-/// not taken for one the second step created (which would check `orders`, and refuse it
-/// for a key mismatch that the second step did not cause).
+/// from the first step is stale (the step finds the history stale and rolls back, which
+/// drops it; its `data_version` would tell too), so the second step reads it whole
+/// again, and the parent is not taken for one the second step created (which would
+/// check `orders`, and refuse it for a key mismatch that the second step did not cause).
 #[test]
 fn a_commit_by_another_connection_between_steps_invalidates_the_carried_schema() {
     let db = TestDb::named("fk.db");
@@ -413,4 +414,23 @@ fn a_commit_by_another_connection_between_steps_invalidates_the_carried_schema()
     assert_eq!(report.steps.len(), 2);
     drop(sqlite);
     assert!(db.has_table("customers") && db.has_table("lone_again"));
+}
+
+/// The application creates the parent on the migrator's own connection between two runs
+/// (its commit does not change `data_version`, but the schema version changes): the
+/// second run reads the schema whole, so the parent is not taken for one its migration
+/// created.
+#[test]
+fn a_schema_change_on_the_same_connection_between_runs_invalidates_the_carried_schema() {
+    let db = TestDb::named("fk.db");
+    let mut sqlite = orders_database(&db);
+    with(&[CreateLone::get_migration()])
+        .to_latest(&mut sqlite)
+        .unwrap();
+    sqlite
+        .connection()
+        .execute_batch("CREATE TABLE customers (id INTEGER PRIMARY KEY, code TEXT)")
+        .unwrap();
+    let migrator = with(&[CreateLone::get_migration(), CreateLoneAgain::get_migration()]);
+    assert_eq!(migrator.to_latest(&mut sqlite).unwrap().steps.len(), 1);
 }
