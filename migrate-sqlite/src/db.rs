@@ -76,9 +76,14 @@ const CREATE_TABLE_UPDATE: &[&str] = &["type", "name", "tbl_name", "rootpage", "
 
 /// Whether `name` is the schema table (SQLite's names for it).
 fn schema_table(name: &str) -> bool {
-    ["sqlite_master", "sqlite_schema", "sqlite_temp_master", "sqlite_temp_schema"]
-        .iter()
-        .any(|s| s.eq_ignore_ascii_case(name))
+    [
+        "sqlite_master",
+        "sqlite_schema",
+        "sqlite_temp_master",
+        "sqlite_temp_schema",
+    ]
+    .iter()
+    .any(|s| s.eq_ignore_ascii_case(name))
 }
 
 /// Whether [`KeyWork::see_schema`] needs to see the action: all but the ones that never

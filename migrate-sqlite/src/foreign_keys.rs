@@ -235,14 +235,21 @@ impl Schema {
         for entry in indexes {
             if let Some(table) = self.tables.get_mut(&entry.table.to_ascii_lowercase()) {
                 let index = (entry.name, entry.sql);
-                let at = table.definition.binary_search(&index).unwrap_or_else(|at| at);
+                let at = table
+                    .definition
+                    .binary_search(&index)
+                    .unwrap_or_else(|at| at);
                 table.definition.insert(at, index);
             }
         }
     }
 
     fn add_table(&mut self, entry: Entry) {
-        let create = entry.sql.as_deref().unwrap_or_default().to_ascii_lowercase();
+        let create = entry
+            .sql
+            .as_deref()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         let has_references = create.contains("references") && !create.starts_with("create virtual");
         let key = entry.table.to_ascii_lowercase();
         if has_references {
@@ -353,7 +360,9 @@ impl ForeignKeys {
                 // the schema without changing its version.
                 let since = conn.take_key_work();
                 let before = match carried {
-                    Some(carried) if !since.pragma && carried.holds(conn_inner, data_version)? => {
+                    Some(carried)
+                        if !since.pragma && carried.holds(conn_inner, data_version)? =>
+                    {
                         carried.schema
                     }
                     _ => Schema::read(conn_inner)?,

@@ -282,7 +282,11 @@ impl Migration for CreateLone {
 }
 
 /// The same, with a version before the other migrations of this file.
-#[migration(version = 900, description = "Create an early lone table", irreversible)]
+#[migration(
+    version = 900,
+    description = "Create an early lone table",
+    irreversible
+)]
 struct CreateEarly;
 
 impl Migration for CreateEarly {
@@ -383,7 +387,10 @@ fn a_rebuild_after_another_step_is_still_checked() {
     let db = TestDb::named("fk.db");
     drop(database(&db, false));
     let mut sqlite = db.open();
-    let migrator = with(&[CreateEarly::get_migration(), RebuildParents::get_migration()]);
+    let migrator = with(&[
+        CreateEarly::get_migration(),
+        RebuildParents::get_migration(),
+    ]);
     let text = chain(&migrator.to_latest(&mut sqlite).unwrap_err());
     assert!(text.contains("1 foreign-key violation"), "{text}");
     assert!(text.contains("table \"children\" rowid 2"), "{text}");
@@ -401,15 +408,18 @@ fn a_commit_by_another_connection_between_steps_invalidates_the_carried_schema()
     let db = TestDb::named("fk.db");
     let mut sqlite = orders_database(&db);
     let path = db.path.clone();
-    let migrator = with(&[CreateLone::get_migration(), CreateLoneAgain::get_migration()])
-        .on_progress(move |step| {
-            if step.version == 905 {
-                Connection::open(&path)
-                    .unwrap()
-                    .execute_batch("CREATE TABLE customers (id INTEGER PRIMARY KEY, code TEXT)")
-                    .unwrap();
-            }
-        });
+    let migrator = with(&[
+        CreateLone::get_migration(),
+        CreateLoneAgain::get_migration(),
+    ])
+    .on_progress(move |step| {
+        if step.version == 905 {
+            Connection::open(&path)
+                .unwrap()
+                .execute_batch("CREATE TABLE customers (id INTEGER PRIMARY KEY, code TEXT)")
+                .unwrap();
+        }
+    });
     let report = migrator.to_latest(&mut sqlite).unwrap();
     assert_eq!(report.steps.len(), 2);
     drop(sqlite);
@@ -431,6 +441,9 @@ fn a_schema_change_on_the_same_connection_between_runs_invalidates_the_carried_s
         .connection()
         .execute_batch("CREATE TABLE customers (id INTEGER PRIMARY KEY, code TEXT)")
         .unwrap();
-    let migrator = with(&[CreateLone::get_migration(), CreateLoneAgain::get_migration()]);
+    let migrator = with(&[
+        CreateLone::get_migration(),
+        CreateLoneAgain::get_migration(),
+    ]);
     assert_eq!(migrator.to_latest(&mut sqlite).unwrap().steps.len(), 1);
 }

@@ -116,7 +116,9 @@ fn migrator(n: usize) -> Migrator {
 
 #[test]
 fn statement_counts_are_constant_at_start_up_and_linear_when_applying() {
-    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().unwrap();
     let mut apply = Vec::new();
     let mut startup = Vec::new();
@@ -219,7 +221,9 @@ fn rows_applying(dir: &std::path::Path, tables: usize, n: usize) -> usize {
 
 #[test]
 fn schema_rows_read_per_migration_do_not_grow_with_the_tables_there_are() {
-    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().unwrap();
     // Ten more migrations, after the first (which reads the schema whole, once): the rows
     // they add, with 50 tables there and with 400.
