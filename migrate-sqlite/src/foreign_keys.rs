@@ -142,6 +142,9 @@ impl Entry {
     }
 }
 
+/// Each table that differs, by lower-cased name, and how.
+type Changes = Vec<(String, Change)>;
+
 /// How a table differs between the schema before the migration and after it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Change {
@@ -181,10 +184,7 @@ impl Schema {
     /// authorizer saw it): `self` plus the entries past its last rowid, read by a seek on
     /// the rowid, and the tables they change. `None` when they do not look like additions
     /// (a table under a name already taken): the caller reads the whole schema instead.
-    fn extend(
-        mut self,
-        conn: &Connection,
-    ) -> rusqlite::Result<Result<(Self, Vec<(String, Change)>), Self>> {
+    fn extend(mut self, conn: &Connection) -> rusqlite::Result<Result<(Self, Changes), Self>> {
         if self.last_rowid == i64::MAX {
             // SQLite picks a random free rowid past this one: not necessarily larger.
             return Ok(Err(self));
@@ -270,7 +270,7 @@ impl Schema {
     }
 
     /// How every table differs between `self` (before) and `after`: the full comparison.
-    fn diff(&self, after: &Schema) -> Vec<(String, Change)> {
+    fn diff(&self, after: &Schema) -> Changes {
         let mut changes = Vec::new();
         for (key, table) in &after.tables {
             let change = match self.tables.get(key) {
