@@ -181,11 +181,12 @@ fn statement_counts_are_constant_at_start_up_and_linear_when_applying() {
         per_migration * 20,
         "apply counts {apply:?}"
     );
-    // BEGIN IMMEDIATE, PRAGMA data_version, the schema read and SAVEPOINT of the
-    // foreign-key check (the bundled SQLite enforces foreign keys), the migration, the
-    // schema read again (the new table has no foreign key, so nothing more: no
-    // foreign_key_check), the history row, COMMIT; with the fast start on (as here),
-    // PRAGMA schema_version, PRAGMA user_version = .. and its record.
+    // BEGIN IMMEDIATE, PRAGMA data_version, then for the foreign-key check (the bundled
+    // SQLite enforces foreign keys) PRAGMA schema_version (the previous check's schema
+    // still holds) and SAVEPOINT, the migration, the entries it added to the schema and
+    // PRAGMA schema_version (for the next step; the new table has no foreign key, so
+    // nothing more: no foreign_key_check), the history row, COMMIT; with the fast start
+    // on (as here), PRAGMA schema_version, PRAGMA user_version = .. and its record.
     assert!(
         per_migration <= 12,
         "statements per migration: {per_migration}"
