@@ -512,14 +512,14 @@ impl Backend for Sqlite {
     fn begin(&mut self) -> Result<Freshness, BoxError> {
         self.conn.guard(false);
         self.conn.inner.execute_batch("BEGIN IMMEDIATE")?;
-        let fresh = match self.data_version() {
-            Ok(now) => Some(now) == self.data_version,
+        let now = match self.data_version() {
+            Ok(now) => now,
             Err(error) => {
                 let _ = self.conn.inner.execute_batch("ROLLBACK");
                 return Err(error.into());
             }
         };
-        if !fresh {
+        if Some(now) != self.data_version {
             self.header = None;
             return Ok(Freshness::Stale);
         }
@@ -540,7 +540,7 @@ impl Backend for Sqlite {
             }
             self.shape_checked = true;
         }
-        self.keys.begin(&self.conn, &mut self.foreign_keys);
+        self.keys.begin(&self.conn, &mut self.foreign_keys, now);
         self.conn.guard(true);
         Ok(Freshness::Current)
     }

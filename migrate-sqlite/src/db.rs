@@ -21,12 +21,112 @@ pub(crate) struct Conn {
     keys: Arc<Mutex<KeyWork>>,
 }
 
-/// Since [`Conn::take_key_work`]: the tables written, and whether `foreign_keys`,
-/// `defer_foreign_keys` or `writable_schema` was set.
+/// Since [`Conn::take_key_work`]: the tables written, whether `foreign_keys`,
+/// `defer_foreign_keys` or `writable_schema` was set, and whether a statement may have
+/// changed `sqlite_schema` other than by adding entries.
 #[derive(Default)]
 pub(crate) struct KeyWork {
     pub pragma: bool,
     pub written: BTreeSet<String>,
+    /// A statement not known to leave every existing entry of `sqlite_schema` as it was:
+    /// anything but reads, writes to ordinary tables, `CREATE TABLE`, `CREATE INDEX` and
+    /// the introspection pragmas (see [`touches_schema`]). Then the check reads the whole
+    /// schema again.
+    pub reshaped: bool,
+    /// The columns `CREATE TABLE` has yet to fill in, after the authorizer saw one: an
+    /// `UPDATE` of `sqlite_schema` is its own only in this order, once per table created.
+    create_update: &'static [&'static str],
+}
+
+/// Pragmas that read the schema or a header field and change nothing in
+/// `sqlite_schema`, whatever their argument (`table_info(x)`, `user_version = 3`).
+const QUIET_PRAGMAS: &[&str] = &[
+    "table_info",
+    "table_xinfo",
+    "table_list",
+    "index_list",
+    "index_info",
+    "index_xinfo",
+    "foreign_key_list",
+    "foreign_key_check",
+    "integrity_check",
+    "quick_check",
+    "data_version",
+    "schema_version",
+    "user_version",
+    "application_id",
+    "foreign_keys",
+    "defer_foreign_keys",
+    "page_count",
+    "page_size",
+    "freelist_count",
+    "compile_options",
+    "database_list",
+    "function_list",
+    "collation_list",
+    "pragma_list",
+    "module_list",
+    "busy_timeout",
+    "cache_size",
+];
+
+/// The columns of `sqlite_schema` that `CREATE TABLE` fills in, in the order the
+/// authorizer reports them, by an `UPDATE` of the entry it has just inserted.
+const CREATE_TABLE_UPDATE: &[&str] = &["type", "name", "tbl_name", "rootpage", "sql"];
+
+/// Whether `name` is the schema table (SQLite's names for it).
+fn schema_table(name: &str) -> bool {
+    [
+        "sqlite_master",
+        "sqlite_schema",
+        "sqlite_temp_master",
+        "sqlite_temp_schema",
+    ]
+    .iter()
+    .any(|s| s.eq_ignore_ascii_case(name))
+}
+
+/// Whether [`KeyWork::see_schema`] needs to see the action: all but the ones that never
+/// change an entry of `sqlite_schema` (so the common ones take no lock).
+fn touches_schema(action: &AuthAction<'_>) -> bool {
+    match action {
+        AuthAction::Select
+        | AuthAction::Read { .. }
+        | AuthAction::Function { .. }
+        | AuthAction::Recursive
+        | AuthAction::Savepoint { .. }
+        | AuthAction::Transaction { .. }
+        | AuthAction::CreateIndex { .. }
+        // `CREATE TABLE` and `CREATE INDEX` insert their entry: an addition.
+        | AuthAction::Insert { .. } => false,
+        AuthAction::Update { table_name, .. } | AuthAction::Delete { table_name } => {
+            schema_table(table_name)
+        }
+        AuthAction::Pragma { pragma_name, .. } => !QUIET_PRAGMAS
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(pragma_name)),
+        _ => true,
+    }
+}
+
+impl KeyWork {
+    /// Notes an action [`touches_schema`] picked: `CREATE TABLE`'s own update of the entry
+    /// it added is an addition; any other change of `sqlite_schema` (or a statement kind
+    /// nobody thought of) means the schema must be read whole again.
+    fn see_schema(&mut self, action: &AuthAction<'_>) {
+        match action {
+            AuthAction::CreateTable { .. } => self.create_update = CREATE_TABLE_UPDATE,
+            AuthAction::Update { column_name, .. }
+                if self
+                    .create_update
+                    .first()
+                    .is_some_and(|c| c.eq_ignore_ascii_case(column_name)) =>
+            {
+                self.create_update = &self.create_update[1..];
+            }
+            _ => self.reshaped = true,
+        }
+    }
 }
 
 impl Conn {
@@ -40,6 +140,11 @@ impl Conn {
             Arc::clone(&keys),
         );
         inner.authorizer(Some(move |context: AuthContext<'_>| {
+            if touches_schema(&context.action) {
+                k.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .see_schema(&context.action);
+            }
             let written = match context.action {
                 AuthAction::Transaction { .. } if g.load(Ordering::Relaxed) => {
                     d.store(true, Ordering::Relaxed);

@@ -24,6 +24,17 @@
 //!   `UPDATE`, `DELETE`, `DROP TABLE`, as the connection's authorizer saw them), and every
 //!   table whose parent it wrote, row by row.
 //!
+//! Reading the schema is not free either, and a database applying one migration per
+//! transaction would otherwise read all of it twice per migration. So the schema a check
+//! read is carried to the next step's `begin` while `PRAGMA data_version` (another
+//! connection's commit) and `PRAGMA schema_version` (any schema change by SQL, the
+//! manager's own after the check included) show nothing changed it. And when the
+//! authorizer saw the migration only add tables and indexes (no drop, alter, rename,
+//! view, trigger, pragma that writes, or write to `sqlite_schema`), the check reads only
+//! the entries past the last rowid it knew (SQLite gives an added entry a larger one) and
+//! adds them to the schema before: the same schema a full read gives, so the same
+//! decisions. Anything else (and code run outside a transaction) reads the whole schema.
+//!
 //! Tables the migration did not touch are never read, so violations that were there
 //! before it (rows written with foreign keys off) never block it. (The authorizer sees a
 //! statement when it is prepared: a statement migration code prepared in an earlier step
@@ -34,7 +45,7 @@
 //! or whose parent it changed (SQLite refuses to copy such rows into a rebuilt table with
 //! foreign keys on, too); the error tells them apart and says what to do.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use migrate_core::BoxError;
@@ -59,8 +70,27 @@ pub(crate) struct ForeignKeys {
     /// Whether `before` outlives the next commit: a migration outside a transaction has
     /// recorded its start, and its code runs between that commit and the next `begin`.
     hold: bool,
+    /// Whether the migration's code ran outside a transaction (after [`hold`](Self::hold)):
+    /// then what the authorizer saw is not all it did (`VACUUM`), so `check` reads the
+    /// whole schema.
+    outside: bool,
     /// Reading the schema failed in `begin`: `check` reports it.
     failed: Option<rusqlite::Error>,
+    /// `PRAGMA data_version` at the last `begin`: no other connection commits while the
+    /// transaction it opened is open.
+    data_version: i64,
+    /// The schema a successful `check` read, for the next `begin`.
+    carried: Option<Carried>,
+}
+
+/// The schema as one migration's check left it, and what tells whether it still holds.
+struct Carried {
+    schema: Schema,
+    /// Another connection's commit changes it (this connection's own commits do not).
+    data_version: i64,
+    /// Any schema change made through SQL changes it: the manager's own, after the
+    /// check, such as creating the companion table of the fast start.
+    schema_version: i64,
 }
 
 /// A table as `sqlite_schema` describes it, with its indexes.
@@ -80,51 +110,183 @@ struct Table {
 }
 
 /// Every table of the main database, by lower-cased name (SQLite folds ASCII case).
-#[derive(Clone, PartialEq, Eq)]
-struct Schema(BTreeMap<String, Table>);
+struct Schema {
+    tables: BTreeMap<String, Table>,
+    /// The tables whose definition says REFERENCES: the only ones that can be children,
+    /// so finding a parent's children looks at these alone.
+    referencing: BTreeSet<String>,
+    /// The largest rowid of `sqlite_schema`: SQLite gives an entry it adds a larger one.
+    last_rowid: i64,
+}
+
+/// One entry of `sqlite_schema`, as read.
+struct Entry {
+    rowid: i64,
+    kind: String,
+    name: String,
+    table: String,
+    root: Option<i64>,
+    sql: Option<String>,
+}
+
+impl Entry {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Entry {
+            rowid: row.get(0)?,
+            kind: row.get(1)?,
+            name: row.get(2)?,
+            table: row.get(3)?,
+            root: row.get(4)?,
+            sql: row.get(5)?,
+        })
+    }
+}
+
+/// Each table that differs, by lower-cased name, and how.
+type Changes = Vec<(String, Change)>;
+
+/// How a table differs between the schema before the migration and after it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Change {
+    /// Under a name no table had.
+    Created,
+    /// A new root page: its rows were copied.
+    Rebuilt,
+    /// The same root page, another definition (its own or an index's).
+    Altered,
+    Dropped,
+}
 
 impl Schema {
+    /// The whole schema: every entry of `sqlite_schema`.
     fn read(conn: &Connection) -> rusqlite::Result<Self> {
         let mut statement = conn.prepare_cached(
-            "SELECT type, name, tbl_name, rootpage, sql FROM sqlite_schema \
+            "SELECT rowid, type, name, tbl_name, rootpage, sql FROM sqlite_schema \
              WHERE type IN ('table', 'index')",
         )?;
-        let mut rows = statement.query([])?;
-        let mut tables = BTreeMap::new();
+        let entries = statement
+            .query_map([], Entry::from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        // Views and triggers are not read above, but their rowids count.
+        let last_rowid = conn
+            .prepare_cached("SELECT ifnull(max(rowid), 0) FROM sqlite_schema")?
+            .query_row([], |row| row.get(0))?;
+        let mut schema = Schema {
+            tables: BTreeMap::new(),
+            referencing: BTreeSet::new(),
+            last_rowid,
+        };
+        schema.add(entries);
+        Ok(schema)
+    }
+
+    /// The schema after a migration that only added entries to `sqlite_schema` (as the
+    /// authorizer saw it): `self` plus the entries past its last rowid, read by a seek on
+    /// the rowid, and the tables they change. `None` when they do not look like additions
+    /// (a table under a name already taken): the caller reads the whole schema instead.
+    fn extend(mut self, conn: &Connection) -> rusqlite::Result<Result<(Self, Changes), Self>> {
+        if self.last_rowid == i64::MAX {
+            // SQLite picks a random free rowid past this one: not necessarily larger.
+            return Ok(Err(self));
+        }
+        let mut statement = conn.prepare_cached(
+            "SELECT rowid, type, name, tbl_name, rootpage, sql FROM sqlite_schema \
+             WHERE rowid > ?1",
+        )?;
+        let entries = statement
+            .query_map([self.last_rowid], Entry::from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let taken = entries
+            .iter()
+            .any(|e| e.kind == "table" && self.tables.contains_key(&e.table.to_ascii_lowercase()));
+        if taken {
+            return Ok(Err(self));
+        }
+        let mut changes: BTreeMap<String, Change> = BTreeMap::new();
+        for entry in &entries {
+            let key = entry.table.to_ascii_lowercase();
+            match entry.kind.as_str() {
+                "table" => {
+                    changes.insert(key, Change::Created);
+                }
+                // An index on a table that was there: its definition changed in place.
+                "index" if self.tables.contains_key(&key) => {
+                    changes.entry(key).or_insert(Change::Altered);
+                }
+                _ => {}
+            }
+        }
+        self.add(entries);
+        Ok(Ok((self, changes.into_iter().collect())))
+    }
+
+    /// Adds entries as [`read`](Self::read) does: tables first, then the indexes of the
+    /// tables there are (an index of no known table is ignored).
+    fn add(&mut self, entries: Vec<Entry>) {
         let mut indexes = Vec::new();
-        while let Some(row) = rows.next()? {
-            let kind: String = row.get(0)?;
-            let name: String = row.get(1)?;
-            let table: String = row.get(2)?;
-            let root: Option<i64> = row.get(3)?;
-            let sql: Option<String> = row.get(4)?;
-            if kind == "table" {
-                let create = sql.as_deref().unwrap_or_default().to_ascii_lowercase();
-                let has_references =
-                    create.contains("references") && !create.starts_with("create virtual");
-                tables.insert(
-                    table.to_ascii_lowercase(),
-                    Table {
-                        name,
-                        root: root.unwrap_or(0),
-                        definition: vec![(String::new(), sql)],
-                        create,
-                        has_references,
-                    },
-                );
-            } else {
-                indexes.push((table.to_ascii_lowercase(), name, sql));
+        for entry in entries {
+            self.last_rowid = self.last_rowid.max(entry.rowid);
+            match entry.kind.as_str() {
+                "table" => self.add_table(entry),
+                "index" => indexes.push(entry),
+                _ => {}
             }
         }
-        for (table, name, sql) in indexes {
-            if let Some(table) = tables.get_mut(&table) {
-                table.definition.push((name, sql));
+        for entry in indexes {
+            if let Some(table) = self.tables.get_mut(&entry.table.to_ascii_lowercase()) {
+                let index = (entry.name, entry.sql);
+                let at = table
+                    .definition
+                    .binary_search(&index)
+                    .unwrap_or_else(|at| at);
+                table.definition.insert(at, index);
             }
         }
-        for table in tables.values_mut() {
-            table.definition.sort();
+    }
+
+    fn add_table(&mut self, entry: Entry) {
+        let create = entry
+            .sql
+            .as_deref()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let has_references = create.contains("references") && !create.starts_with("create virtual");
+        let key = entry.table.to_ascii_lowercase();
+        if has_references {
+            self.referencing.insert(key.clone());
+        } else {
+            self.referencing.remove(&key);
         }
-        Ok(Schema(tables))
+        self.tables.insert(
+            key,
+            Table {
+                name: entry.name,
+                root: entry.root.unwrap_or(0),
+                definition: vec![(String::new(), entry.sql)],
+                create,
+                has_references,
+            },
+        );
+    }
+
+    /// How every table differs between `self` (before) and `after`: the full comparison.
+    fn diff(&self, after: &Schema) -> Changes {
+        let mut changes = Vec::new();
+        for (key, table) in &after.tables {
+            let change = match self.tables.get(key) {
+                None => Change::Created,
+                Some(old) if old.root != table.root => Change::Rebuilt,
+                Some(old) if old != table => Change::Altered,
+                Some(_) => continue,
+            };
+            changes.push((key.clone(), change));
+        }
+        for key in self.tables.keys() {
+            if !after.tables.contains_key(key) {
+                changes.push((key.clone(), Change::Dropped));
+            }
+        }
+        changes
     }
 }
 
@@ -168,15 +330,19 @@ struct Unresolved {
 }
 
 impl ForeignKeys {
-    /// At the start of a step, in its transaction: reads the schema and sets the savepoint
-    /// when foreign keys are enforced, unless a migration outside a transaction is between
-    /// its two transactions (then the schema from before its code stays). Never fails:
-    /// an error is kept for [`check`](Self::check).
-    pub fn begin(&mut self, conn: &Conn, enforced: &mut Option<bool>) {
+    /// At the start of a step, in its transaction: takes the schema (the one the previous
+    /// step's check read, when nothing changed it since, or else read whole) and sets the
+    /// savepoint when foreign keys are enforced, unless a migration outside a transaction
+    /// is between its two transactions (then the schema from before its code stays).
+    /// `data_version` is the value the backend just read. Never fails: an error is kept
+    /// for [`check`](Self::check).
+    pub fn begin(&mut self, conn: &Conn, enforced: &mut Option<bool>, data_version: i64) {
+        self.data_version = data_version;
         if self.hold && self.before.is_some() {
             self.hold = false;
             return;
         }
+        let carried = self.carried.take();
         self.forget();
         let conn_inner = &conn.inner;
         let taken = (|| -> rusqlite::Result<()> {
@@ -189,8 +355,19 @@ impl ForeignKeys {
                 }
             };
             if on {
-                conn.take_key_work();
-                self.before = Some(Schema::read(conn_inner)?);
+                // Statements since the check (the manager's, or the application's on this
+                // connection between runs) that set `writable_schema` may have changed
+                // the schema without changing its version.
+                let since = conn.take_key_work();
+                let before = match carried {
+                    Some(carried)
+                        if !since.pragma && carried.holds(conn_inner, data_version)? =>
+                    {
+                        carried.schema
+                    }
+                    _ => Schema::read(conn_inner)?,
+                };
+                self.before = Some(before);
                 conn_inner.execute_batch(&format!("SAVEPOINT {SAVEPOINT}"))?;
                 self.savepoint = true;
             }
@@ -205,13 +382,18 @@ impl ForeignKeys {
     /// step's `begin` is the one its code starts from, so it outlives the commit.
     pub fn hold(&mut self) {
         self.hold = true;
+        self.outside = true;
         self.savepoint = false;
     }
 
     /// The transaction ended without a check (rolled back, or a commit with nothing
-    /// migrated, such as a baseline). Keeps the schema only for a held migration.
+    /// migrated, such as a baseline). Keeps the schema only for a held migration; a
+    /// rollback also drops the carried schema (it may be the one rolled back).
     pub fn end(&mut self, committed: bool) {
         self.savepoint = false;
+        if !committed {
+            self.carried = None;
+        }
         if !(committed && self.hold) {
             self.forget();
         }
@@ -221,6 +403,7 @@ impl ForeignKeys {
         self.before = None;
         self.savepoint = false;
         self.hold = false;
+        self.outside = false;
         self.failed = None;
     }
 
@@ -230,7 +413,9 @@ impl ForeignKeys {
         let before = self.before.take();
         let savepoint = std::mem::take(&mut self.savepoint);
         let failed = self.failed.take();
+        let outside = std::mem::take(&mut self.outside);
         self.hold = false;
+        self.carried = None;
         if let Some(error) = failed {
             return Err(error.into());
         }
@@ -239,11 +424,31 @@ impl ForeignKeys {
         }
         let conn_inner = &conn.inner;
         let work = conn.take_key_work();
-        let after = Schema::read(conn_inner)?;
-        let scope = match &before {
-            None => Scope::Everything,
-            Some(before) if !work.pragma && *before == after => return Ok(()),
-            Some(before) => Scope::Tables(to_check(conn_inner, before, &after, &work)?),
+        // Only additions to the schema, all seen by the authorizer: read those alone.
+        let additions = !work.pragma && !work.reshaped && !outside;
+        let (after, scope) = match before {
+            None => (Schema::read(conn_inner)?, Scope::Everything),
+            Some(before) => {
+                let extended = if additions {
+                    before.extend(conn_inner)?
+                } else {
+                    Err(before)
+                };
+                let (after, changes) = match extended {
+                    Ok(extended) => extended,
+                    Err(before) => {
+                        let after = Schema::read(conn_inner)?;
+                        let changes = before.diff(&after);
+                        (after, changes)
+                    }
+                };
+                if !work.pragma && changes.is_empty() {
+                    self.carry(conn_inner, after)?;
+                    return Ok(());
+                }
+                let depth = to_check(conn_inner, &after, &changes, &work)?;
+                (after, Scope::Tables(depth))
+            }
         };
         let found = match run(conn_inner, &scope, false) {
             Ok(found) => found,
@@ -260,6 +465,11 @@ impl ForeignKeys {
             }
         };
         if found.is_empty() {
+            // `writable_schema` can change the schema without changing its version, which
+            // the next `begin` could not tell: no carrying then.
+            if !work.pragma {
+                self.carry(conn_inner, after)?;
+            }
             return Ok(());
         }
         // Found some: which of them were there before? Only the database as it was can
@@ -272,50 +482,70 @@ impl ForeignKeys {
         };
         Err(refusal(&found, earlier.as_deref(), work.pragma).into())
     }
+
+    /// Keeps `after` for the next step's `begin`, with what tells whether it still holds.
+    fn carry(&mut self, conn: &Connection, after: Schema) -> rusqlite::Result<()> {
+        self.carried = Some(Carried {
+            schema: after,
+            data_version: self.data_version,
+            schema_version: schema_version(conn)?,
+        });
+        Ok(())
+    }
 }
 
-/// The tables whose foreign keys the change could have broken, and how deep to look at
+impl Carried {
+    /// Whether the schema is still the database's: no other connection committed (this
+    /// connection's own commit of the step does not change `data_version`) and no
+    /// statement changed the schema since it was read.
+    fn holds(&self, conn: &Connection, data_version: i64) -> rusqlite::Result<bool> {
+        Ok(data_version == self.data_version && schema_version(conn)? == self.schema_version)
+    }
+}
+
+/// `PRAGMA schema_version`: a header field, changed by every schema change made by SQL.
+fn schema_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.prepare_cached("PRAGMA schema_version")?
+        .query_row([], |row| row.get(0))
+}
+
+/// The tables whose foreign keys the changes could have broken, and how deep to look at
 /// each. Schema only: no table's rows are read.
 fn to_check(
     conn: &Connection,
-    before: &Schema,
     after: &Schema,
+    changes: &[(String, Change)],
     work: &KeyWork,
 ) -> rusqlite::Result<BTreeMap<String, Depth>> {
     let mut depth = BTreeMap::new();
     let mut want = |key: &str, d: Depth| {
         // A table without REFERENCES in its definition has no foreign key to check.
-        if after.0.get(key).is_some_and(|t| t.has_references) {
+        if after.tables.get(key).is_some_and(|t| t.has_references) {
             let entry = depth.entry(key.to_owned()).or_insert(d);
             *entry = (*entry).max(d);
         }
     };
     // What a change of each parent means for its children.
     let mut parents: BTreeMap<&str, Depth> = BTreeMap::new();
-    for (key, table) in &after.0 {
-        match before.0.get(key) {
+    for (key, change) in changes {
+        match change {
             // Created: its rows are new; under a name nobody had, it can only resolve
             // its children's rows, never orphan them.
-            None => {
+            Change::Created => {
                 want(key, Depth::Rows);
                 deepen(&mut parents, key, Depth::Resolve);
             }
             // Rebuilt: a new b-tree, so rows copied in, and other rows for its children.
-            Some(old) if old.root != table.root => {
+            Change::Rebuilt => {
                 want(key, Depth::Rows);
                 deepen(&mut parents, key, Depth::Rows);
             }
             // Altered in place: the same rows under a new definition.
-            Some(old) if old != table => {
+            Change::Altered => {
                 want(key, Depth::Resolve);
                 deepen(&mut parents, key, Depth::Resolve);
             }
-            Some(_) => {}
-        }
-    }
-    for key in before.0.keys() {
-        if !after.0.contains_key(key) {
-            deepen(&mut parents, key, Depth::Rows);
+            Change::Dropped => deepen(&mut parents, key, Depth::Rows),
         }
     }
     if work.pragma {
@@ -331,10 +561,8 @@ fn to_check(
     // Their children: tables whose definition names one of them, confirmed by their list
     // of foreign keys (a query per such table, not per table of the database).
     let mut list = None;
-    for (key, table) in &after.0 {
-        if !table.has_references {
-            continue;
-        }
+    for key in &after.referencing {
+        let table = &after.tables[key];
         let named: Vec<(&str, Depth)> = parents
             .iter()
             .filter(|(name, _)| mentions(&table.create, name))

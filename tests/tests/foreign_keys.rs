@@ -265,3 +265,185 @@ fn the_check_reads_no_row_of_a_table_the_migration_does_not_touch() {
         "instructions with 10,000 rows elsewhere: {big}, with none: {empty}"
     );
 }
+
+// The check carries the schema from one migration to the next in a run, and reads only
+// the entries a migration added when the authorizer saw nothing but CREATE TABLE and
+// CREATE INDEX. These cases decide as a full read would.
+
+/// A table nobody refers to and that refers to nobody: the step before the one under
+/// test, so that its schema is the carried one.
+#[migration(version = 905, description = "Create a lone table", irreversible)]
+struct CreateLone;
+
+impl Migration for CreateLone {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE lone (id INTEGER PRIMARY KEY)")
+    }
+}
+
+/// The same, with a version before the other migrations of this file.
+#[migration(
+    version = 900,
+    description = "Create an early lone table",
+    irreversible
+)]
+struct CreateEarly;
+
+impl Migration for CreateEarly {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE early (id INTEGER PRIMARY KEY)")
+    }
+}
+
+/// Creates the parent that `orders` already refers to, without a UNIQUE key on the
+/// column it refers to.
+#[migration(version = 906, description = "Create customers", irreversible)]
+struct CreateCustomersWithoutKey;
+
+impl Migration for CreateCustomersWithoutKey {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, code TEXT)")
+    }
+}
+
+/// Another table nobody refers to.
+#[migration(version = 907, description = "Create another lone table", irreversible)]
+struct CreateLoneAgain;
+
+impl Migration for CreateLoneAgain {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE lone_again (id INTEGER PRIMARY KEY)")
+    }
+}
+
+/// `orders` refers to `customers (code)`, a table that does not exist yet; foreign keys
+/// enforced.
+fn orders_database(db: &TestDb) -> Sqlite {
+    let conn = Connection::open(&db.path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT REFERENCES customers (code));
+         PRAGMA foreign_keys = ON;",
+    )
+    .unwrap();
+    Sqlite::from_connection(conn).unwrap()
+}
+
+/// A migration that only creates a table (the path that reads the added entries alone)
+/// still finds the table that already referred to it, and the mismatch of its key.
+#[test]
+fn creating_a_parent_without_the_referred_key_is_refused_after_another_step() {
+    let db = TestDb::named("fk.db");
+    let mut sqlite = orders_database(&db);
+    let migrator = with(&[
+        CreateLone::get_migration(),
+        CreateCustomersWithoutKey::get_migration(),
+    ]);
+    let text = chain(&migrator.to_latest(&mut sqlite).unwrap_err());
+    assert!(
+        text.contains("the foreign keys of table \"orders\" cannot be checked"),
+        "{text}"
+    );
+    assert!(text.contains("foreign key mismatch"), "{text}");
+    drop(sqlite);
+    assert!(db.has_table("lone"));
+    assert!(!db.has_table("customers"));
+}
+
+/// A migration that drops an index, after one whose schema is carried: the whole schema
+/// is read again, and the lost key found.
+#[test]
+fn dropping_the_parent_key_index_after_another_step_is_refused() {
+    let db = TestDb::named("fk.db");
+    let conn = Connection::open(&db.path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE keyed_parents (id INTEGER PRIMARY KEY, code TEXT);
+         CREATE UNIQUE INDEX keyed_parents_code ON keyed_parents (code);
+         CREATE TABLE keyed_children (id INTEGER PRIMARY KEY, code TEXT REFERENCES keyed_parents (code));
+         PRAGMA foreign_keys = ON;",
+    )
+    .unwrap();
+    let mut sqlite = Sqlite::from_connection(conn).unwrap();
+    let migrator = with(&[
+        CreateEarly::get_migration(),
+        DropParentKeyIndex::get_migration(),
+    ]);
+    let text = chain(&migrator.to_latest(&mut sqlite).unwrap_err());
+    assert!(
+        text.contains("the foreign keys of table \"keyed_children\" cannot be checked"),
+        "{text}"
+    );
+    drop(sqlite);
+    assert!(db.has_table("early"));
+    assert_eq!(
+        db.query::<String>("SELECT name FROM sqlite_master WHERE type = 'index'"),
+        ["keyed_parents_code"]
+    );
+}
+
+/// A rebuild of `parents` that orphans a row, after a step whose schema is carried: the
+/// drop and rename take the full read, and the orphan is found.
+#[test]
+fn a_rebuild_after_another_step_is_still_checked() {
+    let db = TestDb::named("fk.db");
+    drop(database(&db, false));
+    let mut sqlite = db.open();
+    let migrator = with(&[
+        CreateEarly::get_migration(),
+        RebuildParents::get_migration(),
+    ]);
+    let text = chain(&migrator.to_latest(&mut sqlite).unwrap_err());
+    assert!(text.contains("1 foreign-key violation"), "{text}");
+    assert!(text.contains("table \"children\" rowid 2"), "{text}");
+    drop(sqlite);
+    assert_eq!(db.applied(&migrator), [900]);
+}
+
+/// Another connection creates the parent between two steps of a run: the schema carried
+/// from the first step is stale (the step finds the history stale and rolls back, which
+/// drops it; its `data_version` would tell too), so the second step reads it whole
+/// again, and the parent is not taken for one the second step created (which would
+/// check `orders`, and refuse it for a key mismatch that the second step did not cause).
+#[test]
+fn a_commit_by_another_connection_between_steps_invalidates_the_carried_schema() {
+    let db = TestDb::named("fk.db");
+    let mut sqlite = orders_database(&db);
+    let path = db.path.clone();
+    let migrator = with(&[
+        CreateLone::get_migration(),
+        CreateLoneAgain::get_migration(),
+    ])
+    .on_progress(move |step| {
+        if step.version == 905 {
+            Connection::open(&path)
+                .unwrap()
+                .execute_batch("CREATE TABLE customers (id INTEGER PRIMARY KEY, code TEXT)")
+                .unwrap();
+        }
+    });
+    let report = migrator.to_latest(&mut sqlite).unwrap();
+    assert_eq!(report.steps.len(), 2);
+    drop(sqlite);
+    assert!(db.has_table("customers") && db.has_table("lone_again"));
+}
+
+/// The application creates the parent on the migrator's own connection between two runs
+/// (its commit does not change `data_version`, but the schema version changes): the
+/// second run reads the schema whole, so the parent is not taken for one its migration
+/// created.
+#[test]
+fn a_schema_change_on_the_same_connection_between_runs_invalidates_the_carried_schema() {
+    let db = TestDb::named("fk.db");
+    let mut sqlite = orders_database(&db);
+    with(&[CreateLone::get_migration()])
+        .to_latest(&mut sqlite)
+        .unwrap();
+    sqlite
+        .connection()
+        .execute_batch("CREATE TABLE customers (id INTEGER PRIMARY KEY, code TEXT)")
+        .unwrap();
+    let migrator = with(&[
+        CreateLone::get_migration(),
+        CreateLoneAgain::get_migration(),
+    ]);
+    assert_eq!(migrator.to_latest(&mut sqlite).unwrap().steps.len(), 1);
+}

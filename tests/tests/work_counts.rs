@@ -1,6 +1,7 @@
 //! Guards on the work a run does, counted in statements through SQLite's trace hook (never
 //! in seconds): the start-up check reads the history once whatever the number of
-//! migrations, and applying N migrations issues a fixed number of statements each.
+//! migrations, and applying N migrations issues a fixed number of statements each, and
+//! reads a fixed number of schema entries each however many tables the database has.
 
 use std::sync::Mutex;
 
@@ -78,6 +79,9 @@ static WORK: Mutex<Work> = Mutex::new(Work {
     rows: 0,
 });
 
+/// Held by each test: the trace hook and its log are global to this binary.
+static SERIAL: Mutex<()> = Mutex::new(());
+
 fn trace(event: TraceEvent<'_>) {
     let mut work = WORK.lock().unwrap();
     match event {
@@ -110,9 +114,11 @@ fn migrator(n: usize) -> Migrator {
         .unwrap()
 }
 
-// One test function: the trace hook and its log are global to this binary.
 #[test]
 fn statement_counts_are_constant_at_start_up_and_linear_when_applying() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().unwrap();
     let mut apply = Vec::new();
     let mut startup = Vec::new();
@@ -175,13 +181,59 @@ fn statement_counts_are_constant_at_start_up_and_linear_when_applying() {
         per_migration * 20,
         "apply counts {apply:?}"
     );
-    // BEGIN IMMEDIATE, PRAGMA data_version, the schema read and SAVEPOINT of the
-    // foreign-key check (the bundled SQLite enforces foreign keys), the migration, the
-    // schema read again (the new table has no foreign key, so nothing more: no
-    // foreign_key_check), the history row, COMMIT; with the fast start on (as here),
-    // PRAGMA schema_version, PRAGMA user_version = .. and its record.
+    // BEGIN IMMEDIATE, PRAGMA data_version, then for the foreign-key check (the bundled
+    // SQLite enforces foreign keys) PRAGMA schema_version (the previous check's schema
+    // still holds) and SAVEPOINT, the migration, the entries it added to the schema and
+    // PRAGMA schema_version (for the next step; the new table has no foreign key, so
+    // nothing more: no foreign_key_check), the history row, COMMIT; with the fast start
+    // on (as here), PRAGMA schema_version, PRAGMA user_version = .. and its record.
     assert!(
         per_migration <= 12,
         "statements per migration: {per_migration}"
+    );
+}
+
+/// The rows SQLite produces while applying the first `n` migrations, one transaction
+/// each, to a database that already has `tables` tables (a tenth of them referring to
+/// another), with foreign keys enforced (the bundled SQLite's default).
+fn rows_applying(dir: &std::path::Path, tables: usize, n: usize) -> usize {
+    let path = dir.join(format!("k{tables}-n{n}.db"));
+    let conn = migrate_sqlite::rusqlite::Connection::open(&path).unwrap();
+    let mut sql = String::from("BEGIN;");
+    for i in 0..tables {
+        let refers = if i % 10 == 9 {
+            format!(", parent INTEGER REFERENCES old_{} (id)", i - 1)
+        } else {
+            String::new()
+        };
+        sql.push_str(&format!(
+            "CREATE TABLE old_{i} (id INTEGER PRIMARY KEY, v TEXT UNIQUE{refers});"
+        ));
+    }
+    sql.push_str("COMMIT;");
+    conn.execute_batch(&sql).unwrap();
+    drop(conn);
+    let migrator = migrator(n);
+    let work = traced(&path, false, |db| {
+        assert_eq!(migrator.to_latest(db).unwrap().steps.len(), n);
+    });
+    work.rows
+}
+
+#[test]
+fn schema_rows_read_per_migration_do_not_grow_with_the_tables_there_are() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    // Ten more migrations, after the first (which reads the schema whole, once): the rows
+    // they add, with 50 tables there and with 400.
+    let per_ten: Vec<usize> = [50, 400]
+        .into_iter()
+        .map(|tables| rows_applying(dir.path(), tables, 12) - rows_applying(dir.path(), tables, 2))
+        .collect();
+    assert!(
+        per_ten[1] <= per_ten[0] + 10,
+        "rows for ten more migrations, with 50 tables and with 400: {per_ten:?}"
     );
 }
