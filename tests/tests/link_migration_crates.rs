@@ -31,6 +31,17 @@ fn child_target_dir() -> PathBuf {
     support::child_target_dir("cross-crate")
 }
 
+/// One test of this file at a time: they share a target directory, where two builds of
+/// `app_linked` from two generated workspaces would take turns rerunning its build script
+/// (its fingerprint names the other workspace's manifests), and `generated_file` reads
+/// the newest build's output.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A `Cargo.toml`: `extra` goes after `[package]` (a `build` key, `[features]`, ...).
 fn manifest(name: &str, deps: &[String], build_deps: bool, extra: &str) -> String {
     let build_deps = if build_deps {
@@ -235,6 +246,7 @@ fn build_and_run(workspace: &Path, package: &str, args: &[&str]) -> (bool, Vec<S
 /// discovery refuses, naming the rule.
 #[test]
 fn without_the_call_an_unnamed_dependency_is_left_out() {
+    let _serial = serial();
     let workspace = generated_workspace();
     let (ok, lines, err) = build_and_run(workspace.path(), "app_plain", &[]);
     assert!(!ok, "app_plain discovered {lines:?}");
@@ -247,6 +259,7 @@ fn without_the_call_an_unnamed_dependency_is_left_out() {
 /// lines compile under `#![deny(warnings, rust_2018_idioms, ..)]`.
 #[test]
 fn the_call_links_an_unnamed_dependency() {
+    let _serial = serial();
     let workspace = generated_workspace();
     let (ok, lines, err) = build_and_run(workspace.path(), "app_linked", &[]);
     assert!(ok, "app_linked failed: {err}");
@@ -257,6 +270,7 @@ fn the_call_links_an_unnamed_dependency() {
 /// with nothing changed does not run it (nor the cargo commands it runs).
 #[test]
 fn the_build_script_reruns_only_when_a_manifest_changes() {
+    let _serial = serial();
     let workspace = generated_workspace();
     let build = || {
         let output = cargo_build(workspace.path(), &["-p", "app_linked", "-v"]);
@@ -287,6 +301,7 @@ fn the_build_script_reruns_only_when_a_manifest_changes() {
 /// the code knows it, `auth`.
 #[test]
 fn a_renamed_dependency_is_linked() {
+    let _serial = serial();
     let workspace = generated_workspace();
     let (ok, lines, err) = build_and_run(workspace.path(), "app_renamed", &[]);
     assert!(ok, "app_renamed failed: {err}");
@@ -299,6 +314,7 @@ fn a_renamed_dependency_is_linked() {
 /// would not compile) when it does not.
 #[test]
 fn an_optional_dependency_is_linked_when_enabled() {
+    let _serial = serial();
     let workspace = generated_workspace();
     let (ok, lines, err) = build_and_run(workspace.path(), "app_optional", &[]);
     assert!(!ok, "app_optional without the feature discovered {lines:?}");
@@ -314,6 +330,7 @@ fn an_optional_dependency_is_linked_when_enabled() {
 /// (`app_transitive_fixed`), the migration is discovered.
 #[test]
 fn a_transitive_dependency_fails_the_build_until_it_is_a_direct_one() {
+    let _serial = serial();
     let workspace = generated_workspace();
     let output = cargo_build(workspace.path(), &["-p", "app_transitive"]);
     let err = stderr(&output);
