@@ -122,20 +122,15 @@ fn eight_runners_through_pgbouncer_apply_each_migration_once() {
     }
 }
 
-#[test]
-fn a_runner_that_waits_too_long_names_the_lease_holder() {
-    let _one = WAITER
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let Some(mut schema) = TestSchema::new("lease_holder") else {
-        return;
-    };
-    let Some(bouncer) = PgBouncer::start(&schema.name) else {
-        return;
-    };
+/// Runs migration 3 through `bouncer` in a thread until `RELEASE`; returns once it
+/// holds the lease and its code runs.
+fn hold_lease(
+    bouncer: &PgBouncer,
+    schema: &TestSchema,
+) -> std::thread::JoinHandle<Result<(), Error>> {
     RELEASE.store(false, Ordering::SeqCst);
     STARTED.store(false, Ordering::SeqCst);
-    let mut holder_db = through(&bouncer, &schema);
+    let mut holder_db = through(bouncer, schema);
     let holder = std::thread::spawn(move || {
         with(&[WaitsToBeReleased::get_migration()])
             .to_latest(&mut holder_db)
@@ -149,6 +144,21 @@ fn a_runner_that_waits_too_long_names_the_lease_holder() {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
+    holder
+}
+
+#[test]
+fn a_runner_that_waits_too_long_names_the_lease_holder() {
+    let _one = WAITER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(mut schema) = TestSchema::new("lease_holder") else {
+        return;
+    };
+    let Some(bouncer) = PgBouncer::start(&schema.name) else {
+        return;
+    };
+    let holder = hold_lease(&bouncer, &schema);
     let mut db = through(&bouncer, &schema).lock_wait(Duration::from_millis(300));
     let error = with(&[WaitsToBeReleased::get_migration()])
         .to_latest(&mut db)
@@ -178,22 +188,7 @@ fn a_run_that_lost_its_lease_cannot_commit() {
     let Some(bouncer) = PgBouncer::start(&schema.name) else {
         return;
     };
-    RELEASE.store(false, Ordering::SeqCst);
-    STARTED.store(false, Ordering::SeqCst);
-    let mut holder_db = through(&bouncer, &schema);
-    let holder = std::thread::spawn(move || {
-        with(&[WaitsToBeReleased::get_migration()])
-            .to_latest(&mut holder_db)
-            .map(drop)
-    });
-    let started = Instant::now();
-    while !STARTED.load(Ordering::SeqCst) {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the holder never started"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let holder = hold_lease(&bouncer, &schema);
     // Another run takes the lease over, as it would after the holder's lease expired.
     let name = schema.name.clone();
     schema
