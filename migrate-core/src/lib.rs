@@ -41,6 +41,7 @@ mod error;
 mod fingerprint;
 mod history;
 mod manager;
+mod metadata;
 mod migration;
 mod plan;
 mod registry;
@@ -61,8 +62,10 @@ pub use status::{MigrationStatus, State};
 /// Marks a unit struct as a migration and registers it; see the crate docs.
 ///
 /// `#[migration(version = N, description = "...")]`, with `irreversible` added for a
-/// migration that has no `down`, and optionally `set = ".."`, `transaction = false` and
-/// `lock_timeout = ".."` (see [`LockTimeout`]). The struct must implement [`Migration`], and
+/// migration that has no `down`, and optionally `set = ".."`, `transaction = false`,
+/// `lock_timeout = ".."` (see [`LockTimeout`]), `tags = [..]`, `category = ".."` and
+/// `after = [..]` (see [`RegisteredMigration::tags`] and
+/// [`RegisteredMigration::dependencies`]). The struct must implement [`Migration`], and
 /// [`Reversible`] unless it is `irreversible`.
 pub use migrate_macros::migration;
 
@@ -104,7 +107,10 @@ macro_rules! link_migration_crates {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::migration::{Migration, Reversible};
-    pub use crate::registry::{LockTimeout, RegisteredMigration, registered_migration};
+    pub use crate::metadata::{Metadata, Registered, same_set};
+    pub use crate::registry::{
+        LockTimeout, RegisteredMigration, registered_migration, with_metadata,
+    };
     pub use crate::registry::{MIGRATION_FOLDERS, MIGRATIONS, MigrationsFolder};
     pub use linkme;
 }

@@ -3,6 +3,7 @@
 
 use core::time::Duration;
 
+use crate::metadata::Metadata;
 use crate::migration::{BoxError, Db, Migration, Reversible};
 
 /// How long a migration's statements may wait for a table lock another session holds,
@@ -54,6 +55,7 @@ pub struct RegisteredMigration {
     transactional: bool,
     lock_timeout: Option<LockTimeout>,
     checksum: &'static str,
+    metadata: Metadata,
 }
 
 /// Builds the registry entry of one migration: what the code `#[migration]` generates
@@ -84,6 +86,20 @@ pub const fn registered_migration(
         transactional,
         lock_timeout,
         checksum,
+        metadata: Metadata::NONE,
+    }
+}
+
+/// The registry entry with the metadata of its attribute (`tags`, `category`, `after`):
+/// what the code `#[migration]` generates calls (through `__private`); not part of the
+/// public API.
+pub const fn with_metadata(
+    migration: RegisteredMigration,
+    metadata: Metadata,
+) -> RegisteredMigration {
+    RegisteredMigration {
+        metadata,
+        ..migration
     }
 }
 
@@ -140,6 +156,88 @@ impl RegisteredMigration {
         self.checksum
     }
 
+    /// The migration's tags (`tags = ["billing", "slow"]` in its attribute), in the
+    /// order written; none when the attribute has no `tags`. Tags describe a migration:
+    /// `status` and `history` filter by them; they never change what runs.
+    ///
+    /// ```rust,standalone_crate
+    /// use migrate_core::{migration, BoxError, Db, Migration};
+    ///
+    /// #[migration(version = 7, description = "Backfill invoice totals", irreversible,
+    ///             tags = ["billing", "slow"], category = "data")]
+    /// pub struct BackfillInvoiceTotals;
+    ///
+    /// impl Migration for BackfillInvoiceTotals {
+    ///     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+    ///         db.execute("UPDATE invoices SET total = 0 WHERE total IS NULL")
+    ///     }
+    /// }
+    ///
+    /// let migration = BackfillInvoiceTotals::get_migration();
+    /// assert_eq!(migration.tags(), ["billing", "slow"]);
+    /// assert!(migration.has_tag("slow"));
+    /// assert_eq!(migration.category(), Some("data"));
+    /// ```
+    pub fn tags(&self) -> &'static [&'static str] {
+        self.metadata.tags
+    }
+
+    /// Whether [`tags`](Self::tags) has this one.
+    pub fn has_tag(&self, tag: &str) -> bool {
+        self.metadata.tags.contains(&tag)
+    }
+
+    /// The migration's category (`category = "data"` in its attribute), or `None`.
+    pub fn category(&self) -> Option<&'static str> {
+        self.metadata.category
+    }
+
+    /// The versions of the migrations this one needs, from `after = [..]` in its
+    /// attribute (a struct named there gives its version), in the order written; `None` when the
+    /// attribute has no `after`, which means the migration needs every earlier one of its
+    /// set. `Some(&[])` (`after = []`) means it needs none.
+    ///
+    /// Declared dependencies make a late migration safe to apply out of order: see
+    /// [`PlanOptions::allow_out_of_order`](crate::PlanOptions).
+    ///
+    /// ```rust,standalone_crate
+    /// use migrate_core::{migration, BoxError, Db, Migration};
+    ///
+    /// #[migration(version = 1, description = "Create users", irreversible)]
+    /// pub struct CreateUsers;
+    ///
+    /// #[migration(version = 2, description = "Create invoices", irreversible)]
+    /// pub struct CreateInvoices;
+    ///
+    /// #[migration(version = 3, description = "Index user names", irreversible,
+    ///             after = [CreateUsers])]
+    /// pub struct IndexUserNames;
+    /// # impl Migration for CreateUsers {
+    /// #     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> { db.execute("CREATE TABLE users (name TEXT)") }
+    /// # }
+    /// # impl Migration for CreateInvoices {
+    /// #     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> { db.execute("CREATE TABLE invoices (total INTEGER)") }
+    /// # }
+    /// # impl Migration for IndexUserNames {
+    /// #     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> { db.execute("CREATE INDEX users_name ON users (name)") }
+    /// # }
+    ///
+    /// assert_eq!(IndexUserNames::get_migration().dependencies(), Some(&[1][..]));
+    /// assert_eq!(CreateInvoices::get_migration().dependencies(), None);
+    /// ```
+    pub fn dependencies(&self) -> Option<&'static [u64]> {
+        self.metadata.after
+    }
+
+    /// Whether this migration needs the migration `version` of its set: it lists it in
+    /// `after = [..]`, or it declares no dependencies and `version` is earlier.
+    pub fn depends_on(&self, version: u64) -> bool {
+        match self.metadata.after {
+            Some(after) => after.contains(&version),
+            None => version < self.version,
+        }
+    }
+
     /// Whether the migration has a `down` (it implements [`Reversible`]).
     pub fn is_reversible(&self) -> bool {
         self.down.is_some()
@@ -171,6 +269,9 @@ impl core::fmt::Debug for RegisteredMigration {
             .field("transactional", &self.transactional)
             .field("lock_timeout", &self.lock_timeout)
             .field("checksum", &self.checksum)
+            .field("tags", &self.metadata.tags)
+            .field("category", &self.metadata.category)
+            .field("dependencies", &self.metadata.after)
             .finish()
     }
 }

@@ -16,6 +16,9 @@ const KEYS: &[&str] = &[
     "set",
     "transaction",
     "lock_timeout",
+    "tags",
+    "category",
+    "after",
 ];
 
 const VERSION_ARG: &str = "version = 3";
@@ -25,6 +28,11 @@ const DESCRIPTION_EXAMPLE: &str = "e.g. description = \"Add is_spammer to chat_u
 const SET_EXAMPLE: &str = "e.g. set = \"analytics\"";
 const TRANSACTION_EXAMPLE: &str =
     "write transaction = false to run the migration outside a transaction";
+const TAGS_EXAMPLE: &str = "e.g. tags = [\"billing\", \"slow\"]";
+const CATEGORY_EXAMPLE: &str = "e.g. category = \"data\"";
+const AFTER_EXAMPLE: &str = "e.g. after = [CreateUsers] (a migration struct) or after = [3] (a version)";
+/// The longest tag or category: a word for a filter on the command line, not a sentence.
+const MAX_LABEL_LEN: usize = 64;
 const LOCK_TIMEOUT_EXAMPLE: &str = "e.g. lock_timeout = \"30s\" (units `ms`, `s`, `m`), or lock_timeout = \"off\" to wait as long as it takes";
 
 /// PostgreSQL's `lock_timeout` is an `int` of milliseconds.
@@ -51,6 +59,20 @@ pub struct Args {
     pub transaction: bool,
     /// The migration's own lock timeout; `None` leaves the backend's default.
     pub lock_timeout: Option<LockTimeout>,
+    /// `tags = [..]`: distinct, checked labels in the order written.
+    pub tags: Vec<LitStr>,
+    /// `category = ".."`.
+    pub category: Option<LitStr>,
+    /// `after = [..]`; `None` when not given (the migration needs every earlier one).
+    pub after: Option<Vec<Dependency>>,
+}
+
+/// One entry of `after = [..]`.
+pub enum Dependency {
+    /// `after = [3]`: the migration with that version in the same set.
+    Version(u64, LitInt),
+    /// `after = [CreateUsers]`: the migration that struct is.
+    Migration(syn::Path),
 }
 
 /// Parses the arguments, reporting every mistake at once.
@@ -108,6 +130,9 @@ pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
             set: raw.set,
             transaction: raw.transaction.unwrap_or(true),
             lock_timeout: raw.lock_timeout,
+            tags: raw.tags,
+            category: raw.category,
+            after: raw.after,
         }),
         (Err(error), _, _) => Err(error),
         // Not reached: a key seen but invalid has already recorded its error.
@@ -135,6 +160,12 @@ struct Raw {
     transaction_seen: bool,
     lock_timeout: Option<LockTimeout>,
     lock_timeout_seen: bool,
+    tags: Vec<LitStr>,
+    tags_seen: bool,
+    category: Option<LitStr>,
+    category_seen: bool,
+    after: Option<Vec<Dependency>>,
+    after_seen: bool,
 }
 
 #[derive(Default)]
@@ -180,6 +211,9 @@ fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::R
         "set" => &mut raw.set_seen,
         "transaction" => &mut raw.transaction_seen,
         "lock_timeout" => &mut raw.lock_timeout_seen,
+        "tags" => &mut raw.tags_seen,
+        "category" => &mut raw.category_seen,
+        "after" => &mut raw.after_seen,
         _ => {
             let nearest = nearest_key(&name);
             match nearest {
@@ -218,6 +252,9 @@ fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::R
         "set" => SET_EXAMPLE,
         "transaction" => TRANSACTION_EXAMPLE,
         "lock_timeout" => LOCK_TIMEOUT_EXAMPLE,
+        "tags" => TAGS_EXAMPLE,
+        "category" => CATEGORY_EXAMPLE,
+        "after" => AFTER_EXAMPLE,
         _ => DESCRIPTION_EXAMPLE,
     };
     let Some(eq) = eq else {
@@ -239,6 +276,9 @@ fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::R
         "set" => set(value).map(|s| raw.set = Some(s)),
         "transaction" => transaction(value).map(|t| raw.transaction = Some(t)),
         "lock_timeout" => lock_timeout(value).map(|t| raw.lock_timeout = Some(t)),
+        "tags" => tags(value).map(|t| raw.tags = t),
+        "category" => label("category", &value, CATEGORY_EXAMPLE).map(|c| raw.category = Some(c)),
+        "after" => after(value).map(|a| raw.after = Some(a)),
         _ => description(value).map(|d| raw.description = Some(d)),
     };
     if let Err(error) = parsed {
@@ -399,7 +439,7 @@ fn unknown_key_message(name: &str, nearest: Option<&str>) -> String {
     match nearest {
         Some(key) => format!("unknown key `{name}`; did you mean `{key}`?"),
         None => format!(
-            "unknown key `{name}`; the keys are `version`, `description`, `irreversible`, `set`, `transaction` and `lock_timeout`"
+            "unknown key `{name}`; the keys are `version`, `description`, `irreversible`, `set`, `transaction`, `lock_timeout`, `tags`, `category` and `after`"
         ),
     }
 }
@@ -453,6 +493,155 @@ fn transaction(value: TokenStream) -> syn::Result<bool> {
             format!("transaction must be `true` or `false`; {TRANSACTION_EXAMPLE}"),
         )),
     }
+}
+
+/// The elements of a bracketed list, `[a, b, c]`, split at its top-level commas (a
+/// trailing comma allowed); `None` when the value is not one bracketed group.
+fn list(value: &TokenStream) -> Option<Vec<TokenStream>> {
+    let mut iter = value.clone().into_iter();
+    let group = match (iter.next(), iter.next()) {
+        (Some(TokenTree::Group(group)), None)
+            if group.delimiter() == proc_macro2::Delimiter::Bracket =>
+        {
+            group
+        }
+        (Some(TokenTree::Group(group)), None)
+            if group.delimiter() == proc_macro2::Delimiter::None =>
+        {
+            return list(&group.stream());
+        }
+        _ => return None,
+    };
+    let mut items = Vec::new();
+    let mut item = TokenStream::new();
+    for token in group.stream() {
+        match &token {
+            TokenTree::Punct(comma) if comma.as_char() == ',' => {
+                items.push(std::mem::take(&mut item));
+            }
+            _ => item.extend([token]),
+        }
+    }
+    if !item.is_empty() {
+        items.push(item);
+    }
+    Some(items)
+}
+
+/// `tags = ["billing", "slow"]`: a list of distinct labels (see [`label`]), not empty.
+fn tags(value: TokenStream) -> syn::Result<Vec<LitStr>> {
+    let Some(items) = list(&value) else {
+        return Err(syn::Error::new_spanned(
+            &value,
+            format!("tags must be a list of string literals in brackets, {TAGS_EXAMPLE}"),
+        ));
+    };
+    if items.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &value,
+            format!("tags = [] lists no tag: name at least one, {TAGS_EXAMPLE}, or remove `tags`"),
+        ));
+    }
+    let mut errors = Errors::default();
+    let mut tags: Vec<LitStr> = Vec::new();
+    for item in items {
+        if item.is_empty() {
+            // `[, "a"]` or `["a",, "b"]`: the comma is the token at fault.
+            continue;
+        }
+        match label("tag", &item, TAGS_EXAMPLE) {
+            Ok(tag) if tags.iter().any(|t| t.value() == tag.value()) => {
+                errors.push(syn::Error::new_spanned(
+                    &tag,
+                    format!("tag \"{}\" is listed twice; keep one", tag.value()),
+                ));
+            }
+            Ok(tag) => tags.push(tag),
+            Err(error) => errors.push(error),
+        }
+    }
+    errors.into_result().map(|()| tags)
+}
+
+/// A tag or category: a string literal of lowercase letters, digits, `-`, `_` and `.`,
+/// at most [`MAX_LABEL_LEN`] long, so that `--tag slow` on the command line names it
+/// without quoting or case questions.
+fn label(what: &str, value: &TokenStream, example: &str) -> syn::Result<LitStr> {
+    let err = |message: String| Err(syn::Error::new_spanned(value, message));
+    let Some(Lit::Str(literal)) = single_literal(value) else {
+        return err(format!("a {what} must be a string literal, {example}"));
+    };
+    let text = literal.value();
+    if text.trim().is_empty() {
+        return err(format!("a {what} must not be empty, {example}"));
+    }
+    if text.len() > MAX_LABEL_LEN {
+        return err(format!(
+            "a {what} is at most {MAX_LABEL_LEN} characters: a word to filter by, not a sentence \
+             (say more in the description)"
+        ));
+    }
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c);
+    if !text.chars().all(allowed) {
+        let suggestion: String = text
+            .trim()
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_whitespace() { '-' } else { c })
+            .filter(|&c| allowed(c))
+            .collect();
+        let hint = if suggestion.is_empty() {
+            String::new()
+        } else {
+            format!(": write \"{suggestion}\"")
+        };
+        return err(format!(
+            "a {what} is lowercase letters, digits, `-`, `_` and `.`{hint}"
+        ));
+    }
+    Ok(literal)
+}
+
+/// `after = [CreateUsers, 3]`: the migrations this one needs, by struct or by version.
+/// Relations to the migration's own version are checked later (`valid`).
+fn after(value: TokenStream) -> syn::Result<Vec<Dependency>> {
+    let Some(items) = list(&value) else {
+        return Err(syn::Error::new_spanned(
+            &value,
+            format!("after must be a list in brackets, {AFTER_EXAMPLE}"),
+        ));
+    };
+    let mut errors = Errors::default();
+    let mut dependencies = Vec::new();
+    for item in items.into_iter().filter(|item| !item.is_empty()) {
+        match single_literal(&item) {
+            Some(Lit::Int(_)) => match version(item) {
+                Ok((number, literal)) => dependencies.push(Dependency::Version(number, literal)),
+                Err(error) => errors.push(error),
+            },
+            Some(Lit::Str(s)) => errors.push(syn::Error::new_spanned(
+                &item,
+                format!(
+                    "after names migrations by struct or version, not by string: write after = [{}]",
+                    s.value().trim()
+                ),
+            )),
+            Some(_) => errors.push(syn::Error::new_spanned(
+                &item,
+                format!("expected a migration struct or a version, {AFTER_EXAMPLE}"),
+            )),
+            None => match syn::parse2::<syn::Path>(item.clone()) {
+                Ok(path) if path.segments.iter().all(|s| s.arguments.is_none()) => {
+                    dependencies.push(Dependency::Migration(path));
+                }
+                _ => errors.push(syn::Error::new_spanned(
+                    &item,
+                    format!("expected a migration struct or a version, {AFTER_EXAMPLE}"),
+                )),
+            },
+        }
+    }
+    errors.into_result().map(|()| dependencies)
 }
 
 /// `lock_timeout = "30s"`: a string literal, checked by [`parse_lock_timeout`].

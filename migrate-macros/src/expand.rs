@@ -5,7 +5,7 @@
 use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 
-use crate::args::{Args, LockTimeout};
+use crate::args::{Args, Dependency, LockTimeout};
 use crate::source::Source;
 use crate::valid::Target;
 
@@ -41,6 +41,7 @@ pub fn expand(
         )),
     };
     let checksum = &source.checksum;
+    let metadata = metadata(args, &type_name, &set, &private);
 
     // The struct must implement the traits: the coercions fail on the struct's name,
     // where `#[diagnostic::on_unimplemented]` on each trait says what to write.
@@ -100,18 +101,26 @@ pub fn expand(
         const _: () = {
             #[#private::linkme::distributed_slice(#private::MIGRATIONS)]
             #[linkme(crate = #private::linkme)]
-            static MIGRATION: #private::RegisteredMigration = #private::registered_migration(
-                #version,
-                #description,
-                #type_name,
-                #location,
-                #up,
-                #down,
-                #set,
-                #transactional,
-                #lock_timeout,
-                #checksum,
+            static MIGRATION: #private::RegisteredMigration = #private::with_metadata(
+                #private::registered_migration(
+                    #version,
+                    #description,
+                    #type_name,
+                    #location,
+                    #up,
+                    #down,
+                    #set,
+                    #transactional,
+                    #lock_timeout,
+                    #checksum,
+                ),
+                #metadata,
             );
+
+            impl #private::Registered for #ident {
+                const VERSION: u64 = #version;
+                const SET: &'static str = #set;
+            }
 
             #[unsafe(export_name = #symbol)]
             static DUPLICATE_VERSION_GUARD: u8 = 0;
@@ -125,6 +134,57 @@ pub fn expand(
             }
         };
     }
+}
+
+/// The `Metadata` of the registry entry: tags, category and dependencies. A dependency
+/// named by its struct gives its version through `Registered` (an error on the name when
+/// it is not a migration), checked in constants to be earlier and in the same set: a
+/// failed check is a compile error on the name, saying what to do.
+fn metadata(args: &Args, type_name: &str, set: &str, private: &TokenStream) -> TokenStream {
+    let tags = &args.tags;
+    let category = match &args.category {
+        Some(category) => quote!(::core::option::Option::Some(#category)),
+        None => quote!(::core::option::Option::None),
+    };
+    let version = args.version.0;
+    let after = match &args.after {
+        None => quote!(::core::option::Option::None),
+        Some(dependencies) => {
+            let versions = dependencies.iter().map(|dependency| match dependency {
+                Dependency::Version(number, _) => quote!(#number),
+                Dependency::Migration(path) => {
+                    let span = path.segments.last().map_or_else(Span::call_site, |s| s.ident.span());
+                    let name = quote!(#path).to_string().replace(' ', "");
+                    let later = format!(
+                        "migration {version} (`{type_name}`) cannot depend on `{name}`: its version \
+                         is the same or later, and a migration needs only earlier ones; give \
+                         `{type_name}` a version above `{name}`'s or remove `{name}` from `after`"
+                    );
+                    let other_set = format!(
+                        "migration {version} (`{type_name}`) cannot depend on `{name}`, which is in \
+                         another set: sets are applied independently; remove `{name}` from `after`"
+                    );
+                    quote_spanned! {span=>
+                        {
+                            const VERSION: u64 = <#path as #private::Registered>::VERSION;
+                            const _: () = if VERSION >= #version {
+                                ::core::panic!("{}", #later)
+                            };
+                            const _: () = if !#private::same_set(
+                                <#path as #private::Registered>::SET,
+                                #set,
+                            ) {
+                                ::core::panic!("{}", #other_set)
+                            };
+                            VERSION
+                        }
+                    }
+                }
+            });
+            quote!(::core::option::Option::Some(&[#(#versions),*]))
+        }
+    };
+    quote!(#private::Metadata::new(&[#(#tags),*], #category, #after))
 }
 
 /// The name of the same-crate duplicate-version guard, a `macro_rules!` that a second

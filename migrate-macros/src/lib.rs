@@ -48,6 +48,13 @@ fn attribute(args: TokenStream, item: TokenStream, krate: proc_macro2::TokenStre
         (args, _) => args,
     };
     let target = valid::check(item.clone());
+    let (args, target) = match (args, target) {
+        (Ok(args), Ok(target)) => match valid::check_dependencies(&args, &target) {
+            Ok(()) => (Ok(args), Ok(target)),
+            Err(error) => (Err(error), Ok(target)),
+        },
+        other => other,
+    };
     match (args, source, target) {
         (Ok(args), Ok(source), Ok(target)) => {
             expand::expand(&args, &target, &source, &krate, item).into()

@@ -9,8 +9,9 @@
 //! - left out: `use` items, `extern crate` items, out-of-line `mod x;` declarations (with
 //!   their attributes and visibility), `#[derive(..)]` and doc attributes, every `,` and
 //!   `;`, the braces of a block that holds at most one statement (rustfmt adds and
-//!   removes those around match-arm and closure bodies), and the `lock_timeout = ..`
-//!   argument of a `#[migration(..)]` attribute (how long it may wait, not what it does);
+//!   removes those around match-arm and closure bodies), and the `lock_timeout`, `tags`,
+//!   `category` and `after` arguments of a `#[migration(..)]` attribute (how it may wait,
+//!   how it is labelled and ordered, not what it does);
 //! - a parenthesis group that holds only another one counts once (`((x))` is `(x)`);
 //! - everything else (identifiers, literals, operators, parentheses, brackets, the braces
 //!   of blocks with several statements) counts, in order;
@@ -157,8 +158,8 @@ impl<'a> Canon<'a> {
                 i += skip;
                 continue;
             }
-            if let Some(attribute) = migration_attribute_without_lock_timeout(&tokens[i..]) {
-                // `#`, then the attribute as if `lock_timeout = ..` were not in it.
+            if let Some(attribute) = migration_attribute_without_metadata(&tokens[i..]) {
+                // `#`, then the attribute as if `lock_timeout = ..` (and the rest) were not in it.
                 self.hasher.write(b"#");
                 self.group(&attribute);
                 i += 2;
@@ -264,11 +265,15 @@ fn file_name(path: &Path) -> String {
     )
 }
 
-/// At `#[migration(..)]` (or `#[some::path::migration(..)]`) with a `lock_timeout = ..`
-/// argument: the bracket group without that argument. A lock timeout says how long the
-/// migration may wait, not what it does, so changing it is not drift. `None` elsewhere,
-/// and for an attribute without the key, which is hashed as it is.
-fn migration_attribute_without_lock_timeout(tokens: &[TokenTree]) -> Option<Group> {
+/// The keys of `#[migration(..)]` that say how a migration is run or described, not what
+/// it does: changing them is not drift. `lock_timeout` is how long it may wait; `tags`,
+/// `category` and `after` are what `status` filters by and what the planner orders by.
+const NOT_IN_CHECKSUM: &[&str] = &["lock_timeout", "tags", "category", "after"];
+
+/// At `#[migration(..)]` (or `#[some::path::migration(..)]`) with any of the
+/// [`NOT_IN_CHECKSUM`] arguments: the bracket group without them. `None` elsewhere, and
+/// for an attribute without those keys, which is hashed as it is.
+fn migration_attribute_without_metadata(tokens: &[TokenTree]) -> Option<Group> {
     let (Some(TokenTree::Punct(hash)), Some(TokenTree::Group(attribute))) =
         (tokens.first(), tokens.get(1))
     else {
@@ -292,22 +297,22 @@ fn migration_attribute_without_lock_timeout(tokens: &[TokenTree]) -> Option<Grou
     if !is_migration {
         return None;
     }
+    // The arguments, split at their commas (left out like every comma); an argument
+    // `key = value` with a key to leave out goes.
     let args_tokens: Vec<TokenTree> = args.stream().into_iter().collect();
-    let key_at = args_tokens.iter().enumerate().position(|(at, t)| {
-        matches!(t, TokenTree::Ident(key) if key == "lock_timeout")
-            && matches!(args_tokens.get(at + 1), Some(TokenTree::Punct(eq)) if eq.as_char() == '=')
-            && (at == 0
-                || matches!(&args_tokens[at - 1], TokenTree::Punct(comma) if comma.as_char() == ','))
-    })?;
-    // The key, `=`, and the value up to the next comma (left out like every comma).
-    let end = args_tokens[key_at..]
-        .iter()
-        .position(|t| matches!(t, TokenTree::Punct(comma) if comma.as_char() == ','))
-        .map_or(args_tokens.len(), |len| key_at + len);
-    let kept: TokenStream = args_tokens[..key_at]
-        .iter()
-        .chain(&args_tokens[end..])
-        .cloned()
+    let is_comma = |t: &TokenTree| matches!(t, TokenTree::Punct(comma) if comma.as_char() == ',');
+    let left_out = |entry: &[TokenTree]| {
+        matches!(entry, [TokenTree::Ident(key), TokenTree::Punct(eq), ..]
+            if eq.as_char() == '=' && NOT_IN_CHECKSUM.iter().any(|k| key == k))
+    };
+    let entries: Vec<&[TokenTree]> = args_tokens.split(is_comma).collect();
+    if !entries.iter().any(|entry| left_out(entry)) {
+        return None;
+    }
+    let kept: TokenStream = entries
+        .into_iter()
+        .filter(|entry| !left_out(entry))
+        .flat_map(|entry| entry.iter().cloned())
         .collect();
     let mut args = Group::new(Delimiter::Parenthesis, kept);
     args.set_span(attribute.span());
@@ -461,7 +466,7 @@ mod tests {
 
     /// What rustfmt may change, and what the canonical form leaves out for it.
     #[test]
-    fn a_migrations_lock_timeout_is_not_part_of_its_checksum() {
+    fn a_migrations_lock_timeout_tags_category_and_dependencies_are_not_part_of_its_checksum() {
         const WITHOUT: &str = "#[migration(version = 3, description = \"Add x\", irreversible)]\n\
                                pub struct AddX;\nimpl Migration for AddX { fn up() { x() } }";
         // Pinned: the checksum of a migration without the key is the one it had before
@@ -472,6 +477,9 @@ mod tests {
             "#[migration(version = 3, lock_timeout = \"off\", description = \"Add x\", irreversible,)]",
             "#[migration(lock_timeout = \"5m\", version = 3, description = \"Add x\", irreversible)]",
             "#[migrate_postgres::migration(version = 3, description = \"Add x\", irreversible, lock_timeout = \"1ms\")]",
+            "#[migration(version = 3, tags = [\"slow\", \"billing\"], description = \"Add x\", irreversible)]",
+            "#[migration(category = \"data\", version = 3, description = \"Add x\", irreversible, after = [CreateX, 2],)]",
+            "#[migration(version = 3, after = [], description = \"Add x\", lock_timeout = \"1s\", irreversible, tags = [\"a\"])]",
         ] {
             let text = WITHOUT.replacen(
                 "#[migration(version = 3, description = \"Add x\", irreversible)]",
@@ -490,6 +498,9 @@ mod tests {
             WITHOUT.replacen("irreversible", "irreversible, transaction = false", 1),
             WITHOUT.replacen("x()", "x(lock_timeout = \"30s\")", 1),
             WITHOUT.replacen("#[migration(", "#[other(", 1),
+            WITHOUT.replacen("x()", "x(tags = [\"a\"])", 1),
+            // A value that merely names a left-out key is not that key.
+            WITHOUT.replacen("irreversible", "irreversible, set = \"tags\"", 1),
         ];
         for text in different {
             assert_ne!(checksum(&text), checksum(WITHOUT), "{text}");

@@ -5,7 +5,7 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::{ToTokens, quote};
 use syn::{Data, DeriveInput, Fields, FieldsNamed, FieldsUnnamed, Ident, Visibility};
 
-use crate::args::Args;
+use crate::args::{Args, Dependency};
 use crate::source::Source;
 
 const HOW: &str = "#[migration] goes on a unit struct, e.g. `pub struct AddIsSpammer;`";
@@ -123,5 +123,80 @@ pub fn check_file_name(args: &Args, source: &Source) -> syn::Result<()> {
             ),
         )),
         _ => Ok(()),
+    }
+}
+
+/// `after = [..]` as far as the attribute can see: no migration depends on itself, on a
+/// later version, or on the same one twice. A struct's version and set are checked by the
+/// compiler, in the generated code (`expand`); a version that no migration has, at
+/// discovery.
+pub fn check_dependencies(args: &Args, target: &Target) -> syn::Result<()> {
+    let Some(after) = &args.after else {
+        return Ok(());
+    };
+    let own = args.version.0;
+    let mut errors: Vec<syn::Error> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for dependency in after {
+        let (key, error) = match dependency {
+            Dependency::Version(version, literal) => (
+                version.to_string(),
+                if *version == own {
+                    Some(syn::Error::new_spanned(
+                        literal,
+                        format!(
+                            "migration {own} cannot depend on itself: remove {version} from `after`"
+                        ),
+                    ))
+                } else if *version > own {
+                    Some(syn::Error::new_spanned(
+                        literal,
+                        format!(
+                            "migration {own} cannot depend on version {version}, a later one: a \
+                             migration needs only earlier ones, so give this migration a \
+                             version above {version} or remove {version} from `after`"
+                        ),
+                    ))
+                } else {
+                    None
+                },
+            ),
+            Dependency::Migration(path) => {
+                let name = path.to_token_stream().to_string().replace(' ', "");
+                let is_self = path.is_ident(&target.ident) || path.is_ident("Self");
+                (
+                    name.clone(),
+                    is_self.then(|| {
+                        syn::Error::new_spanned(
+                            path,
+                            format!(
+                                "migration {own} cannot depend on itself: remove `{name}` from `after`"
+                            ),
+                        )
+                    }),
+                )
+            }
+        };
+        let span_of = |dependency: &Dependency| match dependency {
+            Dependency::Version(_, literal) => literal.to_token_stream(),
+            Dependency::Migration(path) => path.to_token_stream(),
+        };
+        if let Some(error) = error {
+            errors.push(error);
+        } else if seen.contains(&key) {
+            errors.push(syn::Error::new_spanned(
+                span_of(dependency),
+                format!("`{key}` is listed twice in `after`; keep one"),
+            ));
+        }
+        seen.push(key);
+    }
+    let mut errors = errors.into_iter();
+    match errors.next() {
+        Some(mut all) => {
+            all.extend(errors);
+            Err(all)
+        }
+        None => Ok(()),
     }
 }
