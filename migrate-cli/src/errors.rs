@@ -58,11 +58,16 @@ pub fn render(error: &(dyn StdError + 'static)) -> Vec<String> {
             description,
             file,
             highest_applied,
+            needed_by,
+            needed_by_declares,
         } => format!(
             "migration {version} {description:?} ({}) is pending but the database already has \
-             migration {highest_applied} applied; give it a version above {highest_applied}, \
-             or apply it anyway with `migrate up --allow-out-of-order`; nothing was written",
-            relative(file)
+             migration {highest_applied} applied, and applied migration {needed_by} needs it \
+             ({}); give it a version above {highest_applied}, {}or apply it anyway with \
+             `migrate up --allow-out-of-order`; nothing was written",
+            relative(file),
+            migrate_core::__private::needed_by_reason(*needed_by, *needed_by_declares, *version),
+            migrate_core::__private::declare_advice(*needed_by, *needed_by_declares),
         ),
         Error::Modified {
             version,

@@ -17,7 +17,9 @@ pub const MAX_VERSION: u64 = i64::MAX as u64;
 /// # Errors
 ///
 /// [`Error::DuplicateVersion`] when two registered migrations share a version and the
-/// build did not catch it (it catches it within a crate, and the linker across crates).
+/// build did not catch it (it catches it within a crate, and the linker across crates);
+/// [`Error::UnknownDependency`] when a migration's `after = [..]` names a version that no
+/// migration of its set has.
 ///
 /// ```rust,standalone_crate
 /// for migration in migrate_core::discovered_migrations()? {
@@ -26,11 +28,11 @@ pub const MAX_VERSION: u64 = i64::MAX as u64;
 /// # Ok::<(), migrate_core::Error>(())
 /// ```
 pub fn discovered_migrations() -> Result<&'static [&'static RegisteredMigration]> {
-    type Discovered = core::result::Result<Vec<&'static RegisteredMigration>, Duplicate>;
+    type Discovered = core::result::Result<Vec<&'static RegisteredMigration>, Invalid>;
     static DISCOVERED: OnceLock<Discovered> = OnceLock::new();
     match DISCOVERED.get_or_init(|| validate(MIGRATIONS.iter())) {
         Ok(list) => Ok(list),
-        Err(duplicate) => Err(duplicate.clone().into()),
+        Err(invalid) => Err(invalid.clone().into()),
     }
 }
 
@@ -38,6 +40,49 @@ pub fn discovered_migrations() -> Result<&'static [&'static RegisteredMigration]
 /// every one of them is empty: a new project, which may have no migration yet.
 pub(crate) fn only_empty_folders_linked() -> bool {
     !MIGRATION_FOLDERS.is_empty() && MIGRATION_FOLDERS.iter().all(|f| f.files() == 0)
+}
+
+/// What makes a list of registered migrations invalid: kept by discovery (which runs
+/// once) and turned into an [`Error`] at every call.
+#[derive(Clone, Debug)]
+pub(crate) enum Invalid {
+    Duplicate(Duplicate),
+    /// A migration's `after = [..]` names a version its set does not have, or one that is
+    /// not earlier (which the attribute refuses; checked here all the same, so that no
+    /// list the planner sees has a cycle).
+    Dependency {
+        migration: &'static RegisteredMigration,
+        dependency: u64,
+    },
+}
+
+impl From<Invalid> for Error {
+    fn from(invalid: Invalid) -> Self {
+        match invalid {
+            Invalid::Duplicate(duplicate) => duplicate.into(),
+            Invalid::Dependency {
+                migration,
+                dependency,
+            } if dependency >= migration.version() => Error::DependencyNotEarlier {
+                version: migration.version(),
+                description: migration.description(),
+                file: migration.file(),
+                line: migration.line(),
+                dependency,
+            },
+            Invalid::Dependency {
+                migration,
+                dependency,
+            } => Error::UnknownDependency {
+                set: migration.set(),
+                version: migration.version(),
+                description: migration.description(),
+                file: migration.file(),
+                line: migration.line(),
+                dependency,
+            },
+        }
+    }
 }
 
 /// Two registered migrations with the same version.
@@ -64,10 +109,11 @@ impl From<Duplicate> for Error {
     }
 }
 
-/// Sorts migrations by version and checks that no version appears twice.
+/// Sorts migrations by version and checks that no version appears twice and that every
+/// dependency is an earlier migration of the same set.
 pub(crate) fn validate(
     migrations: impl IntoIterator<Item = &'static RegisteredMigration>,
-) -> core::result::Result<Vec<&'static RegisteredMigration>, Duplicate> {
+) -> core::result::Result<Vec<&'static RegisteredMigration>, Invalid> {
     let mut list: Vec<&'static RegisteredMigration> = migrations.into_iter().collect();
     // The default set sorts first (`set_order`); its entries, usually all of them, are
     // ordered by an integer key, the rest by the full comparison. The same order as one
@@ -88,16 +134,46 @@ pub(crate) fn validate(
             if core::ptr::eq(first, second) {
                 continue;
             }
-            return Err(Duplicate {
+            return Err(Invalid::Duplicate(Duplicate {
                 set: first.set(),
                 version: first.version(),
                 first: (first.type_name(), first.file(), first.line()),
                 second: (second.type_name(), second.file(), second.line()),
-            });
+            }));
         }
     }
     list.dedup_by(|a, b| core::ptr::eq(*a, *b));
+    check_dependencies(&list)?;
     Ok(list)
+}
+
+/// Every version in an `after = [..]` is an earlier migration of the same set: a binary
+/// search in the sorted list per dependency, nothing for migrations that declare none.
+fn check_dependencies(list: &[&'static RegisteredMigration]) -> core::result::Result<(), Invalid> {
+    let mut set_start = 0;
+    for (at, migration) in list.iter().enumerate() {
+        if at > 0 && !same_set(list[at - 1].set(), migration.set()) {
+            set_start = at;
+        }
+        let Some(after) = migration.dependencies() else {
+            continue;
+        };
+        // The set's earlier migrations: those before this one in the sorted list.
+        let earlier = &list[set_start..at];
+        for &dependency in after {
+            let found = dependency < migration.version()
+                && earlier
+                    .binary_search_by_key(&dependency, |m| m.version())
+                    .is_ok();
+            if !found {
+                return Err(Invalid::Dependency {
+                    migration,
+                    dependency,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Orders set names, the default set (`""`) first. Comparing two empty strings through
@@ -149,6 +225,110 @@ mod tests {
         Box::leak(Box::new(crate::registry::registered_migration(
             version, "test", type_name, file, 4, &Noop, None, "", true, None, "0",
         )))
+    }
+
+    fn with_after(version: u64, set: &'static str, after: &[u64]) -> &'static RegisteredMigration {
+        let after: &'static [u64] = Box::leak(after.to_vec().into_boxed_slice());
+        Box::leak(Box::new(crate::registry::with_metadata(
+            crate::registry::registered_migration(
+                version, "Needs", "Needs", "n.rs", 9, &Noop, None, set, true, None, "0",
+            ),
+            crate::metadata::Metadata::new(&[], None, Some(after)),
+        )))
+    }
+
+    #[test]
+    fn dependencies_on_earlier_migrations_of_the_set_are_valid() {
+        let list = validate([
+            with_after(3, "", &[1]),
+            entry(1, "A", "a.rs"),
+            entry(2, "B", "b.rs"),
+            with_after(4, "", &[]),
+            with_after(5, "", &[2, 4, 1]),
+        ])
+        .unwrap();
+        assert_eq!(list.len(), 5);
+    }
+
+    #[test]
+    fn a_dependency_on_a_version_nobody_has_names_both_ends() {
+        let error: Error = validate([entry(1, "A", "a.rs"), with_after(3, "", &[1, 2])])
+            .unwrap_err()
+            .into();
+        assert!(
+            matches!(
+                error,
+                Error::UnknownDependency {
+                    version: 3,
+                    dependency: 2,
+                    ..
+                }
+            ),
+            "{error:#?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "migration 3 \"Needs\" (n.rs:9) depends on version 2 (`after = [..]` in its \
+             attribute), but no migration in this program has version 2; correct the version \
+             in `after`, or link the crate that defines migration 2 into this program (see \
+             docs/discovery.md)"
+        );
+    }
+
+    /// Versions are per set: version 1 of another set is not this set's version 1.
+    #[test]
+    fn a_dependency_is_looked_up_in_the_migrations_own_set() {
+        let mut other = crate::registry::registered_migration(
+            1,
+            "Other",
+            "Other",
+            "o.rs",
+            1,
+            &Noop,
+            None,
+            "analytics",
+            true,
+            None,
+            "0",
+        );
+        other = crate::registry::with_metadata(other, crate::metadata::Metadata::NONE);
+        let other: &'static RegisteredMigration = Box::leak(Box::new(other));
+        let error: Error = validate([other, with_after(2, "", &[1])])
+            .unwrap_err()
+            .into();
+        assert!(
+            matches!(error, Error::UnknownDependency { set: "", .. }),
+            "{error:#?}"
+        );
+        let error: Error = validate([entry(1, "A", "a.rs"), with_after(2, "billing", &[1])])
+            .unwrap_err()
+            .into();
+        assert!(
+            error
+                .to_string()
+                .contains("no migration in set \"billing\" in this program"),
+            "{error}"
+        );
+        assert!(validate([other, with_after(2, "analytics", &[1])]).is_ok());
+    }
+
+    /// The attribute refuses these at compile time; discovery again, so that the planner
+    /// never sees a cycle (3 needing 4 and 4 needing 3 would be one).
+    #[test]
+    fn a_dependency_on_the_same_or_a_later_version_is_refused() {
+        for (after, dependency) in [(&[4][..], 4), (&[3][..], 3)] {
+            let error: Error = validate([with_after(3, "", after), with_after(4, "", &[3])])
+                .unwrap_err()
+                .into();
+            assert!(
+                matches!(error, Error::DependencyNotEarlier { version: 3, dependency: d, .. } if d == dependency),
+                "{error:#?}"
+            );
+            assert!(
+                error.to_string().contains("which is not earlier"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

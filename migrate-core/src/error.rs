@@ -63,6 +63,51 @@ pub enum Error {
         second_line: u32,
     },
 
+    /// A migration's `after = [..]` names a version that no migration of its set in this
+    /// program has.
+    #[error(
+        "migration {version} {description:?} ({file}:{line}) depends on version {dependency} \
+         (`after = [..]` in its attribute), but no migration{in_set} in this program has version \
+         {dependency}; correct the version in `after`, or link the crate that defines migration \
+         {dependency} into this program (see docs/discovery.md)",
+        in_set = set_note(set)
+    )]
+    UnknownDependency {
+        /// The set of the migration; `""` for the default set.
+        set: &'static str,
+        /// The version of the migration with the dependency.
+        version: u64,
+        /// Its description.
+        description: &'static str,
+        /// The file that defines it.
+        file: &'static str,
+        /// The line of its struct.
+        line: u32,
+        /// The version it depends on.
+        dependency: u64,
+    },
+
+    /// A migration's `after = [..]` names its own version or a later one. The attribute
+    /// refuses this at compile time; discovery checks it again, so the migrations the
+    /// planner orders never have a cycle.
+    #[error(
+        "migration {version} {description:?} ({file}:{line}) depends on version {dependency}, \
+         which is not earlier: a migration needs only earlier ones; remove {dependency} from \
+         `after = [..]`, or give the migration a version above {dependency}"
+    )]
+    DependencyNotEarlier {
+        /// The version of the migration with the dependency.
+        version: u64,
+        /// Its description.
+        description: &'static str,
+        /// The file that defines it.
+        file: &'static str,
+        /// The line of its struct.
+        line: u32,
+        /// The version it depends on.
+        dependency: u64,
+    },
+
     /// The database records a migration this program does not contain.
     #[error(
         "the database has migration {version} {description:?} (`{type_name}`) applied, but this \
@@ -109,11 +154,17 @@ pub enum Error {
         target: u64,
     },
 
-    /// A pending migration is older than one already applied.
+    /// A pending migration is older than one already applied, and an applied migration
+    /// needs it: applying it now would run it after a migration that was written to run
+    /// after it. A migration that declares its dependencies (`after = [..]`) and that no
+    /// applied migration needs is applied out of order without this refusal.
     #[error(
         "migration {version} {description:?} ({file}) is pending but the database already has \
-         migration {highest_applied} applied; give it a version above {highest_applied}, or \
-         allow out-of-order migrations with `Migrator::allow_out_of_order(true)`"
+         migration {highest_applied} applied, and applied migration {needed_by} needs it \
+         ({why}); give it a version above {highest_applied}, {declare}or allow out-of-order \
+         migrations with `Migrator::allow_out_of_order(true)`",
+        why = needed_by_reason(*.needed_by, *.needed_by_declares, *.version),
+        declare = declare_advice(*.needed_by, *.needed_by_declares)
     )]
     OutOfOrder {
         /// The pending migration's version.
@@ -124,6 +175,11 @@ pub enum Error {
         file: &'static str,
         /// The highest version already applied.
         highest_applied: u64,
+        /// The lowest applied version that needs the pending one.
+        needed_by: u64,
+        /// Whether that migration declares its dependencies (`after = [..]`, which then
+        /// names this one); when it does not, it needs every earlier migration.
+        needed_by_declares: bool,
     },
 
     /// The history records a migration as changed since it was applied: its source
@@ -424,6 +480,30 @@ fn set_note(set: &str) -> String {
     }
 }
 
+/// Why an applied migration needs a pending one, for [`Error::OutOfOrder`].
+pub fn needed_by_reason(needed_by: u64, declares: bool, version: u64) -> String {
+    if declares {
+        format!("its `after = [..]` names {version}")
+    } else {
+        format!(
+            "migration {needed_by} declares no `after = [..]`, so it needs every earlier migration"
+        )
+    }
+}
+
+/// The way out that declaring dependencies offers, for [`Error::OutOfOrder`]: only when the
+/// migration that needs the pending one declares none.
+pub fn declare_advice(needed_by: u64, declares: bool) -> String {
+    if declares {
+        String::new()
+    } else {
+        format!(
+            "list what migration {needed_by} needs with `after = [..]` in its attribute if it \
+             does not need this one, "
+        )
+    }
+}
+
 fn verb(direction: Direction) -> &'static str {
     match direction {
         Direction::Up => "apply",
@@ -529,10 +609,12 @@ impl Error {
                 set, version, first_type, first_file, first_line, second_type, second_file,
                 second_line
             },
+            UnknownDependency { set, version, description, file, line, dependency },
+            DependencyNotEarlier { version, description, file, line, dependency },
             UnknownApplied { version, description, type_name, others },
             UnknownTarget { version, latest },
             Irreversible { version, description, file, target },
-            OutOfOrder { version, description, file, highest_applied },
+            OutOfOrder { version, description, file, highest_applied, needed_by, needed_by_declares },
             Modified { version, description, file, recorded, current },
             Incomplete { version, description, file, started_at, direction },
             WrongSet { version, description, file, set, expected },

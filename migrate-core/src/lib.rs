@@ -107,6 +107,8 @@ macro_rules! link_migration_crates {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::migration::{Migration, Reversible};
+    // For the command line of this workspace, which words the same refusal its own way.
+    pub use crate::error::{declare_advice, needed_by_reason};
     pub use crate::metadata::{Metadata, Registered, same_set};
     pub use crate::registry::{
         LockTimeout, RegisteredMigration, registered_migration, with_metadata,

@@ -21,6 +21,14 @@ pub enum Target {
 pub struct PlanOptions {
     /// Apply a pending migration whose version is below the highest applied one,
     /// instead of refusing.
+    ///
+    /// Without it, such a migration is still applied when that is safe by what the
+    /// migrations declare: every migration it needs is applied (or applied before it in
+    /// the same run), and no applied migration needs it. A migration needs what its
+    /// `after = [..]` lists, or every earlier migration of its set when it has no
+    /// `after`; so a late migration is applied only when the applied ones after it
+    /// declare dependencies that leave it out ([`Error::OutOfOrder`] otherwise, naming the
+    /// applied migration that needs it).
     pub allow_out_of_order: bool,
     /// Go on when an applied migration's source changed since it was applied, instead of
     /// refusing.
@@ -65,10 +73,10 @@ impl Plan {
 /// lacks, [`Error::Incomplete`] when a migration outside a transaction did not finish,
 /// [`Error::Modified`] when an applied migration changed since (unless `options` allow
 /// it), [`Error::UnknownTarget`] for a target that is neither 0 nor known,
-/// [`Error::Irreversible`] when a revert would cross a migration without `down`, and
-/// [`Error::OutOfOrder`] when a pending migration is older than an applied one and
-/// `options` do not allow it, and [`Error::WrongDirection`] when a step would go the
-/// other way than `options.only`.
+/// [`Error::Irreversible`] when a revert would cross a migration without `down`,
+/// [`Error::OutOfOrder`] when a pending migration is older than an applied one that needs
+/// it and `options` do not allow it (see [`PlanOptions::allow_out_of_order`]), and
+/// [`Error::WrongDirection`] when a step would go the other way than `options.only`.
 pub fn plan(
     known: &[&'static RegisteredMigration],
     applied: &[AppliedMigration],
@@ -171,12 +179,23 @@ pub fn plan(
             continue;
         }
         if m.version() < highest_remaining && !options.allow_out_of_order {
-            return Err(Error::OutOfOrder {
-                version: m.version(),
-                description: m.description(),
-                file: m.file(),
-                highest_applied: highest_remaining,
-            });
+            // Everything it needs is earlier, so applied or applied before it in this
+            // run; what remains to ask is whether an applied migration needs it.
+            let needed_by = known[i + 1..]
+                .iter()
+                .zip(&is_applied[i + 1..])
+                .take_while(|(later, _)| later.version() <= target)
+                .find(|(later, applied)| **applied && later.depends_on(m.version()));
+            if let Some((needed_by, _)) = needed_by {
+                return Err(Error::OutOfOrder {
+                    version: m.version(),
+                    description: m.description(),
+                    file: m.file(),
+                    highest_applied: highest_remaining,
+                    needed_by: needed_by.version(),
+                    needed_by_declares: needed_by.dependencies().is_some(),
+                });
+            }
         }
         steps.push(Step {
             migration: m,
@@ -386,6 +405,67 @@ mod tests {
                 }
             ),
             "{error:?}"
+        );
+    }
+
+    fn declaring(version: u64, after: &'static [u64]) -> &'static RegisteredMigration {
+        Box::leak(Box::new(crate::registry::with_metadata(
+            crate::registry::registered_migration(
+                version,
+                "declaring",
+                "Noop",
+                "plan.rs",
+                1,
+                &Noop,
+                None,
+                "",
+                true,
+                None,
+                "checksum",
+            ),
+            crate::metadata::Metadata::new(&[], None, Some(after)),
+        )))
+    }
+
+    /// 2 arrives after 3 was applied; 3 declares it needs 1 only, so 2 is applied without
+    /// `allow_out_of_order`. Had 3 named 2, or declared nothing, 2 would be refused, naming 3.
+    #[test]
+    fn a_late_migration_that_no_applied_one_needs_is_applied() {
+        let known = [reversible(1), irreversible(2), declaring(3, &[1])];
+        let planned = plan(&known, &applied(&[1, 3]), Target::Latest, OPTIONS).unwrap();
+        assert_eq!(steps(&planned), [(2, Direction::Up)]);
+
+        let known = [reversible(1), irreversible(2), declaring(3, &[2])];
+        let error = plan(&known, &applied(&[1, 3]), Target::Latest, OPTIONS).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::OutOfOrder {
+                    version: 2,
+                    needed_by: 3,
+                    needed_by_declares: true,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("applied migration 3 needs it (its `after = [..]` names 2)"),
+            "{error}"
+        );
+
+        let known = [reversible(1), irreversible(2), reversible(3)];
+        let error = plan(&known, &applied(&[1, 3]), Target::Latest, OPTIONS).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "migration 2 \"irreversible\" (plan.rs) is pending but the database already has \
+             migration 3 applied, and applied migration 3 needs it (migration 3 declares no \
+             `after = [..]`, so it needs every earlier migration); give it a version above 3, \
+             list what migration 3 needs with `after = [..]` in its attribute if it does not \
+             need this one, or allow out-of-order migrations with \
+             `Migrator::allow_out_of_order(true)`"
         );
     }
 

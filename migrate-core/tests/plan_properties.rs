@@ -2,13 +2,15 @@
 //! histories, targets and options: successful plans are ordered, never re-apply, never
 //! revert what is not applied and never skip; every refusal happens exactly when its
 //! condition holds, with the precedence the planner implements; planning again from the
-//! reached state is a no-op; and the generators provably hit every refusal.
+//! reached state is a no-op; and the generators provably hit every refusal. Known
+//! migrations carry random dependency graphs (`after = [..]` or none): a late migration is
+//! applied without `allow_out_of_order` exactly when no applied migration needs it.
 //!
 //! `PROPTEST_CASES` overrides the number of cases (512 by default). Failures are not
 //! persisted to a regression file: the counterexample is in the failure message.
 
-use std::collections::BTreeSet;
-use std::sync::OnceLock;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, OnceLock};
 
 use migrate_core::{
     AppliedMigration, BoxError, Db, Direction, Error, Migration, Plan, PlanOptions,
@@ -48,37 +50,43 @@ fn old_checksum(version: u64) -> String {
     format!("old-{version}")
 }
 
-/// One reversible and one irreversible registered migration per version, leaked once and
-/// shared by every case.
-fn registered(version: u64, reversible: bool) -> &'static RegisteredMigration {
-    static POOL: OnceLock<Vec<[&'static RegisteredMigration; 2]>> = OnceLock::new();
-    let pool = POOL.get_or_init(|| {
-        (0..=MAX_V)
-            .map(|v| {
-                let description: &'static str =
-                    Box::leak(format!("migration {v}").into_boxed_str());
-                let checksum: &'static str = Box::leak(current_checksum(v).into_boxed_str());
-                let line = u32::try_from(v).unwrap();
-                let make = |down: Option<&'static dyn Reversible>| -> &'static RegisteredMigration {
-                    Box::leak(Box::new(migrate_core::__private::registered_migration(
-                        v,
-                        description,
-                        "Noop",
-                        FILE,
-                        line,
-                        &Noop,
-                        down,
-                        "",
-                        true,
-                        None,
-                        checksum,
-                    )))
-                };
-                [make(Some(&Noop)), make(None)]
-            })
-            .collect()
-    });
-    pool[usize::try_from(version).unwrap()][usize::from(!reversible)]
+/// The registered migration for a version, reversible or not, with its dependencies
+/// (`None`: no `after`); each combination leaked once and shared by every case.
+fn registered(
+    version: u64,
+    reversible: bool,
+    after: &Option<Vec<u64>>,
+) -> &'static RegisteredMigration {
+    type Key = (u64, bool, Option<Vec<u64>>);
+    static POOL: OnceLock<Mutex<HashMap<Key, &'static RegisteredMigration>>> = OnceLock::new();
+    let mut pool = POOL.get_or_init(Mutex::default).lock().unwrap();
+    pool.entry((version, reversible, after.clone()))
+        .or_insert_with(|| {
+            let description: &'static str =
+                Box::leak(format!("migration {version}").into_boxed_str());
+            let checksum: &'static str = Box::leak(current_checksum(version).into_boxed_str());
+            let line = u32::try_from(version).unwrap();
+            let down: Option<&'static dyn Reversible> = if reversible { Some(&Noop) } else { None };
+            let after: Option<&'static [u64]> = after
+                .clone()
+                .map(|list| &*Box::leak(list.into_boxed_slice()));
+            Box::leak(Box::new(migrate_core::__private::with_metadata(
+                migrate_core::__private::registered_migration(
+                    version,
+                    description,
+                    "Noop",
+                    FILE,
+                    line,
+                    &Noop,
+                    down,
+                    "",
+                    true,
+                    None,
+                    checksum,
+                ),
+                migrate_core::__private::Metadata::new(&[], None, after),
+            )))
+        })
 }
 
 /// One history row, before it becomes an [`AppliedMigration`].
@@ -115,6 +123,9 @@ impl Row {
 struct Scenario {
     /// `(version, reversible)`, sorted by version, unique.
     known: Vec<(u64, bool)>,
+    /// The dependencies of each known migration (`None`: it declares none, so it needs
+    /// every earlier one), earlier versions only, as discovery guarantees.
+    after: Vec<Option<Vec<u64>>>,
     /// In the order given to the planner (shuffled).
     history: Vec<Row>,
     target: Target,
@@ -123,7 +134,11 @@ struct Scenario {
 
 impl Scenario {
     fn known(&self) -> Vec<&'static RegisteredMigration> {
-        self.known.iter().map(|&(v, r)| registered(v, r)).collect()
+        self.known
+            .iter()
+            .zip(&self.after)
+            .map(|(&(v, r), after)| registered(v, r, after))
+            .collect()
     }
 
     fn applied(&self) -> Vec<AppliedMigration> {
@@ -160,6 +175,7 @@ type Parts = (
     TargetSpec,
     u64,
     PlanOptions,
+    Vec<Option<u16>>,
 );
 
 fn scenario() -> impl Strategy<Value = Scenario> {
@@ -192,6 +208,12 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         allow_modified: modified,
         only: None,
     });
+    // Per known migration: no `after` (needs every earlier one), or a random subset of the
+    // earlier ones as bits.
+    let after = prop::collection::vec(
+        prop_oneof![2 => Just(None), 3 => any::<u16>().prop_map(Some)],
+        MAX_KNOWN,
+    );
     (
         known,
         applied,
@@ -201,14 +223,25 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         target,
         any::<u64>(),
         options,
+        after,
     )
         .prop_map(build)
 }
 
 fn build(parts: Parts) -> Scenario {
-    let (known, applied, unknown, modified, incomplete, target, seed, options) = parts;
+    let (known, applied, unknown, modified, incomplete, target, seed, options, after) = parts;
     let known: Vec<(u64, bool)> = known.into_iter().collect();
     let n = known.len();
+    let after: Vec<Option<Vec<u64>>> = (0..n)
+        .map(|i| {
+            after[i].map(|bits| {
+                (0..i)
+                    .filter(|&j| bits & (1 << j) != 0)
+                    .map(|j| known[j].0)
+                    .collect()
+            })
+        })
+        .collect();
     let is_applied = |i: usize| match &applied {
         AppliedSpec::Prefix(len) => i < len.index(n + 1),
         AppliedSpec::Mask(mask) => mask[i],
@@ -257,6 +290,7 @@ fn build(parts: Parts) -> Scenario {
     };
     Scenario {
         known,
+        after,
         history,
         target,
         options,
@@ -346,12 +380,14 @@ fn refusal(error: &Error) -> Refusal {
             version,
             highest_applied,
             description,
+            needed_by,
+            needed_by_declares,
             ..
         } => (
             Kind::OutOfOrder,
             *version,
             *highest_applied,
-            (*description).to_owned(),
+            format!("{description} needed by {needed_by} ({needed_by_declares})"),
         ),
         other => panic!("the planner returned a non-planning error: {other:?}"),
     };
@@ -377,6 +413,16 @@ struct Model {
     target: Option<u64>,
     /// The known versions up to the target: the state a plan must reach.
     goal: BTreeSet<u64>,
+}
+
+/// Whether known migration `a` needs version `v`: its `after` lists it, or it has no
+/// `after` and `v` is earlier.
+fn needs(s: &Scenario, a: u64, v: u64) -> bool {
+    let i = s.known.iter().position(|&(k, _)| k == a).unwrap();
+    match &s.after[i] {
+        Some(after) => after.contains(&v),
+        None => v < a,
+    }
 }
 
 fn model(s: &Scenario) -> Model {
@@ -406,10 +452,19 @@ fn model(s: &Scenario) -> Model {
         .filter(|&v| target.is_some() && v > t && !reversible(v))
         .collect();
     let highest_remaining = applied.range(..=t).next_back().copied().unwrap_or(0);
-    let behind: BTreeSet<u64> = known
+    // Pending, below the highest applied version, and needed by an applied migration up
+    // to the target: with each, the lowest applied version that needs it.
+    let behind: Vec<(u64, u64)> = known
         .range(..=t)
         .copied()
         .filter(|v| target.is_some() && !applied.contains(v) && *v < highest_remaining)
+        .filter_map(|v| {
+            applied
+                .range(v + 1..=t)
+                .copied()
+                .find(|&a| needs(s, a, v))
+                .map(|a| (v, a))
+        })
         .collect();
     let goal: BTreeSet<u64> = if target.is_some() {
         known.range(..=t).copied().collect()
@@ -457,8 +512,14 @@ fn model(s: &Scenario) -> Model {
                 (v, t, format!("migration {v}"))
             }
             Kind::OutOfOrder => {
-                let v = *behind.first().unwrap();
-                (v, highest_remaining, format!("migration {v}"))
+                let (v, a) = *behind.first().unwrap();
+                let declares =
+                    s.after[s.known.iter().position(|&(k, _)| k == a).unwrap()].is_some();
+                (
+                    v,
+                    highest_remaining,
+                    format!("migration {v} needed by {a} ({declares})"),
+                )
             }
         };
         Refusal {
@@ -536,6 +597,13 @@ proptest! {
                     ups_started = true;
                     prop_assert!(v > last_up, "ups not ascending at {v}");
                     prop_assert!(v <= target, "applies {v}, above target {target}");
+                    for &needed in &known.iter().copied().filter(|k| step.migration.depends_on(k.version())).map(|k| k.version()).collect::<Vec<_>>() {
+                        prop_assert!(state.contains(&needed), "applies {v} before {needed}, which it needs");
+                    }
+                    if !s.options.allow_out_of_order {
+                        let needer = state.range(v + 1..).copied().find(|&a| needs(&s, a, v));
+                        prop_assert!(needer.is_none(), "applies {v} after {needer:?}, which needs it");
+                    }
                     prop_assert!(state.insert(v), "re-applies {v}");
                     last_up = v;
                 }
@@ -666,6 +734,9 @@ fn the_generator_hits_every_refusal_and_every_plan_shape() {
     // contested[w][l]: `w` won while `l` held too.
     let mut contested = [[0usize; KINDS.len()]; KINDS.len()];
     let (mut empty, mut only_ups, mut only_downs, mut downs_and_ups) = (0, 0, 0, 0);
+    // Late migrations applied without `allow_out_of_order` (their dependencies allowed
+    // it), and refusals naming a needer that declares its dependencies.
+    let (mut late_by_declaration, mut refused_by_declaration) = (0, 0);
     for _ in 0..DRAWS {
         let s = strategy.new_tree(&mut runner).unwrap().current();
         let m = model(&s);
@@ -677,6 +748,14 @@ fn the_generator_hits_every_refusal_and_every_plan_shape() {
                     .filter(|s| s.direction == Direction::Down)
                     .count();
                 let ups = plan.steps.len() - downs;
+                let highest = m.applied.last().copied().unwrap_or(0);
+                if !s.options.allow_out_of_order
+                    && plan.steps.iter().any(|step| {
+                        step.direction == Direction::Up && step.migration.version() < highest
+                    })
+                {
+                    late_by_declaration += 1;
+                }
                 match (downs > 0, ups > 0) {
                     (false, false) => empty += 1,
                     (false, true) => only_ups += 1,
@@ -685,6 +764,15 @@ fn the_generator_hits_every_refusal_and_every_plan_shape() {
                 }
             }
             Err(error) => {
+                if matches!(
+                    error,
+                    Error::OutOfOrder {
+                        needed_by_declares: true,
+                        ..
+                    }
+                ) {
+                    refused_by_declaration += 1;
+                }
                 let kind = refusal(&error).kind;
                 wins[kind as usize] += 1;
                 for &lost in m.holds.iter().filter(|&&k| k != kind) {
@@ -726,7 +814,12 @@ fn the_generator_hits_every_refusal_and_every_plan_shape() {
         contested[Kind::Irreversible as usize][Kind::OutOfOrder as usize] > 0,
         "Irreversible never won over OutOfOrder"
     );
+    println!(
+        "late migrations applied by declaration: {late_by_declaration}; refused by a declared need: {refused_by_declaration}"
+    );
     for (shape, count) in [
+        ("late by declaration", late_by_declaration),
+        ("refused by a declared need", refused_by_declaration),
         ("empty", empty),
         ("only ups", only_ups),
         ("only downs", only_downs),

@@ -30,7 +30,8 @@ const TRANSACTION_EXAMPLE: &str =
     "write transaction = false to run the migration outside a transaction";
 const TAGS_EXAMPLE: &str = "e.g. tags = [\"billing\", \"slow\"]";
 const CATEGORY_EXAMPLE: &str = "e.g. category = \"data\"";
-const AFTER_EXAMPLE: &str = "e.g. after = [CreateUsers] (a migration struct) or after = [3] (a version)";
+const AFTER_EXAMPLE: &str =
+    "e.g. after = [CreateUsers] (a migration struct) or after = [3] (a version)";
 /// The longest tag or category: a word for a filter on the command line, not a sentence.
 const MAX_LABEL_LEN: usize = 64;
 const LOCK_TIMEOUT_EXAMPLE: &str = "e.g. lock_timeout = \"30s\" (units `ms`, `s`, `m`), or lock_timeout = \"off\" to wait as long as it takes";
