@@ -76,7 +76,6 @@ mod tests {
     fn set_names_compare_byte_for_byte() {
         assert!(same_set("", "") && same_set("analytics", "analytics"));
         assert!(!same_set("", "a") && !same_set("analytics", "analytica"));
-        const SAME: bool = same_set("billing", "billing");
-        assert!(SAME);
+        const { assert!(same_set("billing", "billing")) };
     }
 }
