@@ -34,6 +34,24 @@ pub fn discovered_migrations() -> Result<&'static [&'static RegisteredMigration]
     }
 }
 
+// Here rather than in error.rs: it asks discovery, and discovery reports through
+// `Error`, so the error module needs nothing of this one.
+impl Error {
+    /// [`Error::NoMigrations`] for the set `set` (`""` for the default set), listing the
+    /// sets that discovery does find in this program: what a check of the migrations
+    /// (e.g. a test helper) reports when it is given none.
+    pub fn no_migrations(set: &str) -> Error {
+        let mut sets: Vec<&'static str> = discovered_migrations()
+            .map(|list| list.iter().map(|m| m.set()).collect())
+            .unwrap_or_default();
+        sets.dedup();
+        Error::NoMigrations {
+            set: set.to_owned(),
+            sets,
+        }
+    }
+}
+
 /// Whether the program links at least one migrations folder (`include_migrations!()`) and
 /// every one of them is empty: a new project, which may have no migration yet.
 pub(crate) fn only_empty_folders_linked() -> bool {
