@@ -218,36 +218,6 @@ mod tests {
     }
 
     #[test]
-    fn a_manager_of_discovered_migrations_refuses_to_be_empty() {
-        for error in [
-            crate::Migrator::discovered().unwrap_err(),
-            crate::Migrator::discovered_set("analytics").unwrap_err(),
-        ] {
-            assert!(
-                matches!(&error, Error::NoMigrations { sets, .. } if sets.is_empty()),
-                "{error:#?}"
-            );
-            let text = error.to_string();
-            for expected in [
-                "no migrations found in this program",
-                "compiled and linked",
-                "`mod migrations;`",
-                "`use my_lib as _;`",
-                "`Migrator::new()`",
-            ] {
-                assert!(text.contains(expected), "no {expected:?} in: {text}");
-            }
-        }
-        let error = crate::Migrator::discovered_set("analytics").unwrap_err();
-        assert!(
-            error.to_string().contains("in set \"analytics\""),
-            "{error}"
-        );
-        // Explicitly empty stays allowed: a new project has no migrations yet.
-        assert!(crate::Migrator::new().migrations().is_empty());
-    }
-
-    #[test]
     fn finding_none_of_a_set_names_the_sets_the_program_has() {
         let text = Error::NoMigrations {
             set: "analytic".to_owned(),

@@ -578,3 +578,38 @@ fn ending<T>(
     }
     outcome
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manager_of_discovered_migrations_refuses_to_be_empty() {
+        for error in [
+            Migrator::discovered().unwrap_err(),
+            Migrator::discovered_set("analytics").unwrap_err(),
+        ] {
+            assert!(
+                matches!(&error, Error::NoMigrations { sets, .. } if sets.is_empty()),
+                "{error:#?}"
+            );
+            let text = error.to_string();
+            for expected in [
+                "no migrations found in this program",
+                "compiled and linked",
+                "`mod migrations;`",
+                "`use my_lib as _;`",
+                "`Migrator::new()`",
+            ] {
+                assert!(text.contains(expected), "no {expected:?} in: {text}");
+            }
+        }
+        let error = Migrator::discovered_set("analytics").unwrap_err();
+        assert!(
+            error.to_string().contains("in set \"analytics\""),
+            "{error}"
+        );
+        // Explicitly empty stays allowed: a new project has no migrations yet.
+        assert!(Migrator::new().migrations().is_empty());
+    }
+}
