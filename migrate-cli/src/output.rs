@@ -229,12 +229,7 @@ mod tests {
 
     #[test]
     fn the_bar_fills_with_the_steps_done() {
-        let step = StepReport {
-            version: 7,
-            description: "Add tags",
-            direction: Direction::Up,
-            duration: Duration::from_millis(1),
-        };
+        let step = StepReport::new(7, "Add tags", Direction::Up, Duration::from_millis(1));
         let half = bar(10, 20, &step);
         assert!(
             half.starts_with(&format!(

@@ -538,20 +538,6 @@ fn after_failure(batch: bool) -> &'static str {
 }
 
 impl Error {
-    /// [`Error::NoMigrations`] for the set `set` (`""` for the default set), listing the
-    /// sets that discovery does find in this program: what a check of the migrations
-    /// (e.g. a test helper) reports when it is given none.
-    pub fn no_migrations(set: &str) -> Error {
-        let mut sets: Vec<&'static str> = crate::discover::discovered_migrations()
-            .map(|list| list.iter().map(|m| m.set()).collect())
-            .unwrap_or_default();
-        sets.dedup();
-        Error::NoMigrations {
-            set: set.to_owned(),
-            sets,
-        }
-    }
-
     /// A backend's error as [`Error::Database`], unless the backend already said what is
     /// wrong with one of the other variants (boxed), which passes through as it is.
     pub fn database(action: impl Into<String>, source: BoxError) -> Error {

@@ -45,7 +45,9 @@ mod metadata;
 mod migration;
 mod plan;
 mod registry;
+mod report;
 mod run;
+mod settings;
 mod status;
 pub mod testing;
 
@@ -53,10 +55,12 @@ pub use backend::{Backend, Freshness};
 pub use discover::{MAX_VERSION, discovered_migrations};
 pub use error::{Error, Result};
 pub use history::{AppliedMigration, DOWN_MARK};
-pub use manager::{Hook, Migrator, Progress, Report, StepReport};
+pub use manager::Migrator;
 pub use migration::{BoxError, Db, Migration, Reversible};
 pub use plan::{Direction, Plan, PlanOptions, Step, Target, plan};
 pub use registry::{LockTimeout, RegisteredMigration};
+pub use report::{Report, StepReport};
+pub use settings::{Hook, Progress};
 pub use status::{MigrationStatus, State};
 
 /// Marks a unit struct as a migration and registers it; see the crate docs.

@@ -3,21 +3,17 @@
 
 use std::sync::Arc;
 
-use core::time::Duration;
-
 use crate::backend::Backend;
 use crate::discover;
 use crate::error::{Error, Result};
 use crate::history::AppliedMigration;
 use crate::migration::{BoxError, Db};
-use crate::plan::{self, Direction, Plan, PlanOptions, Step, Target};
+use crate::plan::{self, Direction, Plan, Step, Target};
 use crate::registry::RegisteredMigration;
+use crate::report::{Report, StepReport};
 use crate::run;
+use crate::settings::Settings;
 use crate::status::{MigrationStatus, State};
-
-/// Code run before or after every migration, inside its transaction: an error (or a
-/// panic) fails the migration and rolls it back. See [`Migrator::before_each`].
-pub type Hook = Arc<dyn Fn(&Step, &mut dyn Db) -> Result<(), BoxError> + Send + Sync>;
 
 /// Applies and reverts a set of migrations on a database.
 ///
@@ -27,58 +23,22 @@ pub type Hook = Arc<dyn Fn(&Step, &mut dyn Db) -> Result<(), BoxError> + Send + 
 /// [`pending`](Self::pending) with a backend such as `migrate_sqlite::Sqlite`.
 #[derive(Clone, Default)]
 pub struct Migrator {
-    pub(crate) set: String,
-    pub(crate) migrations: Vec<&'static RegisteredMigration>,
-    pub(crate) options: PlanOptions,
-    pub(crate) all_or_nothing: bool,
-    pub(crate) before: Option<Hook>,
-    pub(crate) after: Option<Hook>,
-    pub(crate) progress: Option<Progress>,
+    settings: Settings,
 }
-
-/// Called with each step once it is committed (for a dry run: once it ran). See
-/// [`Migrator::on_progress`].
-pub type Progress = Arc<dyn Fn(&StepReport) + Send + Sync>;
 
 impl core::fmt::Debug for Migrator {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let s = &self.settings;
         f.debug_struct("Migrator")
-            .field("set", &self.set)
-            .field("migrations", &self.migrations)
-            .field("options", &self.options)
-            .field("all_or_nothing", &self.all_or_nothing)
-            .field("before_each", &self.before.is_some())
-            .field("after_each", &self.after.is_some())
-            .field("on_progress", &self.progress.is_some())
+            .field("set", &s.set)
+            .field("migrations", &s.migrations)
+            .field("options", &s.options)
+            .field("all_or_nothing", &s.all_or_nothing)
+            .field("before_each", &s.before.is_some())
+            .field("after_each", &s.after.is_some())
+            .field("on_progress", &s.progress.is_some())
             .finish()
     }
-}
-
-/// What a run did: one entry per migration applied or reverted, in order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Report {
-    /// The steps that ran and committed (for a dry run: that ran and were rolled back).
-    pub steps: Vec<StepReport>,
-}
-
-impl Report {
-    /// Whether the run found nothing to do.
-    pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
-    }
-}
-
-/// One migration applied or reverted by a run.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StepReport {
-    /// The migration's version.
-    pub version: u64,
-    /// Its description.
-    pub description: &'static str,
-    /// Applied or reverted.
-    pub direction: Direction,
-    /// How long its `up` or `down` took.
-    pub duration: Duration,
 }
 
 impl Migrator {
@@ -123,10 +83,9 @@ impl Migrator {
     /// A manager with no migrations for the named set: migrations whose attribute says
     /// `set = "<name>"`. Versions are unique per set, and each set keeps its own history.
     pub fn for_set(name: &str) -> Self {
-        Migrator {
-            set: name.to_owned(),
-            ..Self::default()
-        }
+        let mut migrator = Self::default();
+        migrator.settings.set = name.to_owned();
+        migrator
     }
 
     /// A manager for every discovered migration of the named set.
@@ -142,7 +101,7 @@ impl Migrator {
 
     /// The set this manager works on; `""` for the default set.
     pub fn set(&self) -> &str {
-        &self.set
+        &self.settings.set
     }
 
     /// Adds every migration of this manager's set registered with `#[migration]` in this
@@ -154,7 +113,7 @@ impl Migrator {
     /// registered before; [`Error::DuplicateVersion`] when two migrations share a version.
     pub fn load_migrations_from_versions(mut self) -> Result<Self> {
         let discovered = discover::discovered_migrations()?;
-        let set = self.set.clone();
+        let set = self.settings.set.clone();
         let of_set = discovered
             .iter()
             .copied()
@@ -162,9 +121,9 @@ impl Migrator {
         if of_set.clone().next().is_none() && !discover::only_empty_folders_linked() {
             return Err(Error::no_migrations(&set));
         }
-        if self.migrations.is_empty() {
+        if self.settings.migrations.is_empty() {
             // Already sorted and validated, and one set of it is too: no second sort.
-            self.migrations = of_set.collect();
+            self.settings.migrations = of_set.collect();
             return Ok(self);
         }
         self.register_migrations(of_set)
@@ -210,18 +169,18 @@ impl Migrator {
         migrations: impl IntoIterator<Item = &'static RegisteredMigration>,
     ) -> Result<Self> {
         for m in migrations {
-            if !discover::same_set(m.set(), &self.set) {
+            if !discover::same_set(m.set(), &self.settings.set) {
                 return Err(Error::WrongSet {
                     version: m.version(),
                     description: m.description(),
                     file: m.file(),
                     set: m.set(),
-                    expected: self.set,
+                    expected: self.settings.set,
                 });
             }
-            self.migrations.push(m);
+            self.settings.migrations.push(m);
         }
-        self.migrations = discover::validate(self.migrations)?;
+        self.settings.migrations = discover::validate(self.settings.migrations)?;
         Ok(self)
     }
 
@@ -229,7 +188,7 @@ impl Migrator {
     /// refusing with [`Error::Modified`]. To record the new checksums once the change is
     /// known to be harmless, use [`accept_changes`](Self::accept_changes).
     pub fn allow_modified(mut self, allow: bool) -> Self {
-        self.options.allow_modified = allow;
+        self.settings.options.allow_modified = allow;
         self
     }
 
@@ -237,7 +196,7 @@ impl Migrator {
     /// or none. The default is one transaction per migration, where a failure keeps the
     /// migrations before it.
     pub fn all_or_nothing(mut self, on: bool) -> Self {
-        self.all_or_nothing = on;
+        self.settings.all_or_nothing = on;
         self
     }
 
@@ -273,7 +232,7 @@ impl Migrator {
         mut self,
         hook: impl Fn(&Step, &mut dyn Db) -> Result<(), BoxError> + Send + Sync + 'static,
     ) -> Self {
-        self.before = Some(Arc::new(hook));
+        self.settings.before = Some(Arc::new(hook));
         self
     }
 
@@ -281,7 +240,7 @@ impl Migrator {
     /// for progress output during long runs. It runs outside the migration's transaction
     /// and cannot fail it.
     pub fn on_progress(mut self, report: impl Fn(&StepReport) + Send + Sync + 'static) -> Self {
-        self.progress = Some(Arc::new(report));
+        self.settings.progress = Some(Arc::new(report));
         self
     }
 
@@ -291,7 +250,7 @@ impl Migrator {
         mut self,
         hook: impl Fn(&Step, &mut dyn Db) -> Result<(), BoxError> + Send + Sync + 'static,
     ) -> Self {
-        self.after = Some(Arc::new(hook));
+        self.settings.after = Some(Arc::new(hook));
         self
     }
 
@@ -329,20 +288,20 @@ impl Migrator {
     /// }
     /// ```
     pub fn only_direction(mut self, direction: Direction) -> Self {
-        self.options.only = Some(direction);
+        self.settings.options.only = Some(direction);
         self
     }
 
     /// Apply a pending migration whose version is below the highest applied one
     /// (a branch merged late) instead of refusing with [`Error::OutOfOrder`].
     pub fn allow_out_of_order(mut self, allow: bool) -> Self {
-        self.options.allow_out_of_order = allow;
+        self.settings.options.allow_out_of_order = allow;
         self
     }
 
     /// The known migrations, sorted by version.
     pub fn migrations(&self) -> &[&'static RegisteredMigration] {
-        &self.migrations
+        &self.settings.migrations
     }
 
     /// Applies every pending migration, each in its own transaction.
@@ -353,7 +312,7 @@ impl Migrator {
     /// (rolled back; the ones before it stay applied). See [`Error`].
     pub fn to_latest(&self, backend: &mut dyn Backend) -> Result<Report> {
         ending(backend, |backend| {
-            run::migrate(self, backend, Target::Latest, run::Mode::Commit)
+            run::migrate(&self.settings, backend, Target::Latest, run::Mode::Commit)
         })
     }
 
@@ -395,7 +354,12 @@ impl Migrator {
     /// ```
     pub fn to_version(&self, backend: &mut dyn Backend, version: u64) -> Result<Report> {
         ending(backend, |backend| {
-            run::migrate(self, backend, Target::Version(version), run::Mode::Commit)
+            run::migrate(
+                &self.settings,
+                backend,
+                Target::Version(version),
+                run::Mode::Commit,
+            )
         })
     }
 
@@ -410,7 +374,7 @@ impl Migrator {
     /// transaction, which cannot be rehearsed.
     pub fn dry_run(&self, backend: &mut dyn Backend, target: Target) -> Result<Report> {
         ending(backend, |backend| {
-            run::migrate(self, backend, target, run::Mode::Rehearse)
+            run::migrate(&self.settings, backend, target, run::Mode::Rehearse)
         })
     }
 
@@ -432,7 +396,9 @@ impl Migrator {
         backend: &mut dyn Backend,
         version: u64,
     ) -> Result<Vec<&'static RegisteredMigration>> {
-        ending(backend, |backend| run::baseline(self, backend, version))
+        ending(backend, |backend| {
+            run::baseline(&self.settings, backend, version)
+        })
     }
 
     /// Records the current checksum of every applied migration whose source changed since
@@ -446,7 +412,9 @@ impl Migrator {
         &self,
         backend: &mut dyn Backend,
     ) -> Result<Vec<&'static RegisteredMigration>> {
-        ending(backend, |backend| run::accept_changes(self, backend))
+        ending(backend, |backend| {
+            run::accept_changes(&self.settings, backend)
+        })
     }
 
     /// Reverts the highest applied migration and applies it again, both in one
@@ -461,7 +429,7 @@ impl Migrator {
     /// `down`, [`Error::NotTransactional`] when it runs outside a transaction, or the
     /// failure of its `down` or `up` (rolled back whole).
     pub fn redo(&self, backend: &mut dyn Backend) -> Result<Report> {
-        ending(backend, |backend| run::redo(self, backend))
+        ending(backend, |backend| run::redo(&self.settings, backend))
     }
 
     /// Forgets that migration `version` started outside a transaction and did not finish
@@ -483,7 +451,7 @@ impl Migrator {
         version: u64,
     ) -> Result<Option<Direction>> {
         ending(backend, |backend| {
-            run::clear_incomplete(self, backend, version)
+            run::clear_incomplete(&self.settings, backend, version)
         })
     }
 
@@ -494,25 +462,14 @@ impl Migrator {
     /// The refusal the run would meet, or [`Error::Database`] when the history cannot
     /// be read.
     pub fn plan(&self, backend: &mut dyn Backend, target: Target) -> Result<Plan> {
-        let history = self.applied(backend)?;
-        plan::plan(&self.migrations, &history, target, self.options)
-            .map_err(|refusal| run::worded(self, backend, target, refusal))
-    }
-
-    /// What the planner needs of the history of this manager's set (the narrow read).
-    pub(crate) fn applied(&self, backend: &mut dyn Backend) -> Result<Vec<AppliedMigration>> {
-        backend
-            .read_applied(&self.set)
-            .map_err(|source| Error::database("read the migration history", source))
-    }
-
-    /// The history rows of this manager's set.
-    pub(crate) fn history(&self, backend: &mut dyn Backend) -> Result<Vec<AppliedMigration>> {
-        let mut rows = backend
-            .read_history()
-            .map_err(|source| Error::database("read the migration history", source))?;
-        rows.retain(|row| discover::same_set(&row.set, &self.set));
-        Ok(rows)
+        let history = self.settings.applied(backend)?;
+        plan::plan(
+            &self.settings.migrations,
+            &history,
+            target,
+            self.settings.options,
+        )
+        .map_err(|refusal| run::worded(&self.settings, backend, target, refusal))
     }
 
     /// Every migration, known or only recorded in the database, with its state, sorted by
@@ -544,10 +501,10 @@ impl Migrator {
     ///
     /// [`Error::Database`] when the history cannot be read.
     pub fn status(&self, backend: &mut dyn Backend) -> Result<Vec<MigrationStatus>> {
-        let history = self.history(backend)?;
-        let mut rows = Vec::with_capacity(self.migrations.len() + history.len());
+        let history = self.settings.history(backend)?;
+        let mut rows = Vec::with_capacity(self.settings.migrations.len() + history.len());
         let mut applied = history.into_iter().peekable();
-        for m in &self.migrations {
+        for m in &self.settings.migrations {
             while let Some(row) = applied.next_if(|row| row.version < m.version()) {
                 rows.push(unknown_status(row));
             }
@@ -583,10 +540,10 @@ impl Migrator {
     ///
     /// [`Error::Database`] when the history cannot be read.
     pub fn pending(&self, backend: &mut dyn Backend) -> Result<Vec<&'static RegisteredMigration>> {
-        let history = self.applied(backend)?;
+        let history = self.settings.applied(backend)?;
         let mut applied = history.iter().map(|row| row.version).peekable();
         let mut pending = Vec::new();
-        for m in &self.migrations {
+        for m in &self.settings.migrations {
             while applied.next_if(|&v| v < m.version()).is_some() {}
             if applied.next_if_eq(&m.version()).is_none() {
                 pending.push(*m);
@@ -620,4 +577,39 @@ fn ending<T>(
         log::warn!("could not release the migration lock: {error}");
     }
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manager_of_discovered_migrations_refuses_to_be_empty() {
+        for error in [
+            Migrator::discovered().unwrap_err(),
+            Migrator::discovered_set("analytics").unwrap_err(),
+        ] {
+            assert!(
+                matches!(&error, Error::NoMigrations { sets, .. } if sets.is_empty()),
+                "{error:#?}"
+            );
+            let text = error.to_string();
+            for expected in [
+                "no migrations found in this program",
+                "compiled and linked",
+                "`mod migrations;`",
+                "`use my_lib as _;`",
+                "`Migrator::new()`",
+            ] {
+                assert!(text.contains(expected), "no {expected:?} in: {text}");
+            }
+        }
+        let error = Migrator::discovered_set("analytics").unwrap_err();
+        assert!(
+            error.to_string().contains("in set \"analytics\""),
+            "{error}"
+        );
+        // Explicitly empty stays allowed: a new project has no migrations yet.
+        assert!(Migrator::new().migrations().is_empty());
+    }
 }

@@ -39,7 +39,19 @@ pub struct PlanOptions {
 }
 
 /// One step of a plan: a migration and the direction to run it in.
+///
+/// Read its fields; new ones may be added, so it cannot be built with a struct expression
+/// outside this crate:
+///
+/// ```compile_fail,E0639
+/// use migrate_core::{Direction, RegisteredMigration, Step};
+///
+/// fn step(migration: &'static RegisteredMigration) -> Step {
+///     Step { migration, direction: Direction::Up }
+/// }
+/// ```
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct Step {
     /// The migration to run.
     pub migration: &'static RegisteredMigration,
@@ -49,7 +61,15 @@ pub struct Step {
 
 /// The ordered steps that take the database to a target: reverts first (highest version
 /// first), then applies (lowest first).
+///
+/// Read its fields; new ones may be added, so it cannot be built with a struct expression
+/// outside this crate (`Plan::default()` is the empty plan):
+///
+/// ```compile_fail,E0639
+/// let plan = migrate_core::Plan { steps: Vec::new() };
+/// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct Plan {
     /// The steps, in the order they run.
     pub steps: Vec<Step>,

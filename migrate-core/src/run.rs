@@ -10,10 +10,11 @@ use crate::backend::{Backend, Freshness};
 use crate::error::{Error, Result};
 use crate::fingerprint::{self, Fingerprint};
 use crate::history::{AppliedMigration, DOWN_MARK};
-use crate::manager::{Migrator, Report, StepReport};
 use crate::migration::BoxError;
 use crate::plan::{self, Direction, PlanOptions, Step, Target};
 use crate::registry::RegisteredMigration;
+use crate::report::{Report, StepReport};
+use crate::settings::Settings;
 
 /// Whether a run keeps what it did.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -24,19 +25,19 @@ pub(crate) enum Mode {
 }
 
 pub(crate) fn migrate(
-    migrator: &Migrator,
+    settings: &Settings,
     backend: &mut dyn Backend,
     target: Target,
     mode: Mode,
 ) -> Result<Report> {
-    let batch = migrator.all_or_nothing || mode == Mode::Rehearse;
+    let batch = settings.all_or_nothing || mode == Mode::Rehearse;
     let mut report = Report::default();
-    if target == Target::Latest && mode == Mode::Commit && migrator.options.only.is_none() {
+    if target == Target::Latest && mode == Mode::Commit && settings.options.only.is_none() {
         // The fast start (opt-in, see `Backend::read_fingerprint`): a stored fingerprint
         // equal to that of every known migration means the history holds exactly them,
         // unchanged. Anything else, or no stored fingerprint, takes the full check below.
         if let Ok(Some(stored)) = backend.read_fingerprint()
-            && stored == fingerprint::of_known(&migrator.migrations)
+            && stored == fingerprint::of_known(&settings.migrations)
         {
             log::debug!("history fingerprint matches every known migration: nothing to do");
             return Ok(report);
@@ -45,8 +46,8 @@ pub(crate) fn migrate(
     // Whether the history was read again after taking the lock once, to confirm a mark.
     let mut confirmed = false;
     'plan: loop {
-        let history = migrator.applied(backend)?;
-        let plan = match plan::plan(&migrator.migrations, &history, target, migrator.options) {
+        let history = settings.applied(backend)?;
+        let plan = match plan::plan(&settings.migrations, &history, target, settings.options) {
             Ok(plan) => plan,
             Err(refusal @ Error::Incomplete { .. }) if !confirmed => {
                 // A mark read without the lock may be another process's migration that is
@@ -55,10 +56,10 @@ pub(crate) fn migrate(
                 match confirm_under_lock(backend) {
                     Ok(()) => continue 'plan,
                     Err(Some(error)) => return Err(error),
-                    Err(None) => return Err(worded(migrator, backend, target, refusal)),
+                    Err(None) => return Err(worded(settings, backend, target, refusal)),
                 }
             }
-            Err(refusal) => return Err(worded(migrator, backend, target, refusal)),
+            Err(refusal) => return Err(worded(settings, backend, target, refusal)),
         };
         if plan.steps.is_empty() {
             return Ok(report);
@@ -66,7 +67,7 @@ pub(crate) fn migrate(
         // Only a run with something to do keeps the history's fingerprint up to date.
         let mut fingerprint = Fingerprint::of_history(&history);
         if batch {
-            match run_batch(migrator, backend, &plan.steps, &mut fingerprint, mode)? {
+            match run_batch(settings, backend, &plan.steps, &mut fingerprint, mode)? {
                 Some(done) => return Ok(done),
                 None => continue 'plan,
             }
@@ -74,7 +75,7 @@ pub(crate) fn migrate(
 
         for step in plan.steps {
             if !step.migration.is_transactional() {
-                match outside_transaction(migrator, backend, step, &mut fingerprint)? {
+                match outside_transaction(settings, backend, step, &mut fingerprint)? {
                     Some(done) => report.steps.push(done),
                     None => continue 'plan,
                 }
@@ -88,7 +89,7 @@ pub(crate) fn migrate(
                 rollback(backend, step.migration);
                 continue 'plan;
             }
-            let done = body(migrator, backend, step, false, &mut fingerprint).and_then(|done| {
+            let done = body(settings, backend, step, false, &mut fingerprint).and_then(|done| {
                 backend
                     .commit()
                     .map(|()| done)
@@ -97,7 +98,7 @@ pub(crate) fn migrate(
             match done {
                 Ok(done) => {
                     log_step(step, std::slice::from_ref(&done));
-                    progress(migrator, &done);
+                    progress(settings, &done);
                     report.steps.push(done);
                 }
                 Err(error) => {
@@ -132,7 +133,7 @@ fn confirm_under_lock(backend: &mut dyn Backend) -> core::result::Result<(), Opt
 /// names, start times). Should another process have changed the history in between so
 /// that the full read gives no refusal, the refusal as found stands: a start never loops.
 pub(crate) fn worded(
-    migrator: &Migrator,
+    settings: &Settings,
     backend: &mut dyn Backend,
     target: Target,
     refusal: Error,
@@ -143,8 +144,8 @@ pub(crate) fn worded(
     ) {
         return refusal;
     }
-    match migrator.history(backend) {
-        Ok(history) => plan::plan(&migrator.migrations, &history, target, migrator.options)
+    match settings.history(backend) {
+        Ok(history) => plan::plan(&settings.migrations, &history, target, settings.options)
             .err()
             .unwrap_or(refusal),
         Err(error) => error,
@@ -154,7 +155,7 @@ pub(crate) fn worded(
 /// Runs `steps` in one transaction (all-or-nothing runs, rehearsals, redo). `None` when
 /// another connection changed the history since it was read: plan again.
 fn run_batch(
-    migrator: &Migrator,
+    settings: &Settings,
     backend: &mut dyn Backend,
     steps: &[Step],
     fingerprint: &mut Fingerprint,
@@ -177,7 +178,7 @@ fn run_batch(
     }
     let mut done = Vec::with_capacity(steps.len());
     for &step in steps {
-        match body(migrator, backend, step, true, fingerprint) {
+        match body(settings, backend, step, true, fingerprint) {
             Ok(step) => done.push(step),
             Err(error) => {
                 rollback(backend, step.migration);
@@ -210,16 +211,16 @@ fn run_batch(
         }
     }
     for report in &done {
-        progress(migrator, report);
+        progress(settings, report);
     }
     Ok(Some(Report { steps: done }))
 }
 
 /// Reverts the highest applied migration and applies it again, in one transaction: an
 /// interrupted redo leaves the database as it was, and running it again does the same.
-pub(crate) fn redo(migrator: &Migrator, backend: &mut dyn Backend) -> Result<Report> {
+pub(crate) fn redo(settings: &Settings, backend: &mut dyn Backend) -> Result<Report> {
     loop {
-        let history = migrator.applied(backend)?;
+        let history = settings.applied(backend)?;
         let Some(last) = history.iter().map(|row| row.version).max() else {
             return Ok(Report::default());
         };
@@ -228,23 +229,23 @@ pub(crate) fn redo(migrator: &Migrator, backend: &mut dyn Backend) -> Result<Rep
         let options = PlanOptions {
             allow_out_of_order: true,
             only: None,
-            ..migrator.options
+            ..settings.options
         };
         let target = Target::Version(last);
-        if let Err(refusal) = plan::plan(&migrator.migrations, &history, target, options) {
-            return Err(worded(migrator, backend, target, refusal));
+        if let Err(refusal) = plan::plan(&settings.migrations, &history, target, options) {
+            return Err(worded(settings, backend, target, refusal));
         }
-        let Ok(index) = migrator
+        let Ok(index) = settings
             .migrations
             .binary_search_by_key(&last, |m| m.version())
         else {
             continue; // not reachable: the planner refuses an unknown applied version
         };
-        let m = migrator.migrations[index];
+        let m = settings.migrations[index];
         if !m.is_reversible() {
             let below = index
                 .checked_sub(1)
-                .map_or(0, |i| migrator.migrations[i].version());
+                .map_or(0, |i| settings.migrations[i].version());
             return Err(Error::Irreversible {
                 version: m.version(),
                 description: m.description(),
@@ -263,7 +264,7 @@ pub(crate) fn redo(migrator: &Migrator, backend: &mut dyn Backend) -> Result<Rep
             },
         ];
         let mut fingerprint = Fingerprint::of_history(&history);
-        if let Some(report) = run_batch(migrator, backend, &steps, &mut fingerprint, Mode::Commit)?
+        if let Some(report) = run_batch(settings, backend, &steps, &mut fingerprint, Mode::Commit)?
         {
             return Ok(report);
         }
@@ -273,13 +274,13 @@ pub(crate) fn redo(migrator: &Migrator, backend: &mut dyn Backend) -> Result<Rep
 /// Runs the hooks and the migration's code, checks what it left and records it, in the
 /// transaction that is open (none for a migration outside a transaction).
 fn body(
-    migrator: &Migrator,
+    settings: &Settings,
     backend: &mut dyn Backend,
     step: Step,
     batch: bool,
     fingerprint: &mut Fingerprint,
 ) -> Result<StepReport> {
-    let (outcome, duration) = run_code(migrator, backend, step, true);
+    let (outcome, duration) = run_code(settings, backend, step, true);
     match outcome {
         Ok(()) => {}
         Err(Failure::Error(source)) => return Err(failed(step, batch, source)),
@@ -311,7 +312,7 @@ enum Failure {
 /// The backend's [`Backend::before_code`], the `before_each` hook, `up` or `down`, and
 /// the `after_each` hook, with panics caught.
 fn run_code(
-    migrator: &Migrator,
+    settings: &Settings,
     backend: &mut dyn Backend,
     step: Step,
     in_transaction: bool,
@@ -321,14 +322,14 @@ fn run_code(
     let outcome = catch_unwind(AssertUnwindSafe(
         || -> core::result::Result<(), BoxError> {
             backend.before_code(m, in_transaction)?;
-            if let Some(hook) = &migrator.before {
+            if let Some(hook) = &settings.before {
                 hook(&step, backend.db())?;
             }
             match step.direction {
                 Direction::Up => m.run_up(backend.db())?,
                 Direction::Down => m.run_down(backend.db())?,
             }
-            if let Some(hook) = &migrator.after {
+            if let Some(hook) = &settings.after {
                 hook(&step, backend.db())?;
             }
             Ok(())
@@ -375,7 +376,7 @@ fn record(
 /// [`Error::Incomplete`] until someone has looked. `None` when another process changed
 /// the history first.
 fn outside_transaction(
-    migrator: &Migrator,
+    settings: &Settings,
     backend: &mut dyn Backend,
     step: Step,
     fingerprint: &mut Fingerprint,
@@ -397,7 +398,7 @@ fn outside_transaction(
         return Err(failed(step, false, source));
     }
 
-    let (outcome, duration) = run_code(migrator, backend, step, false);
+    let (outcome, duration) = run_code(settings, backend, step, false);
     let partway = |source: BoxError| Error::FailedOutsideTransaction {
         version: m.version(),
         description: m.description(),
@@ -424,16 +425,16 @@ fn outside_transaction(
     }
     let done = step_report(step, duration);
     log_step(step, std::slice::from_ref(&done));
-    progress(migrator, &done);
+    progress(settings, &done);
     Ok(Some(done))
 }
 
 pub(crate) fn baseline(
-    migrator: &Migrator,
+    settings: &Settings,
     backend: &mut dyn Backend,
     version: u64,
 ) -> Result<Vec<&'static RegisteredMigration>> {
-    let known = &migrator.migrations;
+    let known = &settings.migrations;
     if version != 0
         && known
             .binary_search_by_key(&version, |m| m.version())
@@ -448,7 +449,7 @@ pub(crate) fn baseline(
         .filter(|m| m.version() <= version)
         .collect();
     loop {
-        let history = migrator.history(backend)?;
+        let history = settings.history(backend)?;
         if !history.is_empty() {
             // Baseline adopts a database migrate has not migrated. On one with history it
             // would record migrations as applied that never ran, past the checks that
@@ -483,12 +484,12 @@ pub(crate) fn baseline(
 }
 
 pub(crate) fn accept_changes(
-    migrator: &Migrator,
+    settings: &Settings,
     backend: &mut dyn Backend,
 ) -> Result<Vec<&'static RegisteredMigration>> {
     loop {
-        let history = migrator.applied(backend)?;
-        let changed: Vec<&'static RegisteredMigration> = migrator
+        let history = settings.applied(backend)?;
+        let changed: Vec<&'static RegisteredMigration> = settings
             .migrations
             .iter()
             .copied()
@@ -551,7 +552,7 @@ fn in_one_transaction(
 }
 
 pub(crate) fn clear_incomplete(
-    migrator: &Migrator,
+    settings: &Settings,
     backend: &mut dyn Backend,
     version: u64,
 ) -> Result<Option<Direction>> {
@@ -560,7 +561,7 @@ pub(crate) fn clear_incomplete(
         source,
     };
     loop {
-        let history = migrator.applied(backend)?;
+        let history = settings.applied(backend)?;
         let Some(direction) = history
             .iter()
             .find(|row| row.version == version)
@@ -574,11 +575,11 @@ pub(crate) fn clear_incomplete(
         let restore = match direction {
             Direction::Up => None,
             Direction::Down => {
-                let known = migrator
+                let known = settings
                     .migrations
                     .binary_search_by_key(&version, |m| m.version())
                     .ok()
-                    .map(|i| migrator.migrations[i]);
+                    .map(|i| settings.migrations[i]);
                 let row = history.iter().find(|row| row.version == version);
                 match (known, row) {
                     (Some(m), Some(row))
@@ -615,7 +616,7 @@ pub(crate) fn clear_incomplete(
             .collect();
         let mut fingerprint = Fingerprint::of_history(&remaining);
         let cleared = backend
-            .remove_applied(&migrator.set, version)
+            .remove_applied(&settings.set, version)
             .and_then(|()| match restore {
                 Some(m) => {
                     fingerprint.applied(m);
@@ -680,8 +681,8 @@ fn step_report(step: Step, duration: Duration) -> StepReport {
     }
 }
 
-fn progress(migrator: &Migrator, done: &StepReport) {
-    if let Some(report) = &migrator.progress {
+fn progress(settings: &Settings, done: &StepReport) {
+    if let Some(report) = &settings.progress {
         report(done);
     }
 }

@@ -37,7 +37,21 @@ pub enum State {
 }
 
 /// One line of a status report.
+///
+/// Read its fields; new ones may be added, so it cannot be built with a struct expression
+/// outside this crate:
+///
+/// ```compile_fail,E0639
+/// let line = migrate_core::MigrationStatus {
+///     version: 1,
+///     description: String::new(),
+///     file: None,
+///     reversible: false,
+///     state: migrate_core::State::Pending,
+/// };
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MigrationStatus {
     /// The migration's version.
     pub version: u64,

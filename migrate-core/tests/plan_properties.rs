@@ -101,20 +101,17 @@ struct Row {
 impl Row {
     fn applied(&self) -> AppliedMigration {
         let v = self.version;
-        AppliedMigration {
-            set: String::new(),
-            version: v,
-            description: format!("applied {v}"),
-            type_name: "Old".to_owned(),
-            applied_at: format!("2026-01-01T00:00:{v:02}.000Z"),
-            duration: core::time::Duration::ZERO,
-            checksum: if self.modified {
-                old_checksum(v)
-            } else {
-                current_checksum(v)
-            },
-            complete: self.complete,
-        }
+        let checksum = if self.modified {
+            old_checksum(v)
+        } else {
+            current_checksum(v)
+        };
+        AppliedMigration::new("", v, checksum, self.complete).with_details(
+            format!("applied {v}"),
+            "Old",
+            format!("2026-01-01T00:00:{v:02}.000Z"),
+            core::time::Duration::ZERO,
+        )
     }
 }
 

@@ -145,31 +145,29 @@ pub(crate) fn applied_row(
     row: &SimpleQueryRow,
     table: &str,
 ) -> Result<AppliedMigration, BoxError> {
-    Ok(AppliedMigration {
-        set: set.to_owned(),
-        version: version(text(row, 0, table)?, table)?,
-        description: String::new(),
-        type_name: String::new(),
-        applied_at: String::new(),
-        duration: Duration::ZERO,
-        checksum: text(row, 1, table)?.to_owned(),
-        complete: flag(text(row, 2, table)?),
-    })
+    Ok(AppliedMigration::new(
+        set,
+        version(text(row, 0, table)?, table)?,
+        text(row, 1, table)?,
+        flag(text(row, 2, table)?),
+    ))
 }
 
 /// One row of the full read.
 pub(crate) fn full_row(row: &SimpleQueryRow, table: &str) -> Result<AppliedMigration, BoxError> {
     let micros: u64 = text(row, 6, table)?.parse().unwrap_or(0);
-    Ok(AppliedMigration {
-        set: text(row, 0, table)?.to_owned(),
-        version: version(text(row, 1, table)?, table)?,
-        description: text(row, 2, table)?.to_owned(),
-        type_name: text(row, 3, table)?.to_owned(),
-        checksum: text(row, 4, table)?.to_owned(),
-        applied_at: text(row, 5, table)?.to_owned(),
-        duration: Duration::from_micros(micros),
-        complete: flag(text(row, 7, table)?),
-    })
+    Ok(AppliedMigration::new(
+        text(row, 0, table)?,
+        version(text(row, 1, table)?, table)?,
+        text(row, 4, table)?,
+        flag(text(row, 7, table)?),
+    )
+    .with_details(
+        text(row, 2, table)?,
+        text(row, 3, table)?,
+        text(row, 5, table)?,
+        Duration::from_micros(micros),
+    ))
 }
 
 #[cfg(test)]

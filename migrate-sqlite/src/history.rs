@@ -140,20 +140,7 @@ pub(crate) fn read_applied_row(
         )
         .into()));
     };
-    Ok(Ok(AppliedMigration {
-        set: if set.is_empty() {
-            String::new()
-        } else {
-            set.to_owned()
-        },
-        version,
-        description: String::new(),
-        type_name: String::new(),
-        applied_at: String::new(),
-        duration: Duration::ZERO,
-        checksum,
-        complete,
-    }))
+    Ok(Ok(AppliedMigration::new(set, version, checksum, complete)))
 }
 
 /// Reads one history row, refusing values no migration could have written.
@@ -176,16 +163,13 @@ pub(crate) fn read_row(
         )
         .into()));
     };
-    Ok(Ok(AppliedMigration {
-        set,
-        version,
-        description,
-        type_name,
-        applied_at,
-        duration: Duration::from_micros(duration_us),
-        checksum,
-        complete,
-    }))
+    Ok(Ok(AppliedMigration::new(set, version, checksum, complete)
+        .with_details(
+            description,
+            type_name,
+            applied_at,
+            Duration::from_micros(duration_us),
+        )))
 }
 
 #[cfg(test)]

@@ -1,0 +1,60 @@
+//! What a run takes from the [`Migrator`](crate::Migrator): its set, its migrations, its
+//! options, its hooks and its progress callback, as plain data. The manager owns one and
+//! hands it to the runner, so the runner needs nothing of the manager.
+
+use std::sync::Arc;
+
+use crate::backend::Backend;
+use crate::discover;
+use crate::error::{Error, Result};
+use crate::history::AppliedMigration;
+use crate::migration::{BoxError, Db};
+use crate::plan::{PlanOptions, Step};
+use crate::registry::RegisteredMigration;
+use crate::report::StepReport;
+
+/// Code run before or after every migration, inside its transaction: an error (or a
+/// panic) fails the migration and rolls it back. See
+/// [`Migrator::before_each`](crate::Migrator::before_each).
+pub type Hook = Arc<dyn Fn(&Step, &mut dyn Db) -> Result<(), BoxError> + Send + Sync>;
+
+/// Called with each step once it is committed (for a dry run: once it ran). See
+/// [`Migrator::on_progress`](crate::Migrator::on_progress).
+pub type Progress = Arc<dyn Fn(&StepReport) + Send + Sync>;
+
+/// The settings of a [`Migrator`](crate::Migrator), which the runner reads.
+#[derive(Clone, Default)]
+pub(crate) struct Settings {
+    /// The set the migrations belong to; `""` for the default set.
+    pub(crate) set: String,
+    /// The known migrations of the set, sorted by version.
+    pub(crate) migrations: Vec<&'static RegisteredMigration>,
+    /// What the planner accepts.
+    pub(crate) options: PlanOptions,
+    /// Whether a run applies its migrations in one transaction.
+    pub(crate) all_or_nothing: bool,
+    /// Runs before each migration's code.
+    pub(crate) before: Option<Hook>,
+    /// Runs after each migration's code.
+    pub(crate) after: Option<Hook>,
+    /// Called with each step once it is committed.
+    pub(crate) progress: Option<Progress>,
+}
+
+impl Settings {
+    /// What the planner needs of the history of this set (the narrow read).
+    pub(crate) fn applied(&self, backend: &mut dyn Backend) -> Result<Vec<AppliedMigration>> {
+        backend
+            .read_applied(&self.set)
+            .map_err(|source| Error::database("read the migration history", source))
+    }
+
+    /// The history rows of this set.
+    pub(crate) fn history(&self, backend: &mut dyn Backend) -> Result<Vec<AppliedMigration>> {
+        let mut rows = backend
+            .read_history()
+            .map_err(|source| Error::database("read the migration history", source))?;
+        rows.retain(|row| discover::same_set(&row.set, &self.set));
+        Ok(rows)
+    }
+}
