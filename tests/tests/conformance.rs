@@ -94,6 +94,26 @@ impl Migration for CreateLog {
     }
 }
 
+#[migration(
+    version = 7,
+    description = "Index note bodies",
+    after = [CreateNotes],
+    tags = ["index"]
+)]
+struct IndexNotes;
+
+impl Migration for IndexNotes {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE INDEX notes_body ON notes (body)")
+    }
+}
+
+impl Reversible for IndexNotes {
+    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("DROP INDEX notes_body")
+    }
+}
+
 fn with(migrations: &[&'static RegisteredMigration]) -> Migrator {
     Migrator::new()
         .register_migrations(migrations.iter().copied())
@@ -256,6 +276,43 @@ fn out_of_order_is_refused_unless_allowed(open: Open<'_>) {
     );
 }
 
+/// 7 declares that it needs only 1, so 2 and 4, arriving after 7 was applied, are applied
+/// without `allow_out_of_order`; had 7 declared nothing, 2 would be refused (above).
+fn a_late_migration_that_no_applied_one_needs_is_applied(open: Open<'_>) {
+    let mut db = open();
+    with(&[CreateNotes::get_migration(), IndexNotes::get_migration()])
+        .to_latest(&mut *db)
+        .unwrap();
+    let all = with(&[
+        CreateNotes::get_migration(),
+        AddTags::get_migration(),
+        SeedNote::get_migration(),
+        IndexNotes::get_migration(),
+    ]);
+    let report = all.to_latest(&mut *db).unwrap();
+    let versions: Vec<u64> = report.steps.iter().map(|s| s.version).collect();
+    assert_eq!(versions, [2, 4]);
+    assert_eq!(applied(&all, &mut *db), [1, 2, 4, 7]);
+    assert!(all.to_latest(&mut *db).unwrap().is_empty());
+    // Reverting goes from the highest version down, whatever the order of arrival.
+    let report = all.to_version(&mut *db, 1).unwrap();
+    let versions: Vec<u64> = report.steps.iter().map(|s| s.version).collect();
+    assert_eq!(versions, [7, 4, 2]);
+    assert!(!notes_body_index_exists(&mut *db));
+}
+
+fn notes_body_index_exists(db: &mut dyn Backend) -> bool {
+    // Creating the index again succeeds only if the revert dropped it.
+    let created = db
+        .db()
+        .execute("CREATE INDEX notes_body ON notes (body)")
+        .is_ok();
+    if created {
+        db.db().execute("DROP INDEX notes_body").unwrap();
+    }
+    !created
+}
+
 fn an_interrupted_migration_outside_a_transaction_is_refused_until_cleared(open: Open<'_>) {
     let migrator = with(&[CreateNotes::get_migration(), FailsOutside::get_migration()]);
     let mut db = open();
@@ -358,6 +415,7 @@ conformance!(
     a_changed_migration_is_refused_until_accepted,
     an_unknown_applied_version_is_refused,
     out_of_order_is_refused_unless_allowed,
+    a_late_migration_that_no_applied_one_needs_is_applied,
     an_interrupted_migration_outside_a_transaction_is_refused_until_cleared,
     a_baseline_adopts_an_existing_database,
     redo_reverts_and_applies_the_last_migration,
