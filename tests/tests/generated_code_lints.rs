@@ -1,8 +1,8 @@
 //! The code `#[migration]` generates is clean under clippy's pedantic lints and every
 //! warning denied, in the user's crate: a real `cargo clippy` run on a generated crate
 //! holding typical migrations (reversible, irreversible, outside a transaction, in a
-//! named set, with a lock_timeout of their own, public and private, at the root and in
-//! modules). The trybuild case `ui/pass/lint_clean.rs` covers rustc's lints only:
+//! named set, with a lock_timeout of their own, with tags, a category and dependencies,
+//! public and private, at the root and in modules). The trybuild case `ui/pass/lint_clean.rs` covers rustc's lints only:
 //! trybuild runs rustc, not clippy.
 //!
 //! A control crate with one pedantic finding, linted the same way, proves that the run
@@ -84,9 +84,16 @@ pub mod migrations {
         }
     }
 
-    /// A private migration that nothing calls `get_migration()` on.
+    /// A private migration that nothing calls `get_migration()` on, with tags, a
+    /// category and dependencies by struct (through a path) and by version.
     #[derive(Debug)]
-    #[migration(version = 3, description = "Add is_spammer to chat_users")]
+    #[migration(
+        version = 3,
+        description = "Add is_spammer to chat_users",
+        tags = ["spam", "slow"],
+        category = "schema",
+        after = [super::CreateChatUsers, 2]
+    )]
     struct AddIsSpammer;
 
     impl Migration for AddIsSpammer {

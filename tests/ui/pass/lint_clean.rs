@@ -50,9 +50,16 @@ mod migrations {
         }
     }
 
-    /// A migration that nothing calls `get_migration()` on.
+    /// A migration that nothing calls `get_migration()` on, with tags, a category and
+    /// dependencies.
     #[derive(Debug)]
-    #[migration(version = 121, description = "Add is_spammer to chat_users")]
+    #[migration(
+        version = 121,
+        description = "Add is_spammer to chat_users",
+        tags = ["spam"],
+        category = "schema",
+        after = [super::CreateChatUsers, 120]
+    )]
     struct AddIsSpammer;
 
     impl Migration for AddIsSpammer {
