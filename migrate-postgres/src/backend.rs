@@ -307,7 +307,10 @@ impl Postgres {
     /// unless set); `None` leaves the server's setting alone (by default: wait forever).
     /// A migration with `lock_timeout = ".."` in its attribute has its own instead
     /// ([`RegisteredMigration::lock_timeout`]), for its code alone; a `transaction =
-    /// false` migration has no transaction, so this does not apply to it.
+    /// false` migration has no transaction, so this does not apply to it; its own is set
+    /// for the session while its code runs, except with [`Lock::Lease`] (a pooler in
+    /// transaction mode), where a session's setting would reach the pooler's other
+    /// clients: there it runs with the server's `lock_timeout` (docs/postgres.md).
     #[must_use]
     pub fn lock_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.lock_timeout = timeout;
@@ -806,6 +809,23 @@ impl Backend for Postgres {
                 format!("SHOW lock_timeout; SET LOCAL lock_timeout = '{own}'")
             }
             (Some(own), true) => format!("SET LOCAL lock_timeout = '{own}'"),
+            // Through a pooler in transaction mode, a session's SET lands on whichever
+            // server connection serves that round trip, stays there for the pooler's
+            // next client, and the statements after it may run on another one: nothing
+            // is set, and the code runs with the server connection's own lock_timeout.
+            (Some(own), false) if matches!(self.lock, Lock::Lease { .. }) => {
+                log::warn!(
+                    "migration {} ({}) runs without a transaction through the lease lock (a \
+                     pooler in transaction mode), where a session's lock_timeout cannot be \
+                     set without reaching other clients: it runs with the server's \
+                     lock_timeout, not its own {own}; to bound its lock waits, set \
+                     lock_timeout for the role (ALTER ROLE .. SET lock_timeout), or run it \
+                     on a direct connection with the advisory lock",
+                    migration.version(),
+                    migration.description()
+                );
+                return Ok(());
+            }
             (Some(own), false) => format!("SHOW lock_timeout; SET lock_timeout = '{own}'"),
         };
         let rows = self.simple(&sql)?;
