@@ -58,6 +58,7 @@ mod history;
 mod lease;
 mod lock;
 mod offload;
+pub mod scratch;
 pub mod testing;
 mod transaction;
 

@@ -141,14 +141,11 @@ fn up_status_down_and_dry_run_on_a_schema() {
         history.stdout.contains("column notes.tags text[] NOT NULL"),
         "{history:?}"
     );
-    assert!(
-        !history.stdout.contains("migrate_history_doc_"),
-        "{history:?}"
-    );
+    assert!(!history.stdout.contains("migrate_scratch_"), "{history:?}");
     let left: i64 = schema
         .admin()
         .query_one(
-            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'migrate_history_doc_%'",
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'migrate\\_scratch\\_%'",
             &[],
         )
         .unwrap()
