@@ -706,15 +706,46 @@ fn no_tls(mode: &str, config: Option<&postgres::Config>) -> Error {
             "connect to PostgreSQL{} with TLS (sslmode={mode})",
             at.unwrap_or_default()
         ),
-        source: "migrate-postgres does not support TLS in Postgres::connect yet; in code, \
-                 connect a postgres::Client with a TLS connector yourself \
-                 (postgres-native-tls, postgres-openssl or tokio-postgres-rustls) and pass it \
-                 to Postgres::from_client; where the network may carry the connection \
-                 unencrypted, use sslmode=prefer or sslmode=disable; nothing was sent to \
-                 the server"
-            .into(),
+        source: Box::new(TlsNotSupported {
+            mode: mode.to_owned(),
+        }),
     }
 }
+
+/// The cause of the [`Error::Database`] that [`Postgres::connect`] returns, before
+/// connecting, for a connection string that asks for TLS (`sslmode=require`,
+/// `verify-ca`, `verify-full`): TLS is not supported there yet. Its message says what to
+/// do in code instead ([`Postgres::from_client`] with a client connected with a TLS
+/// connector).
+#[derive(Debug)]
+pub struct TlsNotSupported {
+    mode: String,
+}
+
+impl TlsNotSupported {
+    /// The `sslmode` the connection string asked for (`require`, `verify-ca`,
+    /// `verify-full`).
+    pub fn ssl_mode(&self) -> &str {
+        &self.mode
+    }
+}
+
+impl std::fmt::Display for TlsNotSupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "migrate-postgres does not support TLS in Postgres::connect yet (the connection \
+             string says sslmode={}); in code, connect a postgres::Client with a TLS \
+             connector yourself (postgres-native-tls, postgres-openssl or \
+             tokio-postgres-rustls) and pass it to Postgres::from_client; where the network \
+             may carry the connection unencrypted, use sslmode=prefer or sslmode=disable; \
+             nothing was sent to the server",
+            self.mode
+        )
+    }
+}
+
+impl std::error::Error for TlsNotSupported {}
 
 /// Host, port, database and user of a connection string, never its password.
 fn describe(config: &postgres::Config) -> String {

@@ -64,6 +64,7 @@ mod transaction;
 
 pub use backend::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Lock, Postgres,
+    TlsNotSupported,
 };
 pub use history::DEFAULT_HISTORY_TABLE;
 pub use transaction::{InvalidIndex, LockTimedOut, PgTransaction, PostgresExt};
