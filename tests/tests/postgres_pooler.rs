@@ -49,16 +49,21 @@ impl Reversible for CountNotes {
 static RELEASE: AtomicBool = AtomicBool::new(false);
 static STARTED: AtomicBool = AtomicBool::new(false);
 
+/// Says it started (`STARTED`), then waits for `RELEASE` (60 s at most).
+fn started_and_released() {
+    STARTED.store(true, Ordering::SeqCst);
+    let started = Instant::now();
+    while !RELEASE.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 #[migration(version = 3, description = "Waits to be released", irreversible)]
 struct WaitsToBeReleased;
 
 impl Migration for WaitsToBeReleased {
     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        STARTED.store(true, Ordering::SeqCst);
-        let started = Instant::now();
-        while !RELEASE.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(60) {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        started_and_released();
         db.execute("CREATE TABLE released (id INT)")
     }
 }
@@ -74,11 +79,7 @@ struct WaitsOutsideTransaction;
 
 impl Migration for WaitsOutsideTransaction {
     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        STARTED.store(true, Ordering::SeqCst);
-        let started = Instant::now();
-        while !RELEASE.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(60) {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        started_and_released();
         db.execute("CREATE TABLE released_outside (id INT)")
     }
 }
