@@ -68,14 +68,21 @@ impl Scratch {
             &mut db,
             "on which `history` applies the migrations",
         )?;
-        db.connection()
-            .batch_execute(&format!("SET search_path TO {name}"))
+        // Owned first, so that it is dropped if what follows fails.
+        let mut scratch = PgScratch {
+            db: db.schema(&name),
+            name,
+        };
+        let set = format!("SET search_path TO {}", scratch.name);
+        scratch
+            .db
+            .connection()
+            .batch_execute(&set)
             .map_err(|source| Error::Database {
-                action: format!("use the scratch schema {name} of `history`"),
+                action: format!("use the scratch schema {} of `history`", scratch.name),
                 source: Box::new(source),
             })?;
-        let db = db.schema(&name);
-        Ok(Scratch::Postgres(Box::new(PgScratch { db, name })))
+        Ok(Scratch::Postgres(Box::new(scratch)))
     }
 
     pub fn backend(&mut self) -> &mut dyn Backend {
