@@ -33,7 +33,8 @@ pub enum Scratch {
     #[cfg(feature = "sqlite")]
     Sqlite(Box<migrate_sqlite::Sqlite>),
     /// A schema of its own on the PostgreSQL server of the database given, dropped when
-    /// the document is written (also when a migration fails).
+    /// the document is written (also when a migration fails), or by the next scratch
+    /// schema's creation when the process was killed first.
     #[cfg(feature = "postgres")]
     Postgres(Box<PgScratch>),
 }
@@ -62,26 +63,26 @@ impl Scratch {
     /// in it.
     #[cfg(feature = "postgres")]
     pub fn postgres(url: &str) -> Result<Self, Error> {
-        let name = format!(
-            "migrate_history_doc_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.subsec_nanos())
-        );
         let mut db = migrate_postgres::Postgres::connect(url)?;
-        db.connection()
-            .batch_execute(&format!("CREATE SCHEMA {name}; SET search_path TO {name}"))
+        let name = migrate_postgres::scratch::create_scratch_schema(
+            &mut db,
+            "on which `history` applies the migrations",
+        )?;
+        // Owned first, so that it is dropped if what follows fails.
+        let mut scratch = PgScratch {
+            db: db.schema(&name),
+            name,
+        };
+        let set = format!("SET search_path TO {}", scratch.name);
+        scratch
+            .db
+            .connection()
+            .batch_execute(&set)
             .map_err(|source| Error::Database {
-                action: format!(
-                    "create the scratch schema {name} on which `history` applies the \
-                     migrations (the user of the URL needs the CREATE privilege on the \
-                     database)"
-                ),
+                action: format!("use the scratch schema {} of `history`", scratch.name),
                 source: Box::new(source),
             })?;
-        let db = db.schema(&name);
-        Ok(Scratch::Postgres(Box::new(PgScratch { db, name })))
+        Ok(Scratch::Postgres(Box::new(scratch)))
     }
 
     pub fn backend(&mut self) -> &mut dyn Backend {

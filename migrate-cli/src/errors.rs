@@ -291,6 +291,20 @@ fn postgres_cause(error: &(dyn StdError + 'static)) -> Option<(String, String)> 
                     .to_owned(),
             ));
         }
+        if let Some(tls) = error.downcast_ref::<migrate_postgres::TlsNotSupported>() {
+            return Some((
+                format!(
+                    "the URL asks for TLS (sslmode={}), which the migrate command does not \
+                     support yet",
+                    tls.ssl_mode()
+                ),
+                "where the network may carry the connection unencrypted, use \
+                 sslmode=prefer or sslmode=disable in the URL (--database or DATABASE_URL); \
+                 otherwise reach the server through a TLS tunnel (stunnel, ssh -L) and give \
+                 the URL of its local end"
+                    .to_owned(),
+            ));
+        }
         if let Some(error) = error.downcast_ref::<migrate_postgres::postgres::Error>() {
             // The driver's message, then its causes (the system's "Connection refused").
             let mut message = error.to_string();

@@ -185,13 +185,22 @@ impl Postgres {
     /// or `key=value` pairs (`host=localhost user=app dbname=app`), as libpq takes them.
     /// Waits [`DEFAULT_CONNECT_TIMEOUT`] for the server unless the string sets
     /// `connect_timeout`, and names the session `migrate` in `pg_stat_activity` unless it
-    /// sets `application_name`. No TLS: connect with [`Postgres::from_client`] for that.
+    /// sets `application_name`. No TLS: `sslmode=prefer` (the default) and `disable`
+    /// connect without it; for TLS, connect a client with a TLS connector yourself and
+    /// pass it to [`Postgres::from_client`].
     ///
     /// # Errors
     ///
     /// [`Error::Database`] naming the host, port, database and user (never the password)
-    /// when the string cannot be read or the server refuses or cannot be reached.
+    /// when the string cannot be read or the server refuses or cannot be reached; at once,
+    /// before connecting, when the string asks for TLS (`sslmode=require`, `verify-ca`,
+    /// `verify-full`), saying what to do instead.
     pub fn connect(url: &str) -> Result<Self, Error> {
+        // The driver does not read verify-ca or verify-full: said here, not as a parse
+        // error of the string.
+        if let Some(mode) = ssl_mode(url).filter(|mode| mode.starts_with("verify-")) {
+            return Err(no_tls(&mode, None));
+        }
         let config: postgres::Config = url.parse().map_err(|source| Error::Database {
             action: "read the PostgreSQL connection string (a URL such as \
                      postgres://user@host/db, or key=value pairs)"
@@ -206,8 +215,11 @@ impl Postgres {
     ///
     /// # Errors
     ///
-    /// As [`connect`](Self::connect).
+    /// As [`connect`](Self::connect) (`SslMode::Require` is refused at once).
     pub fn connect_config(mut config: postgres::Config) -> Result<Self, Error> {
+        if config.get_ssl_mode() == postgres::config::SslMode::Require {
+            return Err(no_tls("require", Some(&config)));
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(DEFAULT_CONNECT_TIMEOUT);
         }
@@ -307,7 +319,10 @@ impl Postgres {
     /// unless set); `None` leaves the server's setting alone (by default: wait forever).
     /// A migration with `lock_timeout = ".."` in its attribute has its own instead
     /// ([`RegisteredMigration::lock_timeout`]), for its code alone; a `transaction =
-    /// false` migration has no transaction, so this does not apply to it.
+    /// false` migration has no transaction, so this does not apply to it; its own is set
+    /// for the session while its code runs, except with [`Lock::Lease`] (a pooler in
+    /// transaction mode), where a session's setting would reach the pooler's other
+    /// clients: there it runs with the server's `lock_timeout` (docs/postgres.md).
     #[must_use]
     pub fn lock_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.lock_timeout = timeout;
@@ -669,6 +684,69 @@ impl Postgres {
     }
 }
 
+/// The value of `sslmode` in a connection string (a URL's query or `key=value` pairs),
+/// lower-cased, when it has one.
+fn ssl_mode(url: &str) -> Option<String> {
+    let lower = url.to_ascii_lowercase();
+    let at = lower.find("sslmode")?;
+    let rest = lower[at + "sslmode".len()..].trim_start();
+    let rest = rest.strip_prefix('=')?.trim_start();
+    let rest = rest.strip_prefix(['\'', '"']).unwrap_or(rest);
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .unwrap_or(rest.len());
+    Some(rest[..end].to_owned())
+}
+
+/// A connection string that asks for TLS, which [`Postgres::connect`] does not speak.
+fn no_tls(mode: &str, config: Option<&postgres::Config>) -> Error {
+    let at = config.map(|config| format!(" {}", describe(config)));
+    Error::Database {
+        action: format!(
+            "connect to PostgreSQL{} with TLS (sslmode={mode})",
+            at.unwrap_or_default()
+        ),
+        source: Box::new(TlsNotSupported {
+            mode: mode.to_owned(),
+        }),
+    }
+}
+
+/// The cause of the [`Error::Database`] that [`Postgres::connect`] returns, before
+/// connecting, for a connection string that asks for TLS (`sslmode=require`,
+/// `verify-ca`, `verify-full`): TLS is not supported there yet. Its message says what to
+/// do in code instead ([`Postgres::from_client`] with a client connected with a TLS
+/// connector).
+#[derive(Debug)]
+pub struct TlsNotSupported {
+    mode: String,
+}
+
+impl TlsNotSupported {
+    /// The `sslmode` the connection string asked for (`require`, `verify-ca`,
+    /// `verify-full`).
+    pub fn ssl_mode(&self) -> &str {
+        &self.mode
+    }
+}
+
+impl std::fmt::Display for TlsNotSupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "migrate-postgres does not support TLS in Postgres::connect yet (the connection \
+             string says sslmode={}); in code, connect a postgres::Client with a TLS \
+             connector yourself (postgres-native-tls, postgres-openssl or \
+             tokio-postgres-rustls) and pass it to Postgres::from_client; where the network \
+             may carry the connection unencrypted, use sslmode=prefer or sslmode=disable; \
+             nothing was sent to the server",
+            self.mode
+        )
+    }
+}
+
+impl std::error::Error for TlsNotSupported {}
+
 /// Host, port, database and user of a connection string, never its password.
 fn describe(config: &postgres::Config) -> String {
     let hosts: Vec<String> = config
@@ -806,6 +884,23 @@ impl Backend for Postgres {
                 format!("SHOW lock_timeout; SET LOCAL lock_timeout = '{own}'")
             }
             (Some(own), true) => format!("SET LOCAL lock_timeout = '{own}'"),
+            // Through a pooler in transaction mode, a session's SET lands on whichever
+            // server connection serves that round trip, stays there for the pooler's
+            // next client, and the statements after it may run on another one: nothing
+            // is set, and the code runs with the server connection's own lock_timeout.
+            (Some(own), false) if matches!(self.lock, Lock::Lease { .. }) => {
+                log::warn!(
+                    "migration {} ({}) runs without a transaction through the lease lock (a \
+                     pooler in transaction mode), where a session's lock_timeout cannot be \
+                     set without reaching other clients: it runs with the server's \
+                     lock_timeout, not its own {own}; to bound its lock waits, set \
+                     lock_timeout for the role (ALTER ROLE .. SET lock_timeout), or run it \
+                     on a direct connection with the advisory lock",
+                    migration.version(),
+                    migration.description()
+                );
+                return Ok(());
+            }
             (Some(own), false) => format!("SHOW lock_timeout; SET lock_timeout = '{own}'"),
         };
         let rows = self.simple(&sql)?;
@@ -964,5 +1059,21 @@ mod tests {
         assert_eq!(text, "at db.example:6543 (database orders, user app)");
         assert!(!text.contains("s3cret"));
         assert_eq!(quote_literal("x"), "E'x'");
+    }
+
+    #[test]
+    fn the_ssl_mode_is_read_from_urls_and_key_value_pairs() {
+        for (url, mode) in [
+            ("postgres://app@db/app?sslmode=require", Some("require")),
+            (
+                "postgres://app@db/app?connect_timeout=3&sslmode=verify-full&x=1",
+                Some("verify-full"),
+            ),
+            ("host=db sslmode = 'verify-ca' user=app", Some("verify-ca")),
+            ("host=db SSLMODE=Prefer", Some("prefer")),
+            ("host=db user=app", None),
+        ] {
+            assert_eq!(ssl_mode(url).as_deref(), mode, "{url}");
+        }
     }
 }

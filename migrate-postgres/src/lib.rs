@@ -58,11 +58,13 @@ mod history;
 mod lease;
 mod lock;
 mod offload;
+pub mod scratch;
 pub mod testing;
 mod transaction;
 
 pub use backend::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Lock, Postgres,
+    TlsNotSupported,
 };
 pub use history::DEFAULT_HISTORY_TABLE;
 pub use transaction::{InvalidIndex, LockTimedOut, PgTransaction, PostgresExt};

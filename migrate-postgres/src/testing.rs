@@ -28,15 +28,15 @@
 //! # }
 //! ```
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use crate::{Migrator, Postgres, PostgresExt};
 
 pub use migrate_core::testing::Checked;
 
 /// Runs the check in a schema of its own, created in the database `url` names and
 /// dropped at the end (also when the check fails): its migrations find it first on their
-/// `search_path`, and the history table is kept there too.
+/// `search_path`, and the history table is kept there too. A check whose process was
+/// killed leaves it behind, and the next check drops it
+/// ([`scratch`](crate::scratch)).
 ///
 /// # Panics
 ///
@@ -46,20 +46,13 @@ pub use migrate_core::testing::Checked;
 /// migration fails to apply or revert, or a `down` leaves the schema different from
 /// before its `up`; the message names the migration and shows the difference.
 pub fn check_migrations(migrator: &Migrator, url: &str) -> Checked {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let name = format!(
-        "migrate_check_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
     let config: postgres::Config = url.parse().unwrap_or_else(|e| panic!("{url:?}: {e}"));
     let mut admin = Postgres::connect_config(config.clone()).unwrap_or_else(|e| panic!("{e:?}"));
-    admin
-        .connection()
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
-        ))
-        .unwrap_or_else(|e| panic!("creating the schema {name} for the check: {e}"));
+    let name = crate::scratch::create_scratch_schema(
+        &mut admin,
+        "on which testing::check_migrations applies the migrations",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     // Declared before the connection that migrates, so dropped after it.
     let _scratch = Scratch {
         admin,

@@ -719,6 +719,10 @@ fn child_target_dir() -> PathBuf {
     support::child_target_dir("cli")
 }
 
+/// One build of a project at a time: every project builds its `migrate` binary at the
+/// same path of the shared target directory.
+static PROJECT_BUILDS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The project's `migrate` binary, as the last build left it.
 fn project_binary() -> PathBuf {
     debug_binary(&child_target_dir(), "migrate")
@@ -847,6 +851,9 @@ fn folder_files(folder: &Path) -> Vec<String> {
 /// fails the build, naming it.
 #[test]
 fn new_project_workflow() {
+    let _one = PROJECT_BUILDS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let project = project();
     let root = project.path();
     let folder = root.join("src/migrations");
@@ -993,6 +1000,35 @@ fn new_project_workflow() {
         err.contains("src/migrations/helpers.rs has no #[migration(..)] attribute"),
         "the build error does not name helpers.rs:\n{err}"
     );
+}
+
+/// The command of a project that depends on migrate-cli with its default features (SQLite
+/// only), given a PostgreSQL URL in `DATABASE_URL`: a usage error (exit 2) before
+/// anything is opened, naming the feature to enable, and never the URL's password.
+#[test]
+fn a_command_built_without_postgres_refuses_a_postgres_url_naming_the_feature() {
+    let _one = PROJECT_BUILDS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let project = project();
+    let root = project.path();
+    build_ok(root, "the SQLite-only command");
+    for url in [
+        "postgres://app:s3cret@127.0.0.1:1/app",
+        "postgresql://app:s3cret@127.0.0.1:1/app",
+    ] {
+        let mut run = command(&project_binary(), root, &["status"]);
+        run.env("DATABASE_URL", url);
+        let run = run_command(run, "migrate status").code(2);
+        assert!(run.stderr.contains("no PostgreSQL backend"), "{run:?}");
+        assert!(
+            run.stderr.contains("the feature `postgres` of migrate-cli")
+                && run.stderr.contains("features = [\"postgres\"]"),
+            "says how to enable it: {run:?}"
+        );
+        assert!(!run.stderr.contains("s3cret"), "{run:?}");
+        assert!(run.stdout.is_empty(), "{run:?}");
+    }
 }
 
 /// On a terminal (a pseudo-terminal from util-linux's `script`), `status` is in colour;

@@ -141,14 +141,11 @@ fn up_status_down_and_dry_run_on_a_schema() {
         history.stdout.contains("column notes.tags text[] NOT NULL"),
         "{history:?}"
     );
-    assert!(
-        !history.stdout.contains("migrate_history_doc_"),
-        "{history:?}"
-    );
+    assert!(!history.stdout.contains("migrate_scratch_"), "{history:?}");
     let left: i64 = schema
         .admin()
         .query_one(
-            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'migrate_history_doc_%'",
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'migrate\\_scratch\\_%'",
             &[],
         )
         .unwrap()
@@ -201,6 +198,35 @@ fn an_unreachable_server_fails_naming_host_and_port() {
             !run.stderr.contains("s3cret") && !run.stdout.contains("s3cret"),
             "{run:?}"
         );
+    }
+}
+
+/// A URL that asks for TLS fails at once (the host below does not answer), saying the
+/// command has no TLS and what to write in the URL instead; exit 1, as any database that
+/// cannot be opened.
+#[test]
+fn a_url_asking_for_tls_is_refused_at_once_saying_what_to_do() {
+    for mode in ["require", "verify-ca", "verify-full"] {
+        for args in [&["status"][..], &["history"]] {
+            let url = format!("postgres://someone:s3cret@192.0.2.1/db?sslmode={mode}");
+            let started = Instant::now();
+            let run = on(&url, args).code(1);
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "took {:?}",
+                started.elapsed()
+            );
+            assert!(
+                run.stderr
+                    .contains(&format!("the URL asks for TLS (sslmode={mode})")),
+                "{run:?}"
+            );
+            assert!(run.stderr.contains("does not support"), "{run:?}");
+            assert!(run.stderr.contains("sslmode=prefer"), "{run:?}");
+            assert!(!run.stderr.contains("from_client"), "{run:?}");
+            assert!(!run.stderr.contains("SQLite"), "{run:?}");
+            assert!(!run.stderr.contains("s3cret"), "{run:?}");
+        }
     }
 }
 

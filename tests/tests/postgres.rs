@@ -587,6 +587,41 @@ fn connection_errors_name_the_server_and_never_the_password() {
     assert!(chain(&error).contains("does not exist"), "{error:?}");
 }
 
+/// A connection string that asks for TLS is refused at once, before anything goes to the
+/// network (the host below does not answer), saying what to do instead; `prefer` and
+/// `disable` connect without TLS as before.
+#[test]
+fn a_connection_string_asking_for_tls_is_refused_at_once_saying_what_to_do() {
+    if !pg::available() {
+        return;
+    }
+    for mode in ["require", "verify-ca", "verify-full"] {
+        for url in [
+            format!("postgres://app:s3cret@192.0.2.1/app?connect_timeout=5&sslmode={mode}"),
+            format!("host=192.0.2.1 connect_timeout=5 user=app sslmode={mode}"),
+        ] {
+            let started = std::time::Instant::now();
+            let error = Postgres::connect(&url).err().unwrap();
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{url}: waited for the network"
+            );
+            let text = error.to_string() + &chain(&error);
+            assert!(text.contains(&format!("sslmode={mode}")), "{text}");
+            assert!(text.contains("does not support TLS"), "{text}");
+            assert!(text.contains("Postgres::from_client"), "{text}");
+            assert!(text.contains("sslmode=prefer"), "{text}");
+            assert!(!text.contains("s3cret"), "{text}");
+        }
+    }
+    for mode in ["prefer", "disable"] {
+        let url = format!("{} sslmode={mode}", pg::server());
+        let mut db = Postgres::connect(&url).unwrap_or_else(|e| panic!("{mode}: {e:?}"));
+        let rows = db.connection().query("SELECT 1", &[]).unwrap();
+        assert_eq!(rows.len(), 1, "{mode}");
+    }
+}
+
 /// From async code (`#[tokio::main]`), where the driver alone panics with "Cannot start a
 /// runtime from within a runtime": connecting, a code migration's queries and the
 /// backend's drop all run inside the runtime here.

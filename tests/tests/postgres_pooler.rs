@@ -49,21 +49,42 @@ impl Reversible for CountNotes {
 static RELEASE: AtomicBool = AtomicBool::new(false);
 static STARTED: AtomicBool = AtomicBool::new(false);
 
+/// Says it started (`STARTED`), then waits for `RELEASE` (60 s at most).
+fn started_and_released() {
+    STARTED.store(true, Ordering::SeqCst);
+    let started = Instant::now();
+    while !RELEASE.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 #[migration(version = 3, description = "Waits to be released", irreversible)]
 struct WaitsToBeReleased;
 
 impl Migration for WaitsToBeReleased {
     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        STARTED.store(true, Ordering::SeqCst);
-        let started = Instant::now();
-        while !RELEASE.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(60) {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        started_and_released();
         db.execute("CREATE TABLE released (id INT)")
     }
 }
 
-/// One test at a time uses migration 3's statics.
+#[migration(
+    version = 4,
+    description = "Waits to be released outside a transaction",
+    irreversible,
+    transaction = false,
+    lock_timeout = "1234ms"
+)]
+struct WaitsOutsideTransaction;
+
+impl Migration for WaitsOutsideTransaction {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        started_and_released();
+        db.execute("CREATE TABLE released_outside (id INT)")
+    }
+}
+
+/// One test at a time uses the statics of migrations 3 and 4.
 static WAITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn with(migrations: &[&'static migrate_postgres::RegisteredMigration]) -> Migrator {
@@ -128,14 +149,20 @@ fn hold_lease(
     bouncer: &PgBouncer,
     schema: &TestSchema,
 ) -> std::thread::JoinHandle<Result<(), Error>> {
+    hold_lease_in(WaitsToBeReleased::get_migration(), bouncer, schema)
+}
+
+/// Runs `waiting` (migration 3 or 4) through `bouncer` in a thread until `RELEASE`;
+/// returns once it holds the lease and its code runs.
+fn hold_lease_in(
+    waiting: &'static migrate_postgres::RegisteredMigration,
+    bouncer: &PgBouncer,
+    schema: &TestSchema,
+) -> std::thread::JoinHandle<Result<(), Error>> {
     RELEASE.store(false, Ordering::SeqCst);
     STARTED.store(false, Ordering::SeqCst);
     let mut holder_db = through(bouncer, schema);
-    let holder = std::thread::spawn(move || {
-        with(&[WaitsToBeReleased::get_migration()])
-            .to_latest(&mut holder_db)
-            .map(drop)
-    });
+    let holder = std::thread::spawn(move || with(&[waiting]).to_latest(&mut holder_db).map(drop));
     let started = Instant::now();
     while !STARTED.load(Ordering::SeqCst) {
         assert!(
@@ -238,4 +265,63 @@ fn a_dead_holders_lease_expires_and_another_run_takes_over() {
         "waited for the lease to expire"
     );
     assert_eq!(schema.versions(), [1, 2]);
+}
+
+/// The `lock_timeout` that `clients` new clients of `bouncer` see, each in a
+/// transaction of its own held open until all have read it, so that each is served by
+/// another of the pooler's server connections.
+fn lock_timeouts_seen_through(bouncer: &PgBouncer, clients: usize) -> Vec<String> {
+    use migrate_postgres::postgres::{Client, NoTls, SimpleQueryMessage};
+    let mut open: Vec<Client> = (0..clients)
+        .map(|_| Client::connect(&bouncer.url(), NoTls).unwrap())
+        .collect();
+    let seen = open
+        .iter_mut()
+        .map(|client| {
+            client
+                .simple_query("BEGIN; SHOW lock_timeout")
+                .unwrap()
+                .into_iter()
+                .find_map(|message| match message {
+                    SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                    _ => None,
+                })
+                .unwrap()
+        })
+        .collect();
+    for client in &mut open {
+        client.batch_execute("COMMIT").unwrap();
+    }
+    seen
+}
+
+/// A `transaction = false` migration with a `lock_timeout` of its own, run through the
+/// pooler: a session's `SET lock_timeout` would stay on the server connection that ran
+/// it and reach the pooler's next client. No other client sees anything but the
+/// server's setting, while the migration runs or after it.
+#[test]
+fn a_migration_outside_a_transaction_sets_nothing_other_clients_of_the_pooler_see() {
+    let _one = WAITER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(mut schema) = TestSchema::new("pooled_outside") else {
+        return;
+    };
+    let Some(bouncer) = PgBouncer::start(&schema.name) else {
+        return;
+    };
+    let server_setting: String = schema
+        .admin()
+        .query_one("SHOW lock_timeout", &[])
+        .unwrap()
+        .get(0);
+    let holder = hold_lease_in(WaitsOutsideTransaction::get_migration(), &bouncer, &schema);
+    let during = lock_timeouts_seen_through(&bouncer, 8);
+    RELEASE.store(true, Ordering::SeqCst);
+    holder.join().unwrap().unwrap();
+    let after = lock_timeouts_seen_through(&bouncer, 8);
+    assert_eq!(during, vec![server_setting.clone(); 8], "while it runs");
+    assert_eq!(after, vec![server_setting; 8], "after the run");
+    assert!(schema.has_table("released_outside"));
+    assert_eq!(schema.versions(), [4]);
 }
