@@ -433,7 +433,7 @@ pub enum Error {
     /// code (reading the history, taking the write lock).
     #[error(
         "could not {action}; check that the database is reachable and writable and that no \
-         other process holds its lock for too long (SQLite's busy timeout), then run again"
+         other process holds its write lock for too long, then run again"
     )]
     Database {
         /// What the manager was doing.
