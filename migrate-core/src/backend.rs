@@ -101,6 +101,39 @@ pub trait Backend {
         direction: Direction,
     ) -> Result<(), BoxError>;
 
+    /// Records `migration` as skipped (its condition was false), in the open transaction:
+    /// a finished row like [`record_applied`](Self::record_applied)'s with a zero duration,
+    /// whose checksum column holds `checksum`, the text given ([`SKIP_MARK`](crate::SKIP_MARK),
+    /// the migration's checksum and the reason), read back as it is. The version has no
+    /// row: the manager removes an earlier one first. The default refuses: a backend
+    /// that cannot store it cannot run conditional migrations.
+    fn record_skipped(
+        &mut self,
+        migration: &RegisteredMigration,
+        checksum: &str,
+    ) -> Result<(), BoxError> {
+        let _ = checksum;
+        Err(format!(
+            "this backend cannot record migration {migration} as skipped; run it with a backend \
+             that supports conditional migrations (SQLite, PostgreSQL)"
+        )
+        .into())
+    }
+
+    /// Makes [`db`](Self::db) read-only (`true`) in the open transaction while a
+    /// migration's condition is evaluated, and writable again (`false`). The default does
+    /// nothing: the condition is trusted not to write.
+    fn read_only(&mut self, on: bool) -> Result<(), BoxError> {
+        let _ = on;
+        Ok(())
+    }
+
+    /// What the backend calls itself to a migration's condition
+    /// ([`PlanContext::backend`](crate::PlanContext::backend)): `"sqlite"`, `"postgres"`.
+    fn kind(&self) -> &'static str {
+        "unknown"
+    }
+
     /// Removes the history row of `version` in `set`, in the open transaction.
     fn remove_applied(&mut self, set: &str, version: u64) -> Result<(), BoxError>;
 

@@ -108,6 +108,42 @@ pub enum Error {
         dependency: u64,
     },
 
+    /// A run would apply migrations limited to environments (`environments = [..]`), and
+    /// the application named none.
+    #[error(
+        "{list} {verb} limited to environments, and no environment was given, so whether \
+         {pronoun} should run is unknown; name the environment with \
+         `Migrator::environment(\"..\")` and run again; nothing was written",
+        list = environment_list(migrations),
+        verb = if migrations.len() == 1 { "is" } else { "are" },
+        pronoun = if migrations.len() == 1 { "it" } else { "they" }
+    )]
+    EnvironmentRequired {
+        /// Each such pending migration: version, description, and its environments.
+        migrations: Vec<(u64, &'static str, &'static [&'static str])>,
+    },
+
+    /// A migration's condition (`when = ..`) returned an error or panicked; the
+    /// migration neither ran nor was recorded.
+    #[error(
+        "the condition `{condition}` of migration {version} {description:?} ({file}) failed, \
+         so the migration neither ran nor was recorded as skipped; fix the condition and run \
+         again"
+    )]
+    ConditionFailed {
+        /// The migration's version.
+        version: u64,
+        /// Its description.
+        description: &'static str,
+        /// The file that defines it.
+        file: &'static str,
+        /// The predicate's path, as the attribute names it.
+        condition: &'static str,
+        /// What the condition returned (or the panic's message).
+        #[source]
+        source: BoxError,
+    },
+
     /// The database records a migration this program does not contain.
     #[error(
         "the database has migration {version} {description:?} (`{type_name}`) applied, but this \
@@ -480,6 +516,30 @@ fn set_note(set: &str) -> String {
     }
 }
 
+/// `migration 9 "Seed demo users" (environments "dev")`, and so on.
+fn environment_list(migrations: &[(u64, &'static str, &'static [&'static str])]) -> String {
+    let one = |(version, description, environments): &(u64, &str, &[&str])| {
+        format!(
+            "migration {version} {description:?} (environments {})",
+            environments
+                .iter()
+                .map(|e| format!("{e:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    match migrations {
+        [only] => one(only),
+        many => format!(
+            "migrations {}",
+            many.iter()
+                .map(|m| one(m).trim_start_matches("migration ").to_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// Why an applied migration needs a pending one, for [`Error::OutOfOrder`].
 pub fn needed_by_reason(needed_by: u64, declares: bool, version: u64) -> String {
     if declares {
@@ -596,6 +656,8 @@ impl Error {
                 second_line
             },
             UnknownDependency { set, version, description, file, line, dependency },
+            EnvironmentRequired { migrations },
+            ConditionFailed { version, description, file, condition, source },
             DependencyNotEarlier { version, description, file, line, dependency },
             UnknownApplied { version, description, type_name, others },
             UnknownTarget { version, latest },

@@ -48,6 +48,9 @@ pub(crate) struct Fingerprint {
     /// Versions with an incomplete mark: while there is one, the history has no
     /// fingerprint a fast start may trust.
     incomplete: Vec<u64>,
+    /// Versions recorded as skipped: while there is one, every start evaluates its
+    /// condition again, so the history has no fingerprint a fast start may trust either.
+    skipped: Vec<u64>,
 }
 
 impl Fingerprint {
@@ -59,6 +62,10 @@ impl Fingerprint {
                 fingerprint.incomplete.push(row.version);
                 continue;
             }
+            if row.skipped().is_some() {
+                fingerprint.skipped.push(row.version);
+                continue;
+            }
             let part = part(&row.set, row.version, &row.checksum);
             fingerprint.parts.insert(row.version, part);
             fingerprint.total = fingerprint.total.wrapping_add(part);
@@ -68,7 +75,7 @@ impl Fingerprint {
 
     /// The value to store: `None` while a migration is marked incomplete.
     pub(crate) fn value(&self) -> Option<u32> {
-        self.incomplete.is_empty().then_some(self.total)
+        (self.incomplete.is_empty() && self.skipped.is_empty()).then_some(self.total)
     }
 
     /// After `m` is applied (recorded with its current checksum).
@@ -79,9 +86,24 @@ impl Fingerprint {
         self.total = self.total.wrapping_add(part);
     }
 
+    /// After `m`'s row is written again with its current checksum (baseline, accepted
+    /// changes): a skipped row stays skipped.
+    pub(crate) fn rewritten(&mut self, m: &RegisteredMigration) {
+        if !self.skipped.contains(&m.version()) {
+            self.applied(m);
+        }
+    }
+
+    /// After `version` is recorded as skipped.
+    pub(crate) fn skipped(&mut self, version: u64) {
+        self.reverted(version);
+        self.skipped.push(version);
+    }
+
     /// After `version` is removed from the history.
     pub(crate) fn reverted(&mut self, version: u64) {
         self.incomplete.retain(|&v| v != version);
+        self.skipped.retain(|&v| v != version);
         if let Some(part) = self.parts.remove(&version) {
             self.total = self.total.wrapping_sub(part);
         }

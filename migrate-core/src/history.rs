@@ -117,6 +117,32 @@ impl AppliedMigration {
         self
     }
 
+    /// For a skipped migration's row (its condition was false when it would have run), the
+    /// reason; `None` for an applied or incomplete row. A skipped row is not applied: the
+    /// migration's code never ran.
+    ///
+    /// ```
+    /// use migrate_core::{AppliedMigration, SKIP_MARK};
+    ///
+    /// let row = AppliedMigration::new("", 9, format!("{SKIP_MARK}5d41402abc4b2a76:not dev"), true);
+    /// assert_eq!(row.skipped(), Some("not dev"));
+    /// assert_eq!(AppliedMigration::new("", 9, "5d41402abc4b2a76", true).skipped(), None);
+    /// ```
+    pub fn skipped(&self) -> Option<&str> {
+        crate::condition::parse_skipped(&self.checksum).map(|(_, reason)| reason)
+    }
+
+    /// Whether the migration's code ran: a finished row that is not skipped.
+    pub fn is_applied(&self) -> bool {
+        self.complete && self.skipped().is_none()
+    }
+
+    /// The checksum the migration had when it was recorded, for a skipped row too (whose
+    /// checksum column also holds the reason).
+    pub(crate) fn recorded_checksum(&self) -> &str {
+        crate::condition::parse_skipped(&self.checksum).map_or(&self.checksum, |(sum, _)| sum)
+    }
+
     /// For an incomplete row (a `transaction = false` migration that did not finish), the
     /// direction it was running in; `None` for a finished row.
     pub fn interrupted_direction(&self) -> Option<Direction> {

@@ -35,6 +35,7 @@
 //! users depend on `migrate-sqlite`, which re-exports all of this.
 
 mod backend;
+mod condition;
 mod direction;
 mod discover;
 mod error;
@@ -52,6 +53,7 @@ mod status;
 pub mod testing;
 
 pub use backend::{Backend, Freshness};
+pub use condition::{PlanContext, SKIP_MARK, When};
 pub use discover::{MAX_VERSION, discovered_migrations};
 pub use error::{Error, Result};
 pub use history::{AppliedMigration, DOWN_MARK};
@@ -112,10 +114,12 @@ macro_rules! link_migration_crates {
 pub mod __private {
     pub use crate::migration::{Migration, Reversible};
     // For the command line of this workspace, which words the same refusal its own way.
+    pub use crate::condition::{Condition, Decision, PlanContext, Predicate, When};
     pub use crate::error::{declare_advice, needed_by_reason};
     pub use crate::metadata::{Metadata, Registered, same_set};
+    pub use crate::migration::BoxError;
     pub use crate::registry::{
-        LockTimeout, RegisteredMigration, registered_migration, with_metadata,
+        LockTimeout, RegisteredMigration, registered_migration, with_condition, with_metadata,
     };
     pub use crate::registry::{MIGRATION_FOLDERS, MIGRATIONS, MigrationsFolder};
     pub use linkme;

@@ -299,6 +299,24 @@ impl Migrator {
         self
     }
 
+    /// The environment this application runs in (`"dev"`, `"staging"`, `"production"`):
+    /// what a migration's `environments = [..]` is matched against and what its `when`
+    /// predicate reads ([`PlanContext::environment`](crate::PlanContext::environment)).
+    ///
+    /// A migration limited to environments runs only when the environment is one of
+    /// them, and is recorded as skipped otherwise. Without an environment, a run that
+    /// would apply such a migration is refused ([`Error::EnvironmentRequired`], naming
+    /// them), rather than running them or skipping them all.
+    ///
+    /// ```rust,standalone_crate
+    /// let migrator = migrate_core::Migrator::new().environment("dev");
+    /// # let _ = migrator;
+    /// ```
+    pub fn environment(mut self, name: impl Into<String>) -> Self {
+        self.settings.environment = Some(name.into());
+        self
+    }
+
     /// The known migrations, sorted by version.
     pub fn migrations(&self) -> &[&'static RegisteredMigration] {
         &self.settings.migrations
@@ -512,9 +530,13 @@ impl Migrator {
                 Some(row) if !row.complete => State::Incomplete {
                     started_at: row.applied_at,
                 },
-                Some(row) if row.checksum != m.checksum() => State::Modified {
+                Some(row) if row.recorded_checksum() != m.checksum() => State::Modified {
                     applied_at: row.applied_at,
                     duration: row.duration,
+                },
+                Some(row) if row.skipped().is_some() => State::Skipped {
+                    reason: row.skipped().unwrap_or_default().to_owned(),
+                    skipped_at: row.applied_at,
                 },
                 Some(row) => State::Applied {
                     applied_at: row.applied_at,
@@ -534,7 +556,8 @@ impl Migrator {
         Ok(rows)
     }
 
-    /// The known migrations the database has not applied, in the order they would run.
+    /// The known migrations the database has neither applied nor skipped, in the order
+    /// they would run.
     ///
     /// # Errors
     ///

@@ -145,7 +145,7 @@ pub fn plan(
     }
     if !options.allow_modified {
         for (m, row) in known.iter().zip(&row_of) {
-            if let Some(row) = row.filter(|row| row.checksum != m.checksum()) {
+            if let Some(row) = row.filter(|row| row.recorded_checksum() != m.checksum()) {
                 return Err(Error::Modified {
                     version: m.version(),
                     description: m.description(),
@@ -156,7 +156,17 @@ pub fn plan(
             }
         }
     }
-    let is_applied: Vec<bool> = row_of.iter().map(Option::is_some).collect();
+    // A skipped row (its condition was false) is in the history but not applied: it is
+    // not pending, it does not count as applied for the out-of-order rule, and going
+    // below it removes the row without running any code.
+    let is_applied: Vec<bool> = row_of
+        .iter()
+        .map(|row| row.is_some_and(AppliedMigration::is_applied))
+        .collect();
+    let is_skipped: Vec<bool> = row_of
+        .iter()
+        .map(|row| row.is_some_and(|row| row.skipped().is_some()))
+        .collect();
 
     let latest = known.last().map_or(0, |m| m.version());
     let target = match target {
@@ -168,8 +178,8 @@ pub fn plan(
 
     let mut steps = Vec::new();
     for (i, m) in known.iter().enumerate().rev() {
-        if is_applied[i] && m.version() > target {
-            if !m.is_reversible() {
+        if (is_applied[i] || is_skipped[i]) && m.version() > target {
+            if is_applied[i] && !m.is_reversible() {
                 return Err(Error::Irreversible {
                     version: m.version(),
                     description: m.description(),
@@ -195,7 +205,7 @@ pub fn plan(
         if m.version() > target {
             break;
         }
-        if is_applied[i] {
+        if is_applied[i] || is_skipped[i] {
             continue;
         }
         if m.version() < highest_remaining && !options.allow_out_of_order {

@@ -3,6 +3,7 @@
 
 use core::time::Duration;
 
+use crate::condition::Condition;
 use crate::metadata::Metadata;
 use crate::migration::{BoxError, Db, Migration, Reversible};
 
@@ -56,6 +57,7 @@ pub struct RegisteredMigration {
     lock_timeout: Option<LockTimeout>,
     checksum: &'static str,
     metadata: Metadata,
+    condition: Condition,
 }
 
 /// Builds the registry entry of one migration: what the code `#[migration]` generates
@@ -87,6 +89,20 @@ pub const fn registered_migration(
         lock_timeout,
         checksum,
         metadata: Metadata::NONE,
+        condition: Condition::NONE,
+    }
+}
+
+/// The registry entry with the condition of its attribute (`when`, `environments`): what
+/// the code `#[migration]` generates calls (through `__private`); not part of the public
+/// API.
+pub const fn with_condition(
+    migration: RegisteredMigration,
+    condition: Condition,
+) -> RegisteredMigration {
+    RegisteredMigration {
+        condition,
+        ..migration
     }
 }
 
@@ -238,6 +254,29 @@ impl RegisteredMigration {
         }
     }
 
+    /// The path of the predicate in `when = ..` (as written in the attribute), or `None`.
+    /// The migration runs only when it returns true ([`When::Run`](crate::When)); see
+    /// [`PlanContext`](crate::PlanContext).
+    pub fn condition(&self) -> Option<&'static str> {
+        self.condition.predicate.map(|(_, path)| path)
+    }
+
+    /// The environments of `environments = [..]`, or `None`: the migration runs only when
+    /// the application names one of them
+    /// ([`Migrator::environment`](crate::Migrator::environment)).
+    pub fn environments(&self) -> Option<&'static [&'static str]> {
+        self.condition.environments
+    }
+
+    /// Whether the migration has a condition (`when` or `environments`).
+    pub fn is_conditional(&self) -> bool {
+        self.condition.is_some()
+    }
+
+    pub(crate) fn condition_parts(&self) -> Condition {
+        self.condition
+    }
+
     /// Whether the migration has a `down` (it implements [`Reversible`]).
     pub fn is_reversible(&self) -> bool {
         self.down.is_some()
@@ -272,6 +311,8 @@ impl core::fmt::Debug for RegisteredMigration {
             .field("tags", &self.metadata.tags)
             .field("category", &self.metadata.category)
             .field("dependencies", &self.metadata.after)
+            .field("condition", &self.condition())
+            .field("environments", &self.condition.environments)
             .finish()
     }
 }

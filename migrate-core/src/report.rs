@@ -51,6 +51,10 @@ pub struct StepReport {
     pub direction: Direction,
     /// How long its `up` or `down` took.
     pub duration: Duration,
+    /// For a migration whose condition was false, the reason it was recorded as skipped
+    /// (its code did not run); for a step down past a skipped migration, the reason it had
+    /// been skipped (its row went, no code ran). `None` when the code ran.
+    pub skipped: Option<String>,
 }
 
 impl StepReport {
@@ -76,6 +80,15 @@ impl StepReport {
             description,
             direction,
             duration,
+            skipped: None,
         }
+    }
+
+    /// The report of a step that ran no code: a migration recorded as skipped, or the
+    /// row of a skipped one removed, with the reason.
+    #[must_use]
+    pub fn with_skipped(mut self, reason: impl Into<String>) -> Self {
+        self.skipped = Some(reason.into());
+        self
     }
 }

@@ -7,6 +7,7 @@ use std::time::Instant;
 use core::time::Duration;
 
 use crate::backend::{Backend, Freshness};
+use crate::condition::{self, PlanContext, When};
 use crate::error::{Error, Result};
 use crate::fingerprint::{self, Fingerprint};
 use crate::history::{AppliedMigration, DOWN_MARK};
@@ -46,7 +47,20 @@ pub(crate) fn migrate(
     // Whether the history was read again after taking the lock once, to confirm a mark.
     let mut confirmed = false;
     'plan: loop {
-        let history = settings.applied(backend)?;
+        let read = settings.applied(backend)?;
+        // Skipped migrations whose condition turned true are pending again: decided
+        // under the write lock, and their rows left out of what the planner sees.
+        let Some(enabled) = reconsider(settings, backend, &read, target)? else {
+            continue 'plan;
+        };
+        let history: std::borrow::Cow<'_, [AppliedMigration]> = if enabled.is_empty() {
+            std::borrow::Cow::Borrowed(&read)
+        } else {
+            read.iter()
+                .filter(|row| !enabled.contains(&row.version))
+                .cloned()
+                .collect()
+        };
         let plan = match plan::plan(&settings.migrations, &history, target, settings.options) {
             Ok(plan) => plan,
             Err(refusal @ Error::Incomplete { .. }) if !confirmed => {
@@ -64,18 +78,31 @@ pub(crate) fn migrate(
         if plan.steps.is_empty() {
             return Ok(report);
         }
+        require_environment(settings, &plan.steps)?;
         // Only a run with something to do keeps the history's fingerprint up to date.
         let mut fingerprint = Fingerprint::of_history(&history);
         if batch {
-            match run_batch(settings, backend, &plan.steps, &mut fingerprint, mode)? {
+            match run_batch(
+                settings,
+                backend,
+                &plan.steps,
+                &read,
+                &mut fingerprint,
+                mode,
+            )? {
                 Some(done) => return Ok(done),
                 None => continue 'plan,
             }
         }
 
         for step in plan.steps {
-            if !step.migration.is_transactional() {
-                match outside_transaction(settings, backend, step, &mut fingerprint)? {
+            let past_skipped = step.direction == Direction::Down && is_skipped(&read, step);
+            if !step.migration.is_transactional() && !past_skipped {
+                let run = Run {
+                    read: &read,
+                    done: &report.steps,
+                };
+                match outside_transaction(settings, backend, step, run, &mut fingerprint)? {
                     Some(done) => report.steps.push(done),
                     None => continue 'plan,
                 }
@@ -89,12 +116,21 @@ pub(crate) fn migrate(
                 rollback(backend, step.migration);
                 continue 'plan;
             }
-            let done = body(settings, backend, step, false, &mut fingerprint).and_then(|done| {
-                backend
-                    .commit()
-                    .map(|()| done)
-                    .map_err(|source| failed(step, false, source))
-            });
+            let run = Run {
+                read: &read,
+                done: &report.steps,
+            };
+            let done = without_code(settings, backend, step, run, &mut fingerprint, true)
+                .and_then(|skipped| match skipped {
+                    Some(done) => Ok(done),
+                    None => body(settings, backend, step, false, &mut fingerprint),
+                })
+                .and_then(|done| {
+                    backend
+                        .commit()
+                        .map(|()| done)
+                        .map_err(|source| failed(step, false, source))
+                });
             match done {
                 Ok(done) => {
                     log_step(step, std::slice::from_ref(&done));
@@ -158,10 +194,14 @@ fn run_batch(
     settings: &Settings,
     backend: &mut dyn Backend,
     steps: &[Step],
+    read: &[AppliedMigration],
     fingerprint: &mut Fingerprint,
     mode: Mode,
 ) -> Result<Option<Report>> {
-    if let Some(step) = steps.iter().find(|s| !s.migration.is_transactional()) {
+    if let Some(step) = steps.iter().find(|s| {
+        let past_skipped = s.direction == Direction::Down && is_skipped(read, **s);
+        !(s.migration.is_transactional() || past_skipped)
+    }) {
         let m = step.migration;
         return Err(Error::NotTransactional {
             version: m.version(),
@@ -176,9 +216,17 @@ fn run_batch(
         rollback(backend, first.migration);
         return Ok(None);
     }
-    let mut done = Vec::with_capacity(steps.len());
+    let mut done: Vec<StepReport> = Vec::with_capacity(steps.len());
     for &step in steps {
-        match body(settings, backend, step, true, fingerprint) {
+        let run = Run { read, done: &done };
+        let outcome =
+            without_code(settings, backend, step, run, fingerprint, false).and_then(|skipped| {
+                match skipped {
+                    Some(report) => Ok(report),
+                    None => body(settings, backend, step, true, fingerprint),
+                }
+            });
+        match outcome {
             Ok(step) => done.push(step),
             Err(error) => {
                 rollback(backend, step.migration);
@@ -221,7 +269,12 @@ fn run_batch(
 pub(crate) fn redo(settings: &Settings, backend: &mut dyn Backend) -> Result<Report> {
     loop {
         let history = settings.applied(backend)?;
-        let Some(last) = history.iter().map(|row| row.version).max() else {
+        let Some(last) = history
+            .iter()
+            .filter(|row| row.is_applied())
+            .map(|row| row.version)
+            .max()
+        else {
             return Ok(Report::default());
         };
         // The state must be one the planner accepts (nothing unknown, unfinished or
@@ -264,8 +317,14 @@ pub(crate) fn redo(settings: &Settings, backend: &mut dyn Backend) -> Result<Rep
             },
         ];
         let mut fingerprint = Fingerprint::of_history(&history);
-        if let Some(report) = run_batch(settings, backend, &steps, &mut fingerprint, Mode::Commit)?
-        {
+        if let Some(report) = run_batch(
+            settings,
+            backend,
+            &steps,
+            &history,
+            &mut fingerprint,
+            Mode::Commit,
+        )? {
             return Ok(report);
         }
     }
@@ -379,12 +438,31 @@ fn outside_transaction(
     settings: &Settings,
     backend: &mut dyn Backend,
     step: Step,
+    run: Run<'_>,
     fingerprint: &mut Fingerprint,
 ) -> Result<Option<StepReport>> {
     let m = step.migration;
     if begin(backend, m)? == Freshness::Stale {
         rollback(backend, m);
         return Ok(None);
+    }
+    // The condition is decided in a transaction of its own, under the lock, before the
+    // mark: a skipped migration gets no mark.
+    match without_code(settings, backend, step, run, fingerprint, true) {
+        Ok(None) => {}
+        Ok(Some(done)) => {
+            if let Err(source) = backend.commit() {
+                rollback(backend, m);
+                return Err(failed(step, false, source));
+            }
+            log_step(step, std::slice::from_ref(&done));
+            progress(settings, &done);
+            return Ok(Some(done));
+        }
+        Err(error) => {
+            rollback(backend, m);
+            return Err(error);
+        }
     }
     // The mark also invalidates a stored fingerprint: a fast start must not take a
     // history with an unfinished migration for up to date.
@@ -495,13 +573,30 @@ pub(crate) fn accept_changes(
             .copied()
             .filter(|m| {
                 history.iter().any(|row| {
-                    row.version == m.version() && row.complete && row.checksum != m.checksum()
+                    row.version == m.version()
+                        && row.complete
+                        && row.recorded_checksum() != m.checksum()
                 })
             })
             .collect();
         let action = || "record the accepted checksums".to_owned();
-        let update =
-            |backend: &mut dyn Backend, m: &RegisteredMigration| backend.update_checksum(m);
+        // A skipped row stays skipped, with the new checksum: its (changed) condition is
+        // evaluated again at the next run anyway.
+        let update = |backend: &mut dyn Backend, m: &RegisteredMigration| {
+            let skipped = history
+                .iter()
+                .find(|row| row.version == m.version())
+                .and_then(AppliedMigration::skipped);
+            match skipped {
+                Some(reason) => {
+                    let checksum = condition::skipped_checksum(m.checksum(), reason);
+                    backend
+                        .remove_applied(m.set(), m.version())
+                        .and_then(|()| backend.record_skipped(m, &checksum))
+                }
+                None => backend.update_checksum(m),
+            }
+        };
         let fingerprint = Fingerprint::of_history(&history);
         if !in_one_transaction(backend, &changed, fingerprint, action, update)? {
             continue;
@@ -534,7 +629,7 @@ fn in_one_transaction(
     let written = rows
         .iter()
         .try_for_each(|m| {
-            fingerprint.applied(m);
+            fingerprint.rewritten(m);
             write(backend, m)
         })
         .and_then(|()| backend.store_fingerprint(fingerprint.value()))
@@ -643,6 +738,246 @@ pub(crate) fn clear_incomplete(
     }
 }
 
+/// What a step knows of the run it is part of: the history as read when the run planned
+/// (skipped rows included), and the steps done since.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    read: &'a [AppliedMigration],
+    done: &'a [StepReport],
+}
+
+impl Run<'_> {
+    /// The history as it stands now, for a condition: the read, with this run's steps.
+    fn history(&self, set: &str) -> Vec<AppliedMigration> {
+        let mut rows: Vec<AppliedMigration> = self.read.to_vec();
+        for step in self.done {
+            rows.retain(|row| row.version != step.version);
+            if step.direction == Direction::Up && step.skipped.is_none() {
+                rows.push(AppliedMigration::new(set, step.version, "", true));
+            }
+        }
+        rows.sort_unstable_by_key(|row| row.version);
+        rows
+    }
+}
+
+/// Whether the history row of the step's migration is a skipped one.
+fn is_skipped(read: &[AppliedMigration], step: Step) -> bool {
+    let version = step.migration.version();
+    read.iter()
+        .any(|row| row.version == version && row.skipped().is_some())
+}
+
+/// The skipped migrations (up to the target) whose condition is true now, evaluated in a
+/// transaction holding the write lock that is then rolled back; `None` when the history
+/// changed since `read` (plan again). Nothing to evaluate, no transaction: a history
+/// without skipped rows costs nothing here. A migration limited to environments is not
+/// evaluated when no environment is given: it stays skipped.
+fn reconsider(
+    settings: &Settings,
+    backend: &mut dyn Backend,
+    read: &[AppliedMigration],
+    target: Target,
+) -> Result<Option<Vec<u64>>> {
+    let candidates: Vec<&'static RegisteredMigration> = read
+        .iter()
+        .filter(|row| row.skipped().is_some())
+        .filter(|row| match target {
+            Target::Latest => true,
+            Target::Version(version) => row.version <= version,
+        })
+        .filter_map(|row| {
+            let at = settings
+                .migrations
+                .binary_search_by_key(&row.version, |m| m.version())
+                .ok()?;
+            Some(settings.migrations[at])
+        })
+        .filter(|m| m.is_conditional())
+        .filter(|m| m.environments().is_none() || settings.environment.is_some())
+        .collect();
+    let Some(&first) = candidates.first() else {
+        return Ok(Some(Vec::new()));
+    };
+    if begin(backend, first)? == Freshness::Stale {
+        rollback(backend, first);
+        return Ok(None);
+    }
+    let mut enabled = Vec::new();
+    for m in candidates {
+        match evaluate(settings, backend, m, read) {
+            Ok(When::Run) => enabled.push(m.version()),
+            Ok(When::Skip(_)) => {}
+            Err(error) => {
+                rollback(backend, m);
+                return Err(error);
+            }
+        }
+    }
+    rollback(backend, first);
+    if !enabled.is_empty() {
+        log::info!("skipped migrations whose condition is now true: {enabled:?}");
+    }
+    Ok(Some(enabled))
+}
+
+/// Refuses a plan that would apply a migration limited to environments when none is given.
+fn require_environment(settings: &Settings, steps: &[Step]) -> Result<()> {
+    if settings.environment.is_some() {
+        return Ok(());
+    }
+    let limited: Vec<(u64, &'static str, &'static [&'static str])> = steps
+        .iter()
+        .filter(|step| step.direction == Direction::Up)
+        .filter_map(|step| {
+            let m = step.migration;
+            m.environments()
+                .map(|environments| (m.version(), m.description(), environments))
+        })
+        .collect();
+    if limited.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::EnvironmentRequired {
+            migrations: limited,
+        })
+    }
+}
+
+/// In the step's open transaction, before its code: a step down past a skipped migration
+/// removes the row; a step up removes a skipped row the migration had, and evaluates its
+/// condition, recording it as skipped when false. `Some(report)` when the step is done
+/// without code; `store` also stores the fingerprint (not in a batch).
+fn without_code(
+    settings: &Settings,
+    backend: &mut dyn Backend,
+    step: Step,
+    run: Run<'_>,
+    fingerprint: &mut Fingerprint,
+    store: bool,
+) -> Result<Option<StepReport>> {
+    let m = step.migration;
+    let skipped_row = run
+        .read
+        .iter()
+        .find(|row| row.version == m.version())
+        .and_then(AppliedMigration::skipped)
+        .filter(|_| !run.done.iter().any(|done| done.version == m.version()));
+    let stored = |backend: &mut dyn Backend, fingerprint: &Fingerprint| {
+        if store {
+            backend.store_fingerprint(fingerprint.value())
+        } else {
+            Ok(())
+        }
+    };
+    match step.direction {
+        Direction::Down => {
+            let Some(reason) = skipped_row else {
+                return Ok(None);
+            };
+            backend
+                .remove_applied(m.set(), m.version())
+                .and_then(|()| {
+                    fingerprint.reverted(m.version());
+                    stored(backend, fingerprint)
+                })
+                .map_err(|source| failed(step, !store, source))?;
+            Ok(Some(step_report(step, Duration::ZERO).with_skipped(reason)))
+        }
+        Direction::Up => {
+            if skipped_row.is_some() {
+                backend
+                    .remove_applied(m.set(), m.version())
+                    .map_err(|source| failed(step, !store, source))?;
+                fingerprint.reverted(m.version());
+            }
+            if !m.is_conditional() {
+                return Ok(None);
+            }
+            let history = run.history(m.set());
+            match evaluate(settings, backend, m, &history)? {
+                When::Run => Ok(None),
+                When::Skip(reason) => {
+                    let checksum = condition::skipped_checksum(m.checksum(), &reason);
+                    backend
+                        .record_skipped(m, &checksum)
+                        .and_then(|()| {
+                            fingerprint.skipped(m.version());
+                            stored(backend, fingerprint)
+                        })
+                        .map_err(|source| failed(step, !store, source))?;
+                    log::info!("skipped migration {m}: {reason}");
+                    Ok(Some(step_report(step, Duration::ZERO).with_skipped(reason)))
+                }
+            }
+        }
+    }
+}
+
+/// A migration's condition, in the open transaction: its environments first, then its
+/// predicate with the database read-only.
+fn evaluate(
+    settings: &Settings,
+    backend: &mut dyn Backend,
+    m: &'static RegisteredMigration,
+    history: &[AppliedMigration],
+) -> Result<When> {
+    let condition = m.condition_parts();
+    let environment = settings.environment.as_deref();
+    if let Some(environments) = condition.environments {
+        match environment {
+            Some(name) if environments.contains(&name) => {}
+            Some(name) => {
+                return Ok(When::Skip(condition::environment_reason(
+                    name,
+                    environments,
+                )));
+            }
+            None => {
+                return Err(Error::EnvironmentRequired {
+                    migrations: vec![(m.version(), m.description(), environments)],
+                });
+            }
+        }
+    }
+    let Some((predicate, path)) = condition.predicate else {
+        return Ok(When::Run);
+    };
+    let failed = |source: BoxError| Error::ConditionFailed {
+        version: m.version(),
+        description: m.description(),
+        file: m.file(),
+        condition: path,
+        source,
+    };
+    backend.read_only(true).map_err(failed)?;
+    let kind = backend.kind();
+    let outcome = {
+        let mut context = PlanContext {
+            environment,
+            backend: kind,
+            applied: history,
+            db: backend.db(),
+        };
+        catch_unwind(AssertUnwindSafe(|| predicate(&mut context)))
+    };
+    let writable = backend.read_only(false);
+    let when = match outcome {
+        Ok(Ok(when)) => when,
+        Ok(Err(source)) => return Err(failed(source)),
+        Err(panic) => {
+            return Err(failed(
+                format!("panicked: {}", panic_message(&*panic)).into(),
+            ));
+        }
+    };
+    writable.map_err(failed)?;
+    Ok(match when {
+        When::Skip(reason) if reason.trim().is_empty() => When::Skip(condition::false_reason(path)),
+        when => when,
+    })
+}
+
 /// Opens a transaction holding the write lock, naming `m` if that fails.
 fn begin(backend: &mut dyn Backend, m: &RegisteredMigration) -> Result<Freshness> {
     backend.begin().map_err(|source| {
@@ -678,6 +1013,7 @@ fn step_report(step: Step, duration: Duration) -> StepReport {
         description: step.migration.description(),
         direction: step.direction,
         duration,
+        skipped: None,
     }
 }
 
@@ -688,14 +1024,14 @@ fn progress(settings: &Settings, done: &StepReport) {
 }
 
 fn log_step(step: Step, done: &[StepReport]) {
-    let verb = match step.direction {
-        Direction::Up => "applied",
-        Direction::Down => "reverted",
+    let report = done.iter().find(|d| d.version == step.migration.version());
+    let verb = match (step.direction, report.and_then(|d| d.skipped.as_ref())) {
+        (Direction::Up, None) => "applied",
+        (Direction::Down, None) => "reverted",
+        (Direction::Up, Some(_)) => "skipped",
+        (Direction::Down, Some(_)) => "removed the skipped row of",
     };
-    let duration = done
-        .iter()
-        .find(|d| d.version == step.migration.version())
-        .map_or(Duration::ZERO, |d| d.duration);
+    let duration = report.map_or(Duration::ZERO, |d| d.duration);
     log::info!("{verb} migration {} in {duration:?}", step.migration);
 }
 

@@ -39,6 +39,8 @@ pub(crate) struct Settings {
     pub(crate) after: Option<Hook>,
     /// Called with each step once it is committed.
     pub(crate) progress: Option<Progress>,
+    /// The environment conditions are evaluated in (`Migrator::environment`).
+    pub(crate) environment: Option<String>,
 }
 
 impl Settings {

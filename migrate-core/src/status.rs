@@ -27,6 +27,15 @@ pub enum State {
         /// When it was started, in UTC, as RFC 3339 text.
         started_at: String,
     },
+    /// Not applied: its condition (`when`, `environments`) was false when it would have
+    /// run, so it was recorded as skipped. Every run evaluates the condition again; once
+    /// it is true, the migration is pending.
+    Skipped {
+        /// Why: the condition's reason, or which environment it was not for.
+        reason: String,
+        /// When it was recorded as skipped, in UTC, as RFC 3339 text.
+        skipped_at: String,
+    },
     /// Known to this program, not applied yet.
     Pending,
     /// Applied in the database, but this program does not contain it.

@@ -19,6 +19,8 @@ const KEYS: &[&str] = &[
     "tags",
     "category",
     "after",
+    "when",
+    "environments",
 ];
 
 const VERSION_ARG: &str = "version = 3";
@@ -30,6 +32,9 @@ const TRANSACTION_EXAMPLE: &str =
     "write transaction = false to run the migration outside a transaction";
 const TAGS_EXAMPLE: &str = "e.g. tags = [\"billing\", \"slow\"]";
 const CATEGORY_EXAMPLE: &str = "e.g. category = \"data\"";
+const WHEN_EXAMPLE: &str =
+    "e.g. when = checks::has_postgis, a fn(&mut PlanContext) -> Result<bool or When, BoxError>";
+const ENVIRONMENTS_EXAMPLE: &str = "e.g. environments = [\"dev\", \"test\"]";
 const AFTER_EXAMPLE: &str =
     "e.g. after = [CreateUsers] (a migration struct) or after = [3] (a version)";
 /// The longest tag or category: a word for a filter on the command line, not a sentence.
@@ -66,6 +71,10 @@ pub struct Args {
     pub category: Option<LitStr>,
     /// `after = [..]`; `None` when not given (the migration needs every earlier one).
     pub after: Option<Vec<Dependency>>,
+    /// `when = path::to::predicate`.
+    pub when: Option<syn::Path>,
+    /// `environments = [..]`: distinct, checked names.
+    pub environments: Option<Vec<LitStr>>,
 }
 
 /// One entry of `after = [..]`.
@@ -134,6 +143,8 @@ pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
             tags: raw.tags,
             category: raw.category,
             after: raw.after,
+            when: raw.when,
+            environments: raw.environments,
         }),
         (Err(error), _, _) => Err(error),
         // Not reached: a key seen but invalid has already recorded its error.
@@ -167,6 +178,10 @@ struct Raw {
     category_seen: bool,
     after: Option<Vec<Dependency>>,
     after_seen: bool,
+    when: Option<syn::Path>,
+    when_seen: bool,
+    environments: Option<Vec<LitStr>>,
+    environments_seen: bool,
 }
 
 #[derive(Default)]
@@ -215,6 +230,8 @@ fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::R
         "tags" => &mut raw.tags_seen,
         "category" => &mut raw.category_seen,
         "after" => &mut raw.after_seen,
+        "when" => &mut raw.when_seen,
+        "environments" => &mut raw.environments_seen,
         _ => {
             let nearest = nearest_key(&name);
             match nearest {
@@ -256,6 +273,8 @@ fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::R
         "tags" => TAGS_EXAMPLE,
         "category" => CATEGORY_EXAMPLE,
         "after" => AFTER_EXAMPLE,
+        "when" => WHEN_EXAMPLE,
+        "environments" => ENVIRONMENTS_EXAMPLE,
         _ => DESCRIPTION_EXAMPLE,
     };
     let Some(eq) = eq else {
@@ -280,6 +299,9 @@ fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::R
         "tags" => tags(value).map(|t| raw.tags = t),
         "category" => label("category", &value, CATEGORY_EXAMPLE).map(|c| raw.category = Some(c)),
         "after" => after(value).map(|a| raw.after = Some(a)),
+        "when" => when(value).map(|w| raw.when = Some(w)),
+        "environments" => labels("environment", "environments", &value, ENVIRONMENTS_EXAMPLE)
+            .map(|e| raw.environments = Some(e)),
         _ => description(value).map(|d| raw.description = Some(d)),
     };
     if let Err(error) = parsed {
@@ -440,7 +462,7 @@ fn unknown_key_message(name: &str, nearest: Option<&str>) -> String {
     match nearest {
         Some(key) => format!("unknown key `{name}`; did you mean `{key}`?"),
         None => format!(
-            "unknown key `{name}`; the keys are `version`, `description`, `irreversible`, `set`, `transaction`, `lock_timeout`, `tags`, `category` and `after`"
+            "unknown key `{name}`; the keys are `version`, `description`, `irreversible`, `set`, `transaction`, `lock_timeout`, `tags`, `category`, `after`, `when` and `environments`"
         ),
     }
 }
@@ -531,37 +553,58 @@ fn list(value: &TokenStream) -> Option<Vec<TokenStream>> {
 
 /// `tags = ["billing", "slow"]`: a list of distinct labels (see [`label`]), not empty.
 fn tags(value: TokenStream) -> syn::Result<Vec<LitStr>> {
-    let Some(items) = list(&value) else {
+    labels("tag", "tags", &value, TAGS_EXAMPLE)
+}
+
+/// A bracketed list of distinct labels (`tags`, `environments`), not empty.
+fn labels(what: &str, key: &str, value: &TokenStream, example: &str) -> syn::Result<Vec<LitStr>> {
+    let Some(items) = list(value) else {
         return Err(syn::Error::new_spanned(
-            &value,
-            format!("tags must be a list of string literals in brackets, {TAGS_EXAMPLE}"),
+            value,
+            format!("{key} must be a list of string literals in brackets, {example}"),
         ));
     };
     if items.is_empty() {
         return Err(syn::Error::new_spanned(
-            &value,
-            format!("tags = [] lists no tag: name at least one, {TAGS_EXAMPLE}, or remove `tags`"),
+            value,
+            format!("{key} = [] lists no {what}: name at least one, {example}, or remove `{key}`"),
         ));
     }
     let mut errors = Errors::default();
-    let mut tags: Vec<LitStr> = Vec::new();
+    let mut labels: Vec<LitStr> = Vec::new();
     for item in items {
         if item.is_empty() {
-            // `[, "a"]` or `["a",, "b"]`: the comma is the token at fault.
             continue;
         }
-        match label("tag", &item, TAGS_EXAMPLE) {
-            Ok(tag) if tags.iter().any(|t| t.value() == tag.value()) => {
+        match label(what, &item, example) {
+            Ok(label) if labels.iter().any(|l| l.value() == label.value()) => {
                 errors.push(syn::Error::new_spanned(
-                    &tag,
-                    format!("tag \"{}\" is listed twice; keep one", tag.value()),
+                    &label,
+                    format!("{what} \"{}\" is listed twice; keep one", label.value()),
                 ));
             }
-            Ok(tag) => tags.push(tag),
+            Ok(label) => labels.push(label),
             Err(error) => errors.push(error),
         }
     }
-    errors.into_result().map(|()| tags)
+    errors.into_result().map(|()| labels)
+}
+
+/// `when = checks::has_postgis`: the path of a function (no call, no closure).
+fn when(value: TokenStream) -> syn::Result<syn::Path> {
+    let err = |message: String| Err(syn::Error::new_spanned(&value, message));
+    if let Some(Lit::Str(s)) = single_literal(&value) {
+        return err(format!(
+            "when names a function, not a string: write when = {}",
+            s.value().trim()
+        ));
+    }
+    match syn::parse2::<syn::Path>(value.clone()) {
+        Ok(path) => Ok(path),
+        Err(_) => err(format!(
+            "when must name a function by its path, without calling it, {WHEN_EXAMPLE}"
+        )),
+    }
 }
 
 /// A tag or category: a string literal of lowercase letters, digits, `-`, `_` and `.`,

@@ -42,6 +42,7 @@ pub fn expand(
     };
     let checksum = &source.checksum;
     let metadata = metadata(args, &type_name, &set, &private);
+    let (condition, predicate) = condition(args, &private);
 
     // The struct must implement the traits: the coercions fail on the struct's name,
     // where `#[diagnostic::on_unimplemented]` on each trait says what to write.
@@ -99,9 +100,11 @@ pub fn expand(
         #guard
 
         const _: () = {
+            #predicate
+
             #[#private::linkme::distributed_slice(#private::MIGRATIONS)]
             #[linkme(crate = #private::linkme)]
-            static MIGRATION: #private::RegisteredMigration = #private::with_metadata(
+            static MIGRATION: #private::RegisteredMigration = #private::with_condition(#private::with_metadata(
                 #private::registered_migration(
                     #version,
                     #description,
@@ -115,7 +118,7 @@ pub fn expand(
                     #checksum,
                 ),
                 #metadata,
-            );
+            ), #condition);
 
             impl #private::Registered for #ident {
                 const VERSION: u64 = #version;
@@ -185,6 +188,43 @@ fn metadata(args: &Args, type_name: &str, set: &str, private: &TokenStream) -> T
         }
     };
     quote!(#private::Metadata::new(&[#(#tags),*], #category, #after))
+}
+
+/// The `Condition` of the registry entry, and the wrapper of the `when` predicate: a
+/// function of the one type the registry holds, which calls the user's and converts what
+/// it returns (`bool`, `When`, or a `Result` of either with an error that converts to
+/// `BoxError`: `Decision`). A predicate of another shape is a type error on its path.
+fn condition(args: &Args, private: &TokenStream) -> (TokenStream, TokenStream) {
+    let environments = match &args.environments {
+        Some(names) => quote!(::core::option::Option::Some(&[#(#names),*])),
+        None => quote!(::core::option::Option::None),
+    };
+    let Some(path) = &args.when else {
+        return (
+            quote!(#private::Condition::new(::core::option::Option::None, #environments)),
+            TokenStream::new(),
+        );
+    };
+    let name = quote!(#path).to_string().replace(' ', "");
+    let span = path
+        .segments
+        .last()
+        .map_or_else(Span::call_site, |s| s.ident.span());
+    let call = quote_spanned!(span=> #path(context));
+    let predicate = quote! {
+        fn when(
+            context: &mut #private::PlanContext<'_>,
+        ) -> ::core::result::Result<#private::When, #private::BoxError> {
+            #private::Decision::decide(#call)
+        }
+    };
+    (
+        quote!(#private::Condition::new(
+            ::core::option::Option::Some((when as #private::Predicate, #name)),
+            #environments
+        )),
+        predicate,
+    )
 }
 
 /// The name of the same-crate duplicate-version guard, a `macro_rules!` that a second

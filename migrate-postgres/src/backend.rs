@@ -972,6 +972,46 @@ impl Backend for Postgres {
         )
     }
 
+    fn record_skipped(
+        &mut self,
+        migration: &RegisteredMigration,
+        checksum: &str,
+    ) -> Result<(), BoxError> {
+        let version = i64::try_from(migration.version())?;
+        let step = self.step.to_string();
+        let sql = self.sql.insert.clone();
+        self.write_guarded(
+            &sql,
+            &[
+                &migration.set(),
+                &version,
+                &migration.description(),
+                &migration.type_name(),
+                &checksum,
+                &0_i64,
+                &true,
+                &step,
+            ],
+        )
+    }
+
+    /// A savepoint made read-only (`transaction_read_only`); rolling back to it makes the
+    /// transaction writable again and undoes whatever the condition's statements did,
+    /// failed ones included.
+    fn read_only(&mut self, on: bool) -> Result<(), BoxError> {
+        let sql = if on {
+            "SAVEPOINT migrate_condition; SET LOCAL transaction_read_only = on"
+        } else {
+            "ROLLBACK TO SAVEPOINT migrate_condition; RELEASE SAVEPOINT migrate_condition"
+        };
+        self.simple(sql)?;
+        Ok(())
+    }
+
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
     fn remove_applied(&mut self, set: &str, version: u64) -> Result<(), BoxError> {
         let version = i64::try_from(version)?;
         let step = self.step.to_string();

@@ -600,6 +600,40 @@ impl Backend for Sqlite {
         Ok(())
     }
 
+    fn record_skipped(
+        &mut self,
+        migration: &RegisteredMigration,
+        checksum: &str,
+    ) -> Result<(), BoxError> {
+        let version = i64::try_from(migration.version())?;
+        self.conn.inner.prepare_cached(&self.sql.insert)?.execute((
+            migration.set(),
+            version,
+            migration.description(),
+            migration.type_name(),
+            checksum,
+            history::utc_now(),
+            0_i64,
+            true,
+        ))?;
+        Ok(())
+    }
+
+    /// `PRAGMA query_only`: every statement that would write fails while it is on.
+    fn read_only(&mut self, on: bool) -> Result<(), BoxError> {
+        let pragma = if on {
+            "PRAGMA query_only = 1"
+        } else {
+            "PRAGMA query_only = 0"
+        };
+        self.conn.inner.execute_batch(pragma)?;
+        Ok(())
+    }
+
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
     fn remove_applied(&mut self, set: &str, version: u64) -> Result<(), BoxError> {
         let version = i64::try_from(version)?;
         self.conn
