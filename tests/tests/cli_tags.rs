@@ -306,7 +306,7 @@ fn tags_never_change_what_runs() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("tagged.db");
     // No command that runs migrations takes a filter.
-    for command in ["up", "down"] {
+    for command in ["up", "down", "redo"] {
         let run = on(&db, &[command, "--tag", "slow"]).code(2);
         assert!(
             run.stderr.contains("unexpected argument '--tag'"),
