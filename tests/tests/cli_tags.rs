@@ -3,46 +3,25 @@
 //! package (five SQLite migrations, four with tags, a category or `after = [..]`), and the
 //! chat bot's `migrate`, whose migrations have none.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 
 use migrate_sqlite::rusqlite::Connection;
+use support::Run;
 
-/// What a run printed, and its exit code.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    #[track_caller]
-    fn code(self, expected: i32) -> Run {
-        assert_eq!(
-            self.code, expected,
-            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    #[track_caller]
-    fn ok(self) -> Run {
-        self.code(0)
-    }
-
-    /// The versions of the status table's rows.
-    fn versions(&self) -> Vec<u64> {
-        self.stdout
-            .lines()
-            .skip(1)
-            .map(|line| {
-                let version = line.split_whitespace().next().expect("a version");
-                version.parse().unwrap_or_else(|_| panic!("{line:?}"))
-            })
-            .collect()
-    }
+/// The versions of the status table's rows.
+fn versions(status: &Run) -> Vec<u64> {
+    status
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let version = line.split_whitespace().next().expect("a version");
+            version.parse().unwrap_or_else(|_| panic!("{line:?}"))
+        })
+        .collect()
 }
 
 /// `binary ARGS` in this package's folder, plain output, no `DATABASE_URL`.
@@ -54,11 +33,7 @@ fn run(binary: &str, args: &[&str]) -> Run {
         .env("NO_COLOR", "1")
         .output()
         .expect("run the migrate command");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(&output)
 }
 
 /// `migrate_tagged --database DB ARGS`.
@@ -80,8 +55,8 @@ fn up_to_3() -> (tempfile::TempDir, std::path::PathBuf) {
 fn status_filters_by_every_tag_given_and_by_category() {
     let (_dir, db) = up_to_3();
     let all = on(&db, &["status"]).ok();
-    assert_eq!(all.versions(), [1, 2, 3, 4, 5], "{all:?}");
-    for (args, versions) in [
+    assert_eq!(versions(&all), [1, 2, 3, 4, 5], "{all:?}");
+    for (args, expected) in [
         (&["--tag", "slow"][..], &[3, 4][..]),
         (&["--tag", "billing"], &[2, 3]),
         // Repeated: the migrations with every tag given.
@@ -94,7 +69,7 @@ fn status_filters_by_every_tag_given_and_by_category() {
         let mut command = vec!["status"];
         command.extend_from_slice(args);
         let run = on(&db, &command).ok();
-        assert_eq!(run.versions(), versions, "status {args:?}: {run:?}");
+        assert_eq!(versions(&run), expected, "status {args:?}: {run:?}");
     }
 }
 
@@ -170,7 +145,7 @@ fn status_check_judges_only_the_migrations_the_filters_select() {
     let run = on(&db, &["status", "--check"]).code(3);
     assert!(run.stdout.contains("unknown"), "{run:?}");
     let run = on(&db, &["status", "--check", "--tag", "slow"]).ok();
-    assert_eq!(run.versions(), [3, 4], "{run:?}");
+    assert_eq!(versions(&run), [3, 4], "{run:?}");
 
     // A database that does not exist: the selected migrations are all pending, and no
     // file is created.
