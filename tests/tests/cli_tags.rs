@@ -289,7 +289,14 @@ fn tags_never_change_what_runs() {
         );
     }
     assert!(!db.exists());
-    // `up` applies every migration, with tags or without.
-    on(&db, &["up"]).ok();
+    // `up` applies every migration, with tags or without, in version order.
+    let run = on(&db, &["up"]).ok();
+    let applied: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("applied"))
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(applied, ["1", "2", "3", "4", "5"], "{run:?}");
     on(&db, &["status", "--check"]).ok();
 }
