@@ -87,8 +87,10 @@ pub fn command() -> Command {
                     Arg::new("check")
                         .long("check")
                         .action(ArgAction::SetTrue)
-                        .help("Exit with 3 unless every migration is applied and unchanged (for deployment scripts)"),
-                ),
+                        .help("Exit with 3 unless every migration shown is applied and unchanged (for deployment scripts); with --tag or --category, only the migrations they select are judged"),
+                )
+                .arg(tag("Show only the migrations with this tag (`tags = [..]` in their attribute); repeated, only those with every tag given; a version in the history that the program does not contain has no tags and is left out"))
+                .arg(category("Show only the migrations of this category (`category = \"..\"` in their attribute); with --tag, only those with both")),
         )
         .subcommand(
             Command::new("up")
@@ -150,7 +152,9 @@ pub fn command() -> Command {
                         .short('o')
                         .value_name("FILE")
                         .help("Write to FILE instead of standard output"),
-                ),
+                )
+                .arg(tag("List only the migrations with this tag (`tags = [..]` in their attribute); repeated, only those with every tag given; the schema shown after each is still the one all migrations up to it leave"))
+                .arg(category("List only the migrations of this category (`category = \"..\"` in their attribute); with --tag, only those with both")),
         )
         .subcommand(
             Command::new("accept-changes")
@@ -161,6 +165,23 @@ pub fn command() -> Command {
                 .about("Forget that a migration run outside a transaction did not finish, after checking the database by hand")
                 .arg(version("version", "The incomplete migration").required(true)),
         )
+}
+
+/// `--tag TAG`, repeatable, on `status` and `history`.
+fn tag(help: &'static str) -> Arg {
+    Arg::new("tag")
+        .long("tag")
+        .value_name("TAG")
+        .action(ArgAction::Append)
+        .help(help)
+}
+
+/// `--category NAME`, once, on `status` and `history`.
+fn category(help: &'static str) -> Arg {
+    Arg::new("category")
+        .long("category")
+        .value_name("NAME")
+        .help(help)
 }
 
 fn dry_run() -> Arg {

@@ -6,6 +6,7 @@ use clap::ArgMatches;
 use migrate_core::{BoxError, Direction, Migrator, State, Target};
 
 use crate::database::{Database, Scratch};
+use crate::filter::Filter;
 use crate::output::{ProgressOutput, Style, millis, status_table};
 use crate::{PENDING, SUCCESS, history_doc, url};
 
@@ -308,6 +309,8 @@ fn migrations_folder() -> Result<std::path::PathBuf, Failure> {
 }
 
 fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
+    let known = migrator.migrations();
+    let filter = Filter::new(sub, known).map_err(Failure::Usage)?;
     let Some(database) = database(matches)? else {
         return Err(no_database());
     };
@@ -315,18 +318,24 @@ fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcom
         let missing = !file.is_memory() && !std::path::Path::new(&file.path).exists();
         if missing && sub.get_flag("check") {
             // Everything is pending on a database that does not exist; it is not created.
+            let selected = known.iter().filter(|m| filter.selects(m)).count();
+            let which = if filter.is_empty() {
+                String::new()
+            } else {
+                format!(" with {}", filter.describe())
+            };
             eprintln!(
-                "status --check: the database {} does not exist, so all {} migrations are \
-                 pending (`up` creates it)",
+                "status --check: the database {} does not exist, so all {selected} \
+                 migrations{which} are pending (`up` creates it)",
                 file.path,
-                migrator.migrations().len()
             );
             return Ok(PENDING);
         }
     }
     let mut db = open_database(matches, &database, "status", Access::Read)?;
-    let rows = migrator.status(db.backend())?;
-    out!("{}", status_table(&rows, Style::stdout()));
+    let mut rows = migrator.status(db.backend())?;
+    rows.retain(|row| filter.selects_version(row.version, known));
+    out!("{}", status_table(&rows, known, Style::stdout()));
     let clean = rows
         .iter()
         .all(|row| matches!(row.state, State::Applied { .. }));
@@ -336,8 +345,13 @@ fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcom
             .iter()
             .filter(|r| matches!(r.state, State::Applied { .. }))
             .count();
+        let which = if filter.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", filter.describe())
+        };
         eprintln!(
-            "status --check: {pending} pending, {} modified, incomplete or unknown",
+            "status --check{which}: {pending} pending, {} modified, incomplete or unknown",
             rows.len() - pending - applied
         );
         return Ok(PENDING);
@@ -524,6 +538,7 @@ fn baseline(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outc
 }
 
 fn history(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
+    let filter = Filter::new(sub, migrator.migrations()).map_err(Failure::Usage)?;
     let database = database(matches)?;
     let applied = match &database {
         Some(database) => Some(
@@ -544,7 +559,7 @@ fn history(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outco
              built in a scratch schema on that server",
         ),
     };
-    let document = history_doc::markdown(migrator, applied.as_deref(), scratch)?;
+    let document = history_doc::markdown(migrator, &filter, applied.as_deref(), scratch)?;
     match sub.get_one::<String>("output") {
         Some(path) => {
             std::fs::write(path, document).map_err(|e| format!("could not write {path}: {e}"))?;

@@ -6,14 +6,18 @@
 
 use std::fmt::Write as _;
 
-use migrate_core::{MigrationStatus, Migrator, State};
+use migrate_core::{MigrationStatus, Migrator, RegisteredMigration, State};
 
 use crate::database::{SchemaText, Scratch};
+use crate::filter::Filter;
 
-/// The document; `scratch` is where the schema after each migration is built, or
-/// `Err(why_not)` for the table alone, with a line saying why.
+/// The document of the migrations `filter` selects; `scratch` is where the schema after
+/// each migration is built, or `Err(why_not)` for the table alone, with a line saying why.
+/// Each migration's section has a line with its tags, category and declared dependencies
+/// (`Tags: billing, slow · Category: data · After: 1, 3`) when it has any.
 pub fn markdown(
     migrator: &Migrator,
+    filter: &Filter,
     applied: Option<&[MigrationStatus]>,
     scratch: Result<Scratch, &str>,
 ) -> Result<String, migrate_core::Error> {
@@ -21,6 +25,15 @@ pub fn markdown(
     if !migrator.set().is_empty() {
         let _ = writeln!(doc, "Set `{}`.\n", migrator.set());
     }
+    if !filter.is_empty() {
+        let _ = writeln!(doc, "Only the migrations with {}.\n", filter.describe());
+    }
+    let selected: Vec<&RegisteredMigration> = migrator
+        .migrations()
+        .iter()
+        .copied()
+        .filter(|m| filter.selects(m))
+        .collect();
     doc.push_str("| version | description | file | applied at |\n|---:|---|---|---|\n");
     let applied_at = |version: u64| -> String {
         let row = applied.and_then(|rows| rows.iter().find(|r| r.version == version));
@@ -34,7 +47,7 @@ pub fn markdown(
             None => "(no database given)".to_owned(),
         }
     };
-    for m in migrator.migrations() {
+    for m in &selected {
         let _ = writeln!(
             doc,
             "| {} | {} | `{}` | {} |",
@@ -55,14 +68,17 @@ pub fn markdown(
             return Ok(doc);
         }
     };
-    for m in migrator.migrations() {
+    for m in selected {
+        // Up to it: the migrations the filter leaves out run too, as in the database.
         migrator.to_version(db.backend(), m.version())?;
         let (schema, text) = db.schema()?;
+        let _ = writeln!(doc, "\n## {} {}", m.version(), m.description());
+        if let Some(labels) = labels(m) {
+            let _ = writeln!(doc, "\n{labels}");
+        }
         let _ = writeln!(
             doc,
-            "\n## {} {}\n\nDefined in `{}` (line {}){}. The schema after it:\n\n```{}",
-            m.version(),
-            m.description(),
+            "\nDefined in `{}` (line {}){}. The schema after it:\n\n```{}",
             crate::errors::relative(m.file()),
             m.line(),
             if m.is_reversible() {
@@ -86,4 +102,26 @@ pub fn markdown(
         doc.push_str("```\n");
     }
     Ok(doc)
+}
+
+/// `Tags: billing, slow · Category: data · After: 1, 3`, the parts `m` has; `None` when it
+/// has none of them. `After: none` is a migration declared to need no other
+/// (`after = []`).
+fn labels(m: &RegisteredMigration) -> Option<String> {
+    let mut parts = Vec::new();
+    if !m.tags().is_empty() {
+        parts.push(format!("Tags: {}", m.tags().join(", ")));
+    }
+    if let Some(category) = m.category() {
+        parts.push(format!("Category: {category}"));
+    }
+    match m.dependencies() {
+        None => {}
+        Some([]) => parts.push("After: none".to_owned()),
+        Some(after) => {
+            let versions: Vec<String> = after.iter().map(u64::to_string).collect();
+            parts.push(format!("After: {}", versions.join(", ")));
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
 }

@@ -49,6 +49,7 @@ mod args;
 mod commands;
 mod database;
 mod errors;
+mod filter;
 mod history_doc;
 mod output;
 mod url;

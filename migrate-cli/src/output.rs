@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use migrate_core::{Direction, MigrationStatus, State, StepReport};
+use migrate_core::{Direction, MigrationStatus, RegisteredMigration, State, StepReport};
 
 /// The first error writing to standard output, after which nothing more is written.
 static STDOUT_ERROR: Mutex<Option<std::io::Error>> = Mutex::new(None);
@@ -73,8 +73,14 @@ pub fn millis(duration: Duration) -> String {
     format!("{:.1} ms", duration.as_secs_f64() * 1e3)
 }
 
-/// The status table: one line per migration.
-pub fn status_table(rows: &[MigrationStatus], style: Style) -> String {
+/// The status table: one line per migration. `known` are the migrations of the set: when
+/// any of them has a category or tags, the table ends with a `category` or `tags` column
+/// (so a project without them sees the table it always saw).
+pub fn status_table(
+    rows: &[MigrationStatus],
+    known: &[&'static RegisteredMigration],
+    style: Style,
+) -> String {
     let width = rows
         .iter()
         .map(|r| clip(&r.description, DESCRIPTION_WIDTH).chars().count())
@@ -87,47 +93,108 @@ pub fn status_table(rows: &[MigrationStatus], style: Style) -> String {
         .max()
         .unwrap_or(0)
         .max("version".len());
+    let labels = Labels::of(known);
+    let cells: Vec<(String, &str, String)> = rows.iter().map(|row| cells(row, style)).collect();
+    let duration_width = cells
+        .iter()
+        .map(|(_, _, duration)| duration.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("duration".len());
     let mut out = format!(
-        "{:>digits$}  {:<width$}  {:<10}  {:<24}  {}\n",
-        "version", "description", "state", "applied at", "duration"
+        "{:>digits$}  {:<width$}  {:<10}  {:<24}  ",
+        "version", "description", "state", "applied at"
     );
-    for row in rows {
-        let (state, at, duration) = match &row.state {
-            State::Applied {
-                applied_at,
-                duration,
-            } => (
-                style.green("applied"),
-                applied_at.as_str(),
-                millis(*duration),
-            ),
-            State::Pending => (style.yellow("pending"), "", String::new()),
-            State::Modified {
-                applied_at,
-                duration,
-            } => (
-                style.red("modified"),
-                applied_at.as_str(),
-                millis(*duration),
-            ),
-            State::Incomplete { started_at } => {
-                (style.red("incomplete"), started_at.as_str(), String::new())
-            }
-            State::Unknown { applied_at } => {
-                (style.red("unknown"), applied_at.as_str(), String::new())
-            }
-            _ => (style.red("other"), "", String::new()),
-        };
+    labels.push_row(&mut out, "duration", duration_width, "category", "tags");
+    for (row, (state, at, duration)) in rows.iter().zip(&cells) {
         // Pad by the visible width: colour codes take no room on screen.
         let pad = 10usize.saturating_sub(state_name(&row.state).len());
         out.push_str(&format!(
-            "{:>digits$}  {:<width$}  {state}{:pad$}  {at:<24}  {duration}\n",
+            "{:>digits$}  {:<width$}  {state}{:pad$}  {at:<24}  ",
             row.version,
             clip(&row.description, DESCRIPTION_WIDTH),
             ""
         ));
+        let migration = crate::filter::find(known, row.version);
+        let category = migration.and_then(|m| m.category()).unwrap_or_default();
+        let tags = migration.map(|m| m.tags().join(", ")).unwrap_or_default();
+        labels.push_row(&mut out, duration, duration_width, category, &tags);
     }
     out
+}
+
+/// The state, applied-at and duration cells of one row.
+fn cells(row: &MigrationStatus, style: Style) -> (String, &str, String) {
+    match &row.state {
+        State::Applied {
+            applied_at,
+            duration,
+        } => (
+            style.green("applied"),
+            applied_at.as_str(),
+            millis(*duration),
+        ),
+        State::Pending => (style.yellow("pending"), "", String::new()),
+        State::Modified {
+            applied_at,
+            duration,
+        } => (
+            style.red("modified"),
+            applied_at.as_str(),
+            millis(*duration),
+        ),
+        State::Incomplete { started_at } => {
+            (style.red("incomplete"), started_at.as_str(), String::new())
+        }
+        State::Unknown { applied_at } => (style.red("unknown"), applied_at.as_str(), String::new()),
+        _ => (style.red("other"), "", String::new()),
+    }
+}
+
+/// Which of the status table's last columns exist, and the width of `category`.
+struct Labels {
+    /// The widest category, `None` when no migration has one (no column).
+    category: Option<usize>,
+    /// Whether some migration has tags.
+    tags: bool,
+}
+
+impl Labels {
+    fn of(known: &[&'static RegisteredMigration]) -> Self {
+        Labels {
+            category: known
+                .iter()
+                .filter_map(|m| m.category())
+                .map(str::len)
+                .max()
+                .map(|widest| widest.max("category".len())),
+            tags: known.iter().any(|m| !m.tags().is_empty()),
+        }
+    }
+
+    /// The end of a line: the duration, then the category and the tags when those columns
+    /// exist; the last cell is not padded.
+    fn push_row(
+        &self,
+        out: &mut String,
+        duration: &str,
+        duration_width: usize,
+        category: &str,
+        tags: &str,
+    ) {
+        let mut last = duration.to_owned();
+        let mut pad = duration_width;
+        if let Some(width) = self.category {
+            out.push_str(&format!("{last:<pad$}  "));
+            (last, pad) = (category.to_owned(), width);
+        }
+        if self.tags {
+            out.push_str(&format!("{last:<pad$}  "));
+            last = tags.to_owned();
+        }
+        out.push_str(&last);
+        out.push('\n');
+    }
 }
 
 /// The widest description column of the status table; longer ones end with `…`.

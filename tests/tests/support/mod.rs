@@ -10,7 +10,8 @@
 //!   this workspace's crates by path ([`path_dependency`]), with this workspace's
 //!   `Cargo.lock` ([`copy_lock_file`]), built with `cargo build --offline` in a clean
 //!   environment ([`cargo_build`]) into a target directory shared between runs
-//!   ([`child_target_dir`]).
+//!   ([`child_target_dir`]);
+//! - a run of a `migrate` command as a process: its exit code and output ([`Run`]).
 //!
 //! Every test binary compiles this module, and not every one uses every helper.
 //! No `#[migration]` belongs here: it would be compiled into every test binary.
@@ -293,4 +294,44 @@ pub fn cargo(
     command
         .output()
         .unwrap_or_else(|e| panic!("cannot run cargo: {e}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// Runs of a `migrate` command.
+// ---------------------------------------------------------------------------------------
+
+/// What a run of a command printed, and its exit code.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The run that `output` describes (output not UTF-8 is read lossily).
+    pub fn from_output(output: &Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts the exit code, showing the whole run when it differs.
+    #[track_caller]
+    pub fn code(self, expected: i32) -> Run {
+        assert_eq!(
+            self.code, expected,
+            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Asserts that the run succeeded (exit 0).
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        self.code(0)
+    }
 }
