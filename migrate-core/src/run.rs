@@ -772,7 +772,8 @@ fn is_skipped(read: &[AppliedMigration], step: Step) -> bool {
 /// transaction holding the write lock that is then rolled back; `None` when the history
 /// changed since `read` (plan again). Nothing to evaluate, no transaction: a history
 /// without skipped rows costs nothing here. A migration limited to environments is not
-/// evaluated when no environment is given: it stays skipped.
+/// evaluated when no environment is given: it stays skipped. One that has no condition
+/// any more is pending again.
 fn reconsider(
     settings: &Settings,
     backend: &mut dyn Backend,
@@ -793,7 +794,8 @@ fn reconsider(
                 .ok()?;
             Some(settings.migrations[at])
         })
-        .filter(|m| m.is_conditional())
+        // A migration whose condition was removed since (an accepted change) has nothing
+        // left to wait for: it is evaluated as true.
         .filter(|m| m.environments().is_none() || settings.environment.is_some())
         .collect();
     let Some(&first) = candidates.first() else {

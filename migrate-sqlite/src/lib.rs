@@ -44,8 +44,8 @@ pub use history::DEFAULT_HISTORY_TABLE;
 /// (`Freshness`, `DOWN_MARK`, `testing::check_migrations_on`) stays in `migrate_core`.
 pub use migrate_core::{
     AppliedMigration, Backend, BoxError, Db, Direction, Error, LockTimeout, MAX_VERSION, Migration,
-    MigrationStatus, Migrator, Plan, PlanOptions, RegisteredMigration, Report, Result, Reversible,
-    State, Step, StepReport, Target, discovered_migrations, plan,
+    MigrationStatus, Migrator, Plan, PlanContext, PlanOptions, RegisteredMigration, Report, Result,
+    Reversible, State, Step, StepReport, Target, When, discovered_migrations, plan,
 };
 
 /// Marks a unit struct as a migration and registers it:
