@@ -906,3 +906,56 @@ fn a_failed_concurrent_index_build_names_the_invalid_index_it_left() {
     migrator.clear_incomplete(&mut db, 11).unwrap();
     migrator.to_latest(&mut db).unwrap();
 }
+
+/// A condition reads the catalog through the typed transaction, inside the read-only
+/// savepoint: here, whether an extension is installed.
+fn has_postgis(
+    context: &mut migrate_postgres::PlanContext<'_>,
+) -> Result<migrate_postgres::When, BoxError> {
+    assert_eq!(context.backend(), "postgres");
+    let installed: i64 = context
+        .db()
+        .postgres()?
+        .query_one(
+            "SELECT count(*) FROM pg_extension WHERE extname = 'postgis'",
+            &[],
+        )?
+        .get(0);
+    Ok(if installed > 0 {
+        migrate_postgres::When::Run
+    } else {
+        migrate_postgres::When::Skip("PostGIS is not installed".to_owned())
+    })
+}
+
+#[migration(version = 40, description = "Add a geometry column", irreversible, when = has_postgis)]
+struct AddGeometry;
+
+impl Migration for AddGeometry {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("ALTER TABLE chat_users ADD COLUMN place geometry")
+    }
+}
+
+#[test]
+fn a_condition_reads_the_catalog_through_the_typed_transaction() {
+    let Some(schema) = TestSchema::new("condition_catalog") else {
+        return;
+    };
+    let mut db = Postgres::connect(&schema.url()).unwrap();
+    let migrator = Migrator::new()
+        .register_migrations([
+            CreateChatUsers::get_migration(),
+            AddGeometry::get_migration(),
+        ])
+        .unwrap();
+    let report = migrator.to_latest(&mut db).unwrap();
+    assert_eq!(
+        report.steps[1].skipped.as_deref(),
+        Some("PostGIS is not installed")
+    );
+    // The transaction is writable again after the read-only savepoint: the history row
+    // was written, and the next run only evaluates the condition again.
+    assert!(migrator.to_latest(&mut db).unwrap().is_empty());
+    assert!(migrator.pending(&mut db).unwrap().is_empty());
+}
