@@ -719,3 +719,60 @@ fn a_row_deleted_by_hand_is_the_documented_blind_spot() {
         "the fingerprint is claimed again"
     );
 }
+
+fn flag_table_exists(context: &mut migrate_sqlite::PlanContext<'_>) -> bool {
+    context
+        .db()
+        .execute("SELECT 1 FROM flag WHERE 1 = 0")
+        .is_ok()
+}
+
+#[migration(version = 960, description = "When flagged", when = flag_table_exists)]
+struct WhenFlagged;
+
+impl Migration for WhenFlagged {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE flagged (id INTEGER PRIMARY KEY)")
+    }
+}
+
+impl Reversible for WhenFlagged {
+    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("DROP TABLE flagged")
+    }
+}
+
+/// A history with a skipped migration keeps no fingerprint, so a fast start never takes
+/// it for up to date: every start evaluates the condition again, and applies the
+/// migration once it holds, as the full check does.
+#[test]
+fn a_skipped_migration_is_evaluated_again_by_every_fast_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("skipped.db");
+    let migrator = Migrator::new()
+        .register_migrations([First::get_migration(), WhenFlagged::get_migration()])
+        .unwrap();
+    let report = migrator.to_latest(&mut fast(&path)).unwrap();
+    assert!(report.steps[1].skipped.is_some(), "{report:?}");
+    assert_eq!(
+        user_version(&path),
+        0,
+        "no fingerprint kept with a skipped row"
+    );
+    assert!(migrator.to_latest(&mut fast(&path)).unwrap().is_empty());
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE flag (id INTEGER)")
+        .unwrap();
+    let report = migrator.to_latest(&mut fast(&path)).unwrap();
+    assert_eq!(
+        (report.steps.len(), report.steps[0].skipped.as_deref()),
+        (1, None)
+    );
+    assert_ne!(
+        user_version(&path),
+        0,
+        "the fingerprint is back once none is skipped"
+    );
+    assert!(migrator.to_latest(&mut fast(&path)).unwrap().is_empty());
+}
