@@ -5,8 +5,12 @@
 //! reached state is a no-op; and the generators provably hit every refusal. Known
 //! migrations carry random dependency graphs (`after = [..]` or none): a late migration is
 //! applied without `allow_out_of_order` exactly when no applied migration needs it.
+//! History rows may be skipped (their condition was false: [`SKIP_MARK`] in the checksum
+//! column): in the history but not applied, not pending, not counted as applied for the
+//! out-of-order rule, removed by a down step when the target is below them (even when the
+//! migration is irreversible), and compared by the checksum they recorded.
 //!
-//! `PROPTEST_CASES` overrides the number of cases (512 by default). Failures are not
+//! `PROPTEST_CASES` overrides the number of cases (1024 by default). Failures are not
 //! persisted to a regression file: the counterexample is in the failure message.
 
 use std::collections::{BTreeSet, HashMap};
@@ -14,7 +18,7 @@ use std::sync::{Mutex, OnceLock};
 
 use migrate_core::{
     AppliedMigration, BoxError, Db, Direction, Error, Migration, Plan, PlanOptions,
-    RegisteredMigration, Reversible, Target, plan,
+    RegisteredMigration, Reversible, SKIP_MARK, Step, Target, plan,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -26,7 +30,7 @@ const MAX_V: u64 = 24;
 /// At most this many known migrations.
 const MAX_KNOWN: usize = 10;
 const FILE: &str = "plan_properties.rs";
-const DEFAULT_CASES: u32 = 512;
+const DEFAULT_CASES: u32 = 1024;
 
 struct Noop;
 
@@ -48,6 +52,10 @@ fn current_checksum(version: u64) -> String {
 
 fn old_checksum(version: u64) -> String {
     format!("old-{version}")
+}
+
+fn skip_reason(version: u64) -> String {
+    format!("`checks::not_{version}` returned false: see {version}:{version}")
 }
 
 /// The registered migration for a version, reversible or not, with its dependencies
@@ -96,16 +104,22 @@ struct Row {
     /// Recorded with a checksum other than the migration's current one.
     modified: bool,
     complete: bool,
+    /// Recorded as skipped: its condition was false, its code never ran.
+    skipped: bool,
 }
 
 impl Row {
     fn applied(&self) -> AppliedMigration {
         let v = self.version;
-        let checksum = if self.modified {
+        let mut checksum = if self.modified {
             old_checksum(v)
         } else {
             current_checksum(v)
         };
+        if self.skipped {
+            // The reason may hold `:` too; only the first one ends the checksum.
+            checksum = format!("{SKIP_MARK}{checksum}:{}", skip_reason(v));
+        }
         AppliedMigration::new("", v, checksum, self.complete).with_details(
             format!("applied {v}"),
             "Old",
@@ -155,6 +169,15 @@ enum AppliedSpec {
     Mask(Vec<bool>),
 }
 
+/// Which history rows are skipped: for the known migrations the applied ones leave out,
+/// by position (`known[i]`), and for the unknown rows. Skipped rows are added to the
+/// applied ones, so the applied patterns keep their refusals.
+#[derive(Clone, Debug)]
+struct SkipSpec {
+    known: Vec<bool>,
+    unknown: bool,
+}
+
 #[derive(Clone, Debug)]
 enum TargetSpec {
     Latest,
@@ -173,6 +196,7 @@ type Parts = (
     u64,
     PlanOptions,
     Vec<Option<u16>>,
+    SkipSpec,
 );
 
 fn scenario() -> impl Strategy<Value = Scenario> {
@@ -211,6 +235,13 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         prop_oneof![2 => Just(None), 3 => any::<u16>().prop_map(Some)],
         MAX_KNOWN,
     );
+    // Per known migration that is not applied: no row, or a skipped one. Half of the
+    // scenarios have no skipped row.
+    let skipped = prop_oneof![
+        1 => Just(SkipSpec { known: vec![false; MAX_KNOWN], unknown: false }),
+        1 => (prop::collection::vec(prop::bool::weighted(0.5), MAX_KNOWN), any::<bool>())
+            .prop_map(|(known, unknown)| SkipSpec { known, unknown }),
+    ];
     (
         known,
         applied,
@@ -221,12 +252,14 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         any::<u64>(),
         options,
         after,
+        skipped,
     )
         .prop_map(build)
 }
 
 fn build(parts: Parts) -> Scenario {
-    let (known, applied, unknown, modified, incomplete, target, seed, options, after) = parts;
+    let (known, applied, unknown, modified, incomplete, target, seed, options, after, skipped) =
+        parts;
     let known: Vec<(u64, bool)> = known.into_iter().collect();
     let n = known.len();
     let after: Vec<Option<Vec<u64>>> = (0..n)
@@ -244,11 +277,12 @@ fn build(parts: Parts) -> Scenario {
         AppliedSpec::Mask(mask) => mask[i],
     };
     let mut history: Vec<Row> = (0..n)
-        .filter(|&i| is_applied(i))
+        .filter(|&i| is_applied(i) || skipped.known[i])
         .map(|i| Row {
             version: known[i].0,
             modified: false,
             complete: true,
+            skipped: !is_applied(i),
         })
         .collect();
     let known_rows = history.len();
@@ -265,6 +299,7 @@ fn build(parts: Parts) -> Scenario {
                 version,
                 modified: false,
                 complete: true,
+                skipped: skipped.unknown,
             }),
     );
     if !history.is_empty() {
@@ -404,11 +439,14 @@ struct Model {
     holds: Vec<Kind>,
     /// The refusal the first condition that holds must produce, if any.
     refusal: Option<Refusal>,
-    /// The known versions recorded in the history.
+    /// The known versions recorded as applied in the history.
     applied: BTreeSet<u64>,
+    /// The known versions recorded as skipped.
+    skipped: BTreeSet<u64>,
     /// The resolved target, when it resolves.
     target: Option<u64>,
-    /// The known versions up to the target: the state a plan must reach.
+    /// The known versions up to the target but the skipped ones: the applied versions a
+    /// plan must reach.
     goal: BTreeSet<u64>,
 }
 
@@ -434,8 +472,10 @@ fn model(s: &Scenario) -> Model {
     };
     let unknown = rows(&|r| !known.contains(&r.version));
     let incomplete = rows(&|r| !r.complete);
+    // A skipped row is compared by the checksum it recorded, like an applied one.
     let modified = rows(&|r| known.contains(&r.version) && r.modified);
-    let applied = rows(&|r| known.contains(&r.version));
+    let applied = rows(&|r| known.contains(&r.version) && !r.skipped);
+    let skipped = rows(&|r| known.contains(&r.version) && r.skipped);
     let latest = known.last().copied().unwrap_or(0);
     let target = match s.target {
         Target::Latest => Some(latest),
@@ -449,12 +489,18 @@ fn model(s: &Scenario) -> Model {
         .filter(|&v| target.is_some() && v > t && !reversible(v))
         .collect();
     let highest_remaining = applied.range(..=t).next_back().copied().unwrap_or(0);
-    // Pending, below the highest applied version, and needed by an applied migration up
-    // to the target: with each, the lowest applied version that needs it.
+    // Pending (neither applied nor skipped), below the highest applied version, and needed
+    // by an applied migration up to the target: with each, the lowest applied version that
+    // needs it. Skipped rows count neither as the highest nor as a migration that needs one.
     let behind: Vec<(u64, u64)> = known
         .range(..=t)
         .copied()
-        .filter(|v| target.is_some() && !applied.contains(v) && *v < highest_remaining)
+        .filter(|v| {
+            target.is_some()
+                && !applied.contains(v)
+                && !skipped.contains(v)
+                && *v < highest_remaining
+        })
         .filter_map(|v| {
             applied
                 .range(v + 1..=t)
@@ -464,7 +510,11 @@ fn model(s: &Scenario) -> Model {
         })
         .collect();
     let goal: BTreeSet<u64> = if target.is_some() {
-        known.range(..=t).copied().collect()
+        known
+            .range(..=t)
+            .copied()
+            .filter(|v| !skipped.contains(v))
+            .collect()
     } else {
         BTreeSet::new()
     };
@@ -492,11 +542,13 @@ fn model(s: &Scenario) -> Model {
             }
             Kind::Modified => {
                 let v = *modified.first().unwrap();
-                (
-                    v,
-                    0,
-                    format!("{} -> {}", old_checksum(v), current_checksum(v)),
-                )
+                // The refusal shows the whole column, the reason of a skipped row too.
+                let recorded = if skipped.contains(&v) {
+                    format!("{SKIP_MARK}{}:{}", old_checksum(v), skip_reason(v))
+                } else {
+                    old_checksum(v)
+                };
+                (v, 0, format!("{recorded} -> {}", current_checksum(v)))
             }
             Kind::UnknownTarget => {
                 let Target::Version(v) = s.target else {
@@ -530,6 +582,7 @@ fn model(s: &Scenario) -> Model {
         holds,
         refusal,
         applied,
+        skipped,
         target,
         goal,
     }
@@ -558,9 +611,11 @@ proptest! {
     #![proptest_config(config())]
 
     /// Property 1: a successful plan is ordered (downs first, descending; then ups,
-    /// ascending), touches each version at most once, reverts only what is applied and
-    /// above the target, applies only what is pending and up to the target, and reaches
-    /// exactly the known versions up to the target.
+    /// ascending), touches each version at most once, reverts only what is applied or
+    /// skipped and above the target (a skipped row also when its migration is
+    /// irreversible), applies only what is pending (never a skipped migration) and up to
+    /// the target, and reaches exactly the known versions up to the target but the
+    /// skipped ones, with every skipped row above the target removed.
     #[test]
     fn a_plan_reaches_the_target_in_order_without_reapplying_or_skipping(s in scenario()) {
         let Ok(plan) = s.plan() else {
@@ -571,6 +626,7 @@ proptest! {
         let target = m.target.expect("a plan for an unresolvable target");
         prop_assert!(m.holds.is_empty(), "planned despite {:?}", m.holds);
         let mut state = m.applied.clone();
+        let mut skipped = m.skipped.clone();
         let mut seen = BTreeSet::new();
         let mut ups_started = false;
         let (mut last_down, mut last_up) = (u64::MAX, 0);
@@ -586,16 +642,20 @@ proptest! {
                     prop_assert!(!ups_started, "down {v} after an up");
                     prop_assert!(v < last_down, "downs not descending at {v}");
                     prop_assert!(v > target, "reverts {v}, not above target {target}");
-                    prop_assert!(step.migration.is_reversible(), "reverts irreversible {v}");
-                    prop_assert!(state.remove(&v), "reverts {v}, which is not applied");
+                    if !skipped.remove(&v) {
+                        prop_assert!(step.migration.is_reversible(), "reverts irreversible {v}");
+                        prop_assert!(state.remove(&v), "reverts {v}, which is not applied");
+                    }
                     last_down = v;
                 }
                 Direction::Up => {
                     ups_started = true;
                     prop_assert!(v > last_up, "ups not ascending at {v}");
                     prop_assert!(v <= target, "applies {v}, above target {target}");
+                    prop_assert!(!skipped.contains(&v), "applies {v}, which is recorded as skipped");
                     for &needed in &known.iter().copied().filter(|k| step.migration.depends_on(k.version())).map(|k| k.version()).collect::<Vec<_>>() {
-                        prop_assert!(state.contains(&needed), "applies {v} before {needed}, which it needs");
+                        // A skipped migration is settled: what needs it runs without it.
+                        prop_assert!(state.contains(&needed) || skipped.contains(&needed), "applies {v} before {needed}, which it needs");
                     }
                     if !s.options.allow_out_of_order {
                         let needer = state.range(v + 1..).copied().find(|&a| needs(&s, a, v));
@@ -607,6 +667,8 @@ proptest! {
             }
         }
         prop_assert_eq!(state, m.goal, "the plan does not reach the target state");
+        let skipped_above: Vec<u64> = skipped.range(target + 1..).copied().collect();
+        prop_assert!(skipped_above.is_empty(), "keeps skipped rows {skipped_above:?} above target {target}");
     }
 
     /// Property 2: the planner refuses exactly when one of the refusal conditions holds,
@@ -642,7 +704,7 @@ proptest! {
             let v = step.migration.version();
             match step.direction {
                 Direction::Down => history.retain(|row| row.version != v),
-                Direction::Up => history.push(Row { version: v, modified: false, complete: true }),
+                Direction::Up => history.push(Row { version: v, modified: false, complete: true, skipped: false }),
             }
         }
         let again = Scenario { history, ..s.clone() };
@@ -715,8 +777,9 @@ proptest! {
     }
 }
 
-/// Property 4: the generator hits every refusal variant, every precedence that can be
-/// contested, and plans of every shape. Deterministic (fixed seed) over as many draws as
+/// Property 4: the generator hits every refusal variant (also with skipped rows in the
+/// history), every precedence that can be contested, and plans of every shape, skipped
+/// rows reverted (irreversible ones too) and kept among them. Deterministic (fixed seed) over as many draws as
 /// one property run has cases, so a generator change that makes a case rare fails here.
 #[test]
 fn the_generator_hits_every_refusal_and_every_plan_shape() {
@@ -734,11 +797,57 @@ fn the_generator_hits_every_refusal_and_every_plan_shape() {
     // Late migrations applied without `allow_out_of_order` (their dependencies allowed
     // it), and refusals naming a needer that declares its dependencies.
     let (mut late_by_declaration, mut refused_by_declaration) = (0, 0);
+    // Plans that revert a skipped row, one of an irreversible migration, and that apply,
+    // without `allow_out_of_order`, a migration that a skipped row up to the target would
+    // need were it applied: above the highest applied version (a skipped row is not the
+    // highest) or below it (a skipped row needs nothing).
+    let (mut skipped_reverted, mut skipped_irreversible_reverted) = (0, 0);
+    let (mut below_skipped, mut late_below_skipped) = (0, 0);
+    // Refusals of each kind with a skipped row in the history.
+    let mut wins_with_skipped = [0usize; KINDS.len()];
     for _ in 0..DRAWS {
         let s = strategy.new_tree(&mut runner).unwrap().current();
         let m = model(&s);
+        let has_skipped = s.history.iter().any(|row| row.skipped);
         match s.plan() {
             Ok(plan) => {
+                let reverted: Vec<&Step> = plan
+                    .steps
+                    .iter()
+                    .filter(|step| {
+                        step.direction == Direction::Down
+                            && m.skipped.contains(&step.migration.version())
+                    })
+                    .collect();
+                if !reverted.is_empty() {
+                    skipped_reverted += 1;
+                }
+                if reverted.iter().any(|step| !step.migration.is_reversible()) {
+                    skipped_irreversible_reverted += 1;
+                }
+                let target = m.target.unwrap_or(0);
+                let highest = m.applied.range(..=target).next_back().copied().unwrap_or(0);
+                let needed_by_skipped = |step: &&Step| {
+                    let v = step.migration.version();
+                    step.direction == Direction::Up
+                        && m.skipped
+                            .iter()
+                            .any(|&a| v < a && a <= target && needs(&s, a, v))
+                };
+                if !s.options.allow_out_of_order {
+                    let versions: Vec<u64> = plan
+                        .steps
+                        .iter()
+                        .filter(needed_by_skipped)
+                        .map(|step| step.migration.version())
+                        .collect();
+                    if versions.iter().any(|&v| v > highest) {
+                        below_skipped += 1;
+                    }
+                    if versions.iter().any(|&v| v < highest) {
+                        late_below_skipped += 1;
+                    }
+                }
                 let downs = plan
                     .steps
                     .iter()
@@ -772,6 +881,9 @@ fn the_generator_hits_every_refusal_and_every_plan_shape() {
                 }
                 let kind = refusal(&error).kind;
                 wins[kind as usize] += 1;
+                if has_skipped {
+                    wins_with_skipped[kind as usize] += 1;
+                }
                 for &lost in m.holds.iter().filter(|&&k| k != kind) {
                     contested[kind as usize][lost as usize] += 1;
                 }
@@ -783,8 +895,8 @@ fn the_generator_hits_every_refusal_and_every_plan_shape() {
     );
     for kind in KINDS {
         println!(
-            "{kind:?}: {} (won over: {:?})",
-            wins[kind as usize], contested[kind as usize]
+            "{kind:?}: {} ({} with skipped rows; won over: {:?})",
+            wins[kind as usize], wins_with_skipped[kind as usize], contested[kind as usize]
         );
     }
     for kind in KINDS {
@@ -792,6 +904,11 @@ fn the_generator_hits_every_refusal_and_every_plan_shape() {
             wins[kind as usize] >= MIN_HITS,
             "{kind:?} refused only {} times in {DRAWS} draws",
             wins[kind as usize]
+        );
+        assert!(
+            wins_with_skipped[kind as usize] >= MIN_SHAPES,
+            "{kind:?} refused only {} times with skipped rows in {DRAWS} draws",
+            wins_with_skipped[kind as usize]
         );
     }
     // Every refusal but the last must be seen winning over a later one (UnknownTarget
@@ -814,7 +931,23 @@ fn the_generator_hits_every_refusal_and_every_plan_shape() {
     println!(
         "late migrations applied by declaration: {late_by_declaration}; refused by a declared need: {refused_by_declaration}"
     );
+    println!(
+        "skipped rows reverted: {skipped_reverted} ({skipped_irreversible_reverted} irreversible); applied below a skipped row that would need it: {below_skipped} above the highest applied, {late_below_skipped} below it"
+    );
+    // Rare by construction (a gap, applied migrations above it that declare they do not
+    // need it, a skipped one that would): seen at least once here, and pinned by
+    // `a_skipped_row_needs_nothing_and_is_not_the_highest_applied`.
+    assert!(
+        late_below_skipped > 0,
+        "no late migration applied below a skipped row that would need it in {DRAWS} draws"
+    );
     for (shape, count) in [
+        ("skipped rows reverted", skipped_reverted),
+        (
+            "irreversible skipped rows reverted",
+            skipped_irreversible_reverted,
+        ),
+        ("applied below a skipped row", below_skipped),
         ("late by declaration", late_by_declaration),
         ("refused by a declared need", refused_by_declaration),
         ("empty", empty),
@@ -827,4 +960,44 @@ fn the_generator_hits_every_refusal_and_every_plan_shape() {
             "only {count} {shape} plans in {DRAWS} draws"
         );
     }
+}
+
+/// A skipped row is neither the highest applied migration nor one that needs anything:
+/// 2 is applied without `allow_out_of_order` below skipped 3 (which declares no `after`, so
+/// it would need 2 were it applied) and below applied 4 (which needs 1 only); 5, skipped
+/// and irreversible, is removed by a down step, not refused as irreversible.
+#[test]
+fn a_skipped_row_needs_nothing_and_is_not_the_highest_applied() {
+    let s = Scenario {
+        known: vec![(1, true), (2, true), (3, true), (4, true), (5, false)],
+        after: vec![None, None, None, Some(vec![1]), None],
+        history: [(1, false), (3, true), (4, false), (5, true)]
+            .into_iter()
+            .map(|(version, skipped)| Row {
+                version,
+                modified: false,
+                complete: true,
+                skipped,
+            })
+            .collect(),
+        target: Target::Version(4),
+        options: PlanOptions::default(),
+    };
+    let plan = s.plan().unwrap();
+    assert_eq!(steps(&plan), [(5, Direction::Down), (2, Direction::Up)]);
+    // Applied, 3 would need 2: refused, naming 3.
+    let mut applied = s.clone();
+    applied.history[1].skipped = false;
+    assert!(
+        matches!(
+            applied.plan(),
+            Err(Error::OutOfOrder {
+                version: 2,
+                needed_by: 3,
+                ..
+            })
+        ),
+        "{:?}",
+        applied.plan()
+    );
 }

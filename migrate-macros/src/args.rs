@@ -607,21 +607,27 @@ fn when(value: TokenStream) -> syn::Result<syn::Path> {
     }
 }
 
-/// A tag or category: a string literal of lowercase letters, digits, `-`, `_` and `.`,
-/// at most [`MAX_LABEL_LEN`] long, so that `--tag slow` on the command line names it
-/// without quoting or case questions.
+/// A tag, category or environment: a string literal of lowercase letters, digits, `-`,
+/// `_` and `.`, at most [`MAX_LABEL_LEN`] long, so that `--tag slow` on the command line
+/// names it without quoting or case questions.
 fn label(what: &str, value: &TokenStream, example: &str) -> syn::Result<LitStr> {
     let err = |message: String| Err(syn::Error::new_spanned(value, message));
+    // "an environment", "a tag".
+    let a = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
     let Some(Lit::Str(literal)) = single_literal(value) else {
-        return err(format!("a {what} must be a string literal, {example}"));
+        return err(format!("{a} {what} must be a string literal, {example}"));
     };
     let text = literal.value();
     if text.trim().is_empty() {
-        return err(format!("a {what} must not be empty, {example}"));
+        return err(format!("{a} {what} must not be empty, {example}"));
     }
     if text.len() > MAX_LABEL_LEN {
         return err(format!(
-            "a {what} is at most {MAX_LABEL_LEN} characters: a word to filter by, not a sentence \
+            "{a} {what} is at most {MAX_LABEL_LEN} characters: a word to filter by, not a sentence \
              (say more in the description)"
         ));
     }
@@ -640,7 +646,7 @@ fn label(what: &str, value: &TokenStream, example: &str) -> syn::Result<LitStr> 
             format!(": write \"{suggestion}\"")
         };
         return err(format!(
-            "a {what} is lowercase letters, digits, `-`, `_` and `.`{hint}"
+            "{a} {what} is lowercase letters, digits, `-`, `_` and `.`{hint}"
         ));
     }
     Ok(literal)

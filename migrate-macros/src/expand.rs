@@ -206,15 +206,24 @@ fn condition(args: &Args, private: &TokenStream) -> (TokenStream, TokenStream) {
         );
     };
     let name = quote!(#path).to_string().replace(' ', "");
-    let span = path
-        .segments
-        .last()
-        .map_or_else(Span::call_site, |s| s.ident.span());
-    let call = quote_spanned!(span=> #path(context));
+    // Located at the path, so that a function of another shape is an error on it (first
+    // the signature, then `Decision` for what it returns); resolved at the call site, so
+    // that `context` is the wrapper's argument also when a `macro_rules!` macro passed the
+    // path in.
+    let span = Span::call_site().located_at(
+        path.segments
+            .last()
+            .map_or_else(Span::call_site, |s| s.ident.span()),
+    );
+    let function = quote_spanned! {span=>
+        let condition: fn(&mut #private::PlanContext<'_>) -> _ = #path;
+    };
+    let call = quote_spanned!(span=> condition(context));
     let predicate = quote! {
         fn when(
             context: &mut #private::PlanContext<'_>,
         ) -> ::core::result::Result<#private::When, #private::BoxError> {
+            #function
             #private::Decision::decide(#call)
         }
     };

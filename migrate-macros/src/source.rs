@@ -464,6 +464,50 @@ mod tests {
         assert_ne!(checksum("a b"), checksum("ab"));
     }
 
+    /// A condition changes what a migration does where it runs, so `when = ..` and
+    /// `environments = [..]` are part of the checksum: adding, changing or removing either
+    /// is drift, with the left-out keys around them or not.
+    #[test]
+    fn a_migrations_condition_and_environments_are_part_of_its_checksum() {
+        const ATTRIBUTE: &str = "#[migration(version = 3, description = \"Add x\", irreversible)]";
+        const WITHOUT: &str = "#[migration(version = 3, description = \"Add x\", irreversible)]\n\
+                               pub struct AddX;\nimpl Migration for AddX { fn up() { x() } }";
+        let with = |attribute: &str| checksum(&WITHOUT.replacen(ATTRIBUTE, attribute, 1));
+        let variants = [
+            "#[migration(version = 3, description = \"Add x\", irreversible)]",
+            "#[migration(version = 3, description = \"Add x\", irreversible, when = has_x)]",
+            "#[migration(version = 3, description = \"Add x\", irreversible, when = checks::has_x)]",
+            "#[migration(version = 3, description = \"Add x\", irreversible, when = has_y)]",
+            "#[migration(version = 3, description = \"Add x\", irreversible, environments = [\"dev\"])]",
+            "#[migration(version = 3, description = \"Add x\", irreversible, environments = [\"test\"])]",
+            "#[migration(version = 3, description = \"Add x\", irreversible, environments = [\"dev\", \"test\"])]",
+            "#[migration(version = 3, description = \"Add x\", irreversible, environments = [\"dev\"], when = has_x)]",
+        ];
+        let sums: Vec<String> = variants.iter().map(|v| with(v)).collect();
+        for (i, a) in sums.iter().enumerate() {
+            for (j, b) in sums.iter().enumerate().skip(i + 1) {
+                assert_ne!(
+                    a, b,
+                    "{} and {} have one checksum",
+                    variants[i], variants[j]
+                );
+            }
+        }
+        // The left-out keys stay left out next to them.
+        assert_eq!(
+            with(
+                "#[migration(version = 3, tags = [\"a\"], description = \"Add x\", irreversible, when = has_x, lock_timeout = \"1s\")]"
+            ),
+            sums[1]
+        );
+        assert_eq!(
+            with(
+                "#[migration(version = 3, description = \"Add x\", irreversible, environments = [\"dev\"], after = [2], category = \"data\")]"
+            ),
+            sums[4]
+        );
+    }
+
     /// What rustfmt may change, and what the canonical form leaves out for it.
     #[test]
     fn a_migrations_lock_timeout_tags_category_and_dependencies_are_not_part_of_its_checksum() {

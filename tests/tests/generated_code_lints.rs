@@ -2,7 +2,8 @@
 //! warning denied, in the user's crate: a real `cargo clippy` run on a generated crate
 //! holding typical migrations (reversible, irreversible, outside a transaction, in a
 //! named set, with a lock_timeout of their own, with tags, a category and dependencies,
-//! public and private, at the root and in modules). The trybuild case `ui/pass/lint_clean.rs` covers rustc's lints only:
+//! public and private, at the root and in modules, with a `when` condition and
+//! environments). The trybuild case `ui/pass/lint_clean.rs` covers rustc's lints only:
 //! trybuild runs rustc, not clippy.
 //!
 //! A control crate with one pedantic finding, linted the same way, proves that the run
@@ -146,6 +147,28 @@ pub mod migrations {
             db.execute("DROP TABLE events")
         }
     }
+
+    /// The condition of `SeedDemoUsers`.
+    fn not_in_production(context: &mut migrate_core::PlanContext<'_>) -> bool {
+        context.environment() != Some("production")
+    }
+
+    /// A conditional migration.
+    #[derive(Debug)]
+    #[migration(
+        version = 5,
+        description = "Seed demo users",
+        irreversible,
+        when = not_in_production,
+        environments = ["dev", "test"]
+    )]
+    pub struct SeedDemoUsers;
+
+    impl Migration for SeedDemoUsers {
+        fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+            db.execute("INSERT INTO chat_users (id) VALUES (1)")
+        }
+    }
 }
 
 fn main() {
@@ -154,6 +177,7 @@ fn main() {
         migrations::DropChatLogs::get_migration(),
         migrations::Vacuum::get_migration(),
         migrations::CreateEvents::get_migration(),
+        migrations::SeedDemoUsers::get_migration(),
     ] {
         println!("{} {}", m.version(), m.description());
     }

@@ -73,6 +73,28 @@ mod migrations {
             db.execute("ALTER TABLE chat_users DROP COLUMN is_spammer")
         }
     }
+
+    /// The condition of `SeedDemoUsers`.
+    fn not_in_production(context: &mut migrate_core::PlanContext<'_>) -> Result<bool, BoxError> {
+        Ok(context.environment() != Some("production"))
+    }
+
+    /// A conditional migration: `when` and `environments`.
+    #[derive(Debug)]
+    #[migration(
+        version = 122,
+        description = "Seed demo users",
+        irreversible,
+        when = not_in_production,
+        environments = ["dev", "test"]
+    )]
+    pub(crate) struct SeedDemoUsers;
+
+    impl Migration for SeedDemoUsers {
+        fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+            db.execute("INSERT INTO chat_users (id) VALUES (1)")
+        }
+    }
 }
 
 fn main() {
@@ -80,5 +102,5 @@ fn main() {
     assert!(!migrations::DropChatLogs::get_migration().is_reversible());
     let discovered = migrate_sqlite::discovered_migrations().unwrap();
     let versions: Vec<u64> = discovered.iter().map(|m| m.version()).collect();
-    assert_eq!(versions, [119, 120, 121]);
+    assert_eq!(versions, [119, 120, 121, 122]);
 }
