@@ -780,6 +780,10 @@ fn reconsider(
     read: &[AppliedMigration],
     target: Target,
 ) -> Result<Option<Vec<u64>>> {
+    if settings.options.only == Some(Direction::Down) {
+        // A run that only reverts applies nothing, so it has nothing to reconsider.
+        return Ok(Some(Vec::new()));
+    }
     let candidates: Vec<&'static RegisteredMigration> = read
         .iter()
         .filter(|row| row.skipped().is_some())

@@ -249,6 +249,31 @@ fn a_condition_that_turns_true_below_an_applied_migration_follows_the_out_of_ord
     assert!(is_applied(&states(&migrator, &mut *db)[1].1));
 }
 
+/// A run that only reverts (the command line's `down`) applies nothing, so a skipped
+/// migration whose condition turned true stays skipped there instead of making the run
+/// refuse to go up.
+fn a_run_that_only_reverts_leaves_skipped_migrations_alone(open: Open<'_>) {
+    let migrator = with(&[CreateNotes::get_migration(), IndexForFlag::get_migration()]);
+    let mut db = open();
+    migrator.to_latest(&mut *db).unwrap();
+    db.db()
+        .execute("CREATE TABLE feature_flags (name TEXT)")
+        .unwrap();
+    let down_only = migrator.clone().only_direction(Direction::Down);
+    assert!(down_only.to_version(&mut *db, 2).unwrap().is_empty());
+    let now = states(&migrator, &mut *db);
+    assert_eq!(skipped_reason(&now[1].1), Some("no feature_flags table"));
+    let report = down_only.to_version(&mut *db, 1).unwrap();
+    assert_eq!(
+        (
+            report.steps[0].version,
+            report.steps[0].direction,
+            report.steps[0].skipped.as_deref()
+        ),
+        (2, Direction::Down, Some("no feature_flags table"))
+    );
+}
+
 fn environments_limit_a_migration_and_none_given_is_refused(open: Open<'_>) {
     let migrations = [CreateNotes::get_migration(), SeedDemoNote::get_migration()];
     let mut db = open();
@@ -438,6 +463,7 @@ on_both!(
     a_false_condition_is_recorded_as_skipped_and_applied_once_true,
     a_condition_that_turns_true_below_an_applied_migration_follows_the_out_of_order_rule,
     environments_limit_a_migration_and_none_given_is_refused,
+    a_run_that_only_reverts_leaves_skipped_migrations_alone,
     a_step_down_past_a_skipped_migration_removes_its_row_and_runs_no_code,
     a_rehearsal_says_what_it_would_skip_and_writes_nothing,
     a_condition_cannot_write_and_one_that_fails_writes_nothing,
