@@ -150,7 +150,7 @@ pub fn plan(
                     version: m.version(),
                     description: m.description(),
                     file: m.file(),
-                    recorded: row.checksum.clone(),
+                    recorded: row.recorded_checksum().to_owned(),
                     current: m.checksum().to_owned(),
                 });
             }

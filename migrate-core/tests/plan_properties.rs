@@ -542,13 +542,8 @@ fn model(s: &Scenario) -> Model {
             }
             Kind::Modified => {
                 let v = *modified.first().unwrap();
-                // The refusal shows the whole column, the reason of a skipped row too.
-                let recorded = if skipped.contains(&v) {
-                    format!("{SKIP_MARK}{}:{}", old_checksum(v), skip_reason(v))
-                } else {
-                    old_checksum(v)
-                };
-                (v, 0, format!("{recorded} -> {}", current_checksum(v)))
+                // The checksum recorded, without a skipped row's mark and reason.
+                (v, 0, format!("{} -> {}", old_checksum(v), current_checksum(v)))
             }
             Kind::UnknownTarget => {
                 let Target::Version(v) = s.target else {
