@@ -473,7 +473,10 @@ impl Migrator {
         })
     }
 
-    /// What a run to `target` would do now, without doing it.
+    /// What a run to `target` would do now, without doing it. It reads the history only:
+    /// conditions (`when`, `environments`) are not evaluated, so a step up may end as
+    /// skipped, and a skipped migration whose condition has turned true is not in the
+    /// plan; [`dry_run`](Self::dry_run) evaluates them.
     ///
     /// # Errors
     ///
