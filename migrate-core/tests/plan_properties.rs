@@ -543,7 +543,11 @@ fn model(s: &Scenario) -> Model {
             Kind::Modified => {
                 let v = *modified.first().unwrap();
                 // The checksum recorded, without a skipped row's mark and reason.
-                (v, 0, format!("{} -> {}", old_checksum(v), current_checksum(v)))
+                (
+                    v,
+                    0,
+                    format!("{} -> {}", old_checksum(v), current_checksum(v)),
+                )
             }
             Kind::UnknownTarget => {
                 let Target::Version(v) = s.target else {

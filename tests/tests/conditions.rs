@@ -87,6 +87,23 @@ impl Reversible for NeverRuns {
     }
 }
 
+/// Outside a transaction: the condition is decided in a transaction of its own before
+/// the incomplete mark, so a skipped one leaves no mark.
+#[migration(version = 10, description = "Never runs outside", transaction = false, when = never)]
+struct NeverRunsOutside;
+
+impl Migration for NeverRunsOutside {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE never_outside (id INTEGER)")
+    }
+}
+
+impl Reversible for NeverRunsOutside {
+    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("DROP TABLE never_outside")
+    }
+}
+
 fn writes(context: &mut PlanContext<'_>) -> Result<bool, BoxError> {
     context
         .db()
@@ -313,13 +330,27 @@ fn environments_limit_a_migration_and_none_given_is_refused(open: Open<'_>) {
 }
 
 fn a_step_down_past_a_skipped_migration_removes_its_row_and_runs_no_code(open: Open<'_>) {
-    let migrator = with(&[CreateNotes::get_migration(), NeverRuns::get_migration()]);
+    let migrator = with(&[
+        CreateNotes::get_migration(),
+        NeverRuns::get_migration(),
+        NeverRunsOutside::get_migration(),
+    ]);
     let mut db = open();
     let report = migrator.to_latest(&mut *db).unwrap();
+    let skipped: Vec<Option<&str>> = report.steps.iter().map(|s| s.skipped.as_deref()).collect();
     assert_eq!(
-        report.steps[1].skipped.as_deref(),
-        Some("`never` returned false")
+        skipped,
+        [
+            None,
+            Some("`never` returned false"),
+            Some("`never` returned false")
+        ]
     );
+    assert!(
+        matches!(states(&migrator, &mut *db)[2].1, State::Skipped { .. }),
+        "no incomplete mark"
+    );
+    assert!(migrator.to_latest(&mut *db).unwrap().is_empty());
     // `down` of 4 would drop a table that does not exist: it must not run.
     let report = migrator.to_version(&mut *db, 0).unwrap();
     let steps: Vec<(u64, Direction, Option<&str>)> = report
@@ -330,6 +361,7 @@ fn a_step_down_past_a_skipped_migration_removes_its_row_and_runs_no_code(open: O
     assert_eq!(
         steps,
         [
+            (10, Direction::Down, Some("`never` returned false")),
             (4, Direction::Down, Some("`never` returned false")),
             (1, Direction::Down, None)
         ]
