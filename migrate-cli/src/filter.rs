@@ -71,6 +71,11 @@ impl Filter {
     }
 
     fn check(&self, known: &[&'static RegisteredMigration]) -> Result<(), String> {
+        if self.is_empty() {
+            // Nothing asked for: everything is shown, also when there is nothing (a new
+            // project without migrations).
+            return Ok(());
+        }
         let mut problems = Vec::new();
         let unknown_tags: Vec<&str> = self
             .tags
@@ -163,5 +168,13 @@ mod tests {
     fn an_empty_filter_selects_every_row() {
         assert!(filter(&[], None).selects_version(7, &[]));
         assert!(!filter(&["slow"], None).selects_version(7, &[]));
+    }
+
+    /// A program without migrations (a new project) and no filter asked for: nothing to
+    /// refuse; with a filter, the tag is unknown.
+    #[test]
+    fn no_filter_is_never_refused_even_without_migrations() {
+        assert_eq!(filter(&[], None).check(&[]), Ok(()));
+        assert!(filter(&["slow"], None).check(&[]).is_err());
     }
 }
