@@ -119,8 +119,8 @@ pub enum Error {
         pronoun = if migrations.len() == 1 { "it" } else { "they" }
     )]
     EnvironmentRequired {
-        /// Each such pending migration: version, description, and its environments.
-        migrations: Vec<(u64, &'static str, &'static [&'static str])>,
+        /// Each such pending migration: version, description, file, and its environments.
+        migrations: Vec<(u64, &'static str, &'static str, &'static [&'static str])>,
     },
 
     /// A migration's condition (`when = ..`) returned an error or panicked; the
@@ -516,11 +516,13 @@ fn set_note(set: &str) -> String {
     }
 }
 
-/// `migration 9 "Seed demo users" (environments "dev")`, and so on.
-fn environment_list(migrations: &[(u64, &'static str, &'static [&'static str])]) -> String {
-    let one = |(version, description, environments): &(u64, &str, &[&str])| {
+/// `migration 9 "Seed demo users" (src/m9.rs; environments "dev")`, and so on.
+fn environment_list(
+    migrations: &[(u64, &'static str, &'static str, &'static [&'static str])],
+) -> String {
+    let one = |(version, description, file, environments): &(u64, &str, &str, &[&str])| {
         format!(
-            "migration {version} {description:?} (environments {})",
+            "migration {version} {description:?} ({file}; environments {})",
             environments
                 .iter()
                 .map(|e| format!("{e:?}"))

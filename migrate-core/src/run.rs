@@ -832,13 +832,13 @@ fn require_environment(settings: &Settings, steps: &[Step]) -> Result<()> {
     if settings.environment.is_some() {
         return Ok(());
     }
-    let limited: Vec<(u64, &'static str, &'static [&'static str])> = steps
+    let limited: Vec<(u64, &'static str, &'static str, &'static [&'static str])> = steps
         .iter()
         .filter(|step| step.direction == Direction::Up)
         .filter_map(|step| {
             let m = step.migration;
             m.environments()
-                .map(|environments| (m.version(), m.description(), environments))
+                .map(|environments| (m.version(), m.description(), m.file(), environments))
         })
         .collect();
     if limited.is_empty() {
@@ -941,7 +941,7 @@ fn evaluate(
             }
             None => {
                 return Err(Error::EnvironmentRequired {
-                    migrations: vec![(m.version(), m.description(), environments)],
+                    migrations: vec![(m.version(), m.description(), m.file(), environments)],
                 });
             }
         }

@@ -548,3 +548,80 @@ fn a_corrupted_history_row_is_refused_naming_the_row() {
     }
     assert_eq!(db.snapshot(), before);
 }
+
+#[migration(version = 120, description = "Seed a dev note", irreversible, environments = ["dev"])]
+struct SeedDevNote;
+
+impl Migration for SeedDevNote {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("INSERT INTO notes (body) VALUES ('dev')")
+    }
+}
+
+fn flag_service_down(_: &mut migrate_sqlite::PlanContext<'_>) -> Result<bool, BoxError> {
+    Err("the flag service did not answer".into())
+}
+
+#[migration(version = 121, description = "When the flag says so", irreversible, when = flag_service_down)]
+struct WhenFlagSays;
+
+impl Migration for WhenFlagSays {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("INSERT INTO notes (body) VALUES ('flag')")
+    }
+}
+
+/// No environment named with an environment-limited migration pending, and a condition
+/// that fails: both refused with the file byte for byte as before, on a fresh database
+/// (no history table created) and on one with history.
+#[test]
+fn a_missing_environment_and_a_failing_condition_write_nothing() {
+    for fresh in [true, false] {
+        let db = TestDb::named("test.db");
+        if !fresh {
+            with(&[CreateNotes::get_migration()])
+                .to_latest(&mut db.open())
+                .unwrap();
+        }
+        let before = db.bytes();
+        let error = with(&[CreateNotes::get_migration(), SeedDevNote::get_migration()])
+            .to_latest(&mut db.open())
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::EnvironmentRequired { migrations } if migrations[0].0 == 120),
+            "{error:?}"
+        );
+        assert_names(&error.to_string(), 120, "Seed a dev note");
+        assert_eq!(db.bytes(), before, "fresh: {fresh}");
+
+        let error = with(&[CreateNotes::get_migration(), WhenFlagSays::get_migration()])
+            .to_latest(&mut db.open())
+            .unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                Error::ConditionFailed {
+                    version: 121,
+                    condition: "flag_service_down",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert_names(&error.to_string(), 121, "When the flag says so");
+        assert!(
+            format!("{error:?}").contains("the flag service did not answer"),
+            "the cause is kept: {error:?}"
+        );
+        if fresh {
+            // Migration 101 was applied first, in its own transaction: only 121 is
+            // refused, with nothing of its own written.
+            assert_eq!(
+                db.snapshot().iter().filter(|l| l.contains("121")).count(),
+                0
+            );
+        } else {
+            assert_eq!(db.bytes(), before, "with history");
+        }
+    }
+}
