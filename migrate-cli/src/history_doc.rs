@@ -82,19 +82,28 @@ pub fn markdown(
         if let Some(labels) = labels(m) {
             let _ = writeln!(doc, "\n{labels}");
         }
-        let skipped = match applied_row(m.version()).map(|r| &r.state) {
-            Some(State::Skipped { reason, .. }) => Some(reason.clone()),
-            _ => report
-                .steps
-                .iter()
-                .find(|step| step.version == m.version())
-                .and_then(|step| step.skipped.clone()),
+        let state = applied_row(m.version()).map(|r| &r.state);
+        let on_scratch = report
+            .steps
+            .iter()
+            .find(|step| step.version == m.version())
+            .and_then(|step| step.skipped.as_deref());
+        let skipped = match (state, on_scratch) {
+            (Some(State::Skipped { reason, .. }), _) => Some(format!("Skipped: {reason}.")),
+            (Some(State::Applied { .. } | State::Modified { .. }), Some(reason)) => Some(format!(
+                "Skipped on the scratch database the schema is built on: {reason}; the \
+                 database has it applied, so its schema differs from the one shown here."
+            )),
+            (_, Some(reason)) => Some(format!(
+                "Skipped on the scratch database the schema is built on: {reason}."
+            )),
+            (_, None) => None,
         };
-        if let Some(reason) = skipped {
+        if let Some(skipped) = skipped {
             let _ = writeln!(
                 doc,
-                "\nDefined in `{}` (line {}). Skipped: {reason}. Its code did not run: no \
-                 schema change.",
+                "\nDefined in `{}` (line {}). {skipped} Its code did not run: no schema \
+                 change.",
                 crate::errors::relative(m.file()),
                 m.line(),
             );

@@ -227,6 +227,8 @@ impl Labels {
             last = reason.to_owned();
         }
         out.push_str(&last);
+        // An empty last cell (no reason) leaves no padding behind.
+        out.truncate(out.trim_end_matches(' ').len());
         out.push('\n');
     }
 }
@@ -321,9 +323,9 @@ impl ProgressOutput {
                 "{:<8} {:>4} {:?}: {reason}",
                 "skipped", step.version, step.description
             ),
-            // As wide as `would have applied`, so that the versions line up.
+            // As wide as `would have applied `, so that the versions line up.
             (Direction::Up, true) => format!(
-                "{:<18} {:>4} {:?}: {reason}",
+                "{:<19} {:>4} {:?}: {reason}",
                 "would skip", step.version, step.description
             ),
             (Direction::Down, false) => format!(
