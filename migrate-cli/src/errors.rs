@@ -654,7 +654,10 @@ mod tests {
         }
         assert!(!one[0].contains("Migrator::environment"), "{one:?}");
         let two = render(&Error::EnvironmentRequired {
-            migrations: vec![(3, "Seed a demo note", &["dev"]), (4, "Seed users", &["test"])],
+            migrations: vec![
+                (3, "Seed a demo note", &["dev"]),
+                (4, "Seed users", &["test"]),
+            ],
         });
         assert!(
             two[0].starts_with(
@@ -690,7 +693,10 @@ mod tests {
             rusqlite::ffi::SQLITE_READONLY,
             "attempt to write a readonly database",
         )));
-        assert_eq!(lines[0], "attempt to write a readonly database", "{lines:?}");
+        assert_eq!(
+            lines[0], "attempt to write a readonly database",
+            "{lines:?}"
+        );
         assert!(
             lines[1].contains("a condition only reads the database"),
             "{lines:?}"

@@ -70,8 +70,7 @@ fn status_line(status: &Run, version: u64) -> &str {
 const NOT_IN_PRODUCTION: &str = r#"environment "production" is not one of "dev", "test""#;
 
 #[test]
-fn without_an_environment_a_run_that_would_apply_an_environment_limited_migration_is_refused()
-{
+fn without_an_environment_a_run_that_would_apply_an_environment_limited_migration_is_refused() {
     let (_dir, db) = new_db();
     let run = on(&db, &["up"]).code(1);
     let first = run.stderr.lines().next().unwrap_or_default();
@@ -97,7 +96,8 @@ fn an_environment_name_is_checked_like_a_tag() {
     for name in ["Production", "my env", ""] {
         let run = on(&db, &["up", "--environment", name]).code(2);
         assert!(
-            run.stderr.contains("lowercase letters, digits, `-`, `_` and `.`")
+            run.stderr
+                .contains("lowercase letters, digits, `-`, `_` and `.`")
                 || run.stderr.contains("must not be empty"),
             "{name:?}: {run:?}"
         );
@@ -112,8 +112,14 @@ fn skipped_migrations_are_shown_by_up_status_and_history() {
     let (_dir, db) = new_db();
     let run = on(&db, &["up", "--environment", "production"]).ok();
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert!(lines[0].starts_with("applied     1 Create notes"), "{run:?}");
-    assert!(lines[1].starts_with("applied     2 Create settings"), "{run:?}");
+    assert!(
+        lines[0].starts_with("applied     1 Create notes"),
+        "{run:?}"
+    );
+    assert!(
+        lines[1].starts_with("applied     2 Create settings"),
+        "{run:?}"
+    );
     assert_eq!(
         lines[2],
         format!(r#"skipped     3 "Seed a demo note": {NOT_IN_PRODUCTION}"#)
@@ -158,7 +164,8 @@ fn skipped_migrations_are_shown_by_up_status_and_history() {
         .nth(1)
         .expect("a section of 4");
     assert!(
-        section.contains("Skipped: no feature_flags table. Its code did not run: no schema change."),
+        section
+            .contains("Skipped: no feature_flags table. Its code did not run: no schema change."),
         "{section}"
     );
     assert!(!section.contains("```"), "{section}");
@@ -174,8 +181,9 @@ fn migrate_environment_names_the_environment_and_the_flag_wins() {
     let production = [("MIGRATE_ENVIRONMENT", "production")];
     let run = on_with(&db, &production, &["up"]).ok();
     assert!(
-        run.stdout
-            .contains(&format!(r#"skipped     3 "Seed a demo note": {NOT_IN_PRODUCTION}"#)),
+        run.stdout.contains(&format!(
+            r#"skipped     3 "Seed a demo note": {NOT_IN_PRODUCTION}"#
+        )),
         "{run:?}"
     );
     // The flag wins over the variable: still production, still skipped.
@@ -202,7 +210,10 @@ fn a_dry_run_says_what_it_would_skip_and_keeps_nothing() {
     let before = history(&db);
     let run = on(&db, &["up", "--dry-run", "--environment", "production"]).ok();
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert!(lines[0].starts_with("would have applied     2 Create settings"), "{run:?}");
+    assert!(
+        lines[0].starts_with("would have applied     2 Create settings"),
+        "{run:?}"
+    );
     assert_eq!(
         lines[1],
         format!(r#"would skip             3 "Seed a demo note": {NOT_IN_PRODUCTION}"#)
@@ -223,7 +234,10 @@ fn a_skipped_migration_is_applied_once_its_condition_is_true() {
     let (_dir, db) = new_db();
     on(&db, &["up", "--environment", "test"]).ok();
     let status = on(&db, &["status"]).ok();
-    assert!(status_line(&status, 4).contains("  skipped  "), "{status:?}");
+    assert!(
+        status_line(&status, 4).contains("  skipped  "),
+        "{status:?}"
+    );
 
     Connection::open(&db)
         .unwrap()
@@ -231,15 +245,25 @@ fn a_skipped_migration_is_applied_once_its_condition_is_true() {
         .unwrap();
     // `status` does not evaluate conditions: still skipped until a run decides again.
     let status = on(&db, &["status"]).ok();
-    assert!(status_line(&status, 4).contains("  skipped  "), "{status:?}");
+    assert!(
+        status_line(&status, 4).contains("  skipped  "),
+        "{status:?}"
+    );
     let run = on(&db, &["up", "--environment", "test"]).ok();
     assert!(
-        run.stdout.starts_with("applied     4 Index notes for the flag"),
+        run.stdout
+            .starts_with("applied     4 Index notes for the flag"),
         "{run:?}"
     );
     let status = on(&db, &["status"]).ok();
-    assert!(status_line(&status, 4).contains("  applied  "), "{status:?}");
-    assert!(!status.stdout.contains("reason"), "no skipped row, no column: {status:?}");
+    assert!(
+        status_line(&status, 4).contains("  applied  "),
+        "{status:?}"
+    );
+    assert!(
+        !status.stdout.contains("reason"),
+        "no skipped row, no column: {status:?}"
+    );
 }
 
 #[test]
@@ -247,7 +271,11 @@ fn down_past_skipped_migrations_removes_their_rows_and_steps_count_applied_ones(
     let (_dir, db) = new_db();
     on(&db, &["up", "--environment", "production"]).ok();
     // One step: the last applied migration (2), and the skipped rows above it on the way.
-    let run = on(&db, &["down", "--steps", "1", "--environment", "production"]).ok();
+    let run = on(
+        &db,
+        &["down", "--steps", "1", "--environment", "production"],
+    )
+    .ok();
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(
         lines[0],
@@ -259,7 +287,10 @@ fn down_past_skipped_migrations_removes_their_rows_and_steps_count_applied_ones(
             r#"removed the skipped row of 3 "Seed a demo note" (it had been skipped: {NOT_IN_PRODUCTION})"#
         )
     );
-    assert!(lines[2].starts_with("reverted    2 Create settings"), "{run:?}");
+    assert!(
+        lines[2].starts_with("reverted    2 Create settings"),
+        "{run:?}"
+    );
     let versions: Vec<i64> = history(&db).into_iter().map(|(v, _)| v).collect();
     assert_eq!(versions, [1]);
 }
