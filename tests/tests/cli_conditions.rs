@@ -151,6 +151,13 @@ fn skipped_migrations_are_shown_by_up_status_and_history() {
     );
     assert!(status_line(&status, 1).ends_with(" ms"), "{status:?}");
 
+    // history builds the schema by running the migrations on a scratch database: it needs
+    // the environment too.
+    let refused = on(&db, &["history"]).code(1);
+    assert!(
+        refused.stderr.contains("`--environment NAME`"),
+        "{refused:?}"
+    );
     // history: marked in the table, and no schema for their sections.
     let doc = on(&db, &["history", "--environment", "production"]).ok();
     assert!(
