@@ -222,13 +222,12 @@ impl Labels {
             out.push_str(&format!("{last:<pad$}  "));
             (last, pad) = (tags.to_owned(), self.tags_width);
         }
-        if self.reason {
+        // A row that is not skipped ends where it would without the column.
+        if self.reason && !reason.is_empty() {
             out.push_str(&format!("{last:<pad$}  "));
             last = reason.to_owned();
         }
         out.push_str(&last);
-        // An empty last cell (no reason) leaves no padding behind.
-        out.truncate(out.trim_end_matches(' ').len());
         out.push('\n');
     }
 }
