@@ -409,11 +409,25 @@ fn print_summary(report: &migrate_core::Report, dry_run: bool, planned: bool) {
         1 => "1 migration".to_owned(),
         n => format!("{n} migrations"),
     };
-    let skipped = report.steps.iter().filter(|s| s.skipped.is_some()).count();
-    let without_code = match (skipped, dry_run) {
-        (0, _) => String::new(),
-        (n, false) => format!(" ({n} of them skipped: no code ran)"),
-        (n, true) => format!(" ({n} of them would be skipped: no code ran)"),
+    // Steps that ran no code: skipped migrations (up), skipped rows removed (down).
+    let skipped = |direction: Direction| {
+        report
+            .steps
+            .iter()
+            .filter(|s| s.skipped.is_some() && s.direction == direction)
+            .count()
+    };
+    let without_code = match (skipped(Direction::Up), skipped(Direction::Down), dry_run) {
+        (0, 0, _) => String::new(),
+        (n, 0, false) => format!(" ({n} of them skipped: no code ran)"),
+        (n, 0, true) => format!(" ({n} of them would be skipped: no code ran)"),
+        (0, n, false) => {
+            format!(" ({n} of them skipped ones whose rows were removed: no code ran)")
+        }
+        (0, n, true) => {
+            format!(" ({n} of them skipped ones whose rows would be removed: no code ran)")
+        }
+        (up, down, _) => format!(" ({up} skipped, {down} skipped rows removed: no code ran)"),
     };
     if dry_run {
         outln!(

@@ -277,6 +277,18 @@ fn a_skipped_migration_is_applied_once_its_condition_is_true() {
 fn down_past_skipped_migrations_removes_their_rows_and_steps_count_applied_ones() {
     let (_dir, db) = new_db();
     on(&db, &["up", "--environment", "production"]).ok();
+    let rehearsal = on(&db, &["down", "--to", "0", "--dry-run"]).ok();
+    let lines: Vec<&str> = rehearsal.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        r#"would remove the skipped row of 4 "Index notes for the flag" (it had been skipped: no feature_flags table)"#
+    );
+    assert!(
+        lines[4].starts_with(
+            "dry run: 4 migrations succeeded (2 of them skipped ones whose rows would be removed"
+        ),
+        "{rehearsal:?}"
+    );
     // One step: the last applied migration (2), and the skipped rows above it on the way.
     let run = on(
         &db,
@@ -296,6 +308,10 @@ fn down_past_skipped_migrations_removes_their_rows_and_steps_count_applied_ones(
     );
     assert!(
         lines[2].starts_with("reverted    2 Create settings"),
+        "{run:?}"
+    );
+    assert!(
+        lines[3].starts_with("done: 3 migrations (2 of them skipped ones whose rows were removed"),
         "{run:?}"
     );
     let versions: Vec<i64> = history(&db).into_iter().map(|(v, _)| v).collect();
