@@ -49,6 +49,15 @@ pub fn command() -> Command {
                 .help("Work on the migrations of a named set (`set = \"NAME\"` in their attribute)"),
         )
         .arg(
+            Arg::new("environment")
+                .long("environment")
+                .global(true)
+                .env("MIGRATE_ENVIRONMENT")
+                .value_name("NAME")
+                .value_parser(environment)
+                .help("The environment this database belongs to (dev, test, production, ...): a migration limited to environments (`environments = [..]` in its attribute) runs only in one of its own and is recorded as skipped in another; needed by a run that would apply one"),
+        )
+        .arg(
             Arg::new("history-table")
                 .long("history-table")
                 .global(true)
@@ -191,6 +200,39 @@ fn dry_run() -> Arg {
         .help("Rehearse on the real database in a transaction that is rolled back; keep nothing")
 }
 
+/// `--environment NAME`: written as the attribute's `environments = [..]` are, lowercase
+/// letters, digits, `-`, `_` and `.`, at most 64 characters, so that a name on the command
+/// line can match one there.
+pub fn environment(text: &str) -> Result<String, String> {
+    const MAX: usize = 64;
+    if text.is_empty() {
+        return Err("an environment name must not be empty, e.g. --environment dev".to_owned());
+    }
+    if text.len() > MAX {
+        return Err(format!("an environment name is at most {MAX} characters"));
+    }
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c);
+    if !text.chars().all(allowed) {
+        let suggestion: String = text
+            .trim()
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_whitespace() { '-' } else { c })
+            .filter(|&c| allowed(c))
+            .collect();
+        let hint = if suggestion.is_empty() {
+            String::new()
+        } else {
+            format!(" (write {suggestion})")
+        };
+        return Err(format!(
+            "an environment name is lowercase letters, digits, `-`, `_` and `.`, as in \
+             `environments = [..]`{hint}"
+        ));
+    }
+    Ok(text.to_owned())
+}
+
 /// `--lock-timeout`: seconds (`30`, `2.5`) or a number with its unit (`500ms`, `2s`,
 /// `5m`), to the millisecond, at most SQLite's limit of `i32::MAX` milliseconds (about 24
 /// days). Nothing else: no sign, no spaces, no exponent, no other unit.
@@ -242,6 +284,18 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         super::command().debug_assert();
+    }
+
+    #[test]
+    fn environment_names_are_written_as_in_the_attribute() {
+        for name in ["dev", "test", "production", "eu-west.2", "staging_1"] {
+            assert_eq!(super::environment(name).as_deref(), Ok(name));
+        }
+        for junk in ["", "Prod", "my env", "dev!", "é", &"x".repeat(65)] {
+            assert!(super::environment(junk).is_err(), "{junk:?} was accepted");
+        }
+        let message = super::environment("My Env").unwrap_err();
+        assert!(message.contains("write my-env"), "{message}");
     }
 
     #[test]

@@ -37,6 +37,11 @@ pub fn dispatch(matches: &ArgMatches) -> Outcome {
         Err(migrate_core::Error::NoMigrations { .. }) if name == "new" => Migrator::for_set(set),
         Err(error) => return Err(error.into()),
     };
+    // `--environment`, or MIGRATE_ENVIRONMENT: which `environments = [..]` migrations run.
+    let migrator = match matches.get_one::<String>("environment") {
+        Some(environment) => migrator.environment(environment),
+        None => migrator,
+    };
     match name {
         "new" => new(sub, &migrator),
         "history" => history(matches, sub, &migrator),
@@ -336,15 +341,13 @@ fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcom
     let mut rows = migrator.status(db.backend())?;
     rows.retain(|row| filter.selects_version(row.version, known));
     out!("{}", status_table(&rows, known, Style::stdout()));
-    let clean = rows
-        .iter()
-        .all(|row| matches!(row.state, State::Applied { .. }));
+    // A skipped migration is settled: its condition was false where it would have run,
+    // and the next `up` decides again.
+    let settled = |state: &State| matches!(state, State::Applied { .. } | State::Skipped { .. });
+    let clean = rows.iter().all(|row| settled(&row.state));
     if sub.get_flag("check") && !clean {
         let pending = rows.iter().filter(|r| r.state == State::Pending).count();
-        let applied = rows
-            .iter()
-            .filter(|r| matches!(r.state, State::Applied { .. }))
-            .count();
+        let applied = rows.iter().filter(|r| settled(&r.state)).count();
         let which = if filter.is_empty() {
             String::new()
         } else {
@@ -406,13 +409,33 @@ fn print_summary(report: &migrate_core::Report, dry_run: bool, planned: bool) {
         1 => "1 migration".to_owned(),
         n => format!("{n} migrations"),
     };
+    // Steps that ran no code: skipped migrations (up), skipped rows removed (down).
+    let skipped = |direction: Direction| {
+        report
+            .steps
+            .iter()
+            .filter(|s| s.skipped.is_some() && s.direction == direction)
+            .count()
+    };
+    let without_code = match (skipped(Direction::Up), skipped(Direction::Down), dry_run) {
+        (0, 0, _) => String::new(),
+        (n, 0, false) => format!(" ({n} of them skipped: no code ran)"),
+        (n, 0, true) => format!(" ({n} of them would be skipped: no code ran)"),
+        (0, n, false) => {
+            format!(" ({n} of them skipped ones whose rows were removed: no code ran)")
+        }
+        (0, n, true) => {
+            format!(" ({n} of them skipped ones whose rows would be removed: no code ran)")
+        }
+        (up, down, _) => format!(" ({up} skipped, {down} skipped rows removed: no code ran)"),
+    };
     if dry_run {
         outln!(
-            "dry run: {count} succeeded in {} and rolled back; nothing was kept",
+            "dry run: {count} succeeded{without_code} in {} and rolled back; nothing was kept",
             millis(total)
         );
     } else {
-        outln!("done: {count} in {}", millis(total));
+        outln!("done: {count}{without_code} in {}", millis(total));
     }
 }
 
@@ -450,7 +473,9 @@ fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
     )
 }
 
-/// The applied versions of this set, lowest first.
+/// The applied versions of this set, lowest first; a skipped migration's row is not one
+/// (`down --steps 1` reverts the last applied migration, and removes the skipped rows
+/// above it on the way).
 fn applied_versions(
     migrator: &Migrator,
     db: &mut dyn migrate_core::Backend,
@@ -458,7 +483,7 @@ fn applied_versions(
     Ok(migrator
         .status(db)?
         .into_iter()
-        .filter(|row| !matches!(row.state, State::Pending))
+        .filter(|row| !matches!(row.state, State::Pending | State::Skipped { .. }))
         .map(|row| row.version)
         .collect())
 }

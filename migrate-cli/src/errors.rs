@@ -206,9 +206,103 @@ pub fn render(error: &(dyn StdError + 'static)) -> Vec<String> {
             relative(file),
             after_failure(*batch)
         ),
+        Error::EnvironmentRequired { migrations } => {
+            let example = migrations
+                .first()
+                .and_then(|(_, _, environments)| environments.first())
+                .copied()
+                .unwrap_or("dev");
+            format!(
+                "{} limited to environments, and no environment was given, so whether {} \
+                 should run is unknown; name this database's environment with `--environment \
+                 NAME` or the MIGRATE_ENVIRONMENT variable (e.g. `--environment {example}`; in \
+                 an environment not listed, the migration is recorded as skipped), then run \
+                 again; nothing was written",
+                environment_list(migrations),
+                if migrations.len() == 1 { "it" } else { "they" }
+            )
+        }
+        Error::ConditionFailed {
+            version,
+            description,
+            file,
+            condition,
+            source,
+        } => {
+            let advice = if wrote(source.as_ref()) {
+                "a condition only reads the database (it runs read-only): move the write \
+                 into the migration's `up`, or into a migration before it"
+            } else {
+                "fix the condition, or what it reads"
+            };
+            let cause = source.to_string();
+            let mut lines = vec![
+                cause.clone(),
+                format!(
+                    "  the condition `{condition}` of migration {version} {description:?} ({}) \
+                     failed with that, so the migration neither ran nor was recorded as \
+                     skipped; {advice}, then run again",
+                    relative(file)
+                ),
+            ];
+            // Deeper causes, but not SQLite's code restating the message.
+            let mut next = source.source();
+            while let Some(deeper) = next {
+                let text = deeper.to_string();
+                if !text.contains(&cause) {
+                    lines.push(format!("  caused by: {text}"));
+                }
+                next = deeper.source();
+            }
+            return lines;
+        }
         other => return with_causes(other.to_string(), other.source()),
     };
     vec![message]
+}
+
+/// `migration 3 "Seed demo note" (environments "dev", "test") is`, or several: `migrations
+/// 3 "Seed demo note" (environments "dev"), 4 "Seed users" (environments "test") are`.
+fn environment_list(migrations: &[(u64, &'static str, &'static [&'static str])]) -> String {
+    let listed: Vec<String> = migrations
+        .iter()
+        .map(|(version, description, environments)| {
+            let names: Vec<String> = environments.iter().map(|e| format!("{e:?}")).collect();
+            format!(
+                "{version} {description:?} (environments {})",
+                names.join(", ")
+            )
+        })
+        .collect();
+    if listed.len() == 1 {
+        format!("migration {} is", listed[0])
+    } else {
+        format!("migrations {} are", listed.join(", "))
+    }
+}
+
+/// Whether `error`'s chain is the database refusing a write because the connection is
+/// read-only, as it is while a condition runs.
+fn wrote(error: &(dyn StdError + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        #[cfg(feature = "sqlite")]
+        if let Some(rusqlite::Error::SqliteFailure(failure, _)) =
+            error.downcast_ref::<rusqlite::Error>()
+            && failure.code == ErrorCode::ReadOnly
+        {
+            return true;
+        }
+        #[cfg(feature = "postgres")]
+        if let Some(error) = error.downcast_ref::<migrate_postgres::postgres::Error>()
+            && error.code()
+                == Some(&migrate_postgres::postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION)
+        {
+            return true;
+        }
+        next = error.source();
+    }
+    false
 }
 
 fn with_causes(message: String, mut source: Option<&(dyn StdError + 'static)>) -> Vec<String> {
@@ -534,6 +628,80 @@ mod tests {
             source: sqlite_error(rusqlite::ffi::SQLITE_ERROR, "no such table: x"),
         };
         assert!(render(&error)[0].starts_with("migration 3"));
+    }
+
+    /// The command line names its flag and variable, not the API's method.
+    #[test]
+    fn an_environment_is_asked_for_with_the_flag() {
+        let one = render(&Error::EnvironmentRequired {
+            migrations: vec![(3, "Seed a demo note", &["dev", "test"])],
+        });
+        assert_eq!(one.len(), 1, "{one:?}");
+        assert!(
+            one[0].starts_with(
+                "migration 3 \"Seed a demo note\" (environments \"dev\", \"test\") is \
+                 limited to environments"
+            ),
+            "{one:?}"
+        );
+        for part in [
+            "`--environment NAME`",
+            "MIGRATE_ENVIRONMENT",
+            "`--environment dev`",
+            "nothing was written",
+        ] {
+            assert!(one[0].contains(part), "{part}: {one:?}");
+        }
+        assert!(!one[0].contains("Migrator::environment"), "{one:?}");
+        let two = render(&Error::EnvironmentRequired {
+            migrations: vec![
+                (3, "Seed a demo note", &["dev"]),
+                (4, "Seed users", &["test"]),
+            ],
+        });
+        assert!(
+            two[0].starts_with(
+                "migrations 3 \"Seed a demo note\" (environments \"dev\"), 4 \"Seed users\" \
+                 (environments \"test\") are limited"
+            ),
+            "{two:?}"
+        );
+    }
+
+    /// The condition's error leads, then the migration, its file and the condition; a write
+    /// refused because the condition runs read-only says where the write belongs.
+    #[test]
+    fn a_failed_condition_leads_with_its_cause() {
+        let failed = |source: migrate_core::BoxError| Error::ConditionFailed {
+            version: 2,
+            description: "Index notes for the flag",
+            file: "src/migrations/m0002_index.rs",
+            condition: "checks::flags_exist",
+            source,
+        };
+        let lines = render(&failed("the flag service is down".into()));
+        assert_eq!(lines[0], "the flag service is down", "{lines:?}");
+        for part in [
+            "the condition `checks::flags_exist` of migration 2 \"Index notes for the flag\" \
+             (src/migrations/m0002_index.rs)",
+            "neither ran nor was recorded as skipped",
+            "fix the condition",
+        ] {
+            assert!(lines[1].contains(part), "{part}: {lines:?}");
+        }
+        let lines = render(&failed(sqlite_error(
+            rusqlite::ffi::SQLITE_READONLY,
+            "attempt to write a readonly database",
+        )));
+        assert_eq!(
+            lines[0], "attempt to write a readonly database",
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].contains("a condition only reads the database"),
+            "{lines:?}"
+        );
+        assert!(!lines[0].contains("file is read-only"), "{lines:?}");
     }
 
     #[test]

@@ -15,6 +15,11 @@ use crate::filter::Filter;
 /// each migration is built, or `Err(why_not)` for the table alone, with a line saying why.
 /// Each migration's section has a line with its tags, category and declared dependencies
 /// (`Tags: billing, slow · Category: data · After: 1, 3`) when it has any.
+///
+/// A migration skipped in the database (its condition was false) is marked so in the
+/// table, with the reason; its section says so instead of showing a schema, as its code
+/// did not run: in the database's history when it is skipped there, else when its
+/// condition, evaluated on the scratch database with the same `--environment`, is false.
 pub fn markdown(
     migrator: &Migrator,
     filter: &Filter,
@@ -35,13 +40,15 @@ pub fn markdown(
         .filter(|m| filter.selects(m))
         .collect();
     doc.push_str("| version | description | file | applied at |\n|---:|---|---|---|\n");
+    let applied_row =
+        |version: u64| applied.and_then(|rows| rows.iter().find(|r| r.version == version));
     let applied_at = |version: u64| -> String {
-        let row = applied.and_then(|rows| rows.iter().find(|r| r.version == version));
-        match row.map(|r| &r.state) {
+        match applied_row(version).map(|r| &r.state) {
             Some(State::Applied { applied_at, .. } | State::Modified { applied_at, .. }) => {
                 applied_at.clone()
             }
             Some(State::Incomplete { .. }) => "incomplete".to_owned(),
+            Some(State::Skipped { reason, .. }) => format!("skipped: {}", cell(reason)),
             Some(_) => "pending".to_owned(),
             None if applied.is_some() => "pending".to_owned(),
             None => "(no database given)".to_owned(),
@@ -52,7 +59,7 @@ pub fn markdown(
             doc,
             "| {} | {} | `{}` | {} |",
             m.version(),
-            m.description().replace('|', "\\|"),
+            cell(m.description()),
             crate::errors::relative(m.file()),
             applied_at(m.version())
         );
@@ -70,12 +77,39 @@ pub fn markdown(
     };
     for m in selected {
         // Up to it: the migrations the filter leaves out run too, as in the database.
-        migrator.to_version(db.backend(), m.version())?;
-        let (schema, text) = db.schema()?;
+        let report = migrator.to_version(db.backend(), m.version())?;
         let _ = writeln!(doc, "\n## {} {}", m.version(), m.description());
         if let Some(labels) = labels(m) {
             let _ = writeln!(doc, "\n{labels}");
         }
+        let state = applied_row(m.version()).map(|r| &r.state);
+        let on_scratch = report
+            .steps
+            .iter()
+            .find(|step| step.version == m.version())
+            .and_then(|step| step.skipped.as_deref());
+        let skipped = match (state, on_scratch) {
+            (Some(State::Skipped { reason, .. }), _) => Some(format!("Skipped: {reason}.")),
+            (Some(State::Applied { .. } | State::Modified { .. }), Some(reason)) => Some(format!(
+                "Skipped on the scratch database the schema is built on: {reason}; the \
+                 database has it applied, so its schema differs from the one shown here."
+            )),
+            (_, Some(reason)) => Some(format!(
+                "Skipped on the scratch database the schema is built on: {reason}."
+            )),
+            (_, None) => None,
+        };
+        if let Some(skipped) = skipped {
+            let _ = writeln!(
+                doc,
+                "\nDefined in `{}` (line {}). {skipped} Its code did not run: no schema \
+                 change.",
+                crate::errors::relative(m.file()),
+                m.line(),
+            );
+            continue;
+        }
+        let (schema, text) = db.schema()?;
         let _ = writeln!(
             doc,
             "\nDefined in `{}` (line {}){}. The schema after it:\n\n```{}",
@@ -102,6 +136,11 @@ pub fn markdown(
         doc.push_str("```\n");
     }
     Ok(doc)
+}
+
+/// `text` in a markdown table's cell: a `|` escaped.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
 }
 
 /// `Tags: billing, slow · Category: data · After: 1, 3`, the parts `m` has; `None` when it

@@ -74,8 +74,9 @@ pub fn millis(duration: Duration) -> String {
 }
 
 /// The status table: one line per migration. `known` are the migrations of the set: when
-/// any of them has a category or tags, the table ends with a `category` or `tags` column
-/// (so a project without them sees the table it always saw).
+/// any of them has a category or tags, the table ends with a `category` or `tags` column,
+/// and when a row is skipped, with a `reason` column (so a project without them sees the
+/// table it always saw).
 pub fn status_table(
     rows: &[MigrationStatus],
     known: &[&'static RegisteredMigration],
@@ -93,7 +94,7 @@ pub fn status_table(
         .max()
         .unwrap_or(0)
         .max("version".len());
-    let labels = Labels::of(known);
+    let labels = Labels::of(known, rows);
     let cells: Vec<(String, &str, String)> = rows.iter().map(|row| cells(row, style)).collect();
     let duration_width = cells
         .iter()
@@ -105,7 +106,12 @@ pub fn status_table(
         "{:>digits$}  {:<width$}  {:<10}  {:<24}  ",
         "version", "description", "state", "applied at"
     );
-    labels.push_row(&mut out, "duration", duration_width, "category", "tags");
+    labels.push_row(
+        &mut out,
+        "duration",
+        duration_width,
+        ["category", "tags", "reason"],
+    );
     for (row, (state, at, duration)) in rows.iter().zip(&cells) {
         // Pad by the visible width: colour codes take no room on screen.
         let pad = 10usize.saturating_sub(state_name(&row.state).len());
@@ -118,7 +124,16 @@ pub fn status_table(
         let migration = crate::filter::find(known, row.version);
         let category = migration.and_then(|m| m.category()).unwrap_or_default();
         let tags = migration.map(|m| m.tags().join(", ")).unwrap_or_default();
-        labels.push_row(&mut out, duration, duration_width, category, &tags);
+        let reason = match &row.state {
+            State::Skipped { reason, .. } => clip(reason, REASON_WIDTH),
+            _ => String::new(),
+        };
+        labels.push_row(
+            &mut out,
+            duration,
+            duration_width,
+            [category, &tags, &reason],
+        );
     }
     out
 }
@@ -147,6 +162,9 @@ fn cells(row: &MigrationStatus, style: Style) -> (String, &str, String) {
             (style.red("incomplete"), started_at.as_str(), String::new())
         }
         State::Unknown { applied_at } => (style.red("unknown"), applied_at.as_str(), String::new()),
+        State::Skipped { skipped_at, .. } => {
+            (style.yellow("skipped"), skipped_at.as_str(), String::new())
+        }
         _ => (style.red("other"), "", String::new()),
     }
 }
@@ -157,10 +175,14 @@ struct Labels {
     category: Option<usize>,
     /// Whether some migration has tags.
     tags: bool,
+    /// The widest list of tags, for a `reason` column after them.
+    tags_width: usize,
+    /// Whether some row is skipped: its reason is the last column.
+    reason: bool,
 }
 
 impl Labels {
-    fn of(known: &[&'static RegisteredMigration]) -> Self {
+    fn of(known: &[&'static RegisteredMigration], rows: &[MigrationStatus]) -> Self {
         Labels {
             category: known
                 .iter()
@@ -169,18 +191,26 @@ impl Labels {
                 .max()
                 .map(|widest| widest.max("category".len())),
             tags: known.iter().any(|m| !m.tags().is_empty()),
+            tags_width: known
+                .iter()
+                .map(|m| m.tags().join(", ").len())
+                .max()
+                .unwrap_or(0)
+                .max("tags".len()),
+            reason: rows
+                .iter()
+                .any(|row| matches!(row.state, State::Skipped { .. })),
         }
     }
 
-    /// The end of a line: the duration, then the category and the tags when those columns
-    /// exist; the last cell is not padded.
+    /// The end of a line: the duration, then the category, the tags and the reason a
+    /// migration was skipped when those columns exist; the last cell is not padded.
     fn push_row(
         &self,
         out: &mut String,
         duration: &str,
         duration_width: usize,
-        category: &str,
-        tags: &str,
+        [category, tags, reason]: [&str; 3],
     ) {
         let mut last = duration.to_owned();
         let mut pad = duration_width;
@@ -190,12 +220,20 @@ impl Labels {
         }
         if self.tags {
             out.push_str(&format!("{last:<pad$}  "));
-            last = tags.to_owned();
+            (last, pad) = (tags.to_owned(), self.tags_width);
+        }
+        // A row that is not skipped ends where it would without the column.
+        if self.reason && !reason.is_empty() {
+            out.push_str(&format!("{last:<pad$}  "));
+            last = reason.to_owned();
         }
         out.push_str(&last);
         out.push('\n');
     }
 }
+
+/// The widest reason in the status table's last column; longer ones end with `…`.
+const REASON_WIDTH: usize = 80;
 
 /// The widest description column of the status table; longer ones end with `…`.
 const DESCRIPTION_WIDTH: usize = 60;
@@ -222,6 +260,7 @@ fn state_name(state: &State) -> &'static str {
         State::Modified { .. } => "modified",
         State::Incomplete { .. } => "incomplete",
         State::Unknown { .. } => "unknown",
+        State::Skipped { .. } => "skipped",
         _ => "other",
     }
 }
@@ -249,10 +288,6 @@ impl ProgressOutput {
 
     pub fn step(&mut self, step: &StepReport) {
         self.done += 1;
-        let verb = match step.direction {
-            Direction::Up => "applied",
-            Direction::Down => "reverted",
-        };
         if self.bar {
             let mut err = std::io::stderr();
             let _ = write!(err, "{}", bar(self.done, self.total, step));
@@ -261,13 +296,45 @@ impl ProgressOutput {
             }
             let _ = err.flush();
         } else {
-            outln!(
+            outln!("{}", self.line(step));
+        }
+    }
+
+    /// The line of a finished step: `applied     3 Add tags (0.4 ms)`; a step that ran no
+    /// code says why (`skipped     4 "Seed demo users": REASON`).
+    fn line(&self, step: &StepReport) -> String {
+        let dry_run = !self.verb_prefix.is_empty();
+        let Some(reason) = &step.skipped else {
+            let verb = match step.direction {
+                Direction::Up => "applied",
+                Direction::Down => "reverted",
+            };
+            return format!(
                 "{}{verb:<8} {:>4} {} ({})",
                 self.verb_prefix,
                 step.version,
                 step.description,
                 millis(step.duration)
             );
+        };
+        match (step.direction, dry_run) {
+            (Direction::Up, false) => format!(
+                "{:<8} {:>4} {:?}: {reason}",
+                "skipped", step.version, step.description
+            ),
+            // As wide as `would have applied `, so that the versions line up.
+            (Direction::Up, true) => format!(
+                "{:<19} {:>4} {:?}: {reason}",
+                "would skip", step.version, step.description
+            ),
+            (Direction::Down, false) => format!(
+                "removed the skipped row of {} {:?} (it had been skipped: {reason})",
+                step.version, step.description
+            ),
+            (Direction::Down, true) => format!(
+                "would remove the skipped row of {} {:?} (it had been skipped: {reason})",
+                step.version, step.description
+            ),
         }
     }
 }
