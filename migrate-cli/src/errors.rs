@@ -209,7 +209,7 @@ pub fn render(error: &(dyn StdError + 'static)) -> Vec<String> {
         Error::EnvironmentRequired { migrations } => {
             let example = migrations
                 .first()
-                .and_then(|(_, _, environments)| environments.first())
+                .and_then(|(_, _, _, environments)| environments.first())
                 .copied()
                 .unwrap_or("dev");
             format!(
@@ -263,13 +263,16 @@ pub fn render(error: &(dyn StdError + 'static)) -> Vec<String> {
 
 /// `migration 3 "Seed demo note" (environments "dev", "test") is`, or several: `migrations
 /// 3 "Seed demo note" (environments "dev"), 4 "Seed users" (environments "test") are`.
-fn environment_list(migrations: &[(u64, &'static str, &'static [&'static str])]) -> String {
+fn environment_list(
+    migrations: &[(u64, &'static str, &'static str, &'static [&'static str])],
+) -> String {
     let listed: Vec<String> = migrations
         .iter()
-        .map(|(version, description, environments)| {
+        .map(|(version, description, file, environments)| {
             let names: Vec<String> = environments.iter().map(|e| format!("{e:?}")).collect();
             format!(
-                "{version} {description:?} (environments {})",
+                "{version} {description:?} ({}; environments {})",
+                relative(file),
                 names.join(", ")
             )
         })
@@ -634,13 +637,13 @@ mod tests {
     #[test]
     fn an_environment_is_asked_for_with_the_flag() {
         let one = render(&Error::EnvironmentRequired {
-            migrations: vec![(3, "Seed a demo note", &["dev", "test"])],
+            migrations: vec![(3, "Seed a demo note", "src/m3.rs", &["dev", "test"])],
         });
         assert_eq!(one.len(), 1, "{one:?}");
         assert!(
             one[0].starts_with(
-                "migration 3 \"Seed a demo note\" (environments \"dev\", \"test\") is \
-                 limited to environments"
+                "migration 3 \"Seed a demo note\" (src/m3.rs; environments \"dev\", \"test\") \
+                 is limited to environments"
             ),
             "{one:?}"
         );
@@ -655,14 +658,14 @@ mod tests {
         assert!(!one[0].contains("Migrator::environment"), "{one:?}");
         let two = render(&Error::EnvironmentRequired {
             migrations: vec![
-                (3, "Seed a demo note", &["dev"]),
-                (4, "Seed users", &["test"]),
+                (3, "Seed a demo note", "src/m3.rs", &["dev"]),
+                (4, "Seed users", "src/m4.rs", &["test"]),
             ],
         });
         assert!(
             two[0].starts_with(
-                "migrations 3 \"Seed a demo note\" (environments \"dev\"), 4 \"Seed users\" \
-                 (environments \"test\") are limited"
+                "migrations 3 \"Seed a demo note\" (src/m3.rs; environments \"dev\"), 4 \
+                 \"Seed users\" (src/m4.rs; environments \"test\") are limited"
             ),
             "{two:?}"
         );

@@ -75,7 +75,7 @@ fn without_an_environment_a_run_that_would_apply_an_environment_limited_migratio
     let run = on(&db, &["up"]).code(1);
     let first = run.stderr.lines().next().unwrap_or_default();
     for part in [
-        r#"error: migration 3 "Seed a demo note" (environments "dev", "test") is limited to environments"#,
+        r#"error: migration 3 "Seed a demo note" (tests/src/bin/migrate_conditional.rs; environments "dev", "test") is limited to environments"#,
         "`--environment NAME` or the MIGRATE_ENVIRONMENT variable",
         "nothing was written",
     ] {
