@@ -5,9 +5,7 @@
 //! only, and one that runs only where the table `feature_flags` exists (the tests create
 //! it by hand).
 
-// migrate_sqlite does not re-export `PlanContext` and `When` (yet): from the core.
-use migrate_core::{PlanContext, When};
-use migrate_sqlite::{BoxError, Db, Migration, Reversible, migration};
+use migrate_sqlite::{BoxError, Db, Migration, PlanContext, Reversible, When, migration};
 
 /// Notes.
 #[migration(version = 1, description = "Create notes")]
