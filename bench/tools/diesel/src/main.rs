@@ -2,7 +2,8 @@
 //! folder of `<version>_<name>/up.sql` directories, and
 //! `conn.run_pending_migrations(MIGRATIONS)` applies the pending ones, each in its own
 //! transaction together with its row in `__diesel_schema_migrations`. Commands as the raw
-//! floor's: `version`, `apply PATH N delete|wal`, `check PATH N`.
+//! floor's: `version`, `apply PATH N delete|wal`, `check PATH N`; on PostgreSQL (a
+//! `PgConnection`, the same folders): `pg-apply URL N`, `pg-check URL N`.
 
 use std::time::Instant;
 
@@ -70,6 +71,30 @@ fn main() {
             let n: usize = arg(2).parse().expect("N");
             let start = Instant::now();
             let mut conn = SqliteConnection::establish(arg(1)).unwrap();
+            let applied = conn.run_pending_migrations(migrations(n)).unwrap().len();
+            let elapsed = start.elapsed();
+            assert_eq!(applied, 0);
+            let rows: Count =
+                diesel::sql_query("SELECT count(*) AS value FROM __diesel_schema_migrations")
+                    .get_result(&mut conn)
+                    .unwrap();
+            assert_eq!(rows.value, n as i64);
+            println!("ns={}", elapsed.as_nanos());
+        }
+        "pg-apply" => {
+            let n: usize = arg(2).parse().expect("N");
+            let start = Instant::now();
+            let mut conn = PgConnection::establish(arg(1)).unwrap();
+            let applied = conn.run_pending_migrations(migrations(n)).unwrap().len();
+            drop(conn);
+            let elapsed = start.elapsed();
+            assert_eq!(applied, n);
+            println!("ns={}", elapsed.as_nanos());
+        }
+        "pg-check" => {
+            let n: usize = arg(2).parse().expect("N");
+            let start = Instant::now();
+            let mut conn = PgConnection::establish(arg(1)).unwrap();
             let applied = conn.run_pending_migrations(migrations(n)).unwrap().len();
             let elapsed = start.elapsed();
             assert_eq!(applied, 0);

@@ -1,12 +1,14 @@
 //! sqlx (SQLite) as its docs show: `sqlx::migrate!("<folder>")` embeds a folder of `.sql`
 //! files, and `MIGRATOR.run(&pool)` applies them, each in its own transaction, on a tokio
 //! current-thread runtime. Commands as the raw floor's: `version`, `apply PATH N
-//! delete|wal`, `check PATH N`.
+//! delete|wal`, `check PATH N`; on PostgreSQL (the same folders, a `PgPool` of one
+//! connection): `pg-apply URL N`, `pg-check URL N`.
 
 use std::str::FromStr;
 use std::time::Instant;
 
 use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 static N10: Migrator = sqlx::migrate!("migrations/n10");
@@ -32,6 +34,14 @@ async fn pool(path: &str, journal: &str, create: bool) -> SqlitePool {
     SqlitePoolOptions::new()
         .max_connections(1)
         .connect_with(options)
+        .await
+        .unwrap()
+}
+
+async fn pg_pool(url: &str) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
         .await
         .unwrap()
 }
@@ -65,6 +75,28 @@ fn main() {
                 let n: usize = arg(2).parse().expect("N");
                 let start = Instant::now();
                 let pool = pool(arg(1), "", false).await;
+                migrator(n).run(&pool).await.unwrap();
+                let elapsed = start.elapsed();
+                let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                assert_eq!(applied, n as i64);
+                pool.close().await;
+                println!("ns={}", elapsed.as_nanos());
+            }
+            "pg-apply" => {
+                let n: usize = arg(2).parse().expect("N");
+                let start = Instant::now();
+                let pool = pg_pool(arg(1)).await;
+                migrator(n).run(&pool).await.unwrap();
+                pool.close().await;
+                println!("ns={}", start.elapsed().as_nanos());
+            }
+            "pg-check" => {
+                let n: usize = arg(2).parse().expect("N");
+                let start = Instant::now();
+                let pool = pg_pool(arg(1)).await;
                 migrator(n).run(&pool).await.unwrap();
                 let elapsed = start.elapsed();
                 let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
