@@ -587,9 +587,12 @@ def migrate_pg_bin(n: int) -> Path:
 
 
 def pg_url(database: str) -> str:
-    """`MIGRATE_BENCH_POSTGRES` with its database replaced by `database`."""
+    """`MIGRATE_BENCH_POSTGRES` with its database replaced by `database`, and `sslmode=disable`
+    unless it names a mode: libpq (diesel) would otherwise negotiate TLS where the server
+    offers it, and the other clients here are built without TLS."""
     parts = urllib.parse.urlsplit(PG_URL)
-    return urllib.parse.urlunsplit(parts._replace(path="/" + database))
+    query = parts.query if "sslmode=" in parts.query else "&".join(filter(None, [parts.query, "sslmode=disable"]))
+    return urllib.parse.urlunsplit(parts._replace(path="/" + database, query=query))
 
 
 def pg_apply_cases(n: int) -> list[tuple[str, str, callable]]:
@@ -798,6 +801,27 @@ def pg_section(data: dict) -> list[str]:
     w("")
     w("### Applying N migrations, each in a transaction of its own with its history row")
     w("")
+    w("What each tool sends per migration (read from its traffic, `strace -yy -e trace=sendto`; "
+      "the round trips are counted in the last table):")
+    w("")
+    w("- raw floor: `BEGIN`; the `CREATE TABLE`; the history row through a statement prepared "
+      "once per connection; `COMMIT`. One commit.")
+    w("- raw, one round trip: the same four statements as one simple query, the history row "
+      "as literals. One commit.")
+    w("- migrate: `BEGIN; SET LOCAL migrate.step = ..; SET LOCAL lock_timeout = ..` (one simple "
+      "query); the `CREATE TABLE`; the history row through a statement prepared once per "
+      "connection; `COMMIT`. One commit. Once per run besides: `SELECT current_schema()` at "
+      "connect, the history read, the advisory lock and its check in `pg_locks`, the history "
+      "table's shape (`information_schema`), its `CREATE TABLE IF NOT EXISTS`, the history "
+      "read again under the lock, the unlock.")
+    w("- refinery: `START TRANSACTION`; the `CREATE TABLE`; `COMMIT`; then `START TRANSACTION`; "
+      "the history row (`INSERT` with literals); `COMMIT`. Two commits: the history row is "
+      "written in a transaction of its own, after the migration's.")
+    w("- sqlx: `BEGIN`; the migration's SQL; the history row (a prepared statement); `COMMIT`; "
+      "then `UPDATE _sqlx_migrations SET execution_time = ..`, autocommitted. Two commits.")
+    w("- diesel (libpq): `BEGIN`; the `up.sql`; the history row (a prepared statement); "
+      "`COMMIT`. One commit.")
+    w("")
     w("| tool | " + " | ".join(f"N = {n}" for n in ns) + " |")
     w("|---|" + "---|" * len(ns))
     for _, label, _ in pg_apply_cases(ns[0]):
@@ -825,11 +849,13 @@ def pg_section(data: dict) -> list[str]:
         small, large = ns[0], ns[1] if len(ns) > 1 else ns[0]
         w(f"### Round trips (client writes to the socket, strace)")
         w("")
-        w("Each tool's writes to the server's socket in one run (`strace -f -e "
-          "trace=write,writev,sendto,sendmsg`, stdout and stderr left out). Every client here "
-          "waits for the server's answer after each write, so a write is a round trip. Per "
-          f"migration: (writes applying {large} - writes applying {small}) / {large - small}, "
-          "which leaves out connecting and the one-time setup.")
+        w("Each tool's writes to the server's TCP socket in one run (`strace -f -yy -e "
+          "trace=write,writev,sendto,sendmsg`, the writes to other descriptors left out). "
+          "Every client here waits for the server's answer after each write, so each write "
+          "is a round trip, except the last, the Terminate message that closes the "
+          "connection: a start-up check of W writes made W - 1 round trips, the start-up "
+          f"message among them. Per migration: (writes applying {large} - writes applying "
+          f"{small}) / {large - small}, which leaves out connecting and the one-time setup.")
         w("")
         w(f"| tool | applying {small} | applying {large} | per migration | start-up check, {PG_CHECK_N} applied |")
         w("|---|---|---|---|---|")
@@ -847,7 +873,7 @@ def pg_section(data: dict) -> list[str]:
 def pg_fields(data: dict) -> dict:
     """The PostgreSQL figures the analysis quotes; `n/a` when they were not measured."""
     pg = data.get("postgres")
-    keys = ("pg_migrate_apply", "pg_raw_apply", "pg_apply_ratio", "pg_one_trip_ratio",
+    keys = ("pg_n", "pg_check_n", "pg_migrate_apply", "pg_raw_apply", "pg_apply_ratio", "pg_one_trip_ratio",
             "pg_migrate_check", "pg_raw_check", "pg_check_ratio", "pg_sync_commit",
             "pg_migrate_writes_per", "pg_raw_writes_per", "pg_migrate_check_writes",
             "pg_raw_check_writes", "pg_refinery_ratio", "pg_sqlx_ratio", "pg_diesel_ratio",
@@ -873,6 +899,8 @@ def pg_fields(data: dict) -> dict:
         "pg_raw_check": ms(check[PG_RAW_CHECK]),
         "pg_check_ratio": ratio(check[m], check[PG_RAW_CHECK]),
         "pg_sync_commit": pg["server"].get("synchronous_commit", "?"),
+        "pg_n": str(n_max),
+        "pg_check_n": str(PG_CHECK_N),
         "pg_migrate_writes_per": per(m),
         "pg_raw_writes_per": per(PG_RAW),
         "pg_migrate_check_writes": str(writes.get(("check", m), "n/a")),
@@ -898,19 +926,38 @@ def only_postgres(args) -> None:
     pg = bench_postgres(args.reps)
     with (TARGET / "last-postgres-run.pickle").open("wb") as f:
         pickle.dump(pg, f)
-    full = TARGET / "last-run.pickle"
-    if full.exists() and not args.quick:
-        with full.open("rb") as f:
-            merged, full_args = pickle.load(f)
+
+    def update(merged: dict, _full_args) -> bool:
         merged["postgres"] = pg
-        with full.open("wb") as f:
-            pickle.dump((merged, full_args), f)
-        report(full_args, merged, args.out or ROOT / "docs" / "performance.md")
-        return
+        return True
+
+    if not merge_into_full_run(args, update):
+        splice_postgres({"postgres": pg}, existing_page(args))
+
+
+def merge_into_full_run(args, update) -> bool:
+    """`update(results, args)` applied to the last full run's saved results, saved again,
+    and the whole page written from them; False (nothing done) when no full run is saved,
+    with `--quick`, or when `update` returns False (results that do not fit)."""
+    full = TARGET / "last-run.pickle"
+    if not full.exists() or args.quick:
+        return False
+    with full.open("rb") as f:
+        merged, full_args = pickle.load(f)
+    if not update(merged, full_args):
+        return False
+    with full.open("wb") as f:
+        pickle.dump((merged, full_args), f)
+    report(full_args, merged, args.out or ROOT / "docs" / "performance.md")
+    return True
+
+
+def existing_page(args) -> Path:
+    """The page a partial run writes into: `--out`, or the report of the last run."""
     out = args.out or (TARGET / "performance-quick.md" if args.quick else ROOT / "docs" / "performance.md")
     if not out.exists():
         raise SystemExit(f"{out} does not exist: run the full benchmark first, or give --out a copy of a report")
-    splice_postgres({"postgres": pg}, out)
+    return out
 
 
 def splice_postgres(data: dict, page: Path) -> None:
@@ -1320,22 +1367,17 @@ def only_check(args) -> None:
     data["callgrind_small"] = startup_callgrind_small(data["check"][1], args.ns)
     with (TARGET / "last-check-run.pickle").open("wb") as f:
         pickle.dump((data, args), f)
-    full = TARGET / "last-run.pickle"
-    if full.exists() and not args.quick:
-        with full.open("rb") as f:
-            merged, full_args = pickle.load(f)
-        if full_args.ns == args.ns:
-            for key in ("check", "breakdown", "callgrind", "callgrind_small", "startup_date"):
-                merged[key] = data[key]
-            full_args.reps_check = args.reps
-            with full.open("wb") as f:
-                pickle.dump((merged, full_args), f)
-            report(full_args, merged, args.out or ROOT / "docs" / "performance.md")
-            return
-    out = args.out or (TARGET / "performance-quick.md" if args.quick else ROOT / "docs" / "performance.md")
-    if not out.exists():
-        raise SystemExit(f"{out} does not exist: run the full benchmark first, or give --out a copy of a report")
-    splice_startup(args, data, out)
+
+    def update(merged: dict, full_args) -> bool:
+        if full_args.ns != args.ns:
+            return False
+        for key in ("check", "breakdown", "callgrind", "callgrind_small", "startup_date"):
+            merged[key] = data[key]
+        full_args.reps_check = args.reps
+        return True
+
+    if not merge_into_full_run(args, update):
+        splice_startup(args, data, existing_page(args))
 
 
 def startup_callgrind_small(paths: dict, ns: list[int]) -> dict:

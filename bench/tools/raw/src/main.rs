@@ -54,12 +54,7 @@ fn main() {
             let rows = read_history(&conn);
             let pending = n - rows.len();
             let elapsed = start.elapsed();
-            assert_eq!(pending, 0);
-            assert!(
-                rows.iter()
-                    .enumerate()
-                    .all(|(i, (v, _))| *v == i as i64 + 1)
-            );
+            assert_all_applied(pending, &rows);
             println!("ns={}", elapsed.as_nanos());
         }
         "breakdown" => breakdown(arg(1), arg(2).parse().expect("REPEATS"), arg(3)),
@@ -69,6 +64,16 @@ fn main() {
         "pg-check" => pg::check(arg(1), arg(2).parse().expect("N")),
         other => panic!("unknown command {other:?}"),
     }
+}
+
+/// After a timed check: nothing pending, and the history rows are versions 1..=N in order.
+fn assert_all_applied(pending: usize, rows: &[(i64, String)]) {
+    assert_eq!(pending, 0);
+    assert!(
+        rows.iter()
+            .enumerate()
+            .all(|(i, (v, _))| *v == i as i64 + 1)
+    );
 }
 
 fn journal(conn: &Connection, mode: &str) {

@@ -120,12 +120,7 @@ pub fn check(url: &str, n: usize) {
         .collect();
     let pending = n - rows.len();
     let elapsed = start.elapsed();
-    assert_eq!(pending, 0);
-    assert!(
-        rows.iter()
-            .enumerate()
-            .all(|(i, (v, c))| *v == i as i64 + 1 && c == CHECKSUM)
-    );
+    crate::assert_all_applied(pending, &rows);
     drop(client);
     println!("ns={}", elapsed.as_nanos());
 }
