@@ -752,6 +752,19 @@ def pg_medians(pg: dict) -> tuple[dict, dict]:
     return apply, check
 
 
+def pg_fastest(pg: dict) -> dict:
+    """migrate's fastest run against the floor's, apply at the largest N and check: the
+    commits' waits on a shared disk move the medians more than the minimums."""
+    n_max = max(pg["ns"])
+    m = "migrate (migrate-postgres)"
+    fastest = lambda runs: min(r.ns for r in runs) / 1e9
+    pairs = {
+        "apply": (fastest(pg["apply"][(n_max, m)]), fastest(pg["apply"][(n_max, PG_RAW)])),
+        "check": (fastest(pg["check"][m]), fastest(pg["check"][PG_RAW_CHECK])),
+    }
+    return {key: f"{ms(a)} vs {ms(b)} = {ratio(a, b)}" for key, (a, b) in pairs.items()}
+
+
 def pg_section(data: dict) -> list[str]:
     """Section 6 of the page: the PostgreSQL tables, or a note that they were skipped."""
     pg = data.get("postgres")
@@ -790,14 +803,15 @@ def pg_section(data: dict) -> list[str]:
       "after the work is done (apply: the connection closed; check: the answer known). The "
       f"1-minute load average was {pg['load']:.1f} at the end (`nproc` = {os.cpu_count()}).")
     w("")
-    w("| target | measured (medians) | |")
+    fastest = pg_fastest(pg)
+    w("| target | measured: medians; the fastest runs | |")
     w("|---|---|---|")
     w(f"| apply {n_max}, one transaction each: within 1.10x of the raw floor | "
-      f"{ms(migrate_apply)} vs {ms(floor)} = {ratio(migrate_apply, floor)} | "
-      f"{verdict(migrate_apply <= 1.10 * floor)} |")
+      f"{ms(migrate_apply)} vs {ms(floor)} = {ratio(migrate_apply, floor)}; "
+      f"{fastest['apply']} | {verdict(migrate_apply <= 1.10 * floor)} (medians) |")
     w(f"| start-up check, {PG_CHECK_N} applied: within 1.10x of the floor's history read | "
-      f"{ms(migrate_check)} vs {ms(floor_check)} = {ratio(migrate_check, floor_check)} | "
-      f"{verdict(migrate_check <= 1.10 * floor_check)} |")
+      f"{ms(migrate_check)} vs {ms(floor_check)} = {ratio(migrate_check, floor_check)}; "
+      f"{fastest['check']} | {verdict(migrate_check <= 1.10 * floor_check)} (medians) |")
     w("")
     w("### Applying N migrations, each in a transaction of its own with its history row")
     w("")
@@ -873,7 +887,7 @@ def pg_section(data: dict) -> list[str]:
 def pg_fields(data: dict) -> dict:
     """The PostgreSQL figures the analysis quotes; `n/a` when they were not measured."""
     pg = data.get("postgres")
-    keys = ("pg_n", "pg_check_n", "pg_migrate_apply", "pg_raw_apply", "pg_apply_ratio", "pg_one_trip_ratio",
+    keys = ("pg_n", "pg_check_n", "pg_apply_fastest", "pg_check_fastest", "pg_migrate_apply", "pg_raw_apply", "pg_apply_ratio", "pg_one_trip_ratio",
             "pg_migrate_check", "pg_raw_check", "pg_check_ratio", "pg_sync_commit",
             "pg_migrate_writes_per", "pg_raw_writes_per", "pg_migrate_check_writes",
             "pg_raw_check_writes", "pg_refinery_ratio", "pg_sqlx_ratio", "pg_diesel_ratio",
@@ -900,6 +914,8 @@ def pg_fields(data: dict) -> dict:
         "pg_check_ratio": ratio(check[m], check[PG_RAW_CHECK]),
         "pg_sync_commit": pg["server"].get("synchronous_commit", "?"),
         "pg_n": str(n_max),
+        "pg_apply_fastest": pg_fastest(pg)["apply"],
+        "pg_check_fastest": pg_fastest(pg)["check"],
         "pg_check_n": str(PG_CHECK_N),
         "pg_migrate_writes_per": per(m),
         "pg_raw_writes_per": per(PG_RAW),
