@@ -887,7 +887,7 @@ def pg_section(data: dict) -> list[str]:
 def pg_fields(data: dict) -> dict:
     """The PostgreSQL figures the analysis quotes; `n/a` when they were not measured."""
     pg = data.get("postgres")
-    keys = ("pg_n", "pg_check_n", "pg_apply_fastest", "pg_check_fastest", "pg_migrate_apply", "pg_raw_apply", "pg_apply_ratio", "pg_one_trip_ratio",
+    keys = ("pg_small_n", "pg_migrate_writes_small", "pg_raw_writes_small", "pg_n", "pg_check_n", "pg_apply_fastest", "pg_check_fastest", "pg_migrate_apply", "pg_raw_apply", "pg_apply_ratio", "pg_one_trip_ratio",
             "pg_migrate_check", "pg_raw_check", "pg_check_ratio", "pg_sync_commit",
             "pg_migrate_writes_per", "pg_raw_writes_per", "pg_migrate_check_writes",
             "pg_raw_check_writes", "pg_refinery_ratio", "pg_sqlx_ratio", "pg_diesel_ratio",
@@ -920,6 +920,9 @@ def pg_fields(data: dict) -> dict:
         "pg_migrate_writes_per": per(m),
         "pg_raw_writes_per": per(PG_RAW),
         "pg_migrate_check_writes": str(writes.get(("check", m), "n/a")),
+        "pg_small_n": str(small),
+        "pg_migrate_writes_small": str(writes.get(("apply", m, small), "n/a")),
+        "pg_raw_writes_small": str(writes.get(("apply", PG_RAW, small), "n/a")),
         "pg_raw_check_writes": str(writes.get(("check", PG_RAW_CHECK), "n/a")),
     }
     for peer in ("refinery", "sqlx", "diesel"):
@@ -942,6 +945,11 @@ def only_postgres(args) -> None:
     pg = bench_postgres(args.reps)
     with (TARGET / "last-postgres-run.pickle").open("wb") as f:
         pickle.dump(pg, f)
+    write_postgres(args, pg)
+
+
+def write_postgres(args, pg: dict) -> None:
+    """Section 6 from `pg` into the last full run's page, or into the existing page."""
 
     def update(merged: dict, _full_args) -> bool:
         merged["postgres"] = pg
@@ -1746,7 +1754,8 @@ def main() -> None:
     parser.add_argument("--no-build-cost", action="store_true", help="skip the clean builds of workload 5")
     parser.add_argument("--out", type=Path, help="where to write the report")
     parser.add_argument("--report-only", action="store_true",
-                        help="write the report again from the last run's saved results (bench/target/last-run.pickle)")
+                        help="write the report again from the last run's saved results (bench/target/last-run.pickle; "
+                             "with --only postgres, section 6 from bench/target/last-postgres-run.pickle)")
     parser.add_argument("--fk-only", action="store_true",
                         help="only workload 6 (one migration beside 1,000,000 untouched rows); "
                              "prints its table, writes nothing else")
@@ -1775,6 +1784,10 @@ def main() -> None:
     args.reps = args.reps or (2 if args.quick else 5)
     out = args.out or (TARGET / "performance-quick.md" if args.quick else ROOT / "docs" / "performance.md")
     saved = TARGET / ("last-quick-run.pickle" if args.quick else "last-run.pickle")
+    if args.report_only and args.only == "postgres":
+        with (TARGET / "last-postgres-run.pickle").open("rb") as f:
+            write_postgres(args, pickle.load(f))
+        return
     if args.report_only:
         with saved.open("rb") as f:
             data, saved_args = pickle.load(f)
