@@ -737,10 +737,25 @@ def pg_socket_writes(ns: list[int]) -> dict:
         try:
             spawn(prepare(url))
             counts[("check", label)] = socket_writes(check_cmd(url))
+            if key in ("raw", "migrate"):
+                counts[("callgrind", label)] = callgrind([(f"pg {label}", check_cmd(url))],
+                                                         PG_CHECK_PATTERNS).get(f"pg {label}")
         finally:
             pg_admin("drop", database)
     log("postgres: socket writes counted")
     return counts
+
+
+# Inclusive instructions of the parts of a PostgreSQL start-up check, the client's side.
+PG_CHECK_PATTERNS = {
+    "connect": r"(Postgres::connect|bench_raw::pg::connect) \[",
+    "simple_query": r"postgres::client::Client::simple_query \[",
+    "discovered": r"manager::Migrator::discovered \[",
+    "read_applied": r"Backend>::read_applied \[",
+    "read_applied_rows": r"Postgres::read_applied_rows \[",
+    "applied_row": r"history::applied_row \[",
+    "plan": r"migrate_core::plan::plan \[",
+}
 
 
 PG_HEADING = "## 6. PostgreSQL"
@@ -763,6 +778,15 @@ def pg_fastest(pg: dict) -> dict:
         "check": (fastest(pg["check"][m]), fastest(pg["check"][PG_RAW_CHECK])),
     }
     return {key: f"{ms(a)} vs {ms(b)} = {ratio(a, b)}" for key, (a, b) in pairs.items()}
+
+
+def pg_connect_split(runs: list[Run]) -> tuple[str, str]:
+    """Median (min) of the time to connect and of the rest, where the tool printed it."""
+    connect = [float(r.values["connect_ns"]) / 1e9 for r in runs if "connect_ns" in r.values]
+    if len(connect) != len(runs):
+        return "", ""
+    rest = [r.ns / 1e9 - c for r, c in zip(runs, connect)]
+    return tuple(f"{ms(med(v))} ({ms(min(v))})" for v in (connect, rest))
 
 
 def pg_section(data: dict) -> list[str]:
@@ -851,14 +875,40 @@ def pg_section(data: dict) -> list[str]:
     w("Connect, read the history, find nothing to do. One check is run first and not "
       "counted, so each tool meets a server that has its tables in cache.")
     w("")
-    w("| tool | in-process | over the floor | process (spawn to exit) |")
-    w("|---|---|---|---|")
+    w("| tool | in-process | over the floor | of which connecting | after connecting | process (spawn to exit) |")
+    w("|---|---|---|---|---|---|")
     for _, label, _, _ in pg_check_cases(PG_CHECK_N):
         runs = pg["check"][label]
+        split = pg_connect_split(runs)
         w(f"| {label} | {ms(check[label])} ({ms(min(r.ns for r in runs) / 1e9)}) | "
-          f"{ratio(check[label], floor_check)} | {ms(med([r.wall for r in runs]))} |")
+          f"{ratio(check[label], floor_check)} | {split[0]} | {split[1]} | "
+          f"{ms(med([r.wall for r in runs]))} |")
+    w("")
+    w("Connecting and after: the floor and migrate print the time their connect call took "
+      "(`connect_ns`: for migrate `Postgres::connect`, which asks the server for "
+      "`current_schema()` too); median (min) of each part over the same runs.")
     w("")
     writes = pg.get("writes") or {}
+    cg_raw, cg_migrate = (writes.get(("callgrind", label)) for label in (PG_RAW_CHECK, "migrate (migrate-postgres)"))
+    if cg_raw and cg_migrate:
+        w(f"Instructions of one start-up check with {PG_CHECK_N} applied, the client's side "
+          "(valgrind callgrind; inclusive: a part includes what it calls, so the rows overlap):")
+        w("")
+        w("| part | raw floor | migrate |")
+        w("|---|---|---|")
+        cell = lambda c, key: f"{c.get(key, 0):,}" if c.get(key) else ""
+        for key, name in (
+            ("total", "the whole process"),
+            ("connect", "connecting (`postgres::Client::connect`; migrate: `Postgres::connect`)"),
+            ("simple_query", "simple queries (`Client::simple_query`, every row received)"),
+            ("discovered", "`Migrator::discovered` (discovery, its sort)"),
+            ("read_applied", "`Backend::read_applied`: the history read and its rows"),
+            ("read_applied_rows", "of which `read_applied_rows` (the rest: the copy kept by `remember`)"),
+            ("applied_row", "of which `history::applied_row` (an `AppliedMigration` per row)"),
+            ("plan", "`plan::plan`"),
+        ):
+            w(f"| {name} | {cell(cg_raw, key)} | {cell(cg_migrate, key)} |")
+        w("")
     if writes:
         small, large = ns[0], ns[1] if len(ns) > 1 else ns[0]
         w(f"### Round trips (client writes to the socket, strace)")
@@ -887,7 +937,8 @@ def pg_section(data: dict) -> list[str]:
 def pg_fields(data: dict) -> dict:
     """The PostgreSQL figures the analysis quotes; `n/a` when they were not measured."""
     pg = data.get("postgres")
-    keys = ("pg_small_n", "pg_migrate_writes_small", "pg_raw_writes_small", "pg_n", "pg_check_n", "pg_apply_fastest", "pg_check_fastest", "pg_migrate_apply", "pg_raw_apply", "pg_apply_ratio", "pg_one_trip_ratio",
+    keys = (*(f"pg_cg_{side}_{key}" for side in ("raw", "migrate") for key in ("total", *PG_CHECK_PATTERNS)),
+            "pg_raw_connect", "pg_raw_after", "pg_migrate_connect", "pg_migrate_after", "pg_small_n", "pg_migrate_writes_small", "pg_raw_writes_small", "pg_n", "pg_check_n", "pg_apply_fastest", "pg_check_fastest", "pg_migrate_apply", "pg_raw_apply", "pg_apply_ratio", "pg_one_trip_ratio",
             "pg_migrate_check", "pg_raw_check", "pg_check_ratio", "pg_sync_commit",
             "pg_migrate_writes_per", "pg_raw_writes_per", "pg_migrate_check_writes",
             "pg_raw_check_writes", "pg_refinery_ratio", "pg_sqlx_ratio", "pg_diesel_ratio",
@@ -915,6 +966,12 @@ def pg_fields(data: dict) -> dict:
         "pg_sync_commit": pg["server"].get("synchronous_commit", "?"),
         "pg_n": str(n_max),
         "pg_apply_fastest": pg_fastest(pg)["apply"],
+        **{f"pg_cg_{side}_{key}": f"{(writes.get(('callgrind', label)) or {}).get(key, 0):,}"
+           for side, label in (("raw", PG_RAW_CHECK), ("migrate", m))
+           for key in ("total", *PG_CHECK_PATTERNS)},
+        **{f"pg_{side}_{part}": pg_connect_split(pg["check"][label])[i] or "n/a"
+           for side, label in (("raw", PG_RAW_CHECK), ("migrate", m))
+           for i, part in enumerate(("connect", "after"))},
         "pg_check_fastest": pg_fastest(pg)["check"],
         "pg_check_n": str(PG_CHECK_N),
         "pg_migrate_writes_per": per(m),

@@ -55,6 +55,8 @@ macro_rules! pg_table_migrations {
 ///   transaction per migration (the default).
 /// - `pg-check URL N`: the start-up check: connect and `to_latest`, which finds nothing
 ///   to do.
+///
+/// Both print the time `Postgres::connect` took too (`connect_ns`).
 pub fn pg_main() {
     use migrate_postgres::{Migrator, Postgres};
 
@@ -63,6 +65,7 @@ pub fn pg_main() {
     let n: usize = arg(2).parse().expect("N");
     let start = Instant::now();
     let mut db = Postgres::connect(arg(1)).unwrap();
+    let connected = start.elapsed();
     let migrator = Migrator::discovered().unwrap();
     assert_eq!(migrator.migrations().len(), n);
     let report = migrator.to_latest(&mut db).unwrap();
@@ -82,6 +85,7 @@ pub fn pg_main() {
         other => panic!("pg-apply or pg-check, not {other:?}"),
     };
     println!("ns={}", elapsed.as_nanos());
+    println!("connect_ns={}", connected.as_nanos());
 }
 
 /// The commands of every binary (each binary registers a different number of migrations):

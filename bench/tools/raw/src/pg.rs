@@ -102,10 +102,12 @@ pub fn apply(url: &str, n: usize, mode: &str) {
 }
 
 /// `pg-check URL N`: the start-up check: connect, read the history once (one simple
-/// query, one round trip), compare with the N known versions.
+/// query, one round trip), compare with the N known versions. Prints the time to connect
+/// too (`connect_ns`).
 pub fn check(url: &str, n: usize) {
     let start = Instant::now();
     let mut client = connect(url);
+    let connected = start.elapsed();
     let rows: Vec<(i64, String)> = client
         .simple_query("SELECT version, checksum FROM history ORDER BY version")
         .unwrap()
@@ -123,4 +125,5 @@ pub fn check(url: &str, n: usize) {
     crate::assert_all_applied(pending, &rows);
     drop(client);
     println!("ns={}", elapsed.as_nanos());
+    println!("connect_ns={}", connected.as_nanos());
 }
