@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -570,6 +571,500 @@ def bench_build() -> dict:
 
 
 # ---------------------------------------------------------------------------------------
+# PostgreSQL (section 6): apply N and the start-up check against a server, each sample in
+# a database of its own
+
+
+PG_URL = os.environ.get("MIGRATE_BENCH_POSTGRES", "postgres://postgres@127.0.0.1/")
+PG_NS = [10, 100, 1000]
+PG_CHECK_N = 1000
+PG_RAW = "raw floor (BEGIN; statement; history row, prepared once; COMMIT)"
+PG_RAW_ONE_TRIP = "raw, one round trip per migration (the same transaction as one simple query)"
+
+
+def migrate_pg_bin(n: int) -> Path:
+    return binary(f"migrate-pg-n{n}")
+
+
+def pg_url(database: str) -> str:
+    """`MIGRATE_BENCH_POSTGRES` with its database replaced by `database`, and `sslmode=disable`
+    unless it names a mode: libpq (diesel) would otherwise negotiate TLS where the server
+    offers it, and the other clients here are built without TLS."""
+    parts = urllib.parse.urlsplit(PG_URL)
+    query = parts.query if "sslmode=" in parts.query else "&".join(filter(None, [parts.query, "sslmode=disable"]))
+    return urllib.parse.urlunsplit(parts._replace(path="/" + database, query=query))
+
+
+def pg_apply_cases(n: int) -> list[tuple[str, str, callable]]:
+    """(key, label, command for a connection string): each migration in a transaction of
+    its own, with its history row."""
+    return [
+        ("raw", PG_RAW, lambda u: [RAW, "pg-apply", u, n, "per"]),
+        ("raw_one_trip", PG_RAW_ONE_TRIP, lambda u: [RAW, "pg-apply", u, n, "one-trip"]),
+        ("migrate", "migrate (migrate-postgres)", lambda u: [migrate_pg_bin(n), "pg-apply", u, n]),
+        ("refinery", "refinery", lambda u: [REFINERY, "pg-apply", u, n]),
+        ("sqlx", "sqlx", lambda u: [SQLX, "pg-apply", u, n]),
+        ("diesel", "diesel", lambda u: [DIESEL, "pg-apply", u, n]),
+    ]
+
+
+PG_RAW_CHECK = "raw floor (one history read, a simple query)"
+
+
+def pg_check_cases(n: int) -> list[tuple[str, str, callable, callable]]:
+    """(key, label, prepare, check): the prepare applies `n` with the tool itself."""
+    return [
+        ("raw", PG_RAW_CHECK, lambda u: [RAW, "pg-apply", u, n, "per"], lambda u: [RAW, "pg-check", u, n]),
+        *[(key, label, make, lambda u, key=key: [*pg_check_command(key, n), u, n])
+          for key, label, make in pg_apply_cases(n) if key not in ("raw", "raw_one_trip")],
+    ]
+
+
+def pg_check_command(key: str, n: int) -> list:
+    return {
+        "migrate": [migrate_pg_bin(n), "pg-check"],
+        "refinery": [REFINERY, "pg-check"],
+        "sqlx": [SQLX, "pg-check"],
+        "diesel": [DIESEL, "pg-check"],
+    }[key]
+
+
+def pg_admin(action: str, database: str) -> None:
+    spawn([RAW, "pg-admin", PG_URL, action, database])
+
+
+def pg_server() -> dict | None:
+    """The server's version and commit settings, or None when there is no server."""
+    try:
+        return spawn([RAW, "pg-version", PG_URL]).values
+    except SystemExit as error:
+        log(f"no PostgreSQL server at MIGRATE_BENCH_POSTGRES ({PG_URL}): {str(error).splitlines()[-1]}")
+        return None
+
+
+def in_database(database: str, commands: list[list]) -> list[Run]:
+    """Runs `commands` in a new database `database`, dropped afterwards."""
+    pg_admin("drop", database)  # left over from a run that was stopped
+    pg_admin("create", database)
+    try:
+        return [spawn(command) for command in commands]
+    finally:
+        pg_admin("drop", database)
+
+
+def bench_postgres(reps: int, ns: list[int] | None = None) -> dict:
+    """Applying N (each sample in a new database) and the start-up check with
+    `PG_CHECK_N` applied (a new database per sample, applied by the tool itself, one check
+    not counted to warm the server's caches, then the measured one); the tools
+    interleaved, the order rotating each round. Then the client's socket writes of one
+    run of each (strace)."""
+    ns = ns or PG_NS
+    server = pg_server()
+    if server is None:
+        return {}
+    apply: dict = {}
+    check: dict = {}
+    for rep in range(reps):
+        for n in ns:
+            cases = pg_apply_cases(n)
+            shift = rep % len(cases)
+            for key, label, make in cases[shift:] + cases[:shift]:
+                database = f"bench_{key}_{n}_{rep}"
+                [run] = in_database(database, [make(pg_url(database))])
+                apply.setdefault((n, label), []).append(run)
+        cases = pg_check_cases(PG_CHECK_N)
+        shift = rep % len(cases)
+        for key, label, prepare, check_cmd in cases[shift:] + cases[:shift]:
+            database = f"bench_{key}_check_{rep}"
+            url = pg_url(database)
+            _, _, run = in_database(database, [prepare(url), check_cmd(url), check_cmd(url)])
+            check.setdefault(label, []).append(run)
+        log(f"postgres: round {rep + 1}/{reps} done")
+    return {
+        "server": server,
+        "url": re.sub(r"//[^@/]*@", "//", PG_URL),
+        "reps": reps,
+        "ns": ns,
+        "date": datetime.date.today().isoformat(),
+        "load": os.getloadavg()[0],
+        "apply": apply,
+        "check": check,
+        "writes": pg_socket_writes(ns),
+    }
+
+
+def socket_writes(command: list) -> int | None:
+    """The writes the command's process makes to TCP sockets (here: the one to the server),
+    counted with strace (`-yy` names each descriptor's kind). A client that waits for the
+    answer after each write makes one round trip per write, plus the last write, the
+    Terminate message, which has no answer."""
+    if shutil.which("strace") is None:
+        return None
+    out = SCRATCH / "strace" / "pg-writes.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["strace", "-f", "-qq", "-yy", "-e", "trace=write,writev,sendto,sendmsg", "-o", str(out),
+         *map(str, command)],
+        env=ENV, capture_output=True, check=True,
+    )
+    return sum(
+        1 for line in out.read_text().splitlines()
+        if re.search(r"\b(write|writev|sendto|sendmsg)\(\d+<TCPv?6?:", line)
+    )
+
+
+def pg_socket_writes(ns: list[int]) -> dict:
+    """Socket writes of one apply at the two smallest N (their difference per migration
+    is the per-migration cost, without connecting and setting up) and of one start-up
+    check at `PG_CHECK_N`."""
+    counts: dict = {}
+    small, large = ns[0], ns[1] if len(ns) > 1 else ns[0]
+    for key, label, _ in pg_apply_cases(small):
+        for n in (small, large):
+            make = next(m for k, _, m in pg_apply_cases(n) if k == key)
+            database = f"bench_{key}_strace_{n}"
+            pg_admin("drop", database)
+            pg_admin("create", database)
+            try:
+                counts[("apply", label, n)] = socket_writes(make(pg_url(database)))
+            finally:
+                pg_admin("drop", database)
+    for key, label, prepare, check_cmd in pg_check_cases(PG_CHECK_N):
+        database = f"bench_{key}_strace_check"
+        url = pg_url(database)
+        pg_admin("drop", database)
+        pg_admin("create", database)
+        try:
+            spawn(prepare(url))
+            counts[("check", label)] = socket_writes(check_cmd(url))
+            if key in ("raw", "migrate"):
+                counts[("callgrind", label)] = callgrind([(f"pg {label}", check_cmd(url))],
+                                                         PG_CHECK_PATTERNS).get(f"pg {label}")
+        finally:
+            pg_admin("drop", database)
+    log("postgres: socket writes counted")
+    return counts
+
+
+# Inclusive instructions of the parts of a PostgreSQL start-up check, the client's side.
+PG_CHECK_PATTERNS = {
+    "connect": r"(Postgres::connect|bench_raw::pg::connect) \[",
+    "simple_query": r"postgres::client::Client::simple_query \[",
+    "discovered": r"manager::Migrator::discovered \[",
+    "read_applied": r"Backend>::read_applied \[",
+    "read_applied_rows": r"Postgres::read_applied_rows \[",
+    "applied_row": r"history::applied_row \[",
+    "plan": r"migrate_core::plan::plan \[",
+}
+
+
+PG_HEADING = "## 6. PostgreSQL"
+
+
+def pg_medians(pg: dict) -> tuple[dict, dict]:
+    apply = {key: med([r.ns for r in runs]) / 1e9 for key, runs in pg["apply"].items()}
+    check = {label: med([r.ns for r in runs]) / 1e9 for label, runs in pg["check"].items()}
+    return apply, check
+
+
+def pg_fastest(pg: dict) -> dict:
+    """migrate's fastest run against the floor's, apply at the largest N and check: the
+    commits' waits on a shared disk move the medians more than the minimums."""
+    n_max = max(pg["ns"])
+    m = "migrate (migrate-postgres)"
+    fastest = lambda runs: min(r.ns for r in runs) / 1e9
+    pairs = {
+        "apply": (fastest(pg["apply"][(n_max, m)]), fastest(pg["apply"][(n_max, PG_RAW)])),
+        "check": (fastest(pg["check"][m]), fastest(pg["check"][PG_RAW_CHECK])),
+    }
+    return {key: f"{ms(a)} vs {ms(b)} = {ratio(a, b)}" for key, (a, b) in pairs.items()}
+
+
+def pg_connect_split(runs: list[Run]) -> tuple[str, str]:
+    """Median (min) of the time to connect and of the rest, where the tool printed it."""
+    connect = [float(r.values["connect_ns"]) / 1e9 for r in runs if "connect_ns" in r.values]
+    if len(connect) != len(runs):
+        return "", ""
+    rest = [r.ns / 1e9 - c for r, c in zip(runs, connect)]
+    return tuple(f"{ms(med(v))} ({ms(min(v))})" for v in (connect, rest))
+
+
+def pg_section(data: dict) -> list[str]:
+    """Section 6 of the page: the PostgreSQL tables, or a note that they were skipped."""
+    pg = data.get("postgres")
+    lines: list[str] = []
+    w = lines.append
+    w(f"{PG_HEADING}: applying N and the start-up check")
+    w("")
+    if "postgres" not in data:
+        w("Not measured in this run (`--quick`); `python3 bench/run.py --only postgres` "
+          "measures it.")
+        w("")
+        return lines
+    if not pg:
+        w("Not measured in this run: no PostgreSQL server answered at `MIGRATE_BENCH_POSTGRES` "
+          "(default `postgres://postgres@127.0.0.1/`). Start one and run `python3 bench/run.py "
+          "--only postgres`.")
+        w("")
+        return lines
+    s = pg["server"]
+    apply, check = pg_medians(pg)
+    ns = pg["ns"]
+    n_max = max(ns)
+    floor = apply[(n_max, PG_RAW)]
+    migrate_apply = apply[(n_max, "migrate (migrate-postgres)")]
+    floor_check = check[PG_RAW_CHECK]
+    migrate_check = check["migrate (migrate-postgres)"]
+    verdict = lambda ok: "**met**" if ok else "**missed**"
+    w(f"Written by `python3 bench/run.py --only postgres` (or the full run) on {pg['date']}: "
+      f"{pg['reps']} samples of each, the tools interleaved (the order rotates each round); "
+      f"median (min) and the median over the raw floor's. PostgreSQL {s.get('server_version', '?')} "
+      f"on this machine, reached over TCP loopback (`{pg['url']}`), with the server's own "
+      f"settings: `synchronous_commit = {s.get('synchronous_commit', '?')}`, `fsync = "
+      f"{s.get('fsync', '?')}`, `wal_sync_method = {s.get('wal_sync_method', '?')}`, so each "
+      "commit waits for its WAL flush. Each sample runs in a database of its own, created "
+      "before and dropped after it (not timed). In-process time, from before connecting to "
+      "after the work is done (apply: the connection closed; check: the answer known). The "
+      f"1-minute load average was {pg['load']:.1f} at the end (`nproc` = {os.cpu_count()}).")
+    w("")
+    fastest = pg_fastest(pg)
+    w("| target | measured: medians; the fastest runs | |")
+    w("|---|---|---|")
+    w(f"| apply {n_max}, one transaction each: within 1.10x of the raw floor | "
+      f"{ms(migrate_apply)} vs {ms(floor)} = {ratio(migrate_apply, floor)}; "
+      f"{fastest['apply']} | {verdict(migrate_apply <= 1.10 * floor)} (medians) |")
+    w(f"| start-up check, {PG_CHECK_N} applied: within 1.10x of the floor's history read | "
+      f"{ms(migrate_check)} vs {ms(floor_check)} = {ratio(migrate_check, floor_check)}; "
+      f"{fastest['check']} | {verdict(migrate_check <= 1.10 * floor_check)} (medians) |")
+    w("")
+    w("### Applying N migrations, each in a transaction of its own with its history row")
+    w("")
+    w("What each tool sends per migration (read from its traffic, `strace -yy -e trace=sendto`; "
+      "the round trips are counted in the last table):")
+    w("")
+    w("- raw floor: `BEGIN`; the `CREATE TABLE`; the history row through a statement prepared "
+      "once per connection; `COMMIT`. One commit.")
+    w("- raw, one round trip: the same four statements as one simple query, the history row "
+      "as literals. One commit.")
+    w("- migrate: `BEGIN; SET LOCAL migrate.step = ..; SET LOCAL lock_timeout = ..` (one simple "
+      "query); the `CREATE TABLE`; the history row through a statement prepared once per "
+      "connection; `COMMIT`. One commit. Once per run besides: `SELECT current_schema()` at "
+      "connect, the history read, the advisory lock and its check in `pg_locks`, the history "
+      "table's shape (`information_schema`), its `CREATE TABLE IF NOT EXISTS`, the history "
+      "read again under the lock, the unlock.")
+    w("- refinery: `START TRANSACTION`; the `CREATE TABLE`; `COMMIT`; then `START TRANSACTION`; "
+      "the history row (`INSERT` with literals); `COMMIT`. Two commits: the history row is "
+      "written in a transaction of its own, after the migration's.")
+    w("- sqlx: `BEGIN`; the migration's SQL; the history row (a prepared statement); `COMMIT`; "
+      "then `UPDATE _sqlx_migrations SET execution_time = ..`, autocommitted. Two commits.")
+    w("- diesel (libpq): `BEGIN`; the `up.sql`; the history row (a prepared statement); "
+      "`COMMIT`. One commit.")
+    w("")
+    w("| tool | " + " | ".join(f"N = {n}" for n in ns) + " |")
+    w("|---|" + "---|" * len(ns))
+    for _, label, _ in pg_apply_cases(ns[0]):
+        cells = []
+        for n in ns:
+            runs = pg["apply"][(n, label)]
+            m = apply[(n, label)]
+            cells.append(f"{ms(m)} ({ms(min(r.ns for r in runs) / 1e9)}) {m / apply[(n, PG_RAW)]:.2f}x")
+        w(f"| {label} | " + " | ".join(cells) + " |")
+    w("")
+    w(f"### Start-up check with {PG_CHECK_N} applied")
+    w("")
+    w("Connect, read the history, find nothing to do. One check is run first and not "
+      "counted, so each tool meets a server that has its tables in cache.")
+    w("")
+    w("| tool | in-process | over the floor | of which connecting | after connecting | process (spawn to exit) |")
+    w("|---|---|---|---|---|---|")
+    for _, label, _, _ in pg_check_cases(PG_CHECK_N):
+        runs = pg["check"][label]
+        split = pg_connect_split(runs)
+        w(f"| {label} | {ms(check[label])} ({ms(min(r.ns for r in runs) / 1e9)}) | "
+          f"{ratio(check[label], floor_check)} | {split[0]} | {split[1]} | "
+          f"{ms(med([r.wall for r in runs]))} |")
+    w("")
+    w("Connecting and after: the floor and migrate print the time their connect call took "
+      "(`connect_ns`: for migrate `Postgres::connect`, which asks the server for "
+      "`current_schema()` too); median (min) of each part over the same runs.")
+    w("")
+    writes = pg.get("writes") or {}
+    cg_raw, cg_migrate = (writes.get(("callgrind", label)) for label in (PG_RAW_CHECK, "migrate (migrate-postgres)"))
+    if cg_raw and cg_migrate:
+        w(f"Instructions of one start-up check with {PG_CHECK_N} applied, the client's side "
+          "(valgrind callgrind; inclusive: a part includes what it calls, so the rows overlap):")
+        w("")
+        w("| part | raw floor | migrate |")
+        w("|---|---|---|")
+        cell = lambda c, key: f"{c.get(key, 0):,}" if c.get(key) else ""
+        for key, name in (
+            ("total", "the whole process"),
+            ("connect", "connecting (`postgres::Client::connect`; migrate: `Postgres::connect`)"),
+            ("simple_query", "simple queries (`Client::simple_query`, every row received)"),
+            ("discovered", "`Migrator::discovered` (discovery, its sort)"),
+            ("read_applied", "`Backend::read_applied`: the history read and its rows"),
+            ("read_applied_rows", "of which `read_applied_rows` (the rest: the copy kept by `remember`)"),
+            ("applied_row", "of which `history::applied_row` (an `AppliedMigration` per row)"),
+            ("plan", "`plan::plan`"),
+        ):
+            w(f"| {name} | {cell(cg_raw, key)} | {cell(cg_migrate, key)} |")
+        w("")
+    if writes:
+        small, large = ns[0], ns[1] if len(ns) > 1 else ns[0]
+        w(f"### Round trips (client writes to the socket, strace)")
+        w("")
+        w("Each tool's writes to the server's TCP socket in one run (`strace -f -yy -e "
+          "trace=write,writev,sendto,sendmsg`, the writes to other descriptors left out). "
+          "Every client here waits for the server's answer after each write, so each write "
+          "is a round trip, except the last, the Terminate message that closes the "
+          "connection: a start-up check of W writes made W - 1 round trips, the start-up "
+          f"message among them. Per migration: (writes applying {large} - writes applying "
+          f"{small}) / {large - small}, which leaves out connecting and the one-time setup.")
+        w("")
+        w(f"| tool | applying {small} | applying {large} | per migration | start-up check, {PG_CHECK_N} applied |")
+        w("|---|---|---|---|---|")
+        check_labels = {label: c for _, label, _, c in pg_check_cases(PG_CHECK_N)}
+        for key, label, _ in pg_apply_cases(small):
+            a, b = writes.get(("apply", label, small)), writes.get(("apply", label, large))
+            per = f"{(b - a) / (large - small):.2f}" if a is not None and b is not None else "n/a"
+            check_label = PG_RAW_CHECK if key == "raw" else label
+            c = writes.get(("check", check_label)) if check_label in check_labels else None
+            w(f"| {label} | {a} | {b} | {per} | {c if c is not None else ''} |")
+        w("")
+    return lines
+
+
+def pg_fields(data: dict) -> dict:
+    """The PostgreSQL figures the analysis quotes; `n/a` when they were not measured."""
+    pg = data.get("postgres")
+    keys = (*(f"pg_cg_{side}_{key}" for side in ("raw", "migrate") for key in ("total", *PG_CHECK_PATTERNS)),
+            "pg_raw_connect", "pg_raw_after", "pg_migrate_connect", "pg_migrate_after", "pg_small_n", "pg_migrate_writes_small", "pg_raw_writes_small", "pg_n", "pg_check_n", "pg_apply_fastest", "pg_check_fastest", "pg_migrate_apply", "pg_raw_apply", "pg_apply_ratio", "pg_one_trip_ratio",
+            "pg_migrate_check", "pg_raw_check", "pg_check_ratio", "pg_sync_commit",
+            "pg_migrate_writes_per", "pg_raw_writes_per", "pg_migrate_check_writes",
+            "pg_raw_check_writes", "pg_refinery_ratio", "pg_sqlx_ratio", "pg_diesel_ratio",
+            "pg_refinery_check_ratio", "pg_sqlx_check_ratio", "pg_diesel_check_ratio")
+    if not pg:
+        return {key: "n/a" for key in keys}
+    apply, check = pg_medians(pg)
+    n_max = max(pg["ns"])
+    small, large = pg["ns"][0], pg["ns"][1] if len(pg["ns"]) > 1 else pg["ns"][0]
+    writes = pg.get("writes") or {}
+
+    def per(label):
+        a, b = writes.get(("apply", label, small)), writes.get(("apply", label, large))
+        return f"{(b - a) / (large - small):.2f}" if a is not None and b is not None else "n/a"
+
+    m = "migrate (migrate-postgres)"
+    fields = {
+        "pg_migrate_apply": ms(apply[(n_max, m)]),
+        "pg_raw_apply": ms(apply[(n_max, PG_RAW)]),
+        "pg_apply_ratio": ratio(apply[(n_max, m)], apply[(n_max, PG_RAW)]),
+        "pg_one_trip_ratio": ratio(apply[(n_max, PG_RAW_ONE_TRIP)], apply[(n_max, PG_RAW)]),
+        "pg_migrate_check": ms(check[m]),
+        "pg_raw_check": ms(check[PG_RAW_CHECK]),
+        "pg_check_ratio": ratio(check[m], check[PG_RAW_CHECK]),
+        "pg_sync_commit": pg["server"].get("synchronous_commit", "?"),
+        "pg_n": str(n_max),
+        "pg_apply_fastest": pg_fastest(pg)["apply"],
+        **{f"pg_cg_{side}_{key}": f"{(writes.get(('callgrind', label)) or {}).get(key, 0):,}"
+           for side, label in (("raw", PG_RAW_CHECK), ("migrate", m))
+           for key in ("total", *PG_CHECK_PATTERNS)},
+        **{f"pg_{side}_{part}": pg_connect_split(pg["check"][label])[i] or "n/a"
+           for side, label in (("raw", PG_RAW_CHECK), ("migrate", m))
+           for i, part in enumerate(("connect", "after"))},
+        "pg_check_fastest": pg_fastest(pg)["check"],
+        "pg_check_n": str(PG_CHECK_N),
+        "pg_migrate_writes_per": per(m),
+        "pg_raw_writes_per": per(PG_RAW),
+        "pg_migrate_check_writes": str(writes.get(("check", m), "n/a")),
+        "pg_small_n": str(small),
+        "pg_migrate_writes_small": str(writes.get(("apply", m, small), "n/a")),
+        "pg_raw_writes_small": str(writes.get(("apply", PG_RAW, small), "n/a")),
+        "pg_raw_check_writes": str(writes.get(("check", PG_RAW_CHECK), "n/a")),
+    }
+    for peer in ("refinery", "sqlx", "diesel"):
+        fields[f"pg_{peer}_ratio"] = ratio(apply[(n_max, peer)], apply[(n_max, PG_RAW)])
+        fields[f"pg_{peer}_check_ratio"] = ratio(check[peer], check[PG_RAW_CHECK])
+    return fields
+
+
+def only_postgres(args) -> None:
+    """`--only postgres`: section 6 alone, merged into the last full run's results when
+    they are saved here, else written into the existing page (section 6 and the analysis's
+    PostgreSQL subsection replaced or added; every other row stays as it was)."""
+    SCRATCH.mkdir(parents=True, exist_ok=True)
+    log("building the tools (release)")
+    for tool in ("raw", "migrate", "refinery", "sqlx", "diesel"):
+        manifest = BENCH / "tools" / tool / "Cargo.toml"
+        wall, _ = cargo(["build", "--release", "--manifest-path", str(manifest)], target_dir=TARGET)
+        log(f"  {tool}: {wall:.0f} s")
+    log("workload 7: PostgreSQL")
+    pg = bench_postgres(args.reps)
+    with (TARGET / "last-postgres-run.pickle").open("wb") as f:
+        pickle.dump(pg, f)
+    write_postgres(args, pg)
+
+
+def write_postgres(args, pg: dict) -> None:
+    """Section 6 from `pg` into the last full run's page, or into the existing page."""
+
+    def update(merged: dict, _full_args) -> bool:
+        merged["postgres"] = pg
+        return True
+
+    if not merge_into_full_run(args, update):
+        splice_postgres({"postgres": pg}, existing_page(args))
+
+
+def merge_into_full_run(args, update) -> bool:
+    """`update(results, args)` applied to the last full run's saved results, saved again,
+    and the whole page written from them; False (nothing done) when no full run is saved,
+    with `--quick`, or when `update` returns False (results that do not fit)."""
+    full = TARGET / "last-run.pickle"
+    if not full.exists() or args.quick:
+        return False
+    with full.open("rb") as f:
+        merged, full_args = pickle.load(f)
+    if not update(merged, full_args):
+        return False
+    with full.open("wb") as f:
+        pickle.dump((merged, full_args), f)
+    report(full_args, merged, args.out or ROOT / "docs" / "performance.md")
+    return True
+
+
+def existing_page(args) -> Path:
+    """The page a partial run writes into: `--out`, or the report of the last run."""
+    out = args.out or (TARGET / "performance-quick.md" if args.quick else ROOT / "docs" / "performance.md")
+    if not out.exists():
+        raise SystemExit(f"{out} does not exist: run the full benchmark first, or give --out a copy of a report")
+    return out
+
+
+def splice_postgres(data: dict, page: Path) -> None:
+    """Replaces (or adds) section 6 and the analysis's PostgreSQL subsection of `page`."""
+    text = page.read_text()
+    section = "\n".join(pg_section(data)) + "\n"
+    if PG_HEADING in text:
+        a = text.index(PG_HEADING)
+        text = text[:a] + section + text[text.index("\n## ", a) + 1:]
+    else:
+        a = text.index("## Where the time goes")
+        text = text[:a] + section + text[a:]
+    analysis = (BENCH / "analysis.md").read_text()
+    part = analysis[analysis.index(PG_ANALYSIS):].format(**pg_fields(data))
+    if PG_ANALYSIS in text:
+        text = text[:text.index(PG_ANALYSIS)]
+    text = text.rstrip("\n") + "\n\n" + part
+    page.write_text(text.rstrip("\n") + "\n")
+    log(f"wrote the PostgreSQL rows into {page}")
+
+
+# The analysis's PostgreSQL subsection: the last of bench/analysis.md.
+PG_ANALYSIS = "### PostgreSQL"
+
+
+# ---------------------------------------------------------------------------------------
 # The report
 
 
@@ -851,6 +1346,8 @@ def report(args, data: dict, out: Path) -> None:
     else:
         w("Not measured in this run (`--quick` or `--no-build-cost`).")
     w("")
+    # ---- PostgreSQL
+    lines.extend(pg_section(data))
     analysis = BENCH / "analysis.md"
     if analysis.exists() and not args.quick:
         w(fill_analysis(analysis.read_text(), data, args, {
@@ -951,22 +1448,17 @@ def only_check(args) -> None:
     data["callgrind_small"] = startup_callgrind_small(data["check"][1], args.ns)
     with (TARGET / "last-check-run.pickle").open("wb") as f:
         pickle.dump((data, args), f)
-    full = TARGET / "last-run.pickle"
-    if full.exists() and not args.quick:
-        with full.open("rb") as f:
-            merged, full_args = pickle.load(f)
-        if full_args.ns == args.ns:
-            for key in ("check", "breakdown", "callgrind", "callgrind_small", "startup_date"):
-                merged[key] = data[key]
-            full_args.reps_check = args.reps
-            with full.open("wb") as f:
-                pickle.dump((merged, full_args), f)
-            report(full_args, merged, args.out or ROOT / "docs" / "performance.md")
-            return
-    out = args.out or (TARGET / "performance-quick.md" if args.quick else ROOT / "docs" / "performance.md")
-    if not out.exists():
-        raise SystemExit(f"{out} does not exist: run the full benchmark first, or give --out a copy of a report")
-    splice_startup(args, data, out)
+
+    def update(merged: dict, full_args) -> bool:
+        if full_args.ns != args.ns:
+            return False
+        for key in ("check", "breakdown", "callgrind", "callgrind_small", "startup_date"):
+            merged[key] = data[key]
+        full_args.reps_check = args.reps
+        return True
+
+    if not merge_into_full_run(args, update):
+        splice_startup(args, data, existing_page(args))
 
 
 def startup_callgrind_small(paths: dict, ns: list[int]) -> dict:
@@ -1281,6 +1773,7 @@ def fill_analysis(text: str, data: dict, args, v: dict) -> str:
                       if data.get("callgrind_apply_per") else "n/a"),
         "cgp_schema_share": (f"{100 * data['callgrind_apply_per']['migrate, one transaction per migration']['schema_read'] / data['callgrind_apply_per']['migrate, one transaction per migration']['total']:.0f}%"
                              if data.get("callgrind_apply_per") else "n/a"),
+        **pg_fields(data),
         **{f"v_{tool}": data.get("versions", {}).get(tool, "?") for tool in TOOLS},
         **{f"c_{tool}": data.get("crates", {}).get(tool, "?") for tool in TOOLS},
     }
@@ -1318,16 +1811,19 @@ def main() -> None:
     parser.add_argument("--no-build-cost", action="store_true", help="skip the clean builds of workload 5")
     parser.add_argument("--out", type=Path, help="where to write the report")
     parser.add_argument("--report-only", action="store_true",
-                        help="write the report again from the last run's saved results (bench/target/last-run.pickle)")
+                        help="write the report again from the last run's saved results (bench/target/last-run.pickle; "
+                             "with --only postgres, section 6 from bench/target/last-postgres-run.pickle)")
     parser.add_argument("--fk-only", action="store_true",
                         help="only workload 6 (one migration beside 1,000,000 untouched rows); "
                              "prints its table, writes nothing else")
     parser.add_argument("--binary", type=Path,
                         help="with --fk-only: the migrate-n10 binary to measure (e.g. one built "
                              "from an older commit); default the one built here")
-    parser.add_argument("--only", choices=["check"],
-                        help="only the start-up check (workload 2, its breakdown and instruction "
-                             "counts), written into the start-up rows of the existing report")
+    parser.add_argument("--only", choices=["check", "postgres"],
+                        help="check: only the start-up check (workload 2, its breakdown and "
+                             "instruction counts), written into the start-up rows of the existing "
+                             "report; postgres: only the PostgreSQL workloads (section 6), written "
+                             "into that section of the existing report")
     parser.add_argument("--without", action="append", default=[], choices=["refinery", "sqlx", "diesel"],
                         help="with --only check: leave out this peer's row (not built, say)")
     args = parser.parse_args()
@@ -1345,6 +1841,10 @@ def main() -> None:
     args.reps = args.reps or (2 if args.quick else 5)
     out = args.out or (TARGET / "performance-quick.md" if args.quick else ROOT / "docs" / "performance.md")
     saved = TARGET / ("last-quick-run.pickle" if args.quick else "last-run.pickle")
+    if args.report_only and args.only == "postgres":
+        with (TARGET / "last-postgres-run.pickle").open("rb") as f:
+            write_postgres(args, pickle.load(f))
+        return
     if args.report_only:
         with saved.open("rb") as f:
             data, saved_args = pickle.load(f)
@@ -1353,6 +1853,9 @@ def main() -> None:
         return
     if args.only == "check":
         only_check(args)
+        return
+    if args.only == "postgres":
+        only_postgres(args)
         return
     started = time.perf_counter()
     data: dict = {"date": datetime.date.today().isoformat()}
@@ -1406,6 +1909,9 @@ def main() -> None:
 
     log("workload 6: one migration beside 1,000,000 untouched rows")
     data["fk"] = bench_fk(args.reps)
+    if not args.quick:
+        log("workload 7: PostgreSQL")
+        data["postgres"] = bench_postgres(args.reps)
 
     n_max = max(args.ns)
     data["breakdown"] = startup_breakdown(data, n_max)

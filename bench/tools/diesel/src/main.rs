@@ -2,7 +2,8 @@
 //! folder of `<version>_<name>/up.sql` directories, and
 //! `conn.run_pending_migrations(MIGRATIONS)` applies the pending ones, each in its own
 //! transaction together with its row in `__diesel_schema_migrations`. Commands as the raw
-//! floor's: `version`, `apply PATH N delete|wal`, `check PATH N`.
+//! floor's: `version`, `apply PATH N delete|wal`, `check PATH N`; on PostgreSQL (a
+//! `PgConnection`, the same folders): `pg-apply URL N`, `pg-check URL N`.
 
 use std::time::Instant;
 
@@ -60,28 +61,55 @@ fn main() {
                 }
                 other => panic!("delete or wal, not {other:?}"),
             }
-            let applied = conn.run_pending_migrations(migrations(n)).unwrap().len();
-            drop(conn);
-            let elapsed = start.elapsed();
-            assert_eq!(applied, n);
-            println!("ns={}", elapsed.as_nanos());
+            apply(start, conn, n);
         }
         "check" => {
             let n: usize = arg(2).parse().expect("N");
             let start = Instant::now();
-            let mut conn = SqliteConnection::establish(arg(1)).unwrap();
-            let applied = conn.run_pending_migrations(migrations(n)).unwrap().len();
-            let elapsed = start.elapsed();
-            assert_eq!(applied, 0);
-            let rows: Count =
-                diesel::sql_query("SELECT count(*) AS value FROM __diesel_schema_migrations")
-                    .get_result(&mut conn)
-                    .unwrap();
-            assert_eq!(rows.value, n as i64);
-            println!("ns={}", elapsed.as_nanos());
+            check(start, SqliteConnection::establish(arg(1)).unwrap(), n);
+        }
+        "pg-apply" => {
+            let n: usize = arg(2).parse().expect("N");
+            let start = Instant::now();
+            apply(start, PgConnection::establish(arg(1)).unwrap(), n);
+        }
+        "pg-check" => {
+            let n: usize = arg(2).parse().expect("N");
+            let start = Instant::now();
+            check(start, PgConnection::establish(arg(1)).unwrap(), n);
         }
         other => panic!("unknown command {other:?}"),
     }
+}
+
+/// Applies the pending migrations of `n` on `conn` (connected since `start`), closes it,
+/// and prints the time.
+fn apply<C>(start: Instant, mut conn: C, n: usize)
+where
+    C: Connection + MigrationHarness<C::Backend>,
+{
+    let applied = conn.run_pending_migrations(migrations(n)).unwrap().len();
+    drop(conn);
+    let elapsed = start.elapsed();
+    assert_eq!(applied, n);
+    println!("ns={}", elapsed.as_nanos());
+}
+
+/// The start-up check on `conn` (connected since `start`): nothing pending; prints the time
+/// and then, untimed, checks that the history holds `n` rows.
+fn check<C>(start: Instant, mut conn: C, n: usize)
+where
+    C: Connection + MigrationHarness<C::Backend>,
+    for<'a> diesel::query_builder::SqlQuery: diesel::query_dsl::LoadQuery<'a, C, Count>,
+{
+    let applied = conn.run_pending_migrations(migrations(n)).unwrap().len();
+    let elapsed = start.elapsed();
+    assert_eq!(applied, 0);
+    let rows: Count = diesel::sql_query("SELECT count(*) AS value FROM __diesel_schema_migrations")
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(rows.value, n as i64);
+    println!("ns={}", elapsed.as_nanos());
 }
 
 #[derive(QueryableByName)]

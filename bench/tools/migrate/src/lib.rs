@@ -6,6 +6,7 @@
 use std::cmp::Ordering;
 use std::time::Instant;
 
+pub use migrate_postgres;
 pub use migrate_sqlite;
 use migrate_sqlite::rusqlite::{self, Connection};
 use migrate_sqlite::{Migrator, RegisteredMigration, Sqlite};
@@ -26,6 +27,65 @@ macro_rules! table_migrations {
             }
         )*
     };
+}
+
+/// `pg_table_migrations! { T1 = 1, T2 = 2 }`: the same migrations for PostgreSQL, with
+/// migrate-postgres's `#[migration]` (the `migrate-pg-n*` binaries).
+#[macro_export]
+macro_rules! pg_table_migrations {
+    ($($name:ident = $version:literal),* $(,)?) => {
+        $(
+            #[$crate::migrate_postgres::migration(version = $version, description = "Create a table", irreversible)]
+            pub struct $name;
+
+            impl $crate::migrate_postgres::Migration for $name {
+                fn up(&self, db: &mut dyn $crate::migrate_postgres::Db) -> Result<(), $crate::migrate_postgres::BoxError> {
+                    db.execute(concat!("CREATE TABLE t_", stringify!($version), " (id INTEGER PRIMARY KEY, v TEXT)"))
+                }
+            }
+        )*
+    };
+}
+
+/// The commands of the PostgreSQL binaries (`migrate-pg-n*`), each timed from before
+/// `Postgres::connect` to after the connection is closed (apply) or the answer is known
+/// (check):
+///
+/// - `pg-apply URL N`: `Migrator::discovered()?.to_latest(..)` on an empty database, one
+///   transaction per migration (the default).
+/// - `pg-check URL N`: the start-up check: connect and `to_latest`, which finds nothing
+///   to do.
+///
+/// Both print the time `Postgres::connect` took too (`connect_ns`).
+pub fn pg_main() {
+    use migrate_postgres::{Migrator, Postgres};
+
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();
+    let n: usize = arg(2).parse().expect("N");
+    let start = Instant::now();
+    let mut db = Postgres::connect(arg(1)).unwrap();
+    let connected = start.elapsed();
+    let migrator = Migrator::discovered().unwrap();
+    assert_eq!(migrator.migrations().len(), n);
+    let report = migrator.to_latest(&mut db).unwrap();
+    let elapsed = match arg(0) {
+        "pg-apply" => {
+            drop(db);
+            let elapsed = start.elapsed();
+            assert_eq!(report.steps.len(), n);
+            elapsed
+        }
+        "pg-check" => {
+            let elapsed = start.elapsed();
+            assert!(report.is_empty());
+            drop(db);
+            elapsed
+        }
+        other => panic!("pg-apply or pg-check, not {other:?}"),
+    };
+    println!("ns={}", elapsed.as_nanos());
+    println!("connect_ns={}", connected.as_nanos());
 }
 
 /// The commands of every binary (each binary registers a different number of migrations):

@@ -8,6 +8,10 @@
 //! - `bench-raw breakdown PATH REPEATS TABLE`: where a start-up check's time goes, on
 //!   fresh connections in one process: open, header reads, schema load (preparing the
 //!   first statement that names a table), and reading the rows of TABLE.
+//! - `bench-raw pg-version URL`, `pg-admin URL create|drop NAME`, `pg-apply URL N
+//!   per|one-trip`, `pg-check URL N`: the PostgreSQL floors (see `pg.rs`).
+
+mod pg;
 
 use std::time::Instant;
 
@@ -50,17 +54,26 @@ fn main() {
             let rows = read_history(&conn);
             let pending = n - rows.len();
             let elapsed = start.elapsed();
-            assert_eq!(pending, 0);
-            assert!(
-                rows.iter()
-                    .enumerate()
-                    .all(|(i, (v, _))| *v == i as i64 + 1)
-            );
+            assert_all_applied(pending, &rows);
             println!("ns={}", elapsed.as_nanos());
         }
         "breakdown" => breakdown(arg(1), arg(2).parse().expect("REPEATS"), arg(3)),
+        "pg-version" => pg::version(arg(1)),
+        "pg-admin" => pg::admin(arg(1), arg(2), arg(3)),
+        "pg-apply" => pg::apply(arg(1), arg(2).parse().expect("N"), arg(3)),
+        "pg-check" => pg::check(arg(1), arg(2).parse().expect("N")),
         other => panic!("unknown command {other:?}"),
     }
+}
+
+/// After a timed check: nothing pending, and the history rows are versions 1..=N in order.
+fn assert_all_applied(pending: usize, rows: &[(i64, String)]) {
+    assert_eq!(pending, 0);
+    assert!(
+        rows.iter()
+            .enumerate()
+            .all(|(i, (v, _))| *v == i as i64 + 1)
+    );
 }
 
 fn journal(conn: &Connection, mode: &str) {

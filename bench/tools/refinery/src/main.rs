@@ -1,14 +1,18 @@
 //! refinery with migrations built in code, as its docs show:
 //! `Runner::new(&[Migration::unapplied("V1__name", sql)?, ..]).run(&mut conn)`. Commands as
 //! the raw floor's: `version`, `apply PATH N delete|wal per|one` (`one`:
-//! `set_grouped(true)`, everything in one transaction), `check PATH N`.
+//! `set_grouped(true)`, everything in one transaction), `check PATH N`; on PostgreSQL
+//! (a `postgres::Client`, refinery's `postgres` feature): `pg-apply URL N` (one
+//! transaction per migration, the default), `pg-check URL N`.
 
 use std::time::Instant;
 
 use refinery::{Migration, Runner};
 use rusqlite::Connection;
 
-// refinery re-exports no rusqlite; its own (with SQLite bundled) is the one linked.
+// refinery re-exports no rusqlite; its own (with SQLite bundled) is the one linked. The
+// same for its postgres.
+use refinery_core::postgres::{self, NoTls};
 use refinery_core::rusqlite;
 
 fn main() {
@@ -56,6 +60,23 @@ fn main() {
             let start = Instant::now();
             let mut conn = Connection::open(arg(1)).unwrap();
             let report = runner().run(&mut conn).unwrap();
+            let elapsed = start.elapsed();
+            assert!(report.applied_migrations().is_empty());
+            println!("ns={}", elapsed.as_nanos());
+        }
+        "pg-apply" => {
+            let start = Instant::now();
+            let mut client = postgres::Client::connect(arg(1), NoTls).unwrap();
+            let report = runner().run(&mut client).unwrap();
+            drop(client);
+            let elapsed = start.elapsed();
+            assert_eq!(report.applied_migrations().len(), n);
+            println!("ns={}", elapsed.as_nanos());
+        }
+        "pg-check" => {
+            let start = Instant::now();
+            let mut client = postgres::Client::connect(arg(1), NoTls).unwrap();
+            let report = runner().run(&mut client).unwrap();
             let elapsed = start.elapsed();
             assert!(report.applied_migrations().is_empty());
             println!("ns={}", elapsed.as_nanos());

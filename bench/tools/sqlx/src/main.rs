@@ -1,13 +1,16 @@
 //! sqlx (SQLite) as its docs show: `sqlx::migrate!("<folder>")` embeds a folder of `.sql`
 //! files, and `MIGRATOR.run(&pool)` applies them, each in its own transaction, on a tokio
 //! current-thread runtime. Commands as the raw floor's: `version`, `apply PATH N
-//! delete|wal`, `check PATH N`.
+//! delete|wal`, `check PATH N`; on PostgreSQL (the same folders, a `PgPool` of one
+//! connection): `pg-apply URL N`, `pg-check URL N`.
 
 use std::str::FromStr;
 use std::time::Instant;
 
-use sqlx::migrate::Migrator;
+use sqlx::migrate::{Migrate, Migrator};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{ColumnIndex, Database, Decode, Executor, IntoArguments, Pool, Type};
 
 static N10: Migrator = sqlx::migrate!("migrations/n10");
 static N100: Migrator = sqlx::migrate!("migrations/n100");
@@ -36,6 +39,46 @@ async fn pool(path: &str, journal: &str, create: bool) -> SqlitePool {
         .unwrap()
 }
 
+async fn pg_pool(url: &str) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .unwrap()
+}
+
+/// Applies the migrations of `n` through `pool` (opened since `start`), closes it, and
+/// prints the time.
+async fn apply<DB: Database>(start: Instant, pool: Pool<DB>, n: usize)
+where
+    DB::Connection: Migrate,
+{
+    migrator(n).run(&pool).await.unwrap();
+    pool.close().await;
+    println!("ns={}", start.elapsed().as_nanos());
+}
+
+/// The start-up check through `pool` (opened since `start`): prints the time, then, untimed,
+/// checks that the history holds `n` rows.
+async fn check<DB: Database>(start: Instant, pool: Pool<DB>, n: usize)
+where
+    DB::Connection: Migrate,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    i64: Type<DB> + for<'r> Decode<'r, DB>,
+    DB::Arguments: IntoArguments<DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    migrator(n).run(&pool).await.unwrap();
+    let elapsed = start.elapsed();
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(applied, n as i64);
+    pool.close().await;
+    println!("ns={}", elapsed.as_nanos());
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();
@@ -56,24 +99,22 @@ fn main() {
             "apply" => {
                 let n: usize = arg(2).parse().expect("N");
                 let start = Instant::now();
-                let pool = pool(arg(1), arg(3), true).await;
-                migrator(n).run(&pool).await.unwrap();
-                pool.close().await;
-                println!("ns={}", start.elapsed().as_nanos());
+                apply(start, pool(arg(1), arg(3), true).await, n).await;
             }
             "check" => {
                 let n: usize = arg(2).parse().expect("N");
                 let start = Instant::now();
-                let pool = pool(arg(1), "", false).await;
-                migrator(n).run(&pool).await.unwrap();
-                let elapsed = start.elapsed();
-                let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap();
-                assert_eq!(applied, n as i64);
-                pool.close().await;
-                println!("ns={}", elapsed.as_nanos());
+                check(start, pool(arg(1), "", false).await, n).await;
+            }
+            "pg-apply" => {
+                let n: usize = arg(2).parse().expect("N");
+                let start = Instant::now();
+                apply(start, pg_pool(arg(1)).await, n).await;
+            }
+            "pg-check" => {
+                let n: usize = arg(2).parse().expect("N");
+                let start = Instant::now();
+                check(start, pg_pool(arg(1)).await, n).await;
             }
             other => panic!("unknown command {other:?}"),
         }
