@@ -8,7 +8,7 @@ use migrate_core::{
 };
 use postgres::{Client, NoTls, SimpleQueryMessage};
 
-use crate::history::{self, DEFAULT_HISTORY_TABLE, HistorySql, quote_literal};
+use crate::history::{self, DEFAULT_HISTORY_TABLE, HistorySql, quote_identifier, quote_literal};
 use crate::lease::{self, Lease};
 use crate::lock;
 use crate::offload::off_runtime;
@@ -142,7 +142,11 @@ pub(crate) fn schema_objects(
 /// ```
 pub struct Postgres {
     tx: PgTransaction,
+    /// The history's schema; empty until known (see `schema_known`).
     schema: String,
+    /// Whether `schema` is known: named with [`Postgres::schema`], or read from the server
+    /// (`current_schema()`), in the same round trip as the first history read.
+    schema_known: bool,
     table: String,
     sql: HistorySql,
     lock_wait: Duration,
@@ -236,42 +240,21 @@ impl Postgres {
     }
 
     /// Migrates through a client you connected yourself (with TLS, a pooler's settings,
-    /// ...). Reads the connection's first `search_path` schema, where the history goes
-    /// unless [`schema`](Self::schema) names another.
+    /// ...). The history goes in the connection's first `search_path` schema unless
+    /// [`schema`](Self::schema) names another; the server is asked which it is in the
+    /// same round trip as the first history read, so connecting costs no query.
     ///
     /// # Errors
     ///
-    /// [`Error::Database`] when the server cannot be asked, or when its `search_path`
-    /// names no schema that exists (name one with [`schema`](Self::schema)).
-    pub fn from_client(mut client: Client) -> Result<Self, Error> {
-        // A simple query: through a pooler in transaction mode, a statement prepared in
-        // one round trip may be gone in the next.
-        let schema = off_runtime(|| {
-            client
-                .simple_query("SELECT current_schema()")
-                .map(|messages| {
-                    messages.into_iter().find_map(|message| match message {
-                        SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
-                        _ => None,
-                    })
-                })
-        })
-        .map_err(|source| Error::Database {
-            action: "read the connection's schema".to_owned(),
-            source: Box::new(source),
-        })?;
-        let Some(schema) = schema else {
-            return Err(Error::Database {
-                action: "find the schema for the history table".to_owned(),
-                source: "the connection's search_path names no schema that exists; create \
-                         one, or name the schema with Postgres::schema"
-                    .into(),
-            });
-        };
+    /// None today; the `Result` is kept for the checks a connection may need. A
+    /// `search_path` that names no schema that exists is reported by the first read
+    /// ([`Error::Database`]: name one with [`schema`](Self::schema)).
+    pub fn from_client(client: Client) -> Result<Self, Error> {
         Ok(Postgres {
             tx: PgTransaction::new(client),
-            sql: HistorySql::new(&schema, DEFAULT_HISTORY_TABLE),
-            schema,
+            sql: HistorySql::new("", DEFAULT_HISTORY_TABLE),
+            schema: String::new(),
+            schema_known: false,
             table: DEFAULT_HISTORY_TABLE.to_owned(),
             lock_wait: DEFAULT_LOCK_WAIT,
             lock_timeout: Some(DEFAULT_LOCK_TIMEOUT),
@@ -295,6 +278,7 @@ impl Postgres {
     #[must_use]
     pub fn schema(mut self, schema: &str) -> Self {
         schema.clone_into(&mut self.schema);
+        self.schema_known = true;
         self.renamed();
         self
     }
@@ -337,9 +321,18 @@ impl Postgres {
         self
     }
 
-    /// The schema of the history table.
-    pub fn schema_name(&self) -> &str {
-        &self.schema
+    /// The schema of the history table: the one [`schema`](Self::schema) named, else the
+    /// connection's first `search_path` schema (asked of the server once, if no read has
+    /// asked yet).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the server cannot be asked, or its `search_path` names no
+    /// schema that exists.
+    pub fn schema_name(&mut self) -> Result<&str, Error> {
+        self.ensure_schema()
+            .map_err(|source| Error::database("read the connection's schema", source))?;
+        Ok(&self.schema)
     }
 
     /// The history table's name.
@@ -376,6 +369,8 @@ impl Postgres {
     ///
     /// [`Error::Database`] when the catalog cannot be read.
     pub fn schema_objects(&mut self) -> Result<Vec<String>, Error> {
+        self.ensure_schema()
+            .map_err(|source| Error::database("read the connection's schema", source))?;
         schema_objects(&mut self.tx, &self.schema, &self.table).map_err(|source| Error::Database {
             action: format!("read the catalog of the schema {}", self.schema),
             source: Box::new(source),
@@ -386,6 +381,82 @@ impl Postgres {
         self.sql = HistorySql::new(&self.schema, &self.table);
         self.table_ready = false;
         self.last_read = None;
+    }
+
+    /// The schema, from the server unless known: `current_schema()`, the first schema of
+    /// the `search_path` that exists.
+    fn ensure_schema(&mut self) -> Result<(), BoxError> {
+        if self.schema_known {
+            return Ok(());
+        }
+        // A simple query: through a pooler in transaction mode, a statement prepared in
+        // one round trip may be gone in the next.
+        let rows = self.simple("SELECT current_schema()")?;
+        let current = rows.first().and_then(|row| row.get(0)).map(str::to_owned);
+        self.learned_schema(current)
+    }
+
+    fn learned_schema(&mut self, current: Option<String>) -> Result<(), BoxError> {
+        let Some(schema) = current else {
+            return Err(
+                "the connection's search_path names no schema that exists; create \
+                        one, or name the schema with Postgres::schema"
+                    .into(),
+            );
+        };
+        // Only the statements change: what was read stays remembered.
+        self.schema = schema;
+        self.schema_known = true;
+        self.sql = HistorySql::new(&self.schema, &self.table);
+        Ok(())
+    }
+
+    /// A history read before the schema is known, in one round trip: the read names the
+    /// table unqualified, and a first statement asks for the connection's schema and the
+    /// schema the unqualified name found. Rows of a table found in a later `search_path`
+    /// schema are not ours: no history. A missing table costs a second round trip, for
+    /// the schema alone (the first run on a database).
+    fn read_learning_schema(
+        &mut self,
+        sql: &str,
+    ) -> Result<Option<Vec<postgres::SimpleQueryRow>>, BoxError> {
+        let probe = format!(
+            "SELECT current_schema(), (SELECT n.nspname FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.oid = pg_catalog.to_regclass({})); {sql}",
+            quote_literal(&quote_identifier(&self.table))
+        );
+        let client = self.client();
+        let messages = match off_runtime(move || client.simple_query(&probe)) {
+            Ok(messages) => messages,
+            Err(error) if error.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {
+                self.ensure_schema()?;
+                return Ok(None);
+            }
+            Err(error) => return self.read_error(error),
+        };
+        let mut statements = messages.into_iter().filter_map(|message| match message {
+            SimpleQueryMessage::Row(row) => Some(Some(row)),
+            SimpleQueryMessage::CommandComplete(_) => Some(None),
+            _ => None,
+        });
+        let probe_row = statements.next().flatten();
+        let current = probe_row
+            .as_ref()
+            .and_then(|row| row.get(0))
+            .map(str::to_owned);
+        let found_in = probe_row
+            .as_ref()
+            .and_then(|row| row.get(1))
+            .map(str::to_owned);
+        self.learned_schema(current)?;
+        // Past the probe's end, the history's rows.
+        let rows: Vec<postgres::SimpleQueryRow> = statements.flatten().collect();
+        if found_in.as_deref() == Some(self.schema.as_str()) {
+            Ok(Some(rows))
+        } else {
+            Ok(None)
+        }
     }
 
     fn client(&mut self) -> &mut Client {
@@ -407,18 +478,30 @@ impl Postgres {
 
     /// A read of the history that finds no table is an empty history.
     fn read(&mut self, sql: &str) -> Result<Option<Vec<postgres::SimpleQueryRow>>, BoxError> {
+        if !self.schema_known {
+            return self.read_learning_schema(sql);
+        }
         match self.simple(sql) {
             Ok(rows) => Ok(Some(rows)),
-            Err(error) => match error.code() {
-                Some(code) if *code == postgres::error::SqlState::UNDEFINED_TABLE => Ok(None),
-                Some(code) if *code == postgres::error::SqlState::UNDEFINED_COLUMN => {
-                    Err(Box::new(Error::ForeignHistoryTable {
-                        table: self.sql.display.clone(),
-                        problem: db_message(&error),
-                    }))
-                }
-                _ => Err(error.into()),
-            },
+            Err(error) => self.read_error(error),
+        }
+    }
+
+    /// A read's error: no table is an empty history; a table without our columns is not
+    /// a history.
+    fn read_error(
+        &self,
+        error: postgres::Error,
+    ) -> Result<Option<Vec<postgres::SimpleQueryRow>>, BoxError> {
+        match error.code() {
+            Some(code) if *code == postgres::error::SqlState::UNDEFINED_TABLE => Ok(None),
+            Some(code) if *code == postgres::error::SqlState::UNDEFINED_COLUMN => {
+                Err(Box::new(Error::ForeignHistoryTable {
+                    table: self.sql.display.clone(),
+                    problem: db_message(&error),
+                }))
+            }
+            _ => Err(error.into()),
         }
     }
 
@@ -462,6 +545,7 @@ impl Postgres {
         if self.held.is_some() {
             return Ok(false);
         }
+        self.ensure_schema()?;
         let scope = lock::scope(&self.sql.display, "");
         let wait = self.lock_wait;
         if let Lock::Lease { ttl } = self.lock {

@@ -959,3 +959,54 @@ fn a_condition_reads_the_catalog_through_the_typed_transaction() {
     assert!(migrator.to_latest(&mut db).unwrap().is_empty());
     assert!(migrator.pending(&mut db).unwrap().is_empty());
 }
+
+/// The history is the connection's first `search_path` schema's, asked of the server in
+/// the same round trip as the first read: a history table of the same name in a later
+/// schema of the path is not ours (an unqualified name would find it), and a schema of the
+/// path that does not exist is passed over, as PostgreSQL does.
+#[test]
+fn a_history_in_a_later_search_path_schema_is_not_taken_for_ours() {
+    let Some(mut schema) = TestSchema::new("later_schema") else {
+        return;
+    };
+    let Some(other_schema) = TestSchema::new("later_schema_other") else {
+        return;
+    };
+    let other = other_schema.name.clone();
+    let migrator = Migrator::new()
+        .register_migrations([
+            CreateChatUsers::get_migration(),
+            AddIsSpammer::get_migration(),
+        ])
+        .unwrap();
+    // The other schema's own tables and history, made through a connection whose path
+    // is that schema.
+    let there = format!("{} options='-c search_path={other}'", pg::server());
+    migrator
+        .to_latest(&mut Postgres::connect(&there).unwrap())
+        .unwrap();
+
+    let url = format!(
+        "{} options='-c search_path=no_such_schema,{},{other}'",
+        pg::server(),
+        schema.name
+    );
+    let mut db = Postgres::connect(&url).unwrap();
+    assert_eq!(
+        migrator.pending(&mut db).unwrap().len(),
+        2,
+        "not the other schema's history"
+    );
+    assert_eq!(db.schema_name().unwrap(), schema.name);
+    assert_eq!(migrator.to_latest(&mut db).unwrap().steps.len(), 2);
+    let count = |client: &mut migrate_postgres::postgres::Client, table: &str| -> i64 {
+        client
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .unwrap()
+            .get(0)
+    };
+    let history = format!("\"{}\".migrate_history", schema.name);
+    let other_history = format!("\"{other}\".migrate_history");
+    assert_eq!(count(schema.admin(), &history), 2);
+    assert_eq!(count(schema.admin(), &other_history), 2, "untouched");
+}
