@@ -8,7 +8,7 @@ use migrate_core::{
 };
 use postgres::{Client, NoTls, SimpleQueryMessage};
 
-use crate::history::{self, DEFAULT_HISTORY_TABLE, HistorySql, quote_identifier, quote_literal};
+use crate::history::{self, DEFAULT_HISTORY_TABLE, HistorySql, quote_literal};
 use crate::lease::{self, Lease};
 use crate::lock;
 use crate::offload::off_runtime;
@@ -142,11 +142,7 @@ pub(crate) fn schema_objects(
 /// ```
 pub struct Postgres {
     tx: PgTransaction,
-    /// The history's schema; empty until known (see `schema_known`).
     schema: String,
-    /// Whether `schema` is known: named with [`Postgres::schema`], or read from the server
-    /// (`current_schema()`), in the same round trip as the first history read.
-    schema_known: bool,
     table: String,
     sql: HistorySql,
     lock_wait: Duration,
@@ -180,8 +176,28 @@ pub struct Postgres {
 #[derive(PartialEq, Eq)]
 struct LastRead {
     set: Option<String>,
-    rows: Vec<(String, u64, String, bool)>,
+    /// The rows as read, in one string ([`rows_key`]): compared exactly, with one
+    /// allocation instead of one per row.
+    rows: String,
     under_lock: bool,
+}
+
+/// The set, version, checksum and completeness of every row, separated by NUL (which no
+/// text column of PostgreSQL holds), so that equal strings mean equal rows.
+fn rows_key(rows: &[AppliedMigration]) -> String {
+    use core::fmt::Write as _;
+    let mut key = String::with_capacity(rows.iter().map(|r| r.checksum.len() + 24).sum());
+    for row in rows {
+        let _ = write!(
+            key,
+            "{}\0{}\0{}\0{}\0",
+            row.set,
+            row.version,
+            row.checksum,
+            u8::from(row.complete)
+        );
+    }
+    key
 }
 
 impl Postgres {
@@ -240,21 +256,42 @@ impl Postgres {
     }
 
     /// Migrates through a client you connected yourself (with TLS, a pooler's settings,
-    /// ...). The history goes in the connection's first `search_path` schema unless
-    /// [`schema`](Self::schema) names another; the server is asked which it is in the
-    /// same round trip as the first history read, so connecting costs no query.
+    /// ...). Reads the connection's first `search_path` schema, where the history goes
+    /// unless [`schema`](Self::schema) names another.
     ///
     /// # Errors
     ///
-    /// None today; the `Result` is kept for the checks a connection may need. A
-    /// `search_path` that names no schema that exists is reported by the first read
-    /// ([`Error::Database`]: name one with [`schema`](Self::schema)).
-    pub fn from_client(client: Client) -> Result<Self, Error> {
+    /// [`Error::Database`] when the server cannot be asked, or when its `search_path`
+    /// names no schema that exists (name one with [`schema`](Self::schema)).
+    pub fn from_client(mut client: Client) -> Result<Self, Error> {
+        // A simple query: through a pooler in transaction mode, a statement prepared in
+        // one round trip may be gone in the next.
+        let schema = off_runtime(|| {
+            client
+                .simple_query("SELECT current_schema()")
+                .map(|messages| {
+                    messages.into_iter().find_map(|message| match message {
+                        SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                        _ => None,
+                    })
+                })
+        })
+        .map_err(|source| Error::Database {
+            action: "read the connection's schema".to_owned(),
+            source: Box::new(source),
+        })?;
+        let Some(schema) = schema else {
+            return Err(Error::Database {
+                action: "find the schema for the history table".to_owned(),
+                source: "the connection's search_path names no schema that exists; create \
+                         one, or name the schema with Postgres::schema"
+                    .into(),
+            });
+        };
         Ok(Postgres {
             tx: PgTransaction::new(client),
-            sql: HistorySql::new("", DEFAULT_HISTORY_TABLE),
-            schema: String::new(),
-            schema_known: false,
+            sql: HistorySql::new(&schema, DEFAULT_HISTORY_TABLE),
+            schema,
             table: DEFAULT_HISTORY_TABLE.to_owned(),
             lock_wait: DEFAULT_LOCK_WAIT,
             lock_timeout: Some(DEFAULT_LOCK_TIMEOUT),
@@ -278,7 +315,6 @@ impl Postgres {
     #[must_use]
     pub fn schema(mut self, schema: &str) -> Self {
         schema.clone_into(&mut self.schema);
-        self.schema_known = true;
         self.renamed();
         self
     }
@@ -321,18 +357,9 @@ impl Postgres {
         self
     }
 
-    /// The schema of the history table: the one [`schema`](Self::schema) named, else the
-    /// connection's first `search_path` schema (asked of the server once, if no read has
-    /// asked yet).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Database`] when the server cannot be asked, or its `search_path` names no
-    /// schema that exists.
-    pub fn schema_name(&mut self) -> Result<&str, Error> {
-        self.ensure_schema()
-            .map_err(|source| Error::database("read the connection's schema", source))?;
-        Ok(&self.schema)
+    /// The schema of the history table.
+    pub fn schema_name(&self) -> &str {
+        &self.schema
     }
 
     /// The history table's name.
@@ -369,8 +396,6 @@ impl Postgres {
     ///
     /// [`Error::Database`] when the catalog cannot be read.
     pub fn schema_objects(&mut self) -> Result<Vec<String>, Error> {
-        self.ensure_schema()
-            .map_err(|source| Error::database("read the connection's schema", source))?;
         schema_objects(&mut self.tx, &self.schema, &self.table).map_err(|source| Error::Database {
             action: format!("read the catalog of the schema {}", self.schema),
             source: Box::new(source),
@@ -381,82 +406,6 @@ impl Postgres {
         self.sql = HistorySql::new(&self.schema, &self.table);
         self.table_ready = false;
         self.last_read = None;
-    }
-
-    /// The schema, from the server unless known: `current_schema()`, the first schema of
-    /// the `search_path` that exists.
-    fn ensure_schema(&mut self) -> Result<(), BoxError> {
-        if self.schema_known {
-            return Ok(());
-        }
-        // A simple query: through a pooler in transaction mode, a statement prepared in
-        // one round trip may be gone in the next.
-        let rows = self.simple("SELECT current_schema()")?;
-        let current = rows.first().and_then(|row| row.get(0)).map(str::to_owned);
-        self.learned_schema(current)
-    }
-
-    fn learned_schema(&mut self, current: Option<String>) -> Result<(), BoxError> {
-        let Some(schema) = current else {
-            return Err(
-                "the connection's search_path names no schema that exists; create \
-                        one, or name the schema with Postgres::schema"
-                    .into(),
-            );
-        };
-        // Only the statements change: what was read stays remembered.
-        self.schema = schema;
-        self.schema_known = true;
-        self.sql = HistorySql::new(&self.schema, &self.table);
-        Ok(())
-    }
-
-    /// A history read before the schema is known, in one round trip: the read names the
-    /// table unqualified, and a first statement asks for the connection's schema and the
-    /// schema the unqualified name found. Rows of a table found in a later `search_path`
-    /// schema are not ours: no history. A missing table costs a second round trip, for
-    /// the schema alone (the first run on a database).
-    fn read_learning_schema(
-        &mut self,
-        sql: &str,
-    ) -> Result<Option<Vec<postgres::SimpleQueryRow>>, BoxError> {
-        let probe = format!(
-            "SELECT current_schema(), (SELECT n.nspname FROM pg_catalog.pg_class c \
-             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.oid = pg_catalog.to_regclass({})); {sql}",
-            quote_literal(&quote_identifier(&self.table))
-        );
-        let client = self.client();
-        let messages = match off_runtime(move || client.simple_query(&probe)) {
-            Ok(messages) => messages,
-            Err(error) if error.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {
-                self.ensure_schema()?;
-                return Ok(None);
-            }
-            Err(error) => return self.read_error(error),
-        };
-        let mut statements = messages.into_iter().filter_map(|message| match message {
-            SimpleQueryMessage::Row(row) => Some(Some(row)),
-            SimpleQueryMessage::CommandComplete(_) => Some(None),
-            _ => None,
-        });
-        let probe_row = statements.next().flatten();
-        let current = probe_row
-            .as_ref()
-            .and_then(|row| row.get(0))
-            .map(str::to_owned);
-        let found_in = probe_row
-            .as_ref()
-            .and_then(|row| row.get(1))
-            .map(str::to_owned);
-        self.learned_schema(current)?;
-        // Past the probe's end, the history's rows.
-        let rows: Vec<postgres::SimpleQueryRow> = statements.flatten().collect();
-        if found_in.as_deref() == Some(self.schema.as_str()) {
-            Ok(Some(rows))
-        } else {
-            Ok(None)
-        }
     }
 
     fn client(&mut self) -> &mut Client {
@@ -478,40 +427,25 @@ impl Postgres {
 
     /// A read of the history that finds no table is an empty history.
     fn read(&mut self, sql: &str) -> Result<Option<Vec<postgres::SimpleQueryRow>>, BoxError> {
-        if !self.schema_known {
-            return self.read_learning_schema(sql);
-        }
         match self.simple(sql) {
             Ok(rows) => Ok(Some(rows)),
-            Err(error) => self.read_error(error),
-        }
-    }
-
-    /// A read's error: no table is an empty history; a table without our columns is not
-    /// a history.
-    fn read_error(
-        &self,
-        error: postgres::Error,
-    ) -> Result<Option<Vec<postgres::SimpleQueryRow>>, BoxError> {
-        match error.code() {
-            Some(code) if *code == postgres::error::SqlState::UNDEFINED_TABLE => Ok(None),
-            Some(code) if *code == postgres::error::SqlState::UNDEFINED_COLUMN => {
-                Err(Box::new(Error::ForeignHistoryTable {
-                    table: self.sql.display.clone(),
-                    problem: db_message(&error),
-                }))
-            }
-            _ => Err(error.into()),
+            Err(error) => match error.code() {
+                Some(code) if *code == postgres::error::SqlState::UNDEFINED_TABLE => Ok(None),
+                Some(code) if *code == postgres::error::SqlState::UNDEFINED_COLUMN => {
+                    Err(Box::new(Error::ForeignHistoryTable {
+                        table: self.sql.display.clone(),
+                        problem: db_message(&error),
+                    }))
+                }
+                _ => Err(error.into()),
+            },
         }
     }
 
     fn remember(&mut self, set: Option<&str>, rows: &[AppliedMigration]) {
         self.last_read = Some(LastRead {
             set: set.map(str::to_owned),
-            rows: rows
-                .iter()
-                .map(|r| (r.set.clone(), r.version, r.checksum.clone(), r.complete))
-                .collect(),
+            rows: rows_key(rows),
             under_lock: self.held.is_some(),
         });
         // The table's shape is checked again at the next run's first step.
@@ -545,7 +479,6 @@ impl Postgres {
         if self.held.is_some() {
             return Ok(false);
         }
-        self.ensure_schema()?;
         let scope = lock::scope(&self.sql.display, "");
         let wait = self.lock_wait;
         if let Lock::Lease { ttl } = self.lock {
@@ -728,11 +661,7 @@ impl Postgres {
             Some(set) => self.read_applied_rows(set)?,
             None => self.read_history_rows()?,
         };
-        let now: Vec<_> = rows
-            .iter()
-            .map(|r| (r.set.clone(), r.version, r.checksum.clone(), r.complete))
-            .collect();
-        let same = now == read.rows;
+        let same = rows_key(&rows) == read.rows;
         self.last_read = Some(read);
         Ok(same)
     }

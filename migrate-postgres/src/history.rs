@@ -39,24 +39,13 @@ const UTC_TEXT: &str =
     "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
 
 impl HistorySql {
-    /// The statements for `schema.table`; with `schema` empty (not known yet), the reads
-    /// name the table unqualified, as the `search_path` finds it, and nothing is written
-    /// until the schema is known.
     pub fn new(schema: &str, table: &str) -> Self {
-        let qualified = if schema.is_empty() {
-            quote_identifier(table)
-        } else {
-            format!("{}.{}", quote_identifier(schema), quote_identifier(table))
-        };
+        let qualified = format!("{}.{}", quote_identifier(schema), quote_identifier(table));
         // Every write is guarded by the step's mark (`SET LOCAL migrate.step`): a
         // migration that ended the manager's transaction is caught before its row lands.
         let guard = "current_setting('migrate.step', true) = $8";
         HistorySql {
-            display: if schema.is_empty() {
-                table.to_owned()
-            } else {
-                format!("{schema}.{table}")
-            },
+            display: format!("{schema}.{table}"),
             create: format!(
                 "CREATE SCHEMA IF NOT EXISTS {schema_q};
                 CREATE TABLE IF NOT EXISTS {qualified} (

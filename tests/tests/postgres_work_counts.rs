@@ -182,32 +182,3 @@ fn four_round_trips_per_migration_and_one_for_a_start_with_nothing_to_do() {
         "fixed cost of a run: {once} round trips, 9 when written"
     );
 }
-
-/// An application's start with everything applied, from a new connection: connecting
-/// sends no query (the history's schema is asked in the same round trip as the history
-/// read), and the start-up check is that one read.
-#[test]
-fn a_new_connection_and_its_start_up_check_cost_one_round_trip() {
-    let Some(schema) = pg::TestSchema::new("wire_fresh") else {
-        return;
-    };
-    let migrator = first(10);
-    migrator
-        .to_latest(&mut Postgres::connect(&schema.url()).unwrap())
-        .unwrap();
-    let (port, wire) = proxy();
-    let config: Config = pg::server().parse().unwrap();
-    let user = config.get_user().unwrap_or("postgres");
-    let dbname = config.get_dbname().unwrap_or(user);
-    let url = format!(
-        "host=127.0.0.1 port={port} user={user} dbname={dbname} options='-c search_path={}'",
-        schema.name
-    );
-    let mut db = Postgres::connect(&url).unwrap();
-    assert_eq!(wire.round_trips(), 0, "connecting sends no query");
-    assert!(migrator.to_latest(&mut db).unwrap().is_empty());
-    assert_eq!(wire.round_trips(), 1, "the start-up check is one read");
-    // And the history was the schema's own: the name is known now.
-    assert_eq!(db.schema_name().unwrap(), schema.name);
-    assert_eq!(wire.round_trips(), 1, "known since the read");
-}
