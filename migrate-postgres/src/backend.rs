@@ -176,26 +176,28 @@ pub struct Postgres {
 #[derive(PartialEq, Eq)]
 struct LastRead {
     set: Option<String>,
-    /// The rows as read, in one string ([`rows_key`]): compared exactly, with one
+    /// The rows as read, in one buffer ([`rows_key`]): compared exactly, with one
     /// allocation instead of one per row.
-    rows: String,
+    rows: Vec<u8>,
     under_lock: bool,
 }
 
-/// The set, version, checksum and completeness of every row, separated by NUL (which no
-/// text column of PostgreSQL holds), so that equal strings mean equal rows.
-fn rows_key(rows: &[AppliedMigration]) -> String {
-    use core::fmt::Write as _;
-    let mut key = String::with_capacity(rows.iter().map(|r| r.checksum.len() + 24).sum());
+/// The set, version (8 bytes), checksum and completeness of every row, the texts ended
+/// by NUL (which no text column of PostgreSQL holds), so that equal buffers mean equal
+/// rows.
+fn rows_key(rows: &[AppliedMigration]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(
+        rows.iter()
+            .map(|r| r.set.len() + r.checksum.len() + 11)
+            .sum(),
+    );
     for row in rows {
-        let _ = write!(
-            key,
-            "{}\0{}\0{}\0{}\0",
-            row.set,
-            row.version,
-            row.checksum,
-            u8::from(row.complete)
-        );
+        key.extend_from_slice(row.set.as_bytes());
+        key.push(0);
+        key.extend_from_slice(&row.version.to_le_bytes());
+        key.extend_from_slice(row.checksum.as_bytes());
+        key.push(0);
+        key.push(u8::from(row.complete));
     }
     key
 }
