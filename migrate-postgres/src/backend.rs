@@ -817,6 +817,35 @@ pub(crate) fn db_message(error: &postgres::Error) -> String {
         .map_or_else(|| error.to_string(), |db| db.message().to_owned())
 }
 
+impl Postgres {
+    /// One history row of `migration`, with the checksum column's text, the duration in
+    /// microseconds and whether it finished, guarded by the step's mark.
+    fn insert_row(
+        &mut self,
+        migration: &RegisteredMigration,
+        checksum: &str,
+        micros: i64,
+        complete: bool,
+    ) -> Result<(), BoxError> {
+        let version = i64::try_from(migration.version())?;
+        let step = self.step.to_string();
+        let sql = self.sql.insert.clone();
+        self.write_guarded(
+            &sql,
+            &[
+                &migration.set(),
+                &version,
+                &migration.description(),
+                &migration.type_name(),
+                &checksum,
+                &micros,
+                &complete,
+                &step,
+            ],
+        )
+    }
+}
+
 impl Backend for Postgres {
     fn read_history(&mut self) -> Result<Vec<AppliedMigration>, BoxError> {
         let rows = self.read_history_rows()?;
@@ -942,22 +971,7 @@ impl Backend for Postgres {
         complete: bool,
     ) -> Result<(), BoxError> {
         let micros = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
-        let version = i64::try_from(migration.version())?;
-        let step = self.step.to_string();
-        let sql = self.sql.insert.clone();
-        self.write_guarded(
-            &sql,
-            &[
-                &migration.set(),
-                &version,
-                &migration.description(),
-                &migration.type_name(),
-                &migration.checksum(),
-                &micros,
-                &complete,
-                &step,
-            ],
-        )
+        self.insert_row(migration, migration.checksum(), micros, complete)
     }
 
     fn record_started(
@@ -965,26 +979,11 @@ impl Backend for Postgres {
         migration: &RegisteredMigration,
         direction: Direction,
     ) -> Result<(), BoxError> {
-        let version = i64::try_from(migration.version())?;
         let checksum = match direction {
             Direction::Up => migration.checksum().to_owned(),
             Direction::Down => format!("{DOWN_MARK}{}", migration.checksum()),
         };
-        let step = self.step.to_string();
-        let sql = self.sql.insert.clone();
-        self.write_guarded(
-            &sql,
-            &[
-                &migration.set(),
-                &version,
-                &migration.description(),
-                &migration.type_name(),
-                &checksum,
-                &0_i64,
-                &false,
-                &step,
-            ],
-        )
+        self.insert_row(migration, &checksum, 0, false)
     }
 
     fn record_skipped(
@@ -992,22 +991,7 @@ impl Backend for Postgres {
         migration: &RegisteredMigration,
         checksum: &str,
     ) -> Result<(), BoxError> {
-        let version = i64::try_from(migration.version())?;
-        let step = self.step.to_string();
-        let sql = self.sql.insert.clone();
-        self.write_guarded(
-            &sql,
-            &[
-                &migration.set(),
-                &version,
-                &migration.description(),
-                &migration.type_name(),
-                &checksum,
-                &0_i64,
-                &true,
-                &step,
-            ],
-        )
+        self.insert_row(migration, checksum, 0, true)
     }
 
     /// A savepoint made read-only (`transaction_read_only`); rolling back to it makes the

@@ -473,6 +473,31 @@ fn bind(schema_version: i32) -> u32 {
     schema_version.cast_unsigned().wrapping_mul(0x9e37_79b1)
 }
 
+impl Sqlite {
+    /// One history row of `migration`, with the checksum column's text, the duration in
+    /// microseconds and whether it finished.
+    fn insert_row(
+        &mut self,
+        migration: &RegisteredMigration,
+        checksum: &str,
+        micros: i64,
+        complete: bool,
+    ) -> Result<(), BoxError> {
+        let version = i64::try_from(migration.version())?;
+        self.conn.inner.prepare_cached(&self.sql.insert)?.execute((
+            migration.set(),
+            version,
+            migration.description(),
+            migration.type_name(),
+            checksum,
+            history::utc_now(),
+            micros,
+            complete,
+        ))?;
+        Ok(())
+    }
+}
+
 impl Backend for Sqlite {
     fn read_history(&mut self) -> Result<Vec<AppliedMigration>, BoxError> {
         // The version first: a commit landing between the two reads then makes the next
@@ -561,18 +586,7 @@ impl Backend for Sqlite {
         complete: bool,
     ) -> Result<(), BoxError> {
         let micros = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
-        let version = i64::try_from(migration.version())?;
-        self.conn.inner.prepare_cached(&self.sql.insert)?.execute((
-            migration.set(),
-            version,
-            migration.description(),
-            migration.type_name(),
-            migration.checksum(),
-            history::utc_now(),
-            micros,
-            complete,
-        ))?;
-        Ok(())
+        self.insert_row(migration, migration.checksum(), micros, complete)
     }
 
     fn record_started(
@@ -582,22 +596,11 @@ impl Backend for Sqlite {
     ) -> Result<(), BoxError> {
         // The schema read at this step's `begin` is the one its code starts from.
         self.keys.hold();
-        let version = i64::try_from(migration.version())?;
         let checksum = match direction {
             Direction::Up => migration.checksum().to_owned(),
             Direction::Down => format!("{DOWN_MARK}{}", migration.checksum()),
         };
-        self.conn.inner.prepare_cached(&self.sql.insert)?.execute((
-            migration.set(),
-            version,
-            migration.description(),
-            migration.type_name(),
-            checksum,
-            history::utc_now(),
-            0_i64,
-            false,
-        ))?;
-        Ok(())
+        self.insert_row(migration, &checksum, 0, false)
     }
 
     fn record_skipped(
@@ -605,18 +608,7 @@ impl Backend for Sqlite {
         migration: &RegisteredMigration,
         checksum: &str,
     ) -> Result<(), BoxError> {
-        let version = i64::try_from(migration.version())?;
-        self.conn.inner.prepare_cached(&self.sql.insert)?.execute((
-            migration.set(),
-            version,
-            migration.description(),
-            migration.type_name(),
-            checksum,
-            history::utc_now(),
-            0_i64,
-            true,
-        ))?;
-        Ok(())
+        self.insert_row(migration, checksum, 0, true)
     }
 
     /// `PRAGMA query_only`: every statement that would write fails while it is on.

@@ -13,9 +13,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use migrate_sqlite::{
@@ -96,22 +94,9 @@ fn process_child_entry() {
 fn race(path: &Path, go: &Path) -> (usize, usize) {
     let children: Vec<_> = (0..8)
         .map(|_| {
-            let mut child = support::child_entry("process_child_entry")
-                .env(CHILD_DB_ENV, path)
-                .env(CHILD_GO_ENV, go)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-            loop {
-                match lines.next() {
-                    Some(Ok(line)) if line.contains("ready") => break,
-                    Some(Ok(_)) => {}
-                    other => panic!("child ended before it was ready: {other:?}"),
-                }
-            }
-            (child, lines)
+            let mut command = support::child_entry("process_child_entry");
+            command.env(CHILD_DB_ENV, path).env(CHILD_GO_ENV, go);
+            support::spawn_ready(command)
         })
         .collect();
     std::fs::write(go, b"").unwrap();

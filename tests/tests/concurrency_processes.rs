@@ -19,9 +19,9 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Lines};
+use std::io::{BufReader, Lines};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Stdio};
+use std::process::{Child, ChildStdout};
 use std::time::{Duration, Instant};
 
 use migrate_sqlite::{BoxError, Db, Migration, Migrator, RegisteredMigration, Sqlite, migration};
@@ -130,22 +130,9 @@ struct Running {
 
 /// Starts a child and waits until it has printed `ready`.
 fn spawn_child(path: &Path, go: &Path) -> Running {
-    let mut child = support::child_entry("process_child_entry")
-        .env(CHILD_DB_ENV, path)
-        .env(CHILD_GO_ENV, go)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    loop {
-        match stdout.next() {
-            // The harness may print "test process_child_entry ... " on the same line.
-            Some(Ok(line)) if line.contains("ready") => break,
-            Some(Ok(_)) => {}
-            other => panic!("child ended before it was ready: {other:?}"),
-        }
-    }
+    let mut command = support::child_entry("process_child_entry");
+    command.env(CHILD_DB_ENV, path).env(CHILD_GO_ENV, go);
+    let (child, stdout) = support::spawn_ready(command);
     Running { child, stdout }
 }
 

@@ -17,10 +17,10 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Lines};
+use std::io::{BufReader, Lines};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Child, ChildStdout, Stdio};
+use std::process::{Child, ChildStdout};
 use std::time::{Duration, Instant};
 
 use migrate_sqlite::rusqlite::{self, OptionalExtension};
@@ -134,22 +134,9 @@ fn crash_child_entry() {
 /// Returns its stdout too, to be drained after the kill: dropping the pipe early would
 /// make the child's next print fail.
 fn spawn_child(path: &Path) -> (Child, Lines<BufReader<ChildStdout>>) {
-    let mut child = support::child_entry("crash_child_entry")
-        .env(CHILD_ENV, path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    // The harness may print "test crash_child_entry ... " on the same line.
-    loop {
-        match lines.next() {
-            Some(Ok(line)) if line.contains("ready") => break,
-            Some(Ok(_)) => {}
-            other => panic!("child ended before it was ready: {other:?}"),
-        }
-    }
-    (child, lines)
+    let mut command = support::child_entry("crash_child_entry");
+    command.env(CHILD_ENV, path);
+    support::spawn_ready(command)
 }
 
 /// Kills `child` (a no-op when it has exited already), drains its output, and returns

@@ -5,7 +5,7 @@
 //!   history ([`snapshot`]), the applied versions, and an error's whole chain
 //!   ([`chain`]);
 //! - child processes that run one ignored test of this binary ([`child_entry`],
-//!   [`child_env`]);
+//!   [`child_env`]), started and waited for until they say `ready` ([`spawn_ready`]);
 //! - child projects: a Cargo project generated into a temporary directory, depending on
 //!   this workspace's crates by path ([`path_dependency`]), with this workspace's
 //!   `Cargo.lock` ([`copy_lock_file`]), built with `cargo build --offline` in a clean
@@ -20,8 +20,9 @@
 
 use std::error::Error as _;
 use std::fs;
+use std::io::{BufRead, BufReader, Lines};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 
 use migrate_sqlite::rusqlite::{Connection, OpenFlags};
 use migrate_sqlite::{Error, Migrator, RegisteredMigration, Sqlite, State};
@@ -184,6 +185,27 @@ pub fn child_entry(entry: &str) -> Command {
         "--test-threads=1",
     ]);
     command
+}
+
+/// Starts `command` (a [`child_entry`] with its variables) with its output piped, and
+/// waits until it has printed `ready`. Returns the child and the rest of its stdout, to
+/// be drained after it ends: dropping the pipe early would make its next print fail.
+pub fn spawn_ready(mut command: Command) -> (Child, Lines<BufReader<ChildStdout>>) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // The harness may print "test <entry> ... " on the same line.
+    loop {
+        match lines.next() {
+            Some(Ok(line)) if line.contains("ready") => break,
+            Some(Ok(_)) => {}
+            other => panic!("child ended before it was ready: {other:?}"),
+        }
+    }
+    (child, lines)
 }
 
 /// The value of the variable `key` that the parent `parent` set for a child entry; a
