@@ -3,7 +3,7 @@
 //! (`after = [..]`). None of it is part of the checksum: changing it is not drift.
 
 /// The metadata of one migration, as its attribute gives it: what the code `#[migration]`
-/// generates passes to [`with_metadata`]; read it through
+/// generates passes to `__private::with_metadata`; read it through
 /// [`RegisteredMigration`](crate::RegisteredMigration)'s accessors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Metadata {
