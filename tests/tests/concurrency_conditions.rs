@@ -14,7 +14,7 @@
 mod support;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use migrate_sqlite::{
     BoxError, Db, Migration, Migrator, PlanContext, RegisteredMigration, Sqlite, migration,
@@ -77,12 +77,7 @@ const PARENT: &str = "racing_processes_skip_a_conditional_migration_once_and_app
 fn process_child_entry() {
     let path = support::child_env(CHILD_DB_ENV, PARENT);
     let go = support::child_env(CHILD_GO_ENV, PARENT);
-    println!("ready");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !Path::new(&go).exists() {
-        assert!(Instant::now() < deadline, "child: never told to go");
-        std::thread::sleep(Duration::from_micros(200));
-    }
+    support::ready_then_wait_for(Path::new(&go));
     let mut db = Sqlite::open(Path::new(&path)).expect("child: open");
     let migrator = Migrator::new().register_migrations(all()).unwrap();
     let report = migrator.to_latest(&mut db).expect("child: migrate");

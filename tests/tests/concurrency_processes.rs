@@ -106,12 +106,7 @@ const PARENT: &str = "many_processes_starting_at_once_apply_each_migration_exact
 fn process_child_entry() {
     let path = support::child_env(CHILD_DB_ENV, PARENT);
     let go = support::child_env(CHILD_GO_ENV, PARENT);
-    println!("ready");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !Path::new(&go).exists() {
-        assert!(Instant::now() < deadline, "child: never told to go");
-        std::thread::sleep(Duration::from_micros(200));
-    }
+    support::ready_then_wait_for(Path::new(&go));
     let start = Instant::now();
     let mut db = Sqlite::open(Path::new(&path)).expect("child: open");
     let migrator = Migrator::new().register_migrations(all()).unwrap();

@@ -208,6 +208,20 @@ pub fn spawn_ready(mut command: Command) -> (Child, Lines<BufReader<ChildStdout>
     (child, lines)
 }
 
+/// In a child entry: says `ready` (what [`spawn_ready`] waits for), then waits until the
+/// parent creates the file `go`, so that all its children start at the same instant.
+pub fn ready_then_wait_for(go: &Path) {
+    println!("ready");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !go.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "child: never told to go"
+        );
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+}
+
 /// The value of the variable `key` that the parent `parent` set for a child entry; a
 /// panic saying so when it is missing (the entry was run on its own).
 pub fn child_env(key: &str, parent: &str) -> std::ffi::OsString {
