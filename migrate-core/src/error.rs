@@ -613,6 +613,103 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The migration this error is about, as version and description: the one that
+    /// failed, was refused, or stands in the way; `None` for an error about the database
+    /// or the program as a whole (no migrations, a lock not granted, an unreadable file).
+    ///
+    /// ```
+    /// let error = migrate_core::Error::UnknownTarget { version: 9, latest: 3 };
+    /// assert_eq!(error.migration(), None);
+    /// ```
+    pub fn migration(&self) -> Option<(u64, &str)> {
+        match self {
+            Error::UnknownDependency {
+                version,
+                description,
+                ..
+            }
+            | Error::DependencyNotEarlier {
+                version,
+                description,
+                ..
+            }
+            | Error::ConditionFailed {
+                version,
+                description,
+                ..
+            }
+            | Error::Irreversible {
+                version,
+                description,
+                ..
+            }
+            | Error::OutOfOrder {
+                version,
+                description,
+                ..
+            }
+            | Error::Modified {
+                version,
+                description,
+                ..
+            }
+            | Error::WrongSet {
+                version,
+                description,
+                ..
+            }
+            | Error::NotTransactional {
+                version,
+                description,
+                ..
+            }
+            | Error::WrongDirection {
+                version,
+                description,
+                ..
+            }
+            | Error::MigrationFailed {
+                version,
+                description,
+                ..
+            }
+            | Error::FailedOutsideTransaction {
+                version,
+                description,
+                ..
+            }
+            | Error::MigrationPanicked {
+                version,
+                description,
+                ..
+            } => Some((*version, *description)),
+            Error::UnknownApplied {
+                version,
+                description,
+                ..
+            }
+            | Error::Incomplete {
+                version,
+                description,
+                ..
+            } => Some((*version, description.as_str())),
+            Error::EnvironmentRequired { migrations } => migrations
+                .first()
+                .map(|(version, description, ..)| (*version, *description)),
+            Error::NoMigrations { .. }
+            | Error::DuplicateVersion { .. }
+            | Error::UnknownTarget { .. }
+            | Error::BaselineWithHistory { .. }
+            | Error::NotADatabase { .. }
+            | Error::ForeignHistoryTable { .. }
+            | Error::UnreadableHistoryRow { .. }
+            | Error::LockTimeout { .. }
+            | Error::Database { .. } => None,
+        }
+    }
+}
+
 impl core::fmt::Debug for Error {
     /// The message and its causes (`Caused by:`), as `main` shows them; `{:#?}` gives the
     /// variant and its fields.

@@ -317,6 +317,11 @@ impl Migrator {
         self
     }
 
+    /// The progress callback, if one was set (a fan-out calls it from its own).
+    pub(crate) fn progress(&self) -> Option<crate::settings::Progress> {
+        self.settings.progress.clone()
+    }
+
     /// The known migrations, sorted by version.
     pub fn migrations(&self) -> &[&'static RegisteredMigration] {
         &self.settings.migrations
