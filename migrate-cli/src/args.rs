@@ -99,7 +99,10 @@ pub fn command() -> Command {
                         .help("Exit with 3 unless every migration shown is applied and unchanged (for deployment scripts); with --tag or --category, only the migrations they select are judged"),
                 )
                 .arg(tag("Show only the migrations with this tag (`tags = [..]` in their attribute); repeated, only those with every tag given; a version in the history that the program does not contain has no tags and is left out"))
-                .arg(category("Show only the migrations of this category (`category = \"..\"` in their attribute); with --tag, only those with both")),
+                .arg(category("Show only the migrations of this category (`category = \"..\"` in their attribute); with --tag, only those with both"))
+                .args(each_args())
+                .group(ArgGroup::new("each-targets").args(["each", "each-schema", "each-from"]))
+                .arg(format_json()),
         )
         .subcommand(
             Command::new("up")
@@ -123,7 +126,17 @@ pub fn command() -> Command {
                         .long("allow-modified")
                         .action(ArgAction::SetTrue)
                         .help("Go on although an applied migration changed since (see accept-changes)"),
-                ),
+                )
+                .args(each_args())
+                .group(ArgGroup::new("each-targets").args(["each", "each-schema", "each-from"]))
+                .arg(
+                    Arg::new("fail-fast")
+                        .long("fail-fast")
+                        .action(ArgAction::SetTrue)
+                        .requires("each-targets")
+                        .help("With --each, --each-schema or --each-from: start no new database after the first one fails (those in flight finish)"),
+                )
+                .arg(format_json()),
         )
         .subcommand(
             Command::new("down")
@@ -174,6 +187,43 @@ pub fn command() -> Command {
                 .about("Forget that a migration run outside a transaction did not finish, after checking the database by hand")
                 .arg(version("version", "The incomplete migration").required(true)),
         )
+}
+
+/// `--each`, `--each-schema`, `--each-from` (one of them) and `--jobs`, on `up` and
+/// `status`: the same command over many databases.
+fn each_args() -> Vec<Arg> {
+    vec![
+        Arg::new("each")
+            .long("each")
+            .value_name("FILE_PATTERN")
+            .num_args(1..)
+            .action(ArgAction::Append)
+            .help("Run on every SQLite file the pattern matches ('tenants/*.db', quoted; `*` any name, `?` one character), or on each file named; instead of --database"),
+        Arg::new("each-schema")
+            .long("each-schema")
+            .value_name("SCHEMA_PATTERN")
+            .help("Run on every schema of the PostgreSQL --database whose name matches ('tenant_*'), each keeping its history and its tables in itself"),
+        Arg::new("each-from")
+            .long("each-from")
+            .value_name("FILE")
+            .help("Run on every database listed in FILE (- for standard input): one URL or SQLite path per line; blank lines and # comments are left out"),
+        Arg::new("jobs")
+            .long("jobs")
+            .short('j')
+            .value_name("N")
+            .value_parser(value_parser!(u16).range(1..=1024))
+            .requires("each-targets")
+            .help("With --each, --each-schema or --each-from: how many databases are worked on at once [default: the number of CPUs]"),
+    ]
+}
+
+/// `--format text|json` on `up` and `status`, for runs over many databases.
+fn format_json() -> Arg {
+    Arg::new("format")
+        .long("format")
+        .value_parser(["text", "json"])
+        .requires("each-targets")
+        .help("With --each, --each-schema or --each-from: the summary as text [default] or as one JSON document (for deploy tooling)")
 }
 
 /// `--tag TAG`, repeatable, on `status` and `history`.

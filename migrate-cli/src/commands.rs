@@ -8,7 +8,7 @@ use migrate_core::{BoxError, Direction, Migrator, State, Target};
 use crate::database::{Database, Scratch};
 use crate::filter::Filter;
 use crate::output::{ProgressOutput, Style, millis, status_table};
-use crate::{PENDING, SUCCESS, history_doc, url};
+use crate::{PENDING, SUCCESS, each, history_doc, targets, url};
 
 /// Why a command stopped.
 pub enum Failure {
@@ -58,7 +58,7 @@ pub fn dispatch(matches: &ArgMatches) -> Outcome {
 
 /// What a command does with the database, which decides how it is opened.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Access {
+pub enum Access {
     /// Only reads (`status`, `history`): never creates the file; works with `mode=ro`.
     Read,
     /// Writes to a database that must exist (`down`, dry runs, `redo`, `baseline`,
@@ -114,7 +114,7 @@ fn open(matches: &ArgMatches, command: &str, access: Access) -> Result<Database,
     open_database(matches, &database, command, access)
 }
 
-fn open_database(
+pub fn open_database(
     matches: &ArgMatches,
     database: &url::Url,
     command: &str,
@@ -144,7 +144,10 @@ fn open_database(
 /// Connects to PostgreSQL: `--lock-timeout` is how long a run waits for another
 /// session's migration lock, `--schema` and `--history-table` where the history is.
 #[cfg(feature = "postgres")]
-fn open_postgres(matches: &ArgMatches, url: &str) -> Result<migrate_postgres::Postgres, Failure> {
+pub fn open_postgres(
+    matches: &ArgMatches,
+    url: &str,
+) -> Result<migrate_postgres::Postgres, Failure> {
     let mut db = migrate_postgres::Postgres::connect(url)?.lock_wait(
         matches
             .get_one::<std::time::Duration>("lock-timeout")
@@ -314,6 +317,9 @@ fn migrations_folder() -> Result<std::path::PathBuf, Failure> {
 }
 
 fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Outcome {
+    if targets::given(sub) {
+        return each::status(matches, sub, migrator);
+    }
     let known = migrator.migrations();
     let filter = Filter::new(sub, known).map_err(Failure::Usage)?;
     let Some(database) = database(matches)? else {
@@ -440,6 +446,13 @@ fn print_summary(report: &migrate_core::Report, dry_run: bool, planned: bool) {
 }
 
 fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
+    let migrator = migrator
+        .all_or_nothing(sub.get_flag("all-or-nothing"))
+        .allow_out_of_order(sub.get_flag("allow-out-of-order"))
+        .allow_modified(sub.get_flag("allow-modified"));
+    if targets::given(sub) {
+        return each::up(matches, sub, &migrator);
+    }
     let dry_run = sub.get_flag("dry-run");
     let (command, access) = if dry_run {
         ("up --dry-run", Access::Rehearse)
@@ -447,10 +460,6 @@ fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
         ("up", Access::WriteOrCreate)
     };
     let mut db = open(matches, command, access)?;
-    let migrator = migrator
-        .all_or_nothing(sub.get_flag("all-or-nothing"))
-        .allow_out_of_order(sub.get_flag("allow-out-of-order"))
-        .allow_modified(sub.get_flag("allow-modified"));
     let target = sub
         .get_one::<u64>("to")
         .map_or(Target::Latest, |v| Target::Version(*v));

@@ -22,8 +22,9 @@
 //! No message shows a URL's password.
 //!
 //! Exit codes: [`SUCCESS`] (0), [`FAILURE`] (1: a migration or database error, printed
-//! with its causes), [`USAGE`] (2: the command line is wrong), and [`PENDING`] (3: `status
-//! --check` found migrations that are not applied, or applied ones that are not in order).
+//! with its causes), [`USAGE`] (2: the command line is wrong), [`PENDING`] (3: `status
+//! --check` found migrations that are not applied, or applied ones that are not in order),
+//! and [`INTERRUPTED`] (130: a run over many databases stopped by Ctrl-C).
 
 // The example above is the whole file a user writes, `fn main` included.
 #![allow(clippy::needless_doctest_main)]
@@ -48,10 +49,13 @@ macro_rules! outln {
 mod args;
 mod commands;
 mod database;
+mod each;
+mod each_output;
 mod errors;
 mod filter;
 mod history_doc;
 mod output;
+mod targets;
 mod url;
 
 use std::ffi::OsString;
@@ -64,6 +68,9 @@ pub const FAILURE: i32 = 1;
 pub const USAGE: i32 = 2;
 /// `status --check`: something is pending (or modified, incomplete, unknown).
 pub const PENDING: i32 = 3;
+/// A run over many databases (`--each`) stopped by Ctrl-C: the databases in flight
+/// finished, the others were not started (as a shell reports a process ended by SIGINT).
+pub const INTERRUPTED: i32 = 130;
 
 /// Runs the command on this process's arguments and exits with its code, after reading
 /// a `.env` file (the current directory's or its nearest parent's) into the environment:

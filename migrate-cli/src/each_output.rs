@@ -1,0 +1,592 @@
+//! What a fan-out prints: on a terminal, one progress bar on standard error (targets
+//! done of all, with the failed count, rate, ETA and the targets in flight) and each
+//! failure above it; otherwise a line per target on standard output; then the summary,
+//! as text or (`--format json`) as one JSON document for deploy tooling.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use migrate_core::{Outcome, Report, StepReport, Summary};
+
+use crate::each::{Standing, Versions};
+use crate::errors;
+use crate::output::millis;
+use crate::targets::Target;
+
+/// How many targets in flight the bar names before `…`.
+const SHOWN_IN_FLIGHT: usize = 3;
+
+/// The progress of a fan-out, as it happens.
+pub struct Display {
+    bar: Option<ProgressBar>,
+    lines: bool,
+    in_flight: Vec<String>,
+    failed: usize,
+}
+
+impl Display {
+    /// A bar on a terminal; otherwise a line per target, unless the output is JSON.
+    pub fn new(total: usize, json: bool) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(
+                Some(u64::try_from(total).unwrap_or(u64::MAX)),
+                ProgressDrawTarget::stderr(),
+            );
+            if let Ok(style) = ProgressStyle::with_template(
+                "{wide_bar} {pos}/{len} databases {msg} {per_sec} ETA {eta}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Display {
+            lines: bar.is_none() && !json,
+            bar,
+            in_flight: Vec::new(),
+            failed: 0,
+        }
+    }
+
+    pub fn started(&mut self, name: &str) {
+        self.in_flight.push(name.to_owned());
+        self.refresh();
+    }
+
+    /// A target is done: `line` says how; a failure is shown above the bar too.
+    pub fn finished(&mut self, name: &str, line: &str, failed: bool) {
+        if let Some(i) = self.in_flight.iter().position(|n| n == name) {
+            self.in_flight.swap_remove(i);
+        }
+        if failed {
+            self.failed += 1;
+        }
+        if let Some(bar) = &self.bar {
+            if failed {
+                bar.println(line);
+            }
+            bar.inc(1);
+            self.refresh();
+        } else if self.lines {
+            outln!("{line}");
+        }
+    }
+
+    fn refresh(&self) {
+        let Some(bar) = &self.bar else {
+            return;
+        };
+        let mut message = String::new();
+        if self.failed > 0 {
+            let _ = write!(message, "({} failed) ", self.failed);
+        }
+        if !self.in_flight.is_empty() {
+            message.push_str("· ");
+            message
+                .push_str(&self.in_flight[..self.in_flight.len().min(SHOWN_IN_FLIGHT)].join(", "));
+            if self.in_flight.len() > SHOWN_IN_FLIGHT {
+                message.push_str(", …");
+            }
+            message.push_str(" ·");
+        }
+        bar.set_message(message);
+    }
+
+    pub fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `1 database`, `2 databases`.
+fn databases(n: usize) -> String {
+    if n == 1 {
+        "1 database".to_owned()
+    } else {
+        format!("{n} databases")
+    }
+}
+
+fn migrations(n: usize) -> String {
+    if n == 1 {
+        "1 migration".to_owned()
+    } else {
+        format!("{n} migrations")
+    }
+}
+
+/// The versions of `steps`, as `3` or `1..4` when they follow one another, else listed.
+fn versions(steps: &[StepReport]) -> String {
+    let versions: Vec<u64> = steps.iter().map(|s| s.version).collect();
+    match versions.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [first, .., last] if last - first + 1 == versions.len() as u64 => {
+            format!("{first} to {last}")
+        }
+        _ => versions
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// The error's first line, and the whole of it as the command line words it.
+fn error_text(error: &migrate_core::Error) -> (String, Vec<String>) {
+    let lines = errors::render(error);
+    (lines.first().cloned().unwrap_or_default(), lines)
+}
+
+/// The failures of a summary, one block each: `  NAME: message`, causes indented below.
+fn failure_blocks(out: &mut String, failed: &[migrate_core::Failed<Target>]) {
+    for failure in failed {
+        let (_, lines) = error_text(&failure.error);
+        let mut lines = lines.iter();
+        let _ = writeln!(
+            out,
+            "  {}: {}",
+            failure.target.name,
+            lines.next().map_or("", String::as_str)
+        );
+        for line in lines {
+            let _ = writeln!(out, "    {}", line.trim_start());
+        }
+        if !failure.committed.is_empty() {
+            let _ = writeln!(
+                out,
+                "    (applied before the failure, and kept: {})",
+                versions(&failure.committed)
+            );
+        }
+    }
+}
+
+fn failures_json(failed: &[migrate_core::Failed<Target>]) -> String {
+    array(failed.iter().map(|failure| {
+        let mut item = Json::object();
+        item.str("target", &failure.target.name);
+        match failure.error.migration() {
+            Some((version, description)) => {
+                let mut migration = Json::object();
+                migration.num("version", version);
+                migration.str("description", description);
+                item.raw("migration", &migration.finish());
+            }
+            None => item.raw("migration", "null"),
+        }
+        item.str("error", &error_text(&failure.error).1.join("\n"));
+        item.raw(
+            "committed",
+            &array(failure.committed.iter().map(|s| s.version.to_string())),
+        );
+        item.finish()
+    }))
+}
+
+/// What `up` over many targets did.
+pub struct UpTally {
+    start: Instant,
+    migrated: usize,
+    up_to_date: usize,
+    applied: usize,
+    skipped: usize,
+    migrating: Duration,
+}
+
+impl UpTally {
+    pub fn new() -> Self {
+        UpTally {
+            start: Instant::now(),
+            migrated: 0,
+            up_to_date: 0,
+            applied: 0,
+            skipped: 0,
+            migrating: Duration::ZERO,
+        }
+    }
+
+    /// Counts one finished target; returns its line.
+    pub fn add(&mut self, outcome: &Outcome<Target, Report>, dry_run: bool) -> String {
+        let name = &outcome.target.name;
+        let skipped = outcome
+            .committed
+            .iter()
+            .filter(|s| s.skipped.is_some())
+            .count();
+        self.skipped += skipped;
+        self.applied += outcome.committed.len() - skipped;
+        self.migrating += outcome.elapsed;
+        let skipped_note = match skipped {
+            0 => String::new(),
+            n => format!(", {n} of them recorded as skipped"),
+        };
+        match &outcome.result {
+            Ok(report) if report.steps.is_empty() => {
+                self.up_to_date += 1;
+                format!("{name}: up to date")
+            }
+            Ok(report) => {
+                self.migrated += 1;
+                let verb = if dry_run { "would apply" } else { "applied" };
+                format!(
+                    "{name}: {verb} {} ({}{skipped_note}) in {}",
+                    migrations(report.steps.len()),
+                    versions(&report.steps),
+                    millis(outcome.elapsed)
+                )
+            }
+            Err(error) => {
+                let kept = if outcome.committed.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({} applied before it, and kept: {})",
+                        migrations(outcome.committed.len()),
+                        versions(&outcome.committed)
+                    )
+                };
+                format!("{name}: failed{kept}: {}", error_text(error).0)
+            }
+        }
+    }
+
+    pub fn text(&self, summary: &Summary<Target>, dry_run: bool, fail_fast: bool) -> String {
+        let total = summary.succeeded + summary.failed.len() + summary.not_started;
+        let mut out = String::new();
+        let verb = if dry_run {
+            "would be migrated"
+        } else {
+            "migrated"
+        };
+        let _ = write!(
+            out,
+            "{}: {} {verb}, {} already up to date, {} failed",
+            databases(total),
+            self.migrated,
+            self.up_to_date,
+            summary.failed.len()
+        );
+        if summary.not_started > 0 {
+            let _ = write!(out, ", {} not started", summary.not_started);
+        }
+        let applied = if dry_run {
+            "rehearsed and rolled back"
+        } else {
+            "applied"
+        };
+        let _ = writeln!(
+            out,
+            "; {} {applied} in {:.1} s",
+            migrations(self.applied + self.skipped),
+            self.start.elapsed().as_secs_f64()
+        );
+        if !summary.failed.is_empty() {
+            let _ = writeln!(out, "failed:");
+            failure_blocks(&mut out, &summary.failed);
+        }
+        if summary.stopped {
+            let _ = writeln!(
+                out,
+                "stopped by Ctrl-C: {} not started; run the same command again to migrate \
+                 them (the databases done have nothing left to do)",
+                databases(summary.not_started)
+            );
+        } else if summary.not_started > 0 && fail_fast {
+            let _ = writeln!(
+                out,
+                "--fail-fast: {} not started after the first failure; fix it and run the \
+                 same command again",
+                databases(summary.not_started)
+            );
+        } else if !summary.failed.is_empty() {
+            let _ = writeln!(
+                out,
+                "fix what failed and run the same command again: the databases migrated \
+                 have nothing left to do, each failed one kept the migrations committed \
+                 before its failure"
+            );
+        }
+        out
+    }
+
+    pub fn json(&self, doc: &mut Json, summary: &Summary<Target>) {
+        doc.num(
+            "targets",
+            (summary.succeeded + summary.failed.len() + summary.not_started) as u64,
+        );
+        doc.num("migrated", self.migrated as u64);
+        doc.num("up_to_date", self.up_to_date as u64);
+        doc.num("failed", summary.failed.len() as u64);
+        doc.num("not_started", summary.not_started as u64);
+        doc.bool("stopped", summary.stopped);
+        doc.num("applied", self.applied as u64);
+        doc.num("skipped", self.skipped as u64);
+        doc.num(
+            "elapsed_ms",
+            u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
+        doc.raw("failures", &failures_json(&summary.failed));
+    }
+}
+
+/// Where the targets of `status` stand.
+pub struct StatusTally {
+    latest: u64,
+    versions: Versions,
+    up_to_date: usize,
+    behind: Vec<(String, u64, Vec<u64>)>,
+    attention: Vec<(String, u64, String)>,
+}
+
+impl StatusTally {
+    pub fn new(latest: u64) -> Self {
+        StatusTally {
+            latest,
+            versions: Versions::new(),
+            up_to_date: 0,
+            behind: Vec::new(),
+            attention: Vec::new(),
+        }
+    }
+
+    /// Whether every target read is up to date.
+    pub fn all_up_to_date(&self) -> bool {
+        self.behind.is_empty() && self.attention.is_empty()
+    }
+
+    /// Counts one finished target; returns its line and whether it needs a look.
+    pub fn add(&mut self, outcome: &Outcome<Target, Standing>) -> (String, bool) {
+        let name = outcome.target.name.clone();
+        let standing = match &outcome.result {
+            Ok(standing) => standing,
+            Err(error) => {
+                return (
+                    format!("{name}: could not be read: {}", error_text(error).0),
+                    true,
+                );
+            }
+        };
+        match standing {
+            Standing::UpToDate { at } => {
+                *self.versions.entry(*at).or_default() += 1;
+                self.up_to_date += 1;
+                (format!("{name}: up to date at version {at}"), false)
+            }
+            Standing::Behind { at, pending } => {
+                *self.versions.entry(*at).or_default() += 1;
+                let line = format!(
+                    "{name}: behind: at version {at}, {} pending ({})",
+                    pending.len(),
+                    list(pending)
+                );
+                self.behind.push((name, *at, pending.clone()));
+                (line, true)
+            }
+            Standing::Attention { at, problem } => {
+                *self.versions.entry(*at).or_default() += 1;
+                let line = format!("{name}: needs attention: {problem}");
+                self.attention.push((name, *at, problem.clone()));
+                (line, true)
+            }
+        }
+    }
+
+    pub fn text(&self, summary: &Summary<Target>) -> String {
+        let total = summary.succeeded + summary.failed.len() + summary.not_started;
+        let mut out = String::new();
+        let _ = write!(
+            out,
+            "{}: {} up to date, {} behind, {} need attention, {} could not be read",
+            databases(total),
+            self.up_to_date,
+            self.behind.len(),
+            self.attention.len(),
+            summary.failed.len()
+        );
+        if summary.not_started > 0 {
+            let _ = write!(out, ", {} not read (stopped)", summary.not_started);
+        }
+        out.push('\n');
+        if !self.versions.is_empty() {
+            let _ = writeln!(out, "by version (the latest is {}):", self.latest);
+            for (version, count) in self.versions.iter().rev() {
+                let _ = writeln!(out, "  version {version}: {}", databases(*count));
+            }
+        }
+        if !self.behind.is_empty() {
+            let _ = writeln!(out, "behind (`migrate up` applies the pending migrations):");
+            for (name, at, pending) in &self.behind {
+                let _ = writeln!(
+                    out,
+                    "  {name}: at version {at}, {} pending ({})",
+                    pending.len(),
+                    list(pending)
+                );
+            }
+        }
+        if !self.attention.is_empty() {
+            let _ = writeln!(
+                out,
+                "need attention (runs are refused until it is dealt with):"
+            );
+            for (name, _, problem) in &self.attention {
+                let _ = writeln!(out, "  {name}: {problem}");
+            }
+        }
+        if !summary.failed.is_empty() {
+            let _ = writeln!(out, "could not be read:");
+            failure_blocks(&mut out, &summary.failed);
+        }
+        out
+    }
+
+    pub fn json(&self, doc: &mut Json, summary: &Summary<Target>) {
+        doc.num(
+            "targets",
+            (summary.succeeded + summary.failed.len() + summary.not_started) as u64,
+        );
+        doc.num("latest", self.latest);
+        doc.num("up_to_date", self.up_to_date as u64);
+        doc.num("behind", self.behind.len() as u64);
+        doc.num("attention", self.attention.len() as u64);
+        doc.num("failed", summary.failed.len() as u64);
+        doc.num("not_started", summary.not_started as u64);
+        let mut versions = Json::object();
+        for (version, count) in &self.versions {
+            versions.num(&version.to_string(), *count as u64);
+        }
+        doc.raw("versions", &versions.finish());
+        doc.raw(
+            "behind_targets",
+            &array(self.behind.iter().map(|(name, at, pending)| {
+                let mut item = Json::object();
+                item.str("target", name);
+                item.num("at", *at);
+                item.raw("pending", &array(pending.iter().map(u64::to_string)));
+                item.finish()
+            })),
+        );
+        doc.raw(
+            "attention_targets",
+            &array(self.attention.iter().map(|(name, at, problem)| {
+                let mut item = Json::object();
+                item.str("target", name);
+                item.num("at", *at);
+                item.str("problem", problem);
+                item.finish()
+            })),
+        );
+        doc.raw("failures", &failures_json(&summary.failed));
+    }
+}
+
+fn list(versions: &[u64]) -> String {
+    versions
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A JSON object written field by field (the command needs no JSON library for this).
+pub struct Json {
+    text: String,
+    empty: bool,
+}
+
+impl Json {
+    pub fn object() -> Self {
+        Json {
+            text: "{".to_owned(),
+            empty: true,
+        }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.empty {
+            self.text.push(',');
+        }
+        self.empty = false;
+        self.text.push_str(&string(key));
+        self.text.push(':');
+    }
+
+    pub fn str(&mut self, key: &str, value: &str) {
+        self.key(key);
+        self.text.push_str(&string(value));
+    }
+
+    pub fn num(&mut self, key: &str, value: u64) {
+        self.key(key);
+        let _ = write!(self.text, "{value}");
+    }
+
+    pub fn bool(&mut self, key: &str, value: bool) {
+        self.key(key);
+        self.text.push_str(if value { "true" } else { "false" });
+    }
+
+    /// A value already written as JSON.
+    pub fn raw(&mut self, key: &str, json: &str) {
+        self.key(key);
+        self.text.push_str(json);
+    }
+
+    pub fn finish(mut self) -> String {
+        self.text.push('}');
+        self.text
+    }
+}
+
+/// A JSON array of values already written as JSON.
+fn array(items: impl Iterator<Item = String>) -> String {
+    format!("[{}]", items.collect::<Vec<_>>().join(","))
+}
+
+/// A JSON string.
+fn string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_are_escaped() {
+        assert_eq!(string("a\"b\\c\nd\u{1}é"), "\"a\\\"b\\\\c\\nd\\u0001é\"");
+        let mut doc = Json::object();
+        doc.str("k", "v");
+        doc.num("n", 3);
+        doc.bool("b", false);
+        doc.raw("a", &array(["1".to_owned(), "2".to_owned()].into_iter()));
+        assert_eq!(doc.finish(), r#"{"k":"v","n":3,"b":false,"a":[1,2]}"#);
+    }
+
+    #[test]
+    fn versions_are_a_range_when_they_follow_one_another() {
+        let step = |v| StepReport::new(v, "", migrate_core::Direction::Up, Duration::ZERO);
+        assert_eq!(versions(&[step(1), step(2), step(3)]), "1 to 3");
+        assert_eq!(versions(&[step(2), step(5)]), "2, 5");
+        assert_eq!(versions(&[step(7)]), "7");
+    }
+}
