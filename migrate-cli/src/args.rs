@@ -127,6 +127,14 @@ pub fn command() -> Command {
                         .action(ArgAction::SetTrue)
                         .help("Go on although an applied migration changed since (see accept-changes)"),
                 )
+                .arg(
+                    Arg::new("parallel")
+                        .long("parallel")
+                        .value_name("N")
+                        .value_parser(value_parser!(u16).range(1..=64))
+                        .conflicts_with_all(["all-or-nothing", "dry-run"])
+                        .help("PostgreSQL: apply up to N migrations at once, each on a session of its own, when they do not depend on each other (`after = [..]` in their attributes; one without `after` needs every earlier one); refused on SQLite, which has one writer"),
+                )
                 .args(each_args())
                 .group(ArgGroup::new("each-targets").args(["each", "each-schema", "each-from"]))
                 .arg(

@@ -449,7 +449,11 @@ fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
     let migrator = migrator
         .all_or_nothing(sub.get_flag("all-or-nothing"))
         .allow_out_of_order(sub.get_flag("allow-out-of-order"))
-        .allow_modified(sub.get_flag("allow-modified"));
+        .allow_modified(sub.get_flag("allow-modified"))
+        .parallel(
+            sub.get_one::<u16>("parallel")
+                .map_or(0, |&n| usize::from(n)),
+        );
     if targets::given(sub) {
         return each::up(matches, sub, &migrator);
     }

@@ -170,6 +170,14 @@ pub fn render(error: &(dyn StdError + 'static)) -> Vec<String> {
              session), or wait longer with `--lock-timeout` (e.g. `--lock-timeout 5m`), then \
              run again; nothing was written"
         ),
+        Error::ParallelUnsupported { reason } => format!(
+            "independent migrations cannot run at once here: {}; drop --parallel; nothing \
+             was written",
+            reason.replace(
+                "with Migrator::fan_out (`migrate up --each`)",
+                "with `migrate up --each 'PATTERN'`"
+            )
+        ),
         Error::ForeignHistoryTable { table, problem } => format!(
             "the table {table:?} exists but is not a migrate history table: {problem}; it \
              belongs to something else, so keep the history in another table with \

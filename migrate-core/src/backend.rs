@@ -167,6 +167,28 @@ pub trait Backend {
     /// Rolls the open transaction back.
     fn rollback(&mut self) -> Result<(), BoxError>;
 
+    /// Whether this backend can run independent migrations at once, each on a session
+    /// of its own ([`Migrator::parallel`](crate::Migrator::parallel)); `Err` says why not
+    /// (SQLite: one writer at a time). The default cannot.
+    fn parallel_support(&self) -> Result<(), String> {
+        Err("this backend runs one migration at a time".to_owned())
+    }
+
+    /// Another session on the same database, history table and set, for a run that
+    /// applies independent migrations at once: opened after this session took the
+    /// migration lock, it runs steps under that lock (it never takes the lock itself,
+    /// and its [`begin`](Self::begin) always reports [`Freshness::Current`]: the run that
+    /// opened it made its plan under the lock). Offered only by a backend whose lock is
+    /// held across a run, until [`end_run`](Self::end_run), and whose
+    /// [`parallel_support`](Self::parallel_support) is `Ok`. The default refuses.
+    fn sibling(&mut self) -> Result<Box<dyn Backend + Send>, BoxError> {
+        Err(self
+            .parallel_support()
+            .err()
+            .unwrap_or_else(|| "this backend cannot open another session".to_owned())
+            .into())
+    }
+
     /// Called once when a run that may have called [`begin`](Self::begin) ends, whatever
     /// its outcome, after its last commit or rollback: a backend that holds its lock
     /// across the steps of a run (PostgreSQL's advisory lock) releases it here. The

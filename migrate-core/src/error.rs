@@ -465,6 +465,17 @@ pub enum Error {
         advice: &'static str,
     },
 
+    /// Running independent migrations at once ([`Migrator::parallel`](crate::Migrator::parallel))
+    /// is not possible with this backend or this run; nothing was written.
+    #[error(
+        "independent migrations cannot run at once here: {reason}; run without the parallel \
+         option (`Migrator::parallel`); nothing was written"
+    )]
+    ParallelUnsupported {
+        /// Why: the backend has one writer, the run is one transaction, ...
+        reason: String,
+    },
+
     /// The database could not do what the manager asked of it outside any migration's
     /// code (reading the history, taking the write lock).
     #[error(
@@ -705,6 +716,7 @@ impl Error {
             | Error::ForeignHistoryTable { .. }
             | Error::UnreadableHistoryRow { .. }
             | Error::LockTimeout { .. }
+            | Error::ParallelUnsupported { .. }
             | Error::Database { .. } => None,
         }
     }
@@ -775,6 +787,7 @@ impl Error {
             ForeignHistoryTable { table, problem },
             UnreadableHistoryRow { table, problem },
             LockTimeout { scope, waited, holder, advice },
+            ParallelUnsupported { reason },
             Database { action, source },
         )
     }

@@ -51,6 +51,9 @@ pub(crate) struct Fingerprint {
     /// Versions recorded as skipped: while there is one, every start evaluates its
     /// condition again, so the history has no fingerprint a fast start may trust either.
     skipped: Vec<u64>,
+    /// Set for steps committed in an order no single running fingerprint follows
+    /// (migrations run at once): the history then has no fingerprint to store.
+    untrusted: bool,
 }
 
 impl Fingerprint {
@@ -73,9 +76,19 @@ impl Fingerprint {
         fingerprint
     }
 
+    /// A fingerprint whose value is always `None`: for migrations run at once, each
+    /// committing on its own session, where the stored value is invalidated instead.
+    pub(crate) fn untrusted() -> Self {
+        Fingerprint {
+            untrusted: true,
+            ..Fingerprint::default()
+        }
+    }
+
     /// The value to store: `None` while a migration is marked incomplete.
     pub(crate) fn value(&self) -> Option<u32> {
-        (self.incomplete.is_empty() && self.skipped.is_empty()).then_some(self.total)
+        (self.incomplete.is_empty() && self.skipped.is_empty() && !self.untrusted)
+            .then_some(self.total)
     }
 
     /// After `m` is applied (recorded with its current checksum).

@@ -49,6 +49,7 @@ mod plan;
 mod registry;
 mod report;
 mod run;
+mod schedule;
 mod settings;
 mod status;
 pub mod testing;

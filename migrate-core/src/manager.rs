@@ -34,6 +34,7 @@ impl core::fmt::Debug for Migrator {
             .field("migrations", &s.migrations)
             .field("options", &s.options)
             .field("all_or_nothing", &s.all_or_nothing)
+            .field("parallel", &s.parallel)
             .field("before_each", &s.before.is_some())
             .field("after_each", &s.after.is_some())
             .field("on_progress", &s.progress.is_some())
@@ -251,6 +252,47 @@ impl Migrator {
         hook: impl Fn(&Step, &mut dyn Db) -> Result<(), BoxError> + Send + Sync + 'static,
     ) -> Self {
         self.settings.after = Some(Arc::new(hook));
+        self
+    }
+
+    /// Lets a run apply up to `sessions` independent migrations at once, each on a
+    /// database session of its own: migrations that do not depend on each other (their
+    /// `after = [..]`, see [`RegisteredMigration::dependencies`]) start as soon as what
+    /// they depend on is committed. A migration that declares no `after` depends on
+    /// every earlier one, so without declarations a run is one at a time as before.
+    ///
+    /// Each migration keeps its own transaction and history row (`transaction = false`
+    /// ones their incomplete mark); the history records each one's end time and
+    /// duration. After a failure no new migration starts, those running finish, and the
+    /// finished ones stay applied; the run returns the first failure. Only up runs are
+    /// parallel; a run that reverts, a dry run and a plan with nothing independent run
+    /// one at a time. `0` and `1`: one at a time (the default).
+    ///
+    /// For a backend that holds its migration lock across a run and can open more
+    /// sessions (PostgreSQL). SQLite has one writer, so a SQLite run with this option is
+    /// refused, as is an [`all_or_nothing`](Self::all_or_nothing) run (one transaction):
+    /// [`Error::ParallelUnsupported`], nothing written.
+    ///
+    /// ```rust,standalone_crate
+    /// use migrate_core::{migration, BoxError, Db, Error, Migration, Migrator};
+    ///
+    /// #[migration(version = 1, description = "Create users", irreversible)]
+    /// pub struct CreateUsers;
+    /// impl Migration for CreateUsers {
+    ///     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+    ///         db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+    ///     }
+    /// }
+    ///
+    /// fn main() -> Result<(), Error> {
+    ///     let mut db = migrate_sqlite::Sqlite::open_in_memory()?;
+    ///     let refused = Migrator::discovered()?.parallel(4).to_latest(&mut db).unwrap_err();
+    ///     assert!(matches!(refused, Error::ParallelUnsupported { .. }));
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn parallel(mut self, sessions: usize) -> Self {
+        self.settings.parallel = sessions;
         self
     }
 

@@ -15,7 +15,10 @@ use crate::migration::BoxError;
 use crate::plan::{self, Direction, PlanOptions, Step, Target};
 use crate::registry::RegisteredMigration;
 use crate::report::{Report, StepReport};
+use crate::schedule::Schedule;
 use crate::settings::Settings;
+
+mod parallel;
 
 /// Whether a run keeps what it did.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -32,6 +35,9 @@ pub(crate) fn migrate(
     mode: Mode,
 ) -> Result<Report> {
     let batch = settings.all_or_nothing || mode == Mode::Rehearse;
+    if settings.parallel > 1 {
+        parallel::refuse_unsupported(settings, backend, mode)?;
+    }
     let mut report = Report::default();
     if target == Target::Latest && mode == Mode::Commit && settings.options.only.is_none() {
         // The fast start (opt-in, see `Backend::read_fingerprint`): a stored fingerprint
@@ -81,6 +87,12 @@ pub(crate) fn migrate(
         require_environment(settings, &plan.steps)?;
         // Only a run with something to do keeps the history's fingerprint up to date.
         let mut fingerprint = Fingerprint::of_history(&history);
+        if settings.parallel > 1 && !batch && Schedule::has_parallelism(&plan.steps) {
+            match parallel::run(settings, backend, &plan.steps, &read)? {
+                Some(done) => return Ok(done),
+                None => continue 'plan,
+            }
+        }
         if batch {
             match run_batch(
                 settings,
@@ -120,30 +132,44 @@ pub(crate) fn migrate(
                 read: &read,
                 done: &report.steps,
             };
-            let done = without_code(settings, backend, step, run, &mut fingerprint, true)
-                .and_then(|skipped| match skipped {
+            let done = without_code(settings, backend, step, run, &mut fingerprint, true).and_then(
+                |skipped| match skipped {
                     Some(done) => Ok(done),
                     None => body(settings, backend, step, false, &mut fingerprint),
-                })
-                .and_then(|done| {
-                    backend
-                        .commit()
-                        .map(|()| done)
-                        .map_err(|source| failed(step, false, source))
-                });
-            match done {
-                Ok(done) => {
-                    log_step(step, std::slice::from_ref(&done));
-                    progress(settings, &done);
-                    report.steps.push(done);
-                }
-                Err(error) => {
-                    rollback(backend, step.migration);
-                    return Err(error);
-                }
-            }
+                },
+            );
+            report
+                .steps
+                .push(commit_step(settings, backend, step, done)?);
         }
         return Ok(report);
+    }
+}
+
+/// Commits the step's transaction when `done` is a success, and reports it; otherwise
+/// (or when the commit fails) rolls it back.
+fn commit_step(
+    settings: &Settings,
+    backend: &mut dyn Backend,
+    step: Step,
+    done: Result<StepReport>,
+) -> Result<StepReport> {
+    let done = done.and_then(|done| {
+        backend
+            .commit()
+            .map(|()| done)
+            .map_err(|source| failed(step, false, source))
+    });
+    match done {
+        Ok(done) => {
+            log_step(step, std::slice::from_ref(&done));
+            progress(settings, &done);
+            Ok(done)
+        }
+        Err(error) => {
+            rollback(backend, step.migration);
+            Err(error)
+        }
     }
 }
 

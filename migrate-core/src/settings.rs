@@ -41,6 +41,9 @@ pub(crate) struct Settings {
     pub(crate) progress: Option<Progress>,
     /// The environment conditions are evaluated in (`Migrator::environment`).
     pub(crate) environment: Option<String>,
+    /// How many independent migrations may run at once (`Migrator::parallel`); 0 or 1:
+    /// one at a time.
+    pub(crate) parallel: usize,
 }
 
 impl Settings {

@@ -65,6 +65,12 @@ impl Lock {
 enum Held {
     Advisory(i32),
     Lease(Lease),
+    /// Held by the session that opened this one ([`Backend::sibling`]), for a run of
+    /// migrations at once: never taken nor released here. With a lease, each commit
+    /// checks that the lease is still the run's (`fence`).
+    Parent {
+        fence: Option<String>,
+    },
 }
 
 /// The catalog of one schema, one line per object, the history table left out: tables,
@@ -162,6 +168,8 @@ pub struct Postgres {
     steps: u64,
     /// Whether the table was seen, and checked, in this run.
     table_ready: bool,
+    /// Whether the open transaction created the table: a rollback takes it away again.
+    table_created: bool,
     /// The history's writes, prepared once per connection: one round trip each after.
     prepared: Vec<(String, postgres::Statement)>,
     /// The `lock_timeout` the open transaction had before a migration of its own set
@@ -305,6 +313,7 @@ impl Postgres {
             step: 0,
             steps: 0,
             table_ready: false,
+            table_created: false,
             prepared: Vec::new(),
             restore_local: None,
             restore_session: None,
@@ -546,6 +555,7 @@ impl Postgres {
                 let client = self.client();
                 off_runtime(move || lease.release(client))
             }
+            Some(Held::Parent { .. }) => Ok(()),
         }
     }
 
@@ -616,6 +626,7 @@ impl Postgres {
                 };
                 client.batch_execute(create)
             })?;
+            self.table_created = true;
         } else {
             self.check_shape(&columns)?;
         }
@@ -1011,6 +1022,55 @@ impl Backend for Postgres {
         "postgres"
     }
 
+    fn parallel_support(&self) -> Result<(), String> {
+        if self.config.is_none() {
+            return Err(
+                "this session was connected with Postgres::from_client, so migrate \
+                        cannot open more sessions like it; connect with Postgres::connect \
+                        or Postgres::connect_config"
+                    .to_owned(),
+            );
+        }
+        Ok(())
+    }
+
+    fn sibling(&mut self) -> Result<Box<dyn Backend + Send>, BoxError> {
+        self.parallel_support()?;
+        let (Some(config), Some(held)) = (self.config.clone(), &self.held) else {
+            return Err(
+                "a sibling session is opened by the session holding the migration \
+                        lock"
+                    .into(),
+            );
+        };
+        let fence = match held {
+            Held::Lease(lease) => Some(lease.fence()),
+            Held::Parent { fence } => fence.clone(),
+            Held::Advisory(_) => None,
+        };
+        // The migrations' unqualified names resolve as on this session, whether its
+        // search_path came from the connection string or from a SET since.
+        let path = self
+            .simple("SELECT current_setting('search_path')")?
+            .first()
+            .and_then(|row| row.get(0).map(str::to_owned))
+            .unwrap_or_default();
+        let mut other = Postgres::connect_config(config)?;
+        if !path.is_empty() {
+            other.simple(&format!("SET search_path TO {path}"))?;
+        }
+        other.schema.clone_from(&self.schema);
+        other.table.clone_from(&self.table);
+        other.sql = self.sql.clone();
+        other.lock_wait = self.lock_wait;
+        other.lock_timeout = self.lock_timeout;
+        other.lock = self.lock;
+        other.held = Some(Held::Parent { fence });
+        other.verified = true;
+        other.table_ready = self.table_ready;
+        Ok(Box::new(other))
+    }
+
     fn remove_applied(&mut self, set: &str, version: u64) -> Result<(), BoxError> {
         let version = i64::try_from(version)?;
         let step = self.step.to_string();
@@ -1039,10 +1099,15 @@ impl Backend for Postgres {
         // this run's (one simple query with the COMMIT).
         let commit = match &self.held {
             Some(Held::Lease(lease)) => format!("{}; COMMIT", lease.fence()),
+            Some(Held::Parent { fence: Some(fence) }) => format!("{fence}; COMMIT"),
             _ => "COMMIT".to_owned(),
         };
         let client = self.client();
         let done = off_runtime(move || client.batch_execute(&commit));
+        if done.is_err() && self.table_created {
+            self.table_ready = false;
+        }
+        self.table_created = false;
         self.step = 0;
         self.tx.in_transaction = false;
         self.restore_local = None;
@@ -1050,6 +1115,9 @@ impl Backend for Postgres {
     }
 
     fn rollback(&mut self) -> Result<(), BoxError> {
+        if std::mem::take(&mut self.table_created) {
+            self.table_ready = false;
+        }
         self.step = 0;
         self.tx.in_transaction = false;
         self.restore_local = None;

@@ -626,6 +626,15 @@ impl Backend for Sqlite {
         "sqlite"
     }
 
+    fn parallel_support(&self) -> Result<(), String> {
+        Err(
+            "SQLite lets one connection write at a time, so a second migration would only \
+             wait for the first; to migrate many SQLite files at once, run the migrator \
+             over them with Migrator::fan_out (`migrate up --each`)"
+                .to_owned(),
+        )
+    }
+
     fn remove_applied(&mut self, set: &str, version: u64) -> Result<(), BoxError> {
         let version = i64::try_from(version)?;
         self.conn

@@ -1,0 +1,191 @@
+//! Independent migrations at once ([`Migrator::parallel`](crate::Migrator::parallel)):
+//! the run's own session takes the migration lock and confirms the plan under it, then
+//! sibling sessions ([`Backend::sibling`]) take the steps as the [`Schedule`] hands them
+//! out. Each step keeps its own transaction and history row (or, with
+//! `transaction = false`, its incomplete mark), exactly as one at a time; after a
+//! failure no new step starts, and those running finish.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+use super::{
+    Mode, Run, begin, body, commit_step, failed, outside_transaction, panic_message, rollback,
+    without_code,
+};
+use crate::backend::{Backend, Freshness};
+use crate::error::{Error, Result};
+use crate::fingerprint::Fingerprint;
+use crate::history::AppliedMigration;
+use crate::plan::Step;
+use crate::report::{Report, StepReport};
+use crate::schedule::Schedule;
+use crate::settings::Settings;
+
+/// Refuses a parallel run this backend or this run cannot have, before anything is
+/// read or written.
+pub(super) fn refuse_unsupported(
+    settings: &Settings,
+    backend: &dyn Backend,
+    mode: Mode,
+) -> Result<()> {
+    if settings.all_or_nothing && mode == Mode::Commit {
+        return Err(Error::ParallelUnsupported {
+            reason: "an all-or-nothing run applies its migrations in one transaction, on one \
+                     session, so they cannot run at once; choose one of the two"
+                .to_owned(),
+        });
+    }
+    backend
+        .parallel_support()
+        .map_err(|reason| Error::ParallelUnsupported { reason })
+}
+
+/// What the workers share.
+struct Shared {
+    schedule: Schedule,
+    /// The steps committed so far, in the order they committed.
+    done: Vec<StepReport>,
+    /// The first failure; later ones are logged.
+    error: Option<Error>,
+}
+
+fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs `steps` (all up, with independent ones among them) on sibling sessions.
+/// `None` when the history changed before the lock was taken: plan again.
+pub(super) fn run(
+    settings: &Settings,
+    backend: &mut dyn Backend,
+    steps: &[Step],
+    read: &[AppliedMigration],
+) -> Result<Option<Report>> {
+    let Some(first) = steps.first().map(|s| s.migration) else {
+        return Ok(Some(Report::default()));
+    };
+    // The plan may have been made on a read from before the lock: take the lock (held
+    // until the run ends) and check that nobody wrote since.
+    if begin(backend, first)? == Freshness::Stale {
+        rollback(backend, first);
+        return Ok(None);
+    }
+    rollback(backend, first);
+    let workers = settings.parallel.min(steps.len());
+    let mut sessions = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let session = backend.sibling().map_err(|source| {
+            Error::database("open another session to run migrations at once", source)
+        })?;
+        sessions.push(session);
+    }
+    log::info!(
+        "running {} migrations with up to {workers} at once",
+        steps.len()
+    );
+    let shared = Mutex::new(Shared {
+        schedule: Schedule::new(steps),
+        done: Vec::with_capacity(steps.len()),
+        error: None,
+    });
+    let changed = Condvar::new();
+    std::thread::scope(|scope| {
+        for mut session in sessions {
+            let (shared, changed) = (&shared, &changed);
+            scope.spawn(move || {
+                work(settings, &mut *session, steps, read, shared, changed);
+                if let Err(error) = session.end_run() {
+                    log::warn!("could not end a sibling session cleanly: {error}");
+                }
+            });
+        }
+    });
+    let shared = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
+    match shared.error {
+        Some(error) => Err(error),
+        None => Ok(Some(Report { steps: shared.done })),
+    }
+}
+
+/// One sibling session: takes ready steps until the schedule is over.
+fn work(
+    settings: &Settings,
+    session: &mut dyn Backend,
+    steps: &[Step],
+    read: &[AppliedMigration],
+    shared: &Mutex<Shared>,
+    changed: &Condvar,
+) {
+    loop {
+        let (index, done) = {
+            let mut state = lock(shared);
+            loop {
+                if let Some(index) = state.schedule.next() {
+                    break (index, state.done.clone());
+                }
+                if state.schedule.is_over() {
+                    changed.notify_all();
+                    return;
+                }
+                state = changed.wait(state).unwrap_or_else(PoisonError::into_inner);
+            }
+        };
+        let step = steps[index];
+        let run = Run { read, done: &done };
+        let outcome = catch_unwind(AssertUnwindSafe(|| one(settings, session, step, run)))
+            .unwrap_or_else(|panic| {
+                Err(failed(
+                    step,
+                    false,
+                    format!("panicked: {}", panic_message(&*panic)).into(),
+                ))
+            });
+        let mut state = lock(shared);
+        state.schedule.finish(index, outcome.is_ok());
+        let stop = outcome.is_err();
+        match outcome {
+            Ok(report) => state.done.push(report),
+            Err(error) if state.error.is_none() => state.error = Some(error),
+            Err(error) => log::error!("{error}"),
+        }
+        changed.notify_all();
+        if stop {
+            // The session's state after a failure is the backend's to clear (`end_run`).
+            return;
+        }
+    }
+}
+
+/// One step on a sibling session, as a run one at a time does it.
+fn one(
+    settings: &Settings,
+    session: &mut dyn Backend,
+    step: Step,
+    run: Run<'_>,
+) -> Result<StepReport> {
+    // Steps commit in an order no running fingerprint follows: each stores none.
+    let mut fingerprint = Fingerprint::untrusted();
+    let unexpected = || {
+        failed(
+            step,
+            false,
+            "a sibling session saw the history change under the run's lock".into(),
+        )
+    };
+    if !step.migration.is_transactional() {
+        return outside_transaction(settings, session, step, run, &mut fingerprint)?
+            .ok_or_else(unexpected);
+    }
+    if begin(session, step.migration)? == Freshness::Stale {
+        rollback(session, step.migration);
+        return Err(unexpected());
+    }
+    let done =
+        without_code(settings, session, step, run, &mut fingerprint, true).and_then(|skipped| {
+            match skipped {
+                Some(done) => Ok(done),
+                None => body(settings, session, step, false, &mut fingerprint),
+            }
+        });
+    commit_step(settings, session, step, done)
+}

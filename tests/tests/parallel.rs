@@ -1,0 +1,341 @@
+//! Independent migrations at once (`Migrator::parallel`) on a real PostgreSQL server,
+//! each test in a schema of its own (see `pg`), and its refusal on SQLite.
+//!
+//! That migrations really run at once is proven by a barrier, not by timing: each of
+//! three independent migrations takes a shared advisory lock of its schema and waits,
+//! inside its own transaction, until all three hold it; run one at a time, the first
+//! would wait alone and fail.
+
+mod pg;
+mod support;
+
+use migrate_postgres::postgres::{Client, NoTls};
+use migrate_postgres::{
+    BoxError, Db, Error, Migration, Migrator, Postgres, RegisteredMigration, migration,
+};
+
+use pg::TestSchema;
+
+/// How many sessions hold the advisory lock `(key of this schema, id)`.
+fn holders(id: u32) -> String {
+    format!(
+        "(SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = \
+         abs(hashtext(current_schema()) % 1000000)::oid AND objid = {id} AND granted)"
+    )
+}
+
+/// Takes the shared session lock `id` of this schema: held until the session closes,
+/// rollbacks included, so that what it signals is never missed by a poll.
+fn signal(id: u32) -> String {
+    format!("SELECT pg_advisory_lock_shared(abs(hashtext(current_schema()) % 1000000), {id})")
+}
+
+/// Waits until `condition` holds, at most 30 s, then fails with `failure`.
+fn wait_until(condition: &str, failure: &str) -> String {
+    format!(
+        "DO $$ BEGIN FOR i IN 1..600 LOOP EXIT WHEN {condition}; PERFORM pg_sleep(0.05); \
+         END LOOP; IF NOT ({condition}) THEN RAISE EXCEPTION '{failure}'; END IF; END $$"
+    )
+}
+
+/// Arrives at the barrier of the three index migrations and waits for the other two.
+fn barrier(db: &mut dyn Db) -> Result<(), BoxError> {
+    db.execute(&signal(7))?;
+    db.execute(&wait_until(
+        &format!("{} >= 3", holders(7)),
+        "the migrations did not run at once",
+    ))
+}
+
+#[migration(version = 1, description = "Create three tables", irreversible)]
+struct CreateTables;
+
+impl Migration for CreateTables {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute(
+            "CREATE TABLE a (v int); CREATE TABLE b (v int); CREATE TABLE c (v int); \
+             INSERT INTO a SELECT g FROM generate_series(1, 5000) g; \
+             INSERT INTO b SELECT g FROM generate_series(1, 5000) g; \
+             INSERT INTO c SELECT g FROM generate_series(1, 5000) g",
+        )
+    }
+}
+
+#[migration(version = 2, description = "Index a concurrently", irreversible,
+            transaction = false, after = [CreateTables])]
+struct IndexA;
+
+impl Migration for IndexA {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        barrier(db)?;
+        db.execute("CREATE INDEX CONCURRENTLY a_v ON a (v)")
+    }
+}
+
+#[migration(version = 3, description = "Index b concurrently", irreversible,
+            transaction = false, after = [CreateTables])]
+struct IndexB;
+
+impl Migration for IndexB {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        barrier(db)?;
+        db.execute("CREATE INDEX CONCURRENTLY b_v ON b (v)")
+    }
+}
+
+#[migration(version = 4, description = "Index c", irreversible, after = [CreateTables])]
+struct IndexC;
+
+impl Migration for IndexC {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        barrier(db)?;
+        db.execute("CREATE INDEX c_v ON c (v)")
+    }
+}
+
+/// Declares nothing: it needs every earlier migration, so it runs last.
+#[migration(version = 5, description = "Use the three indexes", irreversible)]
+struct UseIndexes;
+
+impl Migration for UseIndexes {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute(
+            "DO $$ BEGIN IF (SELECT count(*) FROM pg_indexes WHERE schemaname = \
+             current_schema() AND indexname IN ('a_v', 'b_v', 'c_v')) <> 3 THEN RAISE \
+             EXCEPTION 'ran before the indexes'; END IF; END $$",
+        )
+    }
+}
+
+fn all() -> [&'static RegisteredMigration; 5] {
+    [
+        CreateTables::get_migration(),
+        IndexA::get_migration(),
+        IndexB::get_migration(),
+        IndexC::get_migration(),
+        UseIndexes::get_migration(),
+    ]
+}
+
+fn migrator(migrations: &[&'static RegisteredMigration]) -> Migrator {
+    Migrator::new()
+        .register_migrations(migrations.iter().copied())
+        .unwrap()
+}
+
+/// `(version, complete)` of each history row of `schema`, in order.
+fn history(client: &mut Client, schema: &str) -> Vec<(i64, bool)> {
+    client
+        .query(
+            &format!("SELECT version, complete FROM {schema}.migrate_history ORDER BY version"),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}
+
+#[test]
+fn independent_migrations_run_at_once_each_in_a_session_of_its_own() {
+    let Some(mut schema) = TestSchema::new("parallel_at_once") else {
+        return;
+    };
+    let mut db = Postgres::connect(&schema.url()).unwrap();
+    let report = migrator(&all()).parallel(3).to_latest(&mut db).unwrap();
+    let order: Vec<u64> = report.steps.iter().map(|s| s.version).collect();
+    assert_eq!(order.len(), 5, "{order:?}");
+    assert_eq!((order[0], order[4]), (1, 5), "{order:?}");
+    let name = schema.name.clone();
+    assert_eq!(
+        history(schema.admin(), &name),
+        [(1, true), (2, true), (3, true), (4, true), (5, true)]
+    );
+    let invalid: i64 = schema
+        .admin()
+        .query_one(
+            "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 \
+             AND NOT i.indisvalid",
+            &[&name],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(invalid, 0);
+    // The history shows them overlapping: each one's end is after another's start.
+    let spans: Vec<(f64, f64)> = schema
+        .admin()
+        .query(
+            &format!(
+                "SELECT extract(epoch FROM applied_at)::float8 - duration_us / 1e6, \
+                 extract(epoch FROM applied_at)::float8 FROM {name}.migrate_history \
+                 WHERE version IN (2, 3, 4)"
+            ),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    let latest_start = spans.iter().map(|s| s.0).fold(f64::MIN, f64::max);
+    let earliest_end = spans.iter().map(|s| s.1).fold(f64::MAX, f64::min);
+    assert!(latest_start < earliest_end, "no overlap in {spans:?}");
+    // A second run has nothing to do, and the lock was released: another session takes it.
+    let again = migrator(&all()).parallel(3).to_latest(&mut db).unwrap();
+    assert!(again.is_empty());
+    let mut other = Postgres::connect(&schema.url()).unwrap();
+    assert!(migrator(&all()).to_latest(&mut other).unwrap().is_empty());
+}
+
+#[migration(version = 12, description = "Fail once the other one runs", irreversible,
+            after = [CreateTables])]
+struct FailWhileOtherRuns;
+
+impl Migration for FailWhileOtherRuns {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        // "12 runs", until this session closes (after the run recorded the failure).
+        db.execute(&signal(10))?;
+        db.execute(&wait_until(
+            &format!("{} >= 1", holders(11)),
+            "13 never ran",
+        ))?;
+        db.execute("SELECT no_such_column FROM a")
+    }
+}
+
+#[migration(version = 13, description = "Finish after the failure", irreversible,
+            after = [CreateTables])]
+struct FinishAfterFailure;
+
+impl Migration for FinishAfterFailure {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute(&wait_until(
+            &format!("{} >= 1", holders(10)),
+            "12 never ran",
+        ))?;
+        // "13 saw 12 run": 12 fails only then.
+        db.execute(&signal(11))?;
+        // Until 12's session is closed, which comes after the run recorded its failure:
+        // then this one finishes, and nothing new may start.
+        db.execute(&wait_until(
+            &format!("{} = 0", holders(10)),
+            "12 never ended",
+        ))?;
+        db.execute("CREATE TABLE finished (v int)")
+    }
+}
+
+#[migration(version = 14, description = "Never started", irreversible, after = [CreateTables])]
+struct NeverStarted;
+
+impl Migration for NeverStarted {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE never_started (v int)")
+    }
+}
+
+#[test]
+fn a_failure_starts_nothing_new_and_keeps_what_finished() {
+    let Some(mut schema) = TestSchema::new("parallel_failure") else {
+        return;
+    };
+    let set = [
+        CreateTables::get_migration(),
+        FailWhileOtherRuns::get_migration(),
+        FinishAfterFailure::get_migration(),
+        NeverStarted::get_migration(),
+    ];
+    let mut db = Postgres::connect(&schema.url()).unwrap();
+    let error = migrator(&set).parallel(2).to_latest(&mut db).unwrap_err();
+    assert!(
+        matches!(error, Error::MigrationFailed { version: 12, .. }),
+        "{error:?}"
+    );
+    let name = schema.name.clone();
+    assert_eq!(history(schema.admin(), &name), [(1, true), (13, true)]);
+    assert!(schema.has_table("finished"));
+    assert!(!schema.has_table("never_started"));
+    // Nothing is held: another session migrates what is left, 12 removed from the set
+    // (it needs no other migration, and none needs it).
+    let fixed = [set[0], set[2], set[3]];
+    let mut other = Postgres::connect(&schema.url()).unwrap();
+    let again = migrator(&fixed).to_latest(&mut other).unwrap();
+    let applied: Vec<u64> = again.steps.iter().map(|s| s.version).collect();
+    assert_eq!(applied, [14]);
+    assert!(schema.has_table("never_started"));
+}
+
+#[test]
+fn sqlite_refuses_parallel_runs_and_writes_nothing() {
+    let db = support::TestDb::named("parallel.db");
+    let mut backend = migrate_sqlite::Sqlite::open(&db.path).unwrap();
+    let before = db.bytes();
+    let error = migrator(&all())
+        .parallel(2)
+        .to_latest(&mut backend)
+        .unwrap_err();
+    match &error {
+        Error::ParallelUnsupported { reason } => {
+            assert!(
+                reason.contains("one connection write at a time"),
+                "{reason}"
+            );
+            assert!(reason.contains("fan_out"), "{reason}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(error.to_string().contains("nothing was written"), "{error}");
+    assert_eq!(db.bytes(), before);
+}
+
+#[test]
+fn an_all_or_nothing_run_refuses_parallel() {
+    let Some(schema) = TestSchema::new("parallel_all_or_nothing") else {
+        return;
+    };
+    let mut db = Postgres::connect(&schema.url()).unwrap();
+    let error = migrator(&all())
+        .parallel(2)
+        .all_or_nothing(true)
+        .to_latest(&mut db)
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::ParallelUnsupported { reason } if reason.contains("one transaction")),
+        "{error:?}"
+    );
+    let mut schema = schema;
+    assert!(!schema.has_table("migrate_history"));
+}
+
+#[test]
+fn a_session_connected_from_a_client_refuses_parallel() {
+    let Some(mut schema) = TestSchema::new("parallel_from_client") else {
+        return;
+    };
+    let client = Client::connect(&schema.url(), NoTls).unwrap();
+    let mut db = Postgres::from_client(client).unwrap();
+    let error = migrator(&all()).parallel(2).to_latest(&mut db).unwrap_err();
+    assert!(
+        matches!(&error, Error::ParallelUnsupported { reason } if reason.contains("Postgres::connect")),
+        "{error:?}"
+    );
+    assert!(!schema.has_table("migrate_history"));
+}
+
+#[test]
+fn dependent_migrations_run_one_at_a_time_with_parallel_on() {
+    let Some(mut schema) = TestSchema::new("parallel_chain") else {
+        return;
+    };
+    // Only 1 and 5: 5 needs 1, so they run one after the other, as without the option.
+    let set = [CreateTables::get_migration(), UseIndexes::get_migration()];
+    let mut db = Postgres::connect(&schema.url()).unwrap();
+    let error = migrator(&set).parallel(4).to_latest(&mut db).unwrap_err();
+    // 5 checks for indexes that this set never makes: it fails, after 1 committed.
+    assert!(
+        matches!(error, Error::MigrationFailed { version: 5, .. }),
+        "{error:?}"
+    );
+    let name = schema.name.clone();
+    assert_eq!(history(schema.admin(), &name), [(1, true)]);
+}
