@@ -1043,18 +1043,21 @@ impl Backend for Postgres {
                     .into(),
             );
         };
-        let fence = match held {
-            Held::Lease(lease) => Some(lease.fence()),
-            Held::Parent { fence } => fence.clone(),
-            Held::Advisory(_) => None,
+        let held = match held {
+            Held::Lease(lease) => Ok(Some(lease.fence())),
+            Held::Parent { fence } => Ok(fence.clone()),
+            Held::Advisory(key) => Err(*key),
         };
         // The migrations' unqualified names resolve as on this session, whether its
-        // search_path came from the connection string or from a SET since.
-        let path = self
-            .simple("SELECT current_setting('search_path')")?
-            .first()
-            .and_then(|row| row.get(0).map(str::to_owned))
-            .unwrap_or_default();
+        // search_path came from the connection string or from a SET since; and this
+        // session's id, which holds the advisory lock.
+        let row = self.simple("SELECT current_setting('search_path'), pg_backend_pid()::text")?;
+        let value = |i: usize| row.first().and_then(|row| row.get(i)).unwrap_or_default();
+        let path = value(0).to_owned();
+        let fence = match held {
+            Ok(fence) => fence,
+            Err(key) => Some(lock::fence(value(1).parse()?, key)),
+        };
         let mut other = Postgres::connect_config(config)?;
         if !path.is_empty() {
             other.simple(&format!("SET search_path TO {path}"))?;

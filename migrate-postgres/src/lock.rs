@@ -93,6 +93,19 @@ pub(crate) fn really_held(client: &mut Client, key: i32) -> Result<bool, BoxErro
     Ok(shown != "0")
 }
 
+/// A statement that fails unless the session `pid` still holds the lock `key`: sent
+/// with each commit of a session working under another's lock (migrations run at once),
+/// so that nothing commits once that session is gone and the lock with it.
+pub(crate) fn fence(pid: i32, key: i32) -> String {
+    format!(
+        "DO $migrate$ BEGIN PERFORM 1 FROM pg_locks WHERE locktype = 'advisory' \
+         AND pid = {pid} AND granted AND objsubid = 2 AND classid::bigint = {LOCK_CLASS} \
+         AND objid::bigint = {key}; IF NOT FOUND THEN RAISE EXCEPTION 'the migration lock \
+         of this run was lost (the session holding it ended): this migration is rolled \
+         back; run again'; END IF; END $migrate$"
+    )
+}
+
 /// Releases the lock (outside any transaction).
 pub(crate) fn release(client: &mut Client, key: i32) -> Result<(), BoxError> {
     first_value(

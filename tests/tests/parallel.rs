@@ -339,3 +339,117 @@ fn dependent_migrations_run_one_at_a_time_with_parallel_on() {
     let name = schema.name.clone();
     assert_eq!(history(schema.admin(), &name), [(1, true)]);
 }
+
+#[migration(version = 21, description = "Create the table t", irreversible)]
+struct CreateT;
+
+impl Migration for CreateT {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE t (v int)")
+    }
+}
+
+/// Arrives (lock 20), waits for the other one, then until the test has ended the
+/// session holding the run's lock (lock 21, taken by the test), then writes.
+fn outlive_the_lock(db: &mut dyn Db, table: &str) -> Result<(), BoxError> {
+    db.execute(&signal(20))?;
+    db.execute(&wait_until(&format!("{} >= 2", holders(20)), "not at once"))?;
+    db.execute(&wait_until(&format!("{} >= 1", holders(21)), "the lock holder lives"))?;
+    db.execute(&format!("CREATE TABLE {table} (v int)"))
+}
+
+#[migration(version = 22, description = "Outlive the lock, transactional", irreversible,
+            after = [CreateT])]
+struct OutliveInTransaction;
+
+impl Migration for OutliveInTransaction {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        outlive_the_lock(db, "x22")
+    }
+}
+
+#[migration(version = 23, description = "Outlive the lock, outside a transaction",
+            irreversible, transaction = false, after = [CreateT])]
+struct OutliveOutside;
+
+impl Migration for OutliveOutside {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        outlive_the_lock(db, "x23")
+    }
+}
+
+/// The session that holds the run's lock is ended by the server while two migrations
+/// run on their own sessions: neither may commit without the lock (another run could
+/// have taken it), so the transactional one is rolled back and the other one stays
+/// marked incomplete, as a `transaction = false` migration that failed partway does.
+#[test]
+fn nothing_commits_once_the_session_holding_the_lock_is_gone() {
+    let Some(mut schema) = TestSchema::new("parallel_lock_lost") else {
+        return;
+    };
+    let set = [
+        CreateT::get_migration(),
+        OutliveInTransaction::get_migration(),
+        OutliveOutside::get_migration(),
+    ];
+    let mut db = Postgres::connect(&schema.url()).unwrap();
+    let pid: i32 = db
+        .connection()
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    let name = schema.name.clone();
+    let killer = std::thread::spawn(move || {
+        let mut admin = Client::connect(&pg::server(), NoTls).unwrap();
+        let key = format!("abs(hashtext('{name}') % 1000000)");
+        let arrived = format!(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND \
+             classid = {key}::oid AND objid = 20"
+        );
+        for _ in 0..600 {
+            if admin.query_one(&arrived, &[]).unwrap().get::<_, i64>(0) >= 2 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        admin
+            .execute("SELECT pg_terminate_backend($1)", &[&pid])
+            .unwrap();
+        for _ in 0..600 {
+            let alive: i64 = admin
+                .query_one("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", &[&pid])
+                .unwrap()
+                .get(0);
+            if alive == 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        admin
+            .batch_execute(&format!("SELECT pg_advisory_lock_shared({key}, 21)"))
+            .unwrap();
+        admin
+    });
+    let error = migrator(&set).parallel(2).to_latest(&mut db).unwrap_err();
+    let admin = killer.join().unwrap();
+    let chain = format!("{error:?}");
+    assert!(chain.contains("migration lock of this run was lost"), "{chain}");
+    assert!(!schema.has_table("x22"));
+    let name = schema.name.clone();
+    // 23's mark stays: it ran outside a transaction, and is refused until looked at.
+    assert_eq!(history(schema.admin(), &name), [(21, true), (23, false)]);
+    let mut again = Postgres::connect(&schema.url()).unwrap();
+    let refused = migrator(&set).to_latest(&mut again).unwrap_err();
+    assert!(matches!(refused, Error::Incomplete { version: 23, .. }), "{refused:?}");
+    migrator(&set).clear_incomplete(&mut again, 23).unwrap();
+    schema.admin().batch_execute(&format!("DROP TABLE IF EXISTS {name}.x23")).unwrap();
+    let report = migrator(&set).parallel(2).to_latest(&mut again).unwrap();
+    let mut applied: Vec<u64> = report.steps.iter().map(|s| s.version).collect();
+    applied.sort_unstable();
+    assert_eq!(applied, [22, 23]);
+    assert_eq!(
+        history(schema.admin(), &name),
+        [(21, true), (22, true), (23, true)]
+    );
+    drop(admin);
+}
