@@ -935,18 +935,24 @@ fn usage_errors() {
         &["status", "--database", "other.db", "--each", "*.db"],
         &["drop --database"],
     );
-    usage(&["up", "--jobs", "2"], &["--jobs"]);
+    // The options of a fan-out without one: clap names the options they need.
+    let needs_each = "<--each <FILE_PATTERN>...|--each-schema <SCHEMA_PATTERN>|--each-from <FILE>>";
+    usage(&["up", "--jobs", "2"], &["--jobs", needs_each]);
     usage(
         &["status", "--jobs", "2", "--database", "u000.db"],
-        &["--jobs"],
+        &["--jobs", needs_each],
     );
     usage(
         &["up", "--fail-fast", "--database", "u000.db"],
-        &["--fail-fast"],
+        &["--fail-fast", needs_each],
     );
     usage(
         &["up", "--format", "json", "--database", "u000.db"],
-        &["--format"],
+        &["--format", needs_each],
+    );
+    usage(
+        &["up", "--each", "*.db", "--jobs", "0"],
+        &["invalid value '0' for '--jobs <N>'"],
     );
     usage(
         &["up", "--each", "postgres://someone:s3cret@127.0.0.1/db"],
