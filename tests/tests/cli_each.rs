@@ -1072,3 +1072,84 @@ fn on_a_terminal_a_progress_bar_instead_of_lines() {
         assert_eq!(version(file), LATEST);
     }
 }
+
+/// Waits until the first of `files` has been written to: the run is under way, its
+/// Ctrl-C handler installed.
+fn wait_until_written(path: &Path) {
+    let start = Instant::now();
+    while fs::metadata(path).map_or(0, |m| m.len()) == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "{} never written",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// `kill -INT PID` (the shell's Ctrl-C, to one process).
+fn interrupt(pid: u32) -> bool {
+    Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .expect("run kill")
+        .success()
+}
+
+/// Ctrl-C with `--format json`: the document says the run was stopped and how many
+/// databases were not started.
+#[test]
+fn ctrl_c_with_format_json_says_stopped() {
+    let shapes = shapes();
+    let dir = tempfile::tempdir().unwrap();
+    let files = new_files(dir.path(), "j", 300);
+    let running = Running::start(command_in(
+        dir.path(),
+        &["up", "--each", "*.db", "--jobs", "1", "--format", "json"],
+    ));
+    wait_until_written(&files[0]);
+    assert!(interrupt(running.pid()));
+    let run = running.finish().code(130);
+    let doc = json(&run);
+    assert_eq!(doc["stopped"], true, "{doc}");
+    assert_eq!(doc["failed"], 0, "{doc}");
+    let migrated = doc["migrated"].as_u64().unwrap();
+    let not_started = doc["not_started"].as_u64().unwrap();
+    assert!(
+        migrated >= 1 && not_started > 0 && migrated + not_started == 300,
+        "{doc}"
+    );
+    let done = files
+        .iter()
+        .filter(|file| whole(file, &shapes) == LATEST)
+        .count();
+    assert_eq!(done as u64, migrated, "{doc}");
+}
+
+/// A second Ctrl-C ends the process at once, with migrations in flight: each is rolled
+/// back whole, every file is whole, and a rerun finishes them.
+#[test]
+fn a_second_ctrl_c_exits_at_once_and_leaves_every_file_whole() {
+    let shapes = shapes();
+    let dir = tempfile::tempdir().unwrap();
+    let files = new_files(dir.path(), "s", 300);
+    let running = Running::start(command_in(
+        dir.path(),
+        &["up", "--each", "*.db", "--jobs", "4"],
+    ));
+    wait_until_written(&files[0]);
+    assert!(interrupt(running.pid()));
+    // Apart, so that the two signals are not merged into one.
+    std::thread::sleep(Duration::from_millis(5));
+    // The process may already have ended after the first.
+    interrupt(running.pid());
+    let run = running.finish().code(130);
+    assert!(run.stderr.contains("stopping"), "{run:?}");
+    for file in &files {
+        whole(file, &shapes);
+    }
+    migrate_in(dir.path(), &["up", "--each", "*.db", "--jobs", "4"]).ok();
+    for file in &files {
+        assert_eq!(whole(file, &shapes), LATEST);
+    }
+}
