@@ -1153,3 +1153,50 @@ fn a_second_ctrl_c_exits_at_once_and_leaves_every_file_whole() {
         assert_eq!(whole(file, &shapes), LATEST);
     }
 }
+
+/// A database the command refuses to open says why on its line and in the list, not the
+/// generic advice about reaching a database: a file that does not exist (`status` of a
+/// path named), a URL that opens it read-only (`up` from a list).
+#[test]
+fn a_database_that_cannot_be_opened_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    at_version(dir.path(), "here.db", LATEST);
+    let run = migrate_in(dir.path(), &["status", "--each", "here.db", "gone.db"]).code(1);
+    let expected = "the database gone.db does not exist; check the path (`up` creates it)";
+    assert_eq!(
+        line_of(&run, "gone.db"),
+        format!("gone.db: could not be read: {expected}"),
+        "{run:?}"
+    );
+    assert_eq!(
+        failure_block(&run, "could not be read:", "gone.db"),
+        format!("  gone.db: {expected}"),
+        "{run:?}"
+    );
+    assert!(!dir.path().join("gone.db").exists());
+
+    at_version(dir.path(), "new.db", 0);
+    fs::write(
+        dir.path().join("list.txt"),
+        "sqlite://new.db?mode=ro\nhere.db\n",
+    )
+    .unwrap();
+    let run = migrate_in(
+        dir.path(),
+        &["up", "--each-from", "list.txt", "--format", "json"],
+    )
+    .code(1);
+    let doc = json(&run);
+    assert_eq!(
+        doc["failures"][0]["target"], "sqlite://new.db?mode=ro",
+        "{doc}"
+    );
+    assert_eq!(
+        doc["failures"][0]["error"],
+        "the database URL opens new.db read-only (mode=ro), and `up` writes to it; drop \
+         `?mode=ro` to migrate (`status` and `history` work read-only)",
+        "{doc}"
+    );
+    assert_eq!(doc["up_to_date"], 1, "{doc}");
+    assert!(fs::read(dir.path().join("new.db")).unwrap().is_empty());
+}
