@@ -306,8 +306,9 @@ fn each_schema_matching_nothing_is_a_usage_error() {
     assert!(run.stderr.contains("drop --schema"), "{run:?}");
 }
 
-/// `--each-from` a file with two database URLs (each with its own `search_path`): both
-/// are migrated, each keeping its history in its schema.
+/// `--each-from` a file with two database URLs (each with its own `search_path`) and one
+/// of a server that is not there: the two are migrated, each keeping its history in its
+/// schema; the third is listed, its password hidden.
 #[test]
 fn each_from_a_list_of_urls() {
     let Some(mut schemas) = Schemas::create("from", 2) else {
@@ -319,16 +320,18 @@ fn each_from_a_list_of_urls() {
         .iter()
         .map(|name| url(&format!("?options=-c%20search_path%3D{name}")))
         .collect();
+    // A third line names a server that is not there, with a password.
+    let unreachable = "postgres://someone:s3cret@127.0.0.1:1/db";
     std::fs::write(
         dir.path().join("tenants.txt"),
-        format!("# the tenants\n{}\n\n{}\n", urls[0], urls[1]),
+        format!("# the tenants\n{}\n\n{}\n{unreachable}\n", urls[0], urls[1]),
     )
     .unwrap();
     let run = migrate(
         dir.path(),
         &["up", "--each-from", "tenants.txt", "--jobs", "2"],
     )
-    .ok();
+    .code(1);
     for (name, url) in schemas.names.clone().iter().zip(&urls) {
         assert_eq!(schemas.versions(name), [1, 2], "{run:?}");
         assert_eq!(schemas.tables(name), ["migrate_history", "notes"]);
@@ -339,7 +342,28 @@ fn each_from_a_list_of_urls() {
     }
     assert!(
         run.stdout
-            .contains("2 databases: 2 migrated, 0 already up to date, 0 failed;"),
+            .contains("3 databases: 2 migrated, 0 already up to date, 1 failed;"),
+        "{run:?}"
+    );
+    let shown = "postgres://someone:***@127.0.0.1:1/db";
+    assert!(
+        line_of(&run, shown).contains("the PostgreSQL server cannot be reached"),
+        "{run:?}"
+    );
+    assert!(
+        !run.stdout.contains("s3cret") && !run.stderr.contains("s3cret"),
+        "{run:?}"
+    );
+
+    std::fs::write(
+        dir.path().join("tenants.txt"),
+        format!("{}\n{}\n", urls[0], urls[1]),
+    )
+    .unwrap();
+    let run = migrate(dir.path(), &["up", "--each-from", "tenants.txt"]).ok();
+    assert!(
+        run.stdout
+            .contains("2 databases: 0 migrated, 2 already up to date, 0 failed;"),
         "{run:?}"
     );
     let status = migrate(
