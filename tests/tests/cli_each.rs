@@ -818,7 +818,7 @@ fn a_locked_database_fails_after_the_lock_timeout_and_the_others_are_migrated() 
 #[test]
 fn killed_in_the_middle_every_file_is_whole_and_a_rerun_finishes() {
     let shapes = shapes();
-    for (round, after_lines) in [1, 40, 120].into_iter().enumerate() {
+    for (round, after_lines) in [1, 30, 80].into_iter().enumerate() {
         let dir = tempfile::tempdir().unwrap();
         let files = new_files(dir.path(), "k", 200);
         let delay = Duration::from_micros(random_below(20_000));
