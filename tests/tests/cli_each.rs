@@ -222,7 +222,7 @@ impl Running {
     }
 
     fn finish(mut self) -> Run {
-        let status = self.child.wait().unwrap();
+        // Stderr to its end first (the child's exit closes it), then the exit status.
         let mut stderr = String::new();
         self.child
             .stderr
@@ -230,6 +230,7 @@ impl Running {
             .unwrap()
             .read_to_string(&mut stderr)
             .unwrap();
+        let status = self.child.wait().unwrap();
         self.reader.join().unwrap();
         self.seen.extend(self.lines.try_iter());
         let mut stdout = self.seen.join("\n");
