@@ -7,11 +7,14 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ArgMatches;
-use migrate_core::{Direction, Error, Event, MigrationStatus, Migrator, Report, State, Target};
+use migrate_core::{
+    BoxError, Direction, Error, Event, MigrationStatus, Migrator, Report, State, Target,
+};
 
 use crate::commands::{Access, Failure, open_database};
 use crate::database::Database;
 use crate::each_output::{self, Display, Json};
+use crate::errors::Own;
 use crate::filter::Filter;
 use crate::targets::{self, Place};
 use crate::{FAILURE, INTERRUPTED, PENDING, SUCCESS};
@@ -58,9 +61,15 @@ fn open(
     command: &str,
     access: Access,
 ) -> Result<Database, Error> {
+    // The command's own messages (a file that does not exist, a URL opened read-only)
+    // are shown as they are; a backend's error keeps its own words.
+    let own = |error: BoxError| Error::database("open the database", Box::new(Own(error)));
     let as_error = |failure: Failure| match failure {
-        Failure::Usage(message) => Error::database("open the database", message.into()),
-        Failure::Run(error) => Error::database("open the database", error),
+        Failure::Usage(message) => own(message.into()),
+        Failure::Run(error) => match error.downcast::<Error>() {
+            Ok(error) => *error,
+            Err(error) => own(error),
+        },
     };
     match &target.place {
         Place::Database(url) => open_database(matches, url, command, access).map_err(as_error),

@@ -12,11 +12,35 @@ use migrate_core::{Direction, Error};
 #[cfg(feature = "sqlite")]
 use migrate_sqlite::rusqlite::{self, ErrorCode};
 
+/// A message of the command line's own about one database of a fan-out (a file that does
+/// not exist, a URL that opens it read-only for `up`), carried as the source of an
+/// [`Error::Database`]: shown as it is, without that error's advice about reaching a
+/// database, which would mislead.
+#[derive(Debug)]
+pub struct Own(pub migrate_core::BoxError);
+
+impl std::fmt::Display for Own {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl StdError for Own {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0.source()
+    }
+}
+
 /// The lines to print for `error`: the message, then its causes (`caused by: ...`).
 pub fn render(error: &(dyn StdError + 'static)) -> Vec<String> {
     let Some(core) = error.downcast_ref::<Error>() else {
         return with_causes(error.to_string(), error.source());
     };
+    if let Error::Database { source, .. } = core
+        && let Some(own) = source.downcast_ref::<Own>()
+    {
+        return with_causes(own.to_string(), own.source());
+    }
     if let Some(lines) = database_cause_first(core) {
         return lines;
     }
@@ -569,6 +593,32 @@ mod tests {
             rusqlite::ffi::Error::new(code),
             Some(message.to_owned()),
         ))
+    }
+
+    /// The command's own message about a database is shown as it is, with its causes,
+    /// not under the generic advice about reaching a database.
+    #[test]
+    fn an_own_message_is_shown_as_it_is() {
+        let error = Error::database(
+            "open the database",
+            Box::new(Own(
+                "the database a.db does not exist; check the path".into()
+            )),
+        );
+        assert_eq!(
+            render(&error),
+            ["the database a.db does not exist; check the path"]
+        );
+        let error = Error::database(
+            "open the database",
+            Box::new(Own(Box::new(Error::database(
+                "read",
+                "disk on fire".into(),
+            )))),
+        );
+        let lines = render(&error);
+        assert!(lines[0].starts_with("could not read; "), "{lines:?}");
+        assert_eq!(lines[1], "  caused by: disk on fire");
     }
 
     /// Read-only file or folder, disk full, a write refused, locked: SQLite's message,
