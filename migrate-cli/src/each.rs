@@ -108,11 +108,11 @@ pub fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result
         .map_or(Target::Latest, |v| Target::Version(*v));
     let json = json(sub);
     let mut display = Display::new(targets.len(), json);
-    let mut tally = each_output::UpTally::new();
+    let mut tally = each_output::UpTally::new(migrator.migrations());
     let stop = stop_flag();
     // `up` never reverts, decided under each target's lock on the history read there.
     let migrator = migrator.clone().only_direction(Direction::Up);
-    let summary = migrator
+    let mut summary = migrator
         .fan_out()
         .jobs(jobs(sub))
         .fail_fast(sub.get_flag("fail-fast"))
@@ -140,6 +140,10 @@ pub fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result
             },
         );
     display.finish();
+    // The same summary whatever order the workers finished in.
+    summary
+        .failed
+        .sort_by(|a, b| a.target.name.cmp(&b.target.name));
     let interrupted = summary.stopped;
     let failed = !summary.failed.is_empty() || summary.not_started > 0;
     if json {
@@ -171,9 +175,9 @@ pub fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Re
     let targets = targets::collect(matches, sub)?;
     let json = json(sub);
     let mut display = Display::new(targets.len(), json);
-    let mut tally = each_output::StatusTally::new(known.last().map_or(0, |m| m.version()));
+    let mut tally = each_output::StatusTally::new(known);
     let stop = stop_flag();
-    let summary = migrator.fan_out().jobs(jobs(sub)).stop_when(stop).run(
+    let mut summary = migrator.fan_out().jobs(jobs(sub)).stop_when(stop).run(
         targets,
         |target| open(matches, target, "status", Access::Read),
         |m, db| {
@@ -191,6 +195,11 @@ pub fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Re
         },
     );
     display.finish();
+    // The same summary whatever order the workers finished in.
+    summary
+        .failed
+        .sort_by(|a, b| a.target.name.cmp(&b.target.name));
+    tally.sort();
     if json {
         let mut doc = Json::object();
         doc.str("command", "status");

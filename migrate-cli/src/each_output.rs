@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use migrate_core::{Outcome, Report, StepReport, Summary};
+use migrate_core::{Outcome, RegisteredMigration, Report, StepReport, Summary};
 
 use crate::each::{Standing, Versions};
 use crate::errors;
@@ -164,7 +164,11 @@ fn failure_blocks(out: &mut String, failed: &[migrate_core::Failed<Target>]) {
     }
 }
 
-fn failures_json(failed: &[migrate_core::Failed<Target>]) -> String {
+/// The failures as a JSON array; each migration's file is looked up in `known`.
+fn failures_json(
+    failed: &[migrate_core::Failed<Target>],
+    known: &[&'static RegisteredMigration],
+) -> String {
     array(failed.iter().map(|failure| {
         let mut item = Json::object();
         item.str("target", &failure.target.name);
@@ -173,6 +177,10 @@ fn failures_json(failed: &[migrate_core::Failed<Target>]) -> String {
                 let mut migration = Json::object();
                 migration.num("version", version);
                 migration.str("description", description);
+                match known.iter().find(|m| m.version() == version) {
+                    Some(m) => migration.str("file", &errors::relative(m.file())),
+                    None => migration.raw("file", "null"),
+                }
                 item.raw("migration", &migration.finish());
             }
             None => item.raw("migration", "null"),
@@ -188,6 +196,7 @@ fn failures_json(failed: &[migrate_core::Failed<Target>]) -> String {
 
 /// What `up` over many targets did.
 pub struct UpTally {
+    known: Vec<&'static RegisteredMigration>,
     start: Instant,
     migrated: usize,
     up_to_date: usize,
@@ -197,8 +206,9 @@ pub struct UpTally {
 }
 
 impl UpTally {
-    pub fn new() -> Self {
+    pub fn new(known: &[&'static RegisteredMigration]) -> Self {
         UpTally {
+            known: known.to_vec(),
             start: Instant::now(),
             migrated: 0,
             up_to_date: 0,
@@ -328,12 +338,13 @@ impl UpTally {
             "elapsed_ms",
             u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX),
         );
-        doc.raw("failures", &failures_json(&summary.failed));
+        doc.raw("failures", &failures_json(&summary.failed, &self.known));
     }
 }
 
 /// Where the targets of `status` stand.
 pub struct StatusTally {
+    known: Vec<&'static RegisteredMigration>,
     latest: u64,
     versions: Versions,
     up_to_date: usize,
@@ -342,14 +353,22 @@ pub struct StatusTally {
 }
 
 impl StatusTally {
-    pub fn new(latest: u64) -> Self {
+    pub fn new(known: &[&'static RegisteredMigration]) -> Self {
         StatusTally {
-            latest,
+            known: known.to_vec(),
+            latest: known.last().map_or(0, |m| m.version()),
             versions: Versions::new(),
             up_to_date: 0,
             behind: Vec::new(),
             attention: Vec::new(),
         }
+    }
+
+    /// Sorts the targets behind and those needing attention by name: the same output
+    /// whatever order the workers finished in.
+    pub fn sort(&mut self) {
+        self.behind.sort_by(|a, b| a.0.cmp(&b.0));
+        self.attention.sort_by(|a, b| a.0.cmp(&b.0));
     }
 
     /// Whether every target read is up to date.
@@ -479,7 +498,7 @@ impl StatusTally {
                 item.finish()
             })),
         );
-        doc.raw("failures", &failures_json(&summary.failed));
+        doc.raw("failures", &failures_json(&summary.failed, &self.known));
     }
 }
 

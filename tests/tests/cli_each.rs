@@ -543,7 +543,11 @@ fn format_json_for_up_and_status() {
     let half_failure = failure("half.db");
     assert_eq!(
         half_failure["migration"],
-        serde_json::json!({"version": 3, "description": "Add metadata to chat_users"}),
+        serde_json::json!({
+            "version": 3,
+            "description": "Add metadata to chat_users",
+            "file": "src/chat_bot/migrations/m003_add_metadata.rs"
+        }),
         "{doc}"
     );
     let error = half_failure["error"].as_str().unwrap();

@@ -354,7 +354,10 @@ impl Migration for CreateT {
 fn outlive_the_lock(db: &mut dyn Db, table: &str) -> Result<(), BoxError> {
     db.execute(&signal(20))?;
     db.execute(&wait_until(&format!("{} >= 2", holders(20)), "not at once"))?;
-    db.execute(&wait_until(&format!("{} >= 1", holders(21)), "the lock holder lives"))?;
+    db.execute(&wait_until(
+        &format!("{} >= 1", holders(21)),
+        "the lock holder lives",
+    ))?;
     db.execute(&format!("CREATE TABLE {table} (v int)"))
 }
 
@@ -417,7 +420,10 @@ fn nothing_commits_once_the_session_holding_the_lock_is_gone() {
             .unwrap();
         for _ in 0..600 {
             let alive: i64 = admin
-                .query_one("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", &[&pid])
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
+                    &[&pid],
+                )
                 .unwrap()
                 .get(0);
             if alive == 0 {
@@ -433,16 +439,25 @@ fn nothing_commits_once_the_session_holding_the_lock_is_gone() {
     let error = migrator(&set).parallel(2).to_latest(&mut db).unwrap_err();
     let admin = killer.join().unwrap();
     let chain = format!("{error:?}");
-    assert!(chain.contains("migration lock of this run was lost"), "{chain}");
+    assert!(
+        chain.contains("migration lock of this run was lost"),
+        "{chain}"
+    );
     assert!(!schema.has_table("x22"));
     let name = schema.name.clone();
     // 23's mark stays: it ran outside a transaction, and is refused until looked at.
     assert_eq!(history(schema.admin(), &name), [(21, true), (23, false)]);
     let mut again = Postgres::connect(&schema.url()).unwrap();
     let refused = migrator(&set).to_latest(&mut again).unwrap_err();
-    assert!(matches!(refused, Error::Incomplete { version: 23, .. }), "{refused:?}");
+    assert!(
+        matches!(refused, Error::Incomplete { version: 23, .. }),
+        "{refused:?}"
+    );
     migrator(&set).clear_incomplete(&mut again, 23).unwrap();
-    schema.admin().batch_execute(&format!("DROP TABLE IF EXISTS {name}.x23")).unwrap();
+    schema
+        .admin()
+        .batch_execute(&format!("DROP TABLE IF EXISTS {name}.x23"))
+        .unwrap();
     let report = migrator(&set).parallel(2).to_latest(&mut again).unwrap();
     let mut applied: Vec<u64> = report.steps.iter().map(|s| s.version).collect();
     applied.sort_unstable();
