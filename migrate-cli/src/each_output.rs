@@ -1,6 +1,7 @@
 //! What a fan-out prints: on a terminal, one progress bar on standard error (targets
 //! done of all, with the failed count, rate, ETA and the targets in flight) and each
-//! failure above it; otherwise a line per target on standard output; then the summary,
+//! failure above it; a line per target on standard output when that is a file or a
+//! pipe (or there is no bar); then the summary,
 //! as text or (`--format json`) as one JSON document for deploy tooling.
 
 use std::fmt::Write as _;
@@ -27,7 +28,8 @@ pub struct Display {
 }
 
 impl Display {
-    /// A bar on a terminal; otherwise a line per target, unless the output is JSON.
+    /// A bar when standard error is a terminal; a line per target on standard output
+    /// when that is not one (or there is no bar), unless the output is JSON.
     pub fn new(total: usize, json: bool) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::with_draw_target(
@@ -41,8 +43,10 @@ impl Display {
             }
             bar
         });
+        // Standard output sent to a file or a pipe gets a line per database, bar or not.
+        let lines = !json && (bar.is_none() || !std::io::stdout().is_terminal());
         Display {
-            lines: bar.is_none() && !json,
+            lines,
             bar,
             in_flight: Vec::new(),
             failed: 0,
@@ -68,7 +72,8 @@ impl Display {
             }
             bar.inc(1);
             self.refresh();
-        } else if self.lines {
+        }
+        if self.lines {
             outln!("{line}");
         }
     }

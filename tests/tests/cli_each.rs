@@ -1214,3 +1214,35 @@ fn a_database_that_cannot_be_opened_says_why() {
     assert_eq!(doc["up_to_date"], 1, "{doc}");
     assert!(fs::read(dir.path().join("new.db")).unwrap().is_empty());
 }
+
+/// On a terminal with standard output sent to a file: the bar on the terminal, and a
+/// line per database in the file, so that a log keeps every database.
+#[test]
+fn on_a_terminal_with_output_to_a_file_the_file_gets_a_line_per_database() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("NOTE: the terminal test did not run: `script` (util-linux) is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    new_files(dir.path(), "f", 5);
+    let shell = format!(
+        "'{}' up --each '*.db' --jobs 2 > log.txt",
+        env!("CARGO_BIN_EXE_migrate")
+    );
+    let output = Command::new("script")
+        .args(["-qec", &shell, "/dev/null"])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Run::from_output(&output).ok();
+    let log = fs::read_to_string(dir.path().join("log.txt")).unwrap();
+    for i in 0..5 {
+        let line = format!("f{i:03}.db: applied 3 migrations (1 to 3)");
+        assert!(log.contains(&line), "no {line:?} in {log}");
+    }
+    assert!(log.contains("5 databases: 5 migrated"), "{log}");
+}
