@@ -1246,3 +1246,31 @@ fn on_a_terminal_with_output_to_a_file_the_file_gets_a_line_per_database() {
     }
     assert!(log.contains("5 databases: 5 migrated"), "{log}");
 }
+
+/// `status --each` with `--tag` and `--category` judges only the migrations they select,
+/// as for one database (the `migrate_tagged` binary: 1 and 2 of category `schema`, 3 and
+/// 4 tagged `slow`).
+#[test]
+fn status_each_judges_only_the_migrations_a_filter_selects() {
+    let dir = tempfile::tempdir().unwrap();
+    let tagged = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_migrate_tagged"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        Run::from_output(&output)
+    };
+    for name in ["a.db", "b.db"] {
+        tagged(&["--database", name, "up", "--to", "3"]).ok();
+    }
+    let schema = tagged(&["status", "--each", "*.db", "--category", "schema", "--check"]).ok();
+    assert!(schema.stdout.contains("2 databases: 2 up to date"), "{schema:?}");
+    let slow = tagged(&["status", "--each", "*.db", "--tag", "slow", "--check"]).code(3);
+    assert!(slow.stdout.contains("2 databases: 0 up to date, 2 behind"), "{slow:?}");
+    assert!(slow.stdout.contains("a.db: at version 3, 1 pending (4)"), "{slow:?}");
+    let everything = tagged(&["status", "--each", "*.db", "--check"]).code(3);
+    assert!(everything.stdout.contains("2 pending (4, 5)"), "{everything:?}");
+}
