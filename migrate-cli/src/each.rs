@@ -7,9 +7,8 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ArgMatches;
-use migrate_core::{
-    BoxError, Direction, Error, Event, MigrationStatus, Migrator, Report, State, Target,
-};
+use migrate_core::fan_out::Event;
+use migrate_core::{BoxError, Direction, Error, MigrationStatus, Migrator, Report, State, Target};
 
 use crate::commands::{Access, Failure, open_database};
 use crate::database::Database;

@@ -9,7 +9,8 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use migrate_core::{Outcome, RegisteredMigration, Report, StepReport, Summary};
+use migrate_core::fan_out::{Failed, Outcome, Summary};
+use migrate_core::{RegisteredMigration, Report, StepReport};
 
 use crate::each::{Standing, Versions};
 use crate::errors;
@@ -146,7 +147,7 @@ fn error_text(error: &migrate_core::Error) -> (String, Vec<String>) {
 }
 
 /// The failures of a summary, one block each: `  NAME: message`, causes indented below.
-fn failure_blocks(out: &mut String, failed: &[migrate_core::Failed<Target>]) {
+fn failure_blocks(out: &mut String, failed: &[Failed<Target>]) {
     for failure in failed {
         let (_, lines) = error_text(&failure.error);
         let mut lines = lines.iter();
@@ -170,10 +171,7 @@ fn failure_blocks(out: &mut String, failed: &[migrate_core::Failed<Target>]) {
 }
 
 /// The failures as a JSON array; each migration's file is looked up in `known`.
-fn failures_json(
-    failed: &[migrate_core::Failed<Target>],
-    known: &[&'static RegisteredMigration],
-) -> String {
+fn failures_json(failed: &[Failed<Target>], known: &[&'static RegisteredMigration]) -> String {
     array(failed.iter().map(|failure| {
         let mut item = Json::object();
         item.str("target", &failure.target.name);

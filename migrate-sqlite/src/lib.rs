@@ -45,7 +45,7 @@ pub use history::DEFAULT_HISTORY_TABLE;
 pub use migrate_core::{
     AppliedMigration, Backend, BoxError, Db, Direction, Error, LockTimeout, MAX_VERSION, Migration,
     MigrationStatus, Migrator, Plan, PlanContext, PlanOptions, RegisteredMigration, Report, Result,
-    Reversible, State, Step, StepReport, Target, When, discovered_migrations, plan,
+    Reversible, State, Step, StepReport, Target, When, discovered_migrations, fan_out, plan,
 };
 
 /// Marks a unit struct as a migration and registers it:

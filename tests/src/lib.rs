@@ -30,6 +30,11 @@ pub struct DiscoveryExamples;
 #[doc = include_str!("../../docs/errors.md")]
 pub struct ErrorsExamples;
 
+/// docs/many-databases.md, run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/many-databases.md")]
+pub struct ManyDatabasesExamples;
+
 /// docs/postgres.md, compiled as doc tests (they need a server to run, which
 /// tests/tests/postgres.rs has).
 #[cfg(doctest)]

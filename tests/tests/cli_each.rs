@@ -1266,11 +1266,31 @@ fn status_each_judges_only_the_migrations_a_filter_selects() {
     for name in ["a.db", "b.db"] {
         tagged(&["--database", name, "up", "--to", "3"]).ok();
     }
-    let schema = tagged(&["status", "--each", "*.db", "--category", "schema", "--check"]).ok();
-    assert!(schema.stdout.contains("2 databases: 2 up to date"), "{schema:?}");
+    let schema = tagged(&[
+        "status",
+        "--each",
+        "*.db",
+        "--category",
+        "schema",
+        "--check",
+    ])
+    .ok();
+    assert!(
+        schema.stdout.contains("2 databases: 2 up to date"),
+        "{schema:?}"
+    );
     let slow = tagged(&["status", "--each", "*.db", "--tag", "slow", "--check"]).code(3);
-    assert!(slow.stdout.contains("2 databases: 0 up to date, 2 behind"), "{slow:?}");
-    assert!(slow.stdout.contains("a.db: at version 3, 1 pending (4)"), "{slow:?}");
+    assert!(
+        slow.stdout.contains("2 databases: 0 up to date, 2 behind"),
+        "{slow:?}"
+    );
+    assert!(
+        slow.stdout.contains("a.db: at version 3, 1 pending (4)"),
+        "{slow:?}"
+    );
     let everything = tagged(&["status", "--each", "*.db", "--check"]).code(3);
-    assert!(everything.stdout.contains("2 pending (4, 5)"), "{everything:?}");
+    assert!(
+        everything.stdout.contains("2 pending (4, 5)"),
+        "{everything:?}"
+    );
 }
