@@ -468,3 +468,43 @@ fn nothing_commits_once_the_session_holding_the_lock_is_gone() {
     );
     drop(admin);
 }
+
+#[migration(version = 31, description = "Create p", irreversible, after = [])]
+struct CreateP;
+
+impl Migration for CreateP {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute(&signal(30))?;
+        db.execute(&wait_until(&format!("{} >= 2", holders(30)), "not at once"))?;
+        db.execute("CREATE TABLE p (v int)")
+    }
+}
+
+#[migration(version = 32, description = "Create q", irreversible, after = [])]
+struct CreateQ;
+
+impl Migration for CreateQ {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute(&signal(30))?;
+        db.execute(&wait_until(&format!("{} >= 2", holders(30)), "not at once"))?;
+        db.execute("CREATE TABLE q (v int)")
+    }
+}
+
+/// On a new schema, the first two migrations need nothing and start at once: the history
+/// table is created (and committed) before either, so their sessions never race to
+/// create it. Several rounds, each on a new schema.
+#[test]
+fn the_first_migrations_at_once_on_a_new_database() {
+    for round in 0..5 {
+        let Some(mut schema) = TestSchema::new(&format!("parallel_first_{round}")) else {
+            return;
+        };
+        let set = [CreateP::get_migration(), CreateQ::get_migration()];
+        let mut db = Postgres::connect(&schema.url()).unwrap();
+        let report = migrator(&set).parallel(2).to_latest(&mut db).unwrap();
+        assert_eq!(report.steps.len(), 2);
+        let name = schema.name.clone();
+        assert_eq!(history(schema.admin(), &name), [(31, true), (32, true)]);
+    }
+}

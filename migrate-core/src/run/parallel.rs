@@ -70,14 +70,25 @@ pub(super) fn run(
         rollback(backend, first);
         return Ok(None);
     }
-    rollback(backend, first);
     let workers = settings.parallel.min(steps.len());
     let mut sessions = Vec::with_capacity(workers);
     for _ in 0..workers {
-        let session = backend.sibling().map_err(|source| {
-            Error::database("open another session to run migrations at once", source)
-        })?;
-        sessions.push(session);
+        match backend.sibling() {
+            Ok(session) => sessions.push(session),
+            Err(source) => {
+                rollback(backend, first);
+                return Err(Error::database(
+                    "open another session to run migrations at once",
+                    source,
+                ));
+            }
+        }
+    }
+    // Committed now, the history table that `begin` created on a new database: the
+    // sessions must not race to create it.
+    if let Err(source) = backend.commit() {
+        rollback(backend, first);
+        return Err(Error::database("create the history table", source));
     }
     log::info!(
         "running {} migrations with up to {workers} at once",
