@@ -96,6 +96,7 @@ fn open(
 /// `up --each ...`: every target to the latest version (or `--to`).
 pub fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result<i32, Failure> {
     let targets = targets::collect(matches, sub)?;
+    refuse_parallel_on_sqlite(sub, &targets)?;
     let dry_run = sub.get_flag("dry-run");
     let (command, access) = if dry_run {
         ("up --dry-run", Access::Rehearse)
@@ -164,6 +165,29 @@ pub fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result
     } else {
         SUCCESS
     })
+}
+
+/// `--parallel N` over SQLite files would fail on every one of them: refused once,
+/// before any is opened.
+fn refuse_parallel_on_sqlite(sub: &ArgMatches, targets: &[targets::Target]) -> Result<(), Failure> {
+    let parallel = sub.get_one::<u16>("parallel").is_some_and(|&n| n > 1);
+    #[cfg(feature = "sqlite")]
+    if parallel
+        && targets
+            .iter()
+            .any(|t| matches!(t.place, Place::Database(crate::url::Url::Sqlite(_))))
+    {
+        use migrate_core::Backend as _;
+        let reason = migrate_sqlite::Sqlite::open_in_memory()?
+            .parallel_support()
+            .err()
+            .unwrap_or_default();
+        return Err(Failure::Run(Box::new(Error::ParallelUnsupported {
+            reason,
+        })));
+    }
+    let _ = (parallel, targets);
+    Ok(())
 }
 
 /// `status --each ...`: how many targets are at each version, which are behind, which

@@ -1294,3 +1294,27 @@ fn status_each_judges_only_the_migrations_a_filter_selects() {
         "{everything:?}"
     );
 }
+
+/// `up --each --parallel N` over SQLite files is refused once, before any file is
+/// opened, naming `--parallel` and why: SQLite has one writer.
+#[test]
+fn parallel_over_sqlite_files_is_refused_once_before_any_is_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = new_files(dir.path(), "p", 3);
+    let before: Vec<Vec<u8>> = files.iter().map(|f| fs::read(f).unwrap()).collect();
+    let run = migrate_in(dir.path(), &["up", "--each", "*.db", "--parallel", "2"]).code(1);
+    assert_eq!(
+        run.stderr
+            .matches("independent migrations cannot run at once")
+            .count(),
+        1,
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains("one connection write at a time"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("drop --parallel"), "{run:?}");
+    let after: Vec<Vec<u8>> = files.iter().map(|f| fs::read(f).unwrap()).collect();
+    assert_eq!(before, after);
+}
