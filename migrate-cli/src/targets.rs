@@ -87,7 +87,8 @@ fn database_too(option: &str) -> Failure {
 }
 
 /// `--each`: SQLite files. A pattern (`*`, `?`, `[..]`) matches files, sorted by name,
-/// directories left out; a plain path is that file, which `up` creates if missing.
+/// directories and SQLite's own files (`-journal`, `-wal`, `-shm`) left out; a plain path
+/// is that file, which `up` creates if missing.
 fn files<'a>(patterns: impl Iterator<Item = &'a str>) -> Result<Vec<Target>, Failure> {
     let mut targets = Vec::new();
     for pattern in patterns {
@@ -108,7 +109,13 @@ fn files<'a>(patterns: impl Iterator<Item = &'a str>) -> Result<Vec<Target>, Fai
             let path = path.map_err(|error| {
                 Failure::Run(format!("--each {pattern:?}: could not read {error}").into())
             })?;
-            if path.is_dir() {
+            // SQLite's own files beside a database (its rollback journal, its write-ahead
+            // log and its index) match `tenants/*` too, and are not databases.
+            let companion = path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| SQLITE_COMPANIONS.iter().any(|s| name.ends_with(s)));
+            if path.is_dir() || companion {
                 continue;
             }
             targets.push(sqlite_target(&path.to_string_lossy())?);
@@ -124,6 +131,9 @@ fn files<'a>(patterns: impl Iterator<Item = &'a str>) -> Result<Vec<Target>, Fai
     }
     Ok(targets)
 }
+
+/// The endings of the files SQLite keeps beside a database.
+const SQLITE_COMPANIONS: [&str; 3] = ["-journal", "-wal", "-shm"];
 
 fn sqlite_target(path: &str) -> Result<Target, Failure> {
     match url::parse(path).map_err(Failure::Usage)? {

@@ -1318,3 +1318,20 @@ fn parallel_over_sqlite_files_is_refused_once_before_any_is_opened() {
     let after: Vec<Vec<u8>> = files.iter().map(|f| fs::read(f).unwrap()).collect();
     assert_eq!(before, after);
 }
+
+/// `--each 'DIR/*'` leaves out SQLite's own files beside a database (`-wal`, `-shm`,
+/// `-journal`): they match the pattern but are not databases.
+#[test]
+fn a_pattern_leaves_out_the_files_sqlite_keeps_beside_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("t");
+    fs::create_dir(&sub).unwrap();
+    at_version(&sub, "a.db", 1);
+    for companion in ["a.db-wal", "a.db-shm"] {
+        fs::write(sub.join(companion), "").unwrap();
+    }
+    let run = migrate_in(dir.path(), &["up", "--each", "t/*"]).ok();
+    assert!(run.stdout.contains("1 database: 1 migrated"), "{run:?}");
+    assert!(!run.stdout.contains("-wal"), "{run:?}");
+    assert_eq!(version(&sub.join("a.db")), LATEST);
+}
