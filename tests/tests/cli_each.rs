@@ -243,19 +243,6 @@ impl Running {
     }
 }
 
-/// The line `NAME: ...` of a run's output.
-#[track_caller]
-fn line_of<'a>(run: &'a Run, name: &str) -> &'a str {
-    let prefix = format!("{name}: ");
-    let lines: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with(&prefix))
-        .collect();
-    assert_eq!(lines.len(), 1, "one line for {name}: {run:?}");
-    lines[0]
-}
-
 /// The failure block of `name` after `failed:` / `could not be read:`: its first line
 /// and the indented lines below it.
 #[track_caller]
@@ -302,17 +289,18 @@ fn up_each_migrates_every_file_and_a_second_run_finds_them_up_to_date() {
     );
     for file in &files[..3] {
         assert_eq!(
-            line_of(&run, name(file)),
+            run.line_of(name(file)),
             format!("{}: up to date", name(file))
         );
     }
     assert!(
-        line_of(&run, "t03.db").starts_with("t03.db: applied 2 migrations (2 to 3) in "),
+        run.line_of("t03.db")
+            .starts_with("t03.db: applied 2 migrations (2 to 3) in "),
         "{run:?}"
     );
     for file in &files[4..] {
         let expected = format!("{}: applied 3 migrations (1 to 3) in ", name(file));
-        assert!(line_of(&run, name(file)).starts_with(&expected), "{run:?}");
+        assert!(run.line_of(name(file)).starts_with(&expected), "{run:?}");
     }
     let summary = run.stdout.lines().last().unwrap();
     assert!(
@@ -326,7 +314,7 @@ fn up_each_migrates_every_file_and_a_second_run_finds_them_up_to_date() {
     let again = migrate_in(dir.path(), &["up", "--each", "*.db", "--jobs", "3"]).ok();
     for file in &files {
         assert_eq!(
-            line_of(&again, name(file)),
+            again.line_of(name(file)),
             format!("{}: up to date", name(file))
         );
     }
@@ -372,12 +360,13 @@ fn failures_are_listed_at_the_end_and_leave_the_failed_files_as_they_were() {
     assert_eq!(support::snapshot(&conflict), conflict_schema);
 
     assert!(
-        line_of(&run, "notes.db")
+        run.line_of("notes.db")
             .starts_with("notes.db: failed: notes.db is not a SQLite database"),
         "{run:?}"
     );
     assert!(
-        line_of(&run, "conflict.db").starts_with("conflict.db: failed: migration 1 "),
+        run.line_of("conflict.db")
+            .starts_with("conflict.db: failed: migration 1 "),
         "{run:?}"
     );
     assert!(
@@ -420,7 +409,7 @@ fn failures_are_listed_at_the_end_and_leave_the_failed_files_as_they_were() {
     new_files(dir.path(), "good", 2);
     let run = migrate_in(dir.path(), &["up", "--each", "*.db"]).code(1);
     assert!(
-        line_of(&run, "half.db").starts_with(
+        run.line_of("half.db").starts_with(
             "half.db: failed (1 migration applied before it, and kept: 2): migration 3 \
              \"Add metadata to chat_users\""
         ),
@@ -633,23 +622,24 @@ fn status_each_counts_and_check_exits() {
     let status = migrate_in(dir.path(), &["status", "--each", "*.db", "--jobs", "2"]).code(1);
     for file in &current {
         assert_eq!(
-            line_of(&status, name(file)),
+            status.line_of(name(file)),
             format!("{}: up to date at version 3", name(file))
         );
     }
     assert_eq!(
-        line_of(&status, "behind.db"),
+        status.line_of("behind.db"),
         "behind.db: behind: at version 2, 1 pending (3)"
     );
     assert!(
-        line_of(&status, "edited.db").starts_with(
+        status.line_of("edited.db").starts_with(
             "edited.db: needs attention: migration 1 \"Initial schema\" modified since it \
              was applied (`migrate accept-changes`)"
         ),
         "{status:?}"
     );
     assert!(
-        line_of(&status, "notes.db")
+        status
+            .line_of("notes.db")
             .starts_with("notes.db: could not be read: notes.db is not a SQLite database"),
         "{status:?}"
     );
@@ -748,7 +738,7 @@ fn a_locked_database_fails_after_the_lock_timeout_and_the_others_are_migrated() 
         ],
     )
     .code(1);
-    let line = line_of(&run, "l001.db");
+    let line = run.line_of("l001.db");
     assert!(
         line.starts_with(
             "l001.db: failed: database is locked: another process holds the database's lock"
@@ -809,7 +799,8 @@ fn a_locked_database_fails_after_the_lock_timeout_and_the_others_are_migrated() 
     release.join().unwrap();
     let run = running.finish().ok();
     assert!(
-        line_of(&run, "w003.db").starts_with("w003.db: applied 3 migrations (1 to 3)"),
+        run.line_of("w003.db")
+            .starts_with("w003.db: applied 3 migrations (1 to 3)"),
         "{run:?}"
     );
     for file in &files {
@@ -1045,6 +1036,20 @@ fn usage_errors() {
     assert!(run.stdout.contains("2 databases: 2 up to date"), "{run:?}");
 }
 
+/// Runs the shell command `shell` in `dir` on a terminal of its own (`script`, from
+/// util-linux), plain output, no `DATABASE_URL`.
+fn on_a_terminal(dir: &Path, shell: &str) -> std::process::Output {
+    Command::new("script")
+        .args(["-qec", shell, "/dev/null"])
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
 /// On a terminal (under `script`), a progress bar on stderr (`N/M databases`) instead of
 /// a line per database; failures still shown, and the summary.
 #[test]
@@ -1060,15 +1065,7 @@ fn on_a_terminal_a_progress_bar_instead_of_lines() {
         "'{}' up --each '*.db' --jobs 2",
         env!("CARGO_BIN_EXE_migrate")
     );
-    let output = Command::new("script")
-        .args(["-qec", &shell, "/dev/null"])
-        .current_dir(dir.path())
-        .env_remove("DATABASE_URL")
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let output = on_a_terminal(dir.path(), &shell);
     let run = Run::from_output(&output).code(1);
     assert!(run.stdout.contains("/21 databases"), "{run:?}");
     assert!(!run.stdout.contains("applied 3 migrations"), "{run:?}");
@@ -1178,7 +1175,7 @@ fn a_database_that_cannot_be_opened_says_why() {
     let run = migrate_in(dir.path(), &["status", "--each", "here.db", "gone.db"]).code(1);
     let expected = "the database gone.db does not exist; check the path (`up` creates it)";
     assert_eq!(
-        line_of(&run, "gone.db"),
+        run.line_of("gone.db"),
         format!("gone.db: could not be read: {expected}"),
         "{run:?}"
     );
@@ -1229,15 +1226,7 @@ fn on_a_terminal_with_output_to_a_file_the_file_gets_a_line_per_database() {
         "'{}' up --each '*.db' --jobs 2 > log.txt",
         env!("CARGO_BIN_EXE_migrate")
     );
-    let output = Command::new("script")
-        .args(["-qec", &shell, "/dev/null"])
-        .current_dir(dir.path())
-        .env_remove("DATABASE_URL")
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let output = on_a_terminal(dir.path(), &shell);
     Run::from_output(&output).ok();
     let log = fs::read_to_string(dir.path().join("log.txt")).unwrap();
     for i in 0..5 {

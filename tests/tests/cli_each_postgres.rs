@@ -9,8 +9,7 @@ mod support;
 
 use std::process::Command;
 
-use migrate_postgres::postgres::config::Host;
-use migrate_postgres::postgres::{Client, Config, NoTls};
+use migrate_postgres::postgres::{Client, NoTls};
 use support::Run;
 
 /// `migrate_pg ARGS` in a temporary directory, without `DATABASE_URL`.
@@ -27,15 +26,7 @@ fn migrate(dir: &std::path::Path, args: &[&str]) -> Run {
 
 /// The test server as a `postgres://` URL, with `query` (`?...`) appended.
 fn url(query: &str) -> String {
-    let config: Config = pg::server().parse().expect("the test server's string");
-    let host = match config.get_hosts().first() {
-        Some(Host::Tcp(host)) => host.clone(),
-        _ => "127.0.0.1".to_owned(),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let user = config.get_user().unwrap_or("postgres");
-    let dbname = config.get_dbname().unwrap_or("postgres");
-    format!("postgres://{user}@{host}:{port}/{dbname}{query}")
+    pg::server_url(None, query)
 }
 
 /// `name` as an SQL identifier, quoted.
@@ -136,19 +127,6 @@ impl Drop for Schemas {
     }
 }
 
-/// The line `NAME: ...` of a run's output.
-#[track_caller]
-fn line_of<'a>(run: &'a Run, name: &str) -> &'a str {
-    let prefix = format!("{name}: ");
-    let lines: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with(&prefix))
-        .collect();
-    assert_eq!(lines.len(), 1, "one line for {name}: {run:?}");
-    lines[0]
-}
-
 /// `--each-schema PREFIX*` over five schemas, one with a `notes` table already: four get
 /// their tables and a history table of their own; the fifth is listed as failed and left
 /// as it was; `status --each-schema` counts them; after the conflict is removed, a rerun
@@ -191,12 +169,13 @@ fn each_schema_migrates_every_schema_with_its_own_history() {
         );
         assert_eq!(schemas.versions(&name), [1, 2], "{name}");
         assert!(
-            line_of(&run, &name).starts_with(&format!("{name}: applied 2 migrations (1 to 2)")),
+            run.line_of(&name)
+                .starts_with(&format!("{name}: applied 2 migrations (1 to 2)")),
             "{run:?}"
         );
     }
     assert!(
-        line_of(&run, &conflict)
+        run.line_of(&conflict)
             .starts_with(&format!("{conflict}: failed: migration 1 \"Create notes\"")),
         "{run:?}"
     );
@@ -245,7 +224,7 @@ fn each_schema_migrates_every_schema_with_its_own_history() {
         "{status:?}"
     );
     assert_eq!(
-        line_of(&status, &conflict),
+        status.line_of(&conflict),
         format!("{conflict}: behind: at version 0, 2 pending (1, 2)"),
     );
     each("status", &["--check"]).code(3);
@@ -336,7 +315,8 @@ fn each_from_a_list_of_urls() {
         assert_eq!(schemas.versions(name), [1, 2], "{run:?}");
         assert_eq!(schemas.tables(name), ["migrate_history", "notes"]);
         assert!(
-            line_of(&run, url).starts_with(&format!("{url}: applied 2 migrations")),
+            run.line_of(url)
+                .starts_with(&format!("{url}: applied 2 migrations")),
             "{run:?}"
         );
     }
@@ -347,7 +327,8 @@ fn each_from_a_list_of_urls() {
     );
     let shown = "postgres://someone:***@127.0.0.1:1/db";
     assert!(
-        line_of(&run, shown).contains("the PostgreSQL server cannot be reached"),
+        run.line_of(shown)
+            .contains("the PostgreSQL server cannot be reached"),
         "{run:?}"
     );
     assert!(

@@ -9,7 +9,6 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use migrate_postgres::postgres::Config;
-use migrate_postgres::postgres::config::Host;
 
 /// What a run printed, and its exit code.
 #[derive(Debug)]
@@ -63,18 +62,7 @@ fn on(url: &str, args: &[&str]) -> Run {
 /// `password` when given, whose `search_path` is `schema`: the migrations' tables land
 /// there, and so does the history.
 fn url(schema: &str, password: Option<&str>) -> String {
-    let config: Config = pg::server().parse().expect("the test server's string");
-    let host = match config.get_hosts().first() {
-        Some(Host::Tcp(host)) => host.clone(),
-        _ => "127.0.0.1".to_owned(),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let user = config.get_user().unwrap_or("postgres");
-    let password = password.map_or_else(String::new, |p| format!(":{p}"));
-    let dbname = config.get_dbname().unwrap_or("postgres");
-    format!(
-        "postgres://{user}{password}@{host}:{port}/{dbname}?options=-c%20search_path%3D{schema}"
-    )
+    pg::server_url(password, &format!("?options=-c%20search_path%3D{schema}"))
 }
 
 fn states(status: &Run) -> Vec<(u64, String)> {

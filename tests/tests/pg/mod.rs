@@ -19,6 +19,23 @@ pub fn server() -> String {
         .unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=postgres dbname=test".to_owned())
 }
 
+/// The test server as a `postgres://` URL (the command line's form; `server()` is
+/// `key=value`), with `password` when given and `query` (`?...`) appended.
+pub fn server_url(password: Option<&str>, query: &str) -> String {
+    use migrate_postgres::postgres::Config;
+    use migrate_postgres::postgres::config::Host;
+    let config: Config = server().parse().expect("the test server's string");
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(host)) => host.clone(),
+        _ => "127.0.0.1".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or("postgres");
+    let password = password.map_or_else(String::new, |p| format!(":{p}"));
+    let dbname = config.get_dbname().unwrap_or("postgres");
+    format!("postgres://{user}{password}@{host}:{port}/{dbname}{query}")
+}
+
 /// Whether the server answers; when it does not, says so once, where the terminal shows
 /// it (not through the captured output of a passing test), or fails when it is required.
 pub fn available() -> bool {

@@ -345,6 +345,20 @@ pub struct Run {
 }
 
 impl Run {
+    /// The one line `NAME: ...` of standard output (a run over many databases prints one
+    /// per database).
+    #[track_caller]
+    pub fn line_of(&self, name: &str) -> &str {
+        let prefix = format!("{name}: ");
+        let lines: Vec<&str> = self
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with(&prefix))
+            .collect();
+        assert_eq!(lines.len(), 1, "one line for {name}: {self:?}");
+        lines[0]
+    }
+
     /// The run that `output` describes (output not UTF-8 is read lossily).
     pub fn from_output(output: &Output) -> Run {
         Run {
