@@ -48,6 +48,29 @@ pub trait Backend {
         Ok(rows)
     }
 
+    /// [`read_applied`](Self::read_applied) for a run to the latest migration, which at
+    /// start-up usually finds nothing to do: `None` when the history of `set` holds
+    /// exactly `known` (the set's migrations, sorted by version) — one finished row per
+    /// migration, in the same order, whose checksum column equals the migration's
+    /// [`checksum`](RegisteredMigration::checksum) — and nothing else; otherwise the rows
+    /// as `read_applied` gives them. Either way it marks the point that
+    /// [`begin`](Self::begin) compares with (after `None`, a backend may take any change
+    /// as a change of the history: the manager reads again before it plans). A backend
+    /// may decide `None` on the rows as they arrive, without building them. The default
+    /// reads `read_applied` and compares.
+    fn read_applied_unless_up_to_date(
+        &mut self,
+        set: &str,
+        known: &[&'static RegisteredMigration],
+    ) -> Result<Option<Vec<AppliedMigration>>, BoxError> {
+        let rows = self.read_applied(set)?;
+        let up_to_date = rows.len() == known.len()
+            && rows.iter().zip(known).all(|(row, m)| {
+                row.version == m.version() && row.complete && row.checksum == m.checksum()
+            });
+        Ok((!up_to_date).then_some(rows))
+    }
+
     /// Starts the transaction of one step holding the database's write lock (waiting for
     /// it rather than failing), creates the history table if it is missing, and reports
     /// whether the history changed since it was last read.
