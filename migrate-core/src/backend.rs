@@ -21,8 +21,9 @@ pub enum Freshness {
 
 /// A database the manager can migrate.
 ///
-/// The manager calls, per run: [`read_applied`](Self::read_applied) once (and
-/// [`read_history`](Self::read_history) only to word a refusal); then per step
+/// The manager calls, per run: [`read_applied`](Self::read_applied) once, or for a run to
+/// the latest migration [`read_applied_unless_up_to_date`](Self::read_applied_unless_up_to_date)
+/// (and [`read_history`](Self::read_history) only to word a refusal); then per step
 /// [`begin`](Self::begin), [`before_code`](Self::before_code), the migration's code
 /// (and the [`Migrator`](crate::Migrator)'s hooks) through [`db`](Self::db),
 /// [`check`](Self::check), [`record_applied`](Self::record_applied) or
