@@ -751,9 +751,10 @@ PG_CHECK_PATTERNS = {
     "connect": r"(Postgres::connect|bench_raw::pg::connect) \[",
     "simple_query": r"postgres::client::Client::simple_query \[",
     "discovered": r"manager::Migrator::discovered \[",
-    "read_applied": r"Backend>::read_applied \[",
-    "read_applied_rows": r"Postgres::read_applied_rows \[",
-    "applied_row": r"history::applied_row \[",
+    # The start-up read (`read_applied_unless_up_to_date`, which wraps `read_applied`).
+    "read_applied": r"Backend>::read_applied(_unless_up_to_date)? \[",
+    "read_applied_raw": r"Postgres::read_applied_raw \[",
+    "up_to_date": r"history::up_to_date \[",
     "plan": r"migrate_core::plan::plan \[",
 }
 
@@ -902,9 +903,9 @@ def pg_section(data: dict) -> list[str]:
             ("connect", "connecting (`postgres::Client::connect`; migrate: `Postgres::connect`)"),
             ("simple_query", "simple queries (`Client::simple_query`, every row received)"),
             ("discovered", "`Migrator::discovered` (discovery, its sort)"),
-            ("read_applied", "`Backend::read_applied`: the history read and its rows"),
-            ("read_applied_rows", "of which `read_applied_rows` (the rest: the copy kept by `remember`)"),
-            ("applied_row", "of which `history::applied_row` (an `AppliedMigration` per row)"),
+            ("read_applied", "`Backend::read_applied_unless_up_to_date`: the history read and its rows"),
+            ("read_applied_raw", "of which `read_applied_raw` (the query, every row received)"),
+            ("up_to_date", "of which `history::up_to_date` (the rows compared in place)"),
             ("plan", "`plan::plan`"),
         ):
             w(f"| {name} | {cell(cg_raw, key)} | {cell(cg_migrate, key)} |")
@@ -1376,7 +1377,8 @@ STARTUP_PATTERNS = {
     # ... and migrate's.
     "open": r"backend::Sqlite::open",
     "discovered": r"manager::Migrator::discovered \[",
-    "read_applied": r"Backend>::read_applied \[",
+    # The start-up read (`read_applied_unless_up_to_date`, which wraps `read_applied`).
+    "read_applied": r"Backend>::read_applied(_unless_up_to_date)? \[",
     "plan": r"migrate_core::plan::plan \[",
     "of_known": r"fingerprint::of_known \[",
     "of_history": r"Fingerprint::of_history \[",
@@ -1627,8 +1629,8 @@ def startup_section(args, data) -> list[str]:
                 ("rows", "the loop that reads the history rows into a `Vec` (their `sqlite3_step` included; migrate: `read_applied` less the prepare)"),
                 ("open", "`Sqlite::open` (the connection and its `PRAGMA schema_version`)"),
                 ("discovered", "`Migrator::discovered` (discovery's sort and the set's filter)"),
-                ("read_applied", "`Backend::read_applied` (includes its prepare, schema load and rows)"),
-                ("plan", "`plan::plan`"),
+                ("read_applied", "`Backend::read_applied_unless_up_to_date` (its default: `read_applied`, with its prepare, schema load and rows, then the comparison)"),
+                ("plan", "`plan::plan` (only when the history is not up to date)"),
                 ("of_known", "`fingerprint::of_known` (only with a stored fingerprint)"),
                 ("of_history", "`Fingerprint::of_history` (only when there is something to do)"),
             ):

@@ -21,8 +21,9 @@ pub enum Freshness {
 
 /// A database the manager can migrate.
 ///
-/// The manager calls, per run: [`read_applied`](Self::read_applied) once (and
-/// [`read_history`](Self::read_history) only to word a refusal); then per step
+/// The manager calls, per run: [`read_applied`](Self::read_applied) once, or for a run to
+/// the latest migration [`read_applied_unless_up_to_date`](Self::read_applied_unless_up_to_date)
+/// (and [`read_history`](Self::read_history) only to word a refusal); then per step
 /// [`begin`](Self::begin), [`before_code`](Self::before_code), the migration's code
 /// (and the [`Migrator`](crate::Migrator)'s hooks) through [`db`](Self::db),
 /// [`check`](Self::check), [`record_applied`](Self::record_applied) or
@@ -46,6 +47,29 @@ pub trait Backend {
         let mut rows = self.read_history()?;
         rows.retain(|row| row.set == set);
         Ok(rows)
+    }
+
+    /// [`read_applied`](Self::read_applied) for a run to the latest migration, which at
+    /// start-up usually finds nothing to do: `None` when the history of `set` holds
+    /// exactly `known` (the set's migrations, sorted by version) — one finished row per
+    /// migration, in the same order, whose checksum column equals the migration's
+    /// [`checksum`](RegisteredMigration::checksum) — and nothing else; otherwise the rows
+    /// as `read_applied` gives them. Either way it marks the point that
+    /// [`begin`](Self::begin) compares with (after `None`, a backend may take any change
+    /// as a change of the history: the manager reads again before it plans). A backend
+    /// may decide `None` on the rows as they arrive, without building them. The default
+    /// reads `read_applied` and compares.
+    fn read_applied_unless_up_to_date(
+        &mut self,
+        set: &str,
+        known: &[&'static RegisteredMigration],
+    ) -> Result<Option<Vec<AppliedMigration>>, BoxError> {
+        let rows = self.read_applied(set)?;
+        let up_to_date = rows.len() == known.len()
+            && rows.iter().zip(known).all(|(row, m)| {
+                row.version == m.version() && row.complete && row.checksum == m.checksum()
+            });
+        Ok((!up_to_date).then_some(rows))
     }
 
     /// Starts the transaction of one step holding the database's write lock (waiting for

@@ -54,6 +54,17 @@ impl Settings {
             .map_err(|source| Error::database("read the migration history", source))
     }
 
+    /// The narrow read for a run to the latest migration: `None` when the history holds
+    /// exactly the known migrations, finished and unchanged (nothing to do).
+    pub(crate) fn applied_unless_up_to_date(
+        &self,
+        backend: &mut dyn Backend,
+    ) -> Result<Option<Vec<AppliedMigration>>> {
+        backend
+            .read_applied_unless_up_to_date(&self.set, &self.migrations)
+            .map_err(|source| Error::database("read the migration history", source))
+    }
+
     /// The history rows of this set.
     pub(crate) fn history(&self, backend: &mut dyn Backend) -> Result<Vec<AppliedMigration>> {
         let mut rows = backend

@@ -185,8 +185,10 @@ pub struct Postgres {
 struct LastRead {
     set: Option<String>,
     /// The rows as read, in one buffer ([`rows_key`]): compared exactly, with one
-    /// allocation instead of one per row.
-    rows: Vec<u8>,
+    /// allocation instead of one per row. `None` when the read found the history up to
+    /// date and kept nothing ([`Backend::read_applied_unless_up_to_date`]): any check
+    /// against it finds the history changed.
+    rows: Option<Vec<u8>>,
     under_lock: bool,
 }
 
@@ -453,10 +455,10 @@ impl Postgres {
         }
     }
 
-    fn remember(&mut self, set: Option<&str>, rows: &[AppliedMigration]) {
+    fn remember(&mut self, set: Option<&str>, rows: Option<&[AppliedMigration]>) {
         self.last_read = Some(LastRead {
             set: set.map(str::to_owned),
-            rows: rows_key(rows),
+            rows: rows.map(rows_key),
             under_lock: self.held.is_some(),
         });
         // The table's shape is checked again at the next run's first step.
@@ -475,14 +477,27 @@ impl Postgres {
             .collect()
     }
 
-    fn read_applied_rows(&mut self, set: &str) -> Result<Vec<AppliedMigration>, BoxError> {
+    /// The narrow read of `set` as the server sent it; empty when there is no table.
+    fn read_applied_raw(&mut self, set: &str) -> Result<Vec<postgres::SimpleQueryRow>, BoxError> {
         let sql = self.sql.select_applied(set);
-        let Some(rows) = self.read(&sql)? else {
-            return Ok(Vec::new());
-        };
-        rows.iter()
-            .map(|row| history::applied_row(set, row, &self.sql.display))
-            .collect()
+        Ok(self.read(&sql)?.unwrap_or_default())
+    }
+
+    fn applied_rows(
+        &self,
+        set: &str,
+        rows: &[postgres::SimpleQueryRow],
+    ) -> Result<Vec<AppliedMigration>, BoxError> {
+        let mut read = Vec::with_capacity(rows.len());
+        for row in rows {
+            read.push(history::applied_row(set, row, &self.sql.display)?);
+        }
+        Ok(read)
+    }
+
+    fn read_applied_rows(&mut self, set: &str) -> Result<Vec<AppliedMigration>, BoxError> {
+        let rows = self.read_applied_raw(set)?;
+        self.applied_rows(set, &rows)
     }
 
     /// Takes the migration lock unless this session holds it; `true` when taken now.
@@ -674,7 +689,7 @@ impl Postgres {
             Some(set) => self.read_applied_rows(set)?,
             None => self.read_history_rows()?,
         };
-        let same = rows_key(&rows) == read.rows;
+        let same = read.rows.as_ref() == Some(&rows_key(&rows));
         self.last_read = Some(read);
         Ok(same)
     }
@@ -860,14 +875,31 @@ impl Postgres {
 impl Backend for Postgres {
     fn read_history(&mut self) -> Result<Vec<AppliedMigration>, BoxError> {
         let rows = self.read_history_rows()?;
-        self.remember(None, &rows);
+        self.remember(None, Some(&rows));
         Ok(rows)
     }
 
     fn read_applied(&mut self, set: &str) -> Result<Vec<AppliedMigration>, BoxError> {
         let rows = self.read_applied_rows(set)?;
-        self.remember(Some(set), &rows);
+        self.remember(Some(set), Some(&rows));
         Ok(rows)
+    }
+
+    /// Compares the rows as the server sent them: when nothing is to be done, no row is
+    /// built and no key kept.
+    fn read_applied_unless_up_to_date(
+        &mut self,
+        set: &str,
+        known: &[&'static RegisteredMigration],
+    ) -> Result<Option<Vec<AppliedMigration>>, BoxError> {
+        let raw = self.read_applied_raw(set)?;
+        if history::up_to_date(&raw, known) {
+            self.remember(Some(set), None);
+            return Ok(None);
+        }
+        let rows = self.applied_rows(set, &raw)?;
+        self.remember(Some(set), Some(&rows));
+        Ok(Some(rows))
     }
 
     fn begin(&mut self) -> Result<Freshness, BoxError> {

@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use migrate_core::{AppliedMigration, BoxError, Error};
+use migrate_core::{AppliedMigration, BoxError, Error, RegisteredMigration};
 use postgres::SimpleQueryRow;
 
 /// The history table's name when none is configured.
@@ -151,6 +151,25 @@ pub(crate) fn applied_row(
         text(row, 1, table)?,
         flag(text(row, 2, table)?),
     ))
+}
+
+/// Whether the narrow read's rows are exactly `known`, as
+/// [`Backend::read_applied_unless_up_to_date`](migrate_core::Backend::read_applied_unless_up_to_date)
+/// asks: row by row, the version [`applied_row`] would read, finished (`t`), the
+/// migration's checksum. Compared in place, nothing built; any other row, a NULL
+/// included, answers `false` and is left to [`applied_row`].
+pub(crate) fn up_to_date(rows: &[SimpleQueryRow], known: &[&RegisteredMigration]) -> bool {
+    rows.len() == known.len()
+        && rows.iter().zip(known).all(|(row, m)| {
+            row.get(2) == Some("t")
+                && row.get(1) == Some(m.checksum())
+                && row
+                    .get(0)
+                    .and_then(|text| text.parse::<i64>().ok())
+                    .filter(|version| *version >= 1)
+                    .map(i64::cast_unsigned)
+                    == Some(m.version())
+        })
 }
 
 /// One row of the full read.
