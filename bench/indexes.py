@@ -75,6 +75,7 @@ def main() -> None:
         env=dict(os.environ, CARGO_TARGET_DIR=str(TARGET)),
         check=True,
     )
+    load = os.getloadavg()[0]
     cases = [(series, jobs) for series in SERIES for jobs in args.jobs]
     samples: dict[tuple[str, int], list[dict[str, str]]] = {case: [] for case in cases}
     for rep in range(args.reps):
@@ -91,10 +92,11 @@ def main() -> None:
                 psql(f"DROP DATABASE IF EXISTS {database}")
             print(f"rep {rep + 1}/{args.reps}, {series}, {jobs} at once: "
                   f"{int(samples[series, jobs][-1]['ns']) / 1e9:.2f} s", flush=True)
-    write(args, samples)
+    write(args, samples, (load, os.getloadavg()[0]))
 
 
-def write(args, samples: dict[tuple[str, int], list[dict[str, str]]]) -> None:
+def write(args, samples: dict[tuple[str, int], list[dict[str, str]]],
+          load: tuple[float, float]) -> None:
     seconds = {case: statistics.median(int(s["ns"]) / 1e9 for s in runs)
                for case, runs in samples.items()}
     each = {case: statistics.median(int(s[f"m{v}_ns"]) / 1e9 for s in runs for v in (1, 2, 3))
@@ -115,7 +117,8 @@ def write(args, samples: dict[tuple[str, int], list[dict[str, str]]]) -> None:
         f"(PostgreSQL's own workers for one index build), `maintenance_work_mem` = "
         f"{settings['maintenance_work_mem']}. Two series: the server as it is, and one CPU per "
         f"build (`max_parallel_maintenance_workers=0` for the migrating sessions), as on a "
-        f"server that keeps its cores for queries.",
+        f"server that keeps its cores for queries. Load average at the start and the end: "
+        f"{load[0]:.1f}, {load[1]:.1f} (other work on the machine makes single samples move).",
         "",
         "| series | migrations at once | the three, start to end | each build (median) | speed-up |",
         "|---|---|---|---|---|",
