@@ -72,6 +72,7 @@ fn open(
     };
     match &target.place {
         Place::Database(url) => open_database(matches, url, command, access).map_err(as_error),
+        Place::Unreadable(message) => Err(own(message.clone().into())),
         #[cfg(feature = "postgres")]
         Place::Schema { url, schema } => {
             let db = crate::commands::open_postgres(matches, url).map_err(as_error)?;
@@ -107,7 +108,7 @@ pub fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result
         .get_one::<u64>("to")
         .map_or(Target::Latest, |v| Target::Version(*v));
     let json = json(sub);
-    let mut display = Display::new(targets.len(), json);
+    let mut display = Display::new(targets.total, json);
     let mut tally = each_output::UpTally::new(migrator.migrations());
     let stop = stop_flag();
     // `up` never reverts, decided under each target's lock on the history read there.
@@ -118,7 +119,7 @@ pub fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result
         .fail_fast(sub.get_flag("fail-fast"))
         .stop_when(stop)
         .run(
-            targets,
+            targets.iter,
             |target| open(matches, target, command, access),
             |m, db| {
                 if dry_run {
@@ -169,14 +170,10 @@ pub fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result
 
 /// `--parallel N` over SQLite files would fail on every one of them: refused once,
 /// before any is opened.
-fn refuse_parallel_on_sqlite(sub: &ArgMatches, targets: &[targets::Target]) -> Result<(), Failure> {
+fn refuse_parallel_on_sqlite(sub: &ArgMatches, targets: &targets::Targets) -> Result<(), Failure> {
     let parallel = sub.get_one::<u16>("parallel").is_some_and(|&n| n > 1);
     #[cfg(feature = "sqlite")]
-    if parallel
-        && targets
-            .iter()
-            .any(|t| matches!(t.place, Place::Database(crate::url::Url::Sqlite(_))))
-    {
+    if parallel && targets.any_sqlite {
         use migrate_core::Backend as _;
         let reason = migrate_sqlite::Sqlite::open_in_memory()?
             .parallel_support()
@@ -197,11 +194,11 @@ pub fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Re
     let filter = Filter::new(sub, known).map_err(Failure::Usage)?;
     let targets = targets::collect(matches, sub)?;
     let json = json(sub);
-    let mut display = Display::new(targets.len(), json);
+    let mut display = Display::new(targets.total, json);
     let mut tally = each_output::StatusTally::new(known);
     let stop = stop_flag();
     let mut summary = migrator.fan_out().jobs(jobs(sub)).stop_when(stop).run(
-        targets,
+        targets.iter,
         |target| open(matches, target, "status", Access::Read),
         |m, db| {
             let mut rows = m.status(db.backend())?;

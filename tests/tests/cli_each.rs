@@ -436,15 +436,19 @@ fn fail_fast_stops_after_the_first_failure() {
         .execute_batch("CREATE TABLE chat_users (x)")
         .unwrap();
 
-    let run = migrate_in(
-        dir.path(),
-        &["up", "--each", "*.db", "--jobs", "1", "--fail-fast"],
-    )
-    .code(1);
+    // Named one by one, the databases are taken in the order given: 0, then 2 (fails),
+    // then the others, which are never started.
+    let order = [0, 2, 1, 3, 4, 5].map(|i| name(&files[i]).to_owned());
+    let mut args = vec!["up", "--jobs", "1", "--fail-fast", "--each"];
+    args.extend(order.iter().map(String::as_str));
+    let run = migrate_in(dir.path(), &args).code(1);
     assert_eq!(whole(&files[0], &shapes), LATEST);
-    assert_eq!(whole(&files[1], &shapes), LATEST);
+    assert!(
+        run.stdout.contains(&format!("{}: failed", order[1])),
+        "{run:?}"
+    );
     assert_eq!(support::snapshot(&files[2]).len(), 1, "{run:?}");
-    for file in &files[3..] {
+    for file in [&files[1], &files[3], &files[4], &files[5]] {
         assert!(
             fs::read(file).unwrap().is_empty(),
             "{}: {run:?}",
@@ -454,14 +458,14 @@ fn fail_fast_stops_after_the_first_failure() {
     }
     assert!(
         run.stdout.contains(
-            "6 databases: 2 migrated, 0 already up to date, 1 failed, 3 not started; 6 \
+            "6 databases: 1 migrated, 0 already up to date, 1 failed, 4 not started; 3 \
              migrations applied in "
         ),
         "{run:?}"
     );
     assert!(
         run.stdout.contains(
-            "--fail-fast: 3 databases not started after the first failure; fix it and run \
+            "--fail-fast: 4 databases not started after the first failure; fix it and run \
              the same command again"
         ),
         "{run:?}"
