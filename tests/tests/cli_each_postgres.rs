@@ -390,3 +390,61 @@ fn each_schema_with_names_that_need_quoting() {
         assert_eq!(schemas.versions(&name), [1, 2]);
     }
 }
+
+/// More schemas than one page of names (500): `status --each-schema` reads every one,
+/// once, across the pages, and counts them all.
+#[test]
+fn each_schema_reads_every_page_of_names() {
+    if !pg::available() {
+        return;
+    }
+    struct Dropped(Client, String);
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            let sql = format!(
+                "DO $$ DECLARE s text; BEGIN FOR s IN SELECT nspname FROM pg_namespace WHERE \
+                 nspname LIKE '{}\\_%' LOOP EXECUTE format('DROP SCHEMA %I CASCADE', s); \
+                 END LOOP; END $$",
+                self.1
+            );
+            let _ = self.0.batch_execute(&sql);
+        }
+    }
+    let prefix = format!("each_pages_{}", std::process::id());
+    let mut admin = Client::connect(&pg::server(), NoTls).expect("connect to the server");
+    let create: String = (0..1010)
+        .map(|i| format!("CREATE SCHEMA {prefix}_{i:04};"))
+        .collect();
+    admin.batch_execute(&create).expect("create the schemas");
+    let _cleanup = Dropped(admin, prefix.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let pattern = format!("{prefix}_*");
+    let run = migrate(
+        dir.path(),
+        &[
+            "--database",
+            &url(""),
+            "status",
+            "--each-schema",
+            &pattern,
+            "--jobs",
+            "8",
+            "--format",
+            "json",
+        ],
+    )
+    .ok();
+    let doc: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("JSON");
+    assert_eq!(doc["targets"], 1010, "{run:?}");
+    assert_eq!(doc["behind"], 1010, "{run:?}");
+    let mut names: Vec<&str> = doc["behind_targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["target"].as_str().unwrap())
+        .collect();
+    names.dedup();
+    assert_eq!(names.len(), 1010, "every schema once");
+    assert_eq!(names[0], format!("{prefix}_0000"));
+    assert_eq!(names[1009], format!("{prefix}_1009"));
+}
