@@ -91,7 +91,11 @@ fn append(db: &mut dyn Db, version: u64) -> Result<(), BoxError> {
     ))
 }
 
-#[migration(version = 101, description = "Create the ledger and three tables", irreversible)]
+#[migration(
+    version = 101,
+    description = "Create the ledger and three tables",
+    irreversible
+)]
 struct CreateLedger;
 
 impl Migration for CreateLedger {
@@ -113,7 +117,9 @@ fn index_concurrently(db: &mut dyn Db, version: u64, table: &str) -> Result<(), 
     append(db, version)?;
     db.execute("SELECT pg_sleep(0.05)")?;
     db.execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {table}_v"))?;
-    db.execute(&format!("CREATE INDEX CONCURRENTLY {table}_v ON {table} (v)"))
+    db.execute(&format!(
+        "CREATE INDEX CONCURRENTLY {table}_v ON {table} (v)"
+    ))
 }
 
 #[migration(version = 102, description = "Index a concurrently", irreversible,
@@ -266,7 +272,11 @@ fn assert_applied_once(seen: &Seen, round: usize) {
         vec![1; LEDGER.len()],
         "round {round}: how many times each ran: {seen:?}"
     );
-    assert_eq!(seen.valid_indexes, ["a_v", "b_v"], "round {round}: {seen:?}");
+    assert_eq!(
+        seen.valid_indexes,
+        ["a_v", "b_v"],
+        "round {round}: {seen:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -275,7 +285,8 @@ fn assert_applied_once(seen: &Seen, round: usize) {
 
 const RACE_URL_ENV: &str = "MIGRATE_PARALLEL_RACE_URL";
 const RACE_GO_ENV: &str = "MIGRATE_PARALLEL_RACE_GO";
-const RACE_PARENT: &str = "eight_processes_starting_parallel_runs_at_once_apply_each_migration_once";
+const RACE_PARENT: &str =
+    "eight_processes_starting_parallel_runs_at_once_apply_each_migration_once";
 
 #[test]
 #[ignore = "child process entry, run by eight_processes_starting_parallel_runs_at_once_apply_each_migration_once"]
@@ -305,7 +316,9 @@ fn eight_processes_starting_parallel_runs_at_once_apply_each_migration_once() {
         let children: Vec<_> = (0..PROCESSES)
             .map(|_| {
                 let mut command = support::child_entry("race_child");
-                command.env(RACE_URL_ENV, schema.url()).env(RACE_GO_ENV, &go);
+                command
+                    .env(RACE_URL_ENV, schema.url())
+                    .env(RACE_GO_ENV, &go);
                 support::spawn_ready(command)
             })
             .collect();
@@ -344,7 +357,8 @@ fn eight_processes_starting_parallel_runs_at_once_apply_each_migration_once() {
 // ---------------------------------------------------------------------------------------
 
 const KILL_URL_ENV: &str = "MIGRATE_PARALLEL_KILL_URL";
-const KILL_PARENT: &str = "a_process_killed_during_a_parallel_run_leaves_no_lock_and_a_run_that_finishes";
+const KILL_PARENT: &str =
+    "a_process_killed_during_a_parallel_run_leaves_no_lock_and_a_run_that_finishes";
 
 #[test]
 #[ignore = "child process entry, run by a_process_killed_during_a_parallel_run_leaves_no_lock_and_a_run_that_finishes"]
@@ -478,7 +492,11 @@ fn a_process_killed_during_a_parallel_run_leaves_no_lock_and_a_run_that_finishes
         let seen = look(&mut schema);
         let all: Vec<(i64, bool)> = LEDGER.iter().map(|&(v, _)| (v, true)).collect();
         assert_eq!(seen.history, all, "round {round}: {seen:?}");
-        assert_eq!(seen.valid_indexes, ["a_v", "b_v"], "round {round}: {seen:?}");
+        assert_eq!(
+            seen.valid_indexes,
+            ["a_v", "b_v"],
+            "round {round}: {seen:?}"
+        );
         for (i, &(version, transactional)) in LEDGER.iter().enumerate() {
             if transactional {
                 assert_eq!(seen.ledger[i], 1, "round {round}: {version}: {seen:?}");
@@ -593,11 +611,23 @@ fn lease_run(schema: &mut TestSchema, connect: &dyn Fn() -> Postgres) {
     assert_eq!((order[0], order[4]), (201, 205), "{order:?}");
     assert_eq!(
         history(schema),
-        [(201, true), (202, true), (203, true), (204, true), (205, true)]
+        [
+            (201, true),
+            (202, true),
+            (203, true),
+            (204, true),
+            (205, true)
+        ]
     );
     assert!(schema.has_table("g"));
     let mut other = connect().lock_wait(Duration::ZERO);
-    assert!(lease_set().parallel(2).to_latest(&mut other).unwrap().is_empty());
+    assert!(
+        lease_set()
+            .parallel(2)
+            .to_latest(&mut other)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -766,7 +796,11 @@ fn a_false_condition_among_independent_migrations_is_recorded_skipped() {
         ]
     };
     assert_eq!(states(&mut db), expected("skipped: no flags table"));
-    let t: i32 = schema.client().query_one("SELECT v FROM t", &[]).unwrap().get(0);
+    let t: i32 = schema
+        .client()
+        .query_one("SELECT v FROM t", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(t, 304);
     assert!(schema.has_table("u") && schema.has_table("last"));
     // Once the condition holds, a parallel run applies it (nothing applied needs it).
