@@ -285,15 +285,21 @@ fn assert_applied_once(seen: &Seen, round: usize) {
 
 const RACE_URL_ENV: &str = "MIGRATE_PARALLEL_RACE_URL";
 const RACE_GO_ENV: &str = "MIGRATE_PARALLEL_RACE_GO";
+/// `lease` for the lease lock, anything else for the advisory lock.
+const RACE_LOCK_ENV: &str = "MIGRATE_PARALLEL_RACE_LOCK";
 const RACE_PARENT: &str =
-    "eight_processes_starting_parallel_runs_at_once_apply_each_migration_once";
+    "eight_processes_starting_parallel_runs_at_once_apply_each_migration_once_*";
 
 #[test]
-#[ignore = "child process entry, run by eight_processes_starting_parallel_runs_at_once_apply_each_migration_once"]
+#[ignore = "child process entry, run by eight_processes_starting_parallel_runs_at_once_apply_each_migration_once_*"]
 fn race_child() {
     let url = support::child_env(RACE_URL_ENV, RACE_PARENT);
     let go = support::child_env(RACE_GO_ENV, RACE_PARENT);
+    let lock = support::child_env(RACE_LOCK_ENV, RACE_PARENT);
     let mut db = Postgres::connect(url.to_str().unwrap()).expect("child: connect");
+    if lock == "lease" {
+        db = db.lock(Lock::LEASE);
+    }
     support::ready_then_wait_for(Path::new(&go));
     let report = ledger_set()
         .parallel(3)
@@ -303,13 +309,23 @@ fn race_child() {
 }
 
 #[test]
-fn eight_processes_starting_parallel_runs_at_once_apply_each_migration_once() {
+fn eight_processes_starting_parallel_runs_at_once_apply_each_migration_once_advisory_lock() {
+    race("advisory", 4);
+}
+
+/// The losers wait for the lease row instead of an advisory lock; the winner's sibling
+/// sessions commit through the lease's fence.
+#[test]
+fn eight_processes_starting_parallel_runs_at_once_apply_each_migration_once_lease_lock() {
+    race("lease", 2);
+}
+
+fn race(lock: &str, rounds: usize) {
     const PROCESSES: usize = 8;
-    const ROUNDS: usize = 4;
     if !pg::available() {
         return;
     }
-    for round in 0..ROUNDS {
+    for round in 0..rounds {
         let mut schema = TestSchema::new("par_race").unwrap();
         let dir = tempfile::tempdir().unwrap();
         let go = dir.path().join("go");
@@ -318,7 +334,8 @@ fn eight_processes_starting_parallel_runs_at_once_apply_each_migration_once() {
                 let mut command = support::child_entry("race_child");
                 command
                     .env(RACE_URL_ENV, schema.url())
-                    .env(RACE_GO_ENV, &go);
+                    .env(RACE_GO_ENV, &go)
+                    .env(RACE_LOCK_ENV, lock);
                 support::spawn_ready(command)
             })
             .collect();
@@ -702,6 +719,24 @@ impl Migration for CondSkipped {
     }
 }
 
+/// Runs only where the table `flags` exists.
+fn flags_exist(context: &mut PlanContext<'_>) -> Result<When, BoxError> {
+    match context.db().execute("SELECT 1 FROM flags WHERE 1 = 0") {
+        Ok(()) => Ok(When::Run),
+        Err(_) => Ok(When::Skip("no flags table, outside".to_owned())),
+    }
+}
+
+#[migration(version = 306, description = "Index flags concurrently where there are flags",
+            irreversible, transaction = false, after = [CondBase], when = flags_exist)]
+struct CondSkippedOutside;
+
+impl Migration for CondSkippedOutside {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE INDEX CONCURRENTLY flags_c ON flags (v)")
+    }
+}
+
 #[migration(version = 303, description = "Create u, with 302's condition at once",
             irreversible, after = [CondBase])]
 struct CondPlain;
@@ -741,6 +776,7 @@ fn condition_set() -> Migrator {
         CondPlain::get_migration(),
         CondRuns::get_migration(),
         CondLast::get_migration(),
+        CondSkippedOutside::get_migration(),
     ])
 }
 
@@ -774,7 +810,8 @@ fn a_false_condition_among_independent_migrations_is_recorded_skipped() {
         .map(|s| (s.version, s.skipped.clone()))
         .collect();
     assert_eq!(steps.first(), Some(&(301, None)), "{steps:?}");
-    assert_eq!(steps.last(), Some(&(305, None)), "{steps:?}");
+    let at = |version: u64| steps.iter().position(|s| s.0 == version).unwrap();
+    assert!(at(305) > at(303) && at(305) > at(304), "{steps:?}");
     steps.sort();
     assert_eq!(
         steps,
@@ -783,19 +820,38 @@ fn a_false_condition_among_independent_migrations_is_recorded_skipped() {
             (302, Some("no flags table".to_owned())),
             (303, None),
             (304, None),
-            (305, None)
+            (305, None),
+            (306, Some("no flags table, outside".to_owned())),
         ]
     );
-    let expected = |skipped: &str| {
+    let expected = |skipped: &str, outside: &str| {
         vec![
             (301, "applied".to_owned()),
             (302, skipped.to_owned()),
             (303, "applied".to_owned()),
             (304, "applied".to_owned()),
             (305, "applied".to_owned()),
+            (306, outside.to_owned()),
         ]
     };
-    assert_eq!(states(&mut db), expected("skipped: no flags table"));
+    assert_eq!(
+        states(&mut db),
+        expected(
+            "skipped: no flags table",
+            "skipped: no flags table, outside"
+        )
+    );
+    // A skipped `transaction = false` migration leaves no incomplete mark.
+    let name = schema.name.clone();
+    let marks: i64 = schema
+        .admin()
+        .query_one(
+            &format!("SELECT count(*) FROM {name}.migrate_history WHERE NOT complete"),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(marks, 0);
     let t: i32 = schema
         .client()
         .query_one("SELECT v FROM t", &[])
@@ -803,17 +859,30 @@ fn a_false_condition_among_independent_migrations_is_recorded_skipped() {
         .get(0);
     assert_eq!(t, 304);
     assert!(schema.has_table("u") && schema.has_table("last"));
-    // Once the condition holds, a parallel run applies it (nothing applied needs it).
+    // Once their condition holds, a parallel run applies both (nothing applied needs
+    // them), each evaluated again.
     schema
         .client()
         .batch_execute("CREATE TABLE flags (v int)")
         .unwrap();
     let again = condition_set().parallel(2).to_latest(&mut db).unwrap();
-    let applied: Vec<(u64, Option<String>)> = again
+    let mut applied: Vec<(u64, Option<String>)> = again
         .steps
         .iter()
         .map(|s| (s.version, s.skipped.clone()))
         .collect();
-    assert_eq!(applied, [(302, None)]);
-    assert_eq!(states(&mut db), expected("applied"));
+    applied.sort();
+    assert_eq!(applied, [(302, None), (306, None)]);
+    assert_eq!(states(&mut db), expected("applied", "applied"));
+    assert!(schema.has_table("flags"));
+    let indexes: i64 = schema
+        .admin()
+        .query_one(
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND indexname IN \
+             ('flags_v', 'flags_c')",
+            &[&name],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(indexes, 2);
 }
