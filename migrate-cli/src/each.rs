@@ -11,7 +11,7 @@ use migrate_core::{
     BoxError, Direction, Error, Event, MigrationStatus, Migrator, Report, State, Target,
 };
 
-use crate::commands::{Access, Failure, open_database};
+use crate::commands::{Access, Failure, open_database, refuse_parallel_on_sqlite};
 use crate::database::Database;
 use crate::each_output::{self, Display, Json};
 use crate::errors::Own;
@@ -119,7 +119,12 @@ pub fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result
         .stop_when(stop)
         .run(
             targets,
-            |target| open(matches, target, command, access),
+            |target| {
+                if let Place::Database(url) = &target.place {
+                    refuse_parallel_on_sqlite(sub, url)?;
+                }
+                open(matches, target, command, access)
+            },
             |m, db| {
                 if dry_run {
                     m.dry_run(db.backend(), goal)
