@@ -118,3 +118,50 @@ fn parallel_with_options_it_cannot_go_with_is_a_usage_error() {
         assert!(!db.path.exists(), "{args:?} opened the database");
     }
 }
+
+/// `up --each-from LIST --parallel 2` over SQLite files: each is refused before it is
+/// opened; one that exists is left as it was, and one that does not is not created.
+#[test]
+fn up_each_with_parallel_refuses_every_sqlite_file_and_creates_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let existing = dir.path().join("existing.db");
+    let missing = dir.path().join("missing.db");
+    on_file(&existing, &["up", "--to", "1"]).ok();
+    let before = std::fs::read(&existing).unwrap();
+    let list = dir.path().join("list.txt");
+    std::fs::write(
+        &list,
+        format!("{}\n{}\n", existing.display(), missing.display()),
+    )
+    .unwrap();
+    let refused = run(
+        env!("CARGO_BIN_EXE_migrate"),
+        &[
+            "up",
+            "--each-from",
+            list.to_str().unwrap(),
+            "--parallel",
+            "2",
+        ],
+    )
+    .code(1);
+    let all = format!("{}{}", refused.stdout, refused.stderr);
+    assert!(all.contains("2 failed"), "{refused:?}");
+    assert_eq!(
+        all.matches("SQLite lets one connection write at a time")
+            .count(),
+        4,
+        "each file, as it fails and in the summary: {refused:?}"
+    );
+    assert!(all.contains("drop --parallel"), "{refused:?}");
+    assert_eq!(
+        std::fs::read(&existing).unwrap(),
+        before,
+        "the file changed"
+    );
+    assert!(
+        !missing.exists(),
+        "the refusal created {}",
+        missing.display()
+    );
+}
