@@ -9,7 +9,9 @@
 //!   finishes (after `clear_incomplete` for a `transaction = false` migration cut short);
 //! - the lease lock (`Lock::LEASE`), directly and behind PgBouncer, runs independent
 //!   migrations at once;
-//! - a migration whose condition is false, among independent ones, is recorded skipped.
+//! - a migration whose condition is false, among independent ones, is recorded skipped;
+//! - a migration that panics on its sibling session is rolled back, the one beside it
+//!   kept.
 //!
 //! Concurrency is proven by barriers on advisory locks in `pg_locks` (as in
 //! tests/tests/parallel.rs), never by timing. The children are this test binary
@@ -885,4 +887,92 @@ fn a_false_condition_among_independent_migrations_is_recorded_skipped() {
         .unwrap()
         .get(0);
     assert_eq!(indexes, 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// A panic on a sibling session.
+// ---------------------------------------------------------------------------------------
+
+#[migration(version = 401, description = "Create t4", irreversible)]
+struct PanicBase;
+
+impl Migration for PanicBase {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("CREATE TABLE t4 (v int)")
+    }
+}
+
+#[migration(version = 402, description = "Panic after writing", irreversible,
+            after = [PanicBase])]
+struct PanicsAfterWriting;
+
+impl Migration for PanicsAfterWriting {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        barrier(db, 400, 2)?;
+        db.execute("CREATE TABLE p402 (v int); INSERT INTO t4 VALUES (402)")?;
+        panic!("402 gave up");
+    }
+}
+
+#[migration(version = 403, description = "Write beside the panic", irreversible,
+            after = [PanicBase])]
+struct BesideThePanic;
+
+impl Migration for BesideThePanic {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        barrier(db, 400, 2)?;
+        db.execute("CREATE TABLE p403 (v int); INSERT INTO t4 VALUES (403)")
+    }
+}
+
+/// A migration that panics on its sibling session is reported as one that panicked one
+/// at a time is, its writes rolled back; the one beside it commits; nothing is held
+/// afterwards (another session takes the lock without waiting).
+#[test]
+fn a_panic_on_a_sibling_session_rolls_its_migration_back() {
+    let Some(mut schema) = TestSchema::new("par_panic") else {
+        return;
+    };
+    let set = [
+        PanicBase::get_migration(),
+        PanicsAfterWriting::get_migration(),
+        BesideThePanic::get_migration(),
+    ];
+    let mut db = Postgres::connect(&schema.url()).unwrap();
+    let error = with(&set).parallel(2).to_latest(&mut db).unwrap_err();
+    assert!(
+        matches!(&error, Error::MigrationPanicked { version: 402, message, .. }
+            if message.contains("402 gave up")),
+        "{error:?}"
+    );
+    assert_eq!(history(&mut schema), [(401, true), (403, true)]);
+    assert!(schema.has_table("p403"));
+    assert!(
+        !schema.has_table("p402"),
+        "the panicking migration's table stayed"
+    );
+    let rows: Vec<i32> = schema
+        .client()
+        .query("SELECT v FROM t4", &[])
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(rows, [403]);
+    // Nothing held: another session, with no wait, finds 402 still pending.
+    let mut other = Postgres::connect(&schema.url())
+        .unwrap()
+        .lock_wait(Duration::ZERO);
+    let status = with(&set).status(&mut other).unwrap();
+    assert!(
+        matches!(status[1].state, State::Pending),
+        "{:?}",
+        status[1].state
+    );
+    assert!(
+        with(&[set[0], set[2]])
+            .to_latest(&mut other)
+            .unwrap()
+            .is_empty()
+    );
 }
