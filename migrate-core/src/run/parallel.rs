@@ -70,7 +70,16 @@ pub(super) fn run(
         rollback(backend, first);
         return Ok(None);
     }
-    rollback(backend, first);
+    // Committed, not rolled back: a history table this transaction created is then there
+    // for the sibling sessions, which would otherwise each create it, one blocked on the
+    // other's uncommitted table until its lock timeout.
+    if let Err(source) = backend.commit() {
+        rollback(backend, first);
+        return Err(Error::database(
+            format!("create the history table before migration {first} runs"),
+            source,
+        ));
+    }
     let workers = settings.parallel.min(steps.len());
     let mut sessions = Vec::with_capacity(workers);
     for _ in 0..workers {
