@@ -11,7 +11,10 @@
 //!   migrations at once;
 //! - a migration whose condition is false, among independent ones, is recorded skipped;
 //! - a migration that panics on its sibling session is rolled back, the one beside it
-//!   kept.
+//!   kept;
+//! - migrations that need none (`after = []`) start at once on a schema with no history
+//!   table yet (each sibling used to create it, one blocked on the other's uncommitted
+//!   table until its lock timeout).
 //!
 //! Concurrency is proven by barriers on advisory locks in `pg_locks` (as in
 //! tests/tests/parallel.rs), never by timing. The children are this test binary
@@ -975,4 +978,50 @@ fn a_panic_on_a_sibling_session_rolls_its_migration_back() {
             .unwrap()
             .is_empty()
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Independent from the first migration on, on a schema with no history table yet.
+// ---------------------------------------------------------------------------------------
+
+macro_rules! needing_none {
+    ($($ty:ident $version:tt),* $(,)?) => {
+        $(
+            #[migration(version = $version, description = "Needs no other migration",
+                        irreversible, after = [])]
+            struct $ty;
+
+            impl Migration for $ty {
+                fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+                    barrier(db, 500, 3)?;
+                    db.execute(concat!("CREATE TABLE n_", stringify!($version), " (v int)"))
+                }
+            }
+        )*
+
+        fn needing_none() -> Migrator {
+            with(&[$($ty::get_migration()),*])
+        }
+    };
+}
+
+needing_none!(N501 501, N502 502, N503 503);
+
+/// Three migrations that need none (`after = []`) on a fresh schema: they start at once,
+/// each on its own session, before any history table exists.
+#[test]
+fn migrations_needing_none_start_at_once_on_a_schema_with_no_history_yet() {
+    let Some(mut schema) = TestSchema::new("par_fresh") else {
+        return;
+    };
+    let mut db = Postgres::connect(&schema.url()).unwrap();
+    let report = needing_none().parallel(3).to_latest(&mut db).unwrap();
+    assert_eq!(report.steps.len(), 3);
+    assert_eq!(
+        history(&mut schema),
+        [(501, true), (502, true), (503, true)]
+    );
+    for table in ["n_501", "n_502", "n_503"] {
+        assert!(schema.has_table(table), "{table}");
+    }
 }
