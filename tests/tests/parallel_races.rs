@@ -17,7 +17,8 @@
 //!   table until its lock timeout).
 //!
 //! Concurrency is proven by barriers on advisory locks in `pg_locks` (as in
-//! tests/tests/parallel.rs), never by timing. The children are this test binary
+//! tests/tests/parallel.rs), never by timing. `MIGRATE_RACE_ROUNDS` sets how many rounds
+//! the racing and the killing tests run. The children are this test binary
 //! re-executed (`support::child_entry`), so they are not counted as passing tests.
 
 mod pg;
@@ -315,14 +316,22 @@ fn race_child() {
 
 #[test]
 fn eight_processes_starting_parallel_runs_at_once_apply_each_migration_once_advisory_lock() {
-    race("advisory", 4);
+    race("advisory", rounds(4));
 }
 
 /// The losers wait for the lease row instead of an advisory lock; the winner's sibling
 /// sessions commit through the lease's fence.
 #[test]
 fn eight_processes_starting_parallel_runs_at_once_apply_each_migration_once_lease_lock() {
-    race("lease", 2);
+    race("lease", rounds(2));
+}
+
+/// `default` rounds, unless `MIGRATE_RACE_ROUNDS` says how many.
+fn rounds(default: usize) -> usize {
+    std::env::var("MIGRATE_RACE_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn race(lock: &str, rounds: usize) {
@@ -441,7 +450,7 @@ fn sessions(admin: &mut Client, application: &str) -> i64 {
 
 #[test]
 fn a_process_killed_during_a_parallel_run_leaves_no_lock_and_a_run_that_finishes() {
-    const ROUNDS: usize = 10;
+    let rounds = rounds(10);
     if !pg::available() {
         return;
     }
@@ -453,7 +462,7 @@ fn a_process_killed_during_a_parallel_run_leaves_no_lock_and_a_run_that_finishes
     };
     let mut partway = 0;
     let mut cleared = 0;
-    for round in 0..ROUNDS {
+    for round in 0..rounds {
         let mut schema = TestSchema::new("par_kill").unwrap();
         // The child's sessions, its siblings included, carry this name.
         let application = format!("parkill{round}_{}", std::process::id());
@@ -528,12 +537,12 @@ fn a_process_killed_during_a_parallel_run_leaves_no_lock_and_a_run_that_finishes
         }
     }
     eprintln!(
-        "parallel kills: {ROUNDS} rounds, {partway} cut partway, {cleared} incomplete marks \
+        "parallel kills: {rounds} rounds, {partway} cut partway, {cleared} incomplete marks \
          cleared"
     );
     assert!(
-        partway * 2 >= ROUNDS,
-        "only {partway} of {ROUNDS} kills landed mid-run"
+        partway * 2 >= rounds,
+        "only {partway} of {rounds} kills landed mid-run"
     );
 }
 
