@@ -14,7 +14,9 @@
 //!   kept;
 //! - migrations that need none (`after = []`) start at once on a schema with no history
 //!   table yet (each sibling used to create it, one blocked on the other's uncommitted
-//!   table until its lock timeout).
+//!   table until its lock timeout);
+//! - a role without the connections for the sessions asked for: refused, saying to ask
+//!   for fewer, with nothing written.
 //!
 //! Concurrency is proven by barriers on advisory locks in `pg_locks` (as in
 //! tests/tests/parallel.rs), never by timing. `MIGRATE_RACE_ROUNDS` sets how many rounds
@@ -1033,4 +1035,69 @@ fn migrations_needing_none_start_at_once_on_a_schema_with_no_history_yet() {
     for table in ["n_501", "n_502", "n_503"] {
         assert!(schema.has_table(table), "{table}");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Too few connections for the sessions asked for.
+// ---------------------------------------------------------------------------------------
+
+/// A role of the test's own, dropped at the end (after the schema, declared before it).
+struct TestRole {
+    name: String,
+}
+
+impl Drop for TestRole {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = Client::connect(&pg::server(), migrate_postgres::postgres::NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP OWNED BY {0}; DROP ROLE IF EXISTS {0}",
+                self.name
+            ));
+        }
+    }
+}
+
+/// A role allowed two connections runs a set with three independent migrations three at
+/// once: the second sibling session cannot connect. The run says so and what to do, and
+/// writes nothing: not even the history table its first transaction created.
+#[test]
+fn too_few_connections_for_the_sessions_asked_for_writes_nothing() {
+    if !pg::available() {
+        return;
+    }
+    let role = TestRole {
+        name: format!("t_par_limited_{}", std::process::id()),
+    };
+    let Some(mut schema) = TestSchema::new("par_limited") else {
+        return;
+    };
+    let name = schema.name.clone();
+    schema
+        .admin()
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {0}; CREATE ROLE {0} LOGIN CONNECTION LIMIT 2; \
+             GRANT ALL ON SCHEMA {name} TO {0}",
+            role.name
+        ))
+        .unwrap();
+    let mut config: migrate_postgres::postgres::Config = schema.url().parse().unwrap();
+    config.user(&role.name);
+    let mut db = Postgres::connect_config(config).unwrap();
+    let error = ledger_set().parallel(3).to_latest(&mut db).unwrap_err();
+    let text = error.to_string();
+    assert!(matches!(error, Error::Database { .. }), "{error:?}");
+    assert!(text.contains("session 2 of the 3"), "{text}");
+    assert!(text.contains("--parallel"), "{text}");
+    assert!(text.contains("nothing was written"), "{text}");
+    assert!(
+        support::chain(&error).contains("too many connections for role"),
+        "{error:?}"
+    );
+    assert!(
+        !schema.has_table("migrate_history"),
+        "the history table was kept"
+    );
+    assert!(!schema.has_table("ledger"));
+    // Nothing is held: a run one at a time, on the same session, applies the set.
+    assert_eq!(ledger_set().to_latest(&mut db).unwrap().steps.len(), 6);
 }
