@@ -488,7 +488,16 @@ fn a_process_killed_during_a_parallel_run_leaves_no_lock_and_a_run_that_finishes
         }
         std::thread::sleep(Duration::from_millis(next(120)));
         child.kill().unwrap();
-        child.wait().unwrap();
+        let status = child.wait().unwrap();
+        // Killed, or finished before the kill: never failed on its own.
+        if std::os::unix::process::ExitStatusExt::signal(&status).is_none() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+            assert!(
+                status.success(),
+                "round {round}: the child failed: {stderr}"
+            );
+        }
         if assert_agree(&look(&mut schema), round) {
             partway += 1;
         }
