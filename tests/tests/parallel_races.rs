@@ -3,7 +3,8 @@
 //!
 //! - 8 processes start a parallel run on a fresh schema at the same instant, round after
 //!   round: each migration is applied exactly once, and every process succeeds (the
-//!   losers find nothing to do);
+//!   losers find nothing to do), with the advisory lock, the lease lock, and with half the
+//!   processes running one migration at a time;
 //! - a process killed (SIGKILL) during a parallel run at random moments: the schema and
 //!   the history agree, the dead process's sessions leave no lock behind, and a rerun
 //!   finishes (after `clear_incomplete` for a `transaction = false` migration cut short);
@@ -295,6 +296,8 @@ const RACE_URL_ENV: &str = "MIGRATE_PARALLEL_RACE_URL";
 const RACE_GO_ENV: &str = "MIGRATE_PARALLEL_RACE_GO";
 /// `lease` for the lease lock, anything else for the advisory lock.
 const RACE_LOCK_ENV: &str = "MIGRATE_PARALLEL_RACE_LOCK";
+/// How many migrations at once (`Migrator::parallel`).
+const RACE_AT_ONCE_ENV: &str = "MIGRATE_PARALLEL_RACE_AT_ONCE";
 const RACE_PARENT: &str =
     "eight_processes_starting_parallel_runs_at_once_apply_each_migration_once_*";
 
@@ -304,13 +307,17 @@ fn race_child() {
     let url = support::child_env(RACE_URL_ENV, RACE_PARENT);
     let go = support::child_env(RACE_GO_ENV, RACE_PARENT);
     let lock = support::child_env(RACE_LOCK_ENV, RACE_PARENT);
+    let at_once: usize = support::child_env(RACE_AT_ONCE_ENV, RACE_PARENT)
+        .to_str()
+        .and_then(|n| n.parse().ok())
+        .expect("a number");
     let mut db = Postgres::connect(url.to_str().unwrap()).expect("child: connect");
     if lock == "lease" {
         db = db.lock(Lock::LEASE);
     }
     support::ready_then_wait_for(Path::new(&go));
     let report = ledger_set()
-        .parallel(3)
+        .parallel(at_once)
         .to_latest(&mut db)
         .expect("child: migrate");
     println!("applied={}", report.steps.len());
@@ -318,14 +325,20 @@ fn race_child() {
 
 #[test]
 fn eight_processes_starting_parallel_runs_at_once_apply_each_migration_once_advisory_lock() {
-    race("advisory", rounds(4));
+    race("advisory", rounds(4), false);
+}
+
+/// Half the processes run one migration at a time: the same lock keeps them apart.
+#[test]
+fn eight_processes_starting_parallel_runs_at_once_apply_each_migration_once_mixed() {
+    race("advisory", rounds(2), true);
 }
 
 /// The losers wait for the lease row instead of an advisory lock; the winner's sibling
 /// sessions commit through the lease's fence.
 #[test]
 fn eight_processes_starting_parallel_runs_at_once_apply_each_migration_once_lease_lock() {
-    race("lease", rounds(2));
+    race("lease", rounds(2), false);
 }
 
 /// `default` rounds, unless `MIGRATE_RACE_ROUNDS` says how many.
@@ -336,7 +349,9 @@ fn rounds(default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn race(lock: &str, rounds: usize) {
+/// `rounds` rounds of 8 processes, with `lock`; with `mixed`, every other one runs one
+/// migration at a time.
+fn race(lock: &str, rounds: usize, mixed: bool) {
     const PROCESSES: usize = 8;
     if !pg::available() {
         return;
@@ -346,8 +361,10 @@ fn race(lock: &str, rounds: usize) {
         let dir = tempfile::tempdir().unwrap();
         let go = dir.path().join("go");
         let children: Vec<_> = (0..PROCESSES)
-            .map(|_| {
+            .map(|i| {
+                let at_once = if mixed && i % 2 == 1 { "1" } else { "3" };
                 let mut command = support::child_entry("race_child");
+                command.env(RACE_AT_ONCE_ENV, at_once);
                 command
                     .env(RACE_URL_ENV, schema.url())
                     .env(RACE_GO_ENV, &go)
