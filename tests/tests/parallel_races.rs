@@ -769,13 +769,16 @@ fn flags_exist(context: &mut PlanContext<'_>) -> Result<When, BoxError> {
     }
 }
 
-#[migration(version = 306, description = "Index flags concurrently where there are flags",
+/// Indexes `t`, not `flags`: a `CREATE INDEX CONCURRENTLY` on the table that 302 indexes
+/// in its transaction at the same time is a deadlock (each waits for the other), which the
+/// server breaks by failing one of them.
+#[migration(version = 306, description = "Index t concurrently where there are flags",
             irreversible, transaction = false, after = [CondBase], when = flags_exist)]
 struct CondSkippedOutside;
 
 impl Migration for CondSkippedOutside {
     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute("CREATE INDEX CONCURRENTLY flags_c ON flags (v)")
+        db.execute("CREATE INDEX CONCURRENTLY t_c ON t (v)")
     }
 }
 
@@ -921,7 +924,7 @@ fn a_false_condition_among_independent_migrations_is_recorded_skipped() {
         .admin()
         .query_one(
             "SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND indexname IN \
-             ('flags_v', 'flags_c')",
+             ('flags_v', 't_c')",
             &[&name],
         )
         .unwrap()
@@ -950,6 +953,11 @@ impl Migration for PanicsAfterWriting {
     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
         barrier(db, 400, 2)?;
         db.execute("CREATE TABLE p402 (v int); INSERT INTO t4 VALUES (402)")?;
+        // Until 403 is past the barrier: this session, and its lock, end with the panic.
+        db.execute(&wait_until(
+            &format!("{} >= 1", holders(401)),
+            "403 never passed",
+        ))?;
         panic!("402 gave up");
     }
 }
@@ -961,6 +969,10 @@ struct BesideThePanic;
 impl Migration for BesideThePanic {
     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
         barrier(db, 400, 2)?;
+        // "Past the barrier", until this session closes.
+        db.execute(&format!(
+            "SELECT pg_advisory_lock_shared(abs(hashtext(current_schema()) % 1000000), 401)"
+        ))?;
         db.execute("CREATE TABLE p403 (v int); INSERT INTO t4 VALUES (403)")
     }
 }
