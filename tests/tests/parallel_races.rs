@@ -970,9 +970,9 @@ impl Migration for BesideThePanic {
     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
         barrier(db, 400, 2)?;
         // "Past the barrier", until this session closes.
-        db.execute(&format!(
-            "SELECT pg_advisory_lock_shared(abs(hashtext(current_schema()) % 1000000), 401)"
-        ))?;
+        db.execute(
+            "SELECT pg_advisory_lock_shared(abs(hashtext(current_schema()) % 1000000), 401)",
+        )?;
         db.execute("CREATE TABLE p403 (v int); INSERT INTO t4 VALUES (403)")
     }
 }
