@@ -457,6 +457,9 @@ fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
     if targets::given(sub) {
         return each::up(matches, sub, &migrator);
     }
+    if let Some(database) = database(matches)? {
+        refuse_parallel_on_sqlite(sub, &database)?;
+    }
     let dry_run = sub.get_flag("dry-run");
     let (command, access) = if dry_run {
         ("up --dry-run", Access::Rehearse)
@@ -484,6 +487,28 @@ fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
             }
         },
     )
+}
+
+/// `up --parallel N` (N > 1) on a SQLite database: the library's refusal, given before
+/// the file is opened, so that a file that does not exist is not created by a run that
+/// says it wrote nothing. `up --each` refuses each SQLite target the same way.
+pub fn refuse_parallel_on_sqlite(
+    sub: &ArgMatches,
+    database: &url::Url,
+) -> Result<(), migrate_core::Error> {
+    if sub.get_one::<u16>("parallel").is_none_or(|&n| n < 2) {
+        return Ok(());
+    }
+    #[cfg(feature = "sqlite")]
+    if let url::Url::Sqlite(_) = database {
+        // The reason is the backend's own; an in-memory database writes no file.
+        let memory = migrate_sqlite::Sqlite::open_in_memory()?;
+        if let Err(reason) = migrate_core::Backend::parallel_support(&memory) {
+            return Err(migrate_core::Error::ParallelUnsupported { reason });
+        }
+    }
+    let _ = database;
+    Ok(())
 }
 
 /// The applied versions of this set, lowest first; a skipped migration's row is not one

@@ -174,13 +174,11 @@ fn refuse_parallel_on_sqlite(sub: &ArgMatches, targets: &targets::Targets) -> Re
     let parallel = sub.get_one::<u16>("parallel").is_some_and(|&n| n > 1);
     #[cfg(feature = "sqlite")]
     if parallel && targets.any_sqlite {
-        use migrate_core::Backend as _;
-        let reason = migrate_sqlite::Sqlite::open_in_memory()?
-            .parallel_support()
-            .err()
-            .unwrap_or_default();
         return Err(Failure::Run(Box::new(Error::ParallelUnsupported {
-            reason,
+            reason: "SQLite lets one connection write at a time, so the migrations of one \
+                     file cannot run at once; --each already migrates several files at \
+                     once (--jobs N)"
+                .to_owned(),
         })));
     }
     let _ = (parallel, targets);

@@ -1307,6 +1307,11 @@ fn parallel_over_sqlite_files_is_refused_once_before_any_is_opened() {
         run.stderr.contains("one connection write at a time"),
         "{run:?}"
     );
+    assert!(
+        run.stderr
+            .contains("--each already migrates several files at once (--jobs N)"),
+        "{run:?}"
+    );
     assert!(run.stderr.contains("drop --parallel"), "{run:?}");
     let after: Vec<Vec<u8>> = files.iter().map(|f| fs::read(f).unwrap()).collect();
     assert_eq!(before, after);

@@ -72,23 +72,36 @@ pub(super) fn run(
     }
     let workers = settings.parallel.min(steps.len());
     let mut sessions = Vec::with_capacity(workers);
-    for _ in 0..workers {
+    for opened in 0..workers {
         match backend.sibling() {
             Ok(session) => sessions.push(session),
             Err(source) => {
+                // Nothing committed yet: a history table this run created goes too.
                 rollback(backend, first);
-                return Err(Error::database(
-                    "open another session to run migrations at once",
+                // The backend's own error (which says where it connected) is the cause,
+                // not the message: this one says why a run wanted another session.
+                return Err(Error::Database {
+                    action: format!(
+                        "open session {} of the {workers} that would run migrations at \
+                         once besides this one (the server's max_connections or the role's \
+                         connection limit may be reached: ask for fewer with \
+                         Migrator::parallel, `--parallel`; nothing was written)",
+                        opened + 1
+                    ),
                     source,
-                ));
+                });
             }
         }
     }
-    // Committed now, the history table that `begin` created on a new database: the
-    // sessions must not race to create it.
+    // Committed, not rolled back: a history table this transaction created is then there
+    // for the sibling sessions, which would otherwise each create it, one blocked on the
+    // other's uncommitted table until its lock timeout.
     if let Err(source) = backend.commit() {
         rollback(backend, first);
-        return Err(Error::database("create the history table", source));
+        return Err(Error::database(
+            format!("create the history table before migration {first} runs"),
+            source,
+        ));
     }
     log::info!(
         "running {} migrations with up to {workers} at once",
