@@ -1091,7 +1091,11 @@ impl Backend for Postgres {
             Err(key) => Some(lock::fence(value(1).parse()?, key)),
         };
         let mut other = Postgres::connect_config(config)?;
-        if !path.is_empty() {
+        // Set only when the connection string did not already give it: through a pooler
+        // in transaction mode, a session's SET would stay with the server connection.
+        let own = other.simple("SELECT current_setting('search_path')")?;
+        let own = own.first().and_then(|row| row.get(0)).unwrap_or_default();
+        if !path.is_empty() && own != path {
             other.simple(&format!("SET search_path TO {path}"))?;
         }
         other.schema.clone_from(&self.schema);
