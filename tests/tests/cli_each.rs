@@ -1333,3 +1333,28 @@ fn a_pattern_leaves_out_the_files_sqlite_keeps_beside_a_database() {
     assert!(!run.stdout.contains("-wal"), "{run:?}");
     assert_eq!(version(&sub.join("a.db")), LATEST);
 }
+
+/// A database named twice (by two patterns, or twice in a list) is taken once, and
+/// counted once.
+#[test]
+fn a_database_named_twice_is_taken_once() {
+    let dir = tempfile::tempdir().unwrap();
+    new_files(dir.path(), "d", 3);
+    let run = migrate_in(dir.path(), &["up", "--each", "*.db", "d001.db", "d*.db"]).ok();
+    assert!(run.stdout.contains("3 databases: 3 migrated"), "{run:?}");
+    for name in ["d000.db", "d001.db", "d002.db"] {
+        assert_eq!(
+            run.stdout.matches(&format!("{name}: ")).count(),
+            1,
+            "{run:?}"
+        );
+    }
+    fs::write(
+        dir.path().join("list.txt"),
+        "d000.db\nd001.db\n\n# again\nd000.db\n",
+    )
+    .unwrap();
+    let run = migrate_in(dir.path(), &["status", "--each-from", "list.txt"]).ok();
+    assert!(run.stdout.contains("2 databases: 2 up to date"), "{run:?}");
+    assert_eq!(run.stdout.matches("d000.db: ").count(), 1, "{run:?}");
+}
