@@ -4,10 +4,10 @@
 //! otherwise gives the rows the narrow read gives, so the planner decides as before.
 
 mod pg;
+mod support;
 
 use migrate_postgres::{
-    AppliedMigration, Backend, BoxError, Db, Migration, Migrator, Postgres, RegisteredMigration,
-    migration,
+    Backend, BoxError, Db, Migration, Migrator, Postgres, RegisteredMigration, migration,
 };
 
 #[migration(version = 1, description = "Create t_1", irreversible)]
@@ -45,26 +45,10 @@ fn known() -> Vec<&'static RegisteredMigration> {
     ]
 }
 
-/// Whether `rows` are `known` exactly: one finished row each, in order, same checksum.
-fn exactly(rows: &[AppliedMigration], known: &[&RegisteredMigration]) -> bool {
-    rows.len() == known.len()
-        && rows.iter().zip(known).all(|(row, m)| {
-            row.version == m.version() && row.complete && row.checksum == m.checksum()
-        })
-}
-
 /// The start-up read against the narrow read, on the history as it is now.
+#[track_caller]
 fn assert_decides_as_the_narrow_read(db: &mut Postgres, case: &str, up_to_date: bool) {
-    let known = known();
-    let rows = db.read_applied("").unwrap();
-    assert_eq!(exactly(&rows, &known), up_to_date, "{case}: {rows:?}");
-    match db.read_applied_unless_up_to_date("", &known).unwrap() {
-        None => assert!(up_to_date, "{case}: found up to date: {rows:?}"),
-        Some(quick) => {
-            assert!(!up_to_date, "{case}: not found up to date");
-            assert_eq!(quick, rows, "{case}");
-        }
-    }
+    support::assert_start_read_decides_as_the_narrow_read(db, &known(), case, up_to_date);
 }
 
 #[test]

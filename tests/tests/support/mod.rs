@@ -385,3 +385,32 @@ impl Run {
         self.code(0)
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The start-up read (`Backend::read_applied_unless_up_to_date`), on any backend.
+// ---------------------------------------------------------------------------------------
+
+/// Checks the start-up read against the narrow read on the history as it is now: `None`
+/// exactly when the rows are `known` (one finished row each, in order, same checksum),
+/// else the same rows as `read_applied`.
+#[track_caller]
+pub fn assert_start_read_decides_as_the_narrow_read(
+    db: &mut dyn migrate_sqlite::Backend,
+    known: &[&'static RegisteredMigration],
+    case: &str,
+    up_to_date: bool,
+) {
+    let rows = db.read_applied("").unwrap();
+    let exactly = rows.len() == known.len()
+        && rows.iter().zip(known).all(|(row, m)| {
+            row.version == m.version() && row.complete && row.checksum == m.checksum()
+        });
+    assert_eq!(exactly, up_to_date, "{case}: {rows:?}");
+    match db.read_applied_unless_up_to_date("", known).unwrap() {
+        None => assert!(up_to_date, "{case}: found up to date: {rows:?}"),
+        Some(quick) => {
+            assert!(!up_to_date, "{case}: not found up to date");
+            assert_eq!(quick, rows, "{case}");
+        }
+    }
+}
