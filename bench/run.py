@@ -1054,9 +1054,16 @@ def splice_postgres(data: dict, page: Path) -> None:
         text = text[:a] + section + text[a:]
     analysis = (BENCH / "analysis.md").read_text()
     part = analysis[analysis.index(PG_ANALYSIS):].format(**pg_fields(data))
+    # What follows the subsection (sections other commands write, such as
+    # bench/indexes.py's between its markers) stays.
+    tail = ""
     if PG_ANALYSIS in text:
-        text = text[:text.index(PG_ANALYSIS)]
-    text = text.rstrip("\n") + "\n\n" + part
+        start = text.index(PG_ANALYSIS)
+        ends = [i for i in (text.find("\n<!-- ", start), text.find("\n## ", start)) if i != -1]
+        if ends:
+            tail = "\n\n" + text[min(ends):].strip("\n")
+        text = text[:start]
+    text = text.rstrip("\n") + "\n\n" + part.rstrip("\n") + tail
     page.write_text(text.rstrip("\n") + "\n")
     log(f"wrote the PostgreSQL rows into {page}")
 
