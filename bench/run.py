@@ -1150,15 +1150,31 @@ def fanout_fsyncs(files: int = 10) -> dict:
     return counts
 
 
-def bench_fanout(reps: int, count: int, pg_count: int) -> dict:
+def bench_fanout(reps: int, count: int, pg_count: int, each_round=None) -> dict:
     """Each case `reps` times, interleaved (the order rotates each round): SQLite, `count`
     new files in a new folder per sample (removed after, not timed); PostgreSQL,
     `pg_count` schemas made in a new database per sample, before the measured command
-    (not timed), the database dropped after."""
+    (not timed), the database dropped after. After each round, `each_round(results so
+    far)`: a long run stopped part way keeps the rounds it finished."""
     root = SCRATCH / "fanout"
     sqlite: dict = {}
     postgres: dict = {}
     server = pg_server() if pg_count else None
+    fsyncs = fanout_fsyncs()
+
+    def results(rounds: int) -> dict:
+        return {
+            "date": datetime.date.today().isoformat(),
+            "reps": rounds,
+            "asked": reps,
+            "load": os.getloadavg()[0],
+            "cpus": os.cpu_count(),
+            "fsyncs": fsyncs,
+            "sqlite": {"count": count, "runs": sqlite},
+            "postgres": {"count": pg_count, "runs": postgres, "server": server,
+                         "url": re.sub(r"//[^@/]*@", "//", PG_URL)} if server is not None else None,
+        }
+
     for rep in range(reps):
         cases = fanout_cases("sqlite")
         shift = rep % len(cases)
@@ -1188,16 +1204,9 @@ def bench_fanout(reps: int, count: int, pg_count: int) -> dict:
                 postgres.setdefault(label, []).append(run)
                 log(f"fanout: PostgreSQL {label}: {run.ns / 1e9:.1f} s")
         log(f"fanout: round {rep + 1}/{reps} done")
-    return {
-        "date": datetime.date.today().isoformat(),
-        "reps": reps,
-        "load": os.getloadavg()[0],
-        "cpus": os.cpu_count(),
-        "fsyncs": fanout_fsyncs(),
-        "sqlite": {"count": count, "runs": sqlite},
-        "postgres": {"count": pg_count, "runs": postgres, "server": server,
-                     "url": re.sub(r"//[^@/]*@", "//", PG_URL)} if server is not None else None,
-    }
+        if each_round is not None:
+            each_round(results(rep + 1))
+    return results(reps)
 
 
 def fanout_rows(part: dict) -> list[dict]:
@@ -1259,8 +1268,10 @@ def fanout_section(data: dict) -> list[str]:
         w("")
         return lines
     sq = fan["sqlite"]
+    stopped = (f" (the run was stopped after {fan['reps']} of the {fan['asked']} rounds asked for)"
+               if fan["reps"] < fan.get("asked", fan["reps"]) else "")
     w(f"Written by `python3 bench/run.py --only fanout` on {fan['date']}: {fan['reps']} samples "
-      "of each, the cases interleaved (the order rotates each round); median (min). Every "
+      f"of each{stopped}, the cases interleaved (the order rotates each round); median (min). Every "
       f"target gets the same {FANOUT_MIGRATIONS} migrations (two tables with an index each, then "
       "a third table; `bench/tools/migrate/src/bin/migrate-fanout.rs`), each in a "
       "transaction of its own. The time is in-process, from before the first target is "
@@ -1353,10 +1364,13 @@ def only_fanout(args) -> None:
         log(f"  {tool}: {wall:.0f} s")
     log(f"fan-out: {args.fanout_count} SQLite files, {args.fanout_pg_count} PostgreSQL schemas, "
         f"{args.reps} rounds")
-    fan = bench_fanout(args.reps, args.fanout_count, args.fanout_pg_count)
-    with (TARGET / "last-fanout-run.pickle").open("wb") as f:
-        pickle.dump(fan, f)
-    write_fanout(args, fan)
+
+    def save(fan: dict) -> None:
+        with (TARGET / "last-fanout-run.pickle").open("wb") as f:
+            pickle.dump(fan, f)
+        write_fanout(args, fan)
+
+    bench_fanout(args.reps, args.fanout_count, args.fanout_pg_count, save)
 
 
 def write_fanout(args, fan: dict) -> None:
