@@ -1112,16 +1112,65 @@ def cpu_ticks() -> tuple[int, int, int]:
     return total, total - idle - iowait, iowait
 
 
-def spawn_machine(cmd: list) -> Run:
+def postmaster() -> int | None:
+    """The pid of a PostgreSQL server running on this machine (a `postgres` process whose
+    parent is not one), or None."""
+    def comm(pid: str) -> str:
+        try:
+            return Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            return ""
+
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit() and comm(proc.name) in ("postgres", "postmaster"):
+            status = (proc / "status").read_text()
+            parent = re.search(r"^PPid:\s+(\d+)", status, re.M).group(1)
+            if comm(parent) not in ("postgres", "postmaster"):
+                return int(proc.name)
+    return None
+
+
+def server_cpu_ticks(pid: int | None) -> int | None:
+    """The CPU time of the PostgreSQL server `pid` so far, in ticks: its own, its live
+    processes' (checkpointer, WAL writer, backends) and that of the processes it has
+    reaped (each backend, once its connection closed)."""
+    if pid is None:
+        return None
+
+    def ticks(p: int, children: bool) -> int:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        # utime, stime, cutime, cstime: fields 14 to 17 of proc(5), from the state on.
+        return sum(int(x) for x in fields[11:15 if children else 13])
+
+    try:
+        total = ticks(pid, True)
+        for proc in Path("/proc").iterdir():
+            if proc.name.isdigit():
+                try:
+                    if re.search(rf"^PPid:\s+{pid}$", (proc / "status").read_text(), re.M):
+                        total += ticks(int(proc.name), False)
+                except OSError:
+                    pass  # gone meanwhile: reaped, so counted in the server's own
+        return total
+    except OSError:
+        return None
+
+
+def spawn_machine(cmd: list, server: int | None = None) -> Run:
     """`spawn`, with the share of the machine's CPUs that were busy while it ran (every
     process: the PostgreSQL server's too, and whatever else this shared machine ran) as
-    `run.machine = (busy, iowait)`, each in CPUs (0 to `nproc`)."""
-    before = cpu_ticks()
+    `run.machine = (busy, iowait)`, each in CPUs (0 to `nproc`); with `server` (a
+    postmaster's pid), the CPUs the server kept busy meanwhile as `run.server_cpus`
+    (its other clients' work included)."""
+    before, server_before = cpu_ticks(), server_cpu_ticks(server)
     run = spawn(cmd)
-    after = cpu_ticks()
+    time.sleep(0.05)  # the last backend exits and is reaped
+    after, server_after = cpu_ticks(), server_cpu_ticks(server)
     total = max(after[0] - before[0], 1)
     cpus = os.cpu_count() or 1
     run.machine = ((after[1] - before[1]) / total * cpus, (after[2] - before[2]) / total * cpus)
+    run.server_cpus = (None if server_before is None or server_after is None else
+                       (server_after - server_before) / os.sysconf("SC_CLK_TCK") / run.wall)
     return run
 
 
@@ -1160,6 +1209,7 @@ def bench_fanout(reps: int, count: int, pg_count: int, each_round=None) -> dict:
     sqlite: dict = {}
     postgres: dict = {}
     server = pg_server() if pg_count else None
+    server_pid = postmaster() if server is not None else None
     fsyncs = fanout_fsyncs()
 
     def results(rounds: int) -> dict:
@@ -1198,7 +1248,7 @@ def bench_fanout(reps: int, count: int, pg_count: int, each_round=None) -> dict:
                 pg_admin("create", database)
                 try:
                     spawn([FANOUT, "pg-setup", url, "tenant", pg_count])
-                    run = spawn_machine(make(url, "tenant", pg_count))
+                    run = spawn_machine(make(url, "tenant", pg_count), server_pid)
                 finally:
                     pg_admin("drop", database)
                 postgres.setdefault(label, []).append(run)
@@ -1228,22 +1278,27 @@ def fanout_rows(part: dict) -> list[dict]:
             "min": min(r.ns for r in rs) / 1e9,
             "rate": part["count"] / m,
             "speedup": loop / m,
-            "client_cpus": med([r.cpu / (r.ns / 1e9) for r in rs]),
+            "client_cpus": med([r.cpu / r.wall for r in rs]),
             "busy": med([r.machine[0] for r in rs]),
             "iowait": med([r.machine[1] for r in rs]),
+            "server": (med([r.server_cpus for r in rs])
+                       if all(getattr(r, "server_cpus", None) is not None for r in rs) else None),
         })
     return rows
 
 
 def fanout_table(part: dict) -> list[str]:
+    rows = fanout_rows(part)
+    server = all(row["server"] is not None for row in rows)
     lines = ["| tool | workers | wall time, median (min) | targets/s | speed-up over the loop "
-             "| client CPU | machine: busy CPUs, waiting for I/O |",
-             "|---|---|---|---|---|---|---|"]
-    for row in fanout_rows(part):
+             f"| client CPU |{' server CPU |' if server else ''} machine: busy CPUs, waiting for I/O |",
+             "|---|---|---|---|---|---|---|" + ("---|" if server else "")]
+    for row in rows:
         lines.append(
             f"| {row['label']} | {row['jobs'] or 1} | {ms(row['median'])} ({ms(row['min'])}) | "
             f"{row['rate']:,.0f} | {row['speedup']:.2f}x | {row['client_cpus']:.2f} | "
-            f"{row['busy']:.2f}, {row['iowait']:.2f} |")
+            + (f"{row['server']:.2f} | " if server else "")
+            + f"{row['busy']:.2f}, {row['iowait']:.2f} |")
     return lines
 
 
@@ -1277,7 +1332,10 @@ def fanout_section(data: dict) -> list[str]:
       "transaction of its own. The time is in-process, from before the first target is "
       "opened to after the last is closed, in one process per sample; the speed-up is the "
       "loop's median over the row's. *Client CPU*: the process's user and system time over "
-      "its wall time (1.00 = one CPU kept busy). *Machine*: how many of the machine's "
+      "its wall time (1.00 = one CPU kept busy); *server CPU* (PostgreSQL): the same for "
+      "the server's processes, the backends of the run's connections included (read from "
+      "`/proc`: the postmaster's own time, its live processes' and the time of those it "
+      "reaped; another client of the server would count too). *Machine*: how many of the machine's "
       f"{fan['cpus']} CPUs were busy, and how many idle waiting for I/O, while it ran (`/proc/stat`: "
       "every process, the PostgreSQL server's included, and whatever else this shared "
       f"machine ran). The 1-minute load average was {fan['load']:.1f} at the end.")
@@ -1340,6 +1398,8 @@ def fanout_fields(data: dict) -> dict:
             fields[f"fo_{side}_{key}_cpu"] = f"{row['client_cpus']:.2f}" if row else "n/a"
             fields[f"fo_{side}_{key}_busy"] = f"{row['busy']:.2f}" if row else "n/a"
             fields[f"fo_{side}_{key}_iowait"] = f"{row['iowait']:.2f}" if row else "n/a"
+            fields[f"fo_{side}_{key}_server"] = (f"{row['server']:.2f}" if row and row["server"] is not None
+                                                 else "n/a")
         best = max((rows[j] for j in FANOUT_JOBS if j in rows), key=lambda r: r["speedup"], default=None)
         fields[f"fo_{side}_best_jobs"] = str(best["jobs"]) if best else "n/a"
         fields[f"fo_{side}_best_speedup"] = f"{best['speedup']:.2f}x" if best else "n/a"
