@@ -1175,13 +1175,13 @@ def spawn_machine(cmd: list, server: int | None = None) -> Run:
 
 
 def fanout_fsyncs(files: int = 10) -> dict:
-    """fsync/fdatasync calls per SQLite file of the two loops (strace -c, one run of
+    """fsync/fdatasync calls per SQLite file of the two loops and of 8 workers (strace -c, one run of
     `files` files each)."""
     if shutil.which("strace") is None:
         return {}
     counts = {}
     for key, label, _, make in fanout_cases("sqlite"):
-        if key not in ("loop", "sqlx"):
+        if key not in ("loop", "jobs8", "sqlx"):
             continue
         folder = SCRATCH / "fanout" / "strace"
         shutil.rmtree(folder, ignore_errors=True)
@@ -1316,7 +1316,7 @@ def fanout_section(data: dict) -> list[str]:
     fan = data.get("fanout") or last_fanout()
     lines: list[str] = []
     w = lines.append
-    w(f"{FANOUT_HEADING}: one migrator over many databases (`Migrator::fan_out`)")
+    w(f"{FANOUT_HEADING}: one migrator over many databases (`Migrator::fan_out`, issue 13)")
     w("")
     if not fan:
         w("Not measured in this run; `python3 bench/run.py --only fanout` measures it.")
@@ -1331,7 +1331,8 @@ def fanout_section(data: dict) -> list[str]:
       "a third table; `bench/tools/migrate/src/bin/migrate-fanout.rs`), each in a "
       "transaction of its own. The time is in-process, from before the first target is "
       "opened to after the last is closed, in one process per sample; the speed-up is the "
-      "loop's median over the row's. *Client CPU*: the process's user and system time over "
+      "median of migrate's loop over the row's (sqlx's row too: below 1.00x, slower than "
+      "migrate's loop). *Client CPU*: the process's user and system time over "
       "its wall time (1.00 = one CPU kept busy); *server CPU* (PostgreSQL): the same for "
       "the server's processes, the backends of the run's connections included (read from "
       "`/proc`: the postmaster's own time, its live processes' and the time of those it "
@@ -1407,6 +1408,7 @@ def fanout_fields(data: dict) -> dict:
     fsyncs = (fan or {}).get("fsyncs") or {}
     fields["fo_fsync_loop"] = f"{fsyncs[FANOUT_LOOP]:.0f}" if FANOUT_LOOP in fsyncs else "n/a"
     fields["fo_fsync_sqlx"] = f"{fsyncs[FANOUT_SQLX]:.0f}" if FANOUT_SQLX in fsyncs else "n/a"
+    fields["fo_fsync_8"] = f"{fsyncs[fanout_label(8)]:.0f}" if fanout_label(8) in fsyncs else "n/a"
     fields["fo_date"] = (fan or {}).get("date", "n/a")
     return fields
 
