@@ -1175,8 +1175,8 @@ def spawn_machine(cmd: list, server: int | None = None) -> Run:
 
 
 def fanout_fsyncs(files: int = 10) -> dict:
-    """fsync/fdatasync calls per SQLite file of the two loops and of 8 workers (strace -c, one run of
-    `files` files each)."""
+    """fsync/fdatasync calls per SQLite file of the two loops and of 8 workers (strace -c,
+    one run of `files` files each)."""
     if shutil.which("strace") is None:
         return {}
     counts = {}
