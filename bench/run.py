@@ -1283,6 +1283,10 @@ def fanout_rows(part: dict) -> list[dict]:
             "iowait": med([r.machine[1] for r in rs]),
             "server": (med([r.server_cpus for r in rs])
                        if all(getattr(r, "server_cpus", None) is not None for r in rs) else None),
+            # CPU time per target, ms: the client's, and the server's
+            "client_ms": med([r.cpu / part["count"] * 1000 for r in rs]),
+            "server_ms": (med([r.server_cpus * r.wall / part["count"] * 1000 for r in rs])
+                          if all(getattr(r, "server_cpus", None) is not None for r in rs) else None),
         })
     return rows
 
@@ -1341,6 +1345,12 @@ def fanout_section(data: dict) -> list[str]:
       "every process, the PostgreSQL server's included, and whatever else this shared "
       f"machine ran). The 1-minute load average was {fan['load']:.1f} at the end.")
     w("")
+    pg_count = (fan.get("postgres") or {}).get("count", 1000)
+    if sq["count"] < 10_000 or pg_count < 1000:
+        w(f"**Smaller than issue 13's 10,000 files and 1,000 schemas**: this run measured "
+          f"{sq['count']:,} files and {pg_count:,} schemas (`--fanout-count`, `--fanout-pg-count`; "
+          "the analysis below says why).")
+        w("")
     w("The rows: `migrate-fanout sqlite-loop`/`pg-loop`, a `for` loop calling the same API one "
       "target after the other (`Sqlite::open` or `Postgres::connect`, then `to_latest`); "
       "`sqlite-fanout`/`pg-fanout`, `migrator.fan_out().jobs(N).run(targets, open, "
@@ -1401,6 +1411,12 @@ def fanout_fields(data: dict) -> dict:
             fields[f"fo_{side}_{key}_iowait"] = f"{row['iowait']:.2f}" if row else "n/a"
             fields[f"fo_{side}_{key}_server"] = (f"{row['server']:.2f}" if row and row["server"] is not None
                                                  else "n/a")
+            fields[f"fo_{side}_{key}_client_ms"] = f"{row['client_ms']:.1f} ms" if row else "n/a"
+            fields[f"fo_{side}_{key}_server_ms"] = (f"{row['server_ms']:.1f} ms"
+                                                    if row and row["server_ms"] is not None else "n/a")
+        loop, eight = rows.get(FANOUT_LOOP), rows.get(8)
+        fields[f"fo_{side}_loop_min"] = ms(loop["min"]) if loop else "n/a"
+        fields[f"fo_{side}_8_min_speedup"] = f"{loop['min'] / eight['min']:.2f}x" if loop and eight else "n/a"
         best = max((rows[j] for j in FANOUT_JOBS if j in rows), key=lambda r: r["speedup"], default=None)
         fields[f"fo_{side}_best_jobs"] = str(best["jobs"]) if best else "n/a"
         fields[f"fo_{side}_best_speedup"] = f"{best['speedup']:.2f}x" if best else "n/a"
