@@ -11,7 +11,8 @@ table of its own of ROWS rows (`id`, `md5(id)` text, the index on the text), app
 Each sample runs in a new database (`CREATE DATABASE`, the tables made and vacuumed, not
 timed), dropped after; the job counts interleaved, the order rotating each repeat. The
 time is the whole `to_latest`, connect included. Writes the section between the markers
-`<!-- indexes -->` and `<!-- /indexes -->` of docs/performance.md (appended when absent).
+`<!-- indexes -->` and `<!-- /indexes -->` of docs/performance.md (appended when absent):
+section 8.
 
 The server is `MIGRATE_BENCH_POSTGRES` (default `postgres://postgres@127.0.0.1/`).
 """
@@ -105,7 +106,7 @@ def write(args, samples: dict[tuple[str, int], list[dict[str, str]]],
                 ("server_version", "max_parallel_maintenance_workers", "maintenance_work_mem")}
     lines = [
         START,
-        "## 7. Independent migrations at once (PostgreSQL index builds)",
+        "## 8. Independent migrations at once (PostgreSQL index builds)",
         "",
         f"Written by `python3 bench/indexes.py` on {datetime.date.today().isoformat()}: three "
         f"`CREATE INDEX CONCURRENTLY` migrations that need none of each other (`after = []`), "

@@ -1053,23 +1053,446 @@ def splice_postgres(data: dict, page: Path) -> None:
         a = text.index("## Where the time goes")
         text = text[:a] + section + text[a:]
     analysis = (BENCH / "analysis.md").read_text()
-    part = analysis[analysis.index(PG_ANALYSIS):].format(**pg_fields(data))
-    # What follows the subsection (sections other commands write, such as
-    # bench/indexes.py's between its markers) stays.
-    tail = ""
+    a = analysis.index(PG_ANALYSIS)
+    part = analysis[a:analysis.index(FANOUT_ANALYSIS, a)].format(**pg_fields(data))
+    # What follows the subsection stays: the fan-out's analysis, and the sections other
+    # commands write (bench/indexes.py's, between its markers).
+    rest = ""
     if PG_ANALYSIS in text:
         start = text.index(PG_ANALYSIS)
-        ends = [i for i in (text.find("\n<!-- ", start), text.find("\n## ", start)) if i != -1]
+        ends = [i for i in (text.find(FANOUT_ANALYSIS, start), text.find("\n<!-- ", start),
+                            text.find("\n## ", start)) if i != -1]
         if ends:
-            tail = "\n\n" + text[min(ends):].strip("\n")
+            rest = text[min(ends):].strip("\n")
         text = text[:start]
-    text = text.rstrip("\n") + "\n\n" + part.rstrip("\n") + tail
+    elif FANOUT_ANALYSIS in text:
+        rest = text[text.index(FANOUT_ANALYSIS):].strip("\n")
+        text = text[:text.index(FANOUT_ANALYSIS)]
+    text = text.rstrip("\n") + "\n\n" + part.rstrip("\n") + ("\n\n" + rest if rest else "")
     page.write_text(text.rstrip("\n") + "\n")
     log(f"wrote the PostgreSQL rows into {page}")
 
 
 # The analysis's PostgreSQL subsection: the last of bench/analysis.md.
 PG_ANALYSIS = "### PostgreSQL"
+
+
+# ---------------------------------------------------------------------------------------
+# The fan-out (section 7, `--only fanout`): many databases, one migrator
+
+FANOUT_HEADING = "## 7. Fan-out"
+# The analysis's fan-out subsection: after the PostgreSQL one, the last of bench/analysis.md.
+FANOUT_ANALYSIS = "### Fan-out"
+FANOUT_JOBS = [1, 2, 4, 8]
+FANOUT_MIGRATIONS = 5
+FANOUT = binary("migrate-fanout")
+FANOUT_LOOP = "migrate, a loop (open, `to_latest`)"
+FANOUT_SQLX = "sqlx, a loop (one pool of one connection each, `Migrator::run`)"
+
+
+def fanout_label(jobs: int) -> str:
+    return f"migrate, `fan_out().jobs({jobs})`"
+
+
+def fanout_cases(backend: str) -> list[tuple[str, str, int | None, callable]]:
+    """(key, label, workers, command): `backend` "sqlite" takes (dir, count), "pg"
+    (url, prefix, count)."""
+    if backend == "sqlite":
+        return [
+            ("loop", FANOUT_LOOP, None, lambda d, c: [FANOUT, "sqlite-loop", d, c]),
+            *[(f"jobs{j}", fanout_label(j), j, lambda d, c, j=j: [FANOUT, "sqlite-fanout", d, c, j])
+              for j in FANOUT_JOBS],
+            ("sqlx", FANOUT_SQLX, None, lambda d, c: [SQLX, "sqlite-loop", d, c]),
+        ]
+    return [
+        ("loop", FANOUT_LOOP, None, lambda u, p, c: [FANOUT, "pg-loop", u, p, c]),
+        *[(f"jobs{j}", fanout_label(j), j, lambda u, p, c, j=j: [FANOUT, "pg-fanout", u, p, c, j])
+          for j in FANOUT_JOBS],
+        ("sqlx", FANOUT_SQLX, None, lambda u, p, c: [SQLX, "pg-loop", u, p, c]),
+    ]
+
+
+def cpu_ticks() -> tuple[int, int, int]:
+    """The whole machine's CPU time so far, in ticks: (all, busy, waiting for I/O)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    total = sum(fields[:8])  # user nice system idle iowait irq softirq steal
+    idle, iowait = fields[3], fields[4]
+    return total, total - idle - iowait, iowait
+
+
+def postmaster() -> int | None:
+    """The pid of a PostgreSQL server running on this machine (a `postgres` process whose
+    parent is not one), or None."""
+    def comm(pid: str) -> str:
+        try:
+            return Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            return ""
+
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit() and comm(proc.name) in ("postgres", "postmaster"):
+            status = (proc / "status").read_text()
+            parent = re.search(r"^PPid:\s+(\d+)", status, re.M).group(1)
+            if comm(parent) not in ("postgres", "postmaster"):
+                return int(proc.name)
+    return None
+
+
+def server_cpu_ticks(pid: int | None) -> int | None:
+    """The CPU time of the PostgreSQL server `pid` so far, in ticks: its own, its live
+    processes' (checkpointer, WAL writer, backends) and that of the processes it has
+    reaped (each backend, once its connection closed)."""
+    if pid is None:
+        return None
+
+    def ticks(p: int, children: bool) -> int:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        # utime, stime, cutime, cstime: fields 14 to 17 of proc(5), from the state on.
+        return sum(int(x) for x in fields[11:15 if children else 13])
+
+    try:
+        total = ticks(pid, True)
+        for proc in Path("/proc").iterdir():
+            if proc.name.isdigit():
+                try:
+                    if re.search(rf"^PPid:\s+{pid}$", (proc / "status").read_text(), re.M):
+                        total += ticks(int(proc.name), False)
+                except OSError:
+                    pass  # gone meanwhile: reaped, so counted in the server's own
+        return total
+    except OSError:
+        return None
+
+
+def spawn_machine(cmd: list, server: int | None = None) -> Run:
+    """`spawn`, with the share of the machine's CPUs that were busy while it ran (every
+    process: the PostgreSQL server's too, and whatever else this shared machine ran) as
+    `run.machine = (busy, iowait)`, each in CPUs (0 to `nproc`); with `server` (a
+    postmaster's pid), the CPUs the server kept busy meanwhile as `run.server_cpus`
+    (its other clients' work included)."""
+    before, server_before = cpu_ticks(), server_cpu_ticks(server)
+    run = spawn(cmd)
+    time.sleep(0.05)  # the last backend exits and is reaped
+    after, server_after = cpu_ticks(), server_cpu_ticks(server)
+    total = max(after[0] - before[0], 1)
+    cpus = os.cpu_count() or 1
+    run.machine = ((after[1] - before[1]) / total * cpus, (after[2] - before[2]) / total * cpus)
+    run.server_cpus = (None if server_before is None or server_after is None else
+                       (server_after - server_before) / os.sysconf("SC_CLK_TCK") / run.wall)
+    return run
+
+
+def fanout_fsyncs(files: int = 10) -> dict:
+    """fsync/fdatasync calls per SQLite file of the two loops and of 8 workers (strace -c,
+    one run of `files` files each)."""
+    if shutil.which("strace") is None:
+        return {}
+    counts = {}
+    for key, label, _, make in fanout_cases("sqlite"):
+        if key not in ("loop", "jobs8", "sqlx"):
+            continue
+        folder = SCRATCH / "fanout" / "strace"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        out = SCRATCH / "fanout" / "strace.txt"
+        subprocess.run(
+            ["strace", "-f", "-c", "-e", "trace=fsync,fdatasync", "-o", str(out),
+             *map(str, make(folder, files))],
+            env=ENV, capture_output=True, check=True,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+        calls = sum(int(f[3]) for f in (line.split() for line in out.read_text().splitlines())
+                    if f and f[-1] in ("fsync", "fdatasync"))
+        counts[label] = calls / files
+    return counts
+
+
+def bench_fanout(reps: int, count: int, pg_count: int, each_round=None) -> dict:
+    """Each case `reps` times, interleaved (the order rotates each round): SQLite, `count`
+    new files in a new folder per sample (removed after, not timed); PostgreSQL,
+    `pg_count` schemas made in a new database per sample, before the measured command
+    (not timed), the database dropped after. After each round, `each_round(results so
+    far)`: a long run stopped part way keeps the rounds it finished."""
+    root = SCRATCH / "fanout"
+    sqlite: dict = {}
+    postgres: dict = {}
+    server = pg_server() if pg_count else None
+    server_pid = postmaster() if server is not None else None
+    fsyncs = fanout_fsyncs()
+
+    def results(rounds: int) -> dict:
+        return {
+            "date": datetime.date.today().isoformat(),
+            "reps": rounds,
+            "asked": reps,
+            "load": os.getloadavg()[0],
+            "cpus": os.cpu_count(),
+            "fsyncs": fsyncs,
+            "sqlite": {"count": count, "runs": sqlite},
+            "postgres": {"count": pg_count, "runs": postgres, "server": server,
+                         "url": re.sub(r"//[^@/]*@", "//", PG_URL)} if server is not None else None,
+        }
+
+    for rep in range(reps):
+        cases = fanout_cases("sqlite")
+        shift = rep % len(cases)
+        for key, label, _, make in cases[shift:] + cases[:shift]:
+            folder = root / f"{key}-{rep}"
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            try:
+                run = spawn_machine(make(folder, count))
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+            sqlite.setdefault(label, []).append(run)
+            log(f"fanout: SQLite {label}: {run.ns / 1e9:.1f} s")
+        if server is not None:
+            cases = fanout_cases("pg")
+            shift = rep % len(cases)
+            for key, label, _, make in cases[shift:] + cases[:shift]:
+                database = f"bench_fanout_{key}_{rep}"
+                url = pg_url(database)
+                pg_admin("drop", database)  # left over from a run that was stopped
+                pg_admin("create", database)
+                try:
+                    spawn([FANOUT, "pg-setup", url, "tenant", pg_count])
+                    run = spawn_machine(make(url, "tenant", pg_count), server_pid)
+                finally:
+                    pg_admin("drop", database)
+                postgres.setdefault(label, []).append(run)
+                log(f"fanout: PostgreSQL {label}: {run.ns / 1e9:.1f} s")
+        log(f"fanout: round {rep + 1}/{reps} done")
+        if each_round is not None:
+            each_round(results(rep + 1))
+    return results(reps)
+
+
+def fanout_rows(part: dict) -> list[dict]:
+    """One row per case: label, workers, median and min wall time (in-process, s),
+    targets/s, speed-up over the sequential loop (medians), the client's CPUs and the
+    machine's busy and I/O-waiting CPUs (medians)."""
+    runs = part["runs"]
+    loop = med([r.ns for r in runs[FANOUT_LOOP]]) / 1e9
+    rows = []
+    for _, label, jobs, _ in fanout_cases("sqlite"):
+        if label not in runs:
+            continue
+        rs = runs[label]
+        m = med([r.ns for r in rs]) / 1e9
+        rows.append({
+            "label": label,
+            "jobs": jobs,
+            "median": m,
+            "min": min(r.ns for r in rs) / 1e9,
+            "rate": part["count"] / m,
+            "speedup": loop / m,
+            "client_cpus": med([r.cpu / r.wall for r in rs]),
+            "busy": med([r.machine[0] for r in rs]),
+            "iowait": med([r.machine[1] for r in rs]),
+            "server": (med([r.server_cpus for r in rs])
+                       if all(getattr(r, "server_cpus", None) is not None for r in rs) else None),
+            # CPU time per target, ms: the client's, and the server's
+            "client_ms": med([r.cpu / part["count"] * 1000 for r in rs]),
+            "server_ms": (med([r.server_cpus * r.wall / part["count"] * 1000 for r in rs])
+                          if all(getattr(r, "server_cpus", None) is not None for r in rs) else None),
+        })
+    return rows
+
+
+def fanout_table(part: dict) -> list[str]:
+    rows = fanout_rows(part)
+    server = all(row["server"] is not None for row in rows)
+    lines = ["| tool | workers | wall time, median (min) | targets/s | speed-up over the loop "
+             f"| client CPU |{' server CPU |' if server else ''} machine: busy CPUs, waiting for I/O |",
+             "|---|---|---|---|---|---|---|" + ("---|" if server else "")]
+    for row in rows:
+        lines.append(
+            f"| {row['label']} | {row['jobs'] or 1} | {ms(row['median'])} ({ms(row['min'])}) | "
+            f"{row['rate']:,.0f} | {row['speedup']:.2f}x | {row['client_cpus']:.2f} | "
+            + (f"{row['server']:.2f} | " if server else "")
+            + f"{row['busy']:.2f}, {row['iowait']:.2f} |")
+    return lines
+
+
+def last_fanout() -> dict | None:
+    """The last `--only fanout` run's results, saved in bench/target/."""
+    saved = TARGET / "last-fanout-run.pickle"
+    if not saved.exists():
+        return None
+    with saved.open("rb") as f:
+        return pickle.load(f)
+
+
+def fanout_section(data: dict) -> list[str]:
+    """Section 7 of the page: the fan-out tables, or a note that they were not measured."""
+    fan = data.get("fanout") or last_fanout()
+    lines: list[str] = []
+    w = lines.append
+    w(f"{FANOUT_HEADING}: one migrator over many databases (`Migrator::fan_out`, issue 13)")
+    w("")
+    if not fan:
+        w("Not measured in this run; `python3 bench/run.py --only fanout` measures it.")
+        w("")
+        return lines
+    sq = fan["sqlite"]
+    stopped = (f" (the run was stopped after {fan['reps']} of the {fan['asked']} rounds asked for)"
+               if fan["reps"] < fan.get("asked", fan["reps"]) else "")
+    w(f"Written by `python3 bench/run.py --only fanout` on {fan['date']}: {fan['reps']} samples "
+      f"of each{stopped}, the cases interleaved (the order rotates each round); median (min). Every "
+      f"target gets the same {FANOUT_MIGRATIONS} migrations (two tables with an index each, then "
+      "a third table; `bench/tools/migrate/src/bin/migrate-fanout.rs`), each in a "
+      "transaction of its own. The time is in-process, from before the first target is "
+      "opened to after the last is closed, in one process per sample; the speed-up is the "
+      "median of migrate's loop over the row's (sqlx's row too: below 1.00x, slower than "
+      "migrate's loop). *Client CPU*: the process's user and system time over "
+      "its wall time (1.00 = one CPU kept busy); *server CPU* (PostgreSQL): the same for "
+      "the server's processes, the backends of the run's connections included (read from "
+      "`/proc`: the postmaster's own time, its live processes' and the time of those it "
+      "reaped; another client of the server would count too). *Machine*: how many of the machine's "
+      f"{fan['cpus']} CPUs were busy, and how many idle waiting for I/O, while it ran (`/proc/stat`: "
+      "every process, the PostgreSQL server's included, and whatever else this shared "
+      f"machine ran). The 1-minute load average was {fan['load']:.1f} at the end.")
+    w("")
+    pg_count = (fan.get("postgres") or {}).get("count", 1000)
+    if sq["count"] < 10_000 or pg_count < 1000:
+        w(f"**Smaller than issue 13's 10,000 files and 1,000 schemas**: this run measured "
+          f"{sq['count']:,} files and {pg_count:,} schemas (`--fanout-count`, `--fanout-pg-count`; "
+          "the analysis below says why).")
+        w("")
+    w("The rows: `migrate-fanout sqlite-loop`/`pg-loop`, a `for` loop calling the same API one "
+      "target after the other (`Sqlite::open` or `Postgres::connect`, then `to_latest`); "
+      "`sqlite-fanout`/`pg-fanout`, `migrator.fan_out().jobs(N).run(targets, open, "
+      "|m, db| m.to_latest(db), ..)`; and sqlx 0.9 in a `for` loop, `sqlx::migrate!` over the "
+      "same SQL, a pool of one connection per target, closed before the next.")
+    w("")
+    # Not "### PostgreSQL" or "### Fan-out": the analysis's headings, which the splices find.
+    w(f"### 7.1 SQLite: {sq['count']:,} files")
+    w("")
+    w(f"Files `tenant00001.db` .. in a new folder per sample, created by opening them "
+      "(journal mode DELETE, `synchronous` FULL, the defaults of both tools); the folder is "
+      "removed after (not timed).")
+    w("")
+    lines.extend(fanout_table(sq))
+    w("")
+    fsyncs = fan.get("fsyncs") or {}
+    if fsyncs:
+        w("fsync and fdatasync calls per file (`strace -f -c`, one run of 10 files each): " +
+          "; ".join(f"{label}: {calls:.0f}" for label, calls in fsyncs.items()) + ".")
+        w("")
+    pg = fan.get("postgres")
+    if pg:
+        s = pg["server"] or {}
+        w(f"### 7.2 PostgreSQL: {pg['count']:,} schemas")
+        w("")
+        w(f"Schemas `tenant0001` .. in a new database per sample, created before the measured "
+          "command and dropped with the database after (neither timed). Each target is a "
+          "connection of its own (`Postgres::connect(url)?.schema(name)`, then `SET "
+          "search_path TO name`; sqlx: `options=-c search_path=name`), so the history and "
+          "the tables go in the target's schema. PostgreSQL "
+          f"{s.get('server_version', '?')} on this machine over TCP loopback (`{pg['url']}`), "
+          f"`synchronous_commit = {s.get('synchronous_commit', '?')}`.")
+        w("")
+        lines.extend(fanout_table(pg))
+        w("")
+    else:
+        w("PostgreSQL: not measured in this run (no server answered at "
+          "`MIGRATE_BENCH_POSTGRES`, or `--fanout-pg-count 0`).")
+        w("")
+    return lines
+
+
+def fanout_fields(data: dict) -> dict:
+    """The fan-out figures the analysis quotes; `n/a` when they were not measured."""
+    fan = data.get("fanout") or last_fanout()
+    fields: dict = {}
+    for side in ("sq", "pg"):
+        part = fan and fan["sqlite" if side == "sq" else "postgres"]
+        rows = {row["jobs"] or row["label"]: row for row in fanout_rows(part)} if part else {}
+        fields[f"fo_{side}_count"] = f"{part['count']:,}" if part else "n/a"
+        for key, row in [*((j, rows.get(j)) for j in FANOUT_JOBS), ("loop", rows.get(FANOUT_LOOP)),
+                         ("sqlx", rows.get(FANOUT_SQLX))]:
+            fields[f"fo_{side}_{key}_time"] = ms(row["median"]) if row else "n/a"
+            fields[f"fo_{side}_{key}_rate"] = f"{row['rate']:,.0f}" if row else "n/a"
+            fields[f"fo_{side}_{key}_speedup"] = f"{row['speedup']:.2f}x" if row else "n/a"
+            fields[f"fo_{side}_{key}_cpu"] = f"{row['client_cpus']:.2f}" if row else "n/a"
+            fields[f"fo_{side}_{key}_busy"] = f"{row['busy']:.2f}" if row else "n/a"
+            fields[f"fo_{side}_{key}_iowait"] = f"{row['iowait']:.2f}" if row else "n/a"
+            fields[f"fo_{side}_{key}_server"] = (f"{row['server']:.2f}" if row and row["server"] is not None
+                                                 else "n/a")
+            fields[f"fo_{side}_{key}_client_ms"] = f"{row['client_ms']:.1f} ms" if row else "n/a"
+            fields[f"fo_{side}_{key}_server_ms"] = (f"{row['server_ms']:.1f} ms"
+                                                    if row and row["server_ms"] is not None else "n/a")
+        loop, eight = rows.get(FANOUT_LOOP), rows.get(8)
+        fields[f"fo_{side}_loop_min"] = ms(loop["min"]) if loop else "n/a"
+        fields[f"fo_{side}_8_min_speedup"] = f"{loop['min'] / eight['min']:.2f}x" if loop and eight else "n/a"
+        best = max((rows[j] for j in FANOUT_JOBS if j in rows), key=lambda r: r["speedup"], default=None)
+        fields[f"fo_{side}_best_jobs"] = str(best["jobs"]) if best else "n/a"
+        fields[f"fo_{side}_best_speedup"] = f"{best['speedup']:.2f}x" if best else "n/a"
+    fields["fo_cpus"] = str((fan or {}).get("cpus", os.cpu_count()))
+    fsyncs = (fan or {}).get("fsyncs") or {}
+    fields["fo_fsync_loop"] = f"{fsyncs[FANOUT_LOOP]:.0f}" if FANOUT_LOOP in fsyncs else "n/a"
+    fields["fo_fsync_sqlx"] = f"{fsyncs[FANOUT_SQLX]:.0f}" if FANOUT_SQLX in fsyncs else "n/a"
+    fields["fo_fsync_8"] = f"{fsyncs[fanout_label(8)]:.0f}" if fanout_label(8) in fsyncs else "n/a"
+    fields["fo_date"] = (fan or {}).get("date", "n/a")
+    return fields
+
+
+def only_fanout(args) -> None:
+    """`--only fanout`: section 7 alone, saved in bench/target/last-fanout-run.pickle (which
+    the full report reads too), and written into the last full run's page when its results
+    are saved here, else into the existing page (section 7 and the analysis's fan-out
+    subsection replaced or added; every other row stays as it was)."""
+    SCRATCH.mkdir(parents=True, exist_ok=True)
+    log("building the tools (release)")
+    for tool, only in (("migrate", ["--bin", "migrate-fanout"]), ("sqlx", []), ("raw", [])):
+        manifest = BENCH / "tools" / tool / "Cargo.toml"
+        wall, _ = cargo(["build", "--release", *only, "--manifest-path", str(manifest)], target_dir=TARGET)
+        log(f"  {tool}: {wall:.0f} s")
+    log(f"fan-out: {args.fanout_count} SQLite files, {args.fanout_pg_count} PostgreSQL schemas, "
+        f"{args.reps} rounds")
+
+    def save(fan: dict) -> None:
+        with (TARGET / "last-fanout-run.pickle").open("wb") as f:
+            pickle.dump(fan, f)
+        write_fanout(args, fan)
+
+    bench_fanout(args.reps, args.fanout_count, args.fanout_pg_count, save)
+
+
+def write_fanout(args, fan: dict) -> None:
+    """Section 7 from `fan` into the last full run's page, or into the existing page."""
+
+    def update(merged: dict, _full_args) -> bool:
+        merged["fanout"] = fan
+        return True
+
+    if not merge_into_full_run(args, update):
+        splice_fanout({"fanout": fan}, existing_page(args))
+
+
+def splice_fanout(data: dict, page: Path) -> None:
+    """Replaces (or adds) section 7 and the analysis's fan-out subsection of `page`."""
+    text = page.read_text()
+    section = "\n".join(fanout_section(data)) + "\n"
+    if FANOUT_HEADING in text:
+        a = text.index(FANOUT_HEADING)
+        text = text[:a] + section + text[text.index("\n## ", a) + 1:]
+    else:
+        a = text.index("## Where the time goes")
+        text = text[:a] + section + text[a:]
+    analysis = (BENCH / "analysis.md").read_text()
+    part = analysis[analysis.index(FANOUT_ANALYSIS):].format(**fanout_fields(data))
+    # What follows the subsection (bench/indexes.py's section, between its markers) stays.
+    rest = ""
+    if FANOUT_ANALYSIS in text:
+        start = text.index(FANOUT_ANALYSIS)
+        ends = [i for i in (text.find("\n<!-- ", start), text.find("\n## ", start)) if i != -1]
+        if ends:
+            rest = text[min(ends):].strip("\n")
+        text = text[:start]
+    text = text.rstrip("\n") + "\n\n" + part.rstrip("\n") + ("\n\n" + rest if rest else "")
+    page.write_text(text.rstrip("\n") + "\n")
+    log(f"wrote the fan-out rows into {page}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -1356,6 +1779,8 @@ def report(args, data: dict, out: Path) -> None:
     w("")
     # ---- PostgreSQL
     lines.extend(pg_section(data))
+    # ---- fan-out
+    lines.extend(fanout_section(data))
     analysis = BENCH / "analysis.md"
     if analysis.exists() and not args.quick:
         w(fill_analysis(analysis.read_text(), data, args, {
@@ -1783,6 +2208,7 @@ def fill_analysis(text: str, data: dict, args, v: dict) -> str:
         "cgp_schema_share": (f"{100 * data['callgrind_apply_per']['migrate, one transaction per migration']['schema_read'] / data['callgrind_apply_per']['migrate, one transaction per migration']['total']:.0f}%"
                              if data.get("callgrind_apply_per") else "n/a"),
         **pg_fields(data),
+        **fanout_fields(data),
         **{f"v_{tool}": data.get("versions", {}).get(tool, "?") for tool in TOOLS},
         **{f"c_{tool}": data.get("crates", {}).get(tool, "?") for tool in TOOLS},
     }
@@ -1828,11 +2254,17 @@ def main() -> None:
     parser.add_argument("--binary", type=Path,
                         help="with --fk-only: the migrate-n10 binary to measure (e.g. one built "
                              "from an older commit); default the one built here")
-    parser.add_argument("--only", choices=["check", "postgres"],
+    parser.add_argument("--only", choices=["check", "postgres", "fanout"],
                         help="check: only the start-up check (workload 2, its breakdown and "
                              "instruction counts), written into the start-up rows of the existing "
                              "report; postgres: only the PostgreSQL workloads (section 6), written "
-                             "into that section of the existing report")
+                             "into that section of the existing report; fanout: only the fan-out "
+                             "(section 7: many SQLite files and PostgreSQL schemas, 1 to 8 workers "
+                             "against sequential loops; default 3 repeats), written into that section")
+    parser.add_argument("--fanout-count", type=int, default=10_000,
+                        help="with --only fanout: how many SQLite files (default 10,000)")
+    parser.add_argument("--fanout-pg-count", type=int, default=1000,
+                        help="with --only fanout: how many PostgreSQL schemas (default 1,000; 0: none)")
     parser.add_argument("--without", action="append", default=[], choices=["refinery", "sqlx", "diesel"],
                         help="with --only check: leave out this peer's row (not built, say)")
     args = parser.parse_args()
@@ -1847,12 +2279,17 @@ def main() -> None:
         return
     args.ns = [10, 100] if args.quick else [10, 100, 1000]
     args.journals = ["delete", "wal"]
+    if args.only == "fanout":
+        args.reps = args.reps or 3
     args.reps = args.reps or (2 if args.quick else 5)
     out = args.out or (TARGET / "performance-quick.md" if args.quick else ROOT / "docs" / "performance.md")
     saved = TARGET / ("last-quick-run.pickle" if args.quick else "last-run.pickle")
     if args.report_only and args.only == "postgres":
         with (TARGET / "last-postgres-run.pickle").open("rb") as f:
             write_postgres(args, pickle.load(f))
+        return
+    if args.report_only and args.only == "fanout":
+        write_fanout(args, last_fanout())
         return
     if args.report_only:
         with saved.open("rb") as f:
@@ -1865,6 +2302,9 @@ def main() -> None:
         return
     if args.only == "postgres":
         only_postgres(args)
+        return
+    if args.only == "fanout":
+        only_fanout(args)
         return
     started = time.perf_counter()
     data: dict = {"date": datetime.date.today().isoformat()}

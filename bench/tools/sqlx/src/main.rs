@@ -3,18 +3,30 @@
 //! current-thread runtime. Commands as the raw floor's: `version`, `apply PATH N
 //! delete|wal`, `check PATH N`; on PostgreSQL (the same folders, a `PgPool` of one
 //! connection): `pg-apply URL N`, `pg-check URL N`.
+//!
+//! The fan-out benchmark's sequential loops, over the five migrations of
+//! `migrations/fanout` (the SQL of `migrate-fanout`), one pool of one connection per
+//! target, opened, migrated and closed before the next:
+//! `sqlite-loop DIR COUNT` over the files `DIR/tenant00001.db` .. (created), and
+//! `pg-loop URL PREFIX COUNT` over the schemas `PREFIX0001` .. (which must exist), each
+//! connection's `search_path` set to its schema (the `options` of the connection string),
+//! so the history and the tables go there.
 
 use std::str::FromStr;
 use std::time::Instant;
 
 use sqlx::migrate::{Migrate, Migrator};
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{ColumnIndex, Database, Decode, Executor, IntoArguments, Pool, Type};
 
 static N10: Migrator = sqlx::migrate!("migrations/n10");
 static N100: Migrator = sqlx::migrate!("migrations/n100");
 static N1000: Migrator = sqlx::migrate!("migrations/n1000");
+static FANOUT: Migrator = sqlx::migrate!("migrations/fanout");
+
+/// How many migrations `FANOUT` holds.
+const FANOUT_MIGRATIONS: usize = 5;
 
 fn migrator(n: usize) -> &'static Migrator {
     match n {
@@ -115,6 +127,35 @@ fn main() {
                 let n: usize = arg(2).parse().expect("N");
                 let start = Instant::now();
                 check(start, pg_pool(arg(1)).await, n).await;
+            }
+            "sqlite-loop" => {
+                let count: usize = arg(2).parse().expect("COUNT");
+                assert_eq!(FANOUT.iter().count(), FANOUT_MIGRATIONS);
+                let start = Instant::now();
+                for i in 1..=count {
+                    let path = format!("{}/tenant{i:05}.db", arg(1));
+                    let pool = pool(&path, "", true).await;
+                    FANOUT.run(&pool).await.unwrap();
+                    pool.close().await;
+                }
+                println!("ns={}", start.elapsed().as_nanos());
+            }
+            "pg-loop" => {
+                let count: usize = arg(3).parse().expect("COUNT");
+                assert_eq!(FANOUT.iter().count(), FANOUT_MIGRATIONS);
+                let options = PgConnectOptions::from_str(arg(1)).unwrap();
+                let start = Instant::now();
+                for i in 1..=count {
+                    let schema = format!("{}{i:04}", arg(2));
+                    let pool = PgPoolOptions::new()
+                        .max_connections(1)
+                        .connect_with(options.clone().options([("search_path", &schema)]))
+                        .await
+                        .unwrap();
+                    FANOUT.run(&pool).await.unwrap();
+                    pool.close().await;
+                }
+                println!("ns={}", start.elapsed().as_nanos());
             }
             other => panic!("unknown command {other:?}"),
         }
