@@ -1042,35 +1042,41 @@ def existing_page(args) -> Path:
     return out
 
 
-def splice_postgres(data: dict, page: Path) -> None:
-    """Replaces (or adds) section 6 and the analysis's PostgreSQL subsection of `page`."""
+def splice_section(page: Path, heading: str, section: list[str], analysis_heading: str,
+                   part: str, what: str) -> None:
+    """Replaces (or adds, before the analysis) the numbered section that starts with
+    `heading`, and (or adds, at the analysis's end) the analysis subsection that starts
+    with `analysis_heading`; what follows each (other subsections, the sections other
+    commands write between their markers, such as bench/indexes.py's) stays."""
     text = page.read_text()
-    section = "\n".join(pg_section(data)) + "\n"
-    if PG_HEADING in text:
-        a = text.index(PG_HEADING)
-        text = text[:a] + section + text[text.index("\n## ", a) + 1:]
+    section_text = "\n".join(section) + "\n"
+    if heading in text:
+        a = text.index(heading)
+        text = text[:a] + section_text + text[text.index("\n## ", a) + 1:]
     else:
         a = text.index("## Where the time goes")
-        text = text[:a] + section + text[a:]
+        text = text[:a] + section_text + text[a:]
+    part = part.strip("\n") + "\n\n"
+    if analysis_heading in text:
+        start = text.index(analysis_heading)
+        ends = [i for i in (text.find("\n### ", start), text.find("\n<!-- ", start),
+                            text.find("\n## ", start)) if i != -1]
+        end = min(ends) if ends else len(text)
+        text = text[:start] + part + text[end:].lstrip("\n")
+    else:
+        end = text.find("\n<!-- ", text.index("## Where the time goes"))
+        end = len(text) if end == -1 else end
+        text = text[:end].rstrip("\n") + "\n\n" + part + text[end:].lstrip("\n")
+    page.write_text(text.rstrip("\n") + "\n")
+    log(f"wrote the {what} rows into {page}")
+
+
+def splice_postgres(data: dict, page: Path) -> None:
+    """Replaces (or adds) section 6 and the analysis's PostgreSQL subsection of `page`."""
     analysis = (BENCH / "analysis.md").read_text()
     a = analysis.index(PG_ANALYSIS)
     part = analysis[a:analysis.index(FANOUT_ANALYSIS, a)].format(**pg_fields(data))
-    # What follows the subsection stays: the fan-out's analysis, and the sections other
-    # commands write (bench/indexes.py's, between its markers).
-    rest = ""
-    if PG_ANALYSIS in text:
-        start = text.index(PG_ANALYSIS)
-        ends = [i for i in (text.find(FANOUT_ANALYSIS, start), text.find("\n<!-- ", start),
-                            text.find("\n## ", start)) if i != -1]
-        if ends:
-            rest = text[min(ends):].strip("\n")
-        text = text[:start]
-    elif FANOUT_ANALYSIS in text:
-        rest = text[text.index(FANOUT_ANALYSIS):].strip("\n")
-        text = text[:text.index(FANOUT_ANALYSIS)]
-    text = text.rstrip("\n") + "\n\n" + part.rstrip("\n") + ("\n\n" + rest if rest else "")
-    page.write_text(text.rstrip("\n") + "\n")
-    log(f"wrote the PostgreSQL rows into {page}")
+    splice_section(page, PG_HEADING, pg_section(data), PG_ANALYSIS, part, "PostgreSQL")
 
 
 # The analysis's PostgreSQL subsection: the last of bench/analysis.md.
@@ -1472,27 +1478,9 @@ def write_fanout(args, fan: dict) -> None:
 
 def splice_fanout(data: dict, page: Path) -> None:
     """Replaces (or adds) section 7 and the analysis's fan-out subsection of `page`."""
-    text = page.read_text()
-    section = "\n".join(fanout_section(data)) + "\n"
-    if FANOUT_HEADING in text:
-        a = text.index(FANOUT_HEADING)
-        text = text[:a] + section + text[text.index("\n## ", a) + 1:]
-    else:
-        a = text.index("## Where the time goes")
-        text = text[:a] + section + text[a:]
     analysis = (BENCH / "analysis.md").read_text()
     part = analysis[analysis.index(FANOUT_ANALYSIS):].format(**fanout_fields(data))
-    # What follows the subsection (bench/indexes.py's section, between its markers) stays.
-    rest = ""
-    if FANOUT_ANALYSIS in text:
-        start = text.index(FANOUT_ANALYSIS)
-        ends = [i for i in (text.find("\n<!-- ", start), text.find("\n## ", start)) if i != -1]
-        if ends:
-            rest = text[min(ends):].strip("\n")
-        text = text[:start]
-    text = text.rstrip("\n") + "\n\n" + part.rstrip("\n") + ("\n\n" + rest if rest else "")
-    page.write_text(text.rstrip("\n") + "\n")
-    log(f"wrote the fan-out rows into {page}")
+    splice_section(page, FANOUT_HEADING, fanout_section(data), FANOUT_ANALYSIS, part, "fan-out")
 
 
 # ---------------------------------------------------------------------------------------
