@@ -12,17 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use migrate_build::{VersionStyle, write_new_migration};
-
-/// This workspace's root: the project depends on its crates by path.
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("migrate-build/ is inside the workspace")
-        .to_path_buf()
-}
+use migrate_test_support as support;
 
 fn child_target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("migrate-build")
+    support::child_target_dir!("migrate-build")
 }
 
 const MAIN: &str = r#"#![deny(warnings)]
@@ -67,21 +60,18 @@ impl Migration for {ty} {{
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temporary directory");
     let root = dir.path();
-    let path = |krate: &str| workspace_root().join(krate).display().to_string();
     fs::write(
         root.join("Cargo.toml"),
         format!(
             "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
-             [dependencies]\nmigrate-sqlite = {{ path = '{}' }}\n\n\
-             [build-dependencies]\nmigrate-build = {{ path = '{}' }}\n\n[workspace]\n",
-            path("migrate-sqlite"),
-            path("migrate-build"),
+             [dependencies]\n{}\n\n[build-dependencies]\n{}\n\n[workspace]\n",
+            support::path_dependency("migrate-sqlite"),
+            support::path_dependency("migrate-build"),
         ),
     )
     .expect("write Cargo.toml");
     // The same dependency versions as this workspace, resolvable offline.
-    fs::copy(workspace_root().join("Cargo.lock"), root.join("Cargo.lock"))
-        .expect("copy Cargo.lock");
+    support::copy_lock_file(root);
     fs::write(
         root.join("build.rs"),
         "fn main() {\n    migrate_build::migrations(\"src/migrations\").generate_or_report();\n}\n",
@@ -97,38 +87,10 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
-/// `cargo build -v --offline` in the project, in a clean environment: none of the
-/// `CARGO_*` / `RUSTFLAGS`-like variables that cargo set for this test process, except
-/// `CARGO_HOME` (where the registry cache for `--offline` is), and the shared target
-/// directory.
+/// `cargo build -v --offline` in the project, in the clean environment of
+/// [`support::cargo`], into the shared target directory.
 fn cargo_build(project: &Path) -> Output {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .args(["build", "-v", "--offline"])
-        .current_dir(project);
-    for (key, _) in std::env::vars_os() {
-        let Some(key) = key.to_str() else { continue };
-        let cargo_var =
-            (key.starts_with("CARGO") || key.starts_with("__CARGO")) && key != "CARGO_HOME";
-        let rustc_var = matches!(
-            key,
-            "RUSTFLAGS"
-                | "RUSTDOCFLAGS"
-                | "RUSTC"
-                | "RUSTDOC"
-                | "RUSTC_WRAPPER"
-                | "RUSTC_WORKSPACE_WRAPPER"
-                | "OUT_DIR"
-        );
-        if cargo_var || rustc_var {
-            command.env_remove(key);
-        }
-    }
-    command.env("CARGO_TARGET_DIR", child_target_dir());
-    command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run cargo: {e}"))
+    support::cargo_build(project, &["-v"], &child_target_dir(), &["OUT_DIR"])
 }
 
 fn stderr(output: &Output) -> String {
@@ -166,10 +128,7 @@ fn build_and_run(project: &Path, step: &str) -> (bool, Discovered) {
         "{step}: the build failed:\n{}",
         stderr(&output)
     );
-    let binary = child_target_dir()
-        .join("debug")
-        .join("app")
-        .with_extension(std::env::consts::EXE_EXTENSION);
+    let binary = support::debug_binary(&child_target_dir(), "app");
     let run = Command::new(&binary)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));

@@ -14,7 +14,7 @@
 //! changed; without `Sqlite::open`'s header read or the column check of the history
 //! table, the two message tests fail.
 
-mod support;
+use migrate_test_support as support;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -3,7 +3,7 @@
 //! `transaction = false` migration), and that its error fails the migration like an
 //! error of the code would. On SQLite, through a backend that wraps `Sqlite` and logs.
 
-mod support;
+use migrate_test_support as support;
 
 use std::cell::RefCell;
 use std::time::Duration;

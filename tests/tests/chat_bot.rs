@@ -1,7 +1,7 @@
 //! The chat bot example's migrations on a real SQLite file: up, down to each version,
 //! and up again.
 
-mod support;
+use migrate_test_support as support;
 
 use migrate_sqlite::{Migrator, Sqlite, State};
 use migrate_tests::chat_bot;
@@ -239,7 +239,7 @@ fn a_set_without_migrations_is_refused_though_a_folder_is_linked() {
     );
 }
 
-mod pg;
+use migrate_test_support::pg;
 
 /// The same three migrations on PostgreSQL: each applies in a schema of its own, each
 /// down restores the catalog as it was, and the data migration (through the postgres

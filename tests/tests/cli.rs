@@ -13,7 +13,7 @@
 //! The project's builds use one target directory under `CARGO_TARGET_TMPDIR/cli`, kept
 //! between runs, so a rerun compiles only the project itself.
 
-mod support;
+use migrate_test_support as support;
 
 use std::ffi::OsStr;
 use std::fs;
@@ -716,7 +716,7 @@ fn baseline_on_a_database_with_history_is_refused_and_writes_nothing() {
 
 /// The target directory of the project's builds, kept between runs.
 fn child_target_dir() -> PathBuf {
-    support::child_target_dir("cli")
+    support::child_target_dir!("cli")
 }
 
 /// One build of a project at a time: every project builds its `migrate` binary at the

@@ -6,7 +6,7 @@
 //! `up`, `down`, dry runs, `status` and `history`, and a skipped migration applied once its
 //! condition turns true.
 
-mod support;
+use migrate_test_support as support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

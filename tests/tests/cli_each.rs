@@ -6,7 +6,7 @@
 //! middle of a run (every file left whole: a prefix of the migrations, nothing half
 //! done), and the usage errors.
 
-mod support;
+use migrate_test_support as support;
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read};

@@ -4,8 +4,8 @@
 //! history table; a failing schema is listed and leaves the others migrated. The tests
 //! skip without a server (see `pg/mod.rs`).
 
-mod pg;
-mod support;
+use migrate_test_support as support;
+use migrate_test_support::pg;
 
 use std::process::Command;
 

@@ -13,7 +13,7 @@
 // Unix permission bits, `sh`, `ulimit` and mount namespaces.
 #![cfg(unix)]
 
-mod support;
+use migrate_test_support as support;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;

@@ -3,8 +3,8 @@
 //! bot's `migrate` binary) with nothing written, and the options it cannot go with
 //! refused as usage errors (exit 2) before any database is opened.
 
-mod pg;
-mod support;
+use migrate_test_support as support;
+use migrate_test_support::pg;
 
 use std::path::Path;
 use std::process::Command;

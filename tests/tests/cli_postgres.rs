@@ -3,7 +3,7 @@
 //! database given as a `postgres://` URL whose `options` set the `search_path`. The
 //! tests that need a server skip without one (see `pg/mod.rs`).
 
-mod pg;
+use migrate_test_support::pg;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

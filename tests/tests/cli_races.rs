@@ -4,7 +4,7 @@
 //! the fix, `up --to 2` racing `up` reverted migration 3 in 26 of 300 rounds, and
 //! `down --to 2` racing `down --to 0` applied 1 and 2 in 53 of 300.
 
-mod support;
+use migrate_test_support as support;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

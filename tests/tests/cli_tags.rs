@@ -3,7 +3,7 @@
 //! package (five SQLite migrations, four with tags, a category or `after = [..]`), and the
 //! chat bot's `migrate`, whose migrations have none.
 
-mod support;
+use migrate_test_support as support;
 
 use std::path::Path;
 use std::process::Command;

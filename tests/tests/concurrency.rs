@@ -2,7 +2,7 @@
 //! from separate processes: every migration is applied exactly once, nobody fails (they
 //! wait for the write lock), and the history is complete and ordered.
 
-mod support;
+use migrate_test_support as support;
 
 use std::path::Path;
 use std::sync::{Arc, Barrier};

@@ -11,7 +11,7 @@
 //! scratch copy: with `Sqlite::begin` always reporting the history current, the round
 //! fails at once (children plan from a stale read and collide).
 
-mod support;
+use migrate_test_support as support;
 
 use std::path::Path;
 use std::time::Duration;

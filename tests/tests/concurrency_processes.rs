@@ -17,7 +17,7 @@
 //! `BEGIN` instead of `BEGIN IMMEDIATE` (the write lock taken late), a child fails with
 //! `database is locked` in round 0, a lock upgrade the busy timeout cannot wait out.
 
-mod support;
+use migrate_test_support as support;
 
 use std::io::{BufReader, Lines};
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 //! changed condition is drift; a dry run says what it would skip; a condition cannot
 //! write, and one that fails or panics stops the run with nothing written.
 
-mod pg;
+use migrate_test_support::pg;
 
 use migrate_core::{
     Backend, BoxError, Db, Direction, Error, Migration, Migrator, PlanContext, RegisteredMigration,

@@ -4,7 +4,7 @@
 //! scenario sees the database only through the `Backend` trait, so what it checks is the
 //! contract, not a backend's internals.
 
-mod pg;
+use migrate_test_support::pg;
 
 use migrate_core::{
     Backend, BoxError, Db, Error, Migration, Migrator, RegisteredMigration, Reversible, State,

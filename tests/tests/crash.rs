@@ -15,7 +15,7 @@
 //! in a transaction of its own right after the migration's (`COMMIT; BEGIN IMMEDIATE`
 //! in `record_applied`), trials 12 and 15 found a full table without its row.
 
-mod support;
+use migrate_test_support as support;
 
 use std::io::{BufReader, Lines};
 use std::os::unix::process::ExitStatusExt;

@@ -20,7 +20,7 @@
 //! - a migration that a `macro_rules!` of another file generates belongs to the file that
 //!   invokes the macro: its checksum and its file-name version are that file's.
 
-mod support;
+use migrate_test_support as support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -31,7 +31,7 @@ use support::{copy_lock_file, debug_binary, path_dependency};
 /// The target directory the child builds share, kept between runs so that a rerun
 /// reuses the compiled dependencies.
 fn child_target_dir() -> PathBuf {
-    support::child_target_dir("cross-crate")
+    support::child_target_dir!("cross-crate")
 }
 
 /// A `Cargo.toml` for a generated package, with `deps` as its `[dependencies]` lines.

@@ -14,7 +14,7 @@
 //! The child builds share a target directory under this workspace's target
 //! (`CARGO_TARGET_TMPDIR/drift`), so only the first run compiles the dependencies.
 
-mod support;
+use migrate_test_support as support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -142,7 +142,7 @@ fn run() -> Result<(), migrate_sqlite::Error> {
 /// The target directory the child builds share, kept between runs so that a rerun
 /// reuses the compiled dependencies.
 fn child_target_dir() -> PathBuf {
-    support::child_target_dir("drift")
+    support::child_target_dir!("drift")
 }
 
 /// Writes the generated package (its own workspace) into a new temporary directory,

@@ -2,7 +2,7 @@
 //! SQLite files: failed migrations roll back whole, refusals write nothing, and every
 //! error names the migration and carries the cause.
 
-mod support;
+use migrate_test_support as support;
 
 use std::error::Error as _;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -4,7 +4,7 @@
 //! of a table the migration did not touch (counted in SQLite virtual-machine steps through
 //! the progress handler, never in seconds).
 
-mod support;
+use migrate_test_support as support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

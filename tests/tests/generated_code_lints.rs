@@ -19,7 +19,7 @@
 //! share a target directory under this workspace's target (`CARGO_TARGET_TMPDIR/lints`),
 //! so a rerun lints only the generated crates.
 
-mod support;
+use migrate_test_support as support;
 
 use std::fs;
 use std::path::Path;
@@ -230,7 +230,7 @@ fn clippy(root: &Path, package: &str) -> Output {
         root,
         "clippy",
         &args,
-        &support::child_target_dir("lints"),
+        &support::child_target_dir!("lints"),
         &[],
     )
 }

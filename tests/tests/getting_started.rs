@@ -18,7 +18,7 @@
 //! dependencies compile once. Each has a package name of its own, so that their binaries
 //! do not overwrite each other there.
 
-mod support;
+use migrate_test_support as support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -74,7 +74,7 @@ fn file_blocks(page: &str) -> Vec<Block> {
 }
 
 fn target_dir() -> PathBuf {
-    support::child_target_dir("getting-started")
+    support::child_target_dir!("getting-started")
 }
 
 fn text(bytes: &[u8]) -> String {

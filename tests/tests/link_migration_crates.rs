@@ -16,7 +16,7 @@
 //! - the generated lines compile without warnings under `#![deny(warnings)]`;
 //! - the build script reruns when a manifest of the graph changes, not on every build.
 
-mod support;
+use migrate_test_support as support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -28,7 +28,7 @@ use support::{copy_lock_file, debug_binary, path_dependency};
 const AUTH_LINE: &str = "21 AuthUsers";
 
 fn child_target_dir() -> PathBuf {
-    support::child_target_dir("cross-crate")
+    support::child_target_dir!("cross-crate")
 }
 
 /// One test of this file at a time: they share a target directory, where two builds of

@@ -13,7 +13,7 @@
 //! 5 s, so the start with the default timeout failed with `database is locked` after 5 s
 //! while the lock was held for 7 s.
 
-mod support;
+use migrate_test_support as support;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;

@@ -7,7 +7,7 @@
 //! what a binary whose migrations live in a library it never names looks like.
 //! `tests/tests/getting_started.rs` builds the user's cases as real crates.
 
-mod support;
+use migrate_test_support as support;
 
 use std::process::Output;
 

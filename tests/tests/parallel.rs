@@ -6,8 +6,8 @@
 //! inside its own transaction, until all three hold it; run one at a time, the first
 //! would wait alone and fail.
 
-mod pg;
-mod support;
+use migrate_test_support as support;
+use migrate_test_support::pg;
 
 use migrate_postgres::postgres::{Client, NoTls};
 use migrate_postgres::{

@@ -24,8 +24,8 @@
 //! the racing and the killing tests run. The children are this test binary
 //! re-executed (`support::child_entry`), so they are not counted as passing tests.
 
-mod pg;
-mod support;
+use migrate_test_support as support;
+use migrate_test_support::pg;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -2,8 +2,8 @@
 //! Without a server these tests pass and the terminal says they did not run; `.ci/run`
 //! sets `MIGRATE_REQUIRE_POSTGRES=1`, which makes an absent server a failure.
 
-mod pg;
-mod support;
+use migrate_test_support as support;
+use migrate_test_support::pg;
 
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::mpsc;

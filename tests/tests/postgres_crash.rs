@@ -3,8 +3,8 @@
 //! mid-migration, the lock holder killed while another runner waits. Afterwards the
 //! schema and the history agree, the lock is free, and a rerun finishes.
 
-mod pg;
-mod support;
+use migrate_test_support as support;
+use migrate_test_support::pg;
 
 use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};

@@ -4,7 +4,7 @@
 //! and never outlives it. Each test in a schema of its own (see `pg`); without a server
 //! they pass and the terminal says they did not run.
 
-mod pg;
+use migrate_test_support::pg;
 
 use std::time::{Duration, Instant};
 

@@ -2,8 +2,7 @@
 //! advisory lock does not hold (the pooler gives each transaction whichever server
 //! connection is free). Each test starts a PgBouncer of its own (see `pg::PgBouncer`).
 
-mod pg;
-mod support;
+use migrate_test_support::pg;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};

@@ -1,8 +1,8 @@
 //! Scratch schemas (`migrate_postgres::scratch`) of a process killed before it could
 //! drop them: the next scratch schema's creation drops them.
 
-mod pg;
-mod support;
+use migrate_test_support as support;
+use migrate_test_support::pg;
 
 use std::io::Read as _;
 use std::process::Stdio;

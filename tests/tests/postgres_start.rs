@@ -3,8 +3,8 @@
 //! do exactly when the history holds the known migrations, finished and unchanged, and
 //! otherwise gives the rows the narrow read gives, so the planner decides as before.
 
-mod pg;
-mod support;
+use migrate_test_support as support;
+use migrate_test_support::pg;
 
 use migrate_postgres::{
     Backend, BoxError, Db, Migration, Migrator, Postgres, RegisteredMigration, migration,

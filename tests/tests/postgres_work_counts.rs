@@ -3,7 +3,7 @@
 //! that make the server answer (`Q`, a simple query, and `S`, the end of an extended
 //! query); no time is measured.
 
-mod pg;
+use migrate_test_support::pg;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

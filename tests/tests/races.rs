@@ -12,7 +12,7 @@
 //! The children are this test binary re-executed (`child_entry`, an ignored test run
 //! with `--ignored --exact`), so they are not counted as passing tests.
 
-mod support;
+use migrate_test_support as support;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

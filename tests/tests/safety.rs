@@ -2,7 +2,7 @@
 //! transaction, named sets, all-or-nothing runs, dry runs, baselines, hooks and the
 //! foreign-key check. Every refusal writes nothing.
 
-mod support;
+use migrate_test_support as support;
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

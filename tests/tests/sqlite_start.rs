@@ -4,7 +4,7 @@
 //! unchanged, and otherwise gives the rows the narrow read gives, so the planner decides
 //! as before.
 
-mod support;
+use migrate_test_support as support;
 
 use migrate_sqlite::{
     BoxError, Db, Migration, Migrator, RegisteredMigration, Sqlite, migration, rusqlite,

@@ -2,7 +2,7 @@
 //! users expect: a crate built with `default-features = false` compiles without the
 //! bundled SQLite (and links the system's, of at least 3.44, which rusqlite 0.43 needs).
 
-mod support;
+use migrate_test_support as support;
 
 use std::fs;
 
@@ -44,7 +44,7 @@ fn main() -> Result<(), migrate_sqlite::Error> {
     )
     .unwrap();
     support::copy_lock_file(&root);
-    let target = support::child_target_dir("system-sqlite");
+    let target = support::child_target_dir!("system-sqlite");
     // Compiles without the bundled SQLite (linking needs a system SQLite of at least
     // 3.44, which rusqlite 0.43 calls; this machine's is older, so the test stops at
     // `check`).

@@ -1,5 +1,4 @@
-//! Support code shared by the end-to-end tests (`mod support;` in each test file that
-//! uses it):
+//! Support code shared by the end-to-end tests, compiled once as a crate of its own:
 //!
 //! - SQLite test databases: a temporary database file ([`TestDb`]), its schema and
 //!   history ([`snapshot`]), the applied versions, and an error's whole chain
@@ -10,13 +9,13 @@
 //!   this workspace's crates by path ([`path_dependency`]), with this workspace's
 //!   `Cargo.lock` ([`copy_lock_file`]), built with `cargo build --offline` in a clean
 //!   environment ([`cargo_build`]) into a target directory shared between runs
-//!   ([`child_target_dir`]);
-//! - a run of a `migrate` command as a process: its exit code and output ([`Run`]).
+//!   ([`child_target_dir!`]);
+//! - a run of a `migrate` command as a process: its exit code and output ([`Run`]);
+//! - the PostgreSQL server and a schema of each test's own ([`pg`]).
 //!
-//! Every test binary compiles this module, and not every one uses every helper.
 //! No `#[migration]` belongs here: it would be compiled into every test binary.
 
-#![allow(dead_code)]
+pub mod pg;
 
 use std::error::Error as _;
 use std::fs;
@@ -41,6 +40,7 @@ pub fn with(migrations: &[&'static RegisteredMigration]) -> Migrator {
 /// A database file in a temporary directory of its own, removed with it.
 pub struct TestDb {
     _dir: tempfile::TempDir,
+    /// The database file.
     pub path: PathBuf,
 }
 
@@ -52,6 +52,7 @@ impl TestDb {
         TestDb { _dir: dir, path }
     }
 
+    /// The database, opened (and created when it does not exist).
     pub fn open(&self) -> Sqlite {
         Sqlite::open(&self.path).unwrap()
     }
@@ -66,6 +67,7 @@ impl TestDb {
         schema_and_history(self.open().connection())
     }
 
+    /// Whether the database has the table `name`.
     pub fn has_table(&self, name: &str) -> bool {
         has_table(&self.path, name)
     }
@@ -75,6 +77,7 @@ impl TestDb {
         query_column(&self.path, sql)
     }
 
+    /// The versions `migrator` reports applied on this database.
     pub fn applied(&self, migrator: &Migrator) -> Vec<u64> {
         applied_versions(migrator, &mut self.open())
     }
@@ -237,15 +240,22 @@ pub fn child_env(key: &str, parent: &str) -> std::ffi::OsString {
 /// This workspace's root: generated projects depend on its crates by path.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is inside the workspace")
+        .ancestors()
+        .nth(2)
+        .expect("tests/support/ is inside the workspace")
         .to_path_buf()
 }
 
 /// The target directory `CARGO_TARGET_TMPDIR/NAME` that the child builds of one test
-/// file share, kept between runs so that a rerun reuses the compiled dependencies.
-pub fn child_target_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
+/// module share, kept between runs so that a rerun reuses the compiled dependencies.
+///
+/// A macro, because cargo gives `CARGO_TARGET_TMPDIR` to integration tests only: it is
+/// read where the macro is used.
+#[macro_export]
+macro_rules! child_target_dir {
+    ($name:expr) => {
+        ::std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join($name)
+    };
 }
 
 /// A binary that a debug build into `target_dir` made.
@@ -339,8 +349,11 @@ pub fn cargo(
 /// What a run of a command printed, and its exit code.
 #[derive(Debug)]
 pub struct Run {
+    /// The exit code (-1 when a signal ended the process).
     pub code: i32,
+    /// Standard output.
     pub stdout: String,
+    /// Standard error.
     pub stderr: String,
 }
 

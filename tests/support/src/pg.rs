@@ -5,8 +5,6 @@
 //! and say on the terminal that they did not run, unless `MIGRATE_REQUIRE_POSTGRES=1`
 //! (set by `.ci/run`), which makes an absent server a failure.
 
-#![allow(dead_code)]
-
 use std::io::Write as _;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -62,6 +60,7 @@ pub fn available() -> bool {
 /// A schema of the test's own, dropped at the end, and connection strings whose
 /// `search_path` starts with it.
 pub struct TestSchema {
+    /// The schema's name, unique to the test and the process.
     pub name: String,
     admin: Client,
 }
@@ -152,6 +151,7 @@ impl Drop for TestSchema {
 /// A PgBouncer of the test's own, in transaction mode, in front of the test server,
 /// whose server connections start in `schema` (`connect_query`); stopped on drop.
 pub struct PgBouncer {
+    /// The port it listens on (127.0.0.1).
     pub port: u16,
     child: std::process::Child,
     _dir: tempfile::TempDir,
