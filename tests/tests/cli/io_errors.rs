@@ -415,7 +415,7 @@ fn a_file_size_limit_stops_the_write() {
 // A lock held by another process.
 // ---------------------------------------------------------------------------------------
 
-const HOLDER: &str = "hold_the_lock";
+const HOLDER: &str = "io_errors::hold_the_lock";
 const LOCK_TEST: &str = "a_lock_held_by_another_process";
 
 /// A child process holding `BEGIN {mode}` on the database until the file `release`
