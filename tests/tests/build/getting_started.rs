@@ -26,7 +26,7 @@ use std::process::{Command, Output};
 
 use migrate_sqlite::rusqlite::Connection;
 
-const PAGE: &str = include_str!("../../docs/getting-started.md");
+const PAGE: &str = include_str!("../../../docs/getting-started.md");
 
 /// The dependency line of the page's `Cargo.toml` block, which the child gets as a path
 /// dependency instead.
