@@ -16,7 +16,7 @@ fn record(db: &mut dyn Db, version: u64) -> Result<(), BoxError> {
     db.execute(&format!("INSERT INTO ledger (version) VALUES ({version})"))
 }
 
-#[migration(version = 201, description = "Create the ledger")]
+#[migration(version = 201, description = "Create the ledger", set = "concurrency")]
 struct CreateLedger;
 
 impl Migration for CreateLedger {
@@ -36,7 +36,7 @@ impl Reversible for CreateLedger {
 
 macro_rules! ledger_migrations {
     ($($name:ident = $version:literal),* $(,)?) => {$(
-        #[migration(version = $version, description = "Append to the ledger")]
+        #[migration(version = $version, description = "Append to the ledger", set = "concurrency")]
         struct $name;
 
         impl Migration for $name {
@@ -71,7 +71,10 @@ const ALL: std::ops::RangeInclusive<u64> = 201..=212;
 
 fn migrate(path: &Path) -> Result<usize, migrate_sqlite::Error> {
     let mut db = Sqlite::open(path)?;
-    Ok(Migrator::discovered()?.to_latest(&mut db)?.steps.len())
+    Ok(Migrator::discovered_set("concurrency")?
+        .to_latest(&mut db)?
+        .steps
+        .len())
 }
 
 /// The ledger and the history, read back: both must list every version once, in order.
@@ -149,7 +152,7 @@ fn processes_apply_each_migration_once() {
         let path = dir.path().join("shared.db");
         let children: Vec<_> = (0..PROCESSES)
             .map(|_| {
-                support::child_entry("child_process_entry")
+                support::child_entry("concurrency::child_process_entry")
                     .env(CHILD_ENV, &path)
                     .stdout(std::process::Stdio::piped())
                     .stderr(std::process::Stdio::piped())

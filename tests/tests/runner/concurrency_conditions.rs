@@ -89,7 +89,7 @@ fn process_child_entry() {
 fn race(path: &Path, go: &Path) -> (usize, usize) {
     let children: Vec<_> = (0..8)
         .map(|_| {
-            let mut command = support::child_entry("process_child_entry");
+            let mut command = support::child_entry("concurrency_conditions::process_child_entry");
             command.env(CHILD_DB_ENV, path).env(CHILD_GO_ENV, go);
             support::spawn_ready(command)
         })

@@ -125,7 +125,7 @@ struct Running {
 
 /// Starts a child and waits until it has printed `ready`.
 fn spawn_child(path: &Path, go: &Path) -> Running {
-    let mut command = support::child_entry("process_child_entry");
+    let mut command = support::child_entry("concurrency_processes::process_child_entry");
     command.env(CHILD_DB_ENV, path).env(CHILD_GO_ENV, go);
     let (child, stdout) = support::spawn_ready(command);
     Running { child, stdout }

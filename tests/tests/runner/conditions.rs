@@ -301,7 +301,7 @@ fn environments_limit_a_migration_and_none_given_is_refused(open: Open<'_>) {
     );
     let text = error.to_string();
     for expected in [
-        "migration 3 \"Seed a demo note\" (tests/tests/conditions.rs; environments \"dev\", \"test\")",
+        "migration 3 \"Seed a demo note\" (tests/tests/runner/conditions.rs; environments \"dev\", \"test\")",
         "Migrator::environment",
         "nothing was written",
     ] {

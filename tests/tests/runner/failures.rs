@@ -154,7 +154,7 @@ fn assert_names(text: &str, version: u64, description: &str) {
         text.contains(&format!("migration {version} {description:?}")),
         "{text}"
     );
-    assert!(text.contains("tests/tests/failures.rs"), "{text}");
+    assert!(text.contains("tests/tests/runner/failures.rs"), "{text}");
 }
 
 #[test]
@@ -469,7 +469,7 @@ fn duplicate_explicit_registrations_name_both_migrations() {
         let named = format!("`{}` ({}:{})", m.type_name(), m.file(), m.line());
         assert!(text.contains(&named), "names {named}: {text}");
     }
-    assert!(text.contains("tests/tests/failures.rs"), "{text}");
+    assert!(text.contains("tests/tests/runner/failures.rs"), "{text}");
     // Either order of registration gives the same error.
     let reversed = Migrator::new()
         .register_migrations([&OTHER_NOTES, CreateNotes::get_migration()])

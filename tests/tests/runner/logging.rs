@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use migrate_sqlite::{BoxError, Db, Migration, Migrator, Reversible, Sqlite, migration};
 
-#[migration(version = 401, description = "Create events")]
+#[migration(version = 401, description = "Create events", set = "logging")]
 struct CreateEvents;
 
 impl Migration for CreateEvents {
@@ -20,7 +20,9 @@ impl Reversible for CreateEvents {
     }
 }
 
-struct Capture(Mutex<Vec<(log::Level, String)>>);
+/// The records of `migrate_core`, with the thread that logged each: the other tests of
+/// this binary run on threads of their own, and only the test's own records count.
+struct Capture(Mutex<Vec<(std::thread::ThreadId, log::Level, String)>>);
 
 impl log::Log for Capture {
     fn enabled(&self, _: &log::Metadata<'_>) -> bool {
@@ -29,10 +31,11 @@ impl log::Log for Capture {
 
     fn log(&self, record: &log::Record<'_>) {
         if record.target().starts_with("migrate_core") {
-            self.0
-                .lock()
-                .unwrap()
-                .push((record.level(), record.args().to_string()));
+            self.0.lock().unwrap().push((
+                std::thread::current().id(),
+                record.level(),
+                record.args().to_string(),
+            ));
         }
     }
 
@@ -47,11 +50,19 @@ fn applied_and_reverted_migrations_are_logged_with_their_duration() {
     log::set_max_level(log::LevelFilter::Trace);
 
     let mut db = Sqlite::open_in_memory().unwrap();
-    let migrator = Migrator::discovered().unwrap();
+    let migrator = Migrator::discovered_set("logging").unwrap();
     migrator.to_latest(&mut db).unwrap();
     migrator.to_version(&mut db, 0).unwrap();
 
-    let records = LOGGER.0.lock().unwrap().clone();
+    let this_thread = std::thread::current().id();
+    let records: Vec<(log::Level, String)> = LOGGER
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(thread, ..)| *thread == this_thread)
+        .map(|(_, level, message)| (*level, message.clone()))
+        .collect();
     let info: Vec<&String> = records
         .iter()
         .filter(|(level, _)| *level == log::Level::Info)
@@ -59,7 +70,8 @@ fn applied_and_reverted_migrations_are_logged_with_their_duration() {
         .collect();
     assert_eq!(info.len(), 2, "{records:?}");
     assert!(
-        info[0].starts_with("applied migration 401 \"Create events\" (tests/tests/logging.rs:"),
+        info[0]
+            .starts_with("applied migration 401 \"Create events\" (tests/tests/runner/logging.rs:"),
         "{}",
         info[0]
     );

@@ -151,7 +151,7 @@ fn child(command: &str, db: &Path, go: Option<&Path>) -> Command {
         .args([
             "--ignored",
             "--exact",
-            "child_entry",
+            "races::child_entry",
             "--nocapture",
             "--test-threads=1",
         ])

@@ -171,7 +171,7 @@ fn a_migration_changed_after_it_was_applied_is_refused_shown_and_can_be_accepted
     );
     let text = error.to_string();
     assert!(
-        text.contains("migration 801 \"Create parents\" (tests/tests/safety.rs)"),
+        text.contains("migration 801 \"Create parents\" (tests/tests/runner/safety.rs)"),
         "{text}"
     );
     assert!(text.contains("before-the-edit"), "{text}");

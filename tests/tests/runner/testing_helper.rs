@@ -57,7 +57,7 @@ fn a_down_that_leaves_a_column_behind_is_reported() {
     let message = panic.downcast_ref::<String>().unwrap();
     assert!(
         message.starts_with(
-            "the down of migration 902 \"Index notes\" (tests/tests/testing_helper.rs:"
+            "the down of migration 902 \"Index notes\" (tests/tests/runner/testing_helper.rs:"
         ),
         "{message}"
     );
