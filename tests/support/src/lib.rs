@@ -30,9 +30,11 @@ use migrate_sqlite::{Error, Migrator, RegisteredMigration, Sqlite, State};
 // SQLite test databases.
 // ---------------------------------------------------------------------------------------
 
-/// A migrator with exactly `migrations`.
+/// A migrator with exactly `migrations`, for their set (the first one's; the default set
+/// when there are none).
 pub fn with(migrations: &[&'static RegisteredMigration]) -> Migrator {
-    Migrator::new()
+    let set = migrations.first().map_or("", |m| m.set());
+    Migrator::for_set(set)
         .register_migrations(migrations.iter().copied())
         .unwrap()
 }

@@ -229,12 +229,12 @@ fn a_read_only_database_fails_naming_the_migration_and_is_left_unchanged() {
         (
             "701 applied",
             &[CreateAccounts::get_migration()],
-            "migration 702 \"Create invoices\" (tests/tests/bad_input.rs",
+            "migration 702 \"Create invoices\" (tests/tests/sqlite/bad_input.rs",
         ),
         (
             "never migrated",
             &[],
-            "migration 701 \"Create accounts\" (tests/tests/bad_input.rs",
+            "migration 701 \"Create accounts\" (tests/tests/sqlite/bad_input.rs",
         ),
     ];
     for (case, already, names) in cases {
@@ -297,7 +297,7 @@ fn a_full_disk_rolls_back_the_migration_that_does_not_fit_and_names_it() {
     assert!(
         error
             .to_string()
-            .contains("migration 703 \"Import the archive\" (tests/tests/bad_input.rs"),
+            .contains("migration 703 \"Import the archive\" (tests/tests/sqlite/bad_input.rs"),
         "names the migration: {text}"
     );
     assert!(

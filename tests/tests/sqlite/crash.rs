@@ -134,7 +134,7 @@ fn crash_child_entry() {
 /// Returns its stdout too, to be drained after the kill: dropping the pipe early would
 /// make the child's next print fail.
 fn spawn_child(path: &Path) -> (Child, Lines<BufReader<ChildStdout>>) {
-    let mut command = support::child_entry("crash_child_entry");
+    let mut command = support::child_entry("crash::crash_child_entry");
     command.env(CHILD_ENV, path);
     support::spawn_ready(command)
 }

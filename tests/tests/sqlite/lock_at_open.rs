@@ -28,7 +28,12 @@ const HOLD: Duration = Duration::from_secs(7);
 /// rusqlite's own busy timeout, which used to govern the first read.
 const RUSQLITE_DEFAULT: Duration = Duration::from_secs(5);
 
-#[migration(version = 901, description = "Create accounts", irreversible)]
+#[migration(
+    version = 901,
+    description = "Create accounts",
+    irreversible,
+    set = "lock_at_open"
+)]
 struct CreateAccounts;
 
 impl Migration for CreateAccounts {
@@ -69,7 +74,7 @@ fn a_start_waits_for_an_exclusive_lock_at_open_up_to_its_busy_timeout() {
     drop(setup);
     assert_eq!(journal_mode, "delete", "the rollback journal");
 
-    let mut holder = child_entry("lock_holder_child_entry")
+    let mut holder = child_entry("lock_at_open::lock_holder_child_entry")
         .env(CHILD_DB_ENV, &db.path)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
