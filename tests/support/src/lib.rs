@@ -415,13 +415,14 @@ pub fn assert_start_read_decides_as_the_narrow_read(
     case: &str,
     up_to_date: bool,
 ) {
-    let rows = db.read_applied("").unwrap();
+    let set = known.first().map_or("", |m| m.set());
+    let rows = db.read_applied(set).unwrap();
     let exactly = rows.len() == known.len()
         && rows.iter().zip(known).all(|(row, m)| {
             row.version == m.version() && row.complete && row.checksum == m.checksum()
         });
     assert_eq!(exactly, up_to_date, "{case}: {rows:?}");
-    match db.read_applied_unless_up_to_date("", known).unwrap() {
+    match db.read_applied_unless_up_to_date(set, known).unwrap() {
         None => assert!(up_to_date, "{case}: found up to date: {rows:?}"),
         Some(quick) => {
             assert!(!up_to_date, "{case}: not found up to date");

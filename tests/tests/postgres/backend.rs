@@ -672,7 +672,7 @@ fn eight_processes_starting_at_once_apply_each_migration_once() {
         let mut schema = TestSchema::new("race").unwrap();
         let children: Vec<_> = (0..8)
             .map(|_| {
-                support::child_entry("race_child")
+                support::child_entry("backend::race_child")
                     .env("RACE_URL", schema.url())
                     .stdout(std::process::Stdio::piped())
                     .stderr(std::process::Stdio::piped())

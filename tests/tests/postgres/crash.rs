@@ -19,7 +19,7 @@ use pg::TestSchema;
 macro_rules! slow_tables {
     ($($ty:ident $version:tt),* $(,)?) => {
         $(
-            #[migration(version = $version, description = "Create a table slowly", irreversible)]
+            #[migration(set = "crash", version = $version, description = "Create a table slowly", irreversible)]
             struct $ty;
 
             impl Migration for $ty {
@@ -34,7 +34,7 @@ macro_rules! slow_tables {
         )*
 
         fn slow() -> Migrator {
-            Migrator::new()
+            Migrator::for_set("crash")
                 .register_migrations([$($ty::get_migration()),*])
                 .unwrap()
         }
@@ -46,7 +46,12 @@ slow_tables!(C1 1, C2 2, C3 3, C4 4, C5 5, C6 6);
 /// The session running migration 20, for the tests that end it.
 static SLEEPER_PID: AtomicI32 = AtomicI32::new(0);
 
-#[migration(version = 20, description = "Sleeps in its transaction", irreversible)]
+#[migration(
+    set = "crash",
+    version = 20,
+    description = "Sleeps in its transaction",
+    irreversible
+)]
 struct Sleeps;
 
 impl Migration for Sleeps {
@@ -109,7 +114,7 @@ fn assert_consistent(schema: &mut TestSchema, round: u32) {
 }
 
 fn spawn_child(entry: &str, url: &str) -> Child {
-    support::child_entry(entry)
+    support::child_entry(&format!("crash::{entry}"))
         .env("CRASH_URL", url)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -171,7 +176,7 @@ fn the_server_ending_the_session_mid_migration_leaves_nothing_of_it() {
     let url = schema.url();
     let runner = std::thread::spawn(move || {
         let mut db = Postgres::connect(&url)?;
-        Migrator::new()
+        Migrator::for_set("crash")
             .register_migrations([Sleeps::get_migration()])?
             .to_latest(&mut db)
             .map(drop)
@@ -201,7 +206,7 @@ fn the_server_ending_the_session_mid_migration_leaves_nothing_of_it() {
     let mut db = Postgres::connect(&schema.url())
         .unwrap()
         .lock_wait(Duration::ZERO);
-    let migrator = Migrator::new()
+    let migrator = Migrator::for_set("crash")
         .register_migrations([C1::get_migration()])
         .unwrap();
     migrator.to_latest(&mut db).unwrap();
@@ -236,7 +241,7 @@ fn a_runner_waiting_for_a_killed_holder_takes_over() {
     let url = schema.url();
     let waiter = std::thread::spawn(move || {
         let mut db = Postgres::connect(&url)?.lock_wait(Duration::from_secs(60));
-        Migrator::new()
+        Migrator::for_set("crash")
             .register_migrations([C1::get_migration(), C2::get_migration()])?
             .to_latest(&mut db)
             .map(|report| report.steps.len())
@@ -265,7 +270,7 @@ fn sleeping_child() {
         "a_runner_waiting_for_a_killed_holder_takes_over",
     );
     let mut db = Postgres::connect(url.to_str().unwrap()).unwrap();
-    let _ = Migrator::new()
+    let _ = Migrator::for_set("crash")
         .register_migrations([Sleeps::get_migration()])
         .unwrap()
         .to_latest(&mut db);
@@ -290,7 +295,7 @@ fn a_read_only_server_is_refused_before_anything_runs() {
     assert!(!schema.has_table("c_1"));
 
     // With a history table there already, the same, before migration 2's code runs.
-    let first = Migrator::new()
+    let first = Migrator::for_set("crash")
         .register_migrations([C1::get_migration()])
         .unwrap();
     first

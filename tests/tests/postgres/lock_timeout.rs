@@ -23,7 +23,12 @@ fn record(db: &mut dyn Db, version: i32) -> Result<(), BoxError> {
     Ok(())
 }
 
-#[migration(version = 1, description = "Create notes", irreversible)]
+#[migration(
+    set = "lock_timeout",
+    version = 1,
+    description = "Create notes",
+    irreversible
+)]
 struct CreateNotes;
 
 impl Migration for CreateNotes {
@@ -35,6 +40,7 @@ impl Migration for CreateNotes {
 }
 
 #[migration(
+    set = "lock_timeout",
     version = 2,
     description = "Add a column, waiting 300 ms at most",
     irreversible,
@@ -48,7 +54,12 @@ impl Migration for ShortTimeout {
     }
 }
 
-#[migration(version = 3, description = "Show the lock_timeout", irreversible)]
+#[migration(
+    set = "lock_timeout",
+    version = 3,
+    description = "Show the lock_timeout",
+    irreversible
+)]
 struct ShowsTimeout;
 
 impl Migration for ShowsTimeout {
@@ -58,6 +69,7 @@ impl Migration for ShowsTimeout {
 }
 
 #[migration(
+    set = "lock_timeout",
     version = 4,
     description = "Add a column, waiting 30 s at most",
     irreversible,
@@ -73,6 +85,7 @@ impl Migration for LongTimeout {
 }
 
 #[migration(
+    set = "lock_timeout",
     version = 5,
     description = "Wait as long as it takes",
     irreversible,
@@ -87,6 +100,7 @@ impl Migration for NoTimeout {
 }
 
 #[migration(
+    set = "lock_timeout",
     version = 6,
     description = "Index notes concurrently, waiting 45 s at most",
     irreversible,
@@ -103,6 +117,7 @@ impl Migration for IndexWithTimeout {
 }
 
 #[migration(
+    set = "lock_timeout",
     version = 7,
     description = "Show the lock_timeout outside a transaction",
     irreversible,
@@ -117,6 +132,7 @@ impl Migration for ShowsOutside {
 }
 
 #[migration(
+    set = "lock_timeout",
     version = 8,
     description = "Fail outside a transaction, waiting 45 s at most",
     irreversible,
@@ -133,7 +149,7 @@ impl Migration for FailsOutside {
 }
 
 fn with(migrations: &[&'static RegisteredMigration]) -> Migrator {
-    Migrator::new()
+    Migrator::for_set("lock_timeout")
         .register_migrations(migrations.iter().copied())
         .expect("distinct versions")
 }
@@ -317,6 +333,7 @@ fn in_an_all_or_nothing_run_each_migration_has_its_own_timeout_or_the_global() {
 }
 
 #[migration(
+    set = "lock_timeout",
     version = 9,
     description = "Show the lock_timeout after 4",
     irreversible

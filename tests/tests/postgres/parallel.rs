@@ -47,7 +47,12 @@ fn barrier(db: &mut dyn Db) -> Result<(), BoxError> {
     ))
 }
 
-#[migration(version = 1, description = "Create three tables", irreversible)]
+#[migration(
+    set = "parallel",
+    version = 1,
+    description = "Create three tables",
+    irreversible
+)]
 struct CreateTables;
 
 impl Migration for CreateTables {
@@ -61,7 +66,7 @@ impl Migration for CreateTables {
     }
 }
 
-#[migration(version = 2, description = "Index a concurrently", irreversible,
+#[migration(set = "parallel", version = 2, description = "Index a concurrently", irreversible,
             transaction = false, after = [CreateTables])]
 struct IndexA;
 
@@ -72,7 +77,7 @@ impl Migration for IndexA {
     }
 }
 
-#[migration(version = 3, description = "Index b concurrently", irreversible,
+#[migration(set = "parallel", version = 3, description = "Index b concurrently", irreversible,
             transaction = false, after = [CreateTables])]
 struct IndexB;
 
@@ -83,7 +88,7 @@ impl Migration for IndexB {
     }
 }
 
-#[migration(version = 4, description = "Index c", irreversible, after = [CreateTables])]
+#[migration(set = "parallel", version = 4, description = "Index c", irreversible, after = [CreateTables])]
 struct IndexC;
 
 impl Migration for IndexC {
@@ -94,7 +99,12 @@ impl Migration for IndexC {
 }
 
 /// Declares nothing: it needs every earlier migration, so it runs last.
-#[migration(version = 5, description = "Use the three indexes", irreversible)]
+#[migration(
+    set = "parallel",
+    version = 5,
+    description = "Use the three indexes",
+    irreversible
+)]
 struct UseIndexes;
 
 impl Migration for UseIndexes {
@@ -118,7 +128,7 @@ fn all() -> [&'static RegisteredMigration; 5] {
 }
 
 fn migrator(migrations: &[&'static RegisteredMigration]) -> Migrator {
-    Migrator::new()
+    Migrator::for_set("parallel")
         .register_migrations(migrations.iter().copied())
         .unwrap()
 }
@@ -187,7 +197,7 @@ fn independent_migrations_run_at_once_each_in_a_session_of_its_own() {
     assert!(migrator(&all()).to_latest(&mut other).unwrap().is_empty());
 }
 
-#[migration(version = 12, description = "Fail once the other one runs", irreversible,
+#[migration(set = "parallel", version = 12, description = "Fail once the other one runs", irreversible,
             after = [CreateTables])]
 struct FailWhileOtherRuns;
 
@@ -203,7 +213,7 @@ impl Migration for FailWhileOtherRuns {
     }
 }
 
-#[migration(version = 13, description = "Finish after the failure", irreversible,
+#[migration(set = "parallel", version = 13, description = "Finish after the failure", irreversible,
             after = [CreateTables])]
 struct FinishAfterFailure;
 
@@ -225,7 +235,7 @@ impl Migration for FinishAfterFailure {
     }
 }
 
-#[migration(version = 14, description = "Never started", irreversible, after = [CreateTables])]
+#[migration(set = "parallel", version = 14, description = "Never started", irreversible, after = [CreateTables])]
 struct NeverStarted;
 
 impl Migration for NeverStarted {
@@ -340,7 +350,12 @@ fn dependent_migrations_run_one_at_a_time_with_parallel_on() {
     assert_eq!(history(schema.admin(), &name), [(1, true)]);
 }
 
-#[migration(version = 21, description = "Create the table t", irreversible)]
+#[migration(
+    set = "parallel",
+    version = 21,
+    description = "Create the table t",
+    irreversible
+)]
 struct CreateT;
 
 impl Migration for CreateT {
@@ -361,7 +376,7 @@ fn outlive_the_lock(db: &mut dyn Db, table: &str) -> Result<(), BoxError> {
     db.execute(&format!("CREATE TABLE {table} (v int)"))
 }
 
-#[migration(version = 22, description = "Outlive the lock, transactional", irreversible,
+#[migration(set = "parallel", version = 22, description = "Outlive the lock, transactional", irreversible,
             after = [CreateT])]
 struct OutliveInTransaction;
 
@@ -371,7 +386,7 @@ impl Migration for OutliveInTransaction {
     }
 }
 
-#[migration(version = 23, description = "Outlive the lock, outside a transaction",
+#[migration(set = "parallel", version = 23, description = "Outlive the lock, outside a transaction",
             irreversible, transaction = false, after = [CreateT])]
 struct OutliveOutside;
 
@@ -469,7 +484,7 @@ fn nothing_commits_once_the_session_holding_the_lock_is_gone() {
     drop(admin);
 }
 
-#[migration(version = 31, description = "Create p", irreversible, after = [])]
+#[migration(set = "parallel", version = 31, description = "Create p", irreversible, after = [])]
 struct CreateP;
 
 impl Migration for CreateP {
@@ -480,7 +495,7 @@ impl Migration for CreateP {
     }
 }
 
-#[migration(version = 32, description = "Create q", irreversible, after = [])]
+#[migration(set = "parallel", version = 32, description = "Create q", irreversible, after = [])]
 struct CreateQ;
 
 impl Migration for CreateQ {

@@ -71,7 +71,7 @@ fn barrier(db: &mut dyn Db, id: u32, count: u32) -> Result<(), BoxError> {
 }
 
 fn with(migrations: &[&'static RegisteredMigration]) -> Migrator {
-    Migrator::new()
+    Migrator::for_set("parallel_races")
         .register_migrations(migrations.iter().copied())
         .unwrap()
 }
@@ -101,6 +101,7 @@ fn append(db: &mut dyn Db, version: u64) -> Result<(), BoxError> {
 }
 
 #[migration(
+    set = "parallel_races",
     version = 101,
     description = "Create the ledger and three tables",
     irreversible
@@ -131,7 +132,7 @@ fn index_concurrently(db: &mut dyn Db, version: u64, table: &str) -> Result<(), 
     ))
 }
 
-#[migration(version = 102, description = "Index a concurrently", irreversible,
+#[migration(set = "parallel_races", version = 102, description = "Index a concurrently", irreversible,
             transaction = false, after = [CreateLedger])]
 struct IndexA;
 
@@ -141,7 +142,7 @@ impl Migration for IndexA {
     }
 }
 
-#[migration(version = 103, description = "Index b concurrently", irreversible,
+#[migration(set = "parallel_races", version = 103, description = "Index b concurrently", irreversible,
             transaction = false, after = [CreateLedger])]
 struct IndexB;
 
@@ -151,7 +152,7 @@ impl Migration for IndexB {
     }
 }
 
-#[migration(version = 104, description = "Fill c", irreversible, after = [CreateLedger])]
+#[migration(set = "parallel_races", version = 104, description = "Fill c", irreversible, after = [CreateLedger])]
 struct FillC;
 
 impl Migration for FillC {
@@ -161,7 +162,7 @@ impl Migration for FillC {
     }
 }
 
-#[migration(version = 105, description = "Create d", irreversible, after = [CreateLedger])]
+#[migration(set = "parallel_races", version = 105, description = "Create d", irreversible, after = [CreateLedger])]
 struct CreateD;
 
 impl Migration for CreateD {
@@ -172,7 +173,12 @@ impl Migration for CreateD {
 }
 
 /// Declares nothing: it needs every earlier migration, so it runs last.
-#[migration(version = 106, description = "Check the others", irreversible)]
+#[migration(
+    set = "parallel_races",
+    version = 106,
+    description = "Check the others",
+    irreversible
+)]
 struct CheckOthers;
 
 impl Migration for CheckOthers {
@@ -363,7 +369,7 @@ fn race(lock: &str, rounds: usize, mixed: bool) {
         let children: Vec<_> = (0..PROCESSES)
             .map(|i| {
                 let at_once = if mixed && i % 2 == 1 { "1" } else { "3" };
-                let mut command = support::child_entry("race_child");
+                let mut command = support::child_entry("parallel_races::race_child");
                 command.env(RACE_AT_ONCE_ENV, at_once);
                 command
                     .env(RACE_URL_ENV, schema.url())
@@ -486,7 +492,7 @@ fn a_process_killed_during_a_parallel_run_leaves_no_lock_and_a_run_that_finishes
         // The child's sessions, its siblings included, carry this name.
         let application = format!("parkill{round}_{}", std::process::id());
         let url = format!("{} application_name={application}", schema.url());
-        let mut command = support::child_entry("kill_child");
+        let mut command = support::child_entry("parallel_races::kill_child");
         command.env(KILL_URL_ENV, &url);
         let (mut child, _stdout) = support::spawn_ready(command);
         // The moment: once the history has `rows` rows (0 to 4: marks of
@@ -578,7 +584,12 @@ fn a_process_killed_during_a_parallel_run_leaves_no_lock_and_a_run_that_finishes
 // 3. The lease lock.
 // ---------------------------------------------------------------------------------------
 
-#[migration(version = 201, description = "Create two tables", irreversible)]
+#[migration(
+    set = "parallel_races",
+    version = 201,
+    description = "Create two tables",
+    irreversible
+)]
 struct LeaseTables;
 
 impl Migration for LeaseTables {
@@ -590,7 +601,7 @@ impl Migration for LeaseTables {
     }
 }
 
-#[migration(version = 202, description = "Fill f, with 203 at once", irreversible,
+#[migration(set = "parallel_races", version = 202, description = "Fill f, with 203 at once", irreversible,
             after = [LeaseTables])]
 struct LeaseFillF;
 
@@ -601,7 +612,7 @@ impl Migration for LeaseFillF {
     }
 }
 
-#[migration(version = 203, description = "Create g, with 202 at once", irreversible,
+#[migration(set = "parallel_races", version = 203, description = "Create g, with 202 at once", irreversible,
             after = [LeaseTables])]
 struct LeaseCreateG;
 
@@ -612,7 +623,7 @@ impl Migration for LeaseCreateG {
     }
 }
 
-#[migration(version = 204, description = "Index e concurrently", irreversible,
+#[migration(set = "parallel_races", version = 204, description = "Index e concurrently", irreversible,
             transaction = false, after = [LeaseTables])]
 struct LeaseIndexE;
 
@@ -622,7 +633,12 @@ impl Migration for LeaseIndexE {
     }
 }
 
-#[migration(version = 205, description = "After all", irreversible)]
+#[migration(
+    set = "parallel_races",
+    version = 205,
+    description = "After all",
+    irreversible
+)]
 struct LeaseLast;
 
 impl Migration for LeaseLast {
@@ -742,7 +758,12 @@ fn t_exists(context: &mut PlanContext<'_>) -> Result<When, BoxError> {
     }
 }
 
-#[migration(version = 301, description = "Create t", irreversible)]
+#[migration(
+    set = "parallel_races",
+    version = 301,
+    description = "Create t",
+    irreversible
+)]
 struct CondBase;
 
 impl Migration for CondBase {
@@ -751,7 +772,7 @@ impl Migration for CondBase {
     }
 }
 
-#[migration(version = 302, description = "Index flags where there are flags", irreversible,
+#[migration(set = "parallel_races", version = 302, description = "Index flags where there are flags", irreversible,
             after = [CondBase], when = flags_exist_at_once)]
 struct CondSkipped;
 
@@ -772,7 +793,7 @@ fn flags_exist(context: &mut PlanContext<'_>) -> Result<When, BoxError> {
 /// Indexes `t`, not `flags`: a `CREATE INDEX CONCURRENTLY` on the table that 302 indexes
 /// in its transaction at the same time is a deadlock (each waits for the other), which the
 /// server breaks by failing one of them.
-#[migration(version = 306, description = "Index t concurrently where there are flags",
+#[migration(set = "parallel_races", version = 306, description = "Index t concurrently where there are flags",
             irreversible, transaction = false, after = [CondBase], when = flags_exist)]
 struct CondSkippedOutside;
 
@@ -782,7 +803,7 @@ impl Migration for CondSkippedOutside {
     }
 }
 
-#[migration(version = 303, description = "Create u, with 302's condition at once",
+#[migration(set = "parallel_races", version = 303, description = "Create u, with 302's condition at once",
             irreversible, after = [CondBase])]
 struct CondPlain;
 
@@ -793,7 +814,7 @@ impl Migration for CondPlain {
     }
 }
 
-#[migration(version = 304, description = "Fill t where t exists", irreversible,
+#[migration(set = "parallel_races", version = 304, description = "Fill t where t exists", irreversible,
             after = [CondBase], when = t_exists)]
 struct CondRuns;
 
@@ -804,7 +825,7 @@ impl Migration for CondRuns {
 }
 
 /// Needs all but 302, so that 302 can be applied later, once its condition holds.
-#[migration(version = 305, description = "After the others", irreversible,
+#[migration(set = "parallel_races", version = 305, description = "After the others", irreversible,
             after = [CondPlain, CondRuns])]
 struct CondLast;
 
@@ -936,7 +957,12 @@ fn a_false_condition_among_independent_migrations_is_recorded_skipped() {
 // A panic on a sibling session.
 // ---------------------------------------------------------------------------------------
 
-#[migration(version = 401, description = "Create t4", irreversible)]
+#[migration(
+    set = "parallel_races",
+    version = 401,
+    description = "Create t4",
+    irreversible
+)]
 struct PanicBase;
 
 impl Migration for PanicBase {
@@ -945,7 +971,7 @@ impl Migration for PanicBase {
     }
 }
 
-#[migration(version = 402, description = "Panic after writing", irreversible,
+#[migration(set = "parallel_races", version = 402, description = "Panic after writing", irreversible,
             after = [PanicBase])]
 struct PanicsAfterWriting;
 
@@ -962,7 +988,7 @@ impl Migration for PanicsAfterWriting {
     }
 }
 
-#[migration(version = 403, description = "Write beside the panic", irreversible,
+#[migration(set = "parallel_races", version = 403, description = "Write beside the panic", irreversible,
             after = [PanicBase])]
 struct BesideThePanic;
 
@@ -1036,7 +1062,7 @@ fn a_panic_on_a_sibling_session_rolls_its_migration_back() {
 macro_rules! needing_none {
     ($($ty:ident $version:tt),* $(,)?) => {
         $(
-            #[migration(version = $version, description = "Needs no other migration",
+            #[migration(set = "parallel_races", version = $version, description = "Needs no other migration",
                         irreversible, after = [])]
             struct $ty;
 

@@ -14,7 +14,7 @@ use migrate_postgres::{
 
 use pg::{PgBouncer, TestSchema};
 
-#[migration(version = 1, description = "Create notes")]
+#[migration(set = "pooler", version = 1, description = "Create notes")]
 struct CreateNotes;
 
 impl Migration for CreateNotes {
@@ -29,7 +29,7 @@ impl Reversible for CreateNotes {
     }
 }
 
-#[migration(version = 2, description = "Count notes once")]
+#[migration(set = "pooler", version = 2, description = "Count notes once")]
 struct CountNotes;
 
 impl Migration for CountNotes {
@@ -57,7 +57,12 @@ fn started_and_released() {
     }
 }
 
-#[migration(version = 3, description = "Waits to be released", irreversible)]
+#[migration(
+    set = "pooler",
+    version = 3,
+    description = "Waits to be released",
+    irreversible
+)]
 struct WaitsToBeReleased;
 
 impl Migration for WaitsToBeReleased {
@@ -68,6 +73,7 @@ impl Migration for WaitsToBeReleased {
 }
 
 #[migration(
+    set = "pooler",
     version = 4,
     description = "Waits to be released outside a transaction",
     irreversible,
@@ -87,7 +93,7 @@ impl Migration for WaitsOutsideTransaction {
 static WAITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn with(migrations: &[&'static migrate_postgres::RegisteredMigration]) -> Migrator {
-    Migrator::new()
+    Migrator::for_set("pooler")
         .register_migrations(migrations.iter().copied())
         .unwrap()
 }

@@ -13,7 +13,11 @@ use migrate_postgres::{
     BoxError, Db, Migration, PostgresExt, Reversible, migration, scratch::SCRATCH_PREFIX,
 };
 
-#[migration(version = 1, description = "Waits in its scratch schema")]
+#[migration(
+    set = "scratch",
+    version = 1,
+    description = "Waits in its scratch schema"
+)]
 struct WaitsInScratch;
 
 impl Migration for WaitsInScratch {
@@ -42,7 +46,7 @@ impl Reversible for WaitsInScratch {
     }
 }
 
-#[migration(version = 2, description = "Create notes")]
+#[migration(set = "scratch", version = 2, description = "Create notes")]
 struct CreateNotes;
 
 impl Migration for CreateNotes {
@@ -76,7 +80,7 @@ fn a_killed_checks_scratch_schema_is_dropped_by_the_next_check() {
     }
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("scratch");
-    let mut child = support::child_entry("scratch_child")
+    let mut child = support::child_entry("scratch::scratch_child")
         .env("SCRATCH_URL", pg::server())
         .env("SCRATCH_NAME_FILE", &file)
         .stdout(Stdio::null())

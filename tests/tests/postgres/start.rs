@@ -10,7 +10,7 @@ use migrate_postgres::{
     Backend, BoxError, Db, Migration, Migrator, Postgres, RegisteredMigration, migration,
 };
 
-#[migration(version = 1, description = "Create t_1", irreversible)]
+#[migration(set = "start", version = 1, description = "Create t_1", irreversible)]
 struct T1;
 
 impl Migration for T1 {
@@ -19,7 +19,7 @@ impl Migration for T1 {
     }
 }
 
-#[migration(version = 2, description = "Create t_2", irreversible)]
+#[migration(set = "start", version = 2, description = "Create t_2", irreversible)]
 struct T2;
 
 impl Migration for T2 {
@@ -28,7 +28,7 @@ impl Migration for T2 {
     }
 }
 
-#[migration(version = 3, description = "Create t_3", irreversible)]
+#[migration(set = "start", version = 3, description = "Create t_3", irreversible)]
 struct T3;
 
 impl Migration for T3 {
@@ -58,7 +58,9 @@ fn nothing_to_do_exactly_when_the_history_holds_the_known_migrations_unchanged()
     };
     let mut db = Postgres::connect(&schema.url()).unwrap();
     assert_decides_as_the_narrow_read(&mut db, "no history table", false);
-    let migrator = Migrator::new().register_migrations(known()).unwrap();
+    let migrator = Migrator::for_set("start")
+        .register_migrations(known())
+        .unwrap();
     migrator.to_latest(&mut db).unwrap();
     assert_decides_as_the_narrow_read(&mut db, "all applied", true);
 
@@ -139,10 +141,13 @@ fn a_begin_after_the_start_up_read_plans_anew() {
         return;
     };
     let mut db = Postgres::connect(&schema.url()).unwrap();
-    let migrator = Migrator::new().register_migrations(known()).unwrap();
+    let migrator = Migrator::for_set("start")
+        .register_migrations(known())
+        .unwrap();
     migrator.to_latest(&mut db).unwrap();
     assert_eq!(
-        db.read_applied_unless_up_to_date("", &known()).unwrap(),
+        db.read_applied_unless_up_to_date("start", &known())
+            .unwrap(),
         None
     );
     assert_eq!(

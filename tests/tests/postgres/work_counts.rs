@@ -108,7 +108,7 @@ fn frontend(mut client: TcpStream, mut server: TcpStream, wire: &Wire) {
 macro_rules! create_tables {
     ($($ty:ident $version:tt),* $(,)?) => {
         $(
-            #[migration(version = $version, description = "Create a table", irreversible)]
+            #[migration(set = "work_counts", version = $version, description = "Create a table", irreversible)]
             struct $ty;
 
             impl Migration for $ty {
@@ -130,7 +130,7 @@ create_tables!(
 );
 
 fn first(n: usize) -> Migrator {
-    Migrator::new()
+    Migrator::for_set("work_counts")
         .register_migrations(all().into_iter().take(n))
         .unwrap()
 }
