@@ -22,7 +22,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use migrate_sqlite::rusqlite::Connection;
-use support::{child_entry, child_env, snapshot};
+use support::snapshot;
 
 /// What a run of the command did.
 #[derive(Debug)]
@@ -415,10 +415,7 @@ fn a_file_size_limit_stops_the_write() {
 // A lock held by another process.
 // ---------------------------------------------------------------------------------------
 
-const HOLDER: &str = "io_errors::hold_the_lock";
-const LOCK_TEST: &str = "a_lock_held_by_another_process";
-
-/// A child process holding `BEGIN {mode}` on the database until the file `release`
+/// A child process (`src/bin/sqlite_lock_holder.rs`) holding `BEGIN {mode}` on the database until the file `release`
 /// exists; `ready` exists once it holds it.
 struct Holder {
     child: Child,
@@ -429,9 +426,9 @@ impl Holder {
     fn start(db: &Path, mode: &str, dir: &Path) -> Holder {
         let ready = dir.join(format!("{mode}.ready"));
         let release = dir.join(format!("{mode}.release"));
-        let mut child = child_entry(HOLDER)
-            .env("MIGRATE_TEST_LOCK_DB", db)
-            .env("MIGRATE_TEST_LOCK_MODE", mode)
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sqlite_lock_holder"))
+            .arg(db)
+            .arg(mode)
             .env("MIGRATE_TEST_LOCK_READY", &ready)
             .env("MIGRATE_TEST_LOCK_RELEASE", &release)
             .stdout(Stdio::null())
@@ -465,29 +462,6 @@ impl Drop for Holder {
         let _ = fs::write(&self.release, "");
         let _ = self.child.wait();
     }
-}
-
-#[test]
-#[ignore = "child process entry, run by a_lock_held_by_another_process"]
-fn hold_the_lock() {
-    let db = child_env("MIGRATE_TEST_LOCK_DB", LOCK_TEST);
-    let mode = child_env("MIGRATE_TEST_LOCK_MODE", LOCK_TEST);
-    let ready = child_env("MIGRATE_TEST_LOCK_READY", LOCK_TEST);
-    let release = PathBuf::from(child_env("MIGRATE_TEST_LOCK_RELEASE", LOCK_TEST));
-    let conn = Connection::open(db).unwrap();
-    conn.execute_batch(&format!("BEGIN {}", mode.to_str().unwrap()))
-        .unwrap();
-    // A read makes SQLite take the lock BEGIN names, whatever its mode.
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| {
-        row.get::<_, i64>(0)
-    })
-    .unwrap();
-    fs::write(ready, "").unwrap();
-    let start = Instant::now();
-    while !release.exists() && start.elapsed() < Duration::from_secs(300) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    conn.execute_batch("ROLLBACK").unwrap();
 }
 
 /// Another process holds the database's lock, exclusive (no one reads) or immediate

@@ -4,7 +4,7 @@
 //! timeout with `Sqlite::open_with_busy_timeout` gets a database error once it has
 //! passed.
 //!
-//! The lock holder is this test binary re-executed (`lock_holder_child_entry`): in the
+//! The lock holder is a process of its own (`src/bin/sqlite_lock_holder.rs`): in the
 //! default rollback-journal mode `BEGIN EXCLUSIVE` takes SQLite's exclusive lock at once,
 //! which keeps every other connection from reading the file, its header included.
 //!
@@ -16,12 +16,12 @@
 use migrate_test_support as support;
 
 use std::io::{BufRead, BufReader};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use migrate_sqlite::rusqlite::Connection;
 use migrate_sqlite::{BoxError, DEFAULT_BUSY_TIMEOUT, Db, Error, Migration, Sqlite, migration};
-use support::{TestDb, chain, child_entry, child_env, with};
+use support::{TestDb, chain, with};
 
 /// How long the child holds the exclusive lock: past rusqlite's default of 5 s.
 const HOLD: Duration = Duration::from_secs(7);
@@ -42,25 +42,6 @@ impl Migration for CreateAccounts {
     }
 }
 
-/// Set for the child process: the database to lock.
-const CHILD_DB_ENV: &str = "MIGRATE_LOCK_AT_OPEN_CHILD_DB";
-const PARENT: &str = "a_start_waits_for_an_exclusive_lock_at_open_up_to_its_busy_timeout";
-
-/// Holds an exclusive lock on the database for [`HOLD`], printing `locked` once it has
-/// it and `released` after.
-#[test]
-#[ignore = "child process entry, run by a_start_waits_for_an_exclusive_lock_at_open_up_to_its_busy_timeout"]
-fn lock_holder_child_entry() {
-    let path = child_env(CHILD_DB_ENV, PARENT);
-    let conn = Connection::open(path).expect("child: open");
-    conn.execute_batch("BEGIN EXCLUSIVE")
-        .expect("child: take the exclusive lock");
-    println!("locked");
-    std::thread::sleep(HOLD);
-    conn.execute_batch("COMMIT").expect("child: release");
-    println!("released");
-}
-
 #[test]
 fn a_start_waits_for_an_exclusive_lock_at_open_up_to_its_busy_timeout() {
     let db = TestDb::named("locked.db");
@@ -74,8 +55,10 @@ fn a_start_waits_for_an_exclusive_lock_at_open_up_to_its_busy_timeout() {
     drop(setup);
     assert_eq!(journal_mode, "delete", "the rollback journal");
 
-    let mut holder = child_entry("lock_at_open::lock_holder_child_entry")
-        .env(CHILD_DB_ENV, &db.path)
+    let mut holder = Command::new(env!("CARGO_BIN_EXE_sqlite_lock_holder"))
+        .arg(&db.path)
+        .arg("EXCLUSIVE")
+        .env("MIGRATE_TEST_LOCK_HOLD_MS", HOLD.as_millis().to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -83,7 +66,6 @@ fn a_start_waits_for_an_exclusive_lock_at_open_up_to_its_busy_timeout() {
     let mut lines = BufReader::new(holder.stdout.take().unwrap()).lines();
     loop {
         match lines.next() {
-            // The harness may print "test lock_holder_child_entry ... " on the same line.
             Some(Ok(line)) if line.contains("locked") => break,
             Some(Ok(_)) => {}
             other => {
