@@ -9,7 +9,7 @@
 
 use migrate_test_support as support;
 
-use std::process::Output;
+use std::process::{Command, Output};
 
 use migrate_sqlite::{Error, Migrator};
 
@@ -52,26 +52,13 @@ fn check_migrations_with_none_fails_and_says_what_to_add() {
     assert_names_the_rule(message);
 }
 
-/// The command line, run in a child process (this binary, [`cli_child`]) so that its
-/// stderr can be read.
+/// The command line, run as a process of its own with no migrations either
+/// (`src/bin/migrate_empty.rs`), so that its stderr can be read.
 fn cli(args: &[&str]) -> Output {
-    support::child_entry("cli_child")
-        .env("NO_MIGRATIONS_CLI_ARGS", args.join("\u{1f}"))
+    Command::new(env!("CARGO_BIN_EXE_migrate_empty"))
+        .args(args)
         .output()
-        .expect("run the child")
-}
-
-/// Not a test: `cli` runs it in a child process.
-#[test]
-#[ignore = "child process entry, run by the_command_line_refuses_to_run_with_none"]
-fn cli_child() {
-    let args = support::child_env(
-        "NO_MIGRATIONS_CLI_ARGS",
-        "the_command_line_refuses_to_run_with_none",
-    );
-    let args = args.to_str().expect("UTF-8 arguments").to_owned();
-    let code = migrate_cli::run(std::iter::once("migrate").chain(args.split('\u{1f}')));
-    std::process::exit(code);
+        .expect("run the command")
 }
 
 /// `up` on a fresh database used to print "nothing to do", and `status --check` to
