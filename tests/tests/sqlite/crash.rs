@@ -2,8 +2,8 @@
 //! database consistent: every migration is either applied whole together with its
 //! history row, or absent with no row; and the next run finishes the job.
 //!
-//! A child process (this test binary re-executed, see `crash_child_entry`) migrates a
-//! file through 30 migrations, each of which creates a table, inserts rows, sleeps a
+//! A child process (`src/bin/sqlite_child.rs`, with the migrations of `migrations.rs`)
+//! migrates a file through 30 migrations, each of which creates a table, inserts rows, sleeps a
 //! little and inserts more rows, so most kills land inside a migration's transaction.
 //! The parent kills it after a pseudo-random delay, checks the file, then finishes the
 //! run in-process. Done in the default rollback-journal mode and in WAL mode.
@@ -20,122 +20,26 @@ use migrate_test_support as support;
 use std::io::{BufReader, Lines};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Child, ChildStdout};
+use std::process::{Child, ChildStdout, Command};
 use std::time::{Duration, Instant};
 
+mod migrations;
+
+use migrations::{ROWS, all, migrator};
+
+use migrate_sqlite::Sqlite;
 use migrate_sqlite::rusqlite::{self, OptionalExtension};
-use migrate_sqlite::{BoxError, Db, Migration, Migrator, RegisteredMigration, Sqlite, migration};
-
-/// Rows each migration inserts, in two halves with a sleep between them.
-const ROWS: i64 = 40;
-/// The sleep inside each migration's transaction.
-const SLEEP: Duration = Duration::from_millis(3);
-
-/// Creates `crash_<version>`, fills half of it, sleeps, fills the rest. Each row carries
-/// a padded text so commits write a few pages.
-fn fill(db: &mut dyn Db, version: u64) -> Result<(), BoxError> {
-    db.execute(&format!(
-        "CREATE TABLE crash_{version} (i INTEGER PRIMARY KEY, body TEXT NOT NULL)"
-    ))?;
-    insert_rows(db, version, 1..=ROWS / 2)?;
-    std::thread::sleep(SLEEP);
-    insert_rows(db, version, ROWS / 2 + 1..=ROWS)
-}
-
-fn insert_rows(
-    db: &mut dyn Db,
-    version: u64,
-    rows: std::ops::RangeInclusive<i64>,
-) -> Result<(), BoxError> {
-    let (first, last) = (rows.start(), rows.end());
-    db.execute(&format!(
-        "WITH RECURSIVE n(i) AS (SELECT {first} UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
-         INSERT INTO crash_{version} (i, body) SELECT i, printf('%0200d', i) FROM n"
-    ))
-}
-
-macro_rules! crash_migrations {
-    ($($name:ident = $version:literal),* $(,)?) => {
-        $(
-            #[migration(version = $version, description = "Create and fill a table", irreversible)]
-            struct $name;
-
-            impl Migration for $name {
-                fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-                    fill(db, $version)
-                }
-            }
-        )*
-
-        /// Every migration of this file, in version order.
-        fn all() -> Vec<&'static RegisteredMigration> {
-            vec![$($name::get_migration()),*]
-        }
-    };
-}
-
-crash_migrations!(
-    C501 = 501,
-    C502 = 502,
-    C503 = 503,
-    C504 = 504,
-    C505 = 505,
-    C506 = 506,
-    C507 = 507,
-    C508 = 508,
-    C509 = 509,
-    C510 = 510,
-    C511 = 511,
-    C512 = 512,
-    C513 = 513,
-    C514 = 514,
-    C515 = 515,
-    C516 = 516,
-    C517 = 517,
-    C518 = 518,
-    C519 = 519,
-    C520 = 520,
-    C521 = 521,
-    C522 = 522,
-    C523 = 523,
-    C524 = 524,
-    C525 = 525,
-    C526 = 526,
-    C527 = 527,
-    C528 = 528,
-    C529 = 529,
-    C530 = 530,
-);
-
-fn migrator() -> Migrator {
-    Migrator::new().register_migrations(all()).unwrap()
-}
 
 fn versions() -> Vec<u64> {
     all().iter().map(|m| m.version()).collect()
-}
-
-/// Set for the child processes: the database to migrate.
-const CHILD_ENV: &str = "MIGRATE_CRASH_CHILD_DB";
-
-/// The body of each child process of the tests below.
-#[test]
-#[ignore = "child process entry, run by a_killed_run_leaves_whole_migrations_only_*"]
-fn crash_child_entry() {
-    let path = support::child_env(CHILD_ENV, "a_killed_run_leaves_whole_migrations_only_*");
-    // The parent starts its clock when it reads this line.
-    println!("ready");
-    let mut db = Sqlite::open(Path::new(&path)).expect("child: open");
-    migrator().to_latest(&mut db).expect("child: migrate");
-    println!("done");
 }
 
 /// A child migrating `path`, started and past its start-up: it has printed `ready`.
 /// Returns its stdout too, to be drained after the kill: dropping the pipe early would
 /// make the child's next print fail.
 fn spawn_child(path: &Path) -> (Child, Lines<BufReader<ChildStdout>>) {
-    let mut command = support::child_entry("crash::crash_child_entry");
-    command.env(CHILD_ENV, path);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sqlite_child"));
+    command.arg("crash").arg(path);
     support::spawn_ready(command)
 }
 
