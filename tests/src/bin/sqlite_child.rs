@@ -1,14 +1,37 @@
 //! The child processes of the tests that run SQLite migrations in several processes at
 //! once or kill one in the middle, with the migrations of those tests (included from
-//! their folders), reached through `CARGO_BIN_EXE_sqlite_child`:
+//! their folders, so that parent and child run the same ones), reached through
+//! `CARGO_BIN_EXE_sqlite_child`:
 //!
 //! - `sqlite_child crash DB` (`sqlite::crash`): prints `ready`, migrates `DB` to the
-//!   latest migration, prints `done`.
+//!   latest migration, prints `done`;
+//! - `sqlite_child concurrency DB` (`runner::concurrency`): migrates `DB`, prints
+//!   `applied=N`;
+//! - `sqlite_child concurrency_conditions DB GO` (`runner::concurrency_conditions`):
+//!   prints `ready`, waits for the file `GO`, migrates, prints `ran=N skipped=M`;
+//! - `sqlite_child concurrency_processes DB GO` (`runner::concurrency_processes`):
+//!   prints `ready`, waits for the file `GO`, migrates, prints
+//!   `applied=N elapsed_us=T`.
+//!
+//! Their versions do not overlap, so their migrations live in one registry here.
 
 #[path = "../../tests/sqlite/crash/migrations.rs"]
 mod crash;
 
-use migrate_sqlite::Sqlite;
+#[path = "../../tests/runner/concurrency/migrations.rs"]
+mod concurrency;
+
+#[path = "../../tests/runner/concurrency_conditions/migrations.rs"]
+mod concurrency_conditions;
+
+#[path = "../../tests/runner/concurrency_processes/migrations.rs"]
+mod concurrency_processes;
+
+use std::path::Path;
+use std::time::Instant;
+
+use migrate_sqlite::{Migrator, Sqlite};
+use migrate_test_support::ready_then_wait_for;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,6 +46,37 @@ fn main() {
                 .expect("child: migrate");
             println!("done");
         }
-        other => panic!("usage: sqlite_child crash DB; not {other:?}"),
+        ["concurrency", db] => {
+            let applied = concurrency::migrate(Path::new(db)).expect("child run failed");
+            println!("applied={applied}");
+        }
+        ["concurrency_conditions", db, go] => {
+            ready_then_wait_for(Path::new(go));
+            let mut db = Sqlite::open(db).expect("child: open");
+            let migrator = Migrator::new()
+                .register_migrations([
+                    concurrency_conditions::CreateLedger::get_migration(),
+                    concurrency_conditions::WhenFlagged::get_migration(),
+                ])
+                .unwrap();
+            let report = migrator.to_latest(&mut db).expect("child: migrate");
+            let skipped = report.steps.iter().filter(|s| s.skipped.is_some()).count();
+            println!("ran={} skipped={skipped}", report.steps.len() - skipped);
+        }
+        ["concurrency_processes", db, go] => {
+            ready_then_wait_for(Path::new(go));
+            let start = Instant::now();
+            let mut db = Sqlite::open(db).expect("child: open");
+            let migrator = Migrator::new()
+                .register_migrations(concurrency_processes::all())
+                .unwrap();
+            let report = migrator.to_latest(&mut db).expect("child: migrate");
+            println!(
+                "applied={} elapsed_us={}",
+                report.steps.len(),
+                start.elapsed().as_micros()
+            );
+        }
+        other => panic!("usage: see src/bin/sqlite_child.rs; not {other:?}"),
     }
 }

@@ -2,80 +2,18 @@
 //! from separate processes: every migration is applied exactly once, nobody fails (they
 //! wait for the write lock), and the history is complete and ordered.
 
-use migrate_test_support as support;
-
 use std::path::Path;
+use std::process::Command;
 use std::sync::{Arc, Barrier};
-use std::time::Duration;
 
-use migrate_sqlite::{BoxError, Db, Migration, Migrator, Reversible, Sqlite, migration};
+mod migrations;
 
-/// Every migration appends its version to `ledger`: a migration applied twice shows up
-/// as two rows.
-fn record(db: &mut dyn Db, version: u64) -> Result<(), BoxError> {
-    db.execute(&format!("INSERT INTO ledger (version) VALUES ({version})"))
-}
+use migrations::migrate;
 
-#[migration(version = 201, description = "Create the ledger", set = "concurrency")]
-struct CreateLedger;
-
-impl Migration for CreateLedger {
-    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute("CREATE TABLE ledger (version INTEGER NOT NULL)")?;
-        // Hold the write lock a while so the other runs pile up behind it.
-        std::thread::sleep(Duration::from_millis(20));
-        record(db, 201)
-    }
-}
-
-impl Reversible for CreateLedger {
-    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute("DROP TABLE ledger")
-    }
-}
-
-macro_rules! ledger_migrations {
-    ($($name:ident = $version:literal),* $(,)?) => {$(
-        #[migration(version = $version, description = "Append to the ledger", set = "concurrency")]
-        struct $name;
-
-        impl Migration for $name {
-            fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-                record(db, $version)
-            }
-        }
-
-        impl Reversible for $name {
-            fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-                db.execute(&format!("DELETE FROM ledger WHERE version = {}", $version))
-            }
-        }
-    )*};
-}
-
-ledger_migrations!(
-    L202 = 202,
-    L203 = 203,
-    L204 = 204,
-    L205 = 205,
-    L206 = 206,
-    L207 = 207,
-    L208 = 208,
-    L209 = 209,
-    L210 = 210,
-    L211 = 211,
-    L212 = 212,
-);
-
+/// The versions of `migrations.rs`.
 const ALL: std::ops::RangeInclusive<u64> = 201..=212;
 
-fn migrate(path: &Path) -> Result<usize, migrate_sqlite::Error> {
-    let mut db = Sqlite::open(path)?;
-    Ok(Migrator::discovered_set("concurrency")?
-        .to_latest(&mut db)?
-        .steps
-        .len())
-}
+use migrate_sqlite::Sqlite;
 
 /// The ledger and the history, read back: both must list every version once, in order.
 fn assert_applied_exactly_once(path: &Path) {
@@ -131,18 +69,6 @@ fn threads_with_their_own_connections_apply_each_migration_once() {
     }
 }
 
-/// Set for the child processes of the test below: the database to migrate.
-const CHILD_ENV: &str = "MIGRATE_CONCURRENCY_CHILD_DB";
-
-/// The body of each child process of `processes_apply_each_migration_once`.
-#[test]
-#[ignore = "child process entry, run by processes_apply_each_migration_once"]
-fn child_process_entry() {
-    let path = support::child_env(CHILD_ENV, "processes_apply_each_migration_once");
-    let applied = migrate(Path::new(&path)).expect("child run failed");
-    println!("applied={applied}");
-}
-
 #[test]
 fn processes_apply_each_migration_once() {
     const PROCESSES: usize = 6;
@@ -152,8 +78,9 @@ fn processes_apply_each_migration_once() {
         let path = dir.path().join("shared.db");
         let children: Vec<_> = (0..PROCESSES)
             .map(|_| {
-                support::child_entry("concurrency::child_process_entry")
-                    .env(CHILD_ENV, &path)
+                Command::new(env!("CARGO_BIN_EXE_sqlite_child"))
+                    .arg("concurrency")
+                    .arg(&path)
                     .stdout(std::process::Stdio::piped())
                     .stderr(std::process::Stdio::piped())
                     .spawn()

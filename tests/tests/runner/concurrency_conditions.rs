@@ -3,8 +3,9 @@
 //! lock, so it is recorded as skipped exactly once while it is false, and, once the
 //! parent makes it true, applied exactly once by the next eight racing processes.
 //!
-//! The children are this test binary re-executed (`process_child_entry`), started
-//! together by a `go` file as in `concurrency_processes.rs`.
+//! The children are processes of their own (`src/bin/sqlite_child.rs`, with the
+//! migrations of `migrations.rs`), started together by a `go` file as in
+//! `concurrency_processes.rs`.
 //!
 //! The decision rests on the same check as every step: the condition is evaluated after
 //! `begin` found the history unchanged since the plan, holding the lock. Checked on a
@@ -14,83 +15,20 @@
 use migrate_test_support as support;
 
 use std::path::Path;
-use std::time::Duration;
+use std::process::Command;
 
-use migrate_sqlite::{
-    BoxError, Db, Migration, Migrator, PlanContext, RegisteredMigration, Sqlite, migration,
-};
+mod migrations;
 
-fn record(db: &mut dyn Db, version: u64) -> Result<(), BoxError> {
-    db.execute(&format!(
-        "INSERT INTO ledger (version, pid) VALUES ({version}, {})",
-        std::process::id()
-    ))
-}
+use migrations::WhenFlagged;
 
-#[migration(version = 701, description = "Create the process ledger", irreversible)]
-struct CreateLedger;
-
-impl Migration for CreateLedger {
-    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute("CREATE TABLE ledger (version INTEGER NOT NULL, pid INTEGER NOT NULL)")?;
-        std::thread::sleep(Duration::from_millis(10));
-        record(db, 701)
-    }
-}
-
-/// True once the parent created the `flags` table.
-fn flagged(context: &mut PlanContext<'_>) -> bool {
-    context
-        .db()
-        .execute("SELECT 1 FROM flags WHERE 1 = 0")
-        .is_ok()
-}
-
-#[migration(
-    version = 702,
-    description = "Append when flagged",
-    irreversible,
-    when = flagged,
-    after = [CreateLedger]
-)]
-struct WhenFlagged;
-
-impl Migration for WhenFlagged {
-    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        std::thread::sleep(Duration::from_millis(10));
-        record(db, 702)
-    }
-}
-
-fn all() -> Vec<&'static RegisteredMigration> {
-    vec![CreateLedger::get_migration(), WhenFlagged::get_migration()]
-}
-
-const CHILD_DB_ENV: &str = "MIGRATE_CONDITIONS_CHILD_DB";
-const CHILD_GO_ENV: &str = "MIGRATE_CONDITIONS_CHILD_GO";
-const PARENT: &str = "racing_processes_skip_a_conditional_migration_once_and_apply_it_once";
-
-/// The body of each child: migrate, then print how many steps ran code and how many
-/// were recorded as skipped.
-#[test]
-#[ignore = "child process entry, run by racing_processes_skip_a_conditional_migration_once_and_apply_it_once"]
-fn process_child_entry() {
-    let path = support::child_env(CHILD_DB_ENV, PARENT);
-    let go = support::child_env(CHILD_GO_ENV, PARENT);
-    support::ready_then_wait_for(Path::new(&go));
-    let mut db = Sqlite::open(Path::new(&path)).expect("child: open");
-    let migrator = Migrator::new().register_migrations(all()).unwrap();
-    let report = migrator.to_latest(&mut db).expect("child: migrate");
-    let skipped = report.steps.iter().filter(|s| s.skipped.is_some()).count();
-    println!("ran={} skipped={skipped}", report.steps.len() - skipped);
-}
+use migrate_sqlite::Sqlite;
 
 /// Starts eight children on `path`, lets them go at once, and sums what they report.
 fn race(path: &Path, go: &Path) -> (usize, usize) {
     let children: Vec<_> = (0..8)
         .map(|_| {
-            let mut command = support::child_entry("concurrency_conditions::process_child_entry");
-            command.env(CHILD_DB_ENV, path).env(CHILD_GO_ENV, go);
+            let mut command = Command::new(env!("CARGO_BIN_EXE_sqlite_child"));
+            command.arg("concurrency_conditions").arg(path).arg(go);
             support::spawn_ready(command)
         })
         .collect();

@@ -2,7 +2,8 @@
 //! round: every migration is applied exactly once, no process fails (each waits for the
 //! write lock, then sees what the others did), and the history is complete and ordered.
 //!
-//! The children are this test binary re-executed (see `process_child_entry`). Each
+//! The children are processes of their own (`src/bin/sqlite_child.rs`, with the
+//! migrations of `migrations.rs`). Each
 //! prints `ready` once started, then waits for a `go` file the parent creates when all
 //! are ready, so all of them open the file (possibly creating it) and take the lock at
 //! once.
@@ -21,101 +22,17 @@ use migrate_test_support as support;
 
 use std::io::{BufReader, Lines};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout};
+use std::process::{Child, ChildStdout, Command};
 use std::time::{Duration, Instant};
 
-use migrate_sqlite::{BoxError, Db, Migration, Migrator, RegisteredMigration, Sqlite, migration};
+mod migrations;
 
-/// Appends `version` to the ledger with the id of the process applying it: a migration
-/// applied twice shows up as two rows.
-fn record(db: &mut dyn Db, version: u64) -> Result<(), BoxError> {
-    db.execute(&format!(
-        "INSERT INTO ledger (version, pid) VALUES ({version}, {})",
-        std::process::id()
-    ))
-}
+use migrations::all;
 
-#[migration(version = 601, description = "Create the process ledger", irreversible)]
-struct CreateLedger;
-
-impl Migration for CreateLedger {
-    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute("CREATE TABLE ledger (version INTEGER NOT NULL, pid INTEGER NOT NULL)")?;
-        // Hold the write lock a while so the other processes pile up behind it.
-        std::thread::sleep(Duration::from_millis(20));
-        record(db, 601)
-    }
-}
-
-macro_rules! ledger_migrations {
-    ($($name:ident = $version:literal),* $(,)?) => {
-        $(
-            #[migration(version = $version, description = "Append to the process ledger", irreversible)]
-            struct $name;
-
-            impl Migration for $name {
-                fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-                    std::thread::sleep(Duration::from_millis(1));
-                    record(db, $version)
-                }
-            }
-        )*
-
-        /// Every migration of this file, in version order.
-        fn all() -> Vec<&'static RegisteredMigration> {
-            let mut all = vec![CreateLedger::get_migration()];
-            all.extend([$($name::get_migration()),*]);
-            all
-        }
-    };
-}
-
-ledger_migrations!(
-    P602 = 602,
-    P603 = 603,
-    P604 = 604,
-    P605 = 605,
-    P606 = 606,
-    P607 = 607,
-    P608 = 608,
-    P609 = 609,
-    P610 = 610,
-    P611 = 611,
-    P612 = 612,
-    P613 = 613,
-    P614 = 614,
-    P615 = 615,
-    P616 = 616,
-);
+use migrate_sqlite::Sqlite;
 
 fn versions() -> Vec<u64> {
     all().iter().map(|m| m.version()).collect()
-}
-
-/// Set for the child processes: the database to migrate.
-const CHILD_DB_ENV: &str = "MIGRATE_PROCESSES_CHILD_DB";
-/// Set for the child processes: the file whose creation starts them.
-const CHILD_GO_ENV: &str = "MIGRATE_PROCESSES_CHILD_GO";
-
-/// The test that runs [`process_child_entry`] in its children.
-const PARENT: &str = "many_processes_starting_at_once_apply_each_migration_exactly_once_*";
-
-/// The body of each child process of the tests below.
-#[test]
-#[ignore = "child process entry, run by many_processes_starting_at_once_apply_each_migration_exactly_once_*"]
-fn process_child_entry() {
-    let path = support::child_env(CHILD_DB_ENV, PARENT);
-    let go = support::child_env(CHILD_GO_ENV, PARENT);
-    support::ready_then_wait_for(Path::new(&go));
-    let start = Instant::now();
-    let mut db = Sqlite::open(Path::new(&path)).expect("child: open");
-    let migrator = Migrator::new().register_migrations(all()).unwrap();
-    let report = migrator.to_latest(&mut db).expect("child: migrate");
-    println!(
-        "applied={} elapsed_us={}",
-        report.steps.len(),
-        start.elapsed().as_micros()
-    );
 }
 
 struct Running {
@@ -125,8 +42,8 @@ struct Running {
 
 /// Starts a child and waits until it has printed `ready`.
 fn spawn_child(path: &Path, go: &Path) -> Running {
-    let mut command = support::child_entry("concurrency_processes::process_child_entry");
-    command.env(CHILD_DB_ENV, path).env(CHILD_GO_ENV, go);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sqlite_child"));
+    command.arg("concurrency_processes").arg(path).arg(go);
     let (child, stdout) = support::spawn_ready(command);
     Running { child, stdout }
 }
