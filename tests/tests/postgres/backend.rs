@@ -7,7 +7,6 @@
 //! and connection errors, tokio runtimes, `CREATE INDEX CONCURRENTLY` outside a
 //! transaction, and the catalog comparison of `check_migrations`.
 
-use migrate_test_support as support;
 use migrate_test_support::pg;
 
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -21,35 +20,9 @@ use migrate_postgres::{
 
 use pg::TestSchema;
 
-#[migration(version = 1, description = "Create chat_users")]
-struct CreateChatUsers;
+mod migrations;
 
-impl Migration for CreateChatUsers {
-    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute("CREATE TABLE chat_users (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL)")
-    }
-}
-
-impl Reversible for CreateChatUsers {
-    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute("DROP TABLE chat_users")
-    }
-}
-
-#[migration(version = 2, description = "Add is_spammer to chat_users")]
-struct AddIsSpammer;
-
-impl Migration for AddIsSpammer {
-    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute("ALTER TABLE chat_users ADD COLUMN is_spammer BOOLEAN NOT NULL DEFAULT FALSE")
-    }
-}
-
-impl Reversible for AddIsSpammer {
-    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute("ALTER TABLE chat_users DROP COLUMN is_spammer")
-    }
-}
+use migrations::{AddIsSpammer, CreateChatUsers};
 
 #[migration(version = 3, description = "Lower-case every name", irreversible)]
 struct LowerCaseNames;
@@ -600,8 +573,9 @@ fn eight_processes_starting_at_once_apply_each_migration_once() {
         let mut schema = TestSchema::new("race").unwrap();
         let children: Vec<_> = (0..8)
             .map(|_| {
-                support::child_entry("backend::race_child")
-                    .env("RACE_URL", schema.url())
+                std::process::Command::new(env!("CARGO_BIN_EXE_postgres_child"))
+                    .arg("backend_race")
+                    .arg(schema.url())
                     .stdout(std::process::Stdio::piped())
                     .stderr(std::process::Stdio::piped())
                     .spawn()
@@ -627,23 +601,6 @@ fn eight_processes_starting_at_once_apply_each_migration_once() {
         assert_eq!(applied, 2, "round {round}: each migration applied once");
         assert_eq!(schema.versions(), [1, 2], "round {round}");
     }
-}
-
-#[test]
-#[ignore = "child process entry, run by eight_processes_starting_at_once_apply_each_migration_once"]
-fn race_child() {
-    let url = support::child_env(
-        "RACE_URL",
-        "eight_processes_starting_at_once_apply_each_migration_once",
-    );
-    let mut db = Postgres::connect(url.to_str().unwrap()).unwrap();
-    let report = with(&[
-        CreateChatUsers::get_migration(),
-        AddIsSpammer::get_migration(),
-    ])
-    .to_latest(&mut db)
-    .unwrap();
-    println!("applied {}", report.steps.len());
 }
 
 #[test]

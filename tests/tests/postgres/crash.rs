@@ -3,67 +3,19 @@
 //! mid-migration, the lock holder killed while another runner waits. Afterwards the
 //! schema and the history agree, the lock is free, and a rerun finishes.
 
-use migrate_test_support as support;
 use migrate_test_support::pg;
 
-use std::process::{Child, Stdio};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use migrate_postgres::{
-    BoxError, Db, Error, Migration, Migrator, Postgres, PostgresExt, migration,
-};
+use migrate_postgres::{Error, Migrator, Postgres};
 
 use pg::TestSchema;
 
-macro_rules! slow_tables {
-    ($($ty:ident $version:tt),* $(,)?) => {
-        $(
-            #[migration(set = "crash", version = $version, description = "Create a table slowly", irreversible)]
-            struct $ty;
+mod migrations;
 
-            impl Migration for $ty {
-                fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-                    db.execute(concat!(
-                        "CREATE TABLE c_", stringify!($version), " (id INT); ",
-                        "INSERT INTO c_", stringify!($version), " SELECT generate_series(1, 1000); ",
-                        "SELECT pg_sleep(0.04)"
-                    ))
-                }
-            }
-        )*
-
-        fn slow() -> Migrator {
-            Migrator::for_set("crash")
-                .register_migrations([$($ty::get_migration()),*])
-                .unwrap()
-        }
-    };
-}
-
-slow_tables!(C1 1, C2 2, C3 3, C4 4, C5 5, C6 6);
-
-/// The session running migration 20, for the tests that end it.
-static SLEEPER_PID: AtomicI32 = AtomicI32::new(0);
-
-#[migration(
-    set = "crash",
-    version = 20,
-    description = "Sleeps in its transaction",
-    irreversible
-)]
-struct Sleeps;
-
-impl Migration for Sleeps {
-    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        let tx = db.postgres()?;
-        let pid: i32 = tx.query_one("SELECT pg_backend_pid()", &[])?.get(0);
-        SLEEPER_PID.store(pid, Ordering::SeqCst);
-        println!("sleeping in {pid}");
-        tx.batch_execute("CREATE TABLE slept (id INT); SELECT pg_sleep(30)")?;
-        Ok(())
-    }
-}
+use migrations::{C1, C2, SLEEPER_PID, Sleeps, slow};
 
 /// Every version in the history has its table and rows, and no table is there without
 /// its history row: the migration and its row committed together or not at all. Read in
@@ -114,8 +66,9 @@ fn assert_consistent(schema: &mut TestSchema, round: u32) {
 }
 
 fn spawn_child(entry: &str, url: &str) -> Child {
-    support::child_entry(&format!("crash::{entry}"))
-        .env("CRASH_URL", url)
+    Command::new(env!("CARGO_BIN_EXE_postgres_child"))
+        .arg(entry)
+        .arg(url)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -132,7 +85,7 @@ fn a_migrating_process_killed_at_random_moments_leaves_history_and_schema_agreei
     let mut killed_partway = 0;
     for round in 0..16 {
         let mut schema = TestSchema::new("kill").unwrap();
-        let mut child = spawn_child("migrate_child", &schema.url());
+        let mut child = spawn_child("crash", &schema.url());
         seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
         let delay = 30 + (seed >> 33) % 400;
         std::thread::sleep(Duration::from_millis(delay));
@@ -154,17 +107,6 @@ fn a_migrating_process_killed_at_random_moments_leaves_history_and_schema_agreei
         killed_partway >= 4,
         "only {killed_partway} kills landed mid-run"
     );
-}
-
-#[test]
-#[ignore = "child process entry, run by a_migrating_process_killed_at_random_moments_leaves_history_and_schema_agreeing"]
-fn migrate_child() {
-    let url = support::child_env(
-        "CRASH_URL",
-        "a_migrating_process_killed_at_random_moments_leaves_history_and_schema_agreeing",
-    );
-    let mut db = Postgres::connect(url.to_str().unwrap()).unwrap();
-    slow().to_latest(&mut db).unwrap();
 }
 
 #[test]
@@ -217,7 +159,7 @@ fn a_runner_waiting_for_a_killed_holder_takes_over() {
     let Some(mut schema) = TestSchema::new("holder_killed") else {
         return;
     };
-    let mut holder = spawn_child("sleeping_child", &schema.url());
+    let mut holder = spawn_child("crash_sleeping", &schema.url());
     // Wait until the child is inside its migration, holding the lock.
     let started = Instant::now();
     loop {
@@ -260,20 +202,6 @@ fn a_runner_waiting_for_a_killed_holder_takes_over() {
     );
     assert_eq!(applied, 2, "applied once the holder died");
     assert_eq!(schema.versions(), [1, 2]);
-}
-
-#[test]
-#[ignore = "child process entry, run by a_runner_waiting_for_a_killed_holder_takes_over"]
-fn sleeping_child() {
-    let url = support::child_env(
-        "CRASH_URL",
-        "a_runner_waiting_for_a_killed_holder_takes_over",
-    );
-    let mut db = Postgres::connect(url.to_str().unwrap()).unwrap();
-    let _ = Migrator::for_set("crash")
-        .register_migrations([Sleeps::get_migration()])
-        .unwrap()
-        .to_latest(&mut db);
 }
 
 #[test]

@@ -5,46 +5,12 @@ use migrate_test_support as support;
 use migrate_test_support::pg;
 
 use std::io::Read as _;
+use std::process::Command;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use migrate_postgres::postgres::{Client, NoTls};
-use migrate_postgres::{
-    BoxError, Db, Migration, PostgresExt, Reversible, migration, scratch::SCRATCH_PREFIX,
-};
-
-#[migration(
-    set = "scratch",
-    version = 1,
-    description = "Waits in its scratch schema"
-)]
-struct WaitsInScratch;
-
-impl Migration for WaitsInScratch {
-    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute("CREATE TABLE waits (id INT)")?;
-        let schema: String = db
-            .postgres()?
-            .query_one("SELECT current_schema()", &[])?
-            .get(0);
-        // Where the parent reads it (a child's stdout reaches it only at the end).
-        // Written whole, then renamed: the parent never reads half a name.
-        if let Some(file) = std::env::var_os("SCRATCH_NAME_FILE") {
-            let file = std::path::PathBuf::from(file);
-            std::fs::write(file.with_extension("part"), schema)?;
-            std::fs::rename(file.with_extension("part"), file)?;
-        }
-        // Killed in here by the parent.
-        std::thread::sleep(Duration::from_secs(60));
-        Ok(())
-    }
-}
-
-impl Reversible for WaitsInScratch {
-    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute("DROP TABLE waits")
-    }
-}
+use migrate_postgres::{BoxError, Db, Migration, Reversible, migration, scratch::SCRATCH_PREFIX};
 
 #[migration(set = "scratch", version = 2, description = "Create notes")]
 struct CreateNotes;
@@ -80,8 +46,9 @@ fn a_killed_checks_scratch_schema_is_dropped_by_the_next_check() {
     }
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("scratch");
-    let mut child = support::child_entry("scratch::scratch_child")
-        .env("SCRATCH_URL", pg::server())
+    let mut child = Command::new(env!("CARGO_BIN_EXE_postgres_child"))
+        .arg("scratch")
+        .arg(pg::server())
         .env("SCRATCH_NAME_FILE", &file)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -140,18 +107,5 @@ fn a_killed_checks_scratch_schema_is_dropped_by_the_next_check() {
     assert!(
         !schema_exists(&mut admin, &name),
         "the next check dropped {name}"
-    );
-}
-
-#[test]
-#[ignore = "child process entry, run by a_killed_checks_scratch_schema_is_dropped_by_the_next_check"]
-fn scratch_child() {
-    let url = support::child_env(
-        "SCRATCH_URL",
-        "a_killed_checks_scratch_schema_is_dropped_by_the_next_check",
-    );
-    migrate_postgres::testing::check_migrations(
-        &support::with(&[WaitsInScratch::get_migration()]),
-        url.to_str().unwrap(),
     );
 }
