@@ -9,7 +9,12 @@
 //! - `crash_sleeping URL` (`postgres::crash`): runs the migration that sleeps in its
 //!   transaction, holding the lock, until it is killed;
 //! - `scratch URL` (`postgres::scratch`): a `check_migrations` whose migration waits in
-//!   its scratch schema until it is killed.
+//!   its scratch schema until it is killed;
+//! - `parallel_race URL GO LOCK N` (`postgres::parallel_races`): prints `ready`, waits for
+//!   the file `GO`, runs the ledger set N at once (with the lease lock when `LOCK` is
+//!   `lease`, else the advisory lock), prints `applied=N`;
+//! - `parallel_kill URL` (`postgres::parallel_races`): prints `ready`, runs the ledger set
+//!   3 at once, to be killed partway.
 //!
 //! The modules' migrations are in sets of their own (`backend`'s in the default set), so
 //! they live in one registry here.
@@ -23,7 +28,12 @@ mod crash;
 #[path = "../../tests/postgres/scratch/migrations.rs"]
 mod scratch;
 
-use migrate_postgres::{Migrator, Postgres};
+#[path = "../../tests/postgres/parallel_races/migrations.rs"]
+mod parallel_races;
+
+use std::path::Path;
+
+use migrate_postgres::{Lock, Migrator, Postgres};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -55,6 +65,26 @@ fn main() {
                 &migrate_test_support::with(&[scratch::WaitsInScratch::get_migration()]),
                 url,
             );
+        }
+        ["parallel_race", url, go, lock, at_once] => {
+            let mut db = connect(url);
+            if *lock == "lease" {
+                db = db.lock(Lock::LEASE);
+            }
+            migrate_test_support::ready_then_wait_for(Path::new(go));
+            let report = parallel_races::ledger_set()
+                .parallel(at_once.parse().expect("a number"))
+                .to_latest(&mut db)
+                .expect("child: migrate");
+            println!("applied={}", report.steps.len());
+        }
+        ["parallel_kill", url] => {
+            let mut db = connect(url);
+            println!("ready");
+            parallel_races::ledger_set()
+                .parallel(3)
+                .to_latest(&mut db)
+                .expect("child: migrate");
         }
         other => panic!("usage: see src/bin/postgres_child.rs; not {other:?}"),
     }

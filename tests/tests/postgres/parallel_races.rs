@@ -27,7 +27,7 @@
 use migrate_test_support as support;
 use migrate_test_support::pg;
 
-use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use migrate_postgres::postgres::{Client, IsolationLevel};
@@ -77,11 +77,12 @@ fn with(migrations: &[&'static RegisteredMigration]) -> Migrator {
 }
 
 // ---------------------------------------------------------------------------------------
-// The set that the racing and the killed processes run: each migration appends its
-// version to `ledger` once per time its code runs (a transactional one in its
-// transaction; a `transaction = false` one in a statement of its own, committed at once,
-// so that running twice shows even when the second run fails later).
+// The set that the racing and the killed processes run: see `migrations.rs`.
 // ---------------------------------------------------------------------------------------
+
+mod migrations;
+
+use migrations::ledger_set;
 
 /// The versions of [`ledger_set`], and whether each runs in a transaction.
 const LEDGER: [(i64, bool); 6] = [
@@ -92,117 +93,6 @@ const LEDGER: [(i64, bool); 6] = [
     (105, true),
     (106, true),
 ];
-
-fn append(db: &mut dyn Db, version: u64) -> Result<(), BoxError> {
-    db.execute(&format!(
-        "INSERT INTO ledger (version, pid) VALUES ({version}, {})",
-        std::process::id()
-    ))
-}
-
-#[migration(
-    set = "parallel_races",
-    version = 101,
-    description = "Create the ledger and three tables",
-    irreversible
-)]
-struct CreateLedger;
-
-impl Migration for CreateLedger {
-    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute(
-            "CREATE TABLE ledger (version int NOT NULL, pid int NOT NULL); \
-             CREATE TABLE a (v int); CREATE TABLE b (v int); CREATE TABLE c (v int); \
-             INSERT INTO a SELECT g FROM generate_series(1, 2000) g; \
-             INSERT INTO b SELECT g FROM generate_series(1, 2000) g; \
-             SELECT pg_sleep(0.05)",
-        )?;
-        append(db, 101)
-    }
-}
-
-/// A concurrent index build, safe to run again after it was cut short (an interrupted
-/// `CREATE INDEX CONCURRENTLY` leaves an invalid index behind).
-fn index_concurrently(db: &mut dyn Db, version: u64, table: &str) -> Result<(), BoxError> {
-    append(db, version)?;
-    db.execute("SELECT pg_sleep(0.05)")?;
-    db.execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {table}_v"))?;
-    db.execute(&format!(
-        "CREATE INDEX CONCURRENTLY {table}_v ON {table} (v)"
-    ))
-}
-
-#[migration(set = "parallel_races", version = 102, description = "Index a concurrently", irreversible,
-            transaction = false, after = [CreateLedger])]
-struct IndexA;
-
-impl Migration for IndexA {
-    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        index_concurrently(db, 102, "a")
-    }
-}
-
-#[migration(set = "parallel_races", version = 103, description = "Index b concurrently", irreversible,
-            transaction = false, after = [CreateLedger])]
-struct IndexB;
-
-impl Migration for IndexB {
-    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        index_concurrently(db, 103, "b")
-    }
-}
-
-#[migration(set = "parallel_races", version = 104, description = "Fill c", irreversible, after = [CreateLedger])]
-struct FillC;
-
-impl Migration for FillC {
-    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute("INSERT INTO c SELECT g FROM generate_series(1, 2000) g; SELECT pg_sleep(0.1)")?;
-        append(db, 104)
-    }
-}
-
-#[migration(set = "parallel_races", version = 105, description = "Create d", irreversible, after = [CreateLedger])]
-struct CreateD;
-
-impl Migration for CreateD {
-    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute("CREATE TABLE d (v int); SELECT pg_sleep(0.1)")?;
-        append(db, 105)
-    }
-}
-
-/// Declares nothing: it needs every earlier migration, so it runs last.
-#[migration(
-    set = "parallel_races",
-    version = 106,
-    description = "Check the others",
-    irreversible
-)]
-struct CheckOthers;
-
-impl Migration for CheckOthers {
-    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute(
-            "DO $$ BEGIN IF (SELECT count(*) FROM pg_indexes WHERE schemaname = \
-             current_schema() AND indexname IN ('a_v', 'b_v')) <> 2 OR (SELECT count(*) \
-             FROM c) <> 2000 OR to_regclass('d') IS NULL THEN RAISE EXCEPTION 'ran before \
-             the others'; END IF; END $$",
-        )?;
-        append(db, 106)
-    }
-}
-
-fn ledger_set() -> Migrator {
-    with(&[
-        CreateLedger::get_migration(),
-        IndexA::get_migration(),
-        IndexB::get_migration(),
-        FillC::get_migration(),
-        CreateD::get_migration(),
-        CheckOthers::get_migration(),
-    ])
-}
 
 /// What a schema migrated by [`ledger_set`] holds, read in one snapshot (a killed
 /// process's last commit may still land while the test looks).
@@ -298,37 +188,6 @@ fn assert_applied_once(seen: &Seen, round: usize) {
 // 1. Eight processes at once.
 // ---------------------------------------------------------------------------------------
 
-const RACE_URL_ENV: &str = "MIGRATE_PARALLEL_RACE_URL";
-const RACE_GO_ENV: &str = "MIGRATE_PARALLEL_RACE_GO";
-/// `lease` for the lease lock, anything else for the advisory lock.
-const RACE_LOCK_ENV: &str = "MIGRATE_PARALLEL_RACE_LOCK";
-/// How many migrations at once (`Migrator::parallel`).
-const RACE_AT_ONCE_ENV: &str = "MIGRATE_PARALLEL_RACE_AT_ONCE";
-const RACE_PARENT: &str =
-    "eight_processes_starting_parallel_runs_at_once_apply_each_migration_once_*";
-
-#[test]
-#[ignore = "child process entry, run by eight_processes_starting_parallel_runs_at_once_apply_each_migration_once_*"]
-fn race_child() {
-    let url = support::child_env(RACE_URL_ENV, RACE_PARENT);
-    let go = support::child_env(RACE_GO_ENV, RACE_PARENT);
-    let lock = support::child_env(RACE_LOCK_ENV, RACE_PARENT);
-    let at_once: usize = support::child_env(RACE_AT_ONCE_ENV, RACE_PARENT)
-        .to_str()
-        .and_then(|n| n.parse().ok())
-        .expect("a number");
-    let mut db = Postgres::connect(url.to_str().unwrap()).expect("child: connect");
-    if lock == "lease" {
-        db = db.lock(Lock::LEASE);
-    }
-    support::ready_then_wait_for(Path::new(&go));
-    let report = ledger_set()
-        .parallel(at_once)
-        .to_latest(&mut db)
-        .expect("child: migrate");
-    println!("applied={}", report.steps.len());
-}
-
 #[test]
 fn eight_processes_starting_parallel_runs_at_once_apply_each_migration_once_advisory_lock() {
     race("advisory", rounds(4), false);
@@ -369,12 +228,13 @@ fn race(lock: &str, rounds: usize, mixed: bool) {
         let children: Vec<_> = (0..PROCESSES)
             .map(|i| {
                 let at_once = if mixed && i % 2 == 1 { "1" } else { "3" };
-                let mut command = support::child_entry("parallel_races::race_child");
-                command.env(RACE_AT_ONCE_ENV, at_once);
+                let mut command = Command::new(env!("CARGO_BIN_EXE_postgres_child"));
                 command
-                    .env(RACE_URL_ENV, schema.url())
-                    .env(RACE_GO_ENV, &go)
-                    .env(RACE_LOCK_ENV, lock);
+                    .arg("parallel_race")
+                    .arg(schema.url())
+                    .arg(&go)
+                    .arg(lock)
+                    .arg(at_once);
                 support::spawn_ready(command)
             })
             .collect();
@@ -411,22 +271,6 @@ fn race(lock: &str, rounds: usize, mixed: bool) {
 // ---------------------------------------------------------------------------------------
 // 2. A process killed during a parallel run.
 // ---------------------------------------------------------------------------------------
-
-const KILL_URL_ENV: &str = "MIGRATE_PARALLEL_KILL_URL";
-const KILL_PARENT: &str =
-    "a_process_killed_during_a_parallel_run_leaves_no_lock_and_a_run_that_finishes";
-
-#[test]
-#[ignore = "child process entry, run by a_process_killed_during_a_parallel_run_leaves_no_lock_and_a_run_that_finishes"]
-fn kill_child() {
-    let url = support::child_env(KILL_URL_ENV, KILL_PARENT);
-    let mut db = Postgres::connect(url.to_str().unwrap()).expect("child: connect");
-    println!("ready");
-    ledger_set()
-        .parallel(3)
-        .to_latest(&mut db)
-        .expect("child: migrate");
-}
 
 /// The history and the schema agree after a kill: a transactional migration is recorded
 /// finished exactly when its code's work is there; a `transaction = false` one recorded
@@ -492,8 +336,8 @@ fn a_process_killed_during_a_parallel_run_leaves_no_lock_and_a_run_that_finishes
         // The child's sessions, its siblings included, carry this name.
         let application = format!("parkill{round}_{}", std::process::id());
         let url = format!("{} application_name={application}", schema.url());
-        let mut command = support::child_entry("parallel_races::kill_child");
-        command.env(KILL_URL_ENV, &url);
+        let mut command = Command::new(env!("CARGO_BIN_EXE_postgres_child"));
+        command.arg("parallel_kill").arg(&url);
         let (mut child, _stdout) = support::spawn_ready(command);
         // The moment: once the history has `rows` rows (0 to 4: marks of
         // `transaction = false` migrations count), then a little later.
