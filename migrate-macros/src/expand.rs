@@ -74,7 +74,7 @@ pub fn expand(
     // Across crates, two guards with this symbol collide at link time, and the linker's
     // "duplicate symbol" error names it. The guard is a static of its own: were the symbol
     // on the entry, the linker would satisfy it from the first crate and could leave the
-    // second crate's entry out, silently dropping a migration (tests/tests/cross_crate.rs).
+    // second crate's entry out, silently dropping a migration (tests/tests/build/cross_crate.rs).
     // The symbol is a plain C identifier (set names are lowercase letters, digits and `_`):
     // rustc writes exported symbols into the linker's version script for a `cdylib`, and
     // a linker accepts nothing else there.

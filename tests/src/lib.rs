@@ -13,7 +13,7 @@ pub mod chat_bot;
 pub struct ReadmeExamples;
 
 // docs/getting-started.md is not a doc test: its blocks are the files of one crate,
-// which tests/tests/getting_started.rs builds, runs and tests.
+// which tests/tests/build/getting_started.rs builds, runs and tests.
 
 /// docs/writing-migrations.md, run as doc tests.
 #[cfg(doctest)]
@@ -36,7 +36,7 @@ pub struct ErrorsExamples;
 pub struct ManyDatabasesExamples;
 
 /// docs/postgres.md, compiled as doc tests (they need a server to run, which
-/// tests/tests/postgres.rs has).
+/// tests/tests/postgres/backend.rs has).
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/postgres.md")]
 pub struct PostgresExamples;

@@ -5,7 +5,7 @@
 //! This test binary is such a program: it defines no migration and names no crate that
 //! does (not even `migrate_tests`, whose chat bot migrations it would link), which is
 //! what a binary whose migrations live in a library it never names looks like.
-//! `tests/tests/getting_started.rs` builds the user's cases as real crates.
+//! `tests/tests/build/getting_started.rs` builds the user's cases as real crates.
 
 use migrate_test_support as support;
 

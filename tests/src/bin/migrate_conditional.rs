@@ -1,5 +1,5 @@
 //! A `migrate` command whose migrations have conditions, for the command line's tests of
-//! `--environment` and of skipped migrations (tests/tests/cli_conditions.rs). Four SQLite
+//! `--environment` and of skipped migrations (tests/tests/cli/conditions.rs). Four SQLite
 //! migrations: one plain, one whose condition asks a "flag service" (an error when
 //! `MIGRATE_TEST_FLAG_SERVICE_DOWN` is set), one for the `dev` and `test` environments
 //! only, and one that runs only where the table `feature_flags` exists (the tests create

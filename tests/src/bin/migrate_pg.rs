@@ -1,5 +1,5 @@
 //! A `migrate` command whose migrations run on PostgreSQL, for the command line's
-//! PostgreSQL tests (tests/tests/cli_postgres.rs): the chat bot's migrations are
+//! PostgreSQL tests (tests/tests/cli/postgres.rs): the chat bot's migrations are
 //! SQLite's (`strftime` defaults, a data migration through rusqlite). It does not link
 //! the chat bot: its migrations are the two below.
 

@@ -1,5 +1,5 @@
 //! A `migrate` command whose migrations have tags, categories and declared dependencies,
-//! for the command line's tests of `--tag` and `--category` (tests/tests/cli_tags.rs). It
+//! for the command line's tests of `--tag` and `--category` (tests/tests/cli/tags.rs). It
 //! does not link the chat bot, whose migrations have none: its migrations are the five
 //! below.
 

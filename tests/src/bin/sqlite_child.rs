@@ -11,7 +11,10 @@
 //!   prints `ready`, waits for the file `GO`, migrates, prints `ran=N skipped=M`;
 //! - `sqlite_child concurrency_processes DB GO` (`runner::concurrency_processes`):
 //!   prints `ready`, waits for the file `GO`, migrates, prints
-//!   `applied=N elapsed_us=T`.
+//!   `applied=N elapsed_us=T`;
+//! - `sqlite_child races latest|redo DB [GO]` (`runner::races`): with `GO`, prints
+//!   `ready` and waits for the file `GO`; then `latest` migrates the two transactional
+//!   migrations and prints `applied=N`, `redo` reverts and applies the last migration.
 //!
 //! Their versions do not overlap, so their migrations live in one registry here.
 
@@ -26,6 +29,9 @@ mod concurrency_conditions;
 
 #[path = "../../tests/runner/concurrency_processes/migrations.rs"]
 mod concurrency_processes;
+
+#[path = "../../tests/runner/races/migrations.rs"]
+mod races;
 
 use std::path::Path;
 use std::time::Instant;
@@ -76,6 +82,31 @@ fn main() {
                 report.steps.len(),
                 start.elapsed().as_micros()
             );
+        }
+        ["races", command, db, go @ ..] if go.len() <= 1 => {
+            if let [go] = go {
+                ready_then_wait_for(Path::new(go));
+            }
+            let mut sqlite = Sqlite::open(db).expect("child: open");
+            match *command {
+                "latest" => {
+                    // The two migrations that run in a transaction: what 8 processes
+                    // race on.
+                    let report = Migrator::new()
+                        .register_migrations([
+                            races::CreateLedger::get_migration(),
+                            races::AddNote::get_migration(),
+                        ])
+                        .unwrap()
+                        .to_latest(&mut sqlite)
+                        .expect("child: migrate");
+                    println!("applied={}", report.steps.len());
+                }
+                "redo" => {
+                    races::all().redo(&mut sqlite).expect("child: redo");
+                }
+                other => panic!("unknown child command {other}"),
+            }
         }
         other => panic!("usage: see src/bin/sqlite_child.rs; not {other:?}"),
     }

@@ -3,8 +3,8 @@
 //! - SQLite test databases: a temporary database file ([`TestDb`]), its schema and
 //!   history ([`snapshot`]), the applied versions, and an error's whole chain
 //!   ([`chain`]);
-//! - child processes that run one ignored test of this binary ([`child_entry`],
-//!   [`child_env`]), started and waited for until they say `ready` ([`spawn_ready`]);
+//! - child processes (the binaries in `src/bin`), started and waited for until they say
+//!   `ready` ([`spawn_ready`]), then let go at once ([`ready_then_wait_for`]);
 //! - child projects: a Cargo project generated into a temporary directory, depending on
 //!   this workspace's crates by path ([`path_dependency`]), with this workspace's
 //!   `Cargo.lock` ([`copy_lock_file`]), built with `cargo build --offline` in a clean
@@ -170,30 +170,11 @@ pub fn chain(error: &Error) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
-// Child processes: this test binary re-executed.
+// Child processes: the binaries in src/bin that start together.
 // ---------------------------------------------------------------------------------------
 
-/// This test binary, set to run only the test `entry` (which the caller sets up with
-/// environment variables), with its output passed through.
-///
-/// A child entry is an ignored test (`#[ignore = "child process entry, run by ..."]`),
-/// so that it does not count as a passing test in a normal run; `--ignored` runs it
-/// here. It panics when run without its parent's variables, and a child that fails
-/// exits with a failure status that the parent checks.
-pub fn child_entry(entry: &str) -> Command {
-    let mut command = Command::new(std::env::current_exe().expect("the test binary's path"));
-    command.args([
-        "--ignored",
-        "--exact",
-        entry,
-        "--nocapture",
-        "--test-threads=1",
-    ]);
-    command
-}
-
-/// Starts `command` (a [`child_entry`] with its variables) with its output piped, and
-/// waits until it has printed `ready`. Returns the child and the rest of its stdout, to
+/// Starts `command` (a child binary of `src/bin`, reached through `CARGO_BIN_EXE_*`)
+/// with its output piped, and waits until it has printed `ready`. Returns the child and the rest of its stdout, to
 /// be drained after it ends: dropping the pipe early would make its next print fail.
 pub fn spawn_ready(mut command: Command) -> (Child, Lines<BufReader<ChildStdout>>) {
     let mut child = command
@@ -202,7 +183,6 @@ pub fn spawn_ready(mut command: Command) -> (Child, Lines<BufReader<ChildStdout>
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    // The harness may print "test <entry> ... " on the same line.
     loop {
         match lines.next() {
             Some(Ok(line)) if line.contains("ready") => break,
@@ -213,7 +193,7 @@ pub fn spawn_ready(mut command: Command) -> (Child, Lines<BufReader<ChildStdout>
     (child, lines)
 }
 
-/// In a child entry: says `ready` (what [`spawn_ready`] waits for), then waits until the
+/// In a child process: says `ready` (what [`spawn_ready`] waits for), then waits until the
 /// parent creates the file `go`, so that all its children start at the same instant.
 pub fn ready_then_wait_for(go: &Path) {
     println!("ready");
@@ -225,14 +205,6 @@ pub fn ready_then_wait_for(go: &Path) {
         );
         std::thread::sleep(std::time::Duration::from_micros(200));
     }
-}
-
-/// The value of the variable `key` that the parent `parent` set for a child entry; a
-/// panic saying so when it is missing (the entry was run on its own).
-pub fn child_env(key: &str, parent: &str) -> std::ffi::OsString {
-    std::env::var_os(key).unwrap_or_else(|| {
-        panic!("a child process entry, not a test of its own: `{parent}` runs it with {key} set")
-    })
 }
 
 // ---------------------------------------------------------------------------------------

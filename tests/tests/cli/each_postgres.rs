@@ -2,7 +2,7 @@
 //! the `migrate_pg` binary of this package (two migrations: `notes`, then its `tags`)
 //! over schemas this test creates and drops. Each schema gets its own tables and its own
 //! history table; a failing schema is listed and leaves the others migrated. The tests
-//! skip without a server (see `pg/mod.rs`).
+//! skip without a server (see `migrate_test_support::pg`).
 
 use migrate_test_support as support;
 use migrate_test_support::pg;

@@ -1,7 +1,7 @@
 //! The `migrate` command on PostgreSQL, run as a process: the `migrate_pg` binary of this
 //! package (its migrations run on PostgreSQL), against a schema of each test's own, the
 //! database given as a `postgres://` URL whose `options` set the `search_path`. The
-//! tests that need a server skip without one (see `pg/mod.rs`).
+//! tests that need a server skip without one (see `migrate_test_support::pg`).
 
 use migrate_test_support::pg;
 

@@ -20,9 +20,9 @@
 //!   for fewer, with nothing written.
 //!
 //! Concurrency is proven by barriers on advisory locks in `pg_locks` (as in
-//! tests/tests/parallel.rs), never by timing. `MIGRATE_RACE_ROUNDS` sets how many rounds
-//! the racing and the killing tests run. The children are this test binary
-//! re-executed (`support::child_entry`), so they are not counted as passing tests.
+//! tests/tests/postgres/parallel.rs), never by timing. `MIGRATE_RACE_ROUNDS` sets how many rounds
+//! the racing and the killing tests run. The children are processes of their own
+//! (`src/bin/postgres_child.rs`, with the migrations of `migrations.rs`).
 
 use migrate_test_support as support;
 use migrate_test_support::pg;

@@ -7,10 +7,10 @@
 //! - `clear_incomplete` deciding on a history read before the write lock, while another
 //!   process finishes the migration;
 //! - a run restricted to one direction (the command line's `up` and `down`) deciding on a
-//!   plan made before the lock (the command line's own races are in tests/tests/cli_races.rs).
+//!   plan made before the lock (the command line's own races are in tests/tests/cli/races.rs).
 //!
-//! The children are this test binary re-executed (`child_entry`, an ignored test run
-//! with `--ignored --exact`), so they are not counted as passing tests.
+//! The children are processes of their own (`src/bin/sqlite_child.rs`, with the
+//! migrations of `migrations.rs`).
 
 use migrate_test_support as support;
 
@@ -19,145 +19,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod migrations;
+
+use migrations::{Backfill, SLOW_UP_ENV, all};
+
 use migrate_core::{AppliedMigration, Backend, Freshness, RegisteredMigration};
 use migrate_sqlite::rusqlite::Connection;
-use migrate_sqlite::{
-    BoxError, Db, Direction, Error, Migration, Migrator, Reversible, Sqlite, migration,
-};
-
-#[migration(version = 1101, description = "Create the ledger")]
-struct CreateLedger;
-
-impl Migration for CreateLedger {
-    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute(
-            "CREATE TABLE ledger (version INTEGER NOT NULL);
-             INSERT INTO ledger VALUES (1101);",
-        )
-    }
-}
-
-impl Reversible for CreateLedger {
-    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute("DROP TABLE ledger")
-    }
-}
-
-#[migration(version = 1102, description = "Add a note column")]
-struct AddNote;
-
-impl Migration for AddNote {
-    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute(
-            "ALTER TABLE ledger ADD COLUMN note TEXT;
-             INSERT INTO ledger (version) VALUES (1102);",
-        )?;
-        // A child asked to be killed in here says so, then waits for the kill.
-        if let Some(flag) = std::env::var_os(SLOW_UP_ENV) {
-            std::fs::write(flag, b"in up").unwrap();
-            std::thread::sleep(Duration::from_secs(30));
-        }
-        Ok(())
-    }
-}
-
-impl Reversible for AddNote {
-    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute(
-            "DELETE FROM ledger WHERE version = 1102;
-             ALTER TABLE ledger DROP COLUMN note;",
-        )
-    }
-}
-
-#[migration(
-    version = 1103,
-    description = "Backfill outside a transaction",
-    transaction = false
-)]
-struct Backfill;
-
-impl Migration for Backfill {
-    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute("INSERT INTO ledger (version) VALUES (1103)")
-    }
-}
-
-impl Reversible for Backfill {
-    fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-        db.execute("DELETE FROM ledger WHERE version = 1103")
-    }
-}
-
-/// The two migrations that run in a transaction: what 8 processes race on.
-fn transactional() -> Migrator {
-    Migrator::new()
-        .register_migrations([CreateLedger::get_migration(), AddNote::get_migration()])
-        .unwrap()
-}
-
-fn all() -> Migrator {
-    Migrator::new()
-        .register_migrations([
-            CreateLedger::get_migration(),
-            AddNote::get_migration(),
-            Backfill::get_migration(),
-        ])
-        .unwrap()
-}
-
-const CHILD_ENV: &str = "MIGRATE_RACES_CHILD";
-const SLOW_UP_ENV: &str = "MIGRATE_RACES_SLOW_UP";
-
-/// The body of each child process: `MIGRATE_RACES_CHILD` is `<command> <db> [<go file>]`.
-/// Ignored, so it never counts as a passing test; the tests below run it.
-#[test]
-#[ignore = "a child process entry, run by the tests of this file"]
-fn child_entry() {
-    let spec = std::env::var(CHILD_ENV).expect("run by the tests of this file only");
-    let mut parts = spec.splitn(3, '\n');
-    let (command, db) = (parts.next().unwrap(), parts.next().unwrap());
-    if let Some(go) = parts.next() {
-        println!("ready");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !Path::new(go).exists() {
-            assert!(Instant::now() < deadline, "child: never told to go");
-            std::thread::sleep(Duration::from_micros(200));
-        }
-    }
-    let mut sqlite = Sqlite::open(db).expect("child: open");
-    match command {
-        "latest" => {
-            let report = transactional()
-                .to_latest(&mut sqlite)
-                .expect("child: migrate");
-            println!("applied={}", report.steps.len());
-        }
-        "redo" => {
-            all().redo(&mut sqlite).expect("child: redo");
-        }
-        other => panic!("unknown child command {other}"),
-    }
-}
+use migrate_sqlite::{BoxError, Db, Direction, Error, Sqlite};
 
 fn child(command: &str, db: &Path, go: Option<&Path>) -> Command {
-    let mut spec = format!("{command}\n{}", db.display());
-    if let Some(go) = go {
-        spec.push('\n');
-        spec.push_str(&go.display().to_string());
-    }
-    let mut child = Command::new(std::env::current_exe().unwrap());
-    child
-        .args([
-            "--ignored",
-            "--exact",
-            "races::child_entry",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, spec)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sqlite_child"));
+    child.arg("races").arg(command).arg(db).args(go);
+    child.stdout(Stdio::piped()).stderr(Stdio::piped());
     child
 }
 

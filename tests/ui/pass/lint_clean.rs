@@ -1,6 +1,6 @@
 //! The code `#[migration]` generates is clean under the rustc lints users deny. trybuild
 //! runs rustc, not clippy: clippy's lints (`clippy::pedantic` included) are checked by a
-//! real `cargo clippy` run in tests/tests/generated_code_lints.rs.
+//! real `cargo clippy` run in tests/tests/build/generated_code_lints.rs.
 
 #![deny(warnings)]
 #![deny(
