@@ -1,16 +1,19 @@
-//! What the manager needs from a database. Backends (SQLite, PostgreSQL) implement
-//! [`Backend`]; the manager holds the logic and calls these in order.
+//! What the manager needs from a database: [`Backend`], twelve methods, the same for
+//! every database. Backends (SQLite, PostgreSQL) implement it; the manager holds the
+//! logic and calls them in the order the trait's documentation gives.
 
+use core::fmt;
 use core::time::Duration;
 
-use crate::history::AppliedMigration;
+use crate::direction::Direction;
+use crate::history::{HistoryRow, RowState, marks};
 use crate::migration::{BoxError, Db};
-use crate::plan::Direction;
 use crate::registry::RegisteredMigration;
 
-/// Whether the history read by [`Backend::read_history`] still holds once the write
+/// Whether the history read by [`Backend::read_history`] still holds once the migration
 /// lock is taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Freshness {
     /// Nobody else has written since the history was read: the plan stands.
     Current,
@@ -19,205 +22,432 @@ pub enum Freshness {
     Stale,
 }
 
-/// A database the manager can migrate.
+/// What a backend can do, where databases differ ([`Backend::capabilities`]).
 ///
-/// The manager calls, per run: [`read_applied`](Self::read_applied) once, or for a run to
-/// the latest migration [`read_applied_unless_up_to_date`](Self::read_applied_unless_up_to_date)
-/// (and [`read_history`](Self::read_history) only to word a refusal); then per step
-/// [`begin`](Self::begin), [`before_code`](Self::before_code), the migration's code
-/// (and the [`Migrator`](crate::Migrator)'s hooks) through [`db`](Self::db),
-/// [`check`](Self::check), [`record_applied`](Self::record_applied) or
-/// [`remove_applied`](Self::remove_applied), [`store_fingerprint`](Self::store_fingerprint)
-/// and [`commit`](Self::commit), or [`rollback`](Self::rollback) on any failure. A
-/// migration that runs outside a transaction uses [`db`](Self::db) with no transaction
-/// open: `begin`, its mark, `commit`; `before_code` and its code with no transaction;
-/// then `begin`, its record, `commit`. In one transaction for several steps (an
-/// all-or-nothing run, a dry run, a redo), `before_code` comes before each step's code.
-pub trait Backend {
-    /// Reads every applied migration of every set, sorted by set and version. Writes
-    /// nothing: a database without a history table has an empty history.
-    fn read_history(&mut self) -> Result<Vec<AppliedMigration>, BoxError>;
+/// ```
+/// use migrate_core::Capabilities;
+///
+/// let sqlite = Capabilities::TRANSACTIONAL;
+/// assert!(sqlite.transactional_ddl);
+/// assert!(!sqlite.without_transactional_ddl().transactional_ddl);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// Whether a schema change rolls back with its transaction (SQLite and PostgreSQL:
+    /// yes; MySQL: no, DDL commits implicitly). Without it, the manager runs every
+    /// migration as it runs a `transaction = false` one (an incomplete mark first, the
+    /// code with no transaction of the manager's open, then the record), and refuses
+    /// to run several in one transaction.
+    pub transactional_ddl: bool,
+}
 
-    /// Reads what the planner needs of the history of one set, sorted by version: each
-    /// row's `set`, `version`, `checksum` and `complete`. The other fields may be left
-    /// empty (the manager reads [`read_history`](Self::read_history) when it needs them
-    /// for a message). Like `read_history`, it marks the point that
-    /// [`begin`](Self::begin) compares with. The default filters `read_history`.
-    fn read_applied(&mut self, set: &str) -> Result<Vec<AppliedMigration>, BoxError> {
-        let mut rows = self.read_history()?;
-        rows.retain(|row| row.set == set);
-        Ok(rows)
+impl Capabilities {
+    /// A backend whose DDL is transactional (SQLite, PostgreSQL).
+    pub const TRANSACTIONAL: Capabilities = Capabilities {
+        transactional_ddl: true,
+    };
+
+    /// The same, for a database whose DDL commits implicitly.
+    #[must_use]
+    pub const fn without_transactional_ddl(mut self) -> Self {
+        self.transactional_ddl = false;
+        self
     }
+}
 
-    /// [`read_applied`](Self::read_applied) for a run to the latest migration, which at
-    /// start-up usually finds nothing to do: `None` when the history of `set` holds
-    /// exactly `known` (the set's migrations, sorted by version) — one finished row per
-    /// migration, in the same order, whose checksum column equals the migration's
-    /// [`checksum`](RegisteredMigration::checksum) — and nothing else; otherwise the rows
-    /// as `read_applied` gives them. Either way it marks the point that
-    /// [`begin`](Self::begin) compares with (after `None`, a backend may take any change
-    /// as a change of the history: the manager reads again before it plans). A backend
-    /// may decide `None` on the rows as they arrive, without building them. The default
-    /// reads `read_applied` and compares.
-    fn read_applied_unless_up_to_date(
-        &mut self,
-        set: &str,
-        known: &[&'static RegisteredMigration],
-    ) -> Result<Option<Vec<AppliedMigration>>, BoxError> {
-        let rows = self.read_applied(set)?;
+/// Which history [`Backend::read_history`] reads.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum Read<'a> {
+    /// Every row of every set, with every column, sorted by set and version: for
+    /// `status`, `history` and to word a refusal.
+    All,
+    /// What the planner needs of one set, sorted by version: each row's set, version,
+    /// checksum column and `complete` column ([`HistoryRow::new`]); the other fields may
+    /// be left empty.
+    Set(&'a str),
+    /// As [`Set`](Self::Set), for a run to the latest migration, which at start-up usually
+    /// finds nothing to do: [`HistoryRead::UpToDate`] when the history of `set` holds
+    /// exactly `known` (the set's migrations, sorted by version) — one applied row per
+    /// migration, in the same order, with the migration's
+    /// [`checksum`](RegisteredMigration::checksum) — and nothing else; otherwise the
+    /// rows. A backend may decide on the rows as they arrive, without building them
+    /// ([`HistoryRead::unless_up_to_date`] decides on built ones), or from a cache it
+    /// keeps up to date itself (SQLite's fast start). After `UpToDate`, a backend may
+    /// take any change as a change of the history at the next [`begin`](Backend::begin):
+    /// the manager reads again before it plans.
+    SetUnlessUpToDate {
+        /// The set.
+        set: &'a str,
+        /// Its known migrations, sorted by version.
+        known: &'a [&'static RegisteredMigration],
+    },
+}
+
+/// What [`Backend::read_history`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HistoryRead {
+    /// The rows asked for.
+    Rows(Vec<HistoryRow>),
+    /// Only for [`Read::SetUnlessUpToDate`]: the history holds exactly the known
+    /// migrations, applied and unchanged; nothing to do.
+    UpToDate,
+}
+
+impl HistoryRead {
+    /// [`UpToDate`](Self::UpToDate) when `rows` (one set's, sorted by version) are
+    /// exactly `known`, as [`Read::SetUnlessUpToDate`] asks; otherwise the rows.
+    ///
+    /// ```
+    /// use migrate_core::{HistoryRead, HistoryRow};
+    ///
+    /// let rows = vec![HistoryRow::new("", 3, "5d41402abc4b2a76", false)];
+    /// // An unfinished row is never up to date, whatever the known migrations are.
+    /// assert_eq!(
+    ///     HistoryRead::unless_up_to_date(rows.clone(), &[]),
+    ///     HistoryRead::Rows(rows)
+    /// );
+    /// assert_eq!(HistoryRead::unless_up_to_date(Vec::new(), &[]), HistoryRead::UpToDate);
+    /// ```
+    pub fn unless_up_to_date(rows: Vec<HistoryRow>, known: &[&RegisteredMigration]) -> Self {
         let up_to_date = rows.len() == known.len()
             && rows.iter().zip(known).all(|(row, m)| {
-                row.version == m.version() && row.complete && row.checksum == m.checksum()
+                row.version == m.version() && row.is_applied() && row.checksum == m.checksum()
             });
-        Ok((!up_to_date).then_some(rows))
+        if up_to_date {
+            HistoryRead::UpToDate
+        } else {
+            HistoryRead::Rows(rows)
+        }
+    }
+}
+
+/// One change of the history, in the open transaction ([`Backend::write_history`]).
+/// Core encodes every row; a backend stores what it is given.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum HistoryChange<'a> {
+    /// Insert a row. The version has no row in its set: the manager deletes an earlier
+    /// one first.
+    Insert(NewRow<'a>),
+    /// Delete the row of `version` in `set`, if there is one.
+    Delete {
+        /// The set; `""` for the default set.
+        set: &'a str,
+        /// The version.
+        version: u64,
+    },
+    /// Store `checksum_column` as the checksum column of the row of `version` in `set`
+    /// (an applied migration whose changed source was accepted).
+    SetChecksum {
+        /// The set; `""` for the default set.
+        set: &'a str,
+        /// The version.
+        version: u64,
+        /// The column's new text.
+        checksum_column: &'a str,
+    },
+}
+
+/// A history row to insert ([`HistoryChange::Insert`]): its columns, encoded by core.
+#[derive(Clone, Debug)]
+pub struct NewRow<'a> {
+    migration: &'a RegisteredMigration,
+    state: RowState,
+    checksum_column: String,
+    duration: Duration,
+}
+
+impl<'a> NewRow<'a> {
+    fn new(migration: &'a RegisteredMigration, state: RowState, duration: Duration) -> Self {
+        NewRow {
+            checksum_column: marks::encode(migration.checksum(), &state),
+            migration,
+            state,
+            duration,
+        }
     }
 
-    /// Starts the transaction of one step holding the database's write lock (waiting for
-    /// it rather than failing), creates the history table if it is missing, and reports
-    /// whether the history changed since it was last read.
-    fn begin(&mut self) -> Result<Freshness, BoxError>;
+    /// The row of a migration whose code ran and finished.
+    pub(crate) fn applied(migration: &'a RegisteredMigration, duration: Duration) -> Self {
+        Self::new(migration, RowState::Applied, duration)
+    }
 
-    /// The database as migration code sees it: inside the open transaction, or with none
-    /// for a migration that runs outside one.
+    /// The row of a migration whose condition was false.
+    pub(crate) fn skipped(migration: &'a RegisteredMigration, reason: &str) -> Self {
+        let reason = reason.to_owned();
+        Self::new(migration, RowState::Skipped { reason }, Duration::ZERO)
+    }
+
+    /// The mark of a `transaction = false` migration whose code is about to run.
+    pub(crate) fn started(migration: &'a RegisteredMigration, direction: Direction) -> Self {
+        Self::new(
+            migration,
+            RowState::Incomplete { direction },
+            Duration::ZERO,
+        )
+    }
+
+    /// The `migration_set` column; `""` for the default set.
+    pub fn set(&self) -> &'static str {
+        self.migration.set()
+    }
+
+    /// The `version` column.
+    pub fn version(&self) -> u64 {
+        self.migration.version()
+    }
+
+    /// The `description` column.
+    pub fn description(&self) -> &'static str {
+        self.migration.description()
+    }
+
+    /// The `type_name` column.
+    pub fn type_name(&self) -> &'static str {
+        self.migration.type_name()
+    }
+
+    /// The text of the `checksum` column, marks included: store it as it is.
+    pub fn checksum_column(&self) -> &str {
+        &self.checksum_column
+    }
+
+    /// The `duration_us` column: how long the code took (zero for a mark or a skip).
+    pub fn duration(&self) -> Duration {
+        self.duration
+    }
+
+    /// The `complete` column: `false` for the mark of a migration that has started.
+    pub fn complete(&self) -> bool {
+        !matches!(self.state, RowState::Incomplete { .. })
+    }
+
+    /// What the row says, for a backend that keeps a cache of the history (SQLite's fast
+    /// start): the state [`HistoryRow::new`] decodes from these columns.
+    pub fn state(&self) -> &RowState {
+        &self.state
+    }
+
+    /// The migration's checksum, without any mark: the
+    /// [`checksum`](HistoryRow::checksum) the row reads back with.
+    pub fn checksum(&self) -> &'static str {
+        self.migration.checksum()
+    }
+}
+
+/// The transaction [`Backend::begin`] opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxMode {
+    /// A transaction that may write, holding the migration lock: a step, a batch of
+    /// steps, or a history edit.
+    Write,
+    /// A read-only transaction holding the migration lock, in which conditions are
+    /// evaluated (any write fails); the manager always ends it with
+    /// [`rollback`](Backend::rollback). Opened while a write transaction is open, which
+    /// happens only in a batch (all-or-nothing runs, rehearsals), on a backend with
+    /// [`transactional_ddl`](Capabilities::transactional_ddl), it is a read-only scope
+    /// inside that transaction, which sees what the batch did so far, and its
+    /// `rollback` ends only the scope.
+    ReadOnly,
+}
+
+/// Where a migration's code runs ([`Backend::prepare_code`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeScope {
+    /// Inside the transaction that also records it.
+    InTransaction,
+    /// With no transaction of the manager's open: a `transaction = false` migration,
+    /// between the commit of its mark and the transaction of its record.
+    OutsideTransaction,
+}
+
+/// Why a backend cannot run independent migrations at once ([`Backend::sessions`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unsupported {
+    reason: String,
+}
+
+impl Unsupported {
+    /// Unsupported, for `reason` (a sentence that says what to do instead).
+    pub fn new(reason: impl Into<String>) -> Self {
+        Unsupported {
+            reason: reason.into(),
+        }
+    }
+
+    /// The reason.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for Unsupported {}
+
+/// More sessions on the same database, for a run that applies independent migrations at
+/// once ([`Migrator::parallel`](crate::Migrator::parallel)): what
+/// [`Backend::sessions`] gives a backend that has them.
+pub trait Sessions {
+    /// Another session on the same database, history table and set: opened after this
+    /// session took the migration lock, it runs steps under that lock (it never takes
+    /// the lock itself, and its [`begin`](Backend::begin) always reports
+    /// [`Freshness::Current`]: the run that opened it made its plan under the lock).
+    ///
+    /// # Errors
+    ///
+    /// When the session cannot be opened; nothing was written.
+    fn sibling(&mut self) -> Result<Box<dyn Backend + Send>, BoxError>;
+}
+
+/// A database the manager can migrate.
+///
+/// Every method but [`sessions`](Self::sessions) is required, so that a wrapper (a
+/// decorator that logs, injects faults, counts) that forgets one does not compile,
+/// instead of silently dropping a lock release, a `lock_timeout` or a check.
+///
+/// # The order of the calls
+///
+/// Each call of a [`Migrator`](crate::Migrator) operation is one run:
+///
+/// 1. [`capabilities`](Self::capabilities) once, then [`read_history`](Self::read_history):
+///    [`Read::SetUnlessUpToDate`] for a run to the latest migration, [`Read::Set`]
+///    otherwise. [`HistoryRead::UpToDate`] ends the run there. Every read marks the point
+///    the next `begin` compares with.
+/// 2. When the history holds skipped migrations that could run now:
+///    [`begin`](Self::begin)`(ReadOnly)`, their conditions (through [`db`](Self::db)),
+///    [`rollback`](Self::rollback).
+/// 3. Per step, in its own transaction: for a conditional migration first
+///    `begin(ReadOnly)`, its condition, `rollback`; then `begin(Write)` (on
+///    [`Freshness::Stale`]: `rollback` and back to 1), the history writes that need no code
+///    ([`write_history`](Self::write_history): a skipped row goes, a false condition is
+///    recorded), [`prepare_code`](Self::prepare_code)`(InTransaction)`, the `before_each`
+///    hook, `up` or `down`, and the `after_each` hook through `db`,
+///    [`verify`](Self::verify), `write_history` (the step's row inserted or deleted),
+///    [`commit`](Self::commit); any failure: `rollback`.
+/// 4. A migration that runs outside a transaction (`transaction = false`): its condition
+///    as in 3; `begin(Write)`, `write_history` (its incomplete mark), `commit`;
+///    `prepare_code(OutsideTransaction)`, the hooks and its code with no transaction open;
+///    `begin(Write)`, `verify`, `write_history` (the mark goes, the row comes), `commit`.
+/// 5. Several steps in one transaction (an all-or-nothing run, a dry run, a redo):
+///    `begin(Write)`, then per step 3 without its `begin` and `commit`, a condition's
+///    `begin(ReadOnly)` and `rollback` being a read-only scope inside the transaction;
+///    `verify` once, after the last step; `commit` (a dry run: `rollback`).
+/// 6. History edits that run no code (baseline, accepted changes, a cleared mark):
+///    `begin(Write)`, `write_history`, `commit`.
+/// 7. A parallel run ([`Migrator::parallel`](crate::Migrator::parallel)): `begin(Write)`,
+///    [`sessions`](Self::sessions) and [`Sessions::sibling`] per worker, `commit`; each
+///    sibling runs steps as in 3 and 4, then its own `end_run`.
+/// 8. [`end_run`](Self::end_run) last, whatever happened.
+///
+/// [`read_history`](Self::read_history)`(Read::All)` comes only to word a refusal, or
+/// for `status`.
+pub trait Backend {
+    /// What the backend calls itself to a migration's condition
+    /// ([`PlanContext::backend`](crate::PlanContext::backend)): `"sqlite"`, `"postgres"`.
+    fn name(&self) -> &'static str;
+
+    /// What the backend can do where databases differ.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Reads the history `read` asks for. Writes nothing: a database without a history
+    /// table has an empty history. Marks the point that [`begin`](Self::begin) compares
+    /// with.
+    ///
+    /// # Errors
+    ///
+    /// When the history cannot be read, or its table is not one migrate wrote.
+    fn read_history(&mut self, read: Read<'_>) -> Result<HistoryRead, BoxError>;
+
+    /// Writes one change of the history, in the open write transaction.
+    ///
+    /// # Errors
+    ///
+    /// When the database refuses it; the manager rolls back.
+    fn write_history(&mut self, change: HistoryChange<'_>) -> Result<(), BoxError>;
+
+    /// Opens a transaction holding the migration lock (taking it first, within the
+    /// backend's bounded wait, unless it is held across the run), creates the history
+    /// table if it is missing (a write transaction only), and reports whether the
+    /// history changed since it was last read.
+    ///
+    /// # Errors
+    ///
+    /// When the lock is not had in time ([`Error::LockTimeout`](crate::Error::LockTimeout)
+    /// where the backend can name its holder) or the transaction cannot be started.
+    fn begin(&mut self, mode: TxMode) -> Result<Freshness, BoxError>;
+
+    /// Commits the open transaction.
+    ///
+    /// # Errors
+    ///
+    /// When the commit fails; the manager rolls back.
+    fn commit(&mut self) -> Result<(), BoxError>;
+
+    /// Rolls the open transaction back (a read-only scope inside a write transaction:
+    /// only the scope).
+    ///
+    /// # Errors
+    ///
+    /// When the database reports an error; the transaction is gone either way.
+    fn rollback(&mut self) -> Result<(), BoxError>;
+
+    /// Called once when a run ends, whatever its outcome, after its last commit or
+    /// rollback: a backend that holds its lock across the steps of a run (PostgreSQL's
+    /// advisory lock) releases it here, and undoes the session settings a migration
+    /// outside a transaction made. A backend with nothing to do returns `Ok(())`.
+    ///
+    /// # Errors
+    ///
+    /// When the lock cannot be released; the run's outcome stands.
+    fn end_run(&mut self) -> Result<(), BoxError>;
+
+    /// The database as migration code and conditions see it: inside the open
+    /// transaction, or with none for a migration that runs outside one.
     fn db(&mut self) -> &mut dyn Db;
 
     /// Called right before a migration's code runs (before the
-    /// [`Migrator::before_each`](crate::Migrator::before_each) hook, then `up` or `down`):
-    /// inside its transaction when `in_transaction` is true, with no transaction open
-    /// for a migration with `transaction = false`. A backend applies the migration's own
-    /// settings here, such as its [`lock_timeout`](RegisteredMigration::lock_timeout),
-    /// and undoes those of the migration before it in the same transaction; settings
-    /// made outside a transaction it undoes itself at its next
-    /// [`begin`](Self::begin) or [`end_run`](Self::end_run). An error fails the migration
-    /// as an error of its code would. The default does nothing.
-    fn before_code(
+    /// [`Migrator::before_each`](crate::Migrator::before_each) hook, then `up` or `down`).
+    /// A backend applies the migration's own settings here, such as its
+    /// [`lock_timeout`](RegisteredMigration::lock_timeout), and undoes those of the
+    /// migration before it in the same transaction; settings made outside a transaction
+    /// it undoes itself at its next [`begin`](Self::begin) or [`end_run`](Self::end_run).
+    /// A backend with nothing to set returns `Ok(())`.
+    ///
+    /// # Errors
+    ///
+    /// An error fails the migration as an error of its code would.
+    fn prepare_code(
         &mut self,
         migration: &RegisteredMigration,
-        in_transaction: bool,
-    ) -> Result<(), BoxError> {
-        let _ = (migration, in_transaction);
-        Ok(())
-    }
-
-    /// Checks what a migration left behind before it is recorded (for SQLite, foreign keys
-    /// when they are enforced), in the open transaction.
-    fn check(&mut self) -> Result<(), BoxError>;
-
-    /// Records `migration` (its set, version, description, type name and checksum) as
-    /// applied, or as started when `complete` is `false`, in the open transaction. The
-    /// version has no row: the manager removes an earlier one first.
-    fn record_applied(
-        &mut self,
-        migration: &RegisteredMigration,
-        duration: Duration,
-        complete: bool,
+        scope: CodeScope,
     ) -> Result<(), BoxError>;
 
-    /// Marks `migration` as started and not finished, in the open transaction, for a
-    /// migration that runs outside a transaction: a row with `complete` false whose
-    /// [`AppliedMigration::interrupted_direction`] is `direction` when read back. For
-    /// `Direction::Down` that means the checksum is stored as
-    /// [`DOWN_MARK`](crate::DOWN_MARK) followed by the migration's checksum. The version
-    /// has no row: the manager removes an earlier one first.
-    fn record_started(
-        &mut self,
-        migration: &RegisteredMigration,
-        direction: Direction,
-    ) -> Result<(), BoxError>;
+    /// Checks what a migration left behind before it is recorded, in the open write
+    /// transaction (SQLite: foreign keys, when they are enforced). A backend whose
+    /// database checks everything itself returns `Ok(())`.
+    ///
+    /// # Errors
+    ///
+    /// What is wrong; the migration fails and is rolled back.
+    fn verify(&mut self) -> Result<(), BoxError>;
 
-    /// Records `migration` as skipped (its condition was false), in the open transaction:
-    /// a finished row like [`record_applied`](Self::record_applied)'s with a zero duration,
-    /// whose checksum column holds `checksum`, the text given ([`SKIP_MARK`](crate::SKIP_MARK),
-    /// the migration's checksum and the reason), read back as it is. The version has no
-    /// row: the manager removes an earlier one first. The default refuses: a backend
-    /// that cannot store it cannot run conditional migrations.
-    fn record_skipped(
-        &mut self,
-        migration: &RegisteredMigration,
-        checksum: &str,
-    ) -> Result<(), BoxError> {
-        let _ = checksum;
-        Err(format!(
-            "this backend cannot record migration {migration} as skipped; run it with a backend \
-             that supports conditional migrations (SQLite, PostgreSQL)"
-        )
-        .into())
-    }
-
-    /// Makes [`db`](Self::db) read-only (`true`) in the open transaction while a
-    /// migration's condition is evaluated, and writable again (`false`). The default does
-    /// nothing: the condition is trusted not to write.
-    fn read_only(&mut self, on: bool) -> Result<(), BoxError> {
-        let _ = on;
-        Ok(())
-    }
-
-    /// What the backend calls itself to a migration's condition
-    /// ([`PlanContext::backend`](crate::PlanContext::backend)): `"sqlite"`, `"postgres"`.
-    fn kind(&self) -> &'static str {
-        "unknown"
-    }
-
-    /// Removes the history row of `version` in `set`, in the open transaction.
-    fn remove_applied(&mut self, set: &str, version: u64) -> Result<(), BoxError>;
-
-    /// Records the current checksum of an applied migration, in the open transaction.
-    fn update_checksum(&mut self, migration: &RegisteredMigration) -> Result<(), BoxError>;
-
-    /// The history's fingerprint as [`store_fingerprint`](Self::store_fingerprint) left
-    /// it, read where that costs next to nothing (SQLite: a header field, no schema load);
-    /// `None` when the backend keeps none or its fast start is off. The manager trusts it
-    /// only when it equals the fingerprint of every migration the program knows; then it
-    /// skips reading the history.
-    fn read_fingerprint(&mut self) -> Result<Option<u32>, BoxError> {
-        Ok(None)
-    }
-
-    /// Called in every transaction that changes the history, before its commit:
-    /// `Some(value)` is the fingerprint of the history as the transaction leaves it (every
-    /// finished migration of the set), `None` when that history must never be taken as
-    /// up to date by a fast start (it holds an incomplete mark). A backend that keeps a
-    /// fingerprint stores it in the same transaction, or invalidates the stored one; it
-    /// must do so even when its fast start is off, so that a value it stored earlier
-    /// never outlives the history it described.
-    fn store_fingerprint(&mut self, fingerprint: Option<u32>) -> Result<(), BoxError> {
-        let _ = fingerprint;
-        Ok(())
-    }
-
-    /// Commits the open transaction.
-    fn commit(&mut self) -> Result<(), BoxError>;
-
-    /// Rolls the open transaction back.
-    fn rollback(&mut self) -> Result<(), BoxError>;
-
-    /// Whether this backend can run independent migrations at once, each on a session
-    /// of its own ([`Migrator::parallel`](crate::Migrator::parallel)); `Err` says why not
-    /// (SQLite: one writer at a time). The default cannot.
-    fn parallel_support(&self) -> Result<(), String> {
-        Err("this backend runs one migration at a time".to_owned())
-    }
-
-    /// Another session on the same database, history table and set, for a run that
-    /// applies independent migrations at once: opened after this session took the
-    /// migration lock, it runs steps under that lock (it never takes the lock itself,
-    /// and its [`begin`](Self::begin) always reports [`Freshness::Current`]: the run that
-    /// opened it made its plan under the lock). Offered only by a backend whose lock is
-    /// held across a run, until [`end_run`](Self::end_run), and whose
-    /// [`parallel_support`](Self::parallel_support) is `Ok`. The default refuses.
-    fn sibling(&mut self) -> Result<Box<dyn Backend + Send>, BoxError> {
-        Err(self
-            .parallel_support()
-            .err()
-            .unwrap_or_else(|| "this backend cannot open another session".to_owned())
-            .into())
-    }
-
-    /// Called once when a run that may have called [`begin`](Self::begin) ends, whatever
-    /// its outcome, after its last commit or rollback: a backend that holds its lock
-    /// across the steps of a run (PostgreSQL's advisory lock) releases it here. The
-    /// default does nothing.
-    fn end_run(&mut self) -> Result<(), BoxError> {
-        Ok(())
+    /// More sessions for a run of independent migrations at once, offered only by a
+    /// backend whose lock is held across a run, until [`end_run`](Self::end_run); `Err`
+    /// says why not (SQLite: one writer at a time). The default: not supported.
+    ///
+    /// # Errors
+    ///
+    /// [`Unsupported`], with the reason and what to do instead.
+    fn sessions(&mut self) -> Result<&mut dyn Sessions, Unsupported> {
+        Err(Unsupported::new(
+            "this backend runs one migration at a time",
+        ))
     }
 }

@@ -40,7 +40,6 @@ mod direction;
 mod discover;
 mod error;
 pub mod fan_out;
-mod fingerprint;
 mod history;
 mod manager;
 mod metadata;
@@ -54,11 +53,14 @@ mod settings;
 mod status;
 pub mod testing;
 
-pub use backend::{Backend, Freshness};
-pub use condition::{PlanContext, SKIP_MARK, When};
+pub use backend::{
+    Backend, Capabilities, CodeScope, Freshness, HistoryChange, HistoryRead, NewRow, Read,
+    Sessions, TxMode, Unsupported,
+};
+pub use condition::{PlanContext, When};
 pub use discover::{MAX_VERSION, discovered_migrations};
 pub use error::{Error, Result};
-pub use history::{AppliedMigration, DOWN_MARK};
+pub use history::{HistoryRow, RowState};
 pub use manager::Migrator;
 pub use migration::{BoxError, Db, Migration, Reversible};
 pub use plan::{Direction, Plan, PlanOptions, Step, Target, plan};

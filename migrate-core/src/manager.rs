@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::backend::Backend;
 use crate::discover;
 use crate::error::{Error, Result};
-use crate::history::AppliedMigration;
+use crate::history::{HistoryRow, RowState};
 use crate::migration::{BoxError, Db};
 use crate::plan::{self, Direction, Plan, Step, Target};
 use crate::registry::RegisteredMigration;
@@ -530,7 +530,7 @@ impl Migrator {
     /// The refusal the run would meet, or [`Error::Database`] when the history cannot
     /// be read.
     pub fn plan(&self, backend: &mut dyn Backend, target: Target) -> Result<Plan> {
-        let history = self.settings.applied(backend)?;
+        let history = self.settings.read_for_plan(backend)?;
         plan::plan(
             &self.settings.migrations,
             &history,
@@ -569,7 +569,7 @@ impl Migrator {
     ///
     /// [`Error::Database`] when the history cannot be read.
     pub fn status(&self, backend: &mut dyn Backend) -> Result<Vec<MigrationStatus>> {
-        let history = self.settings.history(backend)?;
+        let history = self.settings.read_full(backend)?;
         let mut rows = Vec::with_capacity(self.settings.migrations.len() + history.len());
         let mut applied = history.into_iter().peekable();
         for m in &self.settings.migrations {
@@ -577,16 +577,20 @@ impl Migrator {
                 rows.push(unknown_status(row));
             }
             let state = match applied.next_if(|row| row.version == m.version()) {
-                Some(row) if !row.complete => State::Incomplete {
+                Some(row) if !row.is_complete() => State::Incomplete {
                     started_at: row.applied_at,
                 },
-                Some(row) if row.recorded_checksum() != m.checksum() => State::Modified {
+                Some(row) if row.checksum != m.checksum() => State::Modified {
                     applied_at: row.applied_at,
                     duration: row.duration,
                 },
-                Some(row) if row.skipped().is_some() => State::Skipped {
-                    reason: row.skipped().unwrap_or_default().to_owned(),
-                    skipped_at: row.applied_at,
+                Some(HistoryRow {
+                    state: RowState::Skipped { reason },
+                    applied_at,
+                    ..
+                }) => State::Skipped {
+                    reason,
+                    skipped_at: applied_at,
                 },
                 Some(row) => State::Applied {
                     applied_at: row.applied_at,
@@ -613,7 +617,7 @@ impl Migrator {
     ///
     /// [`Error::Database`] when the history cannot be read.
     pub fn pending(&self, backend: &mut dyn Backend) -> Result<Vec<&'static RegisteredMigration>> {
-        let history = self.settings.applied(backend)?;
+        let history = self.settings.read_for_plan(backend)?;
         let mut applied = history.iter().map(|row| row.version).peekable();
         let mut pending = Vec::new();
         for m in &self.settings.migrations {
@@ -626,7 +630,7 @@ impl Migrator {
     }
 }
 
-fn unknown_status(row: AppliedMigration) -> MigrationStatus {
+fn unknown_status(row: HistoryRow) -> MigrationStatus {
     MigrationStatus {
         version: row.version,
         description: row.description,

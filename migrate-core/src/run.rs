@@ -6,11 +6,10 @@ use std::time::Instant;
 
 use core::time::Duration;
 
-use crate::backend::{Backend, Freshness};
+use crate::backend::{Backend, Capabilities, CodeScope, Freshness, HistoryChange, NewRow, TxMode};
 use crate::condition::{self, PlanContext, When};
 use crate::error::{Error, Result};
-use crate::fingerprint::{self, Fingerprint};
-use crate::history::{AppliedMigration, DOWN_MARK};
+use crate::history::{HistoryRow, marks};
 use crate::migration::BoxError;
 use crate::plan::{self, Direction, PlanOptions, Step, Target};
 use crate::registry::RegisteredMigration;
@@ -35,21 +34,11 @@ pub(crate) fn migrate(
     mode: Mode,
 ) -> Result<Report> {
     let batch = settings.all_or_nothing || mode == Mode::Rehearse;
+    let capabilities = backend.capabilities();
     if settings.parallel > 1 {
         parallel::refuse_unsupported(settings, backend, mode)?;
     }
     let mut report = Report::default();
-    if target == Target::Latest && mode == Mode::Commit && settings.options.only.is_none() {
-        // The fast start (opt-in, see `Backend::read_fingerprint`): a stored fingerprint
-        // equal to that of every known migration means the history holds exactly them,
-        // unchanged. Anything else, or no stored fingerprint, takes the full check below.
-        if let Ok(Some(stored)) = backend.read_fingerprint()
-            && stored == fingerprint::of_known(&settings.migrations)
-        {
-            log::debug!("history fingerprint matches every known migration: nothing to do");
-            return Ok(report);
-        }
-    }
     // Whether the history was read again after taking the lock once, to confirm a mark.
     let mut confirmed = false;
     // The first read of a run to the latest migration may find the history exactly as
@@ -59,10 +48,10 @@ pub(crate) fn migrate(
         && !settings
             .migrations
             .iter()
-            .any(|m| m.checksum().starts_with(condition::SKIP_MARK));
+            .any(|m| marks::reads_as_skipped(m.checksum()));
     'plan: loop {
         let read = if core::mem::take(&mut hope_up_to_date) {
-            match settings.applied_unless_up_to_date(backend)? {
+            match settings.read_for_plan_unless_up_to_date(backend)? {
                 Some(read) => read,
                 None => {
                     log::debug!("history holds every known migration, unchanged: nothing to do");
@@ -70,14 +59,14 @@ pub(crate) fn migrate(
                 }
             }
         } else {
-            settings.applied(backend)?
+            settings.read_for_plan(backend)?
         };
         // Skipped migrations whose condition turned true are pending again: decided
-        // under the write lock, and their rows left out of what the planner sees.
+        // under the lock, and their rows left out of what the planner sees.
         let Some(enabled) = reconsider(settings, backend, &read, target)? else {
             continue 'plan;
         };
-        let history: std::borrow::Cow<'_, [AppliedMigration]> = if enabled.is_empty() {
+        let history: std::borrow::Cow<'_, [HistoryRow]> = if enabled.is_empty() {
             std::borrow::Cow::Borrowed(&read)
         } else {
             read.iter()
@@ -103,65 +92,74 @@ pub(crate) fn migrate(
             return Ok(report);
         }
         require_environment(settings, &plan.steps)?;
-        // Only a run with something to do keeps the history's fingerprint up to date.
-        let mut fingerprint = Fingerprint::of_history(&history);
         if settings.parallel > 1 && !batch && Schedule::has_parallelism(&plan.steps) {
-            match parallel::run(settings, backend, &plan.steps, &read)? {
+            match parallel::run(settings, backend, &plan.steps, &read, capabilities)? {
                 Some(done) => return Ok(done),
                 None => continue 'plan,
             }
         }
         if batch {
-            match run_batch(
-                settings,
-                backend,
-                &plan.steps,
-                &read,
-                &mut fingerprint,
-                mode,
-            )? {
+            match run_batch(settings, backend, &plan.steps, &read, mode, capabilities)? {
                 Some(done) => return Ok(done),
                 None => continue 'plan,
             }
         }
 
         for step in plan.steps {
-            let past_skipped = step.direction == Direction::Down && is_skipped(&read, step);
-            if !step.migration.is_transactional() && !past_skipped {
-                let run = Run {
-                    read: &read,
-                    done: &report.steps,
-                };
-                match outside_transaction(settings, backend, step, run, &mut fingerprint)? {
-                    Some(done) => report.steps.push(done),
-                    None => continue 'plan,
-                }
-                continue;
-            }
-            if begin(backend, step.migration)? == Freshness::Stale {
-                // Another process migrated meanwhile: plan again from what it did. The
-                // plan is always made on a history read that is still current once the
-                // write lock is held.
-                log::debug!("history changed by another connection; planning again");
-                rollback(backend, step.migration);
-                continue 'plan;
-            }
             let run = Run {
                 read: &read,
                 done: &report.steps,
             };
-            let done = without_code(settings, backend, step, run, &mut fingerprint, true).and_then(
-                |skipped| match skipped {
-                    Some(done) => Ok(done),
-                    None => body(settings, backend, step, false, &mut fingerprint),
-                },
-            );
-            report
-                .steps
-                .push(commit_step(settings, backend, step, done)?);
+            let done = if outside(step, &read, capabilities) {
+                outside_transaction(settings, backend, step, run)?
+            } else {
+                in_transaction(settings, backend, step, run)?
+            };
+            match done {
+                Some(done) => report.steps.push(done),
+                None => {
+                    // Another process migrated meanwhile: plan again from what it did. The
+                    // plan is always made on a history read that is still current once
+                    // the lock is held.
+                    log::debug!("history changed by another connection; planning again");
+                    continue 'plan;
+                }
+            }
         }
         return Ok(report);
     }
+}
+
+/// Whether `step` runs outside a transaction: its migration says `transaction = false`,
+/// or the backend's DDL is not transactional; not a step down past a skipped migration,
+/// which only removes its row.
+fn outside(step: Step, read: &[HistoryRow], capabilities: Capabilities) -> bool {
+    let past_skipped = step.direction == Direction::Down && is_skipped(read, step);
+    let transactional = step.migration.is_transactional() && capabilities.transactional_ddl;
+    !(past_skipped || transactional)
+}
+
+/// One step in its own transaction: its condition first (read-only), then its code and
+/// its record, committed. `None` when the history changed since it was read.
+fn in_transaction(
+    settings: &Settings,
+    backend: &mut dyn Backend,
+    step: Step,
+    run: Run<'_>,
+) -> Result<Option<StepReport>> {
+    let Some(when) = decide(settings, backend, step, run, false)? else {
+        return Ok(None);
+    };
+    if begin(backend, step.migration, TxMode::Write)? == Freshness::Stale {
+        rollback(backend, step.migration);
+        return Ok(None);
+    }
+    let done =
+        settle_condition(backend, step, run, &when, false).and_then(|skipped| match skipped {
+            Some(done) => Ok(done),
+            None => run_and_record(settings, backend, step, false),
+        });
+    commit_step(settings, backend, step, done).map(Some)
 }
 
 /// Commits the step's transaction when `done` is a success, and reports it; otherwise
@@ -197,7 +195,7 @@ fn commit_step(
 /// (the error names who holds it); `Err(None)` on any other failure, where the refusal
 /// found stands.
 fn confirm_under_lock(backend: &mut dyn Backend) -> core::result::Result<(), Option<Error>> {
-    match backend.begin() {
+    match backend.begin(TxMode::Write) {
         Ok(_) => {
             let _ = backend.rollback();
             Ok(())
@@ -224,7 +222,7 @@ pub(crate) fn worded(
     ) {
         return refusal;
     }
-    match settings.history(backend) {
+    match settings.read_full(backend) {
         Ok(history) => plan::plan(&settings.migrations, &history, target, settings.options)
             .err()
             .unwrap_or(refusal),
@@ -238,14 +236,11 @@ fn run_batch(
     settings: &Settings,
     backend: &mut dyn Backend,
     steps: &[Step],
-    read: &[AppliedMigration],
-    fingerprint: &mut Fingerprint,
+    read: &[HistoryRow],
     mode: Mode,
+    capabilities: Capabilities,
 ) -> Result<Option<Report>> {
-    if let Some(step) = steps.iter().find(|s| {
-        let past_skipped = s.direction == Direction::Down && is_skipped(read, **s);
-        !(s.migration.is_transactional() || past_skipped)
-    }) {
+    if let Some(step) = steps.iter().find(|s| outside(**s, read, capabilities)) {
         let m = step.migration;
         return Err(Error::NotTransactional {
             version: m.version(),
@@ -256,19 +251,27 @@ fn run_batch(
     let (Some(&first), Some(&last)) = (steps.first(), steps.last()) else {
         return Ok(Some(Report::default()));
     };
-    if begin(backend, first.migration)? == Freshness::Stale {
+    if begin(backend, first.migration, TxMode::Write)? == Freshness::Stale {
         rollback(backend, first.migration);
         return Ok(None);
     }
     let mut done: Vec<StepReport> = Vec::with_capacity(steps.len());
     for &step in steps {
         let run = Run { read, done: &done };
-        let outcome =
-            without_code(settings, backend, step, run, fingerprint, false).and_then(|skipped| {
-                match skipped {
-                    Some(report) => Ok(report),
-                    None => body(settings, backend, step, true, fingerprint),
-                }
+        let outcome = decide(settings, backend, step, run, true)
+            .and_then(|when| {
+                when.ok_or_else(|| {
+                    failed(
+                        step,
+                        true,
+                        "the history changed under the batch's lock".into(),
+                    )
+                })
+            })
+            .and_then(|when| settle_condition(backend, step, run, &when, true))
+            .and_then(|skipped| match skipped {
+                Some(report) => Ok(report),
+                None => run_and_record(settings, backend, step, true),
             });
         match outcome {
             Ok(step) => done.push(step),
@@ -278,12 +281,8 @@ fn run_batch(
             }
         }
     }
-    // Once for the batch: the check covers what the batch did, and only the last
-    // fingerprint would survive the commit anyway.
-    let checked = backend
-        .check()
-        .and_then(|()| backend.store_fingerprint(fingerprint.value()));
-    if let Err(source) = checked {
+    // Once for the batch: the check covers what the batch did.
+    if let Err(source) = backend.verify() {
         rollback(backend, last.migration);
         return Err(failed(last, true, source));
     }
@@ -311,8 +310,9 @@ fn run_batch(
 /// Reverts the highest applied migration and applies it again, in one transaction: an
 /// interrupted redo leaves the database as it was, and running it again does the same.
 pub(crate) fn redo(settings: &Settings, backend: &mut dyn Backend) -> Result<Report> {
+    let capabilities = backend.capabilities();
     loop {
-        let history = settings.applied(backend)?;
+        let history = settings.read_for_plan(backend)?;
         let Some(last) = history
             .iter()
             .filter(|row| row.is_applied())
@@ -360,34 +360,32 @@ pub(crate) fn redo(settings: &Settings, backend: &mut dyn Backend) -> Result<Rep
                 direction: Direction::Up,
             },
         ];
-        let mut fingerprint = Fingerprint::of_history(&history);
         if let Some(report) = run_batch(
             settings,
             backend,
             &steps,
             &history,
-            &mut fingerprint,
             Mode::Commit,
+            capabilities,
         )? {
             return Ok(report);
         }
     }
 }
 
-/// Runs the hooks and the migration's code, checks what it left and records it, in the
-/// transaction that is open (none for a migration outside a transaction).
-fn body(
+/// Runs the hooks and the migration's code, checks what it left (not in a batch, which
+/// checks once at its end) and records it, in the transaction that is open.
+fn run_and_record(
     settings: &Settings,
     backend: &mut dyn Backend,
     step: Step,
     batch: bool,
-    fingerprint: &mut Fingerprint,
 ) -> Result<StepReport> {
-    let (outcome, duration) = run_code(settings, backend, step, true);
+    let (outcome, duration) = run_code(settings, backend, step, CodeScope::InTransaction);
     match outcome {
         Ok(()) => {}
-        Err(Failure::Error(source)) => return Err(failed(step, batch, source)),
-        Err(Failure::Panic(message)) => {
+        Err(CodeOutcome::Error(source)) => return Err(failed(step, batch, source)),
+        Err(CodeOutcome::Panic(message)) => {
             let m = step.migration;
             return Err(Error::MigrationPanicked {
                 version: m.version(),
@@ -399,32 +397,32 @@ fn body(
             });
         }
     }
-    // In a batch, the check and the fingerprint come once, before its commit.
-    let checked = if batch { Ok(()) } else { backend.check() };
+    let checked = if batch { Ok(()) } else { backend.verify() };
     checked
-        .and_then(|()| record(backend, step, duration, fingerprint, !batch))
+        .and_then(|()| record(backend, step, duration))
         .map_err(|source| failed(step, batch, source))?;
     Ok(step_report(step, duration))
 }
 
-enum Failure {
+/// How a migration's code (with its hooks) did not succeed.
+enum CodeOutcome {
     Error(BoxError),
     Panic(String),
 }
 
-/// The backend's [`Backend::before_code`], the `before_each` hook, `up` or `down`, and
+/// The backend's [`Backend::prepare_code`], the `before_each` hook, `up` or `down`, and
 /// the `after_each` hook, with panics caught.
 fn run_code(
     settings: &Settings,
     backend: &mut dyn Backend,
     step: Step,
-    in_transaction: bool,
-) -> (core::result::Result<(), Failure>, Duration) {
+    scope: CodeScope,
+) -> (core::result::Result<(), CodeOutcome>, Duration) {
     let m = step.migration;
     let start = Instant::now();
     let outcome = catch_unwind(AssertUnwindSafe(
         || -> core::result::Result<(), BoxError> {
-            backend.before_code(m, in_transaction)?;
+            backend.prepare_code(m, scope)?;
             if let Some(hook) = &settings.before {
                 hook(&step, backend.db())?;
             }
@@ -441,41 +439,36 @@ fn run_code(
     let duration = start.elapsed();
     let outcome = match outcome {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(Failure::Error(error)),
-        Err(panic) => Err(Failure::Panic(panic_message(&*panic))),
+        Ok(Err(error)) => Err(CodeOutcome::Error(error)),
+        Err(panic) => Err(CodeOutcome::Panic(panic_message(&*panic))),
     };
     (outcome, duration)
 }
 
-/// Records the step in the history, and (when `store`) the history's new fingerprint.
-fn record(
-    backend: &mut dyn Backend,
-    step: Step,
-    duration: Duration,
-    fingerprint: &mut Fingerprint,
-    store: bool,
-) -> Result<(), BoxError> {
+/// Records the step in the history: its row for a step up, none for a step down.
+fn record(backend: &mut dyn Backend, step: Step, duration: Duration) -> Result<(), BoxError> {
     let m = step.migration;
     match step.direction {
-        Direction::Up => {
-            backend.record_applied(m, duration, true)?;
-            fingerprint.applied(m);
-        }
-        Direction::Down => {
-            backend.remove_applied(m.set(), m.version())?;
-            fingerprint.reverted(m.version());
-        }
-    }
-    if store {
-        backend.store_fingerprint(fingerprint.value())
-    } else {
-        Ok(())
+        Direction::Up => backend.write_history(HistoryChange::Insert(NewRow::applied(m, duration))),
+        Direction::Down => backend.write_history(HistoryChange::Delete {
+            set: m.set(),
+            version: m.version(),
+        }),
     }
 }
 
-/// A migration with `transaction = false`: the history marks it started (committed),
-/// its code runs with no transaction open, then the history marks it done. When it fails
-/// or its process dies partway, the mark stays and every later run refuses with
+/// Deletes the row of `m`'s version, if any.
+fn delete_row(backend: &mut dyn Backend, m: &RegisteredMigration) -> Result<(), BoxError> {
+    backend.write_history(HistoryChange::Delete {
+        set: m.set(),
+        version: m.version(),
+    })
+}
+
+/// A migration with `transaction = false` (or any, on a backend whose DDL is not
+/// transactional): the history marks it started (committed), its code runs with no
+/// transaction of the manager's open, then the history marks it done. When it fails or
+/// its process dies partway, the mark stays and every later run refuses with
 /// [`Error::Incomplete`] until someone has looked. `None` when another process changed
 /// the history first.
 fn outside_transaction(
@@ -483,16 +476,18 @@ fn outside_transaction(
     backend: &mut dyn Backend,
     step: Step,
     run: Run<'_>,
-    fingerprint: &mut Fingerprint,
 ) -> Result<Option<StepReport>> {
     let m = step.migration;
-    if begin(backend, m)? == Freshness::Stale {
+    // The condition is decided under the lock before the mark: a skipped migration gets
+    // no mark.
+    let Some(when) = decide(settings, backend, step, run, false)? else {
+        return Ok(None);
+    };
+    if begin(backend, m, TxMode::Write)? == Freshness::Stale {
         rollback(backend, m);
         return Ok(None);
     }
-    // The condition is decided in a transaction of its own, under the lock, before the
-    // mark: a skipped migration gets no mark.
-    match without_code(settings, backend, step, run, fingerprint, true) {
+    match settle_condition(backend, step, run, &when, false) {
         Ok(None) => {}
         Ok(Some(done)) => {
             if let Err(source) = backend.commit() {
@@ -508,19 +503,17 @@ fn outside_transaction(
             return Err(error);
         }
     }
-    // The mark also invalidates a stored fingerprint: a fast start must not take a
-    // history with an unfinished migration for up to date.
-    let marked = backend
-        .remove_applied(m.set(), m.version())
-        .and_then(|()| backend.record_started(m, step.direction))
-        .and_then(|()| backend.store_fingerprint(None))
+    let marked = delete_row(backend, m)
+        .and_then(|()| {
+            backend.write_history(HistoryChange::Insert(NewRow::started(m, step.direction)))
+        })
         .and_then(|()| backend.commit());
     if let Err(source) = marked {
         rollback(backend, m);
         return Err(failed(step, false, source));
     }
 
-    let (outcome, duration) = run_code(settings, backend, step, false);
+    let (outcome, duration) = run_code(settings, backend, step, CodeScope::OutsideTransaction);
     let partway = |source: BoxError| Error::FailedOutsideTransaction {
         version: m.version(),
         description: m.description(),
@@ -530,16 +523,18 @@ fn outside_transaction(
     };
     match outcome {
         Ok(()) => {}
-        Err(Failure::Error(source)) => return Err(partway(source)),
-        Err(Failure::Panic(message)) => return Err(partway(format!("panicked: {message}").into())),
+        Err(CodeOutcome::Error(source)) => return Err(partway(source)),
+        Err(CodeOutcome::Panic(message)) => {
+            return Err(partway(format!("panicked: {message}").into()));
+        }
     }
     // The mark is ours: whatever else changed, finishing it is right.
-    begin(backend, m)?;
+    begin(backend, m, TxMode::Write)?;
     // The started mark goes; `record` writes the finished row (or none, for a down).
     let finished = backend
-        .check()
-        .and_then(|()| backend.remove_applied(m.set(), m.version()))
-        .and_then(|()| record(backend, step, duration, fingerprint, true))
+        .verify()
+        .and_then(|()| delete_row(backend, m))
+        .and_then(|()| record(backend, step, duration))
         .and_then(|()| backend.commit());
     if let Err(source) = finished {
         rollback(backend, m);
@@ -571,7 +566,7 @@ pub(crate) fn baseline(
         .filter(|m| m.version() <= version)
         .collect();
     loop {
-        let history = settings.history(backend)?;
+        let history = settings.read_for_plan(backend)?;
         if !history.is_empty() {
             // Baseline adopts a database migrate has not migrated. On one with history it
             // would record migrations as applied that never ran, past the checks that
@@ -579,7 +574,7 @@ pub(crate) fn baseline(
             // exactly (running it twice is harmless).
             let same = history.len() == upto.len()
                 && history.iter().zip(&upto).all(|(row, m)| {
-                    row.version == m.version() && row.complete && row.checksum == m.checksum()
+                    row.version == m.version() && row.is_applied() && row.checksum == m.checksum()
                 });
             if same {
                 return Ok(Vec::new());
@@ -593,9 +588,9 @@ pub(crate) fn baseline(
         }
         let action = || format!("record the baseline at version {version}");
         let record = |backend: &mut dyn Backend, m: &RegisteredMigration| {
-            backend.record_applied(m, Duration::ZERO, true)
+            backend.write_history(HistoryChange::Insert(NewRow::applied(m, Duration::ZERO)))
         };
-        if !in_one_transaction(backend, &upto, Fingerprint::default(), action, record)? {
+        if !in_one_transaction(backend, &upto, action, record)? {
             continue;
         }
         if !upto.is_empty() {
@@ -610,16 +605,14 @@ pub(crate) fn accept_changes(
     backend: &mut dyn Backend,
 ) -> Result<Vec<&'static RegisteredMigration>> {
     loop {
-        let history = settings.applied(backend)?;
+        let history = settings.read_for_plan(backend)?;
         let changed: Vec<&'static RegisteredMigration> = settings
             .migrations
             .iter()
             .copied()
             .filter(|m| {
                 history.iter().any(|row| {
-                    row.version == m.version()
-                        && row.complete
-                        && row.recorded_checksum() != m.checksum()
+                    row.version == m.version() && row.is_complete() && row.checksum != m.checksum()
                 })
             })
             .collect();
@@ -630,19 +623,20 @@ pub(crate) fn accept_changes(
             let skipped = history
                 .iter()
                 .find(|row| row.version == m.version())
-                .and_then(AppliedMigration::skipped);
+                .and_then(HistoryRow::skipped);
             match skipped {
-                Some(reason) => {
-                    let checksum = condition::skipped_checksum(m.checksum(), reason);
-                    backend
-                        .remove_applied(m.set(), m.version())
-                        .and_then(|()| backend.record_skipped(m, &checksum))
-                }
-                None => backend.update_checksum(m),
+                Some(reason) => delete_row(backend, m).and_then(|()| {
+                    backend.write_history(HistoryChange::Insert(NewRow::skipped(m, reason)))
+                }),
+                // An applied row's checksum column is the checksum itself.
+                None => backend.write_history(HistoryChange::SetChecksum {
+                    set: m.set(),
+                    version: m.version(),
+                    checksum_column: m.checksum(),
+                }),
             }
         };
-        let fingerprint = Fingerprint::of_history(&history);
-        if !in_one_transaction(backend, &changed, fingerprint, action, update)? {
+        if !in_one_transaction(backend, &changed, action, update)? {
             continue;
         }
         for m in &changed {
@@ -652,31 +646,25 @@ pub(crate) fn accept_changes(
     }
 }
 
-/// Writes one history change per migration of `rows` (`write`), and the fingerprint of
-/// the history it leaves, in one transaction under the write lock (baseline, accepted
-/// checksums). `Ok(false)` when the history changed since it was read: read it again
-/// and decide anew. Nothing to write is done at once.
+/// Writes one history change per migration of `rows` (`write`) in one transaction under
+/// the lock (baseline, accepted checksums). `Ok(false)` when the history changed since it
+/// was read: read it again and decide anew. Nothing to write is done at once.
 fn in_one_transaction(
     backend: &mut dyn Backend,
     rows: &[&'static RegisteredMigration],
-    mut fingerprint: Fingerprint,
     action: impl FnOnce() -> String,
     mut write: impl FnMut(&mut dyn Backend, &RegisteredMigration) -> core::result::Result<(), BoxError>,
 ) -> Result<bool> {
     let Some(first) = rows.first() else {
         return Ok(true);
     };
-    if begin(backend, first)? == Freshness::Stale {
+    if begin(backend, first, TxMode::Write)? == Freshness::Stale {
         rollback(backend, first);
         return Ok(false);
     }
     let written = rows
         .iter()
-        .try_for_each(|m| {
-            fingerprint.rewritten(m);
-            write(backend, m)
-        })
-        .and_then(|()| backend.store_fingerprint(fingerprint.value()))
+        .try_for_each(|m| write(backend, m))
         .and_then(|()| backend.commit());
     match written {
         Ok(()) => Ok(true),
@@ -700,12 +688,11 @@ pub(crate) fn clear_incomplete(
         source,
     };
     loop {
-        let history = settings.applied(backend)?;
-        let Some(direction) = history
-            .iter()
-            .find(|row| row.version == version)
-            .and_then(AppliedMigration::interrupted_direction)
-        else {
+        let history = settings.read_for_plan(backend)?;
+        let Some(row) = history.iter().find(|row| row.version == version) else {
+            return Ok(None);
+        };
+        let Some(direction) = row.interrupted_direction() else {
             return Ok(None);
         };
         // An interrupted down leaves the migration applied, as before the down, so that
@@ -719,51 +706,38 @@ pub(crate) fn clear_incomplete(
                     .binary_search_by_key(&version, |m| m.version())
                     .ok()
                     .map(|i| settings.migrations[i]);
-                let row = history.iter().find(|row| row.version == version);
-                match (known, row) {
-                    (Some(m), Some(row))
-                        if row.checksum.strip_prefix(DOWN_MARK) == Some(m.checksum()) =>
-                    {
-                        Some(m)
-                    }
-                    (Some(m), Some(row)) => {
+                match known {
+                    Some(m) if row.checksum == m.checksum() => Some(m),
+                    Some(m) => {
                         return Err(Error::Modified {
                             version,
                             description: m.description(),
                             file: m.file(),
-                            recorded: row
-                                .checksum
-                                .strip_prefix(DOWN_MARK)
-                                .unwrap_or(&row.checksum)
-                                .to_owned(),
+                            recorded: row.checksum.clone(),
                             current: m.checksum().to_owned(),
                         });
                     }
-                    _ => None,
+                    None => None,
                 }
             }
         };
         // Decided again under the lock: the process running the migration may have
         // finished it since, and its finished row must stay.
-        if backend.begin().map_err(database)? == Freshness::Stale {
+        if backend.begin(TxMode::Write).map_err(database)? == Freshness::Stale {
             let _ = backend.rollback();
             continue;
         }
-        let remaining: Vec<_> = history
-            .into_iter()
-            .filter(|row| row.version != version)
-            .collect();
-        let mut fingerprint = Fingerprint::of_history(&remaining);
         let cleared = backend
-            .remove_applied(&settings.set, version)
+            .write_history(HistoryChange::Delete {
+                set: &settings.set,
+                version,
+            })
             .and_then(|()| match restore {
                 Some(m) => {
-                    fingerprint.applied(m);
-                    backend.record_applied(m, Duration::ZERO, true)
+                    backend.write_history(HistoryChange::Insert(NewRow::applied(m, Duration::ZERO)))
                 }
                 None => Ok(()),
             })
-            .and_then(|()| backend.store_fingerprint(fingerprint.value()))
             .and_then(|()| backend.commit());
         if let Err(source) = cleared {
             let _ = backend.rollback();
@@ -786,42 +760,52 @@ pub(crate) fn clear_incomplete(
 /// (skipped rows included), and the steps done since.
 #[derive(Clone, Copy)]
 struct Run<'a> {
-    read: &'a [AppliedMigration],
+    read: &'a [HistoryRow],
     done: &'a [StepReport],
 }
 
 impl Run<'_> {
     /// The history as it stands now, for a condition: the read, with this run's steps.
-    fn history(&self, set: &str) -> Vec<AppliedMigration> {
-        let mut rows: Vec<AppliedMigration> = self.read.to_vec();
+    fn history(&self, set: &str) -> Vec<HistoryRow> {
+        let mut rows: Vec<HistoryRow> = self.read.to_vec();
         for step in self.done {
             rows.retain(|row| row.version != step.version);
             if step.direction == Direction::Up && step.skipped.is_none() {
-                rows.push(AppliedMigration::new(set, step.version, "", true));
+                rows.push(HistoryRow::new(set, step.version, "", true));
             }
         }
         rows.sort_unstable_by_key(|row| row.version);
         rows
     }
+
+    /// The reason of the skipped row `version` had when the run read the history, unless
+    /// a step of this run changed it since.
+    fn skipped_row(&self, version: u64) -> Option<&str> {
+        self.read
+            .iter()
+            .find(|row| row.version == version)
+            .and_then(HistoryRow::skipped)
+            .filter(|_| !self.done.iter().any(|done| done.version == version))
+    }
 }
 
 /// Whether the history row of the step's migration is a skipped one.
-fn is_skipped(read: &[AppliedMigration], step: Step) -> bool {
+fn is_skipped(read: &[HistoryRow], step: Step) -> bool {
     let version = step.migration.version();
     read.iter()
         .any(|row| row.version == version && row.skipped().is_some())
 }
 
-/// The skipped migrations (up to the target) whose condition is true now, evaluated in a
-/// transaction holding the write lock that is then rolled back; `None` when the history
-/// changed since `read` (plan again). Nothing to evaluate, no transaction: a history
+/// The skipped migrations (up to the target) whose condition is true now; `None` when the
+/// history changed since `read` (plan again). Their predicates are evaluated in one
+/// read-only transaction holding the lock; nothing to evaluate, no transaction: a history
 /// without skipped rows costs nothing here. A migration limited to environments is not
 /// evaluated when no environment is given: it stays skipped. One that has no condition
 /// any more is pending again.
 fn reconsider(
     settings: &Settings,
     backend: &mut dyn Backend,
-    read: &[AppliedMigration],
+    read: &[HistoryRow],
     target: Target,
 ) -> Result<Option<Vec<u64>>> {
     if settings.options.only == Some(Direction::Down) {
@@ -849,7 +833,7 @@ fn reconsider(
     let Some(&first) = candidates.first() else {
         return Ok(Some(Vec::new()));
     };
-    if begin(backend, first)? == Freshness::Stale {
+    if begin(backend, first, TxMode::ReadOnly)? == Freshness::Stale {
         rollback(backend, first);
         return Ok(None);
     }
@@ -894,83 +878,89 @@ fn require_environment(settings: &Settings, steps: &[Step]) -> Result<()> {
     }
 }
 
-/// In the step's open transaction, before its code: a step down past a skipped migration
-/// removes the row; a step up removes a skipped row the migration had, and evaluates its
-/// condition, recording it as skipped when false. `Some(report)` when the step is done
-/// without code; `store` also stores the fingerprint (not in a batch).
-fn without_code(
+/// A step up's condition, before the step's transaction: `When::Run` at once for a step
+/// down or a migration without a condition, and for one limited to environments that
+/// match, without a predicate; a predicate in a read-only transaction holding the lock
+/// (in a batch, a read-only scope of its transaction, which sees the batch's steps so
+/// far). `None` when the history changed since it was read.
+fn decide(
     settings: &Settings,
     backend: &mut dyn Backend,
     step: Step,
     run: Run<'_>,
-    fingerprint: &mut Fingerprint,
-    store: bool,
+    batch: bool,
+) -> Result<Option<When>> {
+    let m = step.migration;
+    if step.direction == Direction::Down || !m.is_conditional() {
+        return Ok(Some(When::Run));
+    }
+    if m.condition_parts().predicate.is_none() {
+        return evaluate(settings, backend, m, &[]).map(Some);
+    }
+    if begin(backend, m, TxMode::ReadOnly)? == Freshness::Stale {
+        rollback(backend, m);
+        if batch {
+            return Err(failed(
+                step,
+                true,
+                "the history changed under the batch's lock".into(),
+            ));
+        }
+        return Ok(None);
+    }
+    let when = evaluate(settings, backend, m, &run.history(m.set()));
+    rollback(backend, m);
+    when.map(Some)
+}
+
+/// In the step's open transaction, before its code, what its condition's verdict `when`
+/// and its skipped row ask: a step down past a skipped migration removes the row; a step
+/// up removes a skipped row the migration had, and records it as skipped again when
+/// `when` says so. `Some(report)` when the step is done without code.
+fn settle_condition(
+    backend: &mut dyn Backend,
+    step: Step,
+    run: Run<'_>,
+    when: &When,
+    batch: bool,
 ) -> Result<Option<StepReport>> {
     let m = step.migration;
-    let skipped_row = run
-        .read
-        .iter()
-        .find(|row| row.version == m.version())
-        .and_then(AppliedMigration::skipped)
-        .filter(|_| !run.done.iter().any(|done| done.version == m.version()));
-    let stored = |backend: &mut dyn Backend, fingerprint: &Fingerprint| {
-        if store {
-            backend.store_fingerprint(fingerprint.value())
-        } else {
-            Ok(())
-        }
-    };
+    let skipped_row = run.skipped_row(m.version());
     match step.direction {
         Direction::Down => {
             let Some(reason) = skipped_row else {
                 return Ok(None);
             };
-            backend
-                .remove_applied(m.set(), m.version())
-                .and_then(|()| {
-                    fingerprint.reverted(m.version());
-                    stored(backend, fingerprint)
-                })
-                .map_err(|source| failed(step, !store, source))?;
+            delete_row(backend, m).map_err(|source| failed(step, batch, source))?;
             Ok(Some(step_report(step, Duration::ZERO).with_skipped(reason)))
         }
         Direction::Up => {
             if skipped_row.is_some() {
-                backend
-                    .remove_applied(m.set(), m.version())
-                    .map_err(|source| failed(step, !store, source))?;
-                fingerprint.reverted(m.version());
+                delete_row(backend, m).map_err(|source| failed(step, batch, source))?;
             }
-            if !m.is_conditional() {
-                return Ok(None);
-            }
-            let history = run.history(m.set());
-            match evaluate(settings, backend, m, &history)? {
+            match when {
                 When::Run => Ok(None),
                 When::Skip(reason) => {
-                    let checksum = condition::skipped_checksum(m.checksum(), &reason);
                     backend
-                        .record_skipped(m, &checksum)
-                        .and_then(|()| {
-                            fingerprint.skipped(m.version());
-                            stored(backend, fingerprint)
-                        })
-                        .map_err(|source| failed(step, !store, source))?;
+                        .write_history(HistoryChange::Insert(NewRow::skipped(m, reason)))
+                        .map_err(|source| failed(step, batch, source))?;
                     log::info!("skipped migration {m}: {reason}");
-                    Ok(Some(step_report(step, Duration::ZERO).with_skipped(reason)))
+                    Ok(Some(
+                        step_report(step, Duration::ZERO).with_skipped(reason.clone()),
+                    ))
                 }
             }
         }
     }
 }
 
-/// A migration's condition, in the open transaction: its environments first, then its
-/// predicate with the database read-only.
+/// A migration's condition: its environments first, then its predicate, on the database
+/// as the open read-only transaction shows it.
 fn evaluate(
     settings: &Settings,
     backend: &mut dyn Backend,
     m: &'static RegisteredMigration,
-    history: &[AppliedMigration],
+    history: &[HistoryRow],
 ) -> Result<When> {
     let condition = m.condition_parts();
     let environment = settings.environment.as_deref();
@@ -1000,18 +990,16 @@ fn evaluate(
         condition: path,
         source,
     };
-    backend.read_only(true).map_err(failed)?;
-    let kind = backend.kind();
+    let name = backend.name();
     let outcome = {
         let mut context = PlanContext {
             environment,
-            backend: kind,
+            backend: name,
             applied: history,
             db: backend.db(),
         };
         catch_unwind(AssertUnwindSafe(|| predicate(&mut context)))
     };
-    let writable = backend.read_only(false);
     let when = match outcome {
         Ok(Ok(when)) => when,
         Ok(Err(source)) => return Err(failed(source)),
@@ -1021,16 +1009,15 @@ fn evaluate(
             ));
         }
     };
-    writable.map_err(failed)?;
     Ok(match when {
         When::Skip(reason) if reason.trim().is_empty() => When::Skip(condition::false_reason(path)),
         when => when,
     })
 }
 
-/// Opens a transaction holding the write lock, naming `m` if that fails.
-fn begin(backend: &mut dyn Backend, m: &RegisteredMigration) -> Result<Freshness> {
-    backend.begin().map_err(|source| {
+/// Opens a transaction holding the lock, naming `m` if that fails.
+fn begin(backend: &mut dyn Backend, m: &RegisteredMigration, mode: TxMode) -> Result<Freshness> {
+    backend.begin(mode).map_err(|source| {
         Error::database(
             format!("start the transaction of migration {m} (take the write lock)"),
             source,

@@ -4,12 +4,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use migrate_core::{
-    AppliedMigration, Backend, BoxError, DOWN_MARK, Db, Direction, Error, Freshness,
-    RegisteredMigration,
+    Backend, BoxError, Capabilities, CodeScope, Db, Error, Freshness, HistoryChange, HistoryRead,
+    HistoryRow, NewRow, Read, RegisteredMigration, RowState, Sessions, TxMode, Unsupported,
 };
 use rusqlite::OptionalExtension;
 
 use crate::db::{Conn, TRANSACTION_DENIED};
+use crate::fast_start::FastStart;
 use crate::foreign_keys::ForeignKeys;
 use crate::history::{self, HistorySql};
 
@@ -50,17 +51,22 @@ pub struct Sqlite {
     foreign_keys: Option<bool>,
     /// Whether the history table's columns were checked in this run.
     shape_checked: bool,
-    /// Whether the history's fingerprint is kept in the header's `user_version` and
-    /// trusted at start-up (opt-in).
-    fast_start: bool,
-    /// Whether the companion table that proves migrate owns `user_version` exists, as
-    /// far as this run knows.
-    companion_exists: Option<bool>,
-    /// `user_version` and the recorded value as this connection's last write left them;
-    /// valid while nobody else commits (dropped at every read and every stale `begin`).
-    header: Option<(i32, Option<i32>)>,
+    /// The history's fingerprint in the header's `user_version`, trusted at start-up
+    /// when the fast start is on (opt-in).
+    fast: FastStart,
+    /// The read-only transaction or scope that is open, for a condition.
+    read_only: Option<ReadOnly>,
     /// The foreign-key check's view of the step: the schema before it.
     keys: ForeignKeys,
+}
+
+/// What `begin(TxMode::ReadOnly)` opened.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ReadOnly {
+    /// A transaction of its own (`BEGIN IMMEDIATE`, so under the write lock).
+    Transaction,
+    /// `query_only` inside the open write transaction (a batch).
+    Scope,
 }
 
 impl Sqlite {
@@ -204,9 +210,8 @@ impl Sqlite {
             data_version: None,
             foreign_keys: None,
             shape_checked: false,
-            fast_start: false,
-            companion_exists: None,
-            header: None,
+            fast: FastStart::default(),
+            read_only: None,
             keys: ForeignKeys::default(),
         };
         sqlite.busy_timeout(DEFAULT_BUSY_TIMEOUT)
@@ -281,7 +286,7 @@ impl Sqlite {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn fast_start(mut self, on: bool) -> Self {
-        self.fast_start = on;
+        self.fast.on = on;
         self
     }
 
@@ -398,8 +403,6 @@ impl Sqlite {
         self.table_exists = table_exists;
         // Checked once per run, at its first `begin`, when the table was not made there.
         self.shape_checked = false;
-        self.companion_exists = None;
-        self.header = None;
         self.data_version = Some(data_version);
         self.foreign_keys = None;
     }
@@ -407,8 +410,8 @@ impl Sqlite {
     /// A row as read, with a value of the wrong type taken as a table that is not ours.
     fn checked_row(
         &self,
-        row: rusqlite::Result<Result<AppliedMigration, BoxError>>,
-    ) -> Result<AppliedMigration, BoxError> {
+        row: rusqlite::Result<Result<HistoryRow, BoxError>>,
+    ) -> Result<HistoryRow, BoxError> {
         match row {
             Err(rusqlite::Error::InvalidColumnType(_, ref name, ty))
                 if self.declared_integer(name) =>
@@ -443,66 +446,52 @@ impl Sqlite {
             )
             .is_ok_and(|ty| ty.eq_ignore_ascii_case("INTEGER"))
     }
-
-    /// `user_version` as migrate last recorded writing it, when it ever did.
-    fn recorded_user_version(&mut self) -> Result<Option<i32>, BoxError> {
-        let exists = match self.companion_exists {
-            Some(exists) => exists,
-            None => {
-                let exists = self.table_exists(&self.sql.companion)?;
-                self.companion_exists = Some(exists);
-                exists
-            }
-        };
-        if !exists {
-            return Ok(None);
-        }
-        Ok(self
-            .conn
-            .inner
-            .prepare_cached(&self.sql.companion_select)?
-            .query_row([], |row| row.get(0))
-            .optional()?)
-    }
-}
-
-/// The stored fingerprint is bound to the header's schema version, so that any schema
-/// change made outside migrate (a dropped history table, a column removed by hand)
-/// makes a fast start miss. Multiplying by an odd constant keeps every bit of it.
-fn bind(schema_version: i32) -> u32 {
-    schema_version.cast_unsigned().wrapping_mul(0x9e37_79b1)
 }
 
 impl Sqlite {
-    /// One history row of `migration`, with the checksum column's text, the duration in
-    /// microseconds and whether it finished.
-    fn insert_row(
-        &mut self,
-        migration: &RegisteredMigration,
-        checksum: &str,
-        micros: i64,
-        complete: bool,
-    ) -> Result<(), BoxError> {
-        let version = i64::try_from(migration.version())?;
+    /// Inserts `row` as core encoded it, the time taken now.
+    fn insert_row(&mut self, row: &NewRow<'_>) -> Result<(), BoxError> {
+        let version = i64::try_from(row.version())?;
+        let micros = i64::try_from(row.duration().as_micros()).unwrap_or(i64::MAX);
         self.conn.inner.prepare_cached(&self.sql.insert)?.execute((
-            migration.set(),
+            row.set(),
             version,
-            migration.description(),
-            migration.type_name(),
-            checksum,
+            row.description(),
+            row.type_name(),
+            row.checksum_column(),
             history::utc_now(),
             micros,
-            complete,
+            row.complete(),
         ))?;
         Ok(())
     }
-}
 
-impl Backend for Sqlite {
-    fn read_history(&mut self) -> Result<Vec<AppliedMigration>, BoxError> {
+    /// The narrow read of `set`; every row built, one in place each (the start-up path).
+    fn read_set(&mut self, set: &str) -> Result<Vec<HistoryRow>, BoxError> {
         // The version first: a commit landing between the two reads then makes the next
         // `begin` see a stale history and read again, never the reverse.
         let data_version = self.data_version()?;
+        let Some(mut statement) = self.prepare_history(&self.sql.select_applied)? else {
+            self.mark_read(data_version, false);
+            self.fast.read(Some((set, &[])));
+            return Ok(Vec::new());
+        };
+        let mut read = Vec::new();
+        let mut rows = statement.query([set])?;
+        while let Some(row) = rows.next()? {
+            read.push(self.checked_row(history::read_applied_row(set, row))?);
+        }
+        drop(rows);
+        drop(statement);
+        self.mark_read(data_version, true);
+        self.fast.read(Some((set, &read)));
+        Ok(read)
+    }
+
+    /// The full read of every set.
+    fn read_all(&mut self) -> Result<Vec<HistoryRow>, BoxError> {
+        let data_version = self.data_version()?;
+        self.fast.read(None);
         let Some(mut statement) = self.prepare_history(&self.sql.select)? else {
             self.mark_read(data_version, false);
             return Ok(Vec::new());
@@ -516,25 +505,9 @@ impl Backend for Sqlite {
         Ok(rows)
     }
 
-    fn read_applied(&mut self, set: &str) -> Result<Vec<AppliedMigration>, BoxError> {
-        let data_version = self.data_version()?;
-        let Some(mut statement) = self.prepare_history(&self.sql.select_applied)? else {
-            self.mark_read(data_version, false);
-            return Ok(Vec::new());
-        };
-        // A plain loop, one row built in place each: this is the start-up path.
-        let mut read = Vec::new();
-        let mut rows = statement.query([set])?;
-        while let Some(row) = rows.next()? {
-            read.push(self.checked_row(history::read_applied_row(set, row))?);
-        }
-        drop(rows);
-        drop(statement);
-        self.mark_read(data_version, true);
-        Ok(read)
-    }
-
-    fn begin(&mut self) -> Result<Freshness, BoxError> {
+    /// `BEGIN IMMEDIATE`: the write lock, waited for up to the busy timeout. Whether the
+    /// history changed since the last read.
+    fn begin_immediate(&mut self) -> Result<Freshness, BoxError> {
         self.conn.guard(false);
         self.conn.inner.execute_batch("BEGIN IMMEDIATE")?;
         let now = match self.data_version() {
@@ -545,9 +518,105 @@ impl Backend for Sqlite {
             }
         };
         if Some(now) != self.data_version {
-            self.header = None;
+            self.fast.stale();
             return Ok(Freshness::Stale);
         }
+        Ok(Freshness::Current)
+    }
+
+    /// A condition's read-only transaction, under the write lock: it decides on the
+    /// database as it is, and the write transaction after it finds any commit made in
+    /// between (`PRAGMA data_version`) and plans again.
+    fn begin_read_only(&mut self) -> Result<Freshness, BoxError> {
+        if !self.conn.inner.is_autocommit() {
+            // In a batch: read-only inside its transaction, which sees what it did so far.
+            self.conn.inner.execute_batch("PRAGMA query_only = 1")?;
+            self.read_only = Some(ReadOnly::Scope);
+            return Ok(Freshness::Current);
+        }
+        let freshness = self.begin_immediate()?;
+        self.read_only = Some(ReadOnly::Transaction);
+        if freshness == Freshness::Current {
+            self.conn.inner.execute_batch("PRAGMA query_only = 1")?;
+            self.conn.guard(true);
+        }
+        Ok(freshness)
+    }
+}
+
+const ONE_WRITER: &str = "SQLite lets one connection write at a time, so a second migration \
+    would only wait for the first; to migrate many SQLite files at once, run the migrator \
+    over them with Migrator::fan_out (`migrate up --each`)";
+
+impl Backend for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::TRANSACTIONAL
+    }
+
+    fn read_history(&mut self, read: Read<'_>) -> Result<HistoryRead, BoxError> {
+        match read {
+            Read::SetUnlessUpToDate { set, known } => {
+                if self.fast.up_to_date(&self.conn.inner, known) {
+                    // Nothing was read: the next `begin` must take the history as changed.
+                    self.data_version = None;
+                    self.fast.read(None);
+                    return Ok(HistoryRead::UpToDate);
+                }
+                let rows = self.read_set(set)?;
+                Ok(HistoryRead::unless_up_to_date(rows, known))
+            }
+            Read::Set(set) => self.read_set(set).map(HistoryRead::Rows),
+            _ => self.read_all().map(HistoryRead::Rows),
+        }
+    }
+
+    fn write_history(&mut self, change: HistoryChange<'_>) -> Result<(), BoxError> {
+        self.fast.write(&change);
+        match &change {
+            HistoryChange::Insert(row) => {
+                if matches!(row.state(), RowState::Incomplete { .. }) {
+                    // A mark: the schema read at this step's `begin` is the one its code
+                    // starts from.
+                    self.keys.hold();
+                }
+                self.insert_row(row)
+            }
+            HistoryChange::Delete { set, version } => {
+                let version = i64::try_from(*version)?;
+                self.conn
+                    .inner
+                    .prepare_cached(&self.sql.delete)?
+                    .execute((set, version))?;
+                Ok(())
+            }
+            HistoryChange::SetChecksum {
+                set,
+                version,
+                checksum_column,
+            } => {
+                let version = i64::try_from(*version)?;
+                self.conn
+                    .inner
+                    .prepare_cached(&self.sql.update_checksum)?
+                    .execute((set, version, checksum_column))?;
+                Ok(())
+            }
+            _ => Err("a change of the history this version of migrate-sqlite cannot write".into()),
+        }
+    }
+
+    fn begin(&mut self, mode: TxMode) -> Result<Freshness, BoxError> {
+        if mode == TxMode::ReadOnly {
+            return self.begin_read_only();
+        }
+        if self.begin_immediate()? == Freshness::Stale {
+            return Ok(Freshness::Stale);
+        }
+        let now = self.data_version.unwrap_or_default();
         if !self.table_exists {
             if let Err(error) = self.conn.inner.execute_batch(&self.sql.create) {
                 let _ = self.conn.inner.execute_batch("ROLLBACK");
@@ -570,165 +639,6 @@ impl Backend for Sqlite {
         Ok(Freshness::Current)
     }
 
-    fn db(&mut self) -> &mut dyn Db {
-        &mut self.conn
-    }
-
-    fn check(&mut self) -> Result<(), BoxError> {
-        // Only what the migration could have broken: see `foreign_keys`.
-        self.keys.check(&self.conn, self.foreign_keys)
-    }
-
-    fn record_applied(
-        &mut self,
-        migration: &RegisteredMigration,
-        duration: Duration,
-        complete: bool,
-    ) -> Result<(), BoxError> {
-        let micros = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
-        self.insert_row(migration, migration.checksum(), micros, complete)
-    }
-
-    fn record_started(
-        &mut self,
-        migration: &RegisteredMigration,
-        direction: Direction,
-    ) -> Result<(), BoxError> {
-        // The schema read at this step's `begin` is the one its code starts from.
-        self.keys.hold();
-        let checksum = match direction {
-            Direction::Up => migration.checksum().to_owned(),
-            Direction::Down => format!("{DOWN_MARK}{}", migration.checksum()),
-        };
-        self.insert_row(migration, &checksum, 0, false)
-    }
-
-    fn record_skipped(
-        &mut self,
-        migration: &RegisteredMigration,
-        checksum: &str,
-    ) -> Result<(), BoxError> {
-        self.insert_row(migration, checksum, 0, true)
-    }
-
-    /// `PRAGMA query_only`: every statement that would write fails while it is on.
-    fn read_only(&mut self, on: bool) -> Result<(), BoxError> {
-        let pragma = if on {
-            "PRAGMA query_only = 1"
-        } else {
-            "PRAGMA query_only = 0"
-        };
-        self.conn.inner.execute_batch(pragma)?;
-        Ok(())
-    }
-
-    fn kind(&self) -> &'static str {
-        "sqlite"
-    }
-
-    fn parallel_support(&self) -> Result<(), String> {
-        Err(
-            "SQLite lets one connection write at a time, so a second migration would only \
-             wait for the first; to migrate many SQLite files at once, run the migrator \
-             over them with Migrator::fan_out (`migrate up --each`)"
-                .to_owned(),
-        )
-    }
-
-    fn remove_applied(&mut self, set: &str, version: u64) -> Result<(), BoxError> {
-        let version = i64::try_from(version)?;
-        self.conn
-            .inner
-            .prepare_cached(&self.sql.delete)?
-            .execute((set, version))?;
-        Ok(())
-    }
-
-    fn read_fingerprint(&mut self) -> Result<Option<u32>, BoxError> {
-        if !self.fast_start {
-            return Ok(None);
-        }
-        // Two header fields: no schema load, however many tables the database has.
-        let conn = &self.conn.inner;
-        let value: i32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-        if value == 0 {
-            return Ok(None);
-        }
-        let schema: i32 = conn.query_row("PRAGMA schema_version", [], |row| row.get(0))?;
-        Ok(Some(value.cast_unsigned() ^ bind(schema)))
-    }
-
-    fn store_fingerprint(&mut self, fingerprint: Option<u32>) -> Result<(), BoxError> {
-        let (current, recorded) = match self.header {
-            Some(header) => header,
-            None => {
-                let recorded = self.recorded_user_version()?;
-                if recorded.is_none() && !self.fast_start {
-                    // migrate never wrote user_version here: nothing to keep up to date.
-                    return Ok(());
-                }
-                let current: i32 = self
-                    .conn
-                    .inner
-                    .query_row("PRAGMA user_version", [], |row| row.get(0))?;
-                (current, recorded)
-            }
-        };
-        // Ours when it still holds what migrate recorded at its last write; or when it
-        // is 0 and the fast start is on (turning it on says the program does not use
-        // user_version; 0 is also what the docs say to write after a hand edit).
-        let owned = recorded == Some(current) || (current == 0 && self.fast_start);
-        if !owned {
-            if self.fast_start && self.header.is_none() {
-                log::info!(
-                    "user_version holds {current}, a value migrate did not write; leaving it \
-                     alone, so the start-up check reads the history"
-                );
-            }
-            self.header = Some((current, recorded));
-            return Ok(());
-        }
-        let conn = &self.conn.inner;
-        if recorded.is_none() {
-            // DDL, so before the schema version is read below.
-            conn.execute_batch(&self.sql.companion_create)?;
-            self.companion_exists = Some(true);
-        }
-        let value = match fingerprint {
-            Some(fingerprint) if self.fast_start => {
-                let schema: i32 = conn.query_row("PRAGMA schema_version", [], |row| row.get(0))?;
-                (fingerprint ^ bind(schema)).cast_signed()
-            }
-            // Invalidated: a history with an incomplete mark, or a fast start turned off
-            // (a later fast start must not trust a value this run did not keep up).
-            _ => 0,
-        };
-        // Inside the step's transaction: it commits or rolls back with the history.
-        let companion = &self.sql.companion_quoted;
-        let record = if recorded.is_some() {
-            format!("UPDATE {companion} SET user_version = {value}")
-        } else {
-            format!("INSERT INTO {companion} (user_version) VALUES ({value})")
-        };
-        if value != current {
-            conn.execute_batch(&format!("PRAGMA user_version = {value}"))?;
-        }
-        if recorded != Some(value) {
-            conn.execute_batch(&record)?;
-        }
-        self.header = Some((value, Some(value)));
-        Ok(())
-    }
-
-    fn update_checksum(&mut self, migration: &RegisteredMigration) -> Result<(), BoxError> {
-        let version = i64::try_from(migration.version())?;
-        self.conn
-            .inner
-            .prepare_cached(&self.sql.update_checksum)?
-            .execute((migration.set(), version, migration.checksum()))?;
-        Ok(())
-    }
-
     fn commit(&mut self) -> Result<(), BoxError> {
         let denied = self.conn.transaction_statement_denied();
         self.conn.guard(false);
@@ -738,20 +648,61 @@ impl Backend for Sqlite {
         if self.conn.inner.is_autocommit() {
             return Err("the migration's transaction ended before its commit".into());
         }
+        self.fast.before_commit(&self.conn.inner, &self.sql)?;
         self.conn.inner.execute_batch("COMMIT")?;
+        self.fast.committed();
         self.keys.end(true);
         Ok(())
     }
 
     fn rollback(&mut self) -> Result<(), BoxError> {
-        // What this transaction wrote to the header and the companion table is undone.
-        self.header = None;
-        self.companion_exists = None;
+        match self.read_only.take() {
+            Some(ReadOnly::Scope) => {
+                // Back to the batch's transaction, writable.
+                self.conn.inner.execute_batch("PRAGMA query_only = 0")?;
+                return Ok(());
+            }
+            Some(ReadOnly::Transaction) => {
+                self.conn.guard(false);
+                let writable = self.conn.inner.execute_batch("PRAGMA query_only = 0");
+                if !self.conn.inner.is_autocommit() {
+                    self.conn.inner.execute_batch("ROLLBACK")?;
+                }
+                return writable.map_err(BoxError::from);
+            }
+            None => {}
+        }
+        // What this transaction wrote to the history, the header and the companion table
+        // is undone.
+        self.fast.rolled_back();
         self.conn.guard(false);
         self.keys.end(false);
         if !self.conn.inner.is_autocommit() {
             self.conn.inner.execute_batch("ROLLBACK")?;
         }
         Ok(())
+    }
+
+    fn end_run(&mut self) -> Result<(), BoxError> {
+        // The lock is the write transaction, which every step ends itself.
+        Ok(())
+    }
+
+    fn db(&mut self) -> &mut dyn Db {
+        &mut self.conn
+    }
+
+    fn prepare_code(&mut self, _: &RegisteredMigration, _: CodeScope) -> Result<(), BoxError> {
+        // SQLite has no per-migration settings: the busy timeout is the connection's.
+        Ok(())
+    }
+
+    fn verify(&mut self) -> Result<(), BoxError> {
+        // Only what the migration could have broken: see `foreign_keys`.
+        self.keys.check(&self.conn, self.foreign_keys)
+    }
+
+    fn sessions(&mut self) -> Result<&mut dyn Sessions, Unsupported> {
+        Err(Unsupported::new(ONE_WRITER))
     }
 }

@@ -19,7 +19,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use migrate_core::{AppliedMigration, Backend, Freshness, RegisteredMigration};
+use migrate_core::{
+    Backend, Capabilities, CodeScope, Freshness, HistoryChange, HistoryRead, Read,
+    RegisteredMigration, TxMode,
+};
 use migrate_sqlite::rusqlite::Connection;
 use migrate_sqlite::{
     BoxError, Db, Direction, Error, Migration, Migrator, Reversible, Sqlite, migration,
@@ -337,53 +340,45 @@ struct Interleaved<F: FnMut()> {
 }
 
 impl<F: FnMut()> Backend for Interleaved<F> {
-    fn read_history(&mut self) -> Result<Vec<AppliedMigration>, BoxError> {
-        self.inner.read_history()
+    fn name(&self) -> &'static str {
+        self.inner.name()
     }
-    fn read_applied(&mut self, set: &str) -> Result<Vec<AppliedMigration>, BoxError> {
-        self.inner.read_applied(set)
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
     }
-    fn begin(&mut self) -> Result<Freshness, BoxError> {
+    fn read_history(&mut self, read: Read<'_>) -> Result<HistoryRead, BoxError> {
+        self.inner.read_history(read)
+    }
+    fn write_history(&mut self, change: HistoryChange<'_>) -> Result<(), BoxError> {
+        self.inner.write_history(change)
+    }
+    fn begin(&mut self, mode: TxMode) -> Result<Freshness, BoxError> {
         if let Some(mut act) = self.meanwhile.take() {
             act();
         }
-        self.inner.begin()
-    }
-    fn db(&mut self) -> &mut dyn Db {
-        self.inner.db()
-    }
-    fn check(&mut self) -> Result<(), BoxError> {
-        self.inner.check()
-    }
-    fn record_applied(
-        &mut self,
-        migration: &RegisteredMigration,
-        duration: Duration,
-        complete: bool,
-    ) -> Result<(), BoxError> {
-        self.inner.record_applied(migration, duration, complete)
-    }
-    fn record_started(
-        &mut self,
-        migration: &RegisteredMigration,
-        direction: Direction,
-    ) -> Result<(), BoxError> {
-        self.inner.record_started(migration, direction)
-    }
-    fn remove_applied(&mut self, set: &str, version: u64) -> Result<(), BoxError> {
-        self.inner.remove_applied(set, version)
-    }
-    fn update_checksum(&mut self, migration: &RegisteredMigration) -> Result<(), BoxError> {
-        self.inner.update_checksum(migration)
-    }
-    fn store_fingerprint(&mut self, fingerprint: Option<u32>) -> Result<(), BoxError> {
-        self.inner.store_fingerprint(fingerprint)
+        self.inner.begin(mode)
     }
     fn commit(&mut self) -> Result<(), BoxError> {
         self.inner.commit()
     }
     fn rollback(&mut self) -> Result<(), BoxError> {
         self.inner.rollback()
+    }
+    fn end_run(&mut self) -> Result<(), BoxError> {
+        self.inner.end_run()
+    }
+    fn db(&mut self) -> &mut dyn Db {
+        self.inner.db()
+    }
+    fn prepare_code(
+        &mut self,
+        migration: &RegisteredMigration,
+        scope: CodeScope,
+    ) -> Result<(), BoxError> {
+        self.inner.prepare_code(migration, scope)
+    }
+    fn verify(&mut self) -> Result<(), BoxError> {
+        self.inner.verify()
     }
 }
 
