@@ -11,9 +11,9 @@ use crate::migration::{BoxError, Db};
 use crate::plan::{self, Direction, Plan, Step, Target};
 use crate::registry::RegisteredMigration;
 use crate::report::{Report, StepReport};
-use crate::run;
 use crate::settings::Settings;
 use crate::status::{MigrationStatus, State};
+use crate::{maintain, run};
 
 /// Applies and reverts a set of migrations on a database.
 ///
@@ -462,7 +462,7 @@ impl Migrator {
         version: u64,
     ) -> Result<Vec<&'static RegisteredMigration>> {
         ending(backend, |backend| {
-            run::baseline(&self.settings, backend, version)
+            maintain::baseline(&self.settings, backend, version)
         })
     }
 
@@ -478,7 +478,7 @@ impl Migrator {
         backend: &mut dyn Backend,
     ) -> Result<Vec<&'static RegisteredMigration>> {
         ending(backend, |backend| {
-            run::accept_changes(&self.settings, backend)
+            maintain::accept_changes(&self.settings, backend)
         })
     }
 
@@ -516,7 +516,7 @@ impl Migrator {
         version: u64,
     ) -> Result<Option<Direction>> {
         ending(backend, |backend| {
-            run::clear_incomplete(&self.settings, backend, version)
+            maintain::clear_incomplete(&self.settings, backend, version)
         })
     }
 

@@ -35,11 +35,12 @@ mod db;
 mod fast_start;
 mod foreign_keys;
 mod history;
+mod sqlite;
 pub mod testing;
 
-pub use backend::{DEFAULT_BUSY_TIMEOUT, Sqlite};
 pub use db::SqliteExt;
 pub use history::DEFAULT_HISTORY_TABLE;
+pub use sqlite::{DEFAULT_BUSY_TIMEOUT, Sqlite};
 
 /// What a user of this crate needs of the core; what only a backend's author needs
 /// (`Freshness`, `HistoryChange`, `testing::check_migrations_on`) stays in `migrate_core`.

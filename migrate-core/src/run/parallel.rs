@@ -8,15 +8,17 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use super::{
-    Mode, Run, begin, failed, in_transaction, outside, outside_transaction, panic_message, rollback,
-};
+use super::outside::outside_transaction;
+use super::schedule::Schedule;
+use super::step::in_transaction;
+use super::{Mode, failed, outside};
+use crate::backend::calls::{begin, rollback};
 use crate::backend::{Backend, Capabilities, Freshness, TxMode};
-use crate::error::{Error, Result};
+use crate::condition::evaluate::Run;
+use crate::error::{Error, Result, panic_message};
 use crate::history::HistoryRow;
 use crate::plan::Step;
 use crate::report::{Report, StepReport};
-use crate::schedule::Schedule;
 use crate::settings::Settings;
 
 /// Refuses a parallel run this backend or this run cannot have, before anything is

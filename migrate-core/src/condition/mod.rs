@@ -5,6 +5,8 @@
 //! reason, never silently left out and never recorded as applied.
 
 use crate::history::HistoryRow;
+
+pub(crate) mod evaluate;
 use crate::migration::{BoxError, Db};
 
 /// What a condition decides: run the migration, or record it as skipped with a reason.
