@@ -56,8 +56,9 @@ impl Migrator {
     /// compiled and linked into it (a `mod` line, or `use my_lib as _;` for a library:
     /// see docs/discovery.md), so finding none is an error, never an empty manager that
     /// silently does nothing. A program with no migrations yet uses [`Migrator::new`], or
-    /// links its migrations folder (`include_migrations!()` of migrate-build) while the
-    /// folder is still empty.
+    /// links its migrations folder (`migrate_sqlite::include_migrations!()`, with
+    /// `migrate_build::migrations(..)` in the build script) while the folder is still
+    /// empty.
     ///
     /// # Errors
     ///
@@ -201,7 +202,8 @@ impl Migrator {
         self
     }
 
-    /// Runs `hook` before every migration's `up` or `down`, inside its transaction.
+    /// Runs `hook` before every migration's `up` or `down`, inside its transaction (for a
+    /// migration with `transaction = false`: with no transaction open, like its code).
     ///
     /// ```rust,standalone_crate
     /// use std::sync::{Arc, Mutex};
@@ -246,7 +248,8 @@ impl Migrator {
     }
 
     /// Runs `hook` after every migration's `up` or `down`, inside its transaction, before
-    /// the history records it.
+    /// the history records it (for a migration with `transaction = false`: with no
+    /// transaction open, like its code).
     pub fn after_each(
         mut self,
         hook: impl Fn(&Step, &mut dyn Db) -> Result<(), BoxError> + Send + Sync + 'static,
@@ -369,7 +372,9 @@ impl Migrator {
         &self.settings.migrations
     }
 
-    /// Applies every pending migration, each in its own transaction.
+    /// Applies every pending migration: each in its own transaction by default, all in one
+    /// with [`all_or_nothing`](Self::all_or_nothing), and one with `transaction = false`
+    /// outside any (its incomplete mark committed first, its record after).
     ///
     /// # Errors
     ///
@@ -377,7 +382,7 @@ impl Migrator {
     /// (rolled back; the ones before it stay applied). See [`Error`].
     pub fn to_latest(&self, backend: &mut dyn Backend) -> Result<Report> {
         ending(backend, |backend| {
-            run::migrate(&self.settings, backend, Target::Latest, run::Mode::Commit)
+            run::to_target(&self.settings, backend, Target::Latest, run::Mode::Commit)
         })
     }
 
@@ -419,7 +424,7 @@ impl Migrator {
     /// ```
     pub fn to_version(&self, backend: &mut dyn Backend, version: u64) -> Result<Report> {
         ending(backend, |backend| {
-            run::migrate(
+            run::to_target(
                 &self.settings,
                 backend,
                 Target::Version(version),
@@ -439,7 +444,7 @@ impl Migrator {
     /// transaction, which cannot be rehearsed.
     pub fn dry_run(&self, backend: &mut dyn Backend, target: Target) -> Result<Report> {
         ending(backend, |backend| {
-            run::migrate(&self.settings, backend, target, run::Mode::Rehearse)
+            run::to_target(&self.settings, backend, target, run::Mode::Rehearse)
         })
     }
 
@@ -537,7 +542,7 @@ impl Migrator {
             target,
             self.settings.options,
         )
-        .map_err(|refusal| run::worded(&self.settings, backend, target, refusal))
+        .map_err(|refusal| run::reword_with_full_history(&self.settings, backend, target, refusal))
     }
 
     /// Every migration, known or only recorded in the database, with its state, sorted by

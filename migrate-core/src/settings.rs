@@ -13,8 +13,10 @@ use crate::plan::{PlanOptions, Step};
 use crate::registry::RegisteredMigration;
 use crate::report::StepReport;
 
-/// Code run before or after every migration, inside its transaction: an error (or a
-/// panic) fails the migration and rolls it back. See
+/// Code run before or after every migration's code, where that code runs: inside its
+/// transaction, where an error (or a panic) fails the migration and rolls it back; for a
+/// migration with `transaction = false`, with no transaction open, where an error fails
+/// it and leaves its incomplete mark. See
 /// [`Migrator::before_each`](crate::Migrator::before_each).
 pub type Hook = Arc<dyn Fn(&Step, &mut dyn Db) -> Result<(), BoxError> + Send + Sync>;
 

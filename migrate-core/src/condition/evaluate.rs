@@ -18,12 +18,12 @@ use crate::settings::Settings;
 /// What a step knows of the run it is part of: the history as read when the run planned
 /// (skipped rows included), and the steps done since.
 #[derive(Clone, Copy)]
-pub(crate) struct Run<'a> {
+pub(crate) struct RunSoFar<'a> {
     pub(crate) read: &'a [HistoryRow],
     pub(crate) done: &'a [StepReport],
 }
 
-impl Run<'_> {
+impl RunSoFar<'_> {
     /// The history as it stands now, for a condition: the read, with this run's steps.
     pub(crate) fn history(&self, set: &str) -> Vec<HistoryRow> {
         let mut rows: Vec<HistoryRow> = self.read.to_vec();
@@ -54,14 +54,14 @@ impl Run<'_> {
 /// without skipped rows costs nothing here. A migration limited to environments is not
 /// evaluated when no environment is given: it stays skipped. One that has no condition
 /// any more is pending again.
-pub(crate) fn reconsider(
+pub(crate) fn reenable_skipped(
     settings: &Settings,
     backend: &mut dyn Backend,
     read: &[HistoryRow],
     target: Target,
 ) -> Result<Option<Vec<u64>>> {
     if settings.options.only == Some(Direction::Down) {
-        // A run that only reverts applies nothing, so it has nothing to reconsider.
+        // A run that only reverts applies nothing, so it has nothing to reenable_skipped.
         return Ok(Some(Vec::new()));
     }
     let candidates: Vec<&'static RegisteredMigration> = read
@@ -139,7 +139,7 @@ pub(crate) fn decide(
     settings: &Settings,
     backend: &mut dyn Backend,
     step: Step,
-    run: Run<'_>,
+    run: RunSoFar<'_>,
 ) -> Result<Option<When>> {
     let m = step.migration;
     if step.direction == Direction::Down || !m.is_conditional() {

@@ -2,10 +2,10 @@
 //! redo (the highest applied migration down and up again).
 
 use super::step::{run_and_record, settle_condition};
-use super::{Mode, failed, log_step, outside, progress, worded};
+use super::{Mode, failed, log_step, outside, progress, reword_with_full_history};
 use crate::backend::calls::{begin, rollback};
 use crate::backend::{Backend, Capabilities, Freshness, TxMode};
-use crate::condition::evaluate::{Run, decide};
+use crate::condition::evaluate::{RunSoFar, decide};
 use crate::error::{Error, Result};
 use crate::history::HistoryRow;
 use crate::plan::{self, Direction, PlanOptions, Step, Target};
@@ -39,7 +39,7 @@ pub(crate) fn run_batch(
     }
     let mut done: Vec<StepReport> = Vec::with_capacity(steps.len());
     for &step in steps {
-        let run = Run { read, done: &done };
+        let run = RunSoFar { read, done: &done };
         let outcome = decide(settings, backend, step, run)
             .and_then(|when| {
                 when.ok_or_else(|| {
@@ -112,7 +112,7 @@ pub(crate) fn redo(settings: &Settings, backend: &mut dyn Backend) -> Result<Rep
         };
         let target = Target::Version(last);
         if let Err(refusal) = plan::plan(&settings.migrations, &history, target, options) {
-            return Err(worded(settings, backend, target, refusal));
+            return Err(reword_with_full_history(settings, backend, target, refusal));
         }
         let Ok(index) = settings
             .migrations

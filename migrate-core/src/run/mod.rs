@@ -5,7 +5,7 @@
 use core::time::Duration;
 
 use crate::backend::{Backend, Capabilities, TxMode};
-use crate::condition::evaluate::{self, Run};
+use crate::condition::evaluate::{self, RunSoFar};
 use crate::error::{Error, Result};
 use crate::history::{HistoryRow, marks};
 use crate::migration::BoxError;
@@ -31,7 +31,7 @@ pub(crate) enum Mode {
     Rehearse,
 }
 
-pub(crate) fn migrate(
+pub(crate) fn to_target(
     settings: &Settings,
     backend: &mut dyn Backend,
     target: Target,
@@ -67,7 +67,7 @@ pub(crate) fn migrate(
         };
         // Skipped migrations whose condition turned true are pending again: decided
         // under the lock, and their rows left out of what the planner sees.
-        let Some(enabled) = evaluate::reconsider(settings, backend, &read, target)? else {
+        let Some(enabled) = evaluate::reenable_skipped(settings, backend, &read, target)? else {
             continue 'plan;
         };
         let history: std::borrow::Cow<'_, [HistoryRow]> = if enabled.is_empty() {
@@ -87,10 +87,14 @@ pub(crate) fn migrate(
                 match confirm_under_lock(backend) {
                     Ok(()) => continue 'plan,
                     Err(Some(error)) => return Err(error),
-                    Err(None) => return Err(worded(settings, backend, target, refusal)),
+                    Err(None) => {
+                        return Err(reword_with_full_history(settings, backend, target, refusal));
+                    }
                 }
             }
-            Err(refusal) => return Err(worded(settings, backend, target, refusal)),
+            Err(refusal) => {
+                return Err(reword_with_full_history(settings, backend, target, refusal));
+            }
         };
         if plan.steps.is_empty() {
             return Ok(report);
@@ -110,7 +114,7 @@ pub(crate) fn migrate(
         }
 
         for step in plan.steps {
-            let run = Run {
+            let run = RunSoFar {
                 read: &read,
                 done: &report.steps,
             };
@@ -161,10 +165,10 @@ fn confirm_under_lock(backend: &mut dyn Backend) -> core::result::Result<(), Opt
     }
 }
 
-/// A refusal found on the narrow read, worded from the full history (descriptions, type
+/// A refusal found on the narrow read, reword_with_full_history from the full history (descriptions, type
 /// names, start times). Should another process have changed the history in between so
 /// that the full read gives no refusal, the refusal as found stands: a start never loops.
-pub(crate) fn worded(
+pub(crate) fn reword_with_full_history(
     settings: &Settings,
     backend: &mut dyn Backend,
     target: Target,

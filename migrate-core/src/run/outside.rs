@@ -6,7 +6,7 @@ use super::step::{CodeOutcome, record, run_code, settle_condition};
 use super::{failed, log_step, progress, step_report};
 use crate::backend::calls::{begin, delete_row, rollback};
 use crate::backend::{Backend, CodeScope, Freshness, HistoryChange, NewRow, TxMode};
-use crate::condition::evaluate::{Run, decide};
+use crate::condition::evaluate::{RunSoFar, decide};
 use crate::error::{Error, Result};
 use crate::migration::BoxError;
 use crate::plan::Step;
@@ -23,7 +23,7 @@ pub(crate) fn outside_transaction(
     settings: &Settings,
     backend: &mut dyn Backend,
     step: Step,
-    run: Run<'_>,
+    run: RunSoFar<'_>,
 ) -> Result<Option<StepReport>> {
     let m = step.migration;
     // The condition is decided under the lock before the mark: a skipped migration gets

@@ -14,7 +14,7 @@ use super::step::in_transaction;
 use super::{Mode, failed, outside};
 use crate::backend::calls::{begin, rollback};
 use crate::backend::{Backend, Capabilities, Freshness, TxMode};
-use crate::condition::evaluate::Run;
+use crate::condition::evaluate::RunSoFar;
 use crate::error::{Error, Result, panic_message};
 use crate::history::HistoryRow;
 use crate::plan::Step;
@@ -172,7 +172,7 @@ fn work(
             }
         };
         let step = steps[index];
-        let run = Run { read, done: &done };
+        let run = RunSoFar { read, done: &done };
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             one(settings, session, step, run, capabilities)
         }))
@@ -204,7 +204,7 @@ fn one(
     settings: &Settings,
     session: &mut dyn Backend,
     step: Step,
-    run: Run<'_>,
+    run: RunSoFar<'_>,
     capabilities: Capabilities,
 ) -> Result<StepReport> {
     let unexpected = || {

@@ -10,7 +10,7 @@ use super::{failed, log_step, progress, step_report};
 use crate::backend::calls::{begin, delete_row, rollback};
 use crate::backend::{Backend, CodeScope, Freshness, HistoryChange, NewRow, TxMode};
 use crate::condition::When;
-use crate::condition::evaluate::{Run, decide};
+use crate::condition::evaluate::{RunSoFar, decide};
 use crate::error::{Error, Result, panic_message};
 use crate::migration::BoxError;
 use crate::plan::{Direction, Step};
@@ -23,7 +23,7 @@ pub(crate) fn in_transaction(
     settings: &Settings,
     backend: &mut dyn Backend,
     step: Step,
-    run: Run<'_>,
+    run: RunSoFar<'_>,
 ) -> Result<Option<StepReport>> {
     let Some(when) = decide(settings, backend, step, run)? else {
         return Ok(None);
@@ -162,7 +162,7 @@ pub(crate) fn record(
 pub(crate) fn settle_condition(
     backend: &mut dyn Backend,
     step: Step,
-    run: Run<'_>,
+    run: RunSoFar<'_>,
     when: &When,
     batch: bool,
 ) -> Result<Option<StepReport>> {
