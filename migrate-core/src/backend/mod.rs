@@ -273,6 +273,33 @@ pub enum CodeScope {
 /// decorator that logs, injects faults, counts) that forgets one does not compile,
 /// instead of silently dropping a lock release, a `lock_timeout` or a check.
 ///
+/// ```compile_fail,E0046
+/// use migrate_core::{Backend, BoxError, Capabilities, CodeScope, Db, Freshness};
+/// use migrate_core::{HistoryChange, HistoryRead, Read, RegisteredMigration, TxMode};
+///
+/// /// Logs the runs of a SQLite database, and forgets `verify` (the foreign-key check).
+/// struct Logged(migrate_sqlite::Sqlite);
+///
+/// impl Backend for Logged {
+///     fn name(&self) -> &'static str { self.0.name() }
+///     fn capabilities(&self) -> Capabilities { self.0.capabilities() }
+///     fn read_history(&mut self, read: Read<'_>) -> Result<HistoryRead, BoxError> {
+///         self.0.read_history(read)
+///     }
+///     fn write_history(&mut self, change: HistoryChange<'_>) -> Result<(), BoxError> {
+///         self.0.write_history(change)
+///     }
+///     fn begin(&mut self, mode: TxMode) -> Result<Freshness, BoxError> { self.0.begin(mode) }
+///     fn commit(&mut self) -> Result<(), BoxError> { self.0.commit() }
+///     fn rollback(&mut self) -> Result<(), BoxError> { self.0.rollback() }
+///     fn end_run(&mut self) -> Result<(), BoxError> { self.0.end_run() }
+///     fn db(&mut self) -> &mut dyn Db { self.0.db() }
+///     fn prepare_code(&mut self, m: &RegisteredMigration, s: CodeScope) -> Result<(), BoxError> {
+///         self.0.prepare_code(m, s)
+///     }
+/// }
+/// ```
+///
 /// # The order of the calls
 ///
 /// Each call of a [`Migrator`](crate::Migrator) operation is one run:
