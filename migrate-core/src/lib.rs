@@ -79,8 +79,8 @@ pub use status::{MigrationStatus, State};
 /// `lock_timeout = ".."` (see [`LockTimeout`]), `tags = [..]`, `category = ".."`,
 /// `after = [..]` (see [`RegisteredMigration::tags`] and
 /// [`RegisteredMigration::dependencies`]), `when = path::to::predicate` and
-/// `environments = [..]` (see [`When`] and [`PlanContext`]). The struct must implement [`Migration`], and
-/// [`Reversible`] unless it is `irreversible`.
+/// `environments = [..]` (see [`When`] and [`PlanContext`]). The struct must implement
+/// [`Migration`], and [`Reversible`] unless it is `irreversible`.
 pub use migrate_macros::migration;
 
 /// Links every crate of the package's dependency graph that holds migrations: includes

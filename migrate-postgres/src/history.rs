@@ -154,8 +154,8 @@ pub(crate) fn applied_row(
 }
 
 /// Whether the narrow read's rows are exactly `known`, as
-/// [`Read::SetUnlessUpToDate`](migrate_core::Read::SetUnlessUpToDate) asks: row by row, the version [`applied_row`] would read, finished (`t`), the
-/// migration's checksum. Compared in place, nothing built; any other row, a NULL
+/// [`Read::SetUnlessUpToDate`](migrate_core::Read::SetUnlessUpToDate) asks: row by row,
+/// the version [`applied_row`] would read, finished (`t`), the migration's checksum. Compared in place, nothing built; any other row, a NULL
 /// included, answers `false` and is left to [`applied_row`].
 pub(crate) fn up_to_date(rows: &[SimpleQueryRow], known: &[&RegisteredMigration]) -> bool {
     rows.len() == known.len()

@@ -41,7 +41,8 @@ pub trait Sessions {
     /// Another session on the same database, history table and set: opened after this
     /// session took the migration lock, it runs steps under that lock (it never takes
     /// the lock itself, and its [`begin`](Backend::begin) always reports
-    /// [`Freshness::Current`](crate::Freshness::Current): the run that opened it made its plan under the lock).
+    /// [`Freshness::Current`](crate::Freshness::Current): the run that opened it made its
+    /// plan under the lock).
     ///
     /// # Errors
     ///

@@ -61,7 +61,7 @@ pub(crate) fn reenable_skipped(
     target: Target,
 ) -> Result<Option<Vec<u64>>> {
     if settings.options.only == Some(Direction::Down) {
-        // A run that only reverts applies nothing, so it has nothing to reenable_skipped.
+        // A run that only reverts applies nothing, so it has nothing to reconsider.
         return Ok(Some(Vec::new()));
     }
     let candidates: Vec<&'static RegisteredMigration> = read

@@ -1,8 +1,9 @@
 //! Conditional migrations: `when = path::to::predicate` and `environments = [..]` in the
 //! attribute. The runner evaluates them under the migration lock, in a read-only
 //! transaction right before the migration's own (in an all-or-nothing run or a
-//! rehearsal: read-only inside the batch's transaction); a migration whose condition is false is recorded as skipped, with the
-//! reason, never silently left out and never recorded as applied.
+//! rehearsal: read-only inside the batch's transaction); a migration whose condition is
+//! false is recorded as skipped, with the reason, never silently left out and never
+//! recorded as applied.
 
 use crate::history::HistoryRow;
 
@@ -94,8 +95,8 @@ impl PlanContext<'_> {
     }
 
     /// The database, read-only: queries work, a write fails (SQLite: `query_only`;
-    /// PostgreSQL: a read-only transaction, in a batch a read-only savepoint). Reach the typed connection as in a migration
-    /// (`SqliteExt::sqlite`, `PostgresExt::postgres`).
+    /// PostgreSQL: a read-only transaction, in a batch a read-only savepoint). Reach the
+    /// typed connection as in a migration (`SqliteExt::sqlite`, `PostgresExt::postgres`).
     pub fn db(&mut self) -> &mut dyn Db {
         self.db
     }

@@ -165,8 +165,8 @@ fn confirm_under_lock(backend: &mut dyn Backend) -> core::result::Result<(), Opt
     }
 }
 
-/// A refusal found on the narrow read, reword_with_full_history from the full history (descriptions, type
-/// names, start times). Should another process have changed the history in between so
+/// A refusal found on the narrow read, worded from the full history (descriptions,
+/// type names, start times). Should another process have changed the history in between so
 /// that the full read gives no refusal, the refusal as found stands: a start never loops.
 pub(crate) fn reword_with_full_history(
     settings: &Settings,

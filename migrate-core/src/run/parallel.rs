@@ -1,9 +1,9 @@
 //! Independent migrations at once ([`Migrator::parallel`](crate::Migrator::parallel)):
 //! the run's own session takes the migration lock and confirms the plan under it, then
-//! sibling sessions ([`Sessions::sibling`](crate::Sessions::sibling)) take the steps as the [`Schedule`] hands them
-//! out. Each step keeps its own transaction and history row (or, with
-//! `transaction = false`, its incomplete mark), exactly as one at a time; after a
-//! failure no new step starts, and those running finish.
+//! sibling sessions ([`Sessions::sibling`](crate::Sessions::sibling)) take the steps
+//! as the [`Schedule`] hands them out. Each step keeps its own transaction and history
+//! row (or, with `transaction = false`, its incomplete mark), exactly as one at a time;
+//! after a failure no new step starts, and those running finish.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
