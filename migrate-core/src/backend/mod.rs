@@ -304,15 +304,17 @@ pub enum CodeScope {
 ///
 /// Each call of a [`Migrator`](crate::Migrator) operation is one run:
 ///
-/// 1. [`capabilities`](Self::capabilities) once, then [`read_history`](Self::read_history):
+/// 1. For a run that applies or reverts, [`capabilities`](Self::capabilities) once (and
+///    for a parallel one [`sessions`](Self::sessions), to refuse early); then
+///    [`read_history`](Self::read_history):
 ///    [`Read::SetUnlessUpToDate`] for a run to the latest migration, [`Read::Set`]
 ///    otherwise. [`HistoryRead::UpToDate`] ends the run there. Every read marks the point
 ///    the next `begin` compares with.
 /// 2. When the history holds skipped migrations that could run now:
 ///    [`begin`](Self::begin)`(ReadOnly)`, their conditions (through [`db`](Self::db)),
 ///    [`rollback`](Self::rollback).
-/// 3. Per step, in its own transaction: for a conditional migration first
-///    `begin(ReadOnly)`, its condition, `rollback`; then `begin(Write)` (on
+/// 3. Per step, in its own transaction: for a migration with a `when` predicate first
+///    `begin(ReadOnly)`, the predicate, `rollback`; then `begin(Write)` (on
 ///    [`Freshness::Stale`]: `rollback` and back to 1), the history writes that need no code
 ///    ([`write_history`](Self::write_history): a skipped row goes, a false condition is
 ///    recorded), [`prepare_code`](Self::prepare_code)`(InTransaction)`, the `before_each`
@@ -320,13 +322,14 @@ pub enum CodeScope {
 ///    [`verify`](Self::verify), `write_history` (the step's row inserted or deleted),
 ///    [`commit`](Self::commit); any failure: `rollback`.
 /// 4. A migration that runs outside a transaction (`transaction = false`): its condition
-///    as in 3; `begin(Write)`, `write_history` (its incomplete mark), `commit`;
+///    as in 3; `begin(Write)`, `write_history` (any earlier row deleted, its incomplete
+///    mark inserted), `commit`;
 ///    `prepare_code(OutsideTransaction)`, the hooks and its code with no transaction open;
 ///    `begin(Write)`, `verify`, `write_history` (the mark goes, the row comes), `commit`.
 /// 5. Several steps in one transaction (an all-or-nothing run, a dry run, a redo):
-///    `begin(Write)`, then per step 3 without its `begin` and `commit`, a condition's
-///    `begin(ReadOnly)` and `rollback` being a read-only scope inside the transaction;
-///    `verify` once, after the last step; `commit` (a dry run: `rollback`).
+///    `begin(Write)`, then per step 3 without its `begin(Write)`, `verify` and `commit`, a
+///    predicate's `begin(ReadOnly)` and `rollback` being a read-only scope inside the
+///    transaction; `verify` once, after the last step; `commit` (a dry run: `rollback`).
 /// 6. History edits that run no code (baseline, accepted changes, a cleared mark):
 ///    `begin(Write)`, `write_history`, `commit`.
 /// 7. A parallel run ([`Migrator::parallel`](crate::Migrator::parallel)): `begin(Write)`,
