@@ -502,9 +502,11 @@ pub fn refuse_parallel_on_sqlite(
     #[cfg(feature = "sqlite")]
     if let url::Url::Sqlite(_) = database {
         // The reason is the backend's own; an in-memory database writes no file.
-        let memory = migrate_sqlite::Sqlite::open_in_memory()?;
-        if let Err(reason) = migrate_core::Backend::parallel_support(&memory) {
-            return Err(migrate_core::Error::ParallelUnsupported { reason });
+        let mut memory = migrate_sqlite::Sqlite::open_in_memory()?;
+        if let Err(unsupported) = migrate_core::Backend::sessions(&mut memory) {
+            return Err(migrate_core::Error::ParallelUnsupported {
+                reason: unsupported.reason().to_owned(),
+            });
         }
     }
     let _ = database;

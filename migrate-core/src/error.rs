@@ -793,6 +793,17 @@ impl Error {
     }
 }
 
+/// The message of a caught panic (of migration code, a hook or a condition).
+pub(crate) fn panic_message(panic: &(dyn core::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-text payload".to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,11 +28,14 @@
 //! # }
 //! ```
 //!
-//! The data flow: `#[migration]` adds a [`RegisteredMigration`] to a distributed slice;
-//! [`discovered_migrations`] sorts and validates it once; [`plan()`] (pure) turns the
-//! known set, the applied history and a [`Target`] into a [`Plan`] or a refusal; the
-//! [`Migrator`] runs the plan on a [`Backend`], one transaction per migration. SQLite
-//! users depend on `migrate-sqlite`, which re-exports all of this.
+//! The data flow, one module each: `#[migration]` adds a [`RegisteredMigration`] to a
+//! distributed slice (`registry`); [`discovered_migrations`] sorts and validates it once
+//! (`discover`); conditions are evaluated under the migration lock (`condition`);
+//! [`plan()`] (pure) turns the known set, the history and a [`Target`] into a [`Plan`]
+//! or a refusal (`plan`); the [`Migrator`] runs the plan (`run`: one transaction per
+//! migration, one per batch, none for `transaction = false`) on a [`Backend`]
+//! (`backend`). History edits that run no code are `maintain`. SQLite users depend on
+//! `migrate-sqlite`, which re-exports all of this.
 
 mod backend;
 mod condition;
@@ -40,8 +43,8 @@ mod direction;
 mod discover;
 mod error;
 pub mod fan_out;
-mod fingerprint;
 mod history;
+mod maintain;
 mod manager;
 mod metadata;
 mod migration;
@@ -49,16 +52,18 @@ mod plan;
 mod registry;
 mod report;
 mod run;
-mod schedule;
 mod settings;
 mod status;
 pub mod testing;
 
-pub use backend::{Backend, Freshness};
-pub use condition::{PlanContext, SKIP_MARK, When};
+pub use backend::{
+    Backend, Capabilities, CodeScope, Freshness, HistoryChange, HistoryRead, NewRow, Read,
+    Sessions, TxMode, Unsupported,
+};
+pub use condition::{PlanContext, When};
 pub use discover::{MAX_VERSION, discovered_migrations};
 pub use error::{Error, Result};
-pub use history::{AppliedMigration, DOWN_MARK};
+pub use history::{HistoryRow, RowState};
 pub use manager::Migrator;
 pub use migration::{BoxError, Db, Migration, Reversible};
 pub use plan::{Direction, Plan, PlanOptions, Step, Target, plan};
@@ -71,10 +76,11 @@ pub use status::{MigrationStatus, State};
 ///
 /// `#[migration(version = N, description = "...")]`, with `irreversible` added for a
 /// migration that has no `down`, and optionally `set = ".."`, `transaction = false`,
-/// `lock_timeout = ".."` (see [`LockTimeout`]), `tags = [..]`, `category = ".."` and
+/// `lock_timeout = ".."` (see [`LockTimeout`]), `tags = [..]`, `category = ".."`,
 /// `after = [..]` (see [`RegisteredMigration::tags`] and
-/// [`RegisteredMigration::dependencies`]). The struct must implement [`Migration`], and
-/// [`Reversible`] unless it is `irreversible`.
+/// [`RegisteredMigration::dependencies`]), `when = path::to::predicate` and
+/// `environments = [..]` (see [`When`] and [`PlanContext`]). The struct must implement
+/// [`Migration`], and [`Reversible`] unless it is `irreversible`.
 pub use migrate_macros::migration;
 
 /// Links every crate of the package's dependency graph that holds migrations: includes

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use crate::backend::Backend;
 use crate::discover;
 use crate::error::{Error, Result};
-use crate::history::AppliedMigration;
+use crate::history::{HistoryRow, RowState};
 use crate::migration::{BoxError, Db};
 use crate::plan::{self, Direction, Plan, Step, Target};
 use crate::registry::RegisteredMigration;
 use crate::report::{Report, StepReport};
-use crate::run;
 use crate::settings::Settings;
 use crate::status::{MigrationStatus, State};
+use crate::{maintain, run};
 
 /// Applies and reverts a set of migrations on a database.
 ///
@@ -56,8 +56,9 @@ impl Migrator {
     /// compiled and linked into it (a `mod` line, or `use my_lib as _;` for a library:
     /// see docs/discovery.md), so finding none is an error, never an empty manager that
     /// silently does nothing. A program with no migrations yet uses [`Migrator::new`], or
-    /// links its migrations folder (`include_migrations!()` of migrate-build) while the
-    /// folder is still empty.
+    /// links its migrations folder (`migrate_sqlite::include_migrations!()`, with
+    /// `migrate_build::migrations(..)` in the build script) while the folder is still
+    /// empty.
     ///
     /// # Errors
     ///
@@ -201,7 +202,8 @@ impl Migrator {
         self
     }
 
-    /// Runs `hook` before every migration's `up` or `down`, inside its transaction.
+    /// Runs `hook` before every migration's `up` or `down`, inside its transaction (for a
+    /// migration with `transaction = false`: with no transaction open, like its code).
     ///
     /// ```rust,standalone_crate
     /// use std::sync::{Arc, Mutex};
@@ -246,7 +248,8 @@ impl Migrator {
     }
 
     /// Runs `hook` after every migration's `up` or `down`, inside its transaction, before
-    /// the history records it.
+    /// the history records it (for a migration with `transaction = false`: with no
+    /// transaction open, like its code).
     pub fn after_each(
         mut self,
         hook: impl Fn(&Step, &mut dyn Db) -> Result<(), BoxError> + Send + Sync + 'static,
@@ -369,7 +372,9 @@ impl Migrator {
         &self.settings.migrations
     }
 
-    /// Applies every pending migration, each in its own transaction.
+    /// Applies every pending migration: each in its own transaction by default, all in one
+    /// with [`all_or_nothing`](Self::all_or_nothing), and one with `transaction = false`
+    /// outside any (its incomplete mark committed first, its record after).
     ///
     /// # Errors
     ///
@@ -377,7 +382,7 @@ impl Migrator {
     /// (rolled back; the ones before it stay applied). See [`Error`].
     pub fn to_latest(&self, backend: &mut dyn Backend) -> Result<Report> {
         ending(backend, |backend| {
-            run::migrate(&self.settings, backend, Target::Latest, run::Mode::Commit)
+            run::to_target(&self.settings, backend, Target::Latest, run::Mode::Commit)
         })
     }
 
@@ -419,7 +424,7 @@ impl Migrator {
     /// ```
     pub fn to_version(&self, backend: &mut dyn Backend, version: u64) -> Result<Report> {
         ending(backend, |backend| {
-            run::migrate(
+            run::to_target(
                 &self.settings,
                 backend,
                 Target::Version(version),
@@ -439,7 +444,7 @@ impl Migrator {
     /// transaction, which cannot be rehearsed.
     pub fn dry_run(&self, backend: &mut dyn Backend, target: Target) -> Result<Report> {
         ending(backend, |backend| {
-            run::migrate(&self.settings, backend, target, run::Mode::Rehearse)
+            run::to_target(&self.settings, backend, target, run::Mode::Rehearse)
         })
     }
 
@@ -462,7 +467,7 @@ impl Migrator {
         version: u64,
     ) -> Result<Vec<&'static RegisteredMigration>> {
         ending(backend, |backend| {
-            run::baseline(&self.settings, backend, version)
+            maintain::baseline(&self.settings, backend, version)
         })
     }
 
@@ -478,7 +483,7 @@ impl Migrator {
         backend: &mut dyn Backend,
     ) -> Result<Vec<&'static RegisteredMigration>> {
         ending(backend, |backend| {
-            run::accept_changes(&self.settings, backend)
+            maintain::accept_changes(&self.settings, backend)
         })
     }
 
@@ -516,7 +521,7 @@ impl Migrator {
         version: u64,
     ) -> Result<Option<Direction>> {
         ending(backend, |backend| {
-            run::clear_incomplete(&self.settings, backend, version)
+            maintain::clear_incomplete(&self.settings, backend, version)
         })
     }
 
@@ -530,14 +535,14 @@ impl Migrator {
     /// The refusal the run would meet, or [`Error::Database`] when the history cannot
     /// be read.
     pub fn plan(&self, backend: &mut dyn Backend, target: Target) -> Result<Plan> {
-        let history = self.settings.applied(backend)?;
+        let history = self.settings.read_for_plan(backend)?;
         plan::plan(
             &self.settings.migrations,
             &history,
             target,
             self.settings.options,
         )
-        .map_err(|refusal| run::worded(&self.settings, backend, target, refusal))
+        .map_err(|refusal| run::reword_with_full_history(&self.settings, backend, target, refusal))
     }
 
     /// Every migration, known or only recorded in the database, with its state, sorted by
@@ -569,7 +574,7 @@ impl Migrator {
     ///
     /// [`Error::Database`] when the history cannot be read.
     pub fn status(&self, backend: &mut dyn Backend) -> Result<Vec<MigrationStatus>> {
-        let history = self.settings.history(backend)?;
+        let history = self.settings.read_full(backend)?;
         let mut rows = Vec::with_capacity(self.settings.migrations.len() + history.len());
         let mut applied = history.into_iter().peekable();
         for m in &self.settings.migrations {
@@ -577,16 +582,20 @@ impl Migrator {
                 rows.push(unknown_status(row));
             }
             let state = match applied.next_if(|row| row.version == m.version()) {
-                Some(row) if !row.complete => State::Incomplete {
+                Some(row) if !row.is_complete() => State::Incomplete {
                     started_at: row.applied_at,
                 },
-                Some(row) if row.recorded_checksum() != m.checksum() => State::Modified {
+                Some(row) if row.checksum != m.checksum() => State::Modified {
                     applied_at: row.applied_at,
                     duration: row.duration,
                 },
-                Some(row) if row.skipped().is_some() => State::Skipped {
-                    reason: row.skipped().unwrap_or_default().to_owned(),
-                    skipped_at: row.applied_at,
+                Some(HistoryRow {
+                    state: RowState::Skipped { reason },
+                    applied_at,
+                    ..
+                }) => State::Skipped {
+                    reason,
+                    skipped_at: applied_at,
                 },
                 Some(row) => State::Applied {
                     applied_at: row.applied_at,
@@ -613,7 +622,7 @@ impl Migrator {
     ///
     /// [`Error::Database`] when the history cannot be read.
     pub fn pending(&self, backend: &mut dyn Backend) -> Result<Vec<&'static RegisteredMigration>> {
-        let history = self.settings.applied(backend)?;
+        let history = self.settings.read_for_plan(backend)?;
         let mut applied = history.iter().map(|row| row.version).peekable();
         let mut pending = Vec::new();
         for m in &self.settings.migrations {
@@ -626,7 +635,7 @@ impl Migrator {
     }
 }
 
-fn unknown_status(row: AppliedMigration) -> MigrationStatus {
+fn unknown_status(row: HistoryRow) -> MigrationStatus {
     MigrationStatus {
         version: row.version,
         description: row.description,

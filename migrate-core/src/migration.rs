@@ -31,7 +31,11 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 )]
 pub trait Migration: Send + Sync + 'static {
     /// Applies the migration. It runs inside the transaction that also records it in
-    /// the history, so an error (or a panic) leaves the database as it was.
+    /// the history, so an error (or a panic) leaves the database as it was; except with
+    /// `transaction = false` in its attribute, where it runs with no transaction open,
+    /// between the commit of its incomplete mark and the transaction of its record, and
+    /// an error leaves what it did so far, the mark telling every later run to refuse
+    /// ([`Error::Incomplete`](crate::Error::Incomplete)) until someone has looked.
     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError>;
 }
 
@@ -65,7 +69,8 @@ pub trait Migration: Send + Sync + 'static {
     note = "add `impl Reversible for {Self} {{ fn down(&self, db: &mut dyn Db) -> Result<(), BoxError> {{ .. }} }}`, or write `irreversible` in its #[migration(..)] if it cannot be undone"
 )]
 pub trait Reversible: Migration {
-    /// Reverts the migration, inside the transaction that also removes its history row.
+    /// Reverts the migration, inside the transaction that also removes its history row
+    /// (with `transaction = false`: with no transaction open, as [`Migration::up`]).
     fn down(&self, db: &mut dyn Db) -> Result<(), BoxError>;
 }
 

@@ -3,7 +3,7 @@
 
 pub use crate::direction::Direction;
 use crate::error::{Error, Result};
-use crate::history::AppliedMigration;
+use crate::history::HistoryRow;
 use crate::registry::RegisteredMigration;
 
 /// Where a run should leave the database.
@@ -99,18 +99,18 @@ impl Plan {
 /// [`Error::WrongDirection`] when a step would go the other way than `options.only`.
 pub fn plan(
     known: &[&'static RegisteredMigration],
-    applied: &[AppliedMigration],
+    applied: &[HistoryRow],
     target: Target,
     options: PlanOptions,
 ) -> Result<Plan> {
-    let mut rows: Vec<&AppliedMigration> = applied.iter().collect();
+    let mut rows: Vec<&HistoryRow> = applied.iter().collect();
     rows.sort_unstable_by_key(|row| row.version);
     rows.dedup_by_key(|row| row.version);
 
     // One merge walk over both sorted lists: which known migrations are applied, and
     // which applied versions are unknown.
-    let mut row_of: Vec<Option<&AppliedMigration>> = vec![None; known.len()];
-    let mut unknown: Vec<&AppliedMigration> = Vec::new();
+    let mut row_of: Vec<Option<&HistoryRow>> = vec![None; known.len()];
+    let mut unknown: Vec<&HistoryRow> = Vec::new();
     let mut k = 0;
     for &row in &rows {
         while k < known.len() && known[k].version() < row.version {
@@ -130,7 +130,7 @@ pub fn plan(
             others: unknown.len() - 1,
         });
     }
-    if let Some(row) = rows.iter().find(|row| !row.complete) {
+    if let Some(row) = rows.iter().find(|row| !row.is_complete()) {
         let file = known
             .iter()
             .find(|m| m.version() == row.version)
@@ -145,12 +145,12 @@ pub fn plan(
     }
     if !options.allow_modified {
         for (m, row) in known.iter().zip(&row_of) {
-            if let Some(row) = row.filter(|row| row.recorded_checksum() != m.checksum()) {
+            if let Some(row) = row.filter(|row| row.checksum != m.checksum()) {
                 return Err(Error::Modified {
                     version: m.version(),
                     description: m.description(),
                     file: m.file(),
-                    recorded: row.recorded_checksum().to_owned(),
+                    recorded: row.checksum.clone(),
                     current: m.checksum().to_owned(),
                 });
             }
@@ -161,7 +161,7 @@ pub fn plan(
     // below it removes the row without running any code.
     let is_applied: Vec<bool> = row_of
         .iter()
-        .map(|row| row.is_some_and(AppliedMigration::is_applied))
+        .map(|row| row.is_some_and(HistoryRow::is_applied))
         .collect();
     let is_skipped: Vec<bool> = row_of
         .iter()
@@ -296,18 +296,16 @@ mod tests {
         )))
     }
 
-    fn applied(versions: &[u64]) -> Vec<AppliedMigration> {
+    fn applied(versions: &[u64]) -> Vec<HistoryRow> {
         versions
             .iter()
-            .map(|&version| AppliedMigration {
-                set: String::new(),
-                version,
-                description: format!("applied {version}"),
-                type_name: "Old".to_owned(),
-                applied_at: "2026-01-01T00:00:00.000Z".to_owned(),
-                duration: core::time::Duration::ZERO,
-                checksum: "checksum".to_owned(),
-                complete: true,
+            .map(|&version| {
+                HistoryRow::new("", version, "checksum", true).with_details(
+                    format!("applied {version}"),
+                    "Old",
+                    "2026-01-01T00:00:00.000Z",
+                    core::time::Duration::ZERO,
+                )
             })
             .collect()
     }
@@ -560,7 +558,9 @@ mod tests {
     #[test]
     fn an_incomplete_migration_blocks_every_run() {
         let mut history = applied(&[1, 2]);
-        history[1].complete = false;
+        history[1].state = crate::history::RowState::Incomplete {
+            direction: Direction::Up,
+        };
         for target in [Target::Latest, Target::Version(0), Target::Version(2)] {
             let error = plan(&known(&[1, 2, 3]), &history, target, OPTIONS).unwrap_err();
             assert!(

@@ -4,17 +4,19 @@
 
 use std::sync::Arc;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, HistoryRead, Read};
 use crate::discover;
 use crate::error::{Error, Result};
-use crate::history::AppliedMigration;
+use crate::history::HistoryRow;
 use crate::migration::{BoxError, Db};
 use crate::plan::{PlanOptions, Step};
 use crate::registry::RegisteredMigration;
 use crate::report::StepReport;
 
-/// Code run before or after every migration, inside its transaction: an error (or a
-/// panic) fails the migration and rolls it back. See
+/// Code run before or after every migration's code, where that code runs: inside its
+/// transaction, where an error (or a panic) fails the migration and rolls it back; for a
+/// migration with `transaction = false`, with no transaction open, where an error fails
+/// it and leaves its incomplete mark. See
 /// [`Migrator::before_each`](crate::Migrator::before_each).
 pub type Hook = Arc<dyn Fn(&Step, &mut dyn Db) -> Result<(), BoxError> + Send + Sync>;
 
@@ -48,29 +50,42 @@ pub(crate) struct Settings {
 
 impl Settings {
     /// What the planner needs of the history of this set (the narrow read).
-    pub(crate) fn applied(&self, backend: &mut dyn Backend) -> Result<Vec<AppliedMigration>> {
-        backend
-            .read_applied(&self.set)
-            .map_err(|source| Error::database("read the migration history", source))
+    pub(crate) fn read_for_plan(&self, backend: &mut dyn Backend) -> Result<Vec<HistoryRow>> {
+        rows(backend.read_history(Read::Set(&self.set)))
     }
 
     /// The narrow read for a run to the latest migration: `None` when the history holds
-    /// exactly the known migrations, finished and unchanged (nothing to do).
-    pub(crate) fn applied_unless_up_to_date(
+    /// exactly the known migrations, applied and unchanged (nothing to do).
+    pub(crate) fn read_for_plan_unless_up_to_date(
         &self,
         backend: &mut dyn Backend,
-    ) -> Result<Option<Vec<AppliedMigration>>> {
-        backend
-            .read_applied_unless_up_to_date(&self.set, &self.migrations)
-            .map_err(|source| Error::database("read the migration history", source))
+    ) -> Result<Option<Vec<HistoryRow>>> {
+        let read = Read::SetUnlessUpToDate {
+            set: &self.set,
+            known: &self.migrations,
+        };
+        match backend.read_history(read) {
+            Ok(HistoryRead::UpToDate) => Ok(None),
+            read => rows(read).map(Some),
+        }
     }
 
-    /// The history rows of this set.
-    pub(crate) fn history(&self, backend: &mut dyn Backend) -> Result<Vec<AppliedMigration>> {
-        let mut rows = backend
-            .read_history()
-            .map_err(|source| Error::database("read the migration history", source))?;
+    /// Every history row of this set, with every column (the full read).
+    pub(crate) fn read_full(&self, backend: &mut dyn Backend) -> Result<Vec<HistoryRow>> {
+        let mut rows = rows(backend.read_history(Read::All))?;
         rows.retain(|row| discover::same_set(&row.set, &self.set));
         Ok(rows)
+    }
+}
+
+/// The rows of a read that asked for rows.
+fn rows(read: core::result::Result<HistoryRead, BoxError>) -> Result<Vec<HistoryRow>> {
+    match read {
+        Ok(HistoryRead::Rows(rows)) => Ok(rows),
+        Ok(HistoryRead::UpToDate) => Err(Error::database(
+            "read the migration history",
+            "the backend answered \"up to date\" to a read that asked for the rows".into(),
+        )),
+        Err(source) => Err(Error::database("read the migration history", source)),
     }
 }

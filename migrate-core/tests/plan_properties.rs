@@ -5,7 +5,7 @@
 //! reached state is a no-op; and the generators provably hit every refusal. Known
 //! migrations carry random dependency graphs (`after = [..]` or none): a late migration is
 //! applied without `allow_out_of_order` exactly when no applied migration needs it.
-//! History rows may be skipped (their condition was false: [`SKIP_MARK`] in the checksum
+//! History rows may be skipped (their condition was false: `skipped:` in the checksum
 //! column): in the history but not applied, not pending, not counted as applied for the
 //! out-of-order rule, removed by a down step when the target is below them (even when the
 //! migration is irreversible), and compared by the checksum they recorded.
@@ -17,8 +17,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, OnceLock};
 
 use migrate_core::{
-    AppliedMigration, BoxError, Db, Direction, Error, Migration, Plan, PlanOptions,
-    RegisteredMigration, Reversible, SKIP_MARK, Step, Target, plan,
+    BoxError, Db, Direction, Error, HistoryRow, Migration, Plan, PlanOptions, RegisteredMigration,
+    Reversible, Step, Target, plan,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -97,7 +97,7 @@ fn registered(
         })
 }
 
-/// One history row, before it becomes an [`AppliedMigration`].
+/// One history row, before it becomes an [`HistoryRow`].
 #[derive(Clone, Debug)]
 struct Row {
     version: u64,
@@ -109,7 +109,7 @@ struct Row {
 }
 
 impl Row {
-    fn applied(&self) -> AppliedMigration {
+    fn applied(&self) -> HistoryRow {
         let v = self.version;
         let mut checksum = if self.modified {
             old_checksum(v)
@@ -118,9 +118,9 @@ impl Row {
         };
         if self.skipped {
             // The reason may hold `:` too; only the first one ends the checksum.
-            checksum = format!("{SKIP_MARK}{checksum}:{}", skip_reason(v));
+            checksum = format!("skipped:{checksum}:{}", skip_reason(v));
         }
-        AppliedMigration::new("", v, checksum, self.complete).with_details(
+        HistoryRow::new("", v, checksum, self.complete).with_details(
             format!("applied {v}"),
             "Old",
             format!("2026-01-01T00:00:{v:02}.000Z"),
@@ -152,7 +152,7 @@ impl Scenario {
             .collect()
     }
 
-    fn applied(&self) -> Vec<AppliedMigration> {
+    fn applied(&self) -> Vec<HistoryRow> {
         self.history.iter().map(Row::applied).collect()
     }
 

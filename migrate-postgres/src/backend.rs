@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use migrate_core::{
-    AppliedMigration, Backend, BoxError, DOWN_MARK, Db, Direction, Error, Freshness, LockTimeout,
-    RegisteredMigration,
+    Backend, BoxError, Capabilities, CodeScope, Db, Error, Freshness, HistoryChange, HistoryRead,
+    HistoryRow, LockTimeout, NewRow, Read, RegisteredMigration, RowState, Sessions, TxMode,
+    Unsupported,
 };
 use postgres::{Client, NoTls, SimpleQueryMessage};
 
@@ -65,7 +66,7 @@ impl Lock {
 enum Held {
     Advisory(i32),
     Lease(Lease),
-    /// Held by the session that opened this one ([`Backend::sibling`]), for a run of
+    /// Held by the session that opened this one ([`Sessions::sibling`]), for a run of
     /// migrations at once: never taken nor released here. With a lease, each commit
     /// checks that the lease is still the run's (`fence`).
     Parent {
@@ -178,6 +179,9 @@ pub struct Postgres {
     /// The session's `lock_timeout` before a `transaction = false` migration set its own,
     /// set back at the next `begin` or the end of the run.
     restore_session: Option<String>,
+    /// Whether a condition's read-only savepoint is open inside the write transaction of
+    /// a batch (`begin(TxMode::ReadOnly)` with a transaction open).
+    read_only_scope: bool,
 }
 
 /// What a read returned, in the form `begin` compares.
@@ -186,16 +190,15 @@ struct LastRead {
     set: Option<String>,
     /// The rows as read, in one buffer ([`rows_key`]): compared exactly, with one
     /// allocation instead of one per row. `None` when the read found the history up to
-    /// date and kept nothing ([`Backend::read_applied_unless_up_to_date`]): any check
+    /// date and kept nothing ([`Read::SetUnlessUpToDate`]): any check
     /// against it finds the history changed.
     rows: Option<Vec<u8>>,
     under_lock: bool,
 }
 
-/// The set, version (8 bytes), checksum and completeness of every row, the texts ended
-/// by NUL (which no text column of PostgreSQL holds), so that equal buffers mean equal
-/// rows.
-fn rows_key(rows: &[AppliedMigration]) -> Vec<u8> {
+/// The set, version (8 bytes), checksum and state of every row, the texts ended by NUL
+/// (which no text column of PostgreSQL holds), so that equal buffers mean equal rows.
+fn rows_key(rows: &[HistoryRow]) -> Vec<u8> {
     let mut key = Vec::with_capacity(
         rows.iter()
             .map(|r| r.set.len() + r.checksum.len() + 11)
@@ -207,7 +210,19 @@ fn rows_key(rows: &[AppliedMigration]) -> Vec<u8> {
         key.extend_from_slice(&row.version.to_le_bytes());
         key.extend_from_slice(row.checksum.as_bytes());
         key.push(0);
-        key.push(u8::from(row.complete));
+        match &row.state {
+            RowState::Applied => key.push(0),
+            RowState::Skipped { reason } => {
+                key.push(1);
+                key.extend_from_slice(reason.as_bytes());
+                key.push(0);
+            }
+            RowState::Incomplete { direction } => {
+                key.push(2);
+                key.push(u8::from(*direction == migrate_core::Direction::Down));
+            }
+            _ => key.push(3),
+        }
     }
     key
 }
@@ -319,6 +334,7 @@ impl Postgres {
             prepared: Vec::new(),
             restore_local: None,
             restore_session: None,
+            read_only_scope: false,
         })
     }
 
@@ -455,7 +471,7 @@ impl Postgres {
         }
     }
 
-    fn remember(&mut self, set: Option<&str>, rows: Option<&[AppliedMigration]>) {
+    fn remember(&mut self, set: Option<&str>, rows: Option<&[HistoryRow]>) {
         self.last_read = Some(LastRead {
             set: set.map(str::to_owned),
             rows: rows.map(rows_key),
@@ -467,7 +483,7 @@ impl Postgres {
         }
     }
 
-    fn read_history_rows(&mut self) -> Result<Vec<AppliedMigration>, BoxError> {
+    fn read_history_rows(&mut self) -> Result<Vec<HistoryRow>, BoxError> {
         let sql = self.sql.select.clone();
         let Some(rows) = self.read(&sql)? else {
             return Ok(Vec::new());
@@ -487,7 +503,7 @@ impl Postgres {
         &self,
         set: &str,
         rows: &[postgres::SimpleQueryRow],
-    ) -> Result<Vec<AppliedMigration>, BoxError> {
+    ) -> Result<Vec<HistoryRow>, BoxError> {
         let mut read = Vec::with_capacity(rows.len());
         for row in rows {
             read.push(history::applied_row(set, row, &self.sql.display)?);
@@ -495,7 +511,7 @@ impl Postgres {
         Ok(read)
     }
 
-    fn read_applied_rows(&mut self, set: &str) -> Result<Vec<AppliedMigration>, BoxError> {
+    fn read_applied_rows(&mut self, set: &str) -> Result<Vec<HistoryRow>, BoxError> {
         let rows = self.read_applied_raw(set)?;
         self.applied_rows(set, &rows)
     }
@@ -586,6 +602,7 @@ impl Postgres {
 
     /// Ends whatever is open: the transaction, then the lock.
     fn release_all(&mut self) {
+        self.read_only_scope = false;
         if self.step != 0 {
             let _ = self.rollback();
         }
@@ -844,79 +861,74 @@ pub(crate) fn db_message(error: &postgres::Error) -> String {
 }
 
 impl Postgres {
-    /// One history row of `migration`, with the checksum column's text, the duration in
-    /// microseconds and whether it finished, guarded by the step's mark.
-    fn insert_row(
-        &mut self,
-        migration: &RegisteredMigration,
-        checksum: &str,
-        micros: i64,
-        complete: bool,
-    ) -> Result<(), BoxError> {
-        let version = i64::try_from(migration.version())?;
+    /// Inserts `row` as core encoded it, guarded by the step's mark.
+    fn insert_row(&mut self, row: &NewRow<'_>) -> Result<(), BoxError> {
+        let version = i64::try_from(row.version())?;
+        let micros = i64::try_from(row.duration().as_micros()).unwrap_or(i64::MAX);
         let step = self.step.to_string();
         let sql = self.sql.insert.clone();
         self.write_guarded(
             &sql,
             &[
-                &migration.set(),
+                &row.set(),
                 &version,
-                &migration.description(),
-                &migration.type_name(),
-                &checksum,
+                &row.description(),
+                &row.type_name(),
+                &row.checksum_column(),
                 &micros,
-                &complete,
+                &row.complete(),
                 &step,
             ],
         )
     }
-}
 
-impl Backend for Postgres {
-    fn read_history(&mut self) -> Result<Vec<AppliedMigration>, BoxError> {
-        let rows = self.read_history_rows()?;
-        self.remember(None, Some(&rows));
-        Ok(rows)
-    }
-
-    fn read_applied(&mut self, set: &str) -> Result<Vec<AppliedMigration>, BoxError> {
-        let rows = self.read_applied_rows(set)?;
-        self.remember(Some(set), Some(&rows));
-        Ok(rows)
+    fn delete_row(&mut self, set: &str, version: u64) -> Result<(), BoxError> {
+        let version = i64::try_from(version)?;
+        let step = self.step.to_string();
+        let statement = self.prepared(&self.sql.delete.clone())?;
+        let client = self.client();
+        let marked = off_runtime(move || client.query(&statement, &[&set, &version, &step]))?;
+        if marked.len() == 1 {
+            Ok(())
+        } else {
+            Err(TRANSACTION_ENDED.into())
+        }
     }
 
     /// Compares the rows as the server sent them: when nothing is to be done, no row is
     /// built and no key kept.
-    fn read_applied_unless_up_to_date(
+    fn read_unless_up_to_date(
         &mut self,
         set: &str,
         known: &[&'static RegisteredMigration],
-    ) -> Result<Option<Vec<AppliedMigration>>, BoxError> {
+    ) -> Result<HistoryRead, BoxError> {
         let raw = self.read_applied_raw(set)?;
         if history::up_to_date(&raw, known) {
             self.remember(Some(set), None);
-            return Ok(None);
+            return Ok(HistoryRead::UpToDate);
         }
         let rows = self.applied_rows(set, &raw)?;
         self.remember(Some(set), Some(&rows));
-        Ok(Some(rows))
+        Ok(HistoryRead::Rows(rows))
     }
 
-    fn begin(&mut self) -> Result<Freshness, BoxError> {
-        let taken_now = self.take_lock()?;
-        if let Some(Held::Lease(lease)) = &self.held
-            && lease.lost()
-        {
-            return Err(
-                "the migration lease was lost (this run stalled longer than its time \
-                        to live and another run took it over); run again"
-                    .into(),
-            );
-        }
+    /// Why this session cannot open more sessions like it, if it cannot.
+    fn sessions_unsupported(&self) -> Option<Unsupported> {
+        self.config.is_none().then(|| {
+            Unsupported::new(
+                "this session was connected with Postgres::from_client, so migrate cannot open \
+                 more sessions like it; connect with Postgres::connect or \
+                 Postgres::connect_config",
+            )
+        })
+    }
+
+    /// The transaction's mark and `lock_timeout`, after `BEGIN` or `BEGIN READ ONLY`.
+    fn start(&mut self, begin: &str) -> Result<(), BoxError> {
         self.restore_session_lock_timeout()?;
         self.restore_local = None;
         self.steps += 1;
-        let mut start = format!("BEGIN; SET LOCAL migrate.step = '{}'", self.steps);
+        let mut start = format!("{begin}; SET LOCAL migrate.step = '{}'", self.steps);
         if let Some(timeout) = self.lock_timeout {
             start.push_str(&format!(
                 "; SET LOCAL lock_timeout = '{}ms'",
@@ -927,7 +939,85 @@ impl Backend for Postgres {
         off_runtime(move || client.batch_execute(&start))?;
         self.step = self.steps;
         self.tx.in_transaction = true;
-        let ready = self.prepare_table().and_then(|()| {
+        Ok(())
+    }
+}
+
+impl Backend for Postgres {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::TRANSACTIONAL
+    }
+
+    fn read_history(&mut self, read: Read<'_>) -> Result<HistoryRead, BoxError> {
+        match read {
+            Read::SetUnlessUpToDate { set, known } => self.read_unless_up_to_date(set, known),
+            Read::Set(set) => {
+                let rows = self.read_applied_rows(set)?;
+                self.remember(Some(set), Some(&rows));
+                Ok(HistoryRead::Rows(rows))
+            }
+            _ => {
+                let rows = self.read_history_rows()?;
+                self.remember(None, Some(&rows));
+                Ok(HistoryRead::Rows(rows))
+            }
+        }
+    }
+
+    fn write_history(&mut self, change: HistoryChange<'_>) -> Result<(), BoxError> {
+        match change {
+            HistoryChange::Insert(row) => self.insert_row(&row),
+            HistoryChange::Delete { set, version } => self.delete_row(set, version),
+            HistoryChange::SetChecksum {
+                set,
+                version,
+                checksum_column,
+            } => {
+                let version = i64::try_from(version)?;
+                let step = self.step.to_string();
+                let sql = self.sql.update_checksum.clone();
+                self.write_guarded(&sql, &[&set, &version, &checksum_column, &step])
+            }
+            _ => {
+                Err("a change of the history this version of migrate-postgres cannot write".into())
+            }
+        }
+    }
+
+    fn begin(&mut self, mode: TxMode) -> Result<Freshness, BoxError> {
+        if mode == TxMode::ReadOnly && self.step != 0 {
+            // In a batch: a read-only savepoint, which sees what the batch did so far;
+            // rolling back to it undoes whatever the condition's statements did, failed
+            // ones included, and makes the transaction writable again.
+            self.simple("SAVEPOINT migrate_condition; SET LOCAL transaction_read_only = on")?;
+            self.read_only_scope = true;
+            return Ok(Freshness::Current);
+        }
+        let taken_now = self.take_lock()?;
+        if let Some(Held::Lease(lease)) = &self.held
+            && lease.lost()
+        {
+            return Err(
+                "the migration lease was lost (this run stalled longer than its time \
+                        to live and another run took it over); run again"
+                    .into(),
+            );
+        }
+        let begin = match mode {
+            TxMode::ReadOnly => "BEGIN READ ONLY",
+            TxMode::Write => "BEGIN",
+        };
+        self.start(begin)?;
+        // A read-only transaction creates nothing: a missing table reads as empty.
+        let prepared = match mode {
+            TxMode::ReadOnly => Ok(()),
+            TxMode::Write => self.prepare_table(),
+        };
+        let ready = prepared.and_then(|()| {
             // A history read before this session held the lock may be out of date.
             let stale = taken_now
                 && !self.last_read.as_ref().is_some_and(|read| read.under_lock)
@@ -944,15 +1034,73 @@ impl Backend for Postgres {
         }
     }
 
+    fn commit(&mut self) -> Result<(), BoxError> {
+        // With a lease, the commit checks in its own transaction that the lease is still
+        // this run's (one simple query with the COMMIT).
+        let commit = match &self.held {
+            Some(Held::Lease(lease)) => format!("{}; COMMIT", lease.fence()),
+            Some(Held::Parent { fence: Some(fence) }) => format!("{fence}; COMMIT"),
+            _ => "COMMIT".to_owned(),
+        };
+        let client = self.client();
+        let done = off_runtime(move || client.batch_execute(&commit));
+        if done.is_err() && self.table_created {
+            self.table_ready = false;
+        }
+        self.table_created = false;
+        self.step = 0;
+        self.tx.in_transaction = false;
+        self.restore_local = None;
+        done.map_err(BoxError::from)
+    }
+
+    fn rollback(&mut self) -> Result<(), BoxError> {
+        if std::mem::take(&mut self.read_only_scope) {
+            self.simple(
+                "ROLLBACK TO SAVEPOINT migrate_condition; RELEASE SAVEPOINT migrate_condition",
+            )?;
+            return Ok(());
+        }
+        if std::mem::take(&mut self.table_created) {
+            self.table_ready = false;
+        }
+        self.step = 0;
+        self.tx.in_transaction = false;
+        self.restore_local = None;
+        let client = self.client();
+        off_runtime(move || client.batch_execute("ROLLBACK"))?;
+        if let Some(holders) = self.tx.timed_out.take() {
+            // A statement hit the lock_timeout: who held locks, now that we can ask.
+            let client = self.client();
+            let _ = holders.set(off_runtime(move || lock::table_lock_holders(client)));
+        }
+        Ok(())
+    }
+
+    fn end_run(&mut self) -> Result<(), BoxError> {
+        self.read_only_scope = false;
+        if self.step != 0 {
+            self.rollback()?;
+        }
+        // The lock goes whether or not the setting could be put back.
+        let restored = self.restore_session_lock_timeout();
+        self.unlock()?;
+        if let Some(read) = &mut self.last_read {
+            read.under_lock = false;
+        }
+        restored
+    }
+
     fn db(&mut self) -> &mut dyn Db {
         &mut self.tx
     }
 
-    fn before_code(
+    fn prepare_code(
         &mut self,
         migration: &RegisteredMigration,
-        in_transaction: bool,
+        scope: CodeScope,
     ) -> Result<(), BoxError> {
+        let in_transaction = scope == CodeScope::InTransaction;
         let own = migration.lock_timeout().map(|timeout| match timeout {
             LockTimeout::After(duration) => format!("{}ms", duration.as_millis().max(1)),
             // PostgreSQL's 0: no limit.
@@ -1002,72 +1150,24 @@ impl Backend for Postgres {
         Ok(())
     }
 
-    fn check(&mut self) -> Result<(), BoxError> {
+    fn verify(&mut self) -> Result<(), BoxError> {
         // PostgreSQL checks constraints itself (deferred ones at the commit).
         Ok(())
     }
 
-    fn record_applied(
-        &mut self,
-        migration: &RegisteredMigration,
-        duration: Duration,
-        complete: bool,
-    ) -> Result<(), BoxError> {
-        let micros = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
-        self.insert_row(migration, migration.checksum(), micros, complete)
-    }
-
-    fn record_started(
-        &mut self,
-        migration: &RegisteredMigration,
-        direction: Direction,
-    ) -> Result<(), BoxError> {
-        let checksum = match direction {
-            Direction::Up => migration.checksum().to_owned(),
-            Direction::Down => format!("{DOWN_MARK}{}", migration.checksum()),
-        };
-        self.insert_row(migration, &checksum, 0, false)
-    }
-
-    fn record_skipped(
-        &mut self,
-        migration: &RegisteredMigration,
-        checksum: &str,
-    ) -> Result<(), BoxError> {
-        self.insert_row(migration, checksum, 0, true)
-    }
-
-    /// A savepoint made read-only (`transaction_read_only`); rolling back to it makes the
-    /// transaction writable again and undoes whatever the condition's statements did,
-    /// failed ones included.
-    fn read_only(&mut self, on: bool) -> Result<(), BoxError> {
-        let sql = if on {
-            "SAVEPOINT migrate_condition; SET LOCAL transaction_read_only = on"
-        } else {
-            "ROLLBACK TO SAVEPOINT migrate_condition; RELEASE SAVEPOINT migrate_condition"
-        };
-        self.simple(sql)?;
-        Ok(())
-    }
-
-    fn kind(&self) -> &'static str {
-        "postgres"
-    }
-
-    fn parallel_support(&self) -> Result<(), String> {
-        if self.config.is_none() {
-            return Err(
-                "this session was connected with Postgres::from_client, so migrate \
-                        cannot open more sessions like it; connect with Postgres::connect \
-                        or Postgres::connect_config"
-                    .to_owned(),
-            );
+    fn sessions(&mut self) -> Result<&mut dyn Sessions, Unsupported> {
+        match self.sessions_unsupported() {
+            Some(unsupported) => Err(unsupported),
+            None => Ok(self),
         }
-        Ok(())
     }
+}
 
+impl Sessions for Postgres {
     fn sibling(&mut self) -> Result<Box<dyn Backend + Send>, BoxError> {
-        self.parallel_support()?;
+        if let Some(unsupported) = self.sessions_unsupported() {
+            return Err(unsupported.into());
+        }
         let (Some(config), Some(held)) = (self.config.clone(), &self.held) else {
             return Err(
                 "a sibling session is opened by the session holding the migration \
@@ -1108,79 +1208,6 @@ impl Backend for Postgres {
         other.verified = true;
         other.table_ready = self.table_ready;
         Ok(Box::new(other))
-    }
-
-    fn remove_applied(&mut self, set: &str, version: u64) -> Result<(), BoxError> {
-        let version = i64::try_from(version)?;
-        let step = self.step.to_string();
-        let statement = self.prepared(&self.sql.delete.clone())?;
-        let client = self.client();
-        let marked = off_runtime(move || client.query(&statement, &[&set, &version, &step]))?;
-        if marked.len() == 1 {
-            Ok(())
-        } else {
-            Err(TRANSACTION_ENDED.into())
-        }
-    }
-
-    fn update_checksum(&mut self, migration: &RegisteredMigration) -> Result<(), BoxError> {
-        let version = i64::try_from(migration.version())?;
-        let step = self.step.to_string();
-        let sql = self.sql.update_checksum.clone();
-        self.write_guarded(
-            &sql,
-            &[&migration.set(), &version, &migration.checksum(), &step],
-        )
-    }
-
-    fn commit(&mut self) -> Result<(), BoxError> {
-        // With a lease, the commit checks in its own transaction that the lease is still
-        // this run's (one simple query with the COMMIT).
-        let commit = match &self.held {
-            Some(Held::Lease(lease)) => format!("{}; COMMIT", lease.fence()),
-            Some(Held::Parent { fence: Some(fence) }) => format!("{fence}; COMMIT"),
-            _ => "COMMIT".to_owned(),
-        };
-        let client = self.client();
-        let done = off_runtime(move || client.batch_execute(&commit));
-        if done.is_err() && self.table_created {
-            self.table_ready = false;
-        }
-        self.table_created = false;
-        self.step = 0;
-        self.tx.in_transaction = false;
-        self.restore_local = None;
-        done.map_err(BoxError::from)
-    }
-
-    fn rollback(&mut self) -> Result<(), BoxError> {
-        if std::mem::take(&mut self.table_created) {
-            self.table_ready = false;
-        }
-        self.step = 0;
-        self.tx.in_transaction = false;
-        self.restore_local = None;
-        let client = self.client();
-        off_runtime(move || client.batch_execute("ROLLBACK"))?;
-        if let Some(holders) = self.tx.timed_out.take() {
-            // A statement hit the lock_timeout: who held locks, now that we can ask.
-            let client = self.client();
-            let _ = holders.set(off_runtime(move || lock::table_lock_holders(client)));
-        }
-        Ok(())
-    }
-
-    fn end_run(&mut self) -> Result<(), BoxError> {
-        if self.step != 0 {
-            self.rollback()?;
-        }
-        // The lock goes whether or not the setting could be put back.
-        let restored = self.restore_session_lock_timeout();
-        self.unlock()?;
-        if let Some(read) = &mut self.last_read {
-            read.under_lock = false;
-        }
-        restored
     }
 }
 

@@ -1,8 +1,8 @@
-//! The history table: its SQL, and rows read back into [`AppliedMigration`]s.
+//! The history table: its SQL, and rows read back into [`HistoryRow`]s.
 
 use core::time::Duration;
 
-use migrate_core::{AppliedMigration, BoxError, Error, RegisteredMigration};
+use migrate_core::{BoxError, Error, HistoryRow, RegisteredMigration};
 use postgres::SimpleQueryRow;
 
 /// The history table's name when none is configured.
@@ -144,8 +144,8 @@ pub(crate) fn applied_row(
     set: &str,
     row: &SimpleQueryRow,
     table: &str,
-) -> Result<AppliedMigration, BoxError> {
-    Ok(AppliedMigration::new(
+) -> Result<HistoryRow, BoxError> {
+    Ok(HistoryRow::new(
         set,
         version(text(row, 0, table)?, table)?,
         text(row, 1, table)?,
@@ -154,9 +154,8 @@ pub(crate) fn applied_row(
 }
 
 /// Whether the narrow read's rows are exactly `known`, as
-/// [`Backend::read_applied_unless_up_to_date`](migrate_core::Backend::read_applied_unless_up_to_date)
-/// asks: row by row, the version [`applied_row`] would read, finished (`t`), the
-/// migration's checksum. Compared in place, nothing built; any other row, a NULL
+/// [`Read::SetUnlessUpToDate`](migrate_core::Read::SetUnlessUpToDate) asks: row by row,
+/// the version [`applied_row`] would read, finished (`t`), the migration's checksum. Compared in place, nothing built; any other row, a NULL
 /// included, answers `false` and is left to [`applied_row`].
 pub(crate) fn up_to_date(rows: &[SimpleQueryRow], known: &[&RegisteredMigration]) -> bool {
     rows.len() == known.len()
@@ -173,9 +172,9 @@ pub(crate) fn up_to_date(rows: &[SimpleQueryRow], known: &[&RegisteredMigration]
 }
 
 /// One row of the full read.
-pub(crate) fn full_row(row: &SimpleQueryRow, table: &str) -> Result<AppliedMigration, BoxError> {
+pub(crate) fn full_row(row: &SimpleQueryRow, table: &str) -> Result<HistoryRow, BoxError> {
     let micros: u64 = text(row, 6, table)?.parse().unwrap_or(0);
-    Ok(AppliedMigration::new(
+    Ok(HistoryRow::new(
         text(row, 0, table)?,
         version(text(row, 1, table)?, table)?,
         text(row, 4, table)?,

@@ -70,9 +70,9 @@ pub use history::DEFAULT_HISTORY_TABLE;
 pub use transaction::{InvalidIndex, LockTimedOut, PgTransaction, PostgresExt};
 
 /// What a user of this crate needs of the core; what only a backend's author needs
-/// (`Freshness`, `DOWN_MARK`, `testing::check_migrations_on`) stays in `migrate_core`.
+/// (`Freshness`, `HistoryChange`, `testing::check_migrations_on`) stays in `migrate_core`.
 pub use migrate_core::{
-    AppliedMigration, Backend, BoxError, Db, Direction, Error, LockTimeout, MAX_VERSION, Migration,
+    Backend, BoxError, Db, Direction, Error, HistoryRow, LockTimeout, MAX_VERSION, Migration,
     MigrationStatus, Migrator, Plan, PlanContext, PlanOptions, RegisteredMigration, Report, Result,
     Reversible, State, Step, StepReport, Target, When, discovered_migrations, fan_out, plan,
 };

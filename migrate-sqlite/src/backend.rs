@@ -1,305 +1,18 @@
-//! [`Sqlite`]: the [`Backend`] for one SQLite database.
-
-use std::path::Path;
-use std::time::Duration;
+//! [`Sqlite`]'s [`Backend`] implementation, and what it needs of the connection: the
+//! history table's reads and writes, the write lock, the read-only transactions of
+//! conditions and the foreign-key check.
 
 use migrate_core::{
-    AppliedMigration, Backend, BoxError, DOWN_MARK, Db, Direction, Error, Freshness,
-    RegisteredMigration,
+    Backend, BoxError, Capabilities, CodeScope, Db, Error, Freshness, HistoryChange, HistoryRead,
+    HistoryRow, NewRow, Read, RegisteredMigration, RowState, Sessions, TxMode, Unsupported,
 };
 use rusqlite::OptionalExtension;
 
-use crate::db::{Conn, TRANSACTION_DENIED};
-use crate::foreign_keys::ForeignKeys;
-use crate::history::{self, HistorySql};
-
-/// How long [`Sqlite`] waits for another connection's write lock before giving up.
-pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A SQLite database to migrate.
-///
-/// ```rust,standalone_crate
-/// use migrate_sqlite::{Migrator, Sqlite};
-/// # use migrate_sqlite::{migration, BoxError, Db, Migration};
-/// # #[migration(version = 1, description = "Create users", irreversible)]
-/// # pub struct CreateUsers;
-/// # impl Migration for CreateUsers {
-/// #     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-/// #         db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
-/// #     }
-/// # }
-///
-/// let dir = tempfile::tempdir()?;
-/// let mut db = Sqlite::open(dir.path().join("app.db"))?;
-/// let report = Migrator::discovered()?.to_latest(&mut db)?;
-/// assert_eq!(report.steps.len(), 1); // this program has one migration, `CreateUsers`
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-///
-/// Each migration runs in its own `BEGIN IMMEDIATE` transaction together with its
-/// history row. The write lock makes concurrent runs (threads or processes) take turns;
-/// each re-checks the history once it holds the lock, so no migration is applied twice.
-pub struct Sqlite {
-    conn: Conn,
-    sql: HistorySql,
-    /// Whether the history table existed at the last read.
-    table_exists: bool,
-    /// `PRAGMA data_version` at the last read: it changes when another connection commits.
-    data_version: Option<i64>,
-    /// Whether SQLite enforces foreign keys on this connection, asked once per run.
-    foreign_keys: Option<bool>,
-    /// Whether the history table's columns were checked in this run.
-    shape_checked: bool,
-    /// Whether the history's fingerprint is kept in the header's `user_version` and
-    /// trusted at start-up (opt-in).
-    fast_start: bool,
-    /// Whether the companion table that proves migrate owns `user_version` exists, as
-    /// far as this run knows.
-    companion_exists: Option<bool>,
-    /// `user_version` and the recorded value as this connection's last write left them;
-    /// valid while nobody else commits (dropped at every read and every stale `begin`).
-    header: Option<(i32, Option<i32>)>,
-    /// The foreign-key check's view of the step: the schema before it.
-    keys: ForeignKeys,
-}
+use crate::db::TRANSACTION_DENIED;
+use crate::history;
+use crate::sqlite::{ReadOnly, Sqlite};
 
 impl Sqlite {
-    /// Opens (or creates) the database file at `path`, waiting up to
-    /// [`DEFAULT_BUSY_TIMEOUT`] for another connection's lock, from the first read of the
-    /// file on; [`open_with_busy_timeout`](Self::open_with_busy_timeout) to wait longer or
-    /// less.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NotADatabase`] when the file is not a SQLite database;
-    /// [`Error::Database`] when it cannot be opened or read, for example when another
-    /// connection held an exclusive lock on it for longer than the timeout.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
-        Self::open_with_busy_timeout(path, DEFAULT_BUSY_TIMEOUT)
-    }
-
-    /// [`open`](Self::open), waiting up to `timeout` for another connection's lock:
-    /// while opening (the first read of the file checks that it is a SQLite database)
-    /// and for every statement after, until [`busy_timeout`](Self::busy_timeout) changes
-    /// it. `Sqlite::open(path)?.busy_timeout(t)` sets `t` only after the first read,
-    /// which waits up to [`DEFAULT_BUSY_TIMEOUT`].
-    ///
-    /// ```rust,standalone_crate
-    /// use std::time::Duration;
-    /// use migrate_sqlite::{Migrator, Sqlite};
-    ///
-    /// let dir = tempfile::tempdir()?;
-    /// // A program that would rather fail fast than wait for another writer.
-    /// let mut db = Sqlite::open_with_busy_timeout(dir.path().join("app.db"), Duration::from_secs(2))?;
-    /// let waits_ms: i64 = db.connection().query_row("PRAGMA busy_timeout", [], |r| r.get(0))?;
-    /// assert_eq!(waits_ms, 2000);
-    /// assert!(Migrator::new().to_latest(&mut db)?.is_empty()); // an empty manager
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// As [`open`](Self::open); [`Error::Database`] also when SQLite refuses the timeout.
-    pub fn open_with_busy_timeout(
-        path: impl AsRef<Path>,
-        timeout: Duration,
-    ) -> Result<Self, Error> {
-        Self::open_with_flags(path, rusqlite::OpenFlags::default(), timeout)
-    }
-
-    /// [`open_with_busy_timeout`](Self::open_with_busy_timeout) with SQLite's open flags
-    /// ([`rusqlite::OpenFlags`], re-exported as `migrate_sqlite::rusqlite`): open
-    /// read-only (`SQLITE_OPEN_READ_ONLY`), or read and write without creating a file
-    /// that does not exist (`SQLITE_OPEN_READ_WRITE` without `SQLITE_OPEN_CREATE`), as the
-    /// `migrate` command does for commands that must not create the database.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use migrate_sqlite::{rusqlite::OpenFlags, Sqlite};
-    ///
-    /// let dir = tempfile::tempdir()?;
-    /// let path = dir.path().join("missing.db");
-    /// let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    /// // Without SQLITE_OPEN_CREATE, a file that does not exist is an error, not a new file.
-    /// assert!(Sqlite::open_with_flags(&path, flags, Duration::from_secs(5)).is_err());
-    /// assert!(!path.exists());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Database`] naming the file when SQLite cannot open it with these flags,
-    /// or the busy timeout cannot be set.
-    pub fn open_with_flags(
-        path: impl AsRef<Path>,
-        flags: rusqlite::OpenFlags,
-        timeout: Duration,
-    ) -> Result<Self, Error> {
-        let path = path.as_ref();
-        let conn = rusqlite::Connection::open_with_flags(path, flags).map_err(|source| {
-            Error::Database {
-                action: format!("open the SQLite database {}", path.display()),
-                source: source.into(),
-            }
-        })?;
-        // Before the first read: rusqlite opens with a busy timeout of its own (5 s),
-        // which must not decide how long the header read waits for another connection.
-        conn.busy_timeout(timeout)
-            .map_err(|source| Error::Database {
-                action: "set the busy timeout".to_owned(),
-                source: source.into(),
-            })?;
-        // Reading the header refuses a file of another kind before anything is written.
-        if let Err(source) = conn.query_row("PRAGMA schema_version", [], |row| row.get::<_, i64>(0))
-        {
-            let not_a_database = matches!(
-                &source,
-                rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::NotADatabase
-            );
-            return Err(if not_a_database {
-                Error::NotADatabase {
-                    path: path.display().to_string(),
-                    kind: "SQLite",
-                    source: source.into(),
-                }
-            } else {
-                Error::Database {
-                    action: format!("read the SQLite database {}", path.display()),
-                    source: source.into(),
-                }
-            });
-        }
-        Self::from_connection(conn)?.busy_timeout(timeout)
-    }
-
-    /// A new in-memory database, for tests.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Database`] when SQLite cannot allocate it.
-    pub fn open_in_memory() -> Result<Self, Error> {
-        let conn = rusqlite::Connection::open_in_memory().map_err(|source| Error::Database {
-            action: "open an in-memory SQLite database".to_owned(),
-            source: source.into(),
-        })?;
-        Self::from_connection(conn)
-    }
-
-    /// Migrates a connection you opened yourself. Sets its busy timeout to
-    /// [`DEFAULT_BUSY_TIMEOUT`] and installs an authorizer (replacing yours) that stops
-    /// migration code from ending its own transaction.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Database`] when the busy timeout or the authorizer cannot be set.
-    pub fn from_connection(conn: rusqlite::Connection) -> Result<Self, Error> {
-        let conn = Conn::new(conn).map_err(|source| Error::Database {
-            action: "install the guard that keeps migrations inside their transaction".to_owned(),
-            source: source.into(),
-        })?;
-        let sqlite = Sqlite {
-            conn,
-            sql: HistorySql::new(crate::DEFAULT_HISTORY_TABLE),
-            table_exists: false,
-            data_version: None,
-            foreign_keys: None,
-            shape_checked: false,
-            fast_start: false,
-            companion_exists: None,
-            header: None,
-            keys: ForeignKeys::default(),
-        };
-        sqlite.busy_timeout(DEFAULT_BUSY_TIMEOUT)
-    }
-
-    /// Waits up to `timeout` for another connection's write lock before failing.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Database`] when SQLite refuses the setting.
-    pub fn busy_timeout(self, timeout: Duration) -> Result<Self, Error> {
-        self.conn
-            .inner
-            .busy_timeout(timeout)
-            .map_err(|source| Error::Database {
-                action: "set the busy timeout".to_owned(),
-                source: source.into(),
-            })?;
-        Ok(self)
-    }
-
-    /// Keeps the history in the table `name` instead of
-    /// [`DEFAULT_HISTORY_TABLE`](crate::DEFAULT_HISTORY_TABLE). Any text is a valid name;
-    /// the table is created on the first migration.
-    ///
-    /// ```
-    /// let db = migrate_sqlite::Sqlite::open_in_memory()?.history_table("schema_versions");
-    /// assert_eq!(db.history_table_name(), "schema_versions");
-    /// # Ok::<(), migrate_sqlite::Error>(())
-    /// ```
-    pub fn history_table(mut self, name: &str) -> Self {
-        self.sql = HistorySql::new(name);
-        self.table_exists = false;
-        self.data_version = None;
-        self
-    }
-
-    /// Opt in to the fast start: keep a fingerprint of the history in the database
-    /// header's `user_version`, so that a start with everything applied reads two header
-    /// fields instead of the history (off by default: the default start-up check reads
-    /// the history, narrowly).
-    ///
-    /// What it trusts: that nobody edits the history table's rows by hand. It sees every
-    /// change migrate makes (each one rewrites or invalidates the fingerprint in its own
-    /// transaction, fast start on or off), every schema change (the value is bound to the
-    /// header's schema version, so a dropped history table, a column removed by hand or
-    /// any other DDL makes it miss and the full check run) and a program writing
-    /// `user_version` itself. What it cannot see: a history row deleted or edited by
-    /// hand without a schema change; after such an edit, turn it off for one start or set
-    /// `PRAGMA user_version = 0`.
-    ///
-    /// Ownership: migrate writes `user_version` only while it holds the value migrate
-    /// recorded at its own last write (in the table `<history table>_fast_start`), or,
-    /// the first time, while it is 0 and the fast start is on: turning it on says your
-    /// program does not use `user_version`. A value anybody else wrote is left alone,
-    /// and the start-up check then reads the history. docs/safety.md has the argument.
-    ///
-    /// ```rust,standalone_crate
-    /// use migrate_sqlite::{Migrator, Sqlite};
-    /// # use migrate_sqlite::{migration, BoxError, Db, Migration};
-    /// # #[migration(version = 1, description = "Create users", irreversible)]
-    /// # pub struct CreateUsers;
-    /// # impl Migration for CreateUsers {
-    /// #     fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
-    /// #         db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
-    /// #     }
-    /// # }
-    ///
-    /// let dir = tempfile::tempdir()?;
-    /// let mut db = Sqlite::open(dir.path().join("app.db"))?.fast_start(true);
-    /// Migrator::discovered()?.to_latest(&mut db)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn fast_start(mut self, on: bool) -> Self {
-        self.fast_start = on;
-        self
-    }
-
-    /// The name of the history table.
-    pub fn history_table_name(&self) -> &str {
-        &self.sql.name
-    }
-
-    /// The underlying connection, for your own queries between runs.
-    pub fn connection(&self) -> &rusqlite::Connection {
-        &self.conn.inner
-    }
-
-    /// Gives the connection back.
-    pub fn into_connection(self) -> rusqlite::Connection {
-        self.conn.inner
-    }
-
     fn foreign_table(&self, problem: String) -> BoxError {
         Box::new(Error::ForeignHistoryTable {
             table: self.sql.name.clone(),
@@ -398,8 +111,6 @@ impl Sqlite {
         self.table_exists = table_exists;
         // Checked once per run, at its first `begin`, when the table was not made there.
         self.shape_checked = false;
-        self.companion_exists = None;
-        self.header = None;
         self.data_version = Some(data_version);
         self.foreign_keys = None;
     }
@@ -407,8 +118,8 @@ impl Sqlite {
     /// A row as read, with a value of the wrong type taken as a table that is not ours.
     fn checked_row(
         &self,
-        row: rusqlite::Result<Result<AppliedMigration, BoxError>>,
-    ) -> Result<AppliedMigration, BoxError> {
+        row: rusqlite::Result<Result<HistoryRow, BoxError>>,
+    ) -> Result<HistoryRow, BoxError> {
         match row {
             Err(rusqlite::Error::InvalidColumnType(_, ref name, ty))
                 if self.declared_integer(name) =>
@@ -443,66 +154,52 @@ impl Sqlite {
             )
             .is_ok_and(|ty| ty.eq_ignore_ascii_case("INTEGER"))
     }
-
-    /// `user_version` as migrate last recorded writing it, when it ever did.
-    fn recorded_user_version(&mut self) -> Result<Option<i32>, BoxError> {
-        let exists = match self.companion_exists {
-            Some(exists) => exists,
-            None => {
-                let exists = self.table_exists(&self.sql.companion)?;
-                self.companion_exists = Some(exists);
-                exists
-            }
-        };
-        if !exists {
-            return Ok(None);
-        }
-        Ok(self
-            .conn
-            .inner
-            .prepare_cached(&self.sql.companion_select)?
-            .query_row([], |row| row.get(0))
-            .optional()?)
-    }
-}
-
-/// The stored fingerprint is bound to the header's schema version, so that any schema
-/// change made outside migrate (a dropped history table, a column removed by hand)
-/// makes a fast start miss. Multiplying by an odd constant keeps every bit of it.
-fn bind(schema_version: i32) -> u32 {
-    schema_version.cast_unsigned().wrapping_mul(0x9e37_79b1)
 }
 
 impl Sqlite {
-    /// One history row of `migration`, with the checksum column's text, the duration in
-    /// microseconds and whether it finished.
-    fn insert_row(
-        &mut self,
-        migration: &RegisteredMigration,
-        checksum: &str,
-        micros: i64,
-        complete: bool,
-    ) -> Result<(), BoxError> {
-        let version = i64::try_from(migration.version())?;
+    /// Inserts `row` as core encoded it, the time taken now.
+    fn insert_row(&mut self, row: &NewRow<'_>) -> Result<(), BoxError> {
+        let version = i64::try_from(row.version())?;
+        let micros = i64::try_from(row.duration().as_micros()).unwrap_or(i64::MAX);
         self.conn.inner.prepare_cached(&self.sql.insert)?.execute((
-            migration.set(),
+            row.set(),
             version,
-            migration.description(),
-            migration.type_name(),
-            checksum,
+            row.description(),
+            row.type_name(),
+            row.checksum_column(),
             history::utc_now(),
             micros,
-            complete,
+            row.complete(),
         ))?;
         Ok(())
     }
-}
 
-impl Backend for Sqlite {
-    fn read_history(&mut self) -> Result<Vec<AppliedMigration>, BoxError> {
+    /// The narrow read of `set`; every row built, one in place each (the start-up path).
+    fn read_set(&mut self, set: &str) -> Result<Vec<HistoryRow>, BoxError> {
         // The version first: a commit landing between the two reads then makes the next
         // `begin` see a stale history and read again, never the reverse.
         let data_version = self.data_version()?;
+        let Some(mut statement) = self.prepare_history(&self.sql.select_applied)? else {
+            self.mark_read(data_version, false);
+            self.fast.read(Some((set, &[])));
+            return Ok(Vec::new());
+        };
+        let mut read = Vec::new();
+        let mut rows = statement.query([set])?;
+        while let Some(row) = rows.next()? {
+            read.push(self.checked_row(history::read_applied_row(set, row))?);
+        }
+        drop(rows);
+        drop(statement);
+        self.mark_read(data_version, true);
+        self.fast.read(Some((set, &read)));
+        Ok(read)
+    }
+
+    /// The full read of every set.
+    fn read_all(&mut self) -> Result<Vec<HistoryRow>, BoxError> {
+        let data_version = self.data_version()?;
+        self.fast.read(None);
         let Some(mut statement) = self.prepare_history(&self.sql.select)? else {
             self.mark_read(data_version, false);
             return Ok(Vec::new());
@@ -516,25 +213,9 @@ impl Backend for Sqlite {
         Ok(rows)
     }
 
-    fn read_applied(&mut self, set: &str) -> Result<Vec<AppliedMigration>, BoxError> {
-        let data_version = self.data_version()?;
-        let Some(mut statement) = self.prepare_history(&self.sql.select_applied)? else {
-            self.mark_read(data_version, false);
-            return Ok(Vec::new());
-        };
-        // A plain loop, one row built in place each: this is the start-up path.
-        let mut read = Vec::new();
-        let mut rows = statement.query([set])?;
-        while let Some(row) = rows.next()? {
-            read.push(self.checked_row(history::read_applied_row(set, row))?);
-        }
-        drop(rows);
-        drop(statement);
-        self.mark_read(data_version, true);
-        Ok(read)
-    }
-
-    fn begin(&mut self) -> Result<Freshness, BoxError> {
+    /// `BEGIN IMMEDIATE`: the write lock, waited for up to the busy timeout. Whether the
+    /// history changed since the last read.
+    fn begin_immediate(&mut self) -> Result<Freshness, BoxError> {
         self.conn.guard(false);
         self.conn.inner.execute_batch("BEGIN IMMEDIATE")?;
         let now = match self.data_version() {
@@ -545,9 +226,105 @@ impl Backend for Sqlite {
             }
         };
         if Some(now) != self.data_version {
-            self.header = None;
+            self.fast.stale();
             return Ok(Freshness::Stale);
         }
+        Ok(Freshness::Current)
+    }
+
+    /// A condition's read-only transaction, under the write lock: it decides on the
+    /// database as it is, and the write transaction after it finds any commit made in
+    /// between (`PRAGMA data_version`) and plans again.
+    fn begin_read_only(&mut self) -> Result<Freshness, BoxError> {
+        if !self.conn.inner.is_autocommit() {
+            // In a batch: read-only inside its transaction, which sees what it did so far.
+            self.conn.inner.execute_batch("PRAGMA query_only = 1")?;
+            self.read_only = Some(ReadOnly::Scope);
+            return Ok(Freshness::Current);
+        }
+        let freshness = self.begin_immediate()?;
+        self.read_only = Some(ReadOnly::Transaction);
+        if freshness == Freshness::Current {
+            self.conn.inner.execute_batch("PRAGMA query_only = 1")?;
+            self.conn.guard(true);
+        }
+        Ok(freshness)
+    }
+}
+
+const ONE_WRITER: &str = "SQLite lets one connection write at a time, so a second migration \
+    would only wait for the first; to migrate many SQLite files at once, run the migrator \
+    over them with Migrator::fan_out (`migrate up --each`)";
+
+impl Backend for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::TRANSACTIONAL
+    }
+
+    fn read_history(&mut self, read: Read<'_>) -> Result<HistoryRead, BoxError> {
+        match read {
+            Read::SetUnlessUpToDate { set, known } => {
+                if self.fast.up_to_date(&self.conn.inner, known) {
+                    // Nothing was read: the next `begin` must take the history as changed.
+                    self.data_version = None;
+                    self.fast.read(None);
+                    return Ok(HistoryRead::UpToDate);
+                }
+                let rows = self.read_set(set)?;
+                Ok(HistoryRead::unless_up_to_date(rows, known))
+            }
+            Read::Set(set) => self.read_set(set).map(HistoryRead::Rows),
+            _ => self.read_all().map(HistoryRead::Rows),
+        }
+    }
+
+    fn write_history(&mut self, change: HistoryChange<'_>) -> Result<(), BoxError> {
+        self.fast.write(&change);
+        match &change {
+            HistoryChange::Insert(row) => {
+                if matches!(row.state(), RowState::Incomplete { .. }) {
+                    // A mark: the schema read at this step's `begin` is the one its code
+                    // starts from.
+                    self.keys.hold();
+                }
+                self.insert_row(row)
+            }
+            HistoryChange::Delete { set, version } => {
+                let version = i64::try_from(*version)?;
+                self.conn
+                    .inner
+                    .prepare_cached(&self.sql.delete)?
+                    .execute((set, version))?;
+                Ok(())
+            }
+            HistoryChange::SetChecksum {
+                set,
+                version,
+                checksum_column,
+            } => {
+                let version = i64::try_from(*version)?;
+                self.conn
+                    .inner
+                    .prepare_cached(&self.sql.update_checksum)?
+                    .execute((set, version, checksum_column))?;
+                Ok(())
+            }
+            _ => Err("a change of the history this version of migrate-sqlite cannot write".into()),
+        }
+    }
+
+    fn begin(&mut self, mode: TxMode) -> Result<Freshness, BoxError> {
+        if mode == TxMode::ReadOnly {
+            return self.begin_read_only();
+        }
+        if self.begin_immediate()? == Freshness::Stale {
+            return Ok(Freshness::Stale);
+        }
+        let now = self.data_version.unwrap_or_default();
         if !self.table_exists {
             if let Err(error) = self.conn.inner.execute_batch(&self.sql.create) {
                 let _ = self.conn.inner.execute_batch("ROLLBACK");
@@ -570,165 +347,6 @@ impl Backend for Sqlite {
         Ok(Freshness::Current)
     }
 
-    fn db(&mut self) -> &mut dyn Db {
-        &mut self.conn
-    }
-
-    fn check(&mut self) -> Result<(), BoxError> {
-        // Only what the migration could have broken: see `foreign_keys`.
-        self.keys.check(&self.conn, self.foreign_keys)
-    }
-
-    fn record_applied(
-        &mut self,
-        migration: &RegisteredMigration,
-        duration: Duration,
-        complete: bool,
-    ) -> Result<(), BoxError> {
-        let micros = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
-        self.insert_row(migration, migration.checksum(), micros, complete)
-    }
-
-    fn record_started(
-        &mut self,
-        migration: &RegisteredMigration,
-        direction: Direction,
-    ) -> Result<(), BoxError> {
-        // The schema read at this step's `begin` is the one its code starts from.
-        self.keys.hold();
-        let checksum = match direction {
-            Direction::Up => migration.checksum().to_owned(),
-            Direction::Down => format!("{DOWN_MARK}{}", migration.checksum()),
-        };
-        self.insert_row(migration, &checksum, 0, false)
-    }
-
-    fn record_skipped(
-        &mut self,
-        migration: &RegisteredMigration,
-        checksum: &str,
-    ) -> Result<(), BoxError> {
-        self.insert_row(migration, checksum, 0, true)
-    }
-
-    /// `PRAGMA query_only`: every statement that would write fails while it is on.
-    fn read_only(&mut self, on: bool) -> Result<(), BoxError> {
-        let pragma = if on {
-            "PRAGMA query_only = 1"
-        } else {
-            "PRAGMA query_only = 0"
-        };
-        self.conn.inner.execute_batch(pragma)?;
-        Ok(())
-    }
-
-    fn kind(&self) -> &'static str {
-        "sqlite"
-    }
-
-    fn parallel_support(&self) -> Result<(), String> {
-        Err(
-            "SQLite lets one connection write at a time, so a second migration would only \
-             wait for the first; to migrate many SQLite files at once, run the migrator \
-             over them with Migrator::fan_out (`migrate up --each`)"
-                .to_owned(),
-        )
-    }
-
-    fn remove_applied(&mut self, set: &str, version: u64) -> Result<(), BoxError> {
-        let version = i64::try_from(version)?;
-        self.conn
-            .inner
-            .prepare_cached(&self.sql.delete)?
-            .execute((set, version))?;
-        Ok(())
-    }
-
-    fn read_fingerprint(&mut self) -> Result<Option<u32>, BoxError> {
-        if !self.fast_start {
-            return Ok(None);
-        }
-        // Two header fields: no schema load, however many tables the database has.
-        let conn = &self.conn.inner;
-        let value: i32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-        if value == 0 {
-            return Ok(None);
-        }
-        let schema: i32 = conn.query_row("PRAGMA schema_version", [], |row| row.get(0))?;
-        Ok(Some(value.cast_unsigned() ^ bind(schema)))
-    }
-
-    fn store_fingerprint(&mut self, fingerprint: Option<u32>) -> Result<(), BoxError> {
-        let (current, recorded) = match self.header {
-            Some(header) => header,
-            None => {
-                let recorded = self.recorded_user_version()?;
-                if recorded.is_none() && !self.fast_start {
-                    // migrate never wrote user_version here: nothing to keep up to date.
-                    return Ok(());
-                }
-                let current: i32 = self
-                    .conn
-                    .inner
-                    .query_row("PRAGMA user_version", [], |row| row.get(0))?;
-                (current, recorded)
-            }
-        };
-        // Ours when it still holds what migrate recorded at its last write; or when it
-        // is 0 and the fast start is on (turning it on says the program does not use
-        // user_version; 0 is also what the docs say to write after a hand edit).
-        let owned = recorded == Some(current) || (current == 0 && self.fast_start);
-        if !owned {
-            if self.fast_start && self.header.is_none() {
-                log::info!(
-                    "user_version holds {current}, a value migrate did not write; leaving it \
-                     alone, so the start-up check reads the history"
-                );
-            }
-            self.header = Some((current, recorded));
-            return Ok(());
-        }
-        let conn = &self.conn.inner;
-        if recorded.is_none() {
-            // DDL, so before the schema version is read below.
-            conn.execute_batch(&self.sql.companion_create)?;
-            self.companion_exists = Some(true);
-        }
-        let value = match fingerprint {
-            Some(fingerprint) if self.fast_start => {
-                let schema: i32 = conn.query_row("PRAGMA schema_version", [], |row| row.get(0))?;
-                (fingerprint ^ bind(schema)).cast_signed()
-            }
-            // Invalidated: a history with an incomplete mark, or a fast start turned off
-            // (a later fast start must not trust a value this run did not keep up).
-            _ => 0,
-        };
-        // Inside the step's transaction: it commits or rolls back with the history.
-        let companion = &self.sql.companion_quoted;
-        let record = if recorded.is_some() {
-            format!("UPDATE {companion} SET user_version = {value}")
-        } else {
-            format!("INSERT INTO {companion} (user_version) VALUES ({value})")
-        };
-        if value != current {
-            conn.execute_batch(&format!("PRAGMA user_version = {value}"))?;
-        }
-        if recorded != Some(value) {
-            conn.execute_batch(&record)?;
-        }
-        self.header = Some((value, Some(value)));
-        Ok(())
-    }
-
-    fn update_checksum(&mut self, migration: &RegisteredMigration) -> Result<(), BoxError> {
-        let version = i64::try_from(migration.version())?;
-        self.conn
-            .inner
-            .prepare_cached(&self.sql.update_checksum)?
-            .execute((migration.set(), version, migration.checksum()))?;
-        Ok(())
-    }
-
     fn commit(&mut self) -> Result<(), BoxError> {
         let denied = self.conn.transaction_statement_denied();
         self.conn.guard(false);
@@ -738,20 +356,61 @@ impl Backend for Sqlite {
         if self.conn.inner.is_autocommit() {
             return Err("the migration's transaction ended before its commit".into());
         }
+        self.fast.before_commit(&self.conn.inner, &self.sql)?;
         self.conn.inner.execute_batch("COMMIT")?;
+        self.fast.committed();
         self.keys.end(true);
         Ok(())
     }
 
     fn rollback(&mut self) -> Result<(), BoxError> {
-        // What this transaction wrote to the header and the companion table is undone.
-        self.header = None;
-        self.companion_exists = None;
+        match self.read_only.take() {
+            Some(ReadOnly::Scope) => {
+                // Back to the batch's transaction, writable.
+                self.conn.inner.execute_batch("PRAGMA query_only = 0")?;
+                return Ok(());
+            }
+            Some(ReadOnly::Transaction) => {
+                self.conn.guard(false);
+                let writable = self.conn.inner.execute_batch("PRAGMA query_only = 0");
+                if !self.conn.inner.is_autocommit() {
+                    self.conn.inner.execute_batch("ROLLBACK")?;
+                }
+                return writable.map_err(BoxError::from);
+            }
+            None => {}
+        }
+        // What this transaction wrote to the history, the header and the companion table
+        // is undone.
+        self.fast.rolled_back();
         self.conn.guard(false);
         self.keys.end(false);
         if !self.conn.inner.is_autocommit() {
             self.conn.inner.execute_batch("ROLLBACK")?;
         }
         Ok(())
+    }
+
+    fn end_run(&mut self) -> Result<(), BoxError> {
+        // The lock is the write transaction, which every step ends itself.
+        Ok(())
+    }
+
+    fn db(&mut self) -> &mut dyn Db {
+        &mut self.conn
+    }
+
+    fn prepare_code(&mut self, _: &RegisteredMigration, _: CodeScope) -> Result<(), BoxError> {
+        // SQLite has no per-migration settings: the busy timeout is the connection's.
+        Ok(())
+    }
+
+    fn verify(&mut self) -> Result<(), BoxError> {
+        // Only what the migration could have broken: see `foreign_keys`.
+        self.keys.check(&self.conn, self.foreign_keys)
+    }
+
+    fn sessions(&mut self) -> Result<&mut dyn Sessions, Unsupported> {
+        Err(Unsupported::new(ONE_WRITER))
     }
 }

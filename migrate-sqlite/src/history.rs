@@ -1,8 +1,8 @@
-//! The history table: its SQL, and rows read back into [`AppliedMigration`]s.
+//! The history table: its SQL, and rows read back into [`HistoryRow`]s.
 
 use core::time::Duration;
 
-use migrate_core::{AppliedMigration, BoxError};
+use migrate_core::{BoxError, HistoryRow};
 
 /// The history table's name when none is configured.
 pub const DEFAULT_HISTORY_TABLE: &str = "migrate_history";
@@ -129,7 +129,7 @@ fn quote_identifier(name: &str) -> String {
 pub(crate) fn read_applied_row(
     set: &str,
     row: &rusqlite::Row<'_>,
-) -> rusqlite::Result<Result<AppliedMigration, BoxError>> {
+) -> rusqlite::Result<Result<HistoryRow, BoxError>> {
     let version: i64 = row.get(0)?;
     let checksum: String = row.get(1)?;
     let complete: bool = row.get(2)?;
@@ -140,13 +140,11 @@ pub(crate) fn read_applied_row(
         )
         .into()));
     };
-    Ok(Ok(AppliedMigration::new(set, version, checksum, complete)))
+    Ok(Ok(HistoryRow::new(set, version, checksum, complete)))
 }
 
 /// Reads one history row, refusing values no migration could have written.
-pub(crate) fn read_row(
-    row: &rusqlite::Row<'_>,
-) -> rusqlite::Result<Result<AppliedMigration, BoxError>> {
+pub(crate) fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<HistoryRow, BoxError>> {
     let set: String = row.get(0)?;
     let version: i64 = row.get(1)?;
     let description: String = row.get(2)?;
@@ -163,7 +161,7 @@ pub(crate) fn read_row(
         )
         .into()));
     };
-    Ok(Ok(AppliedMigration::new(set, version, checksum, complete)
+    Ok(Ok(HistoryRow::new(set, version, checksum, complete)
         .with_details(
             description,
             type_name,

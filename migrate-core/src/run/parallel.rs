@@ -1,31 +1,31 @@
 //! Independent migrations at once ([`Migrator::parallel`](crate::Migrator::parallel)):
 //! the run's own session takes the migration lock and confirms the plan under it, then
-//! sibling sessions ([`Backend::sibling`]) take the steps as the [`Schedule`] hands them
-//! out. Each step keeps its own transaction and history row (or, with
-//! `transaction = false`, its incomplete mark), exactly as one at a time; after a
-//! failure no new step starts, and those running finish.
+//! sibling sessions ([`Sessions::sibling`](crate::Sessions::sibling)) take the steps
+//! as the [`Schedule`] hands them out. Each step keeps its own transaction and history
+//! row (or, with `transaction = false`, its incomplete mark), exactly as one at a time;
+//! after a failure no new step starts, and those running finish.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use super::{
-    Mode, Run, begin, body, commit_step, failed, outside_transaction, panic_message, rollback,
-    without_code,
-};
-use crate::backend::{Backend, Freshness};
-use crate::error::{Error, Result};
-use crate::fingerprint::Fingerprint;
-use crate::history::AppliedMigration;
+use super::outside::outside_transaction;
+use super::schedule::Schedule;
+use super::step::in_transaction;
+use super::{Mode, failed, outside};
+use crate::backend::calls::{begin, rollback};
+use crate::backend::{Backend, Capabilities, Freshness, TxMode};
+use crate::condition::evaluate::RunSoFar;
+use crate::error::{Error, Result, panic_message};
+use crate::history::HistoryRow;
 use crate::plan::Step;
 use crate::report::{Report, StepReport};
-use crate::schedule::Schedule;
 use crate::settings::Settings;
 
 /// Refuses a parallel run this backend or this run cannot have, before anything is
 /// read or written.
 pub(super) fn refuse_unsupported(
     settings: &Settings,
-    backend: &dyn Backend,
+    backend: &mut dyn Backend,
     mode: Mode,
 ) -> Result<()> {
     if settings.all_or_nothing && mode == Mode::Commit {
@@ -35,9 +35,12 @@ pub(super) fn refuse_unsupported(
                 .to_owned(),
         });
     }
-    backend
-        .parallel_support()
-        .map_err(|reason| Error::ParallelUnsupported { reason })
+    match backend.sessions() {
+        Ok(_) => Ok(()),
+        Err(unsupported) => Err(Error::ParallelUnsupported {
+            reason: unsupported.reason().to_owned(),
+        }),
+    }
 }
 
 /// What the workers share.
@@ -59,21 +62,26 @@ pub(super) fn run(
     settings: &Settings,
     backend: &mut dyn Backend,
     steps: &[Step],
-    read: &[AppliedMigration],
+    read: &[HistoryRow],
+    capabilities: Capabilities,
 ) -> Result<Option<Report>> {
     let Some(first) = steps.first().map(|s| s.migration) else {
         return Ok(Some(Report::default()));
     };
     // The plan may have been made on a read from before the lock: take the lock (held
     // until the run ends) and check that nobody wrote since.
-    if begin(backend, first)? == Freshness::Stale {
+    if begin(backend, first, TxMode::Write)? == Freshness::Stale {
         rollback(backend, first);
         return Ok(None);
     }
     let workers = settings.parallel.min(steps.len());
     let mut sessions = Vec::with_capacity(workers);
     for opened in 0..workers {
-        match backend.sibling() {
+        let opened_now = match backend.sessions() {
+            Ok(sessions) => sessions.sibling(),
+            Err(unsupported) => Err(unsupported.into()),
+        };
+        match opened_now {
             Ok(session) => sessions.push(session),
             Err(source) => {
                 // Nothing committed yet: a history table this run created goes too.
@@ -117,7 +125,15 @@ pub(super) fn run(
         for mut session in sessions {
             let (shared, changed) = (&shared, &changed);
             scope.spawn(move || {
-                work(settings, &mut *session, steps, read, shared, changed);
+                work(
+                    settings,
+                    &mut *session,
+                    steps,
+                    read,
+                    capabilities,
+                    shared,
+                    changed,
+                );
                 if let Err(error) = session.end_run() {
                     log::warn!("could not end a sibling session cleanly: {error}");
                 }
@@ -136,7 +152,8 @@ fn work(
     settings: &Settings,
     session: &mut dyn Backend,
     steps: &[Step],
-    read: &[AppliedMigration],
+    read: &[HistoryRow],
+    capabilities: Capabilities,
     shared: &Mutex<Shared>,
     changed: &Condvar,
 ) {
@@ -155,15 +172,17 @@ fn work(
             }
         };
         let step = steps[index];
-        let run = Run { read, done: &done };
-        let outcome = catch_unwind(AssertUnwindSafe(|| one(settings, session, step, run)))
-            .unwrap_or_else(|panic| {
-                Err(failed(
-                    step,
-                    false,
-                    format!("panicked: {}", panic_message(&*panic)).into(),
-                ))
-            });
+        let run = RunSoFar { read, done: &done };
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            one(settings, session, step, run, capabilities)
+        }))
+        .unwrap_or_else(|panic| {
+            Err(failed(
+                step,
+                false,
+                format!("panicked: {}", panic_message(&*panic)).into(),
+            ))
+        });
         let mut state = lock(shared);
         state.schedule.finish(index, outcome.is_ok());
         let stop = outcome.is_err();
@@ -185,10 +204,9 @@ fn one(
     settings: &Settings,
     session: &mut dyn Backend,
     step: Step,
-    run: Run<'_>,
+    run: RunSoFar<'_>,
+    capabilities: Capabilities,
 ) -> Result<StepReport> {
-    // Steps commit in an order no running fingerprint follows: each stores none.
-    let mut fingerprint = Fingerprint::untrusted();
     let unexpected = || {
         failed(
             step,
@@ -196,20 +214,10 @@ fn one(
             "a sibling session saw the history change under the run's lock".into(),
         )
     };
-    if !step.migration.is_transactional() {
-        return outside_transaction(settings, session, step, run, &mut fingerprint)?
-            .ok_or_else(unexpected);
-    }
-    if begin(session, step.migration)? == Freshness::Stale {
-        rollback(session, step.migration);
-        return Err(unexpected());
-    }
-    let done =
-        without_code(settings, session, step, run, &mut fingerprint, true).and_then(|skipped| {
-            match skipped {
-                Some(done) => Ok(done),
-                None => body(settings, session, step, false, &mut fingerprint),
-            }
-        });
-    commit_step(settings, session, step, done)
+    let done = if outside(step, run.read, capabilities) {
+        outside_transaction(settings, session, step, run)?
+    } else {
+        in_transaction(settings, session, step, run)?
+    };
+    done.ok_or_else(unexpected)
 }

@@ -374,12 +374,12 @@ impl Run {
 }
 
 // ---------------------------------------------------------------------------------------
-// The start-up read (`Backend::read_applied_unless_up_to_date`), on any backend.
+// The start-up read (`Read::SetUnlessUpToDate`), on any backend.
 // ---------------------------------------------------------------------------------------
 
-/// Checks the start-up read against the narrow read on the history as it is now: `None`
-/// exactly when the rows are `known` (one finished row each, in order, same checksum),
-/// else the same rows as `read_applied`.
+/// Checks the start-up read against the narrow read on the history as it is now:
+/// `UpToDate` exactly when the rows are `known` (one applied row each, in order, same
+/// checksum), else the same rows as `Read::Set`.
 #[track_caller]
 pub fn assert_start_read_decides_as_the_narrow_read(
     db: &mut dyn migrate_sqlite::Backend,
@@ -387,16 +387,20 @@ pub fn assert_start_read_decides_as_the_narrow_read(
     case: &str,
     up_to_date: bool,
 ) {
+    use migrate_core::{HistoryRead, Read};
     let set = known.first().map_or("", |m| m.set());
-    let rows = db.read_applied(set).unwrap();
+    let HistoryRead::Rows(rows) = db.read_history(Read::Set(set)).unwrap() else {
+        panic!("{case}: the narrow read answered up to date");
+    };
     let exactly = rows.len() == known.len()
         && rows.iter().zip(known).all(|(row, m)| {
-            row.version == m.version() && row.complete && row.checksum == m.checksum()
+            row.version == m.version() && row.is_applied() && row.checksum == m.checksum()
         });
     assert_eq!(exactly, up_to_date, "{case}: {rows:?}");
-    match db.read_applied_unless_up_to_date(set, known).unwrap() {
-        None => assert!(up_to_date, "{case}: found up to date: {rows:?}"),
-        Some(quick) => {
+    let read = Read::SetUnlessUpToDate { set, known };
+    match db.read_history(read).unwrap() {
+        HistoryRead::UpToDate => assert!(up_to_date, "{case}: found up to date: {rows:?}"),
+        HistoryRead::Rows(quick) => {
             assert!(!up_to_date, "{case}: not found up to date");
             assert_eq!(quick, rows, "{case}");
         }

@@ -1,4 +1,4 @@
-//! The PostgreSQL start-up read (`Backend::read_applied_unless_up_to_date`), which
+//! The PostgreSQL start-up read (`Read::SetUnlessUpToDate`), which
 //! compares the history's rows in place with the known migrations: it finds nothing to
 //! do exactly when the history holds the known migrations, finished and unchanged, and
 //! otherwise gives the rows the narrow read gives, so the planner decides as before.
@@ -145,13 +145,17 @@ fn a_begin_after_the_start_up_read_plans_anew() {
         .register_migrations(known())
         .unwrap();
     migrator.to_latest(&mut db).unwrap();
+    let known = known();
+    let read = migrate_core::Read::SetUnlessUpToDate {
+        set: "start",
+        known: &known,
+    };
     assert_eq!(
-        db.read_applied_unless_up_to_date("start", &known())
-            .unwrap(),
-        None
+        db.read_history(read).unwrap(),
+        migrate_core::HistoryRead::UpToDate
     );
     assert_eq!(
-        db.begin().unwrap(),
+        db.begin(migrate_core::TxMode::Write).unwrap(),
         migrate_core::Freshness::Stale,
         "nothing was kept to compare with"
     );

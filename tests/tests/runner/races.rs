@@ -23,7 +23,10 @@ mod migrations;
 
 use migrations::{Backfill, SLOW_UP_ENV, all};
 
-use migrate_core::{AppliedMigration, Backend, Freshness, RegisteredMigration};
+use migrate_core::{
+    Backend, Capabilities, CodeScope, Freshness, HistoryChange, HistoryRead, Read,
+    RegisteredMigration, TxMode,
+};
 use migrate_sqlite::rusqlite::Connection;
 use migrate_sqlite::{BoxError, Db, Direction, Error, Sqlite};
 
@@ -203,54 +206,34 @@ fn a_redo_killed_halfway_leaves_the_database_as_it_was_and_runs_again() {
 // ---------------------------------------------------------------------------------------
 
 /// A backend that lets another connection act once, between the history read and the
-/// write lock: exactly the window in which a decision made before the lock goes wrong.
+/// write lock (or, with `act_at` set, right before the first `begin` in that mode):
+/// exactly the window in which a decision made before the lock goes wrong.
 struct Interleaved<F: FnMut()> {
     inner: Sqlite,
     meanwhile: Option<F>,
+    act_at: Option<TxMode>,
 }
 
 impl<F: FnMut()> Backend for Interleaved<F> {
-    fn read_history(&mut self) -> Result<Vec<AppliedMigration>, BoxError> {
-        self.inner.read_history()
+    fn name(&self) -> &'static str {
+        self.inner.name()
     }
-    fn read_applied(&mut self, set: &str) -> Result<Vec<AppliedMigration>, BoxError> {
-        self.inner.read_applied(set)
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
     }
-    fn begin(&mut self) -> Result<Freshness, BoxError> {
-        if let Some(mut act) = self.meanwhile.take() {
+    fn read_history(&mut self, read: Read<'_>) -> Result<HistoryRead, BoxError> {
+        self.inner.read_history(read)
+    }
+    fn write_history(&mut self, change: HistoryChange<'_>) -> Result<(), BoxError> {
+        self.inner.write_history(change)
+    }
+    fn begin(&mut self, mode: TxMode) -> Result<Freshness, BoxError> {
+        if self.act_at.is_none_or(|at| at == mode)
+            && let Some(mut act) = self.meanwhile.take()
+        {
             act();
         }
-        self.inner.begin()
-    }
-    fn db(&mut self) -> &mut dyn Db {
-        self.inner.db()
-    }
-    fn check(&mut self) -> Result<(), BoxError> {
-        self.inner.check()
-    }
-    fn record_applied(
-        &mut self,
-        migration: &RegisteredMigration,
-        duration: Duration,
-        complete: bool,
-    ) -> Result<(), BoxError> {
-        self.inner.record_applied(migration, duration, complete)
-    }
-    fn record_started(
-        &mut self,
-        migration: &RegisteredMigration,
-        direction: Direction,
-    ) -> Result<(), BoxError> {
-        self.inner.record_started(migration, direction)
-    }
-    fn remove_applied(&mut self, set: &str, version: u64) -> Result<(), BoxError> {
-        self.inner.remove_applied(set, version)
-    }
-    fn update_checksum(&mut self, migration: &RegisteredMigration) -> Result<(), BoxError> {
-        self.inner.update_checksum(migration)
-    }
-    fn store_fingerprint(&mut self, fingerprint: Option<u32>) -> Result<(), BoxError> {
-        self.inner.store_fingerprint(fingerprint)
+        self.inner.begin(mode)
     }
     fn commit(&mut self) -> Result<(), BoxError> {
         self.inner.commit()
@@ -258,12 +241,29 @@ impl<F: FnMut()> Backend for Interleaved<F> {
     fn rollback(&mut self) -> Result<(), BoxError> {
         self.inner.rollback()
     }
+    fn end_run(&mut self) -> Result<(), BoxError> {
+        self.inner.end_run()
+    }
+    fn db(&mut self) -> &mut dyn Db {
+        self.inner.db()
+    }
+    fn prepare_code(
+        &mut self,
+        migration: &RegisteredMigration,
+        scope: CodeScope,
+    ) -> Result<(), BoxError> {
+        self.inner.prepare_code(migration, scope)
+    }
+    fn verify(&mut self) -> Result<(), BoxError> {
+        self.inner.verify()
+    }
 }
 
 fn interleaved(path: &Path, meanwhile: impl FnMut()) -> Interleaved<impl FnMut()> {
     Interleaved {
         inner: Sqlite::open(path).unwrap(),
         meanwhile: Some(meanwhile),
+        act_at: None,
     }
 }
 
@@ -360,4 +360,66 @@ fn a_run_that_only_applies_never_reverts_what_another_process_applied_meanwhile(
         "{error:?}"
     );
     assert!(history(&down).is_empty(), "nothing applied");
+}
+
+fn flag_exists(context: &mut migrate_sqlite::PlanContext<'_>) -> Result<bool, BoxError> {
+    use migrate_sqlite::SqliteExt;
+    let flag: i64 = context.db().sqlite()?.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE name = 'flag'",
+        [],
+        |row| row.get(0),
+    )?;
+    Ok(flag == 1)
+}
+
+#[migration(version = 1104, description = "Use the flag", irreversible, when = flag_exists)]
+struct UseFlag;
+
+impl Migration for UseFlag {
+    fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {
+        db.execute("INSERT INTO flag VALUES (1)")
+    }
+}
+
+/// A condition is evaluated in a read-only transaction of its own, and the migration's
+/// write transaction comes after it: another connection that commits in between (here,
+/// creating what the condition looks for) makes the write transaction find the history
+/// changed, and the run decides again, never recording a verdict on a database that is no
+/// longer the one it was made on.
+#[test]
+fn a_commit_between_a_condition_and_its_migration_makes_the_run_decide_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path: PathBuf = dir.path().join("condition_window.db");
+    let migrator = Migrator::new()
+        .register_migrations([CreateLedger::get_migration(), UseFlag::get_migration()])
+        .unwrap();
+    migrator
+        .to_version(&mut Sqlite::open(&path).unwrap(), 1101)
+        .unwrap();
+    let create_flag = || {
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE flag (id INTEGER)")
+            .unwrap();
+    };
+    let mut backend = interleaved(&path, create_flag);
+    // Between the condition's read-only transaction (no flag: skip) and the write.
+    backend.act_at = Some(TxMode::Write);
+    let report = migrator.to_latest(&mut backend).unwrap();
+    let done: Vec<_> = report
+        .steps
+        .iter()
+        .map(|s| (s.version, s.skipped.clone()))
+        .collect();
+    assert_eq!(done, [(1104, None)], "decided again, on the flag now there");
+    assert_eq!(history(&path), [(1101, true), (1104, true)]);
+    let skipped: i64 = Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM migrate_history WHERE checksum LIKE 'skipped:%'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(skipped, 0, "applied, not recorded as skipped");
 }

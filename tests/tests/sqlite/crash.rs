@@ -13,7 +13,8 @@
 //! commits by itself), the first or second trial finds `crash_N exists but migration N
 //! has no history row`, a table holding half its rows; with the history row committed
 //! in a transaction of its own right after the migration's (`COMMIT; BEGIN IMMEDIATE`
-//! in `record_applied`), trials 12 and 15 found a full table without its row.
+//! before the row's insert in `write_history`), trials 12 and 15 found a full table
+//! without its row.
 
 use migrate_test_support as support;
 

@@ -1,4 +1,4 @@
-//! The SQLite start-up read (`Backend::read_applied_unless_up_to_date`'s default, which
+//! The SQLite start-up read (`Read::SetUnlessUpToDate` with the fast start off, which
 //! compares the narrow read's rows with the known migrations) on a real file: it finds
 //! nothing to do exactly when the history holds the known migrations, finished and
 //! unchanged, and otherwise gives the rows the narrow read gives, so the planner decides

@@ -1,15 +1,14 @@
 //! Conditional migrations: `when = path::to::predicate` and `environments = [..]` in the
-//! attribute. The runner evaluates them under the write lock, right before the migration
-//! would run; a migration whose condition is false is recorded as skipped, with the
-//! reason, never silently left out and never recorded as applied.
+//! attribute. The runner evaluates them under the migration lock, in a read-only
+//! transaction right before the migration's own (in an all-or-nothing run or a
+//! rehearsal: read-only inside the batch's transaction); a migration whose condition is
+//! false is recorded as skipped, with the reason, never silently left out and never
+//! recorded as applied.
 
-use crate::history::AppliedMigration;
+use crate::history::HistoryRow;
+
+pub(crate) mod evaluate;
 use crate::migration::{BoxError, Db};
-
-/// How a backend marks a skipped migration's history row: the checksum column holds
-/// `skipped:`, the migration's checksum, `:` and the reason. An older build of migrate
-/// reads it as a changed checksum and refuses, rather than taking it for applied.
-pub const SKIP_MARK: &str = "skipped:";
 
 /// What a condition decides: run the migration, or record it as skipped with a reason.
 ///
@@ -35,7 +34,9 @@ impl From<bool> for When {
 }
 
 /// What a condition is given: what the planner knows, and a read-only look at the
-/// database, inside the transaction the migration would run in, with the write lock held.
+/// database, with the migration lock held: a read-only transaction right before the
+/// migration's own (in a batch, a read-only scope of the batch's transaction, which sees
+/// what the batch did so far).
 ///
 /// ```rust,standalone_crate
 /// use migrate_core::{migration, BoxError, Db, Migration, PlanContext, When};
@@ -62,7 +63,7 @@ impl From<bool> for When {
 pub struct PlanContext<'a> {
     pub(crate) environment: Option<&'a str>,
     pub(crate) backend: &'static str,
-    pub(crate) applied: &'a [AppliedMigration],
+    pub(crate) applied: &'a [HistoryRow],
     pub(crate) db: &'a mut dyn Db,
 }
 
@@ -75,14 +76,14 @@ impl PlanContext<'_> {
     }
 
     /// The backend: `"sqlite"`, `"postgres"`, or what another backend calls itself
-    /// ([`Backend::kind`](crate::Backend::kind)).
+    /// ([`Backend::name`](crate::Backend::name)).
     pub fn backend(&self) -> &'static str {
         self.backend
     }
 
     /// The history of the migration's set as it stands, under the lock: applied rows,
-    /// and skipped ones ([`AppliedMigration::skipped`]).
-    pub fn history(&self) -> &[AppliedMigration] {
+    /// and skipped ones ([`HistoryRow::skipped`]).
+    pub fn history(&self) -> &[HistoryRow] {
         self.applied
     }
 
@@ -90,12 +91,12 @@ impl PlanContext<'_> {
     pub fn is_applied(&self, version: u64) -> bool {
         self.applied
             .iter()
-            .any(|row| row.version == version && row.complete && row.skipped().is_none())
+            .any(|row| row.version == version && row.is_applied())
     }
 
     /// The database, read-only: queries work, a write fails (SQLite: `query_only`;
-    /// PostgreSQL: a read-only savepoint). Reach the typed connection as in a migration
-    /// (`SqliteExt::sqlite`, `PostgresExt::postgres`).
+    /// PostgreSQL: a read-only transaction, in a batch a read-only savepoint). Reach the
+    /// typed connection as in a migration (`SqliteExt::sqlite`, `PostgresExt::postgres`).
     pub fn db(&mut self) -> &mut dyn Db {
         self.db
     }
@@ -184,31 +185,9 @@ pub(crate) fn environment_reason(environment: &str, environments: &[&str]) -> St
     )
 }
 
-/// The checksum column of a skipped row.
-pub(crate) fn skipped_checksum(checksum: &str, reason: &str) -> String {
-    format!("{SKIP_MARK}{checksum}:{reason}")
-}
-
-/// The checksum and the reason of a skipped row's checksum column.
-pub(crate) fn parse_skipped(column: &str) -> Option<(&str, &str)> {
-    column.strip_prefix(SKIP_MARK)?.split_once(':')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_skipped_rows_checksum_column_holds_the_checksum_and_the_reason() {
-        let column = skipped_checksum("5d41402abc4b2a76", "no PostGIS: it's missing");
-        assert_eq!(column, "skipped:5d41402abc4b2a76:no PostGIS: it's missing");
-        assert_eq!(
-            parse_skipped(&column),
-            Some(("5d41402abc4b2a76", "no PostGIS: it's missing"))
-        );
-        assert_eq!(parse_skipped("5d41402abc4b2a76"), None);
-        assert_eq!(parse_skipped("down:5d41402abc4b2a76"), None);
-    }
 
     #[test]
     fn reasons_name_the_predicate_or_the_environments() {
