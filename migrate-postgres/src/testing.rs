@@ -67,7 +67,7 @@ pub fn check_migrations(migrator: &Migrator, url: &str) -> Checked {
     let history = db.history_table_name().to_owned();
     migrate_core::testing::check_migrations_on(migrator, &mut db, |db| {
         db.postgres()
-            .and_then(|tx| Ok(crate::backend::schema_objects(tx, &name, &history)?))
+            .and_then(|tx| Ok(crate::catalog::schema_objects(tx, &name, &history)?))
             .unwrap_or_else(|e| panic!("reading the catalog of {name}: {e:?}"))
     })
 }
