@@ -128,7 +128,8 @@ impl Postgres {
         self
     }
 
-    /// Keeps the history in the table `name` instead of [`DEFAULT_HISTORY_TABLE`].
+    /// Keeps the history in the table `name` instead of
+    /// [`DEFAULT_HISTORY_TABLE`](crate::DEFAULT_HISTORY_TABLE).
     #[must_use]
     pub fn history_table(mut self, name: &str) -> Self {
         name.clone_into(&mut self.table);
@@ -137,7 +138,8 @@ impl Postgres {
     }
 
     /// How long a run waits for another session's migration lock before it fails with
-    /// [`Error::LockTimeout`], naming who holds it ([`DEFAULT_LOCK_WAIT`] unless set).
+    /// [`Error::LockTimeout`](crate::Error::LockTimeout), naming who holds it
+    /// ([`DEFAULT_LOCK_WAIT`] unless set).
     #[must_use]
     pub fn lock_wait(mut self, wait: Duration) -> Self {
         self.lock_wait = wait;
@@ -147,11 +149,12 @@ impl Postgres {
     /// The `lock_timeout` of each migration's transaction ([`DEFAULT_LOCK_TIMEOUT`]
     /// unless set); `None` leaves the server's setting alone (by default: wait forever).
     /// A migration with `lock_timeout = ".."` in its attribute has its own instead
-    /// ([`RegisteredMigration::lock_timeout`]), for its code alone; a `transaction =
-    /// false` migration has no transaction, so this does not apply to it; its own is set
-    /// for the session while its code runs, except with [`Lock::Lease`] (a pooler in
-    /// transaction mode), where a session's setting would reach the pooler's other
-    /// clients: there it runs with the server's `lock_timeout` (docs/postgres.md).
+    /// ([`RegisteredMigration::lock_timeout`](crate::RegisteredMigration::lock_timeout)),
+    /// for its code alone; a `transaction = false` migration has no transaction, so this
+    /// does not apply to it; its own is set for the session while its code runs, except
+    /// with [`Lock::Lease`] (a pooler in transaction mode), where a session's setting
+    /// would reach the pooler's other clients: there it runs with the server's
+    /// `lock_timeout` (docs/postgres.md).
     #[must_use]
     pub fn lock_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.lock_timeout = timeout;
