@@ -65,6 +65,8 @@ mod lock;
 mod lock_timeout;
 mod offload;
 mod rows;
+// Public for the command line (its `history`) only: not part of the API.
+#[doc(hidden)]
 pub mod scratch;
 mod session;
 mod table;

@@ -35,8 +35,7 @@ pub use migrate_core::testing::Checked;
 /// Runs the check in a schema of its own, created in the database `url` names and
 /// dropped at the end (also when the check fails): its migrations find it first on their
 /// `search_path`, and the history table is kept there too. A check whose process was
-/// killed leaves it behind, and the next check drops it
-/// ([`scratch`](crate::scratch)).
+/// killed leaves it behind, and the next check drops it.
 ///
 /// # Panics
 ///
