@@ -7,6 +7,7 @@ use migrate_core::{
 };
 
 use crate::database::{Held, Postgres};
+use crate::freshness::LastRead;
 use crate::lock;
 use crate::offload::off_runtime;
 use crate::table::read_only;
@@ -109,7 +110,7 @@ impl Backend for Postgres {
         let ready = prepared.and_then(|()| {
             // A history read before this session held the lock may be out of date.
             let stale = taken_now
-                && !self.last_read.as_ref().is_some_and(|read| read.under_lock)
+                && !self.last_read.as_ref().is_some_and(LastRead::under_lock)
                 && !self.unchanged_since_read()?;
             Ok(stale)
         });
@@ -175,7 +176,7 @@ impl Backend for Postgres {
         let restored = self.restore_session_lock_timeout();
         self.unlock()?;
         if let Some(read) = &mut self.last_read {
-            read.under_lock = false;
+            read.lock_released();
         }
         restored
     }

@@ -55,9 +55,10 @@ impl Lock {
 pub(crate) enum Held {
     Advisory(i32),
     Lease(Lease),
-    /// Held by the session that opened this one ([`Sessions::sibling`]), for a run of
-    /// migrations at once: never taken nor released here. With a lease, each commit
-    /// checks that the lease is still the run's (`fence`).
+    /// Held by the session that opened this one
+    /// ([`Sessions::sibling`](migrate_core::Sessions::sibling)), for a run of migrations
+    /// at once: never taken nor released here. With a lease, each commit checks that the
+    /// lease is still the run's (`fence`).
     Parent {
         fence: Option<String>,
     },

@@ -6,18 +6,53 @@ use migrate_core::{HistoryRow, RowState};
 /// What a read returned, in the form `begin` compares.
 #[derive(PartialEq, Eq)]
 pub(crate) struct LastRead {
-    pub(crate) set: Option<String>,
+    set: Option<String>,
     /// The rows as read, in one buffer ([`rows_key`]): compared exactly, with one
     /// allocation instead of one per row. `None` when the read found the history up to
-    /// date and kept nothing ([`Read::SetUnlessUpToDate`]): any check
+    /// date and kept nothing
+    /// ([`Read::SetUnlessUpToDate`](migrate_core::Read::SetUnlessUpToDate)): any check
     /// against it finds the history changed.
-    pub(crate) rows: Option<Vec<u8>>,
-    pub(crate) under_lock: bool,
+    rows: Option<Vec<u8>>,
+    under_lock: bool,
+}
+
+impl LastRead {
+    /// A read of `set` (of every set when `None`) that returned `rows`, or found the
+    /// history up to date and kept none (`None`); made while this session held the
+    /// migration lock or not.
+    pub(crate) fn new(set: Option<&str>, rows: Option<&[HistoryRow]>, under_lock: bool) -> Self {
+        LastRead {
+            set: set.map(str::to_owned),
+            rows: rows.map(rows_key),
+            under_lock,
+        }
+    }
+
+    /// The set read; `None` for the whole history.
+    pub(crate) fn set(&self) -> Option<&str> {
+        self.set.as_deref()
+    }
+
+    /// Whether the read was made under the migration lock, so that no other session
+    /// could write since.
+    pub(crate) fn under_lock(&self) -> bool {
+        self.under_lock
+    }
+
+    /// The lock was given back: another session may write from now on.
+    pub(crate) fn lock_released(&mut self) {
+        self.under_lock = false;
+    }
+
+    /// Whether `rows` are the rows this read returned.
+    pub(crate) fn returned(&self, rows: &[HistoryRow]) -> bool {
+        self.rows.as_ref() == Some(&rows_key(rows))
+    }
 }
 
 /// The set, version (8 bytes), checksum and state of every row, the texts ended by NUL
 /// (which no text column of PostgreSQL holds), so that equal buffers mean equal rows.
-pub(crate) fn rows_key(rows: &[HistoryRow]) -> Vec<u8> {
+fn rows_key(rows: &[HistoryRow]) -> Vec<u8> {
     let mut key = Vec::with_capacity(
         rows.iter()
             .map(|r| r.set.len() + r.checksum.len() + 11)

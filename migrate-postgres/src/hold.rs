@@ -96,7 +96,7 @@ impl Postgres {
             log::warn!("could not release the migration lock: {error}");
         }
         if let Some(read) = &mut self.last_read {
-            read.under_lock = false;
+            read.lock_released();
         }
     }
 }

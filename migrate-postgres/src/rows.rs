@@ -4,7 +4,7 @@
 use migrate_core::{BoxError, Error, HistoryRead, HistoryRow, NewRow, RegisteredMigration};
 
 use crate::database::{Lock, Postgres};
-use crate::freshness::{LastRead, rows_key};
+use crate::freshness::LastRead;
 use crate::history;
 use crate::offload::off_runtime;
 use crate::table::db_message;
@@ -34,11 +34,7 @@ impl Postgres {
     }
 
     pub(crate) fn remember(&mut self, set: Option<&str>, rows: Option<&[HistoryRow]>) {
-        self.last_read = Some(LastRead {
-            set: set.map(str::to_owned),
-            rows: rows.map(rows_key),
-            under_lock: self.held.is_some(),
-        });
+        self.last_read = Some(LastRead::new(set, rows, self.held.is_some()));
         // The table's shape is checked again at the next run's first step.
         if self.held.is_none() {
             self.table_ready = false;
@@ -83,11 +79,11 @@ impl Postgres {
         let Some(read) = self.last_read.take() else {
             return Ok(true);
         };
-        let rows = match &read.set {
+        let rows = match read.set() {
             Some(set) => self.read_applied_rows(set)?,
             None => self.read_history_rows()?,
         };
-        let same = read.rows.as_ref() == Some(&rows_key(&rows));
+        let same = read.returned(&rows);
         self.last_read = Some(read);
         Ok(same)
     }
