@@ -1,8 +1,10 @@
 //! [`Postgres`]: the state of one session on one history table, its builder and its
-//! accessors. What it does lives beside it: connecting (`connect`), the `Backend` impl
-//! (`backend`), the history table (`table`, `rows`), the run's lock (`hold`), the
-//! per-migration `lock_timeout` (`lock_timeout`), sibling sessions (`session`) and the
-//! catalog (`catalog`).
+//! accessors. What it does lives beside it, one job a module: connecting (`connect`), the
+//! `Backend` impl (`backend`), the history table (`table`) and its rows (`rows`, with
+//! `freshness`), the run's lock (`hold`, over `lock` and `lease`), the per-migration
+//! `lock_timeout` (`lock_timeout`), sibling sessions (`session`) and the catalog
+//! (`catalog`). The types of its state sit here or in modules below these, so that no
+//! module imports one that imports it back.
 
 use std::time::Duration;
 
