@@ -54,18 +54,27 @@
 //! fails instead of stalling every query queued behind it.
 
 mod backend;
+mod catalog;
+mod connect;
+mod database;
+mod freshness;
 mod history;
+mod hold;
 mod lease;
 mod lock;
+mod lock_timeout;
 mod offload;
+mod rows;
+// Public for the command line (its `history`) only: not part of the API.
+#[doc(hidden)]
 pub mod scratch;
+mod session;
+mod table;
 pub mod testing;
 mod transaction;
 
-pub use backend::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Lock, Postgres,
-    TlsNotSupported,
-};
+pub use connect::{DEFAULT_CONNECT_TIMEOUT, TlsNotSupported};
+pub use database::{DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Lock, Postgres};
 pub use history::DEFAULT_HISTORY_TABLE;
 pub use transaction::{InvalidIndex, LockTimedOut, PgTransaction, PostgresExt};
 

@@ -35,8 +35,7 @@ pub use migrate_core::testing::Checked;
 /// Runs the check in a schema of its own, created in the database `url` names and
 /// dropped at the end (also when the check fails): its migrations find it first on their
 /// `search_path`, and the history table is kept there too. A check whose process was
-/// killed leaves it behind, and the next check drops it
-/// ([`scratch`](crate::scratch)).
+/// killed leaves it behind, and the next check drops it.
 ///
 /// # Panics
 ///
@@ -67,7 +66,7 @@ pub fn check_migrations(migrator: &Migrator, url: &str) -> Checked {
     let history = db.history_table_name().to_owned();
     migrate_core::testing::check_migrations_on(migrator, &mut db, |db| {
         db.postgres()
-            .and_then(|tx| Ok(crate::backend::schema_objects(tx, &name, &history)?))
+            .and_then(|tx| Ok(crate::catalog::schema_objects(tx, &name, &history)?))
             .unwrap_or_else(|e| panic!("reading the catalog of {name}: {e:?}"))
     })
 }

@@ -217,13 +217,35 @@ impl Db for PgTransaction {
 }
 
 /// Typed access to PostgreSQL from a migration's `&mut dyn Db`: see [`PgTransaction`].
-pub trait PostgresExt {
+///
+/// Sealed: implemented for `dyn Db` only, so that methods can be added to it without
+/// breaking anyone. A type of your own cannot implement it:
+///
+/// ```rust,compile_fail,E0277
+/// use migrate_postgres::{BoxError, PgTransaction, PostgresExt};
+///
+/// struct Mine;
+///
+/// impl PostgresExt for Mine {
+///     fn postgres(&mut self) -> Result<&mut PgTransaction, BoxError> {
+///         Err("mine".into())
+///     }
+/// }
+/// ```
+pub trait PostgresExt: sealed::Sealed {
     /// The migration's connection, inside the transaction the manager opened for it.
     ///
     /// # Errors
     ///
     /// When the migration runs on a backend other than PostgreSQL.
     fn postgres(&mut self) -> Result<&mut PgTransaction, BoxError>;
+}
+
+mod sealed {
+    /// Keeps [`PostgresExt`](super::PostgresExt) implemented for `dyn Db` only.
+    pub trait Sealed {}
+
+    impl Sealed for dyn migrate_core::Db + '_ {}
 }
 
 impl PostgresExt for dyn Db + '_ {
