@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use migrate_postgres::Postgres;
+use migrate_sqlite::fan_out::{Event, Summary};
 use migrate_sqlite::{BoxError, Db, Error, Migration, Migrator, Sqlite, migration};
 
 /// How many migrations each target gets.
@@ -91,7 +92,7 @@ fn connect(url: &str, schema: &str) -> Result<Postgres, Error> {
 
 /// Every target succeeded, each with all the migrations applied.
 fn check_fan_out<T: std::fmt::Debug>(
-    summary: &migrate_core::Summary<T>,
+    summary: &Summary<T>,
     count: usize,
     steps: usize,
 ) {
@@ -121,7 +122,7 @@ fn main() {
                 |path| Sqlite::open(path),
                 |migrator, db| migrator.to_latest(db),
                 |event| {
-                    if let migrate_core::Event::Finished(outcome) = event {
+                    if let Event::Finished(outcome) = event {
                         steps += outcome.committed.len();
                     }
                 },
@@ -163,7 +164,7 @@ fn main() {
                 |schema| connect(url, schema),
                 |migrator, db| migrator.to_latest(db),
                 |event| {
-                    if let migrate_core::Event::Finished(outcome) = event {
+                    if let Event::Finished(outcome) = event {
                         steps += outcome.committed.len();
                     }
                 },
