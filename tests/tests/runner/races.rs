@@ -21,14 +21,14 @@ use std::time::{Duration, Instant};
 
 mod migrations;
 
-use migrations::{Backfill, SLOW_UP_ENV, all};
+use migrations::{Backfill, CreateLedger, SLOW_UP_ENV, all};
 
 use migrate_core::{
     Backend, Capabilities, CodeScope, Freshness, HistoryChange, HistoryRead, Read,
     RegisteredMigration, TxMode,
 };
 use migrate_sqlite::rusqlite::Connection;
-use migrate_sqlite::{BoxError, Db, Direction, Error, Sqlite};
+use migrate_sqlite::{BoxError, Db, Direction, Error, Migration, Migrator, Sqlite, migration};
 
 fn child(command: &str, db: &Path, go: Option<&Path>) -> Command {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sqlite_child"));
