@@ -152,9 +152,7 @@ pub use new::{
     write_migration, write_new_migration,
 };
 
-/// The largest version a migration can have, as `migrate_core::MAX_VERSION`: versions are
-/// stored as signed 64-bit SQLite integers.
-const MAX_VERSION: u64 = i64::MAX as u64;
+use migrate_spec::MAX_VERSION;
 
 /// The name of the file [`Migrations::generate`] writes into `OUT_DIR`.
 pub const GENERATED_FILE: &str = "migrations.rs";

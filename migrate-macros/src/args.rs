@@ -6,8 +6,7 @@ use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::{Ident, Lit, LitInt, LitStr, Token};
 
-/// The largest version: versions are stored as SQLite `INTEGER`s (signed 64-bit).
-const MAX_VERSION: u64 = i64::MAX as u64;
+use migrate_spec::{MAX_LABEL_LEN, MAX_VERSION};
 
 const KEYS: &[&str] = &[
     "version",
@@ -37,8 +36,6 @@ const WHEN_EXAMPLE: &str =
 const ENVIRONMENTS_EXAMPLE: &str = "e.g. environments = [\"dev\", \"test\"]";
 const AFTER_EXAMPLE: &str =
     "e.g. after = [CreateUsers] (a migration struct) or after = [3] (a version)";
-/// The longest tag or category: a word for a filter on the command line, not a sentence.
-const MAX_LABEL_LEN: usize = 64;
 const LOCK_TIMEOUT_EXAMPLE: &str = "e.g. lock_timeout = \"30s\" (units `ms`, `s`, `m`), or lock_timeout = \"off\" to wait as long as it takes";
 
 /// PostgreSQL's `lock_timeout` is an `int` of milliseconds.
@@ -631,15 +628,8 @@ fn label(what: &str, value: &TokenStream, example: &str) -> syn::Result<LitStr> 
              (say more in the description)"
         ));
     }
-    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c);
-    if !text.chars().all(allowed) {
-        let suggestion: String = text
-            .trim()
-            .to_ascii_lowercase()
-            .chars()
-            .map(|c| if c.is_whitespace() { '-' } else { c })
-            .filter(|&c| allowed(c))
-            .collect();
+    if !text.chars().all(migrate_spec::is_label_char) {
+        let suggestion = migrate_spec::label_suggestion(&text);
         let hint = if suggestion.is_empty() {
             String::new()
         } else {

@@ -20,6 +20,7 @@
 
 use std::path::{Path, PathBuf};
 
+use migrate_spec::Fnv64;
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 
 /// The migration's source, as far as the attribute can see it.
@@ -110,23 +111,9 @@ fn io_reason(error: &std::io::Error) -> String {
     }
 }
 
-struct Fnv(u64);
-
-impl Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 ^= u64::from(byte);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        // A separator, so that `ab` and `a b` differ.
-        self.0 ^= 0xff;
-        self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-}
-
 /// The canonical form being hashed, and what it needs to read included files.
 struct Canon<'a> {
-    hasher: Fnv,
+    hasher: Fnv64,
     /// The file and its text, for included files (relative to its folder) and the line an
     /// error names; `None` for the fallback tokens.
     file: Option<(&'a Path, &'a str)>,
@@ -137,7 +124,7 @@ struct Canon<'a> {
 impl<'a> Canon<'a> {
     fn new(file: Option<(&'a Path, &'a str)>) -> Self {
         Canon {
-            hasher: Fnv(0xcbf2_9ce4_8422_2325),
+            hasher: Fnv64::new(),
             file,
             error: None,
         }
@@ -146,7 +133,7 @@ impl<'a> Canon<'a> {
     fn finish(self) -> Result<String, String> {
         match self.error {
             Some(error) => Err(error),
-            None => Ok(format!("{:016x}", self.hasher.0)),
+            None => Ok(format!("{:016x}", self.hasher.finish())),
         }
     }
 
@@ -160,7 +147,7 @@ impl<'a> Canon<'a> {
             }
             if let Some(attribute) = migration_attribute_without_metadata(&tokens[i..]) {
                 // `#`, then the attribute as if `lock_timeout = ..` (and the rest) were not in it.
-                self.hasher.write(b"#");
+                self.hasher.field(b"#");
                 self.group(&attribute);
                 i += 2;
                 continue;
@@ -168,10 +155,10 @@ impl<'a> Canon<'a> {
             match &tokens[i] {
                 TokenTree::Group(group) => self.group(group),
                 TokenTree::Punct(punct) if matches!(punct.as_char(), ',' | ';') => {}
-                TokenTree::Punct(punct) => self.hasher.write(punct.to_string().as_bytes()),
-                TokenTree::Literal(literal) => self.hasher.write(literal.to_string().as_bytes()),
+                TokenTree::Punct(punct) => self.hasher.field(punct.to_string().as_bytes()),
+                TokenTree::Literal(literal) => self.hasher.field(literal.to_string().as_bytes()),
                 TokenTree::Ident(ident) => {
-                    self.hasher.write(ident.to_string().as_bytes());
+                    self.hasher.field(ident.to_string().as_bytes());
                     if matches!(
                         ident.to_string().as_str(),
                         "include_str" | "include_bytes" | "include"
@@ -199,11 +186,11 @@ impl<'a> Canon<'a> {
             }
         }
         if !open.is_empty() {
-            self.hasher.write(open);
+            self.hasher.field(open);
         }
         self.tokens(stream);
         if !close.is_empty() {
-            self.hasher.write(close);
+            self.hasher.field(close);
         }
     }
 
@@ -236,8 +223,8 @@ impl<'a> Canon<'a> {
             .join(&relative);
         match std::fs::read(&included) {
             Ok(bytes) => {
-                self.hasher.write(relative.as_bytes());
-                self.hasher.write(&bytes);
+                self.hasher.field(relative.as_bytes());
+                self.hasher.field(&bytes);
             }
             Err(error) => {
                 if self.error.is_none() {
