@@ -305,11 +305,9 @@ fn write(
     }
 
     let slug = name::slug(description);
-    let stem = if slug.is_empty() {
-        format!("m{version:04}")
-    } else {
-        format!("m{version:04}_{slug}")
-    };
+    // Named by the rule the attribute and the build read it back with: `m0003.rs` when
+    // the description has no ASCII word.
+    let stem = migrate_spec::file_stem(version, &slug);
     let file_name = format!("{stem}.rs");
     let type_name = name::type_name(&slug, version);
     let path = folder.join(&file_name);
@@ -427,6 +425,24 @@ mod tests {
         let new = write_new_migration(folder, "Add foo", VersionStyle::Sequential).unwrap();
         assert_eq!(new.version(), 10);
         assert_eq!(new.path(), folder.join("m0010_add_foo.rs"));
+    }
+
+    #[test]
+    fn a_description_without_a_word_names_the_file_by_its_version_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path();
+        let new = write_migration(folder, 3, "日本語").unwrap();
+        assert_eq!(new.path(), folder.join("m0003.rs"));
+        // The build reads version 3 from that name (the attribute does too: the ui case
+        // m0009.rs), and the attribute in the file says 3.
+        let files = crate::migrations(folder).files().unwrap();
+        assert_eq!(files[0].file_name_version(), Some(3));
+        assert_eq!(files[0].versions(), [3]);
+        // So a file of that name with another version is refused.
+        let code = fs::read_to_string(new.path()).unwrap();
+        fs::write(new.path(), code.replace("version = 3", "version = 4")).unwrap();
+        let err = crate::migrations(folder).files().unwrap_err();
+        assert!(matches!(err, Error::VersionMismatch { .. }), "{err}");
     }
 
     #[test]

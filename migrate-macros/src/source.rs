@@ -416,15 +416,14 @@ fn import_len(tokens: &[TokenTree]) -> Option<usize> {
     }
 }
 
-/// `m0003_add_metadata.rs` carries version 3.
+/// `m0003_add_metadata.rs` and `m0003.rs` carry version 3, by the rule the build script
+/// applies too ([`migrate_spec::file_name_version`]). Digits too many for a version carry
+/// none here: the build script reports them.
 fn file_version(path: &Path) -> Option<(u64, String)> {
     let name = path.file_name()?.to_str()?;
-    let digits = name.strip_prefix('m')?;
-    let end = digits.find(|c: char| !c.is_ascii_digit())?;
-    if end == 0 || !digits[end..].starts_with('_') {
-        return None;
-    }
-    Some((digits[..end].parse().ok()?, name.to_owned()))
+    let stem = path.file_stem()?.to_str()?;
+    let version = migrate_spec::file_name_version(stem)?.ok()?;
+    Some((version, name.to_owned()))
 }
 
 #[cfg(test)]
@@ -780,6 +779,11 @@ enum Kind { Text, Integer }
             Some((3, "m0003_add_metadata.rs".to_owned()))
         );
         assert_eq!(file_version(Path::new("m3_x.rs")).map(|v| v.0), Some(3));
+        // What `migrate new` names a migration whose description has no ASCII word.
+        assert_eq!(
+            file_version(Path::new("m0003.rs")),
+            Some((3, "m0003.rs".to_owned()))
+        );
         assert_eq!(file_version(Path::new("migration.rs")), None);
         assert_eq!(file_version(Path::new("m_x.rs")), None);
         assert_eq!(file_version(Path::new("m12x.rs")), None);
