@@ -26,14 +26,20 @@
 //!
 //! ```text
 //! // src/migrations.rs, the module file next to the folder
-//! include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+//! migrate_sqlite::include_migrations!();
 //!
 //! // src/main.rs (or lib.rs)
 //! mod migrations;
 //! ```
 //!
-//! The modules are declared where the file is included (the `include!` can also go
-//! straight into `main.rs`); their `#[path]`s are absolute, so any place works.
+//! With migrate-postgres it is `migrate_postgres::include_migrations!();` (the same
+//! macro, `migrate_core::include_migrations!`). The modules are declared where the macro
+//! is (it can also go straight into `main.rs`); their `#[path]`s are absolute, so any
+//! place works. Besides including the generated file, the macro declares the folder
+//! linked into the program, so that while it is still empty `Migrator::discovered()`
+//! finds no migration without an error; a raw
+//! `include!(concat!(env!("OUT_DIR"), "/migrations.rs"))` compiles the files but does
+//! not declare the folder, and an empty folder is then `Error::NoMigrations`.
 //!
 //! Then adding a file to `src/migrations/` is all it takes; `migrate new "<description>"`
 //! (or [`write_new_migration`]) writes one with the next version.
@@ -46,8 +52,9 @@
 //! - its name is a module name: lowercase letters, digits and `_`, starting with a
 //!   letter (`m0003_add_metadata.rs`); otherwise the error says what to rename it to;
 //! - it has a `#[migration(..)]` attribute, outside comments and strings;
-//! - when its name carries a version (`m` + digits + `_`), each attribute in it has that
-//!   version.
+//! - when its name carries a version (`m` + digits, then `_` or the end of the name:
+//!   `m0003_add_metadata.rs`, `m0003.rs`), each attribute in it has that version; the
+//!   attribute checks the same rule when it compiles.
 //!
 //! A problem is an error naming the file and saying what to do; all of them are reported
 //! at once. [`Migrations::generate_or_report`] shows each as an `error:` line of Cargo's
@@ -88,7 +95,8 @@
 //!
 //! A library of migrations is in a program only when the program's code names it.
 //! [`link_migration_crates`] in a binary's build script, with
-//! `migrate_sqlite::link_migration_crates!()` in the binary, names every crate of the
+//! `migrate_sqlite::link_migration_crates!()` (or `migrate_postgres::`, or
+//! `migrate_core::`: the same macro) in the binary, names every crate of the
 //! package's dependency graph that depends on a migrate crate:
 //!
 //! ```no_run
