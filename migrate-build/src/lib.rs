@@ -156,7 +156,7 @@ pub use error::{Error, Result};
 pub use folder::MigrationFile;
 pub use link::{LINK_FILE, RUNTIME_PACKAGES};
 pub use new::{
-    NewMigration, VersionStyle, check_description, next_version, timestamp_version,
+    NewMigration, Runtime, VersionStyle, check_description, next_version, timestamp_version,
     write_migration, write_new_migration,
 };
 

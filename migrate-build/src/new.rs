@@ -22,6 +22,39 @@ pub enum VersionStyle {
     Timestamp,
 }
 
+/// The crate a new migration file is written for: its `use` line names that crate, so
+/// the file compiles in a project that depends on it and on no other migrate crate.
+/// `migrate new` writes for the backend the command was built with.
+///
+/// ```
+/// use migrate_build::Runtime;
+///
+/// assert_eq!(Runtime::Sqlite.crate_name(), "migrate_sqlite");
+/// assert_eq!(Runtime::Postgres.crate_name(), "migrate_postgres");
+/// assert_eq!(Runtime::Core.crate_name(), "migrate_core");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Runtime {
+    /// `migrate-sqlite`.
+    Sqlite,
+    /// `migrate-postgres`.
+    Postgres,
+    /// `migrate-core` alone, for a backend of your own.
+    Core,
+}
+
+impl Runtime {
+    /// The crate's name as Rust code writes it: `migrate_sqlite`.
+    pub fn crate_name(self) -> &'static str {
+        match self {
+            Runtime::Sqlite => "migrate_sqlite",
+            Runtime::Postgres => "migrate_postgres",
+            Runtime::Core => "migrate_core",
+        }
+    }
+}
+
 /// A migration file [`write_new_migration`] wrote.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewMigration {
@@ -95,8 +128,8 @@ fn used_versions(folder: &Path) -> Result<Vec<(u64, PathBuf)>> {
 /// Writes a new migration into `folder` (created if missing; relative to the current
 /// directory): the next version by `style`, a file named after it and the description
 /// (`m0004_add_foo.rs`), and a unit struct with the `#[migration]` attribute filled in
-/// and `up`/`down` skeletons that compile against `migrate_sqlite` and return an error
-/// until they are written.
+/// and `up`/`down` skeletons that compile against `runtime` and return an error until
+/// they are written.
 ///
 /// # Errors
 ///
@@ -106,22 +139,24 @@ fn used_versions(folder: &Path) -> Result<Vec<(u64, PathBuf)>> {
 /// [`Error::FileExists`]; [`Error::Io`].
 ///
 /// ```
-/// use migrate_build::{VersionStyle, write_new_migration};
+/// use migrate_build::{Runtime, VersionStyle, write_new_migration};
 ///
 /// # fn main() -> Result<(), migrate_build::Error> {
 /// let dir = tempfile::tempdir().unwrap();
 /// let folder = dir.path().join("migrations");
-/// let first = write_new_migration(&folder, "Create users", VersionStyle::Sequential)?;
-/// let second = write_new_migration(&folder, "Add email to users", VersionStyle::Sequential)?;
+/// let (style, runtime) = (VersionStyle::Sequential, Runtime::Sqlite);
+/// let first = write_new_migration(&folder, "Create users", style, runtime)?;
+/// let second = write_new_migration(&folder, "Add email to users", style, runtime)?;
 /// assert_eq!(second.path(), folder.join("m0002_add_email_to_users.rs"));
 /// assert_eq!((second.version(), second.type_name()), (2, "AddEmailToUsers"));
 ///
 /// let code = std::fs::read_to_string(second.path()).unwrap();
+/// assert!(code.starts_with("use migrate_sqlite::{BoxError, Db, Migration, Reversible, migration};"));
 /// assert!(code.contains("#[migration(version = 2, description = \"Add email to users\")]"));
 /// assert!(code.contains("pub struct AddEmailToUsers;"));
 ///
 /// // A blank description is refused, and the folder is left as it was.
-/// assert!(write_new_migration(&folder, "  ", VersionStyle::Sequential).is_err());
+/// assert!(write_new_migration(&folder, "  ", style, runtime).is_err());
 /// # assert_eq!(first.version(), 1);
 /// # assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 2);
 /// # Ok(())
@@ -131,14 +166,22 @@ pub fn write_new_migration(
     folder: impl AsRef<Path>,
     description: &str,
     style: VersionStyle,
+    runtime: Runtime,
 ) -> Result<NewMigration> {
-    write_new_migration_at(folder.as_ref(), description, style, SystemTime::now())
+    write_new_migration_at(
+        folder.as_ref(),
+        description,
+        style,
+        runtime,
+        SystemTime::now(),
+    )
 }
 
 fn write_new_migration_at(
     folder: &Path,
     description: &str,
     style: VersionStyle,
+    runtime: Runtime,
     now: SystemTime,
 ) -> Result<NewMigration> {
     let description = checked_description(description)?;
@@ -150,7 +193,7 @@ fn write_new_migration_at(
             "wait a second and run it again, or check the system clock",
         ),
     };
-    write(folder, version, description, &used, hint)
+    write(folder, version, description, runtime, &used, hint)
 }
 
 /// Writes a new migration with the version `version` into `folder`, as
@@ -165,10 +208,13 @@ fn write_new_migration_at(
 /// ```
 /// # fn main() -> Result<(), migrate_build::Error> {
 /// let dir = tempfile::tempdir().unwrap();
-/// let new = migrate_build::write_migration(dir.path(), 12, "Add tags")?;
+/// let postgres = migrate_build::Runtime::Postgres;
+/// let new = migrate_build::write_migration(dir.path(), 12, "Add tags", postgres)?;
 /// assert_eq!(new.path(), dir.path().join("m0012_add_tags.rs"));
+/// let code = std::fs::read_to_string(new.path()).unwrap();
+/// assert!(code.starts_with("use migrate_postgres::{BoxError, Db, Migration, Reversible, migration};"));
 /// // The folder uses 12 now.
-/// assert!(migrate_build::write_migration(dir.path(), 12, "Add labels").is_err());
+/// assert!(migrate_build::write_migration(dir.path(), 12, "Add labels", postgres).is_err());
 /// # Ok(())
 /// # }
 /// ```
@@ -176,6 +222,7 @@ pub fn write_migration(
     folder: impl AsRef<Path>,
     version: u64,
     description: &str,
+    runtime: Runtime,
 ) -> Result<NewMigration> {
     let folder = folder.as_ref();
     let description = checked_description(description)?;
@@ -187,6 +234,7 @@ pub fn write_migration(
         folder,
         version,
         description,
+        runtime,
         &used,
         "choose another version",
     )
@@ -293,6 +341,7 @@ fn write(
     folder: &Path,
     version: u64,
     description: &str,
+    runtime: Runtime,
     used: &[(u64, PathBuf)],
     hint: &'static str,
 ) -> Result<NewMigration> {
@@ -311,7 +360,7 @@ fn write(
     let file_name = format!("{stem}.rs");
     let type_name = name::type_name(&slug, version);
     let path = folder.join(&file_name);
-    let code = skeleton(version, description, &type_name, &file_name);
+    let code = skeleton(runtime, version, description, &type_name, &file_name);
 
     fs::create_dir_all(folder).map_err(|e| Error::io("create", folder, e))?;
     let mut file = fs::OpenOptions::new()
@@ -334,15 +383,22 @@ fn write(
     })
 }
 
-/// The new file's code: rustfmt-formatted, warning-free, and refusing to run until its
-/// `up` and `down` are written.
-fn skeleton(version: u64, description: &str, type_name: &str, file_name: &str) -> String {
+/// The new file's code for `runtime`: rustfmt-formatted, warning-free, and refusing to
+/// run until its `up` and `down` are written.
+fn skeleton(
+    runtime: Runtime,
+    version: u64,
+    description: &str,
+    type_name: &str,
+    file_name: &str,
+) -> String {
+    let runtime = runtime.crate_name();
     let doc: String = description
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     format!(
-        r#"use migrate_sqlite::{{BoxError, Db, Migration, Reversible, migration}};
+        r#"use {runtime}::{{BoxError, Db, Migration, Reversible, migration}};
 
 /// {doc}
 #[migration(version = {version}, description = {description:?})]
@@ -422,16 +478,38 @@ mod tests {
         fs::write(folder.join("m0005_wip.rs"), "").unwrap();
         fs::write(folder.join("notes.md"), "m0100").unwrap();
         assert_eq!(next_version(folder).unwrap(), 10);
-        let new = write_new_migration(folder, "Add foo", VersionStyle::Sequential).unwrap();
+        let new = write_new_migration(folder, "Add foo", VersionStyle::Sequential, Runtime::Sqlite)
+            .unwrap();
         assert_eq!(new.version(), 10);
         assert_eq!(new.path(), folder.join("m0010_add_foo.rs"));
+    }
+
+    #[test]
+    fn the_skeleton_uses_the_runtime_crate_it_is_written_for() {
+        let dir = tempfile::tempdir().unwrap();
+        for (version, runtime) in [
+            (1, Runtime::Sqlite),
+            (2, Runtime::Postgres),
+            (3, Runtime::Core),
+        ] {
+            let new = write_migration(dir.path(), version, "Add tags", runtime).unwrap();
+            let code = fs::read_to_string(new.path()).unwrap();
+            let crate_name = runtime.crate_name();
+            assert!(
+                code.starts_with(&format!(
+                    "use {crate_name}::{{BoxError, Db, Migration, Reversible, migration}};\n"
+                )),
+                "{code}"
+            );
+            assert_eq!(code.matches("migrate_").count(), 1, "{code}");
+        }
     }
 
     #[test]
     fn a_description_without_a_word_names_the_file_by_its_version_alone() {
         let dir = tempfile::tempdir().unwrap();
         let folder = dir.path();
-        let new = write_migration(folder, 3, "日本語").unwrap();
+        let new = write_migration(folder, 3, "日本語", Runtime::Sqlite).unwrap();
         assert_eq!(new.path(), folder.join("m0003.rs"));
         // The build reads version 3 from that name (the attribute does too: the ui case
         // m0009.rs), and the attribute in the file says 3.
@@ -450,7 +528,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let folder = dir.path().join("src").join("migrations");
         assert_eq!(next_version(&folder).unwrap(), 1);
-        let new = write_new_migration(&folder, "Initial schema", VersionStyle::Sequential).unwrap();
+        let new = write_new_migration(
+            &folder,
+            "Initial schema",
+            VersionStyle::Sequential,
+            Runtime::Sqlite,
+        )
+        .unwrap();
         assert_eq!(new.path(), folder.join("m0001_initial_schema.rs"));
         assert_eq!(new.type_name(), "InitialSchema");
     }
@@ -460,8 +544,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let folder = dir.path();
         let now = UNIX_EPOCH + Duration::from_secs(1_795_512_600);
-        let new =
-            write_new_migration_at(folder, "Add index", VersionStyle::Timestamp, now).unwrap();
+        let new = write_new_migration_at(
+            folder,
+            "Add index",
+            VersionStyle::Timestamp,
+            Runtime::Sqlite,
+            now,
+        )
+        .unwrap();
         assert_eq!(new.version(), 20_261_124_093_000);
         assert_eq!(new.path(), folder.join("m20261124093000_add_index.rs"));
         let code = fs::read_to_string(new.path()).unwrap();
@@ -470,8 +560,14 @@ mod tests {
         );
 
         // The same second again: the version is taken.
-        let err = write_new_migration_at(folder, "Add other index", VersionStyle::Timestamp, now)
-            .unwrap_err();
+        let err = write_new_migration_at(
+            folder,
+            "Add other index",
+            VersionStyle::Timestamp,
+            Runtime::Sqlite,
+            now,
+        )
+        .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -493,11 +589,19 @@ mod tests {
     fn refuses_blank_descriptions() {
         let dir = tempfile::tempdir().unwrap();
         for blank in ["", "   ", "\u{3000}"] {
-            let err = write_new_migration(dir.path(), blank, VersionStyle::Sequential).unwrap_err();
+            let err =
+                write_new_migration(dir.path(), blank, VersionStyle::Sequential, Runtime::Sqlite)
+                    .unwrap_err();
             assert!(matches!(err, Error::BlankDescription), "{err}");
         }
         // Blank but for control characters: the first of them is named.
-        let err = write_new_migration(dir.path(), " \n\t", VersionStyle::Sequential).unwrap_err();
+        let err = write_new_migration(
+            dir.path(),
+            " \n\t",
+            VersionStyle::Sequential,
+            Runtime::Sqlite,
+        )
+        .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -518,7 +622,8 @@ mod tests {
         let folder = dir.path();
         // A leftover with the name the next migration would get, which uses no version.
         fs::create_dir(folder.join("m0001_add_foo.rs")).unwrap();
-        let err = write_new_migration(folder, "Add foo", VersionStyle::Sequential).unwrap_err();
+        let err = write_new_migration(folder, "Add foo", VersionStyle::Sequential, Runtime::Sqlite)
+            .unwrap_err();
         assert!(matches!(err, Error::FileExists { .. }), "{err}");
         assert!(
             err.to_string().contains("m0001_add_foo.rs exists already"),
@@ -564,9 +669,21 @@ mod tests {
             );
             assert!(error.to_string().contains(&expected), "{error}");
             for error in [
-                write_migration(&folder, 7, description).unwrap_err(),
-                write_new_migration(&folder, description, VersionStyle::Sequential).unwrap_err(),
-                write_new_migration(&folder, description, VersionStyle::Timestamp).unwrap_err(),
+                write_migration(&folder, 7, description, Runtime::Sqlite).unwrap_err(),
+                write_new_migration(
+                    &folder,
+                    description,
+                    VersionStyle::Sequential,
+                    Runtime::Sqlite,
+                )
+                .unwrap_err(),
+                write_new_migration(
+                    &folder,
+                    description,
+                    VersionStyle::Timestamp,
+                    Runtime::Sqlite,
+                )
+                .unwrap_err(),
             ] {
                 assert!(error.to_string().contains(&expected), "{error}");
             }
@@ -588,7 +705,7 @@ mod tests {
             check_description(description).unwrap();
         }
         let dir = tempfile::tempdir().unwrap();
-        let new = write_migration(dir.path(), 3, "إضافة وسوم").unwrap();
+        let new = write_migration(dir.path(), 3, "إضافة وسوم", Runtime::Sqlite).unwrap();
         assert_eq!(new.version(), 3);
     }
 
@@ -599,6 +716,7 @@ mod tests {
             dir.path(),
             "  Rename \"name\" to full_name \\ ok  ",
             VersionStyle::Sequential,
+            Runtime::Sqlite,
         )
         .unwrap();
         assert_eq!(
@@ -622,18 +740,18 @@ mod tests {
         let folder = dir.path();
         fs::write(folder.join("m0003_c.rs"), "#[migration(version = 3)]").unwrap();
         for version in [0, MAX_VERSION + 1] {
-            let err = write_migration(folder, version, "x").unwrap_err();
+            let err = write_migration(folder, version, "x", Runtime::Sqlite).unwrap_err();
             assert!(matches!(err, Error::InvalidVersion { .. }), "{err}");
         }
-        let err = write_migration(folder, 3, "Again").unwrap_err();
+        let err = write_migration(folder, 3, "Again", Runtime::Sqlite).unwrap_err();
         assert!(
             matches!(err, Error::VersionTaken { version: 3, .. }),
             "{err}"
         );
         assert!(err.to_string().contains("m0003_c.rs"), "{err}");
-        let err = write_migration(folder, 4, " ").unwrap_err();
+        let err = write_migration(folder, 4, " ", Runtime::Sqlite).unwrap_err();
         assert!(matches!(err, Error::BlankDescription), "{err}");
-        let new = write_migration(folder, 40, "Later").unwrap();
+        let new = write_migration(folder, 40, "Later", Runtime::Sqlite).unwrap();
         assert_eq!(new.path(), folder.join("m0040_later.rs"));
         assert_eq!(next_version(folder).unwrap(), 41);
     }
@@ -641,7 +759,13 @@ mod tests {
     #[test]
     fn descriptions_without_ascii_words() {
         let dir = tempfile::tempdir().unwrap();
-        let new = write_new_migration(dir.path(), "日本語", VersionStyle::Sequential).unwrap();
+        let new = write_new_migration(
+            dir.path(),
+            "日本語",
+            VersionStyle::Sequential,
+            Runtime::Sqlite,
+        )
+        .unwrap();
         assert_eq!(new.path(), dir.path().join("m0001.rs"));
         assert_eq!(new.type_name(), "Migration1");
     }
