@@ -1,53 +1,25 @@
 //! Parsing the attribute's arguments into [`Args`], one field per key, collecting every
 //! mistake with the span of the token at fault.
+//!
+//! `syn::meta::parser` walks the `key = value` entries. Each key's row of the table in
+//! [`keys`] sends its value through its parser ([`value`]) into its [`Slot`], where a
+//! second entry for the key is refused. Two mistakes the meta grammar stops at are
+//! reported here and stepped over, so that the entries after them are still checked: an
+//! argument without a key (`3`, `"Add x"`) and a missing comma between two entries.
+
+mod keys;
+mod suggest;
+mod value;
 
 use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::quote;
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::{Ident, Lit, LitInt, LitStr, Token};
 
-use migrate_spec::{MAX_LABEL_LEN, MAX_VERSION};
+pub use value::{Dependency, LockTimeout};
 
-const KEYS: &[&str] = &[
-    "version",
-    "description",
-    "irreversible",
-    "set",
-    "transaction",
-    "lock_timeout",
-    "tags",
-    "category",
-    "after",
-    "when",
-    "environments",
-];
-
-const VERSION_ARG: &str = "version = 3";
-const DESCRIPTION_ARG: &str = "description = \"Add is_spammer to chat_users\"";
-const VERSION_EXAMPLE: &str = "e.g. version = 3";
-const DESCRIPTION_EXAMPLE: &str = "e.g. description = \"Add is_spammer to chat_users\"";
-const SET_EXAMPLE: &str = "e.g. set = \"analytics\"";
-const TRANSACTION_EXAMPLE: &str =
-    "write transaction = false to run the migration outside a transaction";
-const TAGS_EXAMPLE: &str = "e.g. tags = [\"billing\", \"slow\"]";
-const CATEGORY_EXAMPLE: &str = "e.g. category = \"data\"";
-const WHEN_EXAMPLE: &str =
-    "e.g. when = checks::has_postgis, a fn(&mut PlanContext) -> Result<bool or When, BoxError>";
-const ENVIRONMENTS_EXAMPLE: &str = "e.g. environments = [\"dev\", \"test\"]";
-const AFTER_EXAMPLE: &str =
-    "e.g. after = [CreateUsers] (a migration struct) or after = [3] (a version)";
-const LOCK_TIMEOUT_EXAMPLE: &str = "e.g. lock_timeout = \"30s\" (units `ms`, `s`, `m`), or lock_timeout = \"off\" to wait as long as it takes";
-
-/// PostgreSQL's `lock_timeout` is an `int` of milliseconds.
-const MAX_LOCK_TIMEOUT_MS: u64 = i32::MAX as u64;
-
-/// A migration's own `lock_timeout`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LockTimeout {
-    /// At least 1 and at most [`MAX_LOCK_TIMEOUT_MS`].
-    Millis(u64),
-    Off,
-}
+use value::{DESCRIPTION_ARG, DESCRIPTION_EXAMPLE, VERSION_ARG, VERSION_EXAMPLE, single_literal};
 
 /// The arguments of `#[migration(..)]`, checked.
 pub struct Args {
@@ -74,113 +46,188 @@ pub struct Args {
     pub environments: Option<Vec<LitStr>>,
 }
 
-/// One entry of `after = [..]`.
-pub enum Dependency {
-    /// `after = [3]`: the migration with that version in the same set.
-    Version(u64, LitInt),
-    /// `after = [CreateUsers]`: the migration that struct is.
-    Migration(syn::Path),
-}
-
 /// Parses the arguments, reporting every mistake at once.
 pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
+    let mut draft = Draft::default();
     let mut errors = Errors::default();
-    let mut raw = Raw::default();
-    let parser = |input: ParseStream| {
-        while !input.is_empty() {
-            parse_entry(input, &mut raw, &mut errors)?;
-            if input.peek(Token![,]) {
-                input.parse::<Token![,]>()?;
-            } else if !input.is_empty() {
-                // `rest_of_entry` stopped at the next key: the comma is missing.
-                let next: TokenTree = input.fork().parse()?;
-                errors.push(syn::Error::new_spanned(
-                    &next,
-                    format!("expected `,` before `{next}`: separate the arguments with commas"),
-                ));
-            }
-        }
-        Ok(())
+    // The meta grammar wants a key first: arguments without one are stepped over here.
+    let leading = |input: ParseStream| {
+        leading_keyless(input, &mut draft, &mut errors)?;
+        input.parse::<TokenStream>()
     };
-    if let Err(error) = parser.parse2(tokens.clone()) {
+    let walked = leading.parse2(tokens.clone()).and_then(|rest| {
+        syn::meta::parser(|meta| {
+            match meta.path.get_ident() {
+                Some(key) => keyed(key.clone(), meta.input, &mut draft, &mut errors)?,
+                None => path_key(&meta.path, meta.input, &mut errors)?,
+            }
+            separator(meta.input, &mut draft, &mut errors)
+        })
+        .parse2(rest)
+    });
+    if let Err(error) = walked {
         errors.push(error);
     }
-
-    // Point at the arguments when there are some; `#[migration]` alone has only itself.
-    let missing = |message: String| {
-        if tokens.is_empty() {
-            syn::Error::new(Span::call_site(), message)
-        } else {
-            syn::Error::new_spanned(&tokens, message)
-        }
-    };
-    // A key misspelt or given without its name has been reported as such already.
-    let version_missing = !raw.version_seen && !raw.version_meant;
-    let description_missing = !raw.description_seen && !raw.description_meant;
-    match (version_missing, description_missing) {
-        (true, true) => errors.push(missing(format!(
-            "missing `version` and `description`: write #[migration({VERSION_ARG}, {DESCRIPTION_ARG})]"
-        ))),
-        (true, false) => errors.push(missing(format!(
-            "missing `version`: add the migration's number, {VERSION_EXAMPLE}"
-        ))),
-        (false, true) => errors.push(missing(format!(
-            "missing `description`: say what the migration does, {DESCRIPTION_EXAMPLE}"
-        ))),
-        (false, false) => {}
-    }
-    match (errors.into_result(), raw.version, raw.description) {
-        (Ok(()), Some(version), Some(description)) => Ok(Args {
-            version,
-            description,
-            irreversible: raw.irreversible,
-            set: raw.set,
-            transaction: raw.transaction.unwrap_or(true),
-            lock_timeout: raw.lock_timeout,
-            tags: raw.tags,
-            category: raw.category,
-            after: raw.after,
-            when: raw.when,
-            environments: raw.environments,
-        }),
-        (Err(error), _, _) => Err(error),
-        // Not reached: a key seen but invalid has already recorded its error.
-        (Ok(()), _, _) => Err(missing(format!(
-            "invalid #[migration] arguments: write #[migration({VERSION_ARG}, {DESCRIPTION_ARG})]"
-        ))),
-    }
+    draft.finish(&tokens, errors)
 }
 
+/// The arguments as far as they are read: a slot per key, and the required keys that a
+/// mistake already reported stood for.
 #[derive(Default)]
-struct Raw {
-    version: Option<(u64, LitInt)>,
-    version_seen: bool,
-    /// An unknown key or a value without its key that was reported as meaning `version`.
-    version_meant: bool,
-    description: Option<LitStr>,
-    description_seen: bool,
-    /// The same for `description`.
-    description_meant: bool,
-    irreversible: bool,
-    irreversible_seen: bool,
-    set: Option<LitStr>,
-    set_seen: bool,
-    transaction: Option<bool>,
-    transaction_seen: bool,
-    lock_timeout: Option<LockTimeout>,
-    lock_timeout_seen: bool,
-    tags: Vec<LitStr>,
-    tags_seen: bool,
-    category: Option<LitStr>,
-    category_seen: bool,
-    after: Option<Vec<Dependency>>,
-    after_seen: bool,
-    when: Option<syn::Path>,
-    when_seen: bool,
-    environments: Option<Vec<LitStr>>,
-    environments_seen: bool,
+struct Draft {
+    version: Slot<(u64, LitInt)>,
+    description: Slot<LitStr>,
+    irreversible: Slot<()>,
+    set: Slot<LitStr>,
+    transaction: Slot<bool>,
+    lock_timeout: Slot<LockTimeout>,
+    tags: Slot<Vec<LitStr>>,
+    category: Slot<LitStr>,
+    after: Slot<Vec<Dependency>>,
+    when: Slot<syn::Path>,
+    environments: Slot<Vec<LitStr>>,
+    /// Keys that an unknown key or an argument without a key was reported as meaning: no
+    /// "missing" error for them on top.
+    meant: Vec<&'static str>,
 }
 
+impl Draft {
+    /// The checked arguments, or every error: those found, and a missing required key
+    /// that no reported mistake stood for.
+    fn finish(self, tokens: &TokenStream, mut errors: Errors) -> syn::Result<Args> {
+        // Point at the arguments when there are some; `#[migration]` alone has only itself.
+        let missing = |message: String| {
+            if tokens.is_empty() {
+                syn::Error::new(Span::call_site(), message)
+            } else {
+                syn::Error::new_spanned(tokens, message)
+            }
+        };
+        let version_missing = !self.version.given && !self.meant.contains(&"version");
+        let description_missing = !self.description.given && !self.meant.contains(&"description");
+        match (version_missing, description_missing) {
+            (true, true) => errors.push(missing(format!(
+                "missing `version` and `description`: write #[migration({VERSION_ARG}, {DESCRIPTION_ARG})]"
+            ))),
+            (true, false) => errors.push(missing(format!(
+                "missing `version`: add the migration's number, {VERSION_EXAMPLE}"
+            ))),
+            (false, true) => errors.push(missing(format!(
+                "missing `description`: say what the migration does, {DESCRIPTION_EXAMPLE}"
+            ))),
+            (false, false) => {}
+        }
+        match (
+            errors.into_result(),
+            self.version.value,
+            self.description.value,
+        ) {
+            (Ok(()), Some(version), Some(description)) => Ok(Args {
+                version,
+                description,
+                irreversible: self.irreversible.value.is_some(),
+                set: self.set.value,
+                transaction: self.transaction.value.unwrap_or(true),
+                lock_timeout: self.lock_timeout.value,
+                tags: self.tags.value.unwrap_or_default(),
+                category: self.category.value,
+                after: self.after.value,
+                when: self.when.value,
+                environments: self.environments.value,
+            }),
+            (Err(error), _, _) => Err(error),
+            // Not reached: a key seen but invalid has already recorded its error.
+            (Ok(()), _, _) => Err(missing(format!(
+                "invalid #[migration] arguments: write #[migration({VERSION_ARG}, {DESCRIPTION_ARG})]"
+            ))),
+        }
+    }
+}
+
+/// One key's value (serde's `Attr` pattern): the first entry for the key fills it, and
+/// a second one is refused here, whether or not the first was valid.
+struct Slot<T> {
+    given: bool,
+    value: Option<T>,
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Slot {
+            given: false,
+            value: None,
+        }
+    }
+}
+
+impl<T> Slot<T> {
+    /// Takes `entry` for this key: refused when the key was given before, else its value
+    /// as `parse` reads it.
+    fn take(
+        &mut self,
+        entry: &Entry,
+        parse: impl FnOnce(&Entry) -> syn::Result<T>,
+    ) -> syn::Result<()> {
+        if std::mem::replace(&mut self.given, true) {
+            return Err(syn::Error::new(
+                entry.key.span(),
+                format!("`{}` is given twice; keep only one", entry.key),
+            ));
+        }
+        self.value = Some(parse(entry)?);
+        Ok(())
+    }
+}
+
+/// One `key = value` as written: the key, its `=` if any, and the tokens up to the next
+/// comma.
+struct Entry {
+    key: Ident,
+    eq: Option<Token![=]>,
+    value: TokenStream,
+    /// The key's example, for the messages about its form.
+    example: &'static str,
+}
+
+impl Entry {
+    /// The value after `key =`, not empty.
+    fn value(&self) -> syn::Result<TokenStream> {
+        let Entry {
+            key,
+            eq,
+            value,
+            example,
+        } = self;
+        let Some(eq) = eq else {
+            return Err(syn::Error::new_spanned(
+                quote!(#key #value),
+                format!("expected `{key} = ..`, {example}"),
+            ));
+        };
+        if value.is_empty() {
+            return Err(syn::Error::new_spanned(
+                eq,
+                format!("expected a value after `{key} =`, {example}"),
+            ));
+        }
+        Ok(value.clone())
+    }
+
+    /// A flag: the key alone, with no `=` and no value.
+    fn flag(&self) -> syn::Result<()> {
+        let Entry { key, eq, value, .. } = self;
+        if eq.is_none() && value.is_empty() {
+            Ok(())
+        } else {
+            Err(syn::Error::new_spanned(
+                quote!(#key #eq #value),
+                format!("`{key}` takes no value: write just `{key}`"),
+            ))
+        }
+    }
+}
+
+/// The errors found so far, combined into one.
 #[derive(Default)]
 struct Errors(Option<syn::Error>);
 
@@ -197,113 +244,120 @@ impl Errors {
     }
 }
 
-/// Parses one `key = value` (or the flag `irreversible`) up to the next comma.
-fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::Result<()> {
-    if !input.peek(Ident::peek_any) {
-        let tokens = rest_of_entry(input)?;
-        errors.push(syn::Error::new_spanned(
-            &tokens,
-            unnamed_message(&tokens, raw),
-        ));
-        return Ok(());
-    }
-    let key = input.call(Ident::parse_any)?;
-    let name = key.to_string();
-    let has_value = input.peek(Token![=]);
-    let eq: Option<Token![=]> = if has_value {
+/// An entry whose key is `key`, after the key: its value through the key's row of the
+/// table, or the error of an unknown key.
+fn keyed(
+    key: Ident,
+    input: ParseStream,
+    draft: &mut Draft,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    let eq: Option<Token![=]> = if input.peek(Token![=]) {
         Some(input.parse()?)
     } else {
         None
     };
     let value = rest_of_entry(input)?;
-
-    let seen = match name.as_str() {
-        "version" => &mut raw.version_seen,
-        "description" => &mut raw.description_seen,
-        "irreversible" => &mut raw.irreversible_seen,
-        "set" => &mut raw.set_seen,
-        "transaction" => &mut raw.transaction_seen,
-        "lock_timeout" => &mut raw.lock_timeout_seen,
-        "tags" => &mut raw.tags_seen,
-        "category" => &mut raw.category_seen,
-        "after" => &mut raw.after_seen,
-        "when" => &mut raw.when_seen,
-        "environments" => &mut raw.environments_seen,
-        _ => {
-            let nearest = nearest_key(&name);
-            match nearest {
-                Some("version") => raw.version_meant = true,
-                Some("description") => raw.description_meant = true,
-                _ => {}
-            }
-            errors.push(syn::Error::new(
-                key.span(),
-                unknown_key_message(&name, nearest),
-            ));
-            return Ok(());
-        }
-    };
-    if std::mem::replace(seen, true) {
+    let name = key.to_string();
+    let Some(row) = keys::find(&name) else {
+        let nearest = suggest::nearest_key(&name);
+        draft.meant.extend(nearest);
         errors.push(syn::Error::new(
             key.span(),
-            format!("`{name}` is given twice; keep only one"),
-        ));
-        return Ok(());
-    }
-
-    if name == "irreversible" {
-        match (&eq, value.is_empty()) {
-            (None, true) => raw.irreversible = true,
-            _ => errors.push(syn::Error::new_spanned(
-                quote::quote!(#key #eq #value),
-                "`irreversible` takes no value: write just `irreversible`",
-            )),
-        }
-        return Ok(());
-    }
-
-    let example = match name.as_str() {
-        "version" => VERSION_EXAMPLE,
-        "set" => SET_EXAMPLE,
-        "transaction" => TRANSACTION_EXAMPLE,
-        "lock_timeout" => LOCK_TIMEOUT_EXAMPLE,
-        "tags" => TAGS_EXAMPLE,
-        "category" => CATEGORY_EXAMPLE,
-        "after" => AFTER_EXAMPLE,
-        "when" => WHEN_EXAMPLE,
-        "environments" => ENVIRONMENTS_EXAMPLE,
-        _ => DESCRIPTION_EXAMPLE,
-    };
-    let Some(eq) = eq else {
-        errors.push(syn::Error::new_spanned(
-            quote::quote!(#key #value),
-            format!("expected `{name} = ..`, {example}"),
+            suggest::unknown_key_message(&name, nearest),
         ));
         return Ok(());
     };
-    if value.is_empty() {
-        errors.push(syn::Error::new_spanned(
-            eq,
-            format!("expected a value after `{name} =`, {example}"),
-        ));
-        return Ok(());
-    }
-    let parsed = match name.as_str() {
-        "version" => version(value).map(|v| raw.version = Some(v)),
-        "set" => set(value).map(|s| raw.set = Some(s)),
-        "transaction" => transaction(value).map(|t| raw.transaction = Some(t)),
-        "lock_timeout" => lock_timeout(value).map(|t| raw.lock_timeout = Some(t)),
-        "tags" => tags(value).map(|t| raw.tags = t),
-        "category" => label("category", &value, CATEGORY_EXAMPLE).map(|c| raw.category = Some(c)),
-        "after" => after(value).map(|a| raw.after = Some(a)),
-        "when" => when(value).map(|w| raw.when = Some(w)),
-        "environments" => labels("environment", "environments", &value, ENVIRONMENTS_EXAMPLE)
-            .map(|e| raw.environments = Some(e)),
-        _ => description(value).map(|d| raw.description = Some(d)),
+    let entry = Entry {
+        key,
+        eq,
+        value,
+        example: row.example,
     };
-    if let Err(error) = parsed {
+    if let Err(error) = (row.take)(draft, &entry) {
         errors.push(error);
     }
+    Ok(())
+}
+
+/// An entry whose key is a path (`a::b = ..`): no key is one.
+fn path_key(path: &syn::Path, input: ParseStream, errors: &mut Errors) -> syn::Result<()> {
+    rest_of_entry(input)?;
+    let name = quote!(#path).to_string().replace(' ', "");
+    errors.push(syn::Error::new_spanned(
+        path,
+        suggest::unknown_key_message(&name, None),
+    ));
+    Ok(())
+}
+
+/// An argument without `key =` (also an empty one between two commas), reported: a lone
+/// integer is the version and a lone string the description, so say which key to write;
+/// anything else gets the general form.
+fn keyless(input: ParseStream, draft: &mut Draft, errors: &mut Errors) -> syn::Result<()> {
+    let tokens = rest_of_entry(input)?;
+    let message = match single_literal(&tokens) {
+        Some(Lit::Int(int)) if !draft.version.given => {
+            draft.meant.push("version");
+            format!("arguments are named: write version = {int}")
+        }
+        Some(Lit::Str(s)) if !draft.description.given => {
+            draft.meant.push("description");
+            format!("arguments are named: write description = {}", s.token())
+        }
+        _ => format!(
+            "expected `key = value` arguments, e.g. #[migration({VERSION_ARG}, {DESCRIPTION_ARG})]"
+        ),
+    };
+    errors.push(syn::Error::new_spanned(&tokens, message));
+    Ok(())
+}
+
+/// The arguments without a key before the first one with a key, each reported, with the
+/// commas after them: what is left starts with a key, as the meta grammar wants.
+fn leading_keyless(input: ParseStream, draft: &mut Draft, errors: &mut Errors) -> syn::Result<()> {
+    while !input.is_empty() && !input.peek(Ident::peek_any) {
+        keyless(input, draft, errors)?;
+        if input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+        } else if !input.is_empty() {
+            missing_comma(input, errors)?;
+        }
+    }
+    Ok(())
+}
+
+/// After an entry: leaves the input at the end or at the comma before an entry with a
+/// key, for the meta grammar to go on; the entries it cannot read on the way (after a
+/// missing comma, or without a key) are read and reported here.
+fn separator(input: ParseStream, draft: &mut Draft, errors: &mut Errors) -> syn::Result<()> {
+    loop {
+        if input.is_empty() {
+            return Ok(());
+        }
+        if input.peek(Token![,]) {
+            let after = input.fork();
+            after.parse::<Token![,]>()?;
+            if after.is_empty() || after.peek(Ident::peek_any) {
+                return Ok(());
+            }
+            input.parse::<Token![,]>()?;
+            keyless(input, draft, errors)?;
+        } else {
+            // `rest_of_entry` stopped at the next key: the comma is missing.
+            missing_comma(input, errors)?;
+            let key = input.call(Ident::parse_any)?;
+            keyed(key, input, draft, errors)?;
+        }
+    }
+}
+
+fn missing_comma(input: ParseStream, errors: &mut Errors) -> syn::Result<()> {
+    let next: TokenTree = input.fork().parse()?;
+    errors.push(syn::Error::new_spanned(
+        &next,
+        format!("expected `,` before `{next}`: separate the arguments with commas"),
+    ));
     Ok(())
 }
 
@@ -323,512 +377,7 @@ fn rest_of_entry(input: ParseStream) -> syn::Result<TokenStream> {
 fn next_is_key(input: ParseStream) -> bool {
     let fork = input.fork();
     match fork.call(Ident::parse_any) {
-        Ok(ident) => KEYS.iter().any(|key| ident == key) || fork.peek(Token![=]),
+        Ok(ident) => keys::find(&ident.to_string()).is_some() || fork.peek(Token![=]),
         Err(_) => false,
-    }
-}
-
-/// An argument without `key =`: a lone integer is the version and a lone string the
-/// description, so say which key to write; anything else gets the general form.
-fn unnamed_message(tokens: &TokenStream, raw: &mut Raw) -> String {
-    match single_literal(tokens) {
-        Some(Lit::Int(int)) if !raw.version_seen => {
-            raw.version_meant = true;
-            format!("arguments are named: write version = {int}")
-        }
-        Some(Lit::Str(s)) if !raw.description_seen => {
-            raw.description_meant = true;
-            format!("arguments are named: write description = {}", s.token())
-        }
-        _ => format!(
-            "expected `key = value` arguments, e.g. #[migration({VERSION_ARG}, {DESCRIPTION_ARG})]"
-        ),
-    }
-}
-
-/// The value when it is one literal, also when a `macro_rules!` macro passed it in as a
-/// `$version:literal` fragment (an invisible group around the literal).
-fn single_literal(value: &TokenStream) -> Option<Lit> {
-    let mut iter = value.clone().into_iter();
-    match (iter.next(), iter.next()) {
-        (Some(TokenTree::Literal(literal)), None) => Some(Lit::new(literal)),
-        (Some(TokenTree::Group(group)), None)
-            if group.delimiter() == proc_macro2::Delimiter::None =>
-        {
-            single_literal(&group.stream())
-        }
-        _ => None,
-    }
-}
-
-fn version(value: TokenStream) -> syn::Result<(u64, LitInt)> {
-    let err = |message: String| Err(syn::Error::new_spanned(&value, message));
-    let Some(literal) = single_literal(&value) else {
-        let negative = matches!(value.clone().into_iter().next(), Some(TokenTree::Punct(p)) if p.as_char() == '-');
-        return if negative {
-            err(format!("version must be at least 1, {VERSION_EXAMPLE}"))
-        } else {
-            err(format!(
-                "version must be an integer literal, {VERSION_EXAMPLE}; constants and expressions are not evaluated"
-            ))
-        };
-    };
-    let int = match literal {
-        Lit::Int(int) => int,
-        Lit::Str(s) if s.value().trim().parse::<u64>().is_ok() => {
-            return err(format!(
-                "version must be an integer literal, not a string: write version = {}",
-                s.value().trim()
-            ));
-        }
-        Lit::Float(_) => return err(format!("version must be a whole number, {VERSION_EXAMPLE}")),
-        _ => {
-            return err(format!(
-                "version must be an integer literal, {VERSION_EXAMPLE}"
-            ));
-        }
-    };
-    let max_for_suffix: u128 = match int.suffix() {
-        "" | "u64" | "u128" | "usize" => u128::from(MAX_VERSION),
-        "u8" => u128::from(u8::MAX),
-        "u16" => u128::from(u16::MAX),
-        "u32" => u128::from(u32::MAX),
-        suffix => {
-            return err(format!(
-                "version must be an unsigned integer: drop the `{suffix}` suffix, {VERSION_EXAMPLE}"
-            ));
-        }
-    };
-    let Ok(number) = int.base10_parse::<u128>() else {
-        return err(too_large());
-    };
-    if number == 0 {
-        return err(format!("version must be at least 1, {VERSION_EXAMPLE}"));
-    }
-    if number > u128::from(MAX_VERSION) {
-        return err(too_large());
-    }
-    if number > max_for_suffix {
-        return err(format!(
-            "version {number} does not fit the `{}` suffix; drop the suffix",
-            int.suffix()
-        ));
-    }
-    let number = u64::try_from(number).map_err(|_| syn::Error::new_spanned(&value, too_large()))?;
-    Ok((number, int))
-}
-
-fn too_large() -> String {
-    format!(
-        "version is too large: versions are stored as signed 64-bit SQLite integers, so the \
-         largest is {MAX_VERSION}; a timestamp such as 20261124093000 fits"
-    )
-}
-
-fn description(value: TokenStream) -> syn::Result<LitStr> {
-    match single_literal(&value) {
-        Some(Lit::Str(s)) if s.value().trim().is_empty() => Err(syn::Error::new_spanned(
-            &value,
-            format!(
-                "description must not be blank: say what the migration does, {DESCRIPTION_EXAMPLE}"
-            ),
-        )),
-        Some(Lit::Str(s)) => Ok(s),
-        _ => Err(syn::Error::new_spanned(
-            &value,
-            format!("description must be a string literal, {DESCRIPTION_EXAMPLE}"),
-        )),
-    }
-}
-
-/// The key a misspelt one most likely meant: a small edit away, or one it begins.
-fn nearest_key(name: &str) -> Option<&'static str> {
-    KEYS.iter()
-        .map(|key| (edit_distance(name, key), *key))
-        .min()
-        .filter(|(distance, key)| *distance <= key.len() / 3 + 1)
-        .map(|(_, key)| key)
-        .or_else(|| {
-            KEYS.iter()
-                .copied()
-                .find(|key| name.len() >= 3 && key.starts_with(name))
-        })
-}
-
-fn unknown_key_message(name: &str, nearest: Option<&str>) -> String {
-    match nearest {
-        Some(key) => format!("unknown key `{name}`; did you mean `{key}`?"),
-        None => format!(
-            "unknown key `{name}`; the keys are `version`, `description`, `irreversible`, `set`, `transaction`, `lock_timeout`, `tags`, `category`, `after`, `when` and `environments`"
-        ),
-    }
-}
-
-/// Levenshtein distance, for suggesting the key the user meant.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(previous + 1).min(row[j] + 1);
-        }
-    }
-    row[b.len()]
-}
-
-/// A set name: it becomes part of identifiers and symbols, so lowercase letters, digits and
-/// underscores only.
-fn set(value: TokenStream) -> syn::Result<LitStr> {
-    match single_literal(&value) {
-        Some(Lit::Str(s))
-            if !s.value().is_empty()
-                && s.value()
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') =>
-        {
-            Ok(s)
-        }
-        Some(Lit::Str(_)) => Err(syn::Error::new_spanned(
-            &value,
-            format!("a set name is lowercase letters, digits and `_`, {SET_EXAMPLE}"),
-        )),
-        _ => Err(syn::Error::new_spanned(
-            &value,
-            format!("set must be a string literal, {SET_EXAMPLE}"),
-        )),
-    }
-}
-
-fn transaction(value: TokenStream) -> syn::Result<bool> {
-    let mut iter = value.clone().into_iter();
-    match (iter.next(), iter.next()) {
-        (Some(TokenTree::Ident(b)), None) if b == "true" => Ok(true),
-        (Some(TokenTree::Ident(b)), None) if b == "false" => Ok(false),
-        _ => Err(syn::Error::new_spanned(
-            &value,
-            format!("transaction must be `true` or `false`; {TRANSACTION_EXAMPLE}"),
-        )),
-    }
-}
-
-/// The elements of a bracketed list, `[a, b, c]`, split at its top-level commas (a
-/// trailing comma allowed); `None` when the value is not one bracketed group.
-fn list(value: &TokenStream) -> Option<Vec<TokenStream>> {
-    let mut iter = value.clone().into_iter();
-    let group = match (iter.next(), iter.next()) {
-        (Some(TokenTree::Group(group)), None)
-            if group.delimiter() == proc_macro2::Delimiter::Bracket =>
-        {
-            group
-        }
-        (Some(TokenTree::Group(group)), None)
-            if group.delimiter() == proc_macro2::Delimiter::None =>
-        {
-            return list(&group.stream());
-        }
-        _ => return None,
-    };
-    let mut items = Vec::new();
-    let mut item = TokenStream::new();
-    for token in group.stream() {
-        match &token {
-            TokenTree::Punct(comma) if comma.as_char() == ',' => {
-                items.push(std::mem::take(&mut item));
-            }
-            _ => item.extend([token]),
-        }
-    }
-    if !item.is_empty() {
-        items.push(item);
-    }
-    Some(items)
-}
-
-/// `tags = ["billing", "slow"]`: a list of distinct labels (see [`label`]), not empty.
-fn tags(value: TokenStream) -> syn::Result<Vec<LitStr>> {
-    labels("tag", "tags", &value, TAGS_EXAMPLE)
-}
-
-/// A bracketed list of distinct labels (`tags`, `environments`), not empty.
-fn labels(what: &str, key: &str, value: &TokenStream, example: &str) -> syn::Result<Vec<LitStr>> {
-    let Some(items) = list(value) else {
-        return Err(syn::Error::new_spanned(
-            value,
-            format!("{key} must be a list of string literals in brackets, {example}"),
-        ));
-    };
-    if items.is_empty() {
-        return Err(syn::Error::new_spanned(
-            value,
-            format!("{key} = [] lists no {what}: name at least one, {example}, or remove `{key}`"),
-        ));
-    }
-    let mut errors = Errors::default();
-    let mut labels: Vec<LitStr> = Vec::new();
-    for item in items {
-        if item.is_empty() {
-            continue;
-        }
-        match label(what, &item, example) {
-            Ok(label) if labels.iter().any(|l| l.value() == label.value()) => {
-                errors.push(syn::Error::new_spanned(
-                    &label,
-                    format!("{what} \"{}\" is listed twice; keep one", label.value()),
-                ));
-            }
-            Ok(label) => labels.push(label),
-            Err(error) => errors.push(error),
-        }
-    }
-    errors.into_result().map(|()| labels)
-}
-
-/// `when = checks::has_postgis`: the path of a function (no call, no closure).
-fn when(value: TokenStream) -> syn::Result<syn::Path> {
-    let err = |message: String| Err(syn::Error::new_spanned(&value, message));
-    if let Some(Lit::Str(s)) = single_literal(&value) {
-        return err(format!(
-            "when names a function, not a string: write when = {}",
-            s.value().trim()
-        ));
-    }
-    match syn::parse2::<syn::Path>(value.clone()) {
-        Ok(path) => Ok(path),
-        Err(_) => err(format!(
-            "when must name a function by its path, without calling it, {WHEN_EXAMPLE}"
-        )),
-    }
-}
-
-/// A tag, category or environment: a string literal of lowercase letters, digits, `-`,
-/// `_` and `.`, at most [`MAX_LABEL_LEN`] long, so that `--tag slow` on the command line
-/// names it without quoting or case questions.
-fn label(what: &str, value: &TokenStream, example: &str) -> syn::Result<LitStr> {
-    let err = |message: String| Err(syn::Error::new_spanned(value, message));
-    // "an environment", "a tag".
-    let a = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    };
-    let Some(Lit::Str(literal)) = single_literal(value) else {
-        return err(format!("{a} {what} must be a string literal, {example}"));
-    };
-    let text = literal.value();
-    if text.trim().is_empty() {
-        return err(format!("{a} {what} must not be empty, {example}"));
-    }
-    if text.len() > MAX_LABEL_LEN {
-        return err(format!(
-            "{a} {what} is at most {MAX_LABEL_LEN} characters: a word to filter by, not a sentence \
-             (say more in the description)"
-        ));
-    }
-    if !text.chars().all(migrate_spec::is_label_char) {
-        let suggestion = migrate_spec::label_suggestion(&text);
-        let hint = if suggestion.is_empty() {
-            String::new()
-        } else {
-            format!(": write \"{suggestion}\"")
-        };
-        return err(format!(
-            "{a} {what} is lowercase letters, digits, `-`, `_` and `.`{hint}"
-        ));
-    }
-    Ok(literal)
-}
-
-/// `after = [CreateUsers, 3]`: the migrations this one needs, by struct or by version.
-/// Relations to the migration's own version are checked later (`valid`).
-fn after(value: TokenStream) -> syn::Result<Vec<Dependency>> {
-    let Some(items) = list(&value) else {
-        return Err(syn::Error::new_spanned(
-            &value,
-            format!("after must be a list in brackets, {AFTER_EXAMPLE}"),
-        ));
-    };
-    let mut errors = Errors::default();
-    let mut dependencies = Vec::new();
-    for item in items.into_iter().filter(|item| !item.is_empty()) {
-        match single_literal(&item) {
-            Some(Lit::Int(_)) => match version(item) {
-                Ok((number, literal)) => dependencies.push(Dependency::Version(number, literal)),
-                Err(error) => errors.push(error),
-            },
-            Some(Lit::Str(s)) => errors.push(syn::Error::new_spanned(
-                &item,
-                format!(
-                    "after names migrations by struct or version, not by string: write after = [{}]",
-                    s.value().trim()
-                ),
-            )),
-            Some(_) => errors.push(syn::Error::new_spanned(
-                &item,
-                format!("expected a migration struct or a version, {AFTER_EXAMPLE}"),
-            )),
-            None => match syn::parse2::<syn::Path>(item.clone()) {
-                Ok(path) if path.segments.iter().all(|s| s.arguments.is_none()) => {
-                    dependencies.push(Dependency::Migration(path));
-                }
-                _ => errors.push(syn::Error::new_spanned(
-                    &item,
-                    format!("expected a migration struct or a version, {AFTER_EXAMPLE}"),
-                )),
-            },
-        }
-    }
-    errors.into_result().map(|()| dependencies)
-}
-
-/// `lock_timeout = "30s"`: a string literal, checked by [`parse_lock_timeout`].
-fn lock_timeout(value: TokenStream) -> syn::Result<LockTimeout> {
-    let err = |message: String| syn::Error::new_spanned(&value, message);
-    match single_literal(&value) {
-        Some(Lit::Str(s)) => parse_lock_timeout(&s.value()).map_err(err),
-        Some(Lit::Int(int)) => Err(err(format!(
-            "lock_timeout must be a string with a unit: write lock_timeout = \"{0}s\" or \"{0}ms\"",
-            int.base10_digits()
-        ))),
-        _ => Err(err(format!(
-            "lock_timeout must be a string literal, {LOCK_TIMEOUT_EXAMPLE}"
-        ))),
-    }
-}
-
-/// The text of a `lock_timeout`: `"off"`, or a whole number of at least 1 followed by
-/// `ms`, `s` or `m` (minutes), at most PostgreSQL's limit. The error says what to write.
-fn parse_lock_timeout(text: &str) -> Result<LockTimeout, String> {
-    if text.trim().is_empty() {
-        return Err(format!(
-            "lock_timeout must not be empty, {LOCK_TIMEOUT_EXAMPLE}"
-        ));
-    }
-    if text == "off" {
-        return Ok(LockTimeout::Off);
-    }
-    if text.chars().any(char::is_whitespace) {
-        return Err(format!(
-            "lock_timeout is written without spaces: write lock_timeout = \"{}\"",
-            text.split_whitespace().collect::<String>()
-        ));
-    }
-    let digits = text.len() - text.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    let (number, unit) = text.split_at(digits);
-    if number.is_empty() {
-        return Err(format!(
-            "lock_timeout must be a whole number with a unit or \"off\", {LOCK_TIMEOUT_EXAMPLE}"
-        ));
-    }
-    let factor: u64 = match unit {
-        "ms" => 1,
-        "s" => 1_000,
-        "m" => 60_000,
-        "" => {
-            return Err(format!(
-                "lock_timeout needs a unit: write \"{number}ms\", \"{number}s\" or \"{number}m\""
-            ));
-        }
-        _ if unit.starts_with(['.', ',']) => {
-            return Err(
-                "lock_timeout must be a whole number: use a smaller unit, e.g. \"1500ms\" for 1.5 seconds"
-                    .to_owned(),
-            );
-        }
-        _ => {
-            return Err(format!(
-                "unknown unit `{unit}` in lock_timeout: the units are `ms`, `s` and `m` (minutes), e.g. \"30s\""
-            ));
-        }
-    };
-    let too_long = || {
-        format!(
-            "lock_timeout is too long: PostgreSQL takes at most {MAX_LOCK_TIMEOUT_MS}ms (about 24 \
-             days); write lock_timeout = \"off\" to wait as long as it takes"
-        )
-    };
-    let millis = number
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(factor))
-        .ok_or_else(too_long)?;
-    if millis == 0 {
-        return Err(
-            "lock_timeout must be more than zero: to PostgreSQL a zero lock_timeout means no \
-             limit at all; write lock_timeout = \"off\" for that, or a duration such as \"500ms\""
-                .to_owned(),
-        );
-    }
-    if millis > MAX_LOCK_TIMEOUT_MS {
-        return Err(too_long());
-    }
-    Ok(LockTimeout::Millis(millis))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn edit_distance_counts_single_edits() {
-        assert_eq!(edit_distance("version", "version"), 0);
-        assert_eq!(edit_distance("verison", "version"), 2);
-        assert_eq!(edit_distance("versio", "version"), 1);
-        assert_eq!(edit_distance("desc", "description"), 7);
-    }
-
-    #[test]
-    fn unknown_keys_suggest_the_nearest_or_list_all() {
-        assert_eq!(nearest_key("verion"), Some("version"));
-        assert_eq!(nearest_key("desc"), Some("description"));
-        assert_eq!(nearest_key("table"), None);
-        assert_eq!(
-            unknown_key_message("verion", Some("version")),
-            "unknown key `verion`; did you mean `version`?"
-        );
-        assert!(unknown_key_message("table", None).contains("the keys are"));
-        assert!(unknown_key_message("table", None).contains("`lock_timeout`"));
-        assert_eq!(nearest_key("lock_timeot"), Some("lock_timeout"));
-        assert_eq!(nearest_key("lock"), Some("lock_timeout"));
-    }
-
-    #[test]
-    fn lock_timeouts_are_whole_numbers_with_a_unit_or_off() {
-        use LockTimeout::{Millis, Off};
-        assert_eq!(parse_lock_timeout("500ms"), Ok(Millis(500)));
-        assert_eq!(parse_lock_timeout("30s"), Ok(Millis(30_000)));
-        assert_eq!(parse_lock_timeout("5m"), Ok(Millis(300_000)));
-        assert_eq!(parse_lock_timeout("1ms"), Ok(Millis(1)));
-        assert_eq!(parse_lock_timeout("off"), Ok(Off));
-        assert_eq!(
-            parse_lock_timeout("2147483647ms"),
-            Ok(Millis(2_147_483_647))
-        );
-        assert_eq!(parse_lock_timeout("35791m"), Ok(Millis(2_147_460_000)));
-
-        let refused = |text: &str, says: &str| {
-            let message = parse_lock_timeout(text).unwrap_err();
-            assert!(message.contains(says), "{text:?}: {message}");
-        };
-        refused("", "must not be empty");
-        refused("  ", "must not be empty");
-        refused("30", "needs a unit: write \"30ms\", \"30s\" or \"30m\"");
-        refused("30h", "unknown unit `h`");
-        refused("30min", "unknown unit `min`");
-        refused("30S", "unknown unit `S`");
-        refused("1.5s", "whole number");
-        refused("s", "whole number with a unit");
-        refused("-1s", "whole number with a unit");
-        refused("none", "whole number with a unit or \"off\"");
-        refused("30 s", "write lock_timeout = \"30s\"");
-        refused("0ms", "more than zero");
-        refused("0s", "\"off\"");
-        refused("2147483648ms", "too long");
-        refused("35792m", "too long");
-        refused("99999999999999999999s", "too long");
-        refused("18446744073709551615m", "too long");
     }
 }
