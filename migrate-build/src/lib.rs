@@ -145,7 +145,6 @@ mod json;
 mod link;
 mod name;
 mod new;
-mod render;
 mod scan;
 
 use std::env;
@@ -289,7 +288,7 @@ impl Migrations {
     pub fn code(&self) -> Result<String> {
         let absolute = self.absolute_folder()?;
         let files = folder::migration_files(&self.folder, &absolute)?;
-        Ok(render::render(&absolute, &files))
+        Ok(folder::render::render(&absolute, &files))
     }
 
     /// The folder as an absolute path: relative to `CARGO_MANIFEST_DIR` when Cargo sets
