@@ -1,13 +1,25 @@
 //! Writing a new migration file: the next version, its file name and a skeleton that
 //! compiles. What `migrate new "<description>"` runs.
 
+mod description;
+mod skeleton;
+mod version;
+
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
+use crate::MAX_VERSION;
 use crate::error::{Error, Result};
-use crate::{MAX_VERSION, folder, name};
+use crate::name;
+
+pub use description::check_description;
+pub use version::{next_version, timestamp_version};
+
+use description::checked_description;
+use skeleton::skeleton;
+use version::{next_after, used_versions_or_none};
 
 /// How a new migration's version is chosen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -80,51 +92,6 @@ impl NewMigration {
     }
 }
 
-/// The version after the highest one any file of `folder` uses, in its name
-/// (`m0003_...`) or in a `#[migration(version = N, ..)]`; 1 for an empty or missing
-/// folder. Relative paths are relative to the current directory.
-///
-/// Lenient, unlike [`Migrations::generate`](crate::Migrations::generate): a file without
-/// an attribute or with a bad name still counts with the version it shows.
-///
-/// # Errors
-///
-/// [`Error::Io`] when a file cannot be read, [`Error::VersionOverflow`] when the highest
-/// version is already the largest possible.
-///
-/// ```
-/// # fn main() -> Result<(), migrate_build::Error> {
-/// let dir = tempfile::tempdir().unwrap();
-/// assert_eq!(migrate_build::next_version(dir.path())?, 1);
-/// std::fs::write(
-///     dir.path().join("m0007_add_tags.rs"),
-///     "#[migration(version = 7, description = \"Add tags\")]\npub struct AddTags;\n",
-/// )
-/// .unwrap();
-/// assert_eq!(migrate_build::next_version(dir.path())?, 8);
-/// # Ok(())
-/// # }
-/// ```
-pub fn next_version(folder: impl AsRef<Path>) -> Result<u64> {
-    let used = used_versions(folder.as_ref())?;
-    next_after(&used)
-}
-
-fn next_after(used: &[(u64, PathBuf)]) -> Result<u64> {
-    match used.iter().map(|(v, _)| *v).max() {
-        None => Ok(1),
-        Some(highest) if highest >= MAX_VERSION => Err(Error::VersionOverflow { highest }),
-        Some(highest) => Ok(highest + 1),
-    }
-}
-
-fn used_versions(folder: &Path) -> Result<Vec<(u64, PathBuf)>> {
-    match folder::used_versions(folder) {
-        Err(Error::FolderNotFound { .. }) => Ok(Vec::new()),
-        other => other,
-    }
-}
-
 /// Writes a new migration into `folder` (created if missing; relative to the current
 /// directory): the next version by `style`, a file named after it and the description
 /// (`m0004_add_foo.rs`), and a unit struct with the `#[migration]` attribute filled in
@@ -185,7 +152,7 @@ fn write_new_migration_at(
     now: SystemTime,
 ) -> Result<NewMigration> {
     let description = checked_description(description)?;
-    let used = used_versions(folder)?;
+    let used = used_versions_or_none(folder)?;
     let (version, hint) = match style {
         VersionStyle::Sequential => (next_after(&used)?, "choose another version"),
         VersionStyle::Timestamp => (
@@ -229,7 +196,7 @@ pub fn write_migration(
     if version == 0 || version > MAX_VERSION {
         return Err(Error::InvalidVersion { version });
     }
-    let used = used_versions(folder)?;
+    let used = used_versions_or_none(folder)?;
     write(
         folder,
         version,
@@ -238,103 +205,6 @@ pub fn write_migration(
         &used,
         "choose another version",
     )
-}
-
-/// The version [`VersionStyle::Timestamp`] gives a migration made at `time`: the UTC date
-/// and time as `YYYYMMDDHHMMSS` (a time before 1970 counts as 1970-01-01 00:00:00).
-///
-/// ```
-/// use std::time::{Duration, UNIX_EPOCH};
-///
-/// let time = UNIX_EPOCH + Duration::from_secs(1_795_512_600);
-/// assert_eq!(migrate_build::timestamp_version(time), 20261124093000);
-/// ```
-pub fn timestamp_version(time: SystemTime) -> u64 {
-    utc_timestamp(time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
-}
-
-/// Checks a new migration's description as [`write_migration`] and
-/// [`write_new_migration`] do, before they touch the folder: for a caller that wants to
-/// refuse it before doing anything else (the `migrate new` command does).
-///
-/// A description is one line of text: after trimming the spaces around it, it must not
-/// be blank, and it must not contain
-///
-/// - a control character (Unicode's `Cc`: U+0000 to U+001F and U+007F to U+009F, among
-///   them NUL, a tab and a newline): the description is one line in the status table,
-///   the history table and the migration's doc comment;
-/// - a character that changes the direction of text (U+061C, U+200E, U+200F, U+202A to
-///   U+202E, U+2066 to U+2069): the file would show something other than what it does,
-///   and `rustc` denies them in string literals.
-///
-/// Any other character is fine, letters of every script and emoji included.
-///
-/// # Errors
-///
-/// [`Error::BlankDescription`]; [`Error::DescriptionCharacter`] naming the first
-/// character refused (as `U+XXXX`) and its position, counted in characters from 1 in
-/// `description` as given.
-///
-/// ```
-/// use migrate_build::{Error, check_description};
-///
-/// assert!(check_description("Add tags to notes").is_ok());
-/// let error = check_description("Add \u{202E}sgat").unwrap_err();
-/// assert!(matches!(error, Error::DescriptionCharacter { character: '\u{202E}', position: 5, .. }));
-/// assert!(error.to_string().contains("U+202E (RIGHT-TO-LEFT OVERRIDE) at character 5"));
-/// ```
-pub fn check_description(description: &str) -> Result<()> {
-    checked_description(description).map(|_| ())
-}
-
-/// The characters that change the direction of text, which `rustc` denies in literals
-/// (`text_direction_codepoint_in_literal`), with their Unicode names.
-const TEXT_DIRECTION: &[(char, &str)] = &[
-    ('\u{061C}', "ARABIC LETTER MARK"),
-    ('\u{200E}', "LEFT-TO-RIGHT MARK"),
-    ('\u{200F}', "RIGHT-TO-LEFT MARK"),
-    ('\u{202A}', "LEFT-TO-RIGHT EMBEDDING"),
-    ('\u{202B}', "RIGHT-TO-LEFT EMBEDDING"),
-    ('\u{202C}', "POP DIRECTIONAL FORMATTING"),
-    ('\u{202D}', "LEFT-TO-RIGHT OVERRIDE"),
-    ('\u{202E}', "RIGHT-TO-LEFT OVERRIDE"),
-    ('\u{2066}', "LEFT-TO-RIGHT ISOLATE"),
-    ('\u{2067}', "RIGHT-TO-LEFT ISOLATE"),
-    ('\u{2068}', "FIRST STRONG ISOLATE"),
-    ('\u{2069}', "POP DIRECTIONAL ISOLATE"),
-];
-
-/// The name of a control character a description may hold by mistake.
-fn control_name(c: char) -> &'static str {
-    match c {
-        '\0' => "NULL",
-        '\t' => "CHARACTER TABULATION",
-        '\n' => "LINE FEED",
-        '\r' => "CARRIAGE RETURN",
-        '\u{1B}' => "ESCAPE",
-        '\u{7F}' => "DELETE",
-        _ => "a control character",
-    }
-}
-
-fn checked_description(description: &str) -> Result<&str> {
-    for (index, character) in description.chars().enumerate() {
-        let name = match TEXT_DIRECTION.iter().find(|(c, _)| *c == character) {
-            Some((_, name)) => *name,
-            None if character.is_control() => control_name(character),
-            None => continue,
-        };
-        return Err(Error::DescriptionCharacter {
-            character,
-            name,
-            position: index + 1,
-        });
-    }
-    let description = description.trim();
-    if description.is_empty() {
-        return Err(Error::BlankDescription);
-    }
-    Ok(description)
 }
 
 fn write(
@@ -383,89 +253,11 @@ fn write(
     })
 }
 
-/// The new file's code for `runtime`: rustfmt-formatted, warning-free, and refusing to
-/// run until its `up` and `down` are written.
-fn skeleton(
-    runtime: Runtime,
-    version: u64,
-    description: &str,
-    type_name: &str,
-    file_name: &str,
-) -> String {
-    let runtime = runtime.crate_name();
-    let doc: String = description
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    format!(
-        r#"use {runtime}::{{BoxError, Db, Migration, Reversible, migration}};
-
-/// {doc}
-#[migration(version = {version}, description = {description:?})]
-pub struct {type_name};
-
-impl Migration for {type_name} {{
-    fn up(&self, _db: &mut dyn Db) -> Result<(), BoxError> {{
-        // Apply the change (and rename `_db` to `db`), e.g.
-        // db.execute("ALTER TABLE users ADD COLUMN email TEXT")
-        Err("`up` is not written yet: write it in {file_name}".into())
-    }}
-}}
-
-impl Reversible for {type_name} {{
-    fn down(&self, _db: &mut dyn Db) -> Result<(), BoxError> {{
-        // Undo what `up` did, e.g. db.execute("ALTER TABLE users DROP COLUMN email");
-        // or, if it cannot be undone, delete this impl and add `irreversible` to the
-        // attribute.
-        Err("`down` is not written yet: write it in {file_name}".into())
-    }}
-}}
-"#
-    )
-}
-
-/// `seconds` after the Unix epoch as the UTC date and time `YYYYMMDDHHMMSS`.
-pub(crate) fn utc_timestamp(seconds: u64) -> u64 {
-    let days = seconds / 86_400;
-    let time = seconds % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    ((year * 100 + month) * 100 + day) * 1_000_000
-        + time / 3600 * 10_000
-        + time % 3600 / 60 * 100
-        + time % 60
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01, by Howard Hinnant's
-/// `civil_from_days` (for days on or after the epoch).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
-
-    #[test]
-    fn utc_timestamps() {
-        assert_eq!(utc_timestamp(0), 19_700_101_000_000);
-        assert_eq!(utc_timestamp(86_399), 19_700_101_235_959);
-        assert_eq!(utc_timestamp(951_782_400), 20_000_229_000_000); // a leap day
-        assert_eq!(utc_timestamp(1_700_000_000), 20_231_114_221_320);
-        assert_eq!(utc_timestamp(4_107_542_399), 21_000_228_235_959); // 2100: no leap day
-        assert_eq!(utc_timestamp(4_107_542_400), 21_000_301_000_000);
-        assert_eq!(utc_timestamp(1_795_512_600), 20_261_124_093_000);
-    }
 
     #[test]
     fn sequential_versions_follow_the_highest() {
