@@ -4,12 +4,12 @@
 //!
 //! The attribute runs in four stages:
 //!
-//! 1. [`args`] parses `version = .., description = ..` into typed [`args::Args`];
-//! 2. [`source`] reads the file the migration is in: its checksum and the version its
-//!    name carries ([`source::FileFacts`]);
-//! 3. [`valid`] checks the item it is on ([`valid::AnnotatedStruct`]) and what needs
+//! 1. `args` parses `version = .., description = ..` into typed `Args`;
+//! 2. `source` reads the file the migration is in: its checksum and the version its
+//!    name carries (`FileFacts`);
+//! 3. `valid` checks the item it is on (`AnnotatedStruct`) and what needs
 //!    two of the above together (file name against version, `after = [..]`);
-//! 4. [`expand`] generates the registration.
+//! 4. `expand` generates the registration.
 //!
 //! Every problem found is reported, each on the token at fault, next to the user's item
 //! unchanged so one mistake does not cause others.

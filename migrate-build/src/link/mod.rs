@@ -22,7 +22,7 @@ pub const RUNTIME_PACKAGES: &[&str] = &[
     "migrate-postgres",
 ];
 
-/// The name of the file [`link_migration_crates`](crate::link_migration_crates) writes
+/// The name of the file [`link_migration_crates`] writes
 /// into `OUT_DIR`, which `link_migration_crates!()` includes.
 pub const LINK_FILE: &str = "migrate_link_migration_crates.rs";
 

@@ -3,7 +3,7 @@
 //! caught, and the version a file name such as `m0003_add_metadata.rs` carries.
 //!
 //! The checksum is FNV-1a ([`migrate_spec::Fnv64`]) over a canonical form of the file's
-//! tokens ([`canon`]), with the files it includes ([`include`]).
+//! tokens ([`canon`]), with the files it includes ([`include`](mod@include)).
 
 mod canon;
 mod include;
