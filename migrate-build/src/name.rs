@@ -1,8 +1,6 @@
 //! Names: which file names make module names, the version a file name carries, and the
 //! file and struct names of a new migration, made from its description.
 
-use crate::scan::parse_integer;
-
 /// Rust's keywords, strict and reserved, as of edition 2024: none can name a module.
 const KEYWORDS: &[&str] = &[
     "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
@@ -59,20 +57,8 @@ pub(crate) fn suggest_module_name(stem: &str) -> String {
     }
 }
 
-/// The version a file name carries: `m` then digits then `_` or the end, as in
-/// `m0003_add_metadata` or `m20261124093000_add_index`. `Some(Err(digits))` when the
-/// digits do not fit a `u64`.
-pub(crate) fn file_name_version(stem: &str) -> Option<Result<u64, &str>> {
-    let rest = stem.strip_prefix('m')?;
-    let end = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
-    let (digits, after) = rest.split_at(end);
-    if digits.is_empty() || !(after.is_empty() || after.starts_with('_')) {
-        return None;
-    }
-    Some(parse_integer(digits).ok_or(digits))
-}
+/// The version a file name carries: the one rule, [`migrate_spec::file_name_version`].
+pub(crate) use migrate_spec::file_name_version;
 
 /// `text` in snake case, ASCII only: lowercase letters and digits, the rest of the words
 /// joined by single `_`s. A lowercase-to-uppercase step starts a new word

@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use migrate_build::{VersionStyle, write_new_migration};
+use migrate_build::{Runtime, VersionStyle, write_new_migration};
 use migrate_test_support as support;
 
 fn child_target_dir() -> PathBuf {
@@ -190,8 +190,13 @@ fn the_folder_is_the_single_source_of_truth() {
         migration(1, "CreateUsers"),
     )
     .unwrap();
-    let new = write_new_migration(&folder, "Add email to users", VersionStyle::Sequential)
-        .expect("write the second migration");
+    let new = write_new_migration(
+        &folder,
+        "Add email to users",
+        VersionStyle::Sequential,
+        Runtime::Sqlite,
+    )
+    .expect("write the second migration");
     assert_eq!(new.version(), 2);
     let (ran, found) = build_and_run(root, "first build");
     assert!(ran, "the first build ran no build script");

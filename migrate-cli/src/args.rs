@@ -262,22 +262,15 @@ fn dry_run() -> Arg {
 /// letters, digits, `-`, `_` and `.`, at most 64 characters, so that a name on the command
 /// line can match one there.
 pub fn environment(text: &str) -> Result<String, String> {
-    const MAX: usize = 64;
+    const MAX: usize = migrate_spec::MAX_LABEL_LEN;
     if text.is_empty() {
         return Err("an environment name must not be empty, e.g. --environment dev".to_owned());
     }
     if text.len() > MAX {
         return Err(format!("an environment name is at most {MAX} characters"));
     }
-    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c);
-    if !text.chars().all(allowed) {
-        let suggestion: String = text
-            .trim()
-            .to_ascii_lowercase()
-            .chars()
-            .map(|c| if c.is_whitespace() { '-' } else { c })
-            .filter(|&c| allowed(c))
-            .collect();
+    if !text.chars().all(migrate_spec::is_label_char) {
+        let suggestion = migrate_spec::label_suggestion(text);
         let hint = if suggestion.is_empty() {
             String::new()
         } else {

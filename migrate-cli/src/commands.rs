@@ -227,6 +227,13 @@ fn open_sqlite(
     })
 }
 
+/// The crate the files `new` writes use: the backend this command is built with, SQLite
+/// when it has both.
+#[cfg(feature = "sqlite")]
+const RUNTIME: migrate_build::Runtime = migrate_build::Runtime::Sqlite;
+#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+const RUNTIME: migrate_build::Runtime = migrate_build::Runtime::Postgres;
+
 fn new(sub: &ArgMatches, migrator: &Migrator) -> Outcome {
     let description = sub
         .get_one::<String>("description")
@@ -259,7 +266,7 @@ fn new(sub: &ArgMatches, migrator: &Migrator) -> Outcome {
             .into(),
         ));
     }
-    let written = migrate_build::write_migration(folder, version, description)?;
+    let written = migrate_build::write_migration(folder, version, description, RUNTIME)?;
     let cwd = std::env::current_dir().unwrap_or_default();
     let shown = written.path().strip_prefix(&cwd).unwrap_or(written.path());
     outln!("{}", shown.display());

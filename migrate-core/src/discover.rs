@@ -8,7 +8,11 @@ use crate::registry::{MIGRATION_FOLDERS, MIGRATIONS, RegisteredMigration};
 /// The largest version a migration can have: versions are stored as SQLite `INTEGER`s,
 /// which are signed 64-bit, so the range is `1..=i64::MAX`. The attribute checks it at
 /// compile time. Timestamp versions such as `20261124093000` fit with room to spare.
-pub const MAX_VERSION: u64 = i64::MAX as u64;
+///
+/// ```
+/// assert_eq!(migrate_core::MAX_VERSION, i64::MAX as u64);
+/// ```
+pub const MAX_VERSION: u64 = migrate_spec::MAX_VERSION;
 
 /// Every migration registered with `#[migration]` in the crates linked into this
 /// program, sorted by set and version: the discovered migrations, read and validated once

@@ -86,8 +86,8 @@ pub use migrate_macros::migration;
 /// Links every crate of the package's dependency graph that holds migrations: includes
 /// the `use ::that_crate as _;` lines that `migrate_build::link_migration_crates()` wrote
 /// in the package's build script. Put it once in the binary (at the root of `main.rs`,
-/// or in any module of it); `migrate_sqlite::link_migration_crates!()` is the same
-/// macro.
+/// or in any module of it); `migrate_sqlite::link_migration_crates!()` and
+/// `migrate_postgres::link_migration_crates!()` are the same macro.
 ///
 /// ```text
 /// // build.rs (migrate-build is a build dependency)

@@ -56,9 +56,8 @@ impl Migrator {
     /// compiled and linked into it (a `mod` line, or `use my_lib as _;` for a library:
     /// see docs/discovery.md), so finding none is an error, never an empty manager that
     /// silently does nothing. A program with no migrations yet uses [`Migrator::new`], or
-    /// links its migrations folder (`migrate_sqlite::include_migrations!()`, with
-    /// `migrate_build::migrations(..)` in the build script) while the folder is still
-    /// empty.
+    /// links its migrations folder with [`include_migrations!`](crate::include_migrations)
+    /// (which every backend re-exports) while the folder is still empty.
     ///
     /// # Errors
     ///

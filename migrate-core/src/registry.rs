@@ -358,3 +358,42 @@ impl MigrationsFolder {
 /// Every migrations folder linked into the program (see [`MigrationsFolder`]).
 #[linkme::distributed_slice]
 pub static MIGRATION_FOLDERS: [MigrationsFolder];
+
+/// Compiles every file of the migrations folder that `migrate-build` listed in your
+/// build script, so no file needs a `mod` line: put `include_migrations!();` in the
+/// module that should hold them (for example `src/migrations.rs`). Each backend
+/// re-exports it: `migrate_sqlite::include_migrations!()` and
+/// `migrate_postgres::include_migrations!()` are this macro.
+///
+/// ```text
+/// // build.rs (migrate-build is a build dependency)
+/// fn main() {
+///     migrate_build::migrations("src/migrations").generate_or_report();
+/// }
+///
+/// // src/migrations.rs
+/// migrate_core::include_migrations!();
+/// ```
+///
+/// Besides a module per file it defines `MIGRATION_FILES` and
+/// `unregistered_migration_files(..)`, for a test that every file registers a migration.
+///
+/// It also declares the folder linked into the program: while the folder is empty (a new
+/// project), `Migrator::discovered()` returns a manager with no migrations instead of
+/// `Error::NoMigrations`, which it returns when no folder is linked (a missing
+/// `mod migrations;`, or a library nothing names). A raw
+/// `include!(concat!(env!("OUT_DIR"), "/migrations.rs"))` compiles the files but does not
+/// declare the folder.
+#[macro_export]
+macro_rules! include_migrations {
+    () => {
+        ::core::include!(::core::concat!(::core::env!("OUT_DIR"), "/migrations.rs"));
+
+        const _: () = {
+            #[$crate::__private::linkme::distributed_slice($crate::__private::MIGRATION_FOLDERS)]
+            #[linkme(crate = $crate::__private::linkme)]
+            static MIGRATIONS_FOLDER: $crate::__private::MigrationsFolder =
+                $crate::__private::MigrationsFolder::__new(MIGRATION_FILES.len());
+        };
+    };
+}

@@ -6,22 +6,22 @@ use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 
 use crate::args::{Args, Dependency, LockTimeout};
-use crate::source::Source;
-use crate::valid::Target;
+use crate::source::FileFacts;
+use crate::valid::AnnotatedStruct;
 
 pub fn expand(
     args: &Args,
-    target: &Target,
-    source: &Source,
+    annotated: &AnnotatedStruct,
+    facts: &FileFacts,
     krate: &TokenStream,
     item: TokenStream,
 ) -> TokenStream {
     let private = quote!(#krate::__private);
-    let Target {
+    let AnnotatedStruct {
         ident,
         vis,
         construct,
-    } = target;
+    } = annotated;
     let (version, version_lit) = &args.version;
     let description = &args.description;
     let type_name = ident.to_string();
@@ -40,7 +40,7 @@ pub fn expand(
             #private::LockTimeout::After(::core::time::Duration::from_millis(#millis))
         )),
     };
-    let checksum = &source.checksum;
+    let checksum = &facts.checksum;
     let metadata = metadata(args, &type_name, &set, &private);
     let (condition, predicate) = condition(args, &private);
 

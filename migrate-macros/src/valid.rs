@@ -6,12 +6,12 @@ use quote::{ToTokens, quote};
 use syn::{Data, DeriveInput, Fields, FieldsNamed, FieldsUnnamed, Ident, Visibility};
 
 use crate::args::{Args, Dependency};
-use crate::source::Source;
+use crate::source::FileFacts;
 
 const HOW: &str = "#[migration] goes on a unit struct, e.g. `pub struct AddIsSpammer;`";
 
 /// The struct a migration is registered for.
-pub struct Target {
+pub struct AnnotatedStruct {
     pub ident: Ident,
     pub vis: Visibility,
     /// An expression that builds the struct: `Name`, `Name {}` or `Name()`.
@@ -19,7 +19,7 @@ pub struct Target {
 }
 
 /// Checks the item, reporting every problem with the struct at once.
-pub fn check(item: TokenStream) -> syn::Result<Target> {
+pub fn check(item: TokenStream) -> syn::Result<AnnotatedStruct> {
     let input: DeriveInput = match syn::parse2(item.clone()) {
         Ok(input) => input,
         Err(error) => return Err(not_a_struct(item).unwrap_or(error)),
@@ -68,7 +68,7 @@ pub fn check(item: TokenStream) -> syn::Result<Target> {
         all.extend(errors);
         return Err(all);
     }
-    Ok(Target {
+    Ok(AnnotatedStruct {
         ident: input.ident,
         vis: input.vis,
         construct,
@@ -112,9 +112,9 @@ fn not_a_struct(item: TokenStream) -> Option<syn::Error> {
 }
 
 /// A file named for a version (`m0003_add_metadata.rs`) holds that version's migration.
-pub fn check_file_name(args: &Args, source: &Source) -> syn::Result<()> {
+pub fn check_file_name(args: &Args, facts: &FileFacts) -> syn::Result<()> {
     let (version, literal) = &args.version;
-    match &source.file_version {
+    match &facts.file_version {
         Some((file_version, name)) if file_version != version => Err(syn::Error::new_spanned(
             literal,
             format!(
@@ -130,7 +130,7 @@ pub fn check_file_name(args: &Args, source: &Source) -> syn::Result<()> {
 /// later version, or on the same one twice. A struct's version and set are checked by the
 /// compiler, in the generated code (`expand`); a version that no migration has, at
 /// discovery.
-pub fn check_dependencies(args: &Args, target: &Target) -> syn::Result<()> {
+pub fn check_dependencies(args: &Args, annotated: &AnnotatedStruct) -> syn::Result<()> {
     let Some(after) = &args.after else {
         return Ok(());
     };
@@ -163,7 +163,7 @@ pub fn check_dependencies(args: &Args, target: &Target) -> syn::Result<()> {
             ),
             Dependency::Migration(path) => {
                 let name = path.to_token_stream().to_string().replace(' ', "");
-                let is_self = path.is_ident(&target.ident) || path.is_ident("Self");
+                let is_self = path.is_ident(&annotated.ident) || path.is_ident("Self");
                 (
                     name.clone(),
                     is_self.then(|| {

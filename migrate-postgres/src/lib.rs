@@ -91,6 +91,36 @@ pub use migrate_core::{
 /// without `down`. See the [crate docs](crate) for an example.
 pub use migrate_macros::postgres_migration as migration;
 
+/// Compiles every file of the migrations folder that `migrate-build` listed in your
+/// build script, so no file needs a `mod` line, and declares the folder linked, so that
+/// an empty one is legal: see [`migrate_core::include_migrations!`].
+///
+/// ```text
+/// // build.rs
+/// fn main() {
+///     migrate_build::migrations("src/migrations").generate_or_report();
+/// }
+///
+/// // src/migrations.rs
+/// migrate_postgres::include_migrations!();
+/// ```
+pub use migrate_core::include_migrations;
+
+/// Links every crate of the package's dependency graph that holds migrations, with
+/// `migrate_build::link_migration_crates()` in the build script: see
+/// [`migrate_core::link_migration_crates!`].
+///
+/// ```text
+/// // build.rs
+/// fn main() {
+///     migrate_build::link_migration_crates();
+/// }
+///
+/// // src/main.rs
+/// migrate_postgres::link_migration_crates!();
+/// ```
+pub use migrate_core::link_migration_crates;
+
 /// The driver this crate is built on, for data migrations: no separate dependency needed.
 pub use postgres;
 

@@ -56,8 +56,8 @@ pub use migrate_core::{
 pub use migrate_macros::sqlite_migration as migration;
 
 /// Compiles every file of the migrations folder that `migrate-build` listed in your
-/// build script, so no file needs a `mod` line: put `include_migrations!();` in the
-/// module that should hold them (for example `src/migrations.rs`).
+/// build script, so no file needs a `mod` line, and declares the folder linked, so that
+/// an empty one is legal: see [`migrate_core::include_migrations!`].
 ///
 /// ```text
 /// // build.rs
@@ -68,27 +68,7 @@ pub use migrate_macros::sqlite_migration as migration;
 /// // src/migrations.rs
 /// migrate_sqlite::include_migrations!();
 /// ```
-///
-/// Besides a module per file it defines `MIGRATION_FILES` and
-/// `unregistered_migration_files(..)`, for a test that every file registers a migration.
-///
-/// It also declares the folder linked into the program: while the folder is empty (a new
-/// project), `Migrator::discovered()` returns a manager with no migrations instead of
-/// [`Error::NoMigrations`], which it returns when no folder is linked (a missing
-/// `mod migrations;`, or a library nothing names).
-#[macro_export]
-macro_rules! include_migrations {
-    () => {
-        ::core::include!(::core::concat!(::core::env!("OUT_DIR"), "/migrations.rs"));
-
-        const _: () = {
-            #[$crate::__private::linkme::distributed_slice($crate::__private::MIGRATION_FOLDERS)]
-            #[linkme(crate = $crate::__private::linkme)]
-            static MIGRATIONS_FOLDER: $crate::__private::MigrationsFolder =
-                $crate::__private::MigrationsFolder::__new(MIGRATION_FILES.len());
-        };
-    };
-}
+pub use migrate_core::include_migrations;
 
 /// Links every crate of the package's dependency graph that holds migrations, with
 /// `migrate_build::link_migration_crates()` in the build script: see

@@ -8,4 +8,5 @@ mod drift;
 mod generated_code_lints;
 mod getting_started;
 mod link_migration_crates;
+mod new_postgres;
 mod system_sqlite;

@@ -11,26 +11,13 @@
 //!   of that target to be downloaded, which the build has already done.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::json::{self, Json};
 use crate::{Error, Result};
 
-/// The packages whose attribute registers migrations: a crate that depends on one of
-/// them directly is a crate that may hold migrations.
-pub const RUNTIME_PACKAGES: &[&str] = &[
-    "migrate-core",
-    "migrate-macros",
-    "migrate-sqlite",
-    "migrate-postgres",
-];
-
-/// The name of the file [`link_migration_crates`](crate::link_migration_crates) writes
-/// into `OUT_DIR`, which `link_migration_crates!()` includes.
-pub const LINK_FILE: &str = "migrate_link_migration_crates.rs";
+use super::RUNTIME_PACKAGES;
 
 /// A dependency of the package as its manifest writes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -355,35 +342,6 @@ pub(crate) fn render(package: &str, crates: &[String]) -> String {
     out
 }
 
-/// Runs `cargo ARGS` and returns its standard output.
-pub(crate) fn cargo(cargo: &OsString, args: &[OsString]) -> Result<String> {
-    let command = format!(
-        "cargo {}",
-        args.iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
-    let output = Command::new(cargo)
-        .args(args)
-        .output()
-        .map_err(|source| Error::CargoNotRun {
-            command: command.clone(),
-            source,
-        })?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(Error::CargoFailed {
-            command,
-            stderr: stderr.trim().replace('\n', " / "),
-        });
-    }
-    String::from_utf8(output.stdout).map_err(|_| Error::CargoOutput {
-        command,
-        detail: "not UTF-8".to_owned(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -497,41 +455,6 @@ mod tests {
             parse_manifest(json, Path::new("/elsewhere/Cargo.toml"), "cargo metadata").unwrap_err();
         assert!(
             err.to_string().contains("no package with the manifest"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn a_failing_cargo_is_an_error_that_says_what_to_do() {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let dir = tempfile::tempdir().unwrap();
-        let manifest = dir.path().join("Cargo.toml");
-        let args: Vec<OsString> = vec![
-            "metadata".into(),
-            "--no-deps".into(),
-            "--offline".into(),
-            "--manifest-path".into(),
-            manifest.into_os_string(),
-        ];
-        let err = super::cargo(&cargo, &args).unwrap_err();
-        assert!(matches!(err, Error::CargoFailed { .. }), "{err}");
-        let message = err.to_string();
-        for part in [
-            "`cargo metadata --no-deps --offline --manifest-path ",
-            "` failed, so link_migration_crates() cannot read the package's dependency graph: ",
-            "Cargo.toml",
-            "run `cargo fetch` if a package is missing",
-            "name each crate that holds migrations with `use my_migrations as _;`",
-        ] {
-            assert!(message.contains(part), "{message}");
-        }
-        assert!(!message.contains('\n'), "{message}");
-
-        let err =
-            super::cargo(&dir.path().join("no-cargo-here").into_os_string(), &args).unwrap_err();
-        assert!(matches!(err, Error::CargoNotRun { .. }), "{err}");
-        assert!(
-            err.to_string().contains("run the build through cargo"),
             "{err}"
         );
     }

@@ -1,13 +1,25 @@
 //! Writing a new migration file: the next version, its file name and a skeleton that
 //! compiles. What `migrate new "<description>"` runs.
 
+mod description;
+mod skeleton;
+mod version;
+
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
+use crate::MAX_VERSION;
 use crate::error::{Error, Result};
-use crate::{MAX_VERSION, folder, name};
+use crate::name;
+
+pub use description::check_description;
+pub use version::{next_version, timestamp_version};
+
+use description::checked_description;
+use skeleton::skeleton;
+use version::{next_after, used_versions_or_none};
 
 /// How a new migration's version is chosen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -20,6 +32,39 @@ pub enum VersionStyle {
     /// The current UTC time as `YYYYMMDDHHMMSS`: `m20261124093000_add_foo.rs`. Branches
     /// that each add a migration do not pick the same version.
     Timestamp,
+}
+
+/// The crate a new migration file is written for: its `use` line names that crate, so
+/// the file compiles in a project that depends on it and on no other migrate crate.
+/// `migrate new` writes for the backend the command was built with.
+///
+/// ```
+/// use migrate_build::Runtime;
+///
+/// assert_eq!(Runtime::Sqlite.crate_name(), "migrate_sqlite");
+/// assert_eq!(Runtime::Postgres.crate_name(), "migrate_postgres");
+/// assert_eq!(Runtime::Core.crate_name(), "migrate_core");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Runtime {
+    /// `migrate-sqlite`.
+    Sqlite,
+    /// `migrate-postgres`.
+    Postgres,
+    /// `migrate-core` alone, for a backend of your own.
+    Core,
+}
+
+impl Runtime {
+    /// The crate's name as Rust code writes it: `migrate_sqlite`.
+    pub fn crate_name(self) -> &'static str {
+        match self {
+            Runtime::Sqlite => "migrate_sqlite",
+            Runtime::Postgres => "migrate_postgres",
+            Runtime::Core => "migrate_core",
+        }
+    }
 }
 
 /// A migration file [`write_new_migration`] wrote.
@@ -47,56 +92,11 @@ impl NewMigration {
     }
 }
 
-/// The version after the highest one any file of `folder` uses, in its name
-/// (`m0003_...`) or in a `#[migration(version = N, ..)]`; 1 for an empty or missing
-/// folder. Relative paths are relative to the current directory.
-///
-/// Lenient, unlike [`Migrations::generate`](crate::Migrations::generate): a file without
-/// an attribute or with a bad name still counts with the version it shows.
-///
-/// # Errors
-///
-/// [`Error::Io`] when a file cannot be read, [`Error::VersionOverflow`] when the highest
-/// version is already the largest possible.
-///
-/// ```
-/// # fn main() -> Result<(), migrate_build::Error> {
-/// let dir = tempfile::tempdir().unwrap();
-/// assert_eq!(migrate_build::next_version(dir.path())?, 1);
-/// std::fs::write(
-///     dir.path().join("m0007_add_tags.rs"),
-///     "#[migration(version = 7, description = \"Add tags\")]\npub struct AddTags;\n",
-/// )
-/// .unwrap();
-/// assert_eq!(migrate_build::next_version(dir.path())?, 8);
-/// # Ok(())
-/// # }
-/// ```
-pub fn next_version(folder: impl AsRef<Path>) -> Result<u64> {
-    let used = used_versions(folder.as_ref())?;
-    next_after(&used)
-}
-
-fn next_after(used: &[(u64, PathBuf)]) -> Result<u64> {
-    match used.iter().map(|(v, _)| *v).max() {
-        None => Ok(1),
-        Some(highest) if highest >= MAX_VERSION => Err(Error::VersionOverflow { highest }),
-        Some(highest) => Ok(highest + 1),
-    }
-}
-
-fn used_versions(folder: &Path) -> Result<Vec<(u64, PathBuf)>> {
-    match folder::used_versions(folder) {
-        Err(Error::FolderNotFound { .. }) => Ok(Vec::new()),
-        other => other,
-    }
-}
-
 /// Writes a new migration into `folder` (created if missing; relative to the current
 /// directory): the next version by `style`, a file named after it and the description
 /// (`m0004_add_foo.rs`), and a unit struct with the `#[migration]` attribute filled in
-/// and `up`/`down` skeletons that compile against `migrate_sqlite` and return an error
-/// until they are written.
+/// and `up`/`down` skeletons that compile against `runtime` and return an error until
+/// they are written.
 ///
 /// # Errors
 ///
@@ -106,22 +106,24 @@ fn used_versions(folder: &Path) -> Result<Vec<(u64, PathBuf)>> {
 /// [`Error::FileExists`]; [`Error::Io`].
 ///
 /// ```
-/// use migrate_build::{VersionStyle, write_new_migration};
+/// use migrate_build::{Runtime, VersionStyle, write_new_migration};
 ///
 /// # fn main() -> Result<(), migrate_build::Error> {
 /// let dir = tempfile::tempdir().unwrap();
 /// let folder = dir.path().join("migrations");
-/// let first = write_new_migration(&folder, "Create users", VersionStyle::Sequential)?;
-/// let second = write_new_migration(&folder, "Add email to users", VersionStyle::Sequential)?;
+/// let (style, runtime) = (VersionStyle::Sequential, Runtime::Sqlite);
+/// let first = write_new_migration(&folder, "Create users", style, runtime)?;
+/// let second = write_new_migration(&folder, "Add email to users", style, runtime)?;
 /// assert_eq!(second.path(), folder.join("m0002_add_email_to_users.rs"));
 /// assert_eq!((second.version(), second.type_name()), (2, "AddEmailToUsers"));
 ///
 /// let code = std::fs::read_to_string(second.path()).unwrap();
+/// assert!(code.starts_with("use migrate_sqlite::{BoxError, Db, Migration, Reversible, migration};"));
 /// assert!(code.contains("#[migration(version = 2, description = \"Add email to users\")]"));
 /// assert!(code.contains("pub struct AddEmailToUsers;"));
 ///
 /// // A blank description is refused, and the folder is left as it was.
-/// assert!(write_new_migration(&folder, "  ", VersionStyle::Sequential).is_err());
+/// assert!(write_new_migration(&folder, "  ", style, runtime).is_err());
 /// # assert_eq!(first.version(), 1);
 /// # assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 2);
 /// # Ok(())
@@ -131,18 +133,26 @@ pub fn write_new_migration(
     folder: impl AsRef<Path>,
     description: &str,
     style: VersionStyle,
+    runtime: Runtime,
 ) -> Result<NewMigration> {
-    write_new_migration_at(folder.as_ref(), description, style, SystemTime::now())
+    write_new_migration_at(
+        folder.as_ref(),
+        description,
+        style,
+        runtime,
+        SystemTime::now(),
+    )
 }
 
 fn write_new_migration_at(
     folder: &Path,
     description: &str,
     style: VersionStyle,
+    runtime: Runtime,
     now: SystemTime,
 ) -> Result<NewMigration> {
     let description = checked_description(description)?;
-    let used = used_versions(folder)?;
+    let used = used_versions_or_none(folder)?;
     let (version, hint) = match style {
         VersionStyle::Sequential => (next_after(&used)?, "choose another version"),
         VersionStyle::Timestamp => (
@@ -150,7 +160,7 @@ fn write_new_migration_at(
             "wait a second and run it again, or check the system clock",
         ),
     };
-    write(folder, version, description, &used, hint)
+    write(folder, version, description, runtime, &used, hint)
 }
 
 /// Writes a new migration with the version `version` into `folder`, as
@@ -165,10 +175,13 @@ fn write_new_migration_at(
 /// ```
 /// # fn main() -> Result<(), migrate_build::Error> {
 /// let dir = tempfile::tempdir().unwrap();
-/// let new = migrate_build::write_migration(dir.path(), 12, "Add tags")?;
+/// let postgres = migrate_build::Runtime::Postgres;
+/// let new = migrate_build::write_migration(dir.path(), 12, "Add tags", postgres)?;
 /// assert_eq!(new.path(), dir.path().join("m0012_add_tags.rs"));
+/// let code = std::fs::read_to_string(new.path()).unwrap();
+/// assert!(code.starts_with("use migrate_postgres::{BoxError, Db, Migration, Reversible, migration};"));
 /// // The folder uses 12 now.
-/// assert!(migrate_build::write_migration(dir.path(), 12, "Add labels").is_err());
+/// assert!(migrate_build::write_migration(dir.path(), 12, "Add labels", postgres).is_err());
 /// # Ok(())
 /// # }
 /// ```
@@ -176,123 +189,29 @@ pub fn write_migration(
     folder: impl AsRef<Path>,
     version: u64,
     description: &str,
+    runtime: Runtime,
 ) -> Result<NewMigration> {
     let folder = folder.as_ref();
     let description = checked_description(description)?;
     if version == 0 || version > MAX_VERSION {
         return Err(Error::InvalidVersion { version });
     }
-    let used = used_versions(folder)?;
+    let used = used_versions_or_none(folder)?;
     write(
         folder,
         version,
         description,
+        runtime,
         &used,
         "choose another version",
     )
-}
-
-/// The version [`VersionStyle::Timestamp`] gives a migration made at `time`: the UTC date
-/// and time as `YYYYMMDDHHMMSS` (a time before 1970 counts as 1970-01-01 00:00:00).
-///
-/// ```
-/// use std::time::{Duration, UNIX_EPOCH};
-///
-/// let time = UNIX_EPOCH + Duration::from_secs(1_795_512_600);
-/// assert_eq!(migrate_build::timestamp_version(time), 20261124093000);
-/// ```
-pub fn timestamp_version(time: SystemTime) -> u64 {
-    utc_timestamp(time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
-}
-
-/// Checks a new migration's description as [`write_migration`] and
-/// [`write_new_migration`] do, before they touch the folder: for a caller that wants to
-/// refuse it before doing anything else (the `migrate new` command does).
-///
-/// A description is one line of text: after trimming the spaces around it, it must not
-/// be blank, and it must not contain
-///
-/// - a control character (Unicode's `Cc`: U+0000 to U+001F and U+007F to U+009F, among
-///   them NUL, a tab and a newline): the description is one line in the status table,
-///   the history table and the migration's doc comment;
-/// - a character that changes the direction of text (U+061C, U+200E, U+200F, U+202A to
-///   U+202E, U+2066 to U+2069): the file would show something other than what it does,
-///   and `rustc` denies them in string literals.
-///
-/// Any other character is fine, letters of every script and emoji included.
-///
-/// # Errors
-///
-/// [`Error::BlankDescription`]; [`Error::DescriptionCharacter`] naming the first
-/// character refused (as `U+XXXX`) and its position, counted in characters from 1 in
-/// `description` as given.
-///
-/// ```
-/// use migrate_build::{Error, check_description};
-///
-/// assert!(check_description("Add tags to notes").is_ok());
-/// let error = check_description("Add \u{202E}sgat").unwrap_err();
-/// assert!(matches!(error, Error::DescriptionCharacter { character: '\u{202E}', position: 5, .. }));
-/// assert!(error.to_string().contains("U+202E (RIGHT-TO-LEFT OVERRIDE) at character 5"));
-/// ```
-pub fn check_description(description: &str) -> Result<()> {
-    checked_description(description).map(|_| ())
-}
-
-/// The characters that change the direction of text, which `rustc` denies in literals
-/// (`text_direction_codepoint_in_literal`), with their Unicode names.
-const TEXT_DIRECTION: &[(char, &str)] = &[
-    ('\u{061C}', "ARABIC LETTER MARK"),
-    ('\u{200E}', "LEFT-TO-RIGHT MARK"),
-    ('\u{200F}', "RIGHT-TO-LEFT MARK"),
-    ('\u{202A}', "LEFT-TO-RIGHT EMBEDDING"),
-    ('\u{202B}', "RIGHT-TO-LEFT EMBEDDING"),
-    ('\u{202C}', "POP DIRECTIONAL FORMATTING"),
-    ('\u{202D}', "LEFT-TO-RIGHT OVERRIDE"),
-    ('\u{202E}', "RIGHT-TO-LEFT OVERRIDE"),
-    ('\u{2066}', "LEFT-TO-RIGHT ISOLATE"),
-    ('\u{2067}', "RIGHT-TO-LEFT ISOLATE"),
-    ('\u{2068}', "FIRST STRONG ISOLATE"),
-    ('\u{2069}', "POP DIRECTIONAL ISOLATE"),
-];
-
-/// The name of a control character a description may hold by mistake.
-fn control_name(c: char) -> &'static str {
-    match c {
-        '\0' => "NULL",
-        '\t' => "CHARACTER TABULATION",
-        '\n' => "LINE FEED",
-        '\r' => "CARRIAGE RETURN",
-        '\u{1B}' => "ESCAPE",
-        '\u{7F}' => "DELETE",
-        _ => "a control character",
-    }
-}
-
-fn checked_description(description: &str) -> Result<&str> {
-    for (index, character) in description.chars().enumerate() {
-        let name = match TEXT_DIRECTION.iter().find(|(c, _)| *c == character) {
-            Some((_, name)) => *name,
-            None if character.is_control() => control_name(character),
-            None => continue,
-        };
-        return Err(Error::DescriptionCharacter {
-            character,
-            name,
-            position: index + 1,
-        });
-    }
-    let description = description.trim();
-    if description.is_empty() {
-        return Err(Error::BlankDescription);
-    }
-    Ok(description)
 }
 
 fn write(
     folder: &Path,
     version: u64,
     description: &str,
+    runtime: Runtime,
     used: &[(u64, PathBuf)],
     hint: &'static str,
 ) -> Result<NewMigration> {
@@ -305,15 +224,13 @@ fn write(
     }
 
     let slug = name::slug(description);
-    let stem = if slug.is_empty() {
-        format!("m{version:04}")
-    } else {
-        format!("m{version:04}_{slug}")
-    };
+    // Named by the rule the attribute and the build read it back with: `m0003.rs` when
+    // the description has no ASCII word.
+    let stem = migrate_spec::file_stem(version, &slug);
     let file_name = format!("{stem}.rs");
     let type_name = name::type_name(&slug, version);
     let path = folder.join(&file_name);
-    let code = skeleton(version, description, &type_name, &file_name);
+    let code = skeleton(runtime, version, description, &type_name, &file_name);
 
     fs::create_dir_all(folder).map_err(|e| Error::io("create", folder, e))?;
     let mut file = fs::OpenOptions::new()
@@ -336,82 +253,11 @@ fn write(
     })
 }
 
-/// The new file's code: rustfmt-formatted, warning-free, and refusing to run until its
-/// `up` and `down` are written.
-fn skeleton(version: u64, description: &str, type_name: &str, file_name: &str) -> String {
-    let doc: String = description
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    format!(
-        r#"use migrate_sqlite::{{BoxError, Db, Migration, Reversible, migration}};
-
-/// {doc}
-#[migration(version = {version}, description = {description:?})]
-pub struct {type_name};
-
-impl Migration for {type_name} {{
-    fn up(&self, _db: &mut dyn Db) -> Result<(), BoxError> {{
-        // Apply the change (and rename `_db` to `db`), e.g.
-        // db.execute("ALTER TABLE users ADD COLUMN email TEXT")
-        Err("`up` is not written yet: write it in {file_name}".into())
-    }}
-}}
-
-impl Reversible for {type_name} {{
-    fn down(&self, _db: &mut dyn Db) -> Result<(), BoxError> {{
-        // Undo what `up` did, e.g. db.execute("ALTER TABLE users DROP COLUMN email");
-        // or, if it cannot be undone, delete this impl and add `irreversible` to the
-        // attribute.
-        Err("`down` is not written yet: write it in {file_name}".into())
-    }}
-}}
-"#
-    )
-}
-
-/// `seconds` after the Unix epoch as the UTC date and time `YYYYMMDDHHMMSS`.
-pub(crate) fn utc_timestamp(seconds: u64) -> u64 {
-    let days = seconds / 86_400;
-    let time = seconds % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    ((year * 100 + month) * 100 + day) * 1_000_000
-        + time / 3600 * 10_000
-        + time % 3600 / 60 * 100
-        + time % 60
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01, by Howard Hinnant's
-/// `civil_from_days` (for days on or after the epoch).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
-
-    #[test]
-    fn utc_timestamps() {
-        assert_eq!(utc_timestamp(0), 19_700_101_000_000);
-        assert_eq!(utc_timestamp(86_399), 19_700_101_235_959);
-        assert_eq!(utc_timestamp(951_782_400), 20_000_229_000_000); // a leap day
-        assert_eq!(utc_timestamp(1_700_000_000), 20_231_114_221_320);
-        assert_eq!(utc_timestamp(4_107_542_399), 21_000_228_235_959); // 2100: no leap day
-        assert_eq!(utc_timestamp(4_107_542_400), 21_000_301_000_000);
-        assert_eq!(utc_timestamp(1_795_512_600), 20_261_124_093_000);
-    }
 
     #[test]
     fn sequential_versions_follow_the_highest() {
@@ -424,9 +270,49 @@ mod tests {
         fs::write(folder.join("m0005_wip.rs"), "").unwrap();
         fs::write(folder.join("notes.md"), "m0100").unwrap();
         assert_eq!(next_version(folder).unwrap(), 10);
-        let new = write_new_migration(folder, "Add foo", VersionStyle::Sequential).unwrap();
+        let new = write_new_migration(folder, "Add foo", VersionStyle::Sequential, Runtime::Sqlite)
+            .unwrap();
         assert_eq!(new.version(), 10);
         assert_eq!(new.path(), folder.join("m0010_add_foo.rs"));
+    }
+
+    #[test]
+    fn the_skeleton_uses_the_runtime_crate_it_is_written_for() {
+        let dir = tempfile::tempdir().unwrap();
+        for (version, runtime) in [
+            (1, Runtime::Sqlite),
+            (2, Runtime::Postgres),
+            (3, Runtime::Core),
+        ] {
+            let new = write_migration(dir.path(), version, "Add tags", runtime).unwrap();
+            let code = fs::read_to_string(new.path()).unwrap();
+            let crate_name = runtime.crate_name();
+            assert!(
+                code.starts_with(&format!(
+                    "use {crate_name}::{{BoxError, Db, Migration, Reversible, migration}};\n"
+                )),
+                "{code}"
+            );
+            assert_eq!(code.matches("migrate_").count(), 1, "{code}");
+        }
+    }
+
+    #[test]
+    fn a_description_without_a_word_names_the_file_by_its_version_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path();
+        let new = write_migration(folder, 3, "日本語", Runtime::Sqlite).unwrap();
+        assert_eq!(new.path(), folder.join("m0003.rs"));
+        // The build reads version 3 from that name (the attribute does too: the ui case
+        // m0009.rs), and the attribute in the file says 3.
+        let files = crate::migrations(folder).files().unwrap();
+        assert_eq!(files[0].file_name_version(), Some(3));
+        assert_eq!(files[0].versions(), [3]);
+        // So a file of that name with another version is refused.
+        let code = fs::read_to_string(new.path()).unwrap();
+        fs::write(new.path(), code.replace("version = 3", "version = 4")).unwrap();
+        let err = crate::migrations(folder).files().unwrap_err();
+        assert!(matches!(err, Error::VersionMismatch { .. }), "{err}");
     }
 
     #[test]
@@ -434,7 +320,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let folder = dir.path().join("src").join("migrations");
         assert_eq!(next_version(&folder).unwrap(), 1);
-        let new = write_new_migration(&folder, "Initial schema", VersionStyle::Sequential).unwrap();
+        let new = write_new_migration(
+            &folder,
+            "Initial schema",
+            VersionStyle::Sequential,
+            Runtime::Sqlite,
+        )
+        .unwrap();
         assert_eq!(new.path(), folder.join("m0001_initial_schema.rs"));
         assert_eq!(new.type_name(), "InitialSchema");
     }
@@ -444,8 +336,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let folder = dir.path();
         let now = UNIX_EPOCH + Duration::from_secs(1_795_512_600);
-        let new =
-            write_new_migration_at(folder, "Add index", VersionStyle::Timestamp, now).unwrap();
+        let new = write_new_migration_at(
+            folder,
+            "Add index",
+            VersionStyle::Timestamp,
+            Runtime::Sqlite,
+            now,
+        )
+        .unwrap();
         assert_eq!(new.version(), 20_261_124_093_000);
         assert_eq!(new.path(), folder.join("m20261124093000_add_index.rs"));
         let code = fs::read_to_string(new.path()).unwrap();
@@ -454,8 +352,14 @@ mod tests {
         );
 
         // The same second again: the version is taken.
-        let err = write_new_migration_at(folder, "Add other index", VersionStyle::Timestamp, now)
-            .unwrap_err();
+        let err = write_new_migration_at(
+            folder,
+            "Add other index",
+            VersionStyle::Timestamp,
+            Runtime::Sqlite,
+            now,
+        )
+        .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -477,11 +381,19 @@ mod tests {
     fn refuses_blank_descriptions() {
         let dir = tempfile::tempdir().unwrap();
         for blank in ["", "   ", "\u{3000}"] {
-            let err = write_new_migration(dir.path(), blank, VersionStyle::Sequential).unwrap_err();
+            let err =
+                write_new_migration(dir.path(), blank, VersionStyle::Sequential, Runtime::Sqlite)
+                    .unwrap_err();
             assert!(matches!(err, Error::BlankDescription), "{err}");
         }
         // Blank but for control characters: the first of them is named.
-        let err = write_new_migration(dir.path(), " \n\t", VersionStyle::Sequential).unwrap_err();
+        let err = write_new_migration(
+            dir.path(),
+            " \n\t",
+            VersionStyle::Sequential,
+            Runtime::Sqlite,
+        )
+        .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -502,7 +414,8 @@ mod tests {
         let folder = dir.path();
         // A leftover with the name the next migration would get, which uses no version.
         fs::create_dir(folder.join("m0001_add_foo.rs")).unwrap();
-        let err = write_new_migration(folder, "Add foo", VersionStyle::Sequential).unwrap_err();
+        let err = write_new_migration(folder, "Add foo", VersionStyle::Sequential, Runtime::Sqlite)
+            .unwrap_err();
         assert!(matches!(err, Error::FileExists { .. }), "{err}");
         assert!(
             err.to_string().contains("m0001_add_foo.rs exists already"),
@@ -548,9 +461,21 @@ mod tests {
             );
             assert!(error.to_string().contains(&expected), "{error}");
             for error in [
-                write_migration(&folder, 7, description).unwrap_err(),
-                write_new_migration(&folder, description, VersionStyle::Sequential).unwrap_err(),
-                write_new_migration(&folder, description, VersionStyle::Timestamp).unwrap_err(),
+                write_migration(&folder, 7, description, Runtime::Sqlite).unwrap_err(),
+                write_new_migration(
+                    &folder,
+                    description,
+                    VersionStyle::Sequential,
+                    Runtime::Sqlite,
+                )
+                .unwrap_err(),
+                write_new_migration(
+                    &folder,
+                    description,
+                    VersionStyle::Timestamp,
+                    Runtime::Sqlite,
+                )
+                .unwrap_err(),
             ] {
                 assert!(error.to_string().contains(&expected), "{error}");
             }
@@ -572,7 +497,7 @@ mod tests {
             check_description(description).unwrap();
         }
         let dir = tempfile::tempdir().unwrap();
-        let new = write_migration(dir.path(), 3, "إضافة وسوم").unwrap();
+        let new = write_migration(dir.path(), 3, "إضافة وسوم", Runtime::Sqlite).unwrap();
         assert_eq!(new.version(), 3);
     }
 
@@ -583,6 +508,7 @@ mod tests {
             dir.path(),
             "  Rename \"name\" to full_name \\ ok  ",
             VersionStyle::Sequential,
+            Runtime::Sqlite,
         )
         .unwrap();
         assert_eq!(
@@ -606,18 +532,18 @@ mod tests {
         let folder = dir.path();
         fs::write(folder.join("m0003_c.rs"), "#[migration(version = 3)]").unwrap();
         for version in [0, MAX_VERSION + 1] {
-            let err = write_migration(folder, version, "x").unwrap_err();
+            let err = write_migration(folder, version, "x", Runtime::Sqlite).unwrap_err();
             assert!(matches!(err, Error::InvalidVersion { .. }), "{err}");
         }
-        let err = write_migration(folder, 3, "Again").unwrap_err();
+        let err = write_migration(folder, 3, "Again", Runtime::Sqlite).unwrap_err();
         assert!(
             matches!(err, Error::VersionTaken { version: 3, .. }),
             "{err}"
         );
         assert!(err.to_string().contains("m0003_c.rs"), "{err}");
-        let err = write_migration(folder, 4, " ").unwrap_err();
+        let err = write_migration(folder, 4, " ", Runtime::Sqlite).unwrap_err();
         assert!(matches!(err, Error::BlankDescription), "{err}");
-        let new = write_migration(folder, 40, "Later").unwrap();
+        let new = write_migration(folder, 40, "Later", Runtime::Sqlite).unwrap();
         assert_eq!(new.path(), folder.join("m0040_later.rs"));
         assert_eq!(next_version(folder).unwrap(), 41);
     }
@@ -625,7 +551,13 @@ mod tests {
     #[test]
     fn descriptions_without_ascii_words() {
         let dir = tempfile::tempdir().unwrap();
-        let new = write_new_migration(dir.path(), "日本語", VersionStyle::Sequential).unwrap();
+        let new = write_new_migration(
+            dir.path(),
+            "日本語",
+            VersionStyle::Sequential,
+            Runtime::Sqlite,
+        )
+        .unwrap();
         assert_eq!(new.path(), dir.path().join("m0001.rs"));
         assert_eq!(new.type_name(), "Migration1");
     }

@@ -1,29 +1,21 @@
-//! What the attribute reads of the file it is in: a checksum of what the migration is,
-//! recorded in the history so a migration changed after it was applied is caught, and the
-//! version a file name such as `m0003_add_metadata.rs` carries.
+//! What the attribute reads of the file it is in ([`FileFacts`]): a checksum of what the
+//! migration is, recorded in the history so a migration changed after it was applied is
+//! caught, and the version a file name such as `m0003_add_metadata.rs` carries.
 //!
-//! The checksum is taken over a canonical form of the file's tokens, built so that
-//! `rustfmt` (either style edition) never changes it while any change to code or SQL does
-//! (the rule is written down in docs/safety.md, "Drift"):
-//!
-//! - left out: `use` items, `extern crate` items, out-of-line `mod x;` declarations (with
-//!   their attributes and visibility), `#[derive(..)]` and doc attributes, every `,` and
-//!   `;`, the braces of a block that holds at most one statement (rustfmt adds and
-//!   removes those around match-arm and closure bodies), and the `lock_timeout`, `tags`,
-//!   `category` and `after` arguments of a `#[migration(..)]` attribute (how it may wait,
-//!   how it is labelled and ordered, not what it does);
-//! - a parenthesis group that holds only another one counts once (`((x))` is `(x)`);
-//! - everything else (identifiers, literals, operators, parentheses, brackets, the braces
-//!   of blocks with several statements) counts, in order;
-//! - a file included with `include_str!`, `include_bytes!` or `include!` and a
-//!   string-literal path counts with its path and its bytes.
+//! The checksum is FNV-1a ([`migrate_spec::Fnv64`]) over a canonical form of the file's
+//! tokens ([`canon`]), with the files it includes ([`include`](mod@include)).
+
+mod canon;
+mod include;
 
 use std::path::{Path, PathBuf};
 
-use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
+use proc_macro2::{Span, TokenStream};
+
+use canon::Canon;
 
 /// The migration's source, as far as the attribute can see it.
-pub struct Source {
+pub struct FileFacts {
     /// FNV-1a over the canonical tokens of the file (and the files it includes), as 16
     /// hex digits.
     pub checksum: String,
@@ -46,7 +38,7 @@ pub fn file_of(version: Option<Span>) -> Option<PathBuf> {
 /// Reads the migration's file. Where there is none, the checksum covers `fallback`, the
 /// attribute and the struct. A file that is named but cannot be read or tokenized, or an
 /// included file that cannot be read, is an error naming it.
-pub fn read(file: Option<&Path>, fallback: &TokenStream) -> syn::Result<Source> {
+pub fn read(file: Option<&Path>, fallback: &TokenStream) -> syn::Result<FileFacts> {
     let checksum = match file {
         Some(path) => checksum_file(path),
         None => {
@@ -56,7 +48,7 @@ pub fn read(file: Option<&Path>, fallback: &TokenStream) -> syn::Result<Source> 
         }
     }
     .map_err(|message| syn::Error::new(Span::call_site(), message))?;
-    Ok(Source {
+    Ok(FileFacts {
         checksum,
         file_version: file.and_then(file_version),
     })
@@ -110,334 +102,14 @@ fn io_reason(error: &std::io::Error) -> String {
     }
 }
 
-struct Fnv(u64);
-
-impl Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 ^= u64::from(byte);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        // A separator, so that `ab` and `a b` differ.
-        self.0 ^= 0xff;
-        self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-}
-
-/// The canonical form being hashed, and what it needs to read included files.
-struct Canon<'a> {
-    hasher: Fnv,
-    /// The file and its text, for included files (relative to its folder) and the line an
-    /// error names; `None` for the fallback tokens.
-    file: Option<(&'a Path, &'a str)>,
-    /// The first included file that could not be read.
-    error: Option<String>,
-}
-
-impl<'a> Canon<'a> {
-    fn new(file: Option<(&'a Path, &'a str)>) -> Self {
-        Canon {
-            hasher: Fnv(0xcbf2_9ce4_8422_2325),
-            file,
-            error: None,
-        }
-    }
-
-    fn finish(self) -> Result<String, String> {
-        match self.error {
-            Some(error) => Err(error),
-            None => Ok(format!("{:016x}", self.hasher.0)),
-        }
-    }
-
-    fn tokens(&mut self, tokens: TokenStream) {
-        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
-        let mut i = 0;
-        while i < tokens.len() {
-            if let Some(skip) = left_out_len(&tokens[i..]) {
-                i += skip;
-                continue;
-            }
-            if let Some(attribute) = migration_attribute_without_metadata(&tokens[i..]) {
-                // `#`, then the attribute as if `lock_timeout = ..` (and the rest) were not in it.
-                self.hasher.write(b"#");
-                self.group(&attribute);
-                i += 2;
-                continue;
-            }
-            match &tokens[i] {
-                TokenTree::Group(group) => self.group(group),
-                TokenTree::Punct(punct) if matches!(punct.as_char(), ',' | ';') => {}
-                TokenTree::Punct(punct) => self.hasher.write(punct.to_string().as_bytes()),
-                TokenTree::Literal(literal) => self.hasher.write(literal.to_string().as_bytes()),
-                TokenTree::Ident(ident) => {
-                    self.hasher.write(ident.to_string().as_bytes());
-                    if matches!(
-                        ident.to_string().as_str(),
-                        "include_str" | "include_bytes" | "include"
-                    ) {
-                        self.include(&tokens[i + 1..]);
-                    }
-                }
-            }
-            i += 1;
-        }
-    }
-
-    fn group(&mut self, group: &Group) {
-        let (open, close): (&[u8], &[u8]) = match group.delimiter() {
-            Delimiter::Parenthesis => (b"(", b")"),
-            Delimiter::Bracket => (b"[", b"]"),
-            Delimiter::Brace if statements(&group.stream()) > 1 => (b"{", b"}"),
-            Delimiter::Brace | Delimiter::None => (b"", b""),
-        };
-        let mut stream = group.stream();
-        if group.delimiter() == Delimiter::Parenthesis {
-            // rustfmt removes nested parentheses: `((x))` is `(x)`. A tuple's are kept.
-            while let Some(inner) = only_parenthesis_group(&stream) {
-                stream = inner;
-            }
-        }
-        if !open.is_empty() {
-            self.hasher.write(open);
-        }
-        self.tokens(stream);
-        if !close.is_empty() {
-            self.hasher.write(close);
-        }
-    }
-
-    /// After `include_str` (or `include_bytes`, `include`): `!` and a group starting with a
-    /// string literal, the path relative to the file's folder. Hashes the path and the
-    /// file's bytes.
-    fn include(&mut self, after: &[TokenTree]) {
-        let Some((path, text)) = self.file else {
-            return;
-        };
-        let (Some(TokenTree::Punct(bang)), Some(TokenTree::Group(args))) =
-            (after.first(), after.get(1))
-        else {
-            return;
-        };
-        if bang.as_char() != '!' {
-            return;
-        }
-        let Some(TokenTree::Literal(literal)) = args.stream().into_iter().next() else {
-            return;
-        };
-        let written = literal.to_string();
-        let syn::Lit::Str(relative) = syn::Lit::new(literal) else {
-            return;
-        };
-        let relative = relative.value();
-        let included = path
-            .parent()
-            .unwrap_or_else(|| Path::new(""))
-            .join(&relative);
-        match std::fs::read(&included) {
-            Ok(bytes) => {
-                self.hasher.write(relative.as_bytes());
-                self.hasher.write(&bytes);
-            }
-            Err(error) => {
-                if self.error.is_none() {
-                    let line = text
-                        .find(&written)
-                        .map(|at| format!(" on line {}", text[..at].lines().count().max(1)))
-                        .unwrap_or_default();
-                    self.error = Some(format!(
-                        "cannot read `{relative}`, which `{}` includes{line}, to compute the \
-                         migration's checksum: {}; the path is relative to the folder of the \
-                         including file",
-                        file_name(path),
-                        io_reason(&error)
-                    ));
-                }
-            }
-        }
-    }
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |name| name.to_string_lossy().into_owned(),
-    )
-}
-
-/// The keys of `#[migration(..)]` that say how a migration is run or described, not what
-/// it does: changing them is not drift. `lock_timeout` is how long it may wait; `tags`,
-/// `category` and `after` are what `status` filters by and what the planner orders by.
-const NOT_IN_CHECKSUM: &[&str] = &["lock_timeout", "tags", "category", "after"];
-
-/// At `#[migration(..)]` (or `#[some::path::migration(..)]`) with any of the
-/// [`NOT_IN_CHECKSUM`] arguments: the bracket group without them. `None` elsewhere, and
-/// for an attribute without those keys, which is hashed as it is.
-fn migration_attribute_without_metadata(tokens: &[TokenTree]) -> Option<Group> {
-    let (Some(TokenTree::Punct(hash)), Some(TokenTree::Group(attribute))) =
-        (tokens.first(), tokens.get(1))
-    else {
-        return None;
-    };
-    if hash.as_char() != '#' || attribute.delimiter() != Delimiter::Bracket {
-        return None;
-    }
-    let mut inside: Vec<TokenTree> = attribute.stream().into_iter().collect();
-    let Some(TokenTree::Group(args)) = inside.last() else {
-        return None;
-    };
-    let path = &inside[..inside.len() - 1];
-    let is_migration = args.delimiter() == Delimiter::Parenthesis
-        && matches!(path.last(), Some(TokenTree::Ident(name)) if name == "migration")
-        && path.iter().all(|t| match t {
-            TokenTree::Ident(_) => true,
-            TokenTree::Punct(p) => p.as_char() == ':',
-            _ => false,
-        });
-    if !is_migration {
-        return None;
-    }
-    // The arguments, split at their commas (left out like every comma); an argument
-    // `key = value` with a key to leave out goes.
-    let args_tokens: Vec<TokenTree> = args.stream().into_iter().collect();
-    let is_comma = |t: &TokenTree| matches!(t, TokenTree::Punct(comma) if comma.as_char() == ',');
-    let left_out = |entry: &[TokenTree]| {
-        matches!(entry, [TokenTree::Ident(key), TokenTree::Punct(eq), ..]
-            if eq.as_char() == '=' && NOT_IN_CHECKSUM.iter().any(|k| key == k))
-    };
-    let entries: Vec<&[TokenTree]> = args_tokens.split(is_comma).collect();
-    if !entries.iter().any(|entry| left_out(entry)) {
-        return None;
-    }
-    let kept: TokenStream = entries
-        .into_iter()
-        .filter(|entry| !left_out(entry))
-        .flat_map(|entry| entry.iter().cloned())
-        .collect();
-    let mut args = Group::new(Delimiter::Parenthesis, kept);
-    args.set_span(attribute.span());
-    inside.pop();
-    inside.push(TokenTree::Group(args));
-    Some(Group::new(Delimiter::Bracket, inside.into_iter().collect()))
-}
-
-/// The number of statements in a block: the non-empty parts between its top-level `;`s.
-fn statements(stream: &TokenStream) -> usize {
-    let mut count = 0;
-    let mut empty = true;
-    for token in stream.clone() {
-        match token {
-            TokenTree::Punct(punct) if punct.as_char() == ';' => {
-                count += usize::from(!empty);
-                empty = true;
-            }
-            _ => empty = false,
-        }
-    }
-    count + usize::from(!empty)
-}
-
-/// The stream of the parenthesis group that is all of `stream`, unless it is a tuple.
-fn only_parenthesis_group(stream: &TokenStream) -> Option<TokenStream> {
-    let mut tokens = stream.clone().into_iter();
-    let (Some(TokenTree::Group(inner)), None) = (tokens.next(), tokens.next()) else {
-        return None;
-    };
-    let inner = inner.stream();
-    let tuple = inner
-        .clone()
-        .into_iter()
-        .any(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','));
-    (!tuple).then_some(inner)
-}
-
-/// How many tokens at the start of `tokens` the checksum leaves out: a `use`, `extern
-/// crate` or `mod x;` item with its outer attributes and visibility (rustfmt sorts and
-/// merges these), or one doc or derive attribute.
-fn left_out_len(tokens: &[TokenTree]) -> Option<usize> {
-    let mut at = 0;
-    // Outer attributes belong to the item after them; an inner one (`#!`) to the module.
-    while let Some((len, false, _)) = attribute(&tokens[at..]) {
-        at += len;
-    }
-    at += visibility_len(&tokens[at..]);
-    if let Some(len) = import_len(&tokens[at..]) {
-        return Some(at + len);
-    }
-    match attribute(tokens) {
-        Some((len, _, name)) if name == "doc" || name == "derive" => Some(len),
-        _ => None,
-    }
-}
-
-/// An attribute at the start of `tokens`: its length, whether it is inner (`#!`), and
-/// the first identifier of its path.
-fn attribute(tokens: &[TokenTree]) -> Option<(usize, bool, String)> {
-    let TokenTree::Punct(hash) = tokens.first()? else {
-        return None;
-    };
-    if hash.as_char() != '#' {
-        return None;
-    }
-    let inner = matches!(tokens.get(1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
-    let group_at = if inner { 2 } else { 1 };
-    let TokenTree::Group(group) = tokens.get(group_at)? else {
-        return None;
-    };
-    if group.delimiter() != Delimiter::Bracket {
-        return None;
-    }
-    let name = match group.stream().into_iter().next() {
-        Some(TokenTree::Ident(ident)) => ident.to_string(),
-        _ => String::new(),
-    };
-    Some((group_at + 1, inner, name))
-}
-
-/// `pub`, `pub(crate)`, `pub(in path)`: 0, 1 or 2 tokens.
-fn visibility_len(tokens: &[TokenTree]) -> usize {
-    match tokens {
-        [TokenTree::Ident(vis), TokenTree::Group(group), ..]
-            if vis == "pub" && group.delimiter() == Delimiter::Parenthesis =>
-        {
-            2
-        }
-        [TokenTree::Ident(vis), ..] if vis == "pub" => 1,
-        _ => 0,
-    }
-}
-
-/// `use ..;` (not `use<..>`, precise capturing), `extern crate ..;` or `mod name;`, up
-/// to and with its `;`.
-fn import_len(tokens: &[TokenTree]) -> Option<usize> {
-    let is =
-        |at: usize, word: &str| matches!(tokens.get(at), Some(TokenTree::Ident(i)) if i == word);
-    let is_punct = |at: usize, c: char| matches!(tokens.get(at), Some(TokenTree::Punct(p)) if p.as_char() == c);
-    let through_semicolon = || {
-        tokens
-            .iter()
-            .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
-            .map(|at| at + 1)
-    };
-    if is(0, "use") && !is_punct(1, '<') || is(0, "extern") && is(1, "crate") {
-        through_semicolon()
-    } else if is(0, "mod") && matches!(tokens.get(1), Some(TokenTree::Ident(_))) && is_punct(2, ';')
-    {
-        Some(3)
-    } else {
-        None
-    }
-}
-
-/// `m0003_add_metadata.rs` carries version 3.
+/// `m0003_add_metadata.rs` and `m0003.rs` carry version 3, by the rule the build script
+/// applies too ([`migrate_spec::file_name_version`]). Digits too many for a version carry
+/// none here: the build script reports them.
 fn file_version(path: &Path) -> Option<(u64, String)> {
     let name = path.file_name()?.to_str()?;
-    let digits = name.strip_prefix('m')?;
-    let end = digits.find(|c: char| !c.is_ascii_digit())?;
-    if end == 0 || !digits[end..].starts_with('_') {
-        return None;
-    }
-    Some((digits[..end].parse().ok()?, name.to_owned()))
+    let stem = path.file_stem()?.to_str()?;
+    let version = migrate_spec::file_name_version(stem)?.ok()?;
+    Some((version, name.to_owned()))
 }
 
 #[cfg(test)]
@@ -793,6 +465,11 @@ enum Kind { Text, Integer }
             Some((3, "m0003_add_metadata.rs".to_owned()))
         );
         assert_eq!(file_version(Path::new("m3_x.rs")).map(|v| v.0), Some(3));
+        // What `migrate new` names a migration whose description has no ASCII word.
+        assert_eq!(
+            file_version(Path::new("m0003.rs")),
+            Some((3, "m0003.rs".to_owned()))
+        );
         assert_eq!(file_version(Path::new("migration.rs")), None);
         assert_eq!(file_version(Path::new("m_x.rs")), None);
         assert_eq!(file_version(Path::new("m12x.rs")), None);

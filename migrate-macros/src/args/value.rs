@@ -1,48 +1,31 @@
-//! Parsing the attribute's arguments into [`Args`], one field per key, collecting every
-//! mistake with the span of the token at fault.
+//! The value parsers, one per kind of value: each takes the tokens after `key =` and
+//! returns the value or the error to report on them, saying what to write instead.
 
-use proc_macro2::{Span, TokenStream, TokenTree};
-use syn::ext::IdentExt;
-use syn::parse::{ParseStream, Parser};
-use syn::{Ident, Lit, LitInt, LitStr, Token};
+use proc_macro2::{TokenStream, TokenTree};
+use syn::{Lit, LitInt, LitStr};
 
-/// The largest version: versions are stored as SQLite `INTEGER`s (signed 64-bit).
-const MAX_VERSION: u64 = i64::MAX as u64;
+use migrate_spec::{MAX_LABEL_LEN, MAX_VERSION};
 
-const KEYS: &[&str] = &[
-    "version",
-    "description",
-    "irreversible",
-    "set",
-    "transaction",
-    "lock_timeout",
-    "tags",
-    "category",
-    "after",
-    "when",
-    "environments",
-];
+use super::Errors;
 
-const VERSION_ARG: &str = "version = 3";
-const DESCRIPTION_ARG: &str = "description = \"Add is_spammer to chat_users\"";
-const VERSION_EXAMPLE: &str = "e.g. version = 3";
-const DESCRIPTION_EXAMPLE: &str = "e.g. description = \"Add is_spammer to chat_users\"";
-const SET_EXAMPLE: &str = "e.g. set = \"analytics\"";
-const TRANSACTION_EXAMPLE: &str =
+pub(super) const VERSION_ARG: &str = "version = 3";
+pub(super) const DESCRIPTION_ARG: &str = "description = \"Add is_spammer to chat_users\"";
+pub(super) const VERSION_EXAMPLE: &str = "e.g. version = 3";
+pub(super) const DESCRIPTION_EXAMPLE: &str = "e.g. description = \"Add is_spammer to chat_users\"";
+pub(super) const SET_EXAMPLE: &str = "e.g. set = \"analytics\"";
+pub(super) const TRANSACTION_EXAMPLE: &str =
     "write transaction = false to run the migration outside a transaction";
-const TAGS_EXAMPLE: &str = "e.g. tags = [\"billing\", \"slow\"]";
-const CATEGORY_EXAMPLE: &str = "e.g. category = \"data\"";
-const WHEN_EXAMPLE: &str =
+pub(super) const TAGS_EXAMPLE: &str = "e.g. tags = [\"billing\", \"slow\"]";
+pub(super) const CATEGORY_EXAMPLE: &str = "e.g. category = \"data\"";
+pub(super) const WHEN_EXAMPLE: &str =
     "e.g. when = checks::has_postgis, a fn(&mut PlanContext) -> Result<bool or When, BoxError>";
-const ENVIRONMENTS_EXAMPLE: &str = "e.g. environments = [\"dev\", \"test\"]";
-const AFTER_EXAMPLE: &str =
+pub(super) const ENVIRONMENTS_EXAMPLE: &str = "e.g. environments = [\"dev\", \"test\"]";
+pub(super) const AFTER_EXAMPLE: &str =
     "e.g. after = [CreateUsers] (a migration struct) or after = [3] (a version)";
-/// The longest tag or category: a word for a filter on the command line, not a sentence.
-const MAX_LABEL_LEN: usize = 64;
-const LOCK_TIMEOUT_EXAMPLE: &str = "e.g. lock_timeout = \"30s\" (units `ms`, `s`, `m`), or lock_timeout = \"off\" to wait as long as it takes";
+pub(super) const LOCK_TIMEOUT_EXAMPLE: &str = "e.g. lock_timeout = \"30s\" (units `ms`, `s`, `m`), or lock_timeout = \"off\" to wait as long as it takes";
 
 /// PostgreSQL's `lock_timeout` is an `int` of milliseconds.
-const MAX_LOCK_TIMEOUT_MS: u64 = i32::MAX as u64;
+pub(super) const MAX_LOCK_TIMEOUT_MS: u64 = i32::MAX as u64;
 
 /// A migration's own `lock_timeout`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,31 +33,6 @@ pub enum LockTimeout {
     /// At least 1 and at most [`MAX_LOCK_TIMEOUT_MS`].
     Millis(u64),
     Off,
-}
-
-/// The arguments of `#[migration(..)]`, checked.
-pub struct Args {
-    /// The version and the literal it came from (duplicate-version errors point at it).
-    pub version: (u64, LitInt),
-    pub description: LitStr,
-    /// The migration has no `down`.
-    pub irreversible: bool,
-    /// The named set the migration belongs to; `None` for the default set.
-    pub set: Option<LitStr>,
-    /// Whether the migration runs inside a transaction (`transaction = false` opts out).
-    pub transaction: bool,
-    /// The migration's own lock timeout; `None` leaves the backend's default.
-    pub lock_timeout: Option<LockTimeout>,
-    /// `tags = [..]`: distinct, checked labels in the order written.
-    pub tags: Vec<LitStr>,
-    /// `category = ".."`.
-    pub category: Option<LitStr>,
-    /// `after = [..]`; `None` when not given (the migration needs every earlier one).
-    pub after: Option<Vec<Dependency>>,
-    /// `when = path::to::predicate`.
-    pub when: Option<syn::Path>,
-    /// `environments = [..]`: distinct, checked names.
-    pub environments: Option<Vec<LitStr>>,
 }
 
 /// One entry of `after = [..]`.
@@ -85,273 +43,9 @@ pub enum Dependency {
     Migration(syn::Path),
 }
 
-/// Parses the arguments, reporting every mistake at once.
-pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
-    let mut errors = Errors::default();
-    let mut raw = Raw::default();
-    let parser = |input: ParseStream| {
-        while !input.is_empty() {
-            parse_entry(input, &mut raw, &mut errors)?;
-            if input.peek(Token![,]) {
-                input.parse::<Token![,]>()?;
-            } else if !input.is_empty() {
-                // `rest_of_entry` stopped at the next key: the comma is missing.
-                let next: TokenTree = input.fork().parse()?;
-                errors.push(syn::Error::new_spanned(
-                    &next,
-                    format!("expected `,` before `{next}`: separate the arguments with commas"),
-                ));
-            }
-        }
-        Ok(())
-    };
-    if let Err(error) = parser.parse2(tokens.clone()) {
-        errors.push(error);
-    }
-
-    // Point at the arguments when there are some; `#[migration]` alone has only itself.
-    let missing = |message: String| {
-        if tokens.is_empty() {
-            syn::Error::new(Span::call_site(), message)
-        } else {
-            syn::Error::new_spanned(&tokens, message)
-        }
-    };
-    // A key misspelt or given without its name has been reported as such already.
-    let version_missing = !raw.version_seen && !raw.version_meant;
-    let description_missing = !raw.description_seen && !raw.description_meant;
-    match (version_missing, description_missing) {
-        (true, true) => errors.push(missing(format!(
-            "missing `version` and `description`: write #[migration({VERSION_ARG}, {DESCRIPTION_ARG})]"
-        ))),
-        (true, false) => errors.push(missing(format!(
-            "missing `version`: add the migration's number, {VERSION_EXAMPLE}"
-        ))),
-        (false, true) => errors.push(missing(format!(
-            "missing `description`: say what the migration does, {DESCRIPTION_EXAMPLE}"
-        ))),
-        (false, false) => {}
-    }
-    match (errors.into_result(), raw.version, raw.description) {
-        (Ok(()), Some(version), Some(description)) => Ok(Args {
-            version,
-            description,
-            irreversible: raw.irreversible,
-            set: raw.set,
-            transaction: raw.transaction.unwrap_or(true),
-            lock_timeout: raw.lock_timeout,
-            tags: raw.tags,
-            category: raw.category,
-            after: raw.after,
-            when: raw.when,
-            environments: raw.environments,
-        }),
-        (Err(error), _, _) => Err(error),
-        // Not reached: a key seen but invalid has already recorded its error.
-        (Ok(()), _, _) => Err(missing(format!(
-            "invalid #[migration] arguments: write #[migration({VERSION_ARG}, {DESCRIPTION_ARG})]"
-        ))),
-    }
-}
-
-#[derive(Default)]
-struct Raw {
-    version: Option<(u64, LitInt)>,
-    version_seen: bool,
-    /// An unknown key or a value without its key that was reported as meaning `version`.
-    version_meant: bool,
-    description: Option<LitStr>,
-    description_seen: bool,
-    /// The same for `description`.
-    description_meant: bool,
-    irreversible: bool,
-    irreversible_seen: bool,
-    set: Option<LitStr>,
-    set_seen: bool,
-    transaction: Option<bool>,
-    transaction_seen: bool,
-    lock_timeout: Option<LockTimeout>,
-    lock_timeout_seen: bool,
-    tags: Vec<LitStr>,
-    tags_seen: bool,
-    category: Option<LitStr>,
-    category_seen: bool,
-    after: Option<Vec<Dependency>>,
-    after_seen: bool,
-    when: Option<syn::Path>,
-    when_seen: bool,
-    environments: Option<Vec<LitStr>>,
-    environments_seen: bool,
-}
-
-#[derive(Default)]
-struct Errors(Option<syn::Error>);
-
-impl Errors {
-    fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    fn into_result(self) -> syn::Result<()> {
-        self.0.map_or(Ok(()), Err)
-    }
-}
-
-/// Parses one `key = value` (or the flag `irreversible`) up to the next comma.
-fn parse_entry(input: ParseStream, raw: &mut Raw, errors: &mut Errors) -> syn::Result<()> {
-    if !input.peek(Ident::peek_any) {
-        let tokens = rest_of_entry(input)?;
-        errors.push(syn::Error::new_spanned(
-            &tokens,
-            unnamed_message(&tokens, raw),
-        ));
-        return Ok(());
-    }
-    let key = input.call(Ident::parse_any)?;
-    let name = key.to_string();
-    let has_value = input.peek(Token![=]);
-    let eq: Option<Token![=]> = if has_value {
-        Some(input.parse()?)
-    } else {
-        None
-    };
-    let value = rest_of_entry(input)?;
-
-    let seen = match name.as_str() {
-        "version" => &mut raw.version_seen,
-        "description" => &mut raw.description_seen,
-        "irreversible" => &mut raw.irreversible_seen,
-        "set" => &mut raw.set_seen,
-        "transaction" => &mut raw.transaction_seen,
-        "lock_timeout" => &mut raw.lock_timeout_seen,
-        "tags" => &mut raw.tags_seen,
-        "category" => &mut raw.category_seen,
-        "after" => &mut raw.after_seen,
-        "when" => &mut raw.when_seen,
-        "environments" => &mut raw.environments_seen,
-        _ => {
-            let nearest = nearest_key(&name);
-            match nearest {
-                Some("version") => raw.version_meant = true,
-                Some("description") => raw.description_meant = true,
-                _ => {}
-            }
-            errors.push(syn::Error::new(
-                key.span(),
-                unknown_key_message(&name, nearest),
-            ));
-            return Ok(());
-        }
-    };
-    if std::mem::replace(seen, true) {
-        errors.push(syn::Error::new(
-            key.span(),
-            format!("`{name}` is given twice; keep only one"),
-        ));
-        return Ok(());
-    }
-
-    if name == "irreversible" {
-        match (&eq, value.is_empty()) {
-            (None, true) => raw.irreversible = true,
-            _ => errors.push(syn::Error::new_spanned(
-                quote::quote!(#key #eq #value),
-                "`irreversible` takes no value: write just `irreversible`",
-            )),
-        }
-        return Ok(());
-    }
-
-    let example = match name.as_str() {
-        "version" => VERSION_EXAMPLE,
-        "set" => SET_EXAMPLE,
-        "transaction" => TRANSACTION_EXAMPLE,
-        "lock_timeout" => LOCK_TIMEOUT_EXAMPLE,
-        "tags" => TAGS_EXAMPLE,
-        "category" => CATEGORY_EXAMPLE,
-        "after" => AFTER_EXAMPLE,
-        "when" => WHEN_EXAMPLE,
-        "environments" => ENVIRONMENTS_EXAMPLE,
-        _ => DESCRIPTION_EXAMPLE,
-    };
-    let Some(eq) = eq else {
-        errors.push(syn::Error::new_spanned(
-            quote::quote!(#key #value),
-            format!("expected `{name} = ..`, {example}"),
-        ));
-        return Ok(());
-    };
-    if value.is_empty() {
-        errors.push(syn::Error::new_spanned(
-            eq,
-            format!("expected a value after `{name} =`, {example}"),
-        ));
-        return Ok(());
-    }
-    let parsed = match name.as_str() {
-        "version" => version(value).map(|v| raw.version = Some(v)),
-        "set" => set(value).map(|s| raw.set = Some(s)),
-        "transaction" => transaction(value).map(|t| raw.transaction = Some(t)),
-        "lock_timeout" => lock_timeout(value).map(|t| raw.lock_timeout = Some(t)),
-        "tags" => tags(value).map(|t| raw.tags = t),
-        "category" => label("category", &value, CATEGORY_EXAMPLE).map(|c| raw.category = Some(c)),
-        "after" => after(value).map(|a| raw.after = Some(a)),
-        "when" => when(value).map(|w| raw.when = Some(w)),
-        "environments" => labels("environment", "environments", &value, ENVIRONMENTS_EXAMPLE)
-            .map(|e| raw.environments = Some(e)),
-        _ => description(value).map(|d| raw.description = Some(d)),
-    };
-    if let Err(error) = parsed {
-        errors.push(error);
-    }
-    Ok(())
-}
-
-/// The tokens up to the next top-level comma (not consumed) or the end. It also stops
-/// before a known key or a `key =` that follows a value, where a comma is missing.
-fn rest_of_entry(input: ParseStream) -> syn::Result<TokenStream> {
-    let mut tokens = TokenStream::new();
-    while !input.is_empty() && !input.peek(Token![,]) {
-        if !tokens.is_empty() && next_is_key(input) {
-            break;
-        }
-        tokens.extend([input.parse::<TokenTree>()?]);
-    }
-    Ok(tokens)
-}
-
-fn next_is_key(input: ParseStream) -> bool {
-    let fork = input.fork();
-    match fork.call(Ident::parse_any) {
-        Ok(ident) => KEYS.iter().any(|key| ident == key) || fork.peek(Token![=]),
-        Err(_) => false,
-    }
-}
-
-/// An argument without `key =`: a lone integer is the version and a lone string the
-/// description, so say which key to write; anything else gets the general form.
-fn unnamed_message(tokens: &TokenStream, raw: &mut Raw) -> String {
-    match single_literal(tokens) {
-        Some(Lit::Int(int)) if !raw.version_seen => {
-            raw.version_meant = true;
-            format!("arguments are named: write version = {int}")
-        }
-        Some(Lit::Str(s)) if !raw.description_seen => {
-            raw.description_meant = true;
-            format!("arguments are named: write description = {}", s.token())
-        }
-        _ => format!(
-            "expected `key = value` arguments, e.g. #[migration({VERSION_ARG}, {DESCRIPTION_ARG})]"
-        ),
-    }
-}
-
 /// The value when it is one literal, also when a `macro_rules!` macro passed it in as a
 /// `$version:literal` fragment (an invisible group around the literal).
-fn single_literal(value: &TokenStream) -> Option<Lit> {
+pub(super) fn single_literal(value: &TokenStream) -> Option<Lit> {
     let mut iter = value.clone().into_iter();
     match (iter.next(), iter.next()) {
         (Some(TokenTree::Literal(literal)), None) => Some(Lit::new(literal)),
@@ -364,7 +58,7 @@ fn single_literal(value: &TokenStream) -> Option<Lit> {
     }
 }
 
-fn version(value: TokenStream) -> syn::Result<(u64, LitInt)> {
+pub(super) fn version(value: TokenStream) -> syn::Result<(u64, LitInt)> {
     let err = |message: String| Err(syn::Error::new_spanned(&value, message));
     let Some(literal) = single_literal(&value) else {
         let negative = matches!(value.clone().into_iter().next(), Some(TokenTree::Punct(p)) if p.as_char() == '-');
@@ -428,7 +122,7 @@ fn too_large() -> String {
     )
 }
 
-fn description(value: TokenStream) -> syn::Result<LitStr> {
+pub(super) fn description(value: TokenStream) -> syn::Result<LitStr> {
     match single_literal(&value) {
         Some(Lit::Str(s)) if s.value().trim().is_empty() => Err(syn::Error::new_spanned(
             &value,
@@ -444,48 +138,9 @@ fn description(value: TokenStream) -> syn::Result<LitStr> {
     }
 }
 
-/// The key a misspelt one most likely meant: a small edit away, or one it begins.
-fn nearest_key(name: &str) -> Option<&'static str> {
-    KEYS.iter()
-        .map(|key| (edit_distance(name, key), *key))
-        .min()
-        .filter(|(distance, key)| *distance <= key.len() / 3 + 1)
-        .map(|(_, key)| key)
-        .or_else(|| {
-            KEYS.iter()
-                .copied()
-                .find(|key| name.len() >= 3 && key.starts_with(name))
-        })
-}
-
-fn unknown_key_message(name: &str, nearest: Option<&str>) -> String {
-    match nearest {
-        Some(key) => format!("unknown key `{name}`; did you mean `{key}`?"),
-        None => format!(
-            "unknown key `{name}`; the keys are `version`, `description`, `irreversible`, `set`, `transaction`, `lock_timeout`, `tags`, `category`, `after`, `when` and `environments`"
-        ),
-    }
-}
-
-/// Levenshtein distance, for suggesting the key the user meant.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(previous + 1).min(row[j] + 1);
-        }
-    }
-    row[b.len()]
-}
-
 /// A set name: it becomes part of identifiers and symbols, so lowercase letters, digits and
 /// underscores only.
-fn set(value: TokenStream) -> syn::Result<LitStr> {
+pub(super) fn set(value: TokenStream) -> syn::Result<LitStr> {
     match single_literal(&value) {
         Some(Lit::Str(s))
             if !s.value().is_empty()
@@ -506,7 +161,7 @@ fn set(value: TokenStream) -> syn::Result<LitStr> {
     }
 }
 
-fn transaction(value: TokenStream) -> syn::Result<bool> {
+pub(super) fn transaction(value: TokenStream) -> syn::Result<bool> {
     let mut iter = value.clone().into_iter();
     match (iter.next(), iter.next()) {
         (Some(TokenTree::Ident(b)), None) if b == "true" => Ok(true),
@@ -552,8 +207,18 @@ fn list(value: &TokenStream) -> Option<Vec<TokenStream>> {
 }
 
 /// `tags = ["billing", "slow"]`: a list of distinct labels (see [`label`]), not empty.
-fn tags(value: TokenStream) -> syn::Result<Vec<LitStr>> {
+pub(super) fn tags(value: TokenStream) -> syn::Result<Vec<LitStr>> {
     labels("tag", "tags", &value, TAGS_EXAMPLE)
+}
+
+/// `category = "data"`: one label (see [`label`]).
+pub(super) fn category(value: TokenStream) -> syn::Result<LitStr> {
+    label("category", &value, CATEGORY_EXAMPLE)
+}
+
+/// `environments = ["dev", "test"]`: a list of distinct labels (see [`label`]), not empty.
+pub(super) fn environments(value: TokenStream) -> syn::Result<Vec<LitStr>> {
+    labels("environment", "environments", &value, ENVIRONMENTS_EXAMPLE)
 }
 
 /// A bracketed list of distinct labels (`tags`, `environments`), not empty.
@@ -591,7 +256,7 @@ fn labels(what: &str, key: &str, value: &TokenStream, example: &str) -> syn::Res
 }
 
 /// `when = checks::has_postgis`: the path of a function (no call, no closure).
-fn when(value: TokenStream) -> syn::Result<syn::Path> {
+pub(super) fn when(value: TokenStream) -> syn::Result<syn::Path> {
     let err = |message: String| Err(syn::Error::new_spanned(&value, message));
     if let Some(Lit::Str(s)) = single_literal(&value) {
         return err(format!(
@@ -631,15 +296,8 @@ fn label(what: &str, value: &TokenStream, example: &str) -> syn::Result<LitStr> 
              (say more in the description)"
         ));
     }
-    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c);
-    if !text.chars().all(allowed) {
-        let suggestion: String = text
-            .trim()
-            .to_ascii_lowercase()
-            .chars()
-            .map(|c| if c.is_whitespace() { '-' } else { c })
-            .filter(|&c| allowed(c))
-            .collect();
+    if !text.chars().all(migrate_spec::is_label_char) {
+        let suggestion = migrate_spec::label_suggestion(&text);
         let hint = if suggestion.is_empty() {
             String::new()
         } else {
@@ -654,7 +312,7 @@ fn label(what: &str, value: &TokenStream, example: &str) -> syn::Result<LitStr> 
 
 /// `after = [CreateUsers, 3]`: the migrations this one needs, by struct or by version.
 /// Relations to the migration's own version are checked later (`valid`).
-fn after(value: TokenStream) -> syn::Result<Vec<Dependency>> {
+pub(super) fn after(value: TokenStream) -> syn::Result<Vec<Dependency>> {
     let Some(items) = list(&value) else {
         return Err(syn::Error::new_spanned(
             &value,
@@ -695,7 +353,7 @@ fn after(value: TokenStream) -> syn::Result<Vec<Dependency>> {
 }
 
 /// `lock_timeout = "30s"`: a string literal, checked by [`parse_lock_timeout`].
-fn lock_timeout(value: TokenStream) -> syn::Result<LockTimeout> {
+pub(super) fn lock_timeout(value: TokenStream) -> syn::Result<LockTimeout> {
     let err = |message: String| syn::Error::new_spanned(&value, message);
     match single_literal(&value) {
         Some(Lit::Str(s)) => parse_lock_timeout(&s.value()).map_err(err),
@@ -781,29 +439,6 @@ fn parse_lock_timeout(text: &str) -> Result<LockTimeout, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn edit_distance_counts_single_edits() {
-        assert_eq!(edit_distance("version", "version"), 0);
-        assert_eq!(edit_distance("verison", "version"), 2);
-        assert_eq!(edit_distance("versio", "version"), 1);
-        assert_eq!(edit_distance("desc", "description"), 7);
-    }
-
-    #[test]
-    fn unknown_keys_suggest_the_nearest_or_list_all() {
-        assert_eq!(nearest_key("verion"), Some("version"));
-        assert_eq!(nearest_key("desc"), Some("description"));
-        assert_eq!(nearest_key("table"), None);
-        assert_eq!(
-            unknown_key_message("verion", Some("version")),
-            "unknown key `verion`; did you mean `version`?"
-        );
-        assert!(unknown_key_message("table", None).contains("the keys are"));
-        assert!(unknown_key_message("table", None).contains("`lock_timeout`"));
-        assert_eq!(nearest_key("lock_timeot"), Some("lock_timeout"));
-        assert_eq!(nearest_key("lock"), Some("lock_timeout"));
-    }
 
     #[test]
     fn lock_timeouts_are_whole_numbers_with_a_unit_or_off() {
