@@ -32,6 +32,9 @@ const PAGE: &str = include_str!("../../docs/getting-started.md");
 /// dependency instead.
 const PUBLISHED_DEPENDENCY: &str = r#"migrate-sqlite = "0.1""#;
 
+/// docs/cli.md, whose file blocks add the `migrate` command to this page's crate.
+const CLI_PAGE: &str = include_str!("../../docs/cli.md");
+
 /// The crates the pages' `Cargo.toml` blocks name as published (`NAME = "0.1"`), which
 /// the child gets as path dependencies on this workspace instead.
 const PUBLISHED: &[&str] = &["migrate-sqlite", "migrate-build", "migrate-cli"];
@@ -419,6 +422,92 @@ fn the_test_in_the_tests_folder_says_what_to_add() {
 /// depends on, with the build script's `migrate_build::link_migration_crates()`.
 const LINK_LINE: &str =
     "migrate_sqlite::link_migration_crates!(); // links the libraries of migrations (build.rs)\n";
+
+/// `cargo run ARGS` in the crate at `root`, from `root`.
+fn cargo_run(root: &Path, args: &[&str]) -> Output {
+    support::cargo(root, "run", args, &target_dir(), &[])
+}
+
+/// This page, then docs/cli.md, followed literally: cli.md's file blocks add the
+/// `migrate` binary to this page's crate (its migrations moved into the library, as
+/// cli.md says). Both binaries work: a plain `cargo run` (the page's step 3) runs the
+/// program, thanks to cli.md's `default-run`, and `cargo run --bin migrate` the command
+/// on the same database. Without `default-run`, a plain `cargo run` is refused.
+#[test]
+fn the_command_line_page_builds_on_the_getting_started_crate() {
+    let name = "app_cli";
+    let cli_blocks = file_blocks(CLI_PAGE);
+    let paths: Vec<&str> = cli_blocks.iter().map(|b| b.path.as_str()).collect();
+    assert_eq!(paths, ["Cargo.toml", "src/lib.rs", "src/bin/migrate.rs"]);
+    let instruction = "In `src/main.rs`, `use app as _;` replaces `mod migrations;`";
+    assert!(
+        CLI_PAGE.contains(instruction),
+        "cli.md no longer says {instruction:?}"
+    );
+    // The package's name is the page's `app` (the crates of these tests share a target
+    // directory, so each has a name of its own).
+    let rename = |text: &str| {
+        text.replace(
+            "default-run = \"app\"",
+            &format!("default-run = \"{name}\""),
+        )
+        .replace("use app as _;", &format!("use {name} as _;"))
+    };
+    let mut blocks = file_blocks(PAGE);
+    blocks.extend(edited(&cli_blocks, |b| rename(&b.text)));
+    let dir = tempfile::tempdir().unwrap();
+    let root = crate_from(dir.path(), name, &blocks);
+    let main = root.join("src/main.rs");
+    let source = fs::read_to_string(&main).unwrap();
+    assert!(source.contains(MOD_LINE), "{source}");
+    fs::write(&main, source.replace(MOD_LINE, &rename("use app as _;\n"))).unwrap();
+    build_ok(&root);
+
+    let output = cargo_run(&root, &["--quiet"]);
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success() && stdout.starts_with("1 Create chat_users Applied {"),
+        "plain `cargo run`:\n{stdout}\n{}",
+        text(&output.stderr)
+    );
+    let output = cargo_run(
+        &root,
+        &[
+            "--quiet",
+            "--bin",
+            "migrate",
+            "--",
+            "--database",
+            "app.db",
+            "status",
+        ],
+    );
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success()
+            && stdout.contains("Create chat_users")
+            && stdout.contains("applied"),
+        "`cargo run --bin migrate -- status`:\n{stdout}\n{}",
+        text(&output.stderr)
+    );
+
+    // What `default-run` is for.
+    let manifest = root.join("Cargo.toml");
+    let with = fs::read_to_string(&manifest).unwrap();
+    let line = with
+        .lines()
+        .find(|l| l.starts_with("default-run"))
+        .expect("cli.md's default-run is in Cargo.toml")
+        .to_owned();
+    fs::write(&manifest, with.replace(&format!("{line}\n"), "")).unwrap();
+    let output = cargo_run(&root, &["--quiet"]);
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("could not determine which binary to run"),
+        "{stderr}"
+    );
+}
 
 /// A library of migrations added to the page's crate's `[dependencies]` and never named
 /// in its code: the page's build.rs and `link_migration_crates!()` line link it, so its
