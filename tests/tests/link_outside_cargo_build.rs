@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const DISCOVERY: &str = include_str!("../../docs/discovery.md");
+const ERRORS: &str = include_str!("../../docs/errors.md");
 
 /// The command line docs/discovery.md gives for linking a staticlib into a C program,
 /// with the library's name as the page writes it.
@@ -264,4 +265,51 @@ fn a_staticlib_linked_into_a_c_program_with_whole_archive_has_every_migration() 
         "main",
     ];
     assert_eq!(link_and_run(dir, &args), [21, 22, 23, 24, 25]);
+}
+
+/// The lines of `stderr` that start with `prefix`.
+fn lines_starting(stderr: &str, prefix: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter(|line| line.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Fat LTO and a version defined by two crates: the build fails, and the user sees the
+/// two lines docs/errors.md quotes: LLVM's warning, which names the version, and the
+/// error, which names one of the two crates' modules ("failed to load bitcode of
+/// module"). The other crate is named by a build without LTO (see
+/// `cross_crate.rs`, `duplicate_version_across_crates_fails_the_build`).
+#[test]
+fn fat_lto_reports_a_duplicate_version_as_errors_md_quotes_it() {
+    let workspace = workspace();
+    let output = cargo(
+        workspace.path(),
+        "build",
+        "outside_dup_app",
+        &["--profile", "fat"],
+    );
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success(), "built with fat LTO:\n{stderr}");
+    let warning = "warning: Linking globals named \
+                   'migrate__migration_version_31_is_defined_twice__give_one_of_the_two_migrations_another_version': \
+                   symbol multiply defined!";
+    assert!(stderr.contains(warning), "no {warning:?} in:\n{stderr}");
+    let errors = lines_starting(&stderr, "error: failed to load bitcode of module \"");
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("outside_dup_a-") || errors[0].contains("outside_dup_b-"),
+        "the error names neither crate: {}",
+        errors[0]
+    );
+    for quoted in [
+        "warning: Linking globals named 'migrate__migration_version_3_is_defined_twice__give_one_of_the_two_migrations_another_version': symbol multiply defined!",
+        "error: failed to load bitcode of module \"",
+    ] {
+        assert!(
+            ERRORS.contains(quoted),
+            "docs/errors.md does not quote {quoted:?}"
+        );
+    }
 }
