@@ -313,3 +313,28 @@ fn fat_lto_reports_a_duplicate_version_as_errors_md_quotes_it() {
         );
     }
 }
+
+/// `cargo check` (and so rust-analyzer, which runs it) does not link, so a version that
+/// two crates define passes it; `cargo build` of the same package fails, naming the
+/// version. docs/errors.md says so.
+#[test]
+fn cargo_check_passes_a_duplicate_version_across_crates_that_the_build_reports() {
+    assert!(
+        ERRORS.contains("`cargo check` (and so rust-analyzer) does not report it"),
+        "docs/errors.md no longer says that cargo check passes it"
+    );
+    let workspace = workspace();
+    let output = cargo(workspace.path(), "check", "outside_dup_app", &[]);
+    assert!(
+        output.status.success(),
+        "cargo check now reports the duplicate (update docs/errors.md):\n{}",
+        text(&output.stderr)
+    );
+    let output = cargo(workspace.path(), "build", "outside_dup_app", &[]);
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success(), "built:\n{stderr}");
+    assert!(
+        stderr.contains("migrate__migration_version_31_is_defined_twice"),
+        "{stderr}"
+    );
+}
