@@ -476,17 +476,17 @@ pub enum Error {
         reason: String,
     },
 
-    /// A database server could not be reached, or refused the session
-    /// (`Postgres::connect`); nothing was sent but the login. The advice is the backend's,
-    /// for what went wrong: the server out of reach, the login refused (user, password,
-    /// `pg_hba.conf`), the database missing.
+    /// A database server could not be reached, refused the session, or was never asked
+    /// because the connection settings cannot be used (`Postgres::connect`); nothing was
+    /// written. The advice is the backend's, for what went wrong: the server out of
+    /// reach, the login refused (user, password, `pg_hba.conf`), the database missing.
     #[error("could not {action}: {advice}; nothing was written")]
     Connect {
         /// What the backend was doing, naming the server (host, port, database, user;
         /// never a password).
         action: String,
         /// What to check, for this backend and this failure.
-        advice: String,
+        advice: &'static str,
         /// The driver's error.
         #[source]
         source: BoxError,

@@ -225,9 +225,8 @@ impl Postgres {
     ///
     /// [`Error::Connect`] naming the host, port, database and user (never the password)
     /// and what to check, when the string cannot be read or the server refuses or cannot
-    /// be reached; at once,
-    /// before connecting, when the string asks for TLS (`sslmode=require`, `verify-ca`,
-    /// `verify-full`), saying what to do instead.
+    /// be reached; at once, before connecting, when the string asks for TLS
+    /// (`sslmode=require`, `verify-ca`, `verify-full`), saying what to do instead.
     pub fn connect(url: &str) -> Result<Self, Error> {
         // The driver does not read verify-ca or verify-full: said here, not as a parse
         // error of the string.
@@ -237,8 +236,7 @@ impl Postgres {
         let config: postgres::Config = url.parse().map_err(|source| Error::Connect {
             action: "read the PostgreSQL connection string".to_owned(),
             advice: "write it as a URL, postgres://user:password@host:port/database, or as \
-                     key=value pairs, host=... port=... user=... dbname=..."
-                .to_owned(),
+                     key=value pairs, host=... port=... user=... dbname=...",
             source: Box::new(source),
         })?;
         Self::connect_config(config)
@@ -262,7 +260,7 @@ impl Postgres {
         }
         let client = off_runtime(|| config.connect(NoTls)).map_err(|source| Error::Connect {
             action: format!("connect to PostgreSQL {}", describe(&config)),
-            advice: connect_advice(&source).to_owned(),
+            advice: connect_advice(&source),
             source: Box::new(source),
         })?;
         let mut postgres = Self::from_client(client)?;
@@ -779,8 +777,7 @@ fn no_tls(mode: &str, config: Option<&postgres::Config>) -> Error {
             at.unwrap_or_default()
         ),
         advice: "Postgres::connect speaks no TLS: use sslmode=prefer or sslmode=disable, or \
-                 pass a client connected with TLS to Postgres::from_client"
-            .to_owned(),
+                 pass a client connected with TLS to Postgres::from_client",
         source: Box::new(TlsNotSupported {
             mode: mode.to_owned(),
         }),
