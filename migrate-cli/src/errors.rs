@@ -373,7 +373,7 @@ fn database_cause_first(error: &Error) -> Option<Vec<String>> {
                 ),
             ])
         }
-        Error::Database { action, source } => {
+        Error::Database { action, source } | Error::Connect { action, source, .. } => {
             let (message, hint) = cause(source.as_ref())?;
             Some(vec![
                 format!("{message}: {hint}"),

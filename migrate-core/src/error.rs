@@ -476,6 +476,22 @@ pub enum Error {
         reason: String,
     },
 
+    /// A database server could not be reached, refused the session, or was never asked
+    /// because the connection settings cannot be used (`Postgres::connect`); nothing was
+    /// written. The advice is the backend's, for what went wrong: the server out of
+    /// reach, the login refused (user, password, `pg_hba.conf`), the database missing.
+    #[error("could not {action}: {advice}; nothing was written")]
+    Connect {
+        /// What the backend was doing, naming the server (host, port, database, user;
+        /// never a password).
+        action: String,
+        /// What to check, for this backend and this failure.
+        advice: &'static str,
+        /// The driver's error.
+        #[source]
+        source: BoxError,
+    },
+
     /// The database could not do what the manager asked of it outside any migration's
     /// code (reading the history, taking the write lock).
     #[error(
@@ -717,6 +733,7 @@ impl Error {
             | Error::UnreadableHistoryRow { .. }
             | Error::LockTimeout { .. }
             | Error::ParallelUnsupported { .. }
+            | Error::Connect { .. }
             | Error::Database { .. } => None,
         }
     }
@@ -788,6 +805,7 @@ impl Error {
             UnreadableHistoryRow { table, problem },
             LockTimeout { scope, waited, holder, advice },
             ParallelUnsupported { reason },
+            Connect { action, advice, source },
             Database { action, source },
         )
     }

@@ -27,20 +27,20 @@ impl Postgres {
     ///
     /// # Errors
     ///
-    /// [`Error::Database`] naming the host, port, database and user (never the password)
-    /// when the string cannot be read or the server refuses or cannot be reached; at once,
-    /// before connecting, when the string asks for TLS (`sslmode=require`, `verify-ca`,
-    /// `verify-full`), saying what to do instead.
+    /// [`Error::Connect`] naming the host, port, database and user (never the password)
+    /// and what to check, when the string cannot be read or the server refuses or cannot
+    /// be reached; at once, before connecting, when the string asks for TLS
+    /// (`sslmode=require`, `verify-ca`, `verify-full`), saying what to do instead.
     pub fn connect(url: &str) -> Result<Self, Error> {
         // The driver does not read verify-ca or verify-full: said here, not as a parse
         // error of the string.
         if let Some(mode) = ssl_mode(url).filter(|mode| mode.starts_with("verify-")) {
             return Err(no_tls(&mode, None));
         }
-        let config: postgres::Config = url.parse().map_err(|source| Error::Database {
-            action: "read the PostgreSQL connection string (a URL such as \
-                     postgres://user@host/db, or key=value pairs)"
-                .to_owned(),
+        let config: postgres::Config = url.parse().map_err(|source| Error::Connect {
+            action: "read the PostgreSQL connection string".to_owned(),
+            advice: "write it as a URL, postgres://user:password@host:port/database, or as \
+                     key=value pairs, host=... port=... user=... dbname=...",
             source: Box::new(source),
         })?;
         Self::connect_config(config)
@@ -62,8 +62,9 @@ impl Postgres {
         if config.get_application_name().is_none() {
             config.application_name("migrate");
         }
-        let client = off_runtime(|| config.connect(NoTls)).map_err(|source| Error::Database {
+        let client = off_runtime(|| config.connect(NoTls)).map_err(|source| Error::Connect {
             action: format!("connect to PostgreSQL {}", describe(&config)),
+            advice: connect_advice(&source),
             source: Box::new(source),
         })?;
         let mut postgres = Self::from_client(client)?;
@@ -142,14 +143,44 @@ fn ssl_mode(url: &str) -> Option<String> {
     Some(rest[..end].to_owned())
 }
 
+/// What to check when [`Postgres::connect`] fails: the server out of reach, the login
+/// refused, the database missing; the driver's own message follows as the cause.
+fn connect_advice(error: &postgres::Error) -> &'static str {
+    use postgres::error::SqlState;
+    match error.code() {
+        None => {
+            "the PostgreSQL server cannot be reached; check that it runs and listens on that \
+             host and port, that they are the right ones, and that no firewall is in the way \
+             (a slow network may need a longer connect_timeout)"
+        }
+        Some(code)
+            if *code == SqlState::INVALID_PASSWORD
+                || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION =>
+        {
+            "the server refused the login; check the user and password, and that the \
+             server's pg_hba.conf lets this user connect to this database from this host"
+        }
+        Some(code) if *code == SqlState::INVALID_CATALOG_NAME => {
+            "the database does not exist; create it (createdb NAME, or CREATE DATABASE) or \
+             correct the database name"
+        }
+        Some(_) => {
+            "the server refused the session (its message follows); check the user, the \
+             database and the server's pg_hba.conf"
+        }
+    }
+}
+
 /// A connection string that asks for TLS, which [`Postgres::connect`] does not speak.
 fn no_tls(mode: &str, config: Option<&postgres::Config>) -> Error {
     let at = config.map(|config| format!(" {}", describe(config)));
-    Error::Database {
+    Error::Connect {
         action: format!(
             "connect to PostgreSQL{} with TLS (sslmode={mode})",
             at.unwrap_or_default()
         ),
+        advice: "Postgres::connect speaks no TLS: use sslmode=prefer or sslmode=disable, or \
+                 pass a client connected with TLS to Postgres::from_client",
         source: Box::new(TlsNotSupported {
             mode: mode.to_owned(),
         }),

@@ -32,6 +32,13 @@ const PAGE: &str = include_str!("../../../docs/getting-started.md");
 /// dependency instead.
 const PUBLISHED_DEPENDENCY: &str = r#"migrate-sqlite = "0.1""#;
 
+/// docs/cli.md, whose file blocks add the `migrate` command to this page's crate.
+const CLI_PAGE: &str = include_str!("../../docs/cli.md");
+
+/// The crates the pages' `Cargo.toml` blocks name as published (`NAME = "0.1"`), which
+/// the child gets as path dependencies on this workspace instead.
+const PUBLISHED: &[&str] = &["migrate-sqlite", "migrate-build", "migrate-cli"];
+
 /// One file block of the page.
 #[derive(Clone, Debug)]
 struct Block {
@@ -102,20 +109,8 @@ fn write_blocks(root: &Path, blocks: &[Block]) {
                 "the page's Cargo.toml block has no `{PUBLISHED_DEPENDENCY}`:\n{}",
                 block.text
             );
-            let dependencies = block
-                .text
-                .replace(
-                    PUBLISHED_DEPENDENCY,
-                    &support::path_dependency("migrate-sqlite"),
-                )
-                .replace("[dependencies]\n", "");
             let manifest = fs::read_to_string(&path).expect("cargo new wrote Cargo.toml");
-            let manifest = manifest.replacen(
-                "[dependencies]\n",
-                &format!("[dependencies]\n{dependencies}"),
-                1,
-            );
-            fs::write(&path, manifest).unwrap();
+            fs::write(&path, merge_manifest(&manifest, &block.text)).unwrap();
             continue;
         }
         fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -129,6 +124,46 @@ fn write_blocks(root: &Path, blocks: &[Block]) {
         fs::write(&path, contents).unwrap();
     }
     support::copy_lock_file(root);
+}
+
+/// `manifest` with the lines of a `Cargo.toml` block added, each under its table
+/// (`[package]`, `[dependencies]`, `[build-dependencies]`; a table the manifest lacks is
+/// appended): a published migrate crate as a path dependency, and not twice when the
+/// manifest has it already (both pages depend on migrate-sqlite).
+fn merge_manifest(manifest: &str, block: &str) -> String {
+    let mut out = manifest.to_owned();
+    let mut table = "[dependencies]".to_owned();
+    for line in block.lines() {
+        let line = line.trim_end();
+        if line.starts_with('[') {
+            table = line.to_owned();
+            if !out.lines().any(|l| l == table) {
+                out = format!("{}\n\n{table}\n", out.trim_end());
+            }
+            continue;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        let mut line = line.to_owned();
+        if let Some(name) = PUBLISHED
+            .iter()
+            .find(|name| line.starts_with(&format!("{name} = \"0.1\"")))
+        {
+            if out.lines().any(|l| l.starts_with(&format!("{name} = "))) {
+                continue;
+            }
+            line = line.replacen(
+                &format!("{name} = \"0.1\""),
+                &support::path_dependency(name),
+                1,
+            );
+        }
+        let header = format!("{table}\n");
+        let at = out.find(&header).expect("the table is in the manifest") + header.len();
+        out.insert_str(at, &format!("{line}\n"));
+    }
+    out
 }
 
 /// A new crate named `name` in `dir` with `blocks` written into it.
@@ -214,6 +249,7 @@ fn the_page_has_the_files_of_a_crate() {
         paths,
         [
             "Cargo.toml",
+            "build.rs",
             "src/migrations/m001_create_chat_users.rs",
             "src/migrations.rs",
             "src/main.rs",
@@ -379,5 +415,180 @@ fn the_test_in_the_tests_folder_says_what_to_add() {
             && stdout.contains("`use my_lib as _;`"),
         "{stdout}\n{}",
         text(&output.stderr)
+    );
+}
+
+/// The line of the page's main.rs that links the libraries of migrations the crate
+/// depends on, with the build script's `migrate_build::link_migration_crates()`.
+const LINK_LINE: &str =
+    "migrate_sqlite::link_migration_crates!(); // links the libraries of migrations (build.rs)\n";
+
+/// `cargo run ARGS` in the crate at `root`, from `root`.
+fn cargo_run(root: &Path, args: &[&str]) -> Output {
+    support::cargo(root, "run", args, &target_dir(), &[])
+}
+
+/// This page, then docs/cli.md, followed literally: cli.md's file blocks add the
+/// `migrate` binary to this page's crate (its migrations moved into the library, as
+/// cli.md says). Both binaries work: a plain `cargo run` (the page's step 3) runs the
+/// program, thanks to cli.md's `default-run`, and `cargo run --bin migrate` the command
+/// on the same database. Without `default-run`, a plain `cargo run` is refused.
+#[test]
+fn the_command_line_page_builds_on_the_getting_started_crate() {
+    let name = "app_cli";
+    let cli_blocks = file_blocks(CLI_PAGE);
+    let paths: Vec<&str> = cli_blocks.iter().map(|b| b.path.as_str()).collect();
+    assert_eq!(paths, ["Cargo.toml", "src/lib.rs", "src/bin/migrate.rs"]);
+    let instruction = "In `src/main.rs`, `use app as _;` replaces `mod migrations;`";
+    assert!(
+        CLI_PAGE.contains(instruction),
+        "cli.md no longer says {instruction:?}"
+    );
+    // The package's name is the page's `app` (the crates of these tests share a target
+    // directory, so each has a name of its own).
+    let rename = |text: &str| {
+        text.replace(
+            "default-run = \"app\"",
+            &format!("default-run = \"{name}\""),
+        )
+        .replace("use app as _;", &format!("use {name} as _;"))
+    };
+    let mut blocks = file_blocks(PAGE);
+    blocks.extend(edited(&cli_blocks, |b| rename(&b.text)));
+    let dir = tempfile::tempdir().unwrap();
+    let root = crate_from(dir.path(), name, &blocks);
+    let main = root.join("src/main.rs");
+    let source = fs::read_to_string(&main).unwrap();
+    assert!(source.contains(MOD_LINE), "{source}");
+    fs::write(&main, source.replace(MOD_LINE, &rename("use app as _;\n"))).unwrap();
+    build_ok(&root);
+
+    let output = cargo_run(&root, &["--quiet"]);
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success() && stdout.starts_with("1 Create chat_users Applied {"),
+        "plain `cargo run`:\n{stdout}\n{}",
+        text(&output.stderr)
+    );
+    let output = cargo_run(
+        &root,
+        &[
+            "--quiet",
+            "--bin",
+            "migrate",
+            "--",
+            "--database",
+            "app.db",
+            "status",
+        ],
+    );
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success()
+            && stdout.contains("Create chat_users")
+            && stdout.contains("applied"),
+        "`cargo run --bin migrate -- status`:\n{stdout}\n{}",
+        text(&output.stderr)
+    );
+
+    // What `default-run` is for.
+    let manifest = root.join("Cargo.toml");
+    let with = fs::read_to_string(&manifest).unwrap();
+    let line = with
+        .lines()
+        .find(|l| l.starts_with("default-run"))
+        .expect("cli.md's default-run is in Cargo.toml")
+        .to_owned();
+    fs::write(&manifest, with.replace(&format!("{line}\n"), "")).unwrap();
+    let output = cargo_run(&root, &["--quiet"]);
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("could not determine which binary to run"),
+        "{stderr}"
+    );
+}
+
+/// A library of migrations added to the page's crate's `[dependencies]` and never named
+/// in its code: the page's build.rs and `link_migration_crates!()` line link it, so its
+/// migration is applied with the crate's own. Without that line, the program would
+/// leave the library out, exit 0 and say nothing: what the page's two lines are for.
+#[test]
+fn a_library_of_migrations_in_the_dependencies_is_linked() {
+    let blocks = file_blocks(PAGE);
+    let build = blocks
+        .iter()
+        .find(|b| b.path == "build.rs")
+        .expect("a build.rs block");
+    assert!(
+        build
+            .text
+            .contains("migrate_build::link_migration_crates();"),
+        "{}",
+        build.text
+    );
+    let main = blocks
+        .iter()
+        .find(|b| b.path == "src/main.rs" && !b.append)
+        .expect("a src/main.rs block");
+    assert!(main.text.contains(LINK_LINE), "{}", main.text);
+
+    let dir = tempfile::tempdir().unwrap();
+    let library = dir.path().join("auth_migrations");
+    fs::create_dir_all(library.join("src")).unwrap();
+    fs::write(
+        library.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"auth_migrations\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [dependencies]\n{}\n",
+            support::path_dependency("migrate-sqlite")
+        ),
+    )
+    .unwrap();
+    fs::write(
+        library.join("src/lib.rs"),
+        "//! Migrations shared by several programs.\n\n\
+         use migrate_sqlite::{migration, BoxError, Db, Migration};\n\n\
+         /// The tokens table.\n\
+         #[migration(version = 2, description = \"Create auth_tokens\", irreversible)]\n\
+         pub struct CreateAuthTokens;\n\n\
+         impl Migration for CreateAuthTokens {\n    \
+         fn up(&self, db: &mut dyn Db) -> Result<(), BoxError> {\n        \
+         db.execute(\"CREATE TABLE auth_tokens (token TEXT PRIMARY KEY)\")\n    }\n}\n",
+    )
+    .unwrap();
+    let root = crate_from(dir.path(), "app_auth", &blocks);
+    let manifest = root.join("Cargo.toml");
+    let dependency = "auth_migrations = { path = \"../auth_migrations\" }";
+    let with = merge_manifest(&fs::read_to_string(&manifest).unwrap(), dependency);
+    fs::write(&manifest, with).unwrap();
+    build_ok(&root);
+    let run_dir = tempfile::tempdir().unwrap();
+    let output = run("app_auth", run_dir.path());
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let versions: Vec<&str> = stdout
+        .lines()
+        .map(|l| &l[..l.find(" Applied").unwrap_or(l.len())])
+        .collect();
+    assert_eq!(
+        versions,
+        ["1 Create chat_users", "2 Create auth_tokens"],
+        "{stdout}"
+    );
+
+    // The same crate without the page's line: the library is left out, silently.
+    let main = root.join("src/main.rs");
+    let source = fs::read_to_string(&main).unwrap();
+    fs::write(&main, source.replace(LINK_LINE, "")).unwrap();
+    build_ok(&root);
+    let run_dir = tempfile::tempdir().unwrap();
+    let output = run("app_auth", run_dir.path());
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        !stdout.contains("auth_tokens") && stdout.lines().count() == 1,
+        "without the line the library is still linked (then the page's line is not \
+         what links it):\n{stdout}"
     );
 }
