@@ -33,7 +33,7 @@ const PAGE: &str = include_str!("../../../docs/getting-started.md");
 const PUBLISHED_DEPENDENCY: &str = r#"migrate-sqlite = "0.1""#;
 
 /// docs/cli.md, whose file blocks add the `migrate` command to this page's crate.
-const CLI_PAGE: &str = include_str!("../../docs/cli.md");
+const CLI_PAGE: &str = include_str!("../../../docs/cli.md");
 
 /// The crates the pages' `Cargo.toml` blocks name as published (`NAME = "0.1"`), which
 /// the child gets as path dependencies on this workspace instead.

@@ -8,5 +8,6 @@ mod drift;
 mod generated_code_lints;
 mod getting_started;
 mod link_migration_crates;
+mod link_outside_cargo_build;
 mod new_postgres;
 mod system_sqlite;

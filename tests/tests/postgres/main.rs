@@ -8,6 +8,7 @@
 //! between modules), which its migrators name (`Migrator::for_set`).
 
 mod backend;
+mod connect_advice;
 mod crash;
 mod lock_timeout;
 mod parallel;

@@ -13,14 +13,14 @@
 //! - `cargo check` (what rust-analyzer runs) with a duplicate version across crates: it
 //!   passes, as docs/errors.md says; only a build reports it.
 
-mod support;
+use migrate_test_support as support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const DISCOVERY: &str = include_str!("../../docs/discovery.md");
-const ERRORS: &str = include_str!("../../docs/errors.md");
+const DISCOVERY: &str = include_str!("../../../docs/discovery.md");
+const ERRORS: &str = include_str!("../../../docs/errors.md");
 
 /// The command line docs/discovery.md gives for linking a staticlib into a C program,
 /// with the library's name as the page writes it.
@@ -29,7 +29,7 @@ const WHOLE_ARCHIVE_LINK: &str =
 
 /// The target directory shared with `tests/tests/cross_crate.rs`.
 fn child_target_dir() -> PathBuf {
-    support::child_target_dir("cross-crate")
+    support::child_target_dir!("cross-crate")
 }
 
 fn text(bytes: &[u8]) -> String {

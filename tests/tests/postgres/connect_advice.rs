@@ -10,7 +10,7 @@
 //!
 //! SQLite's advice ("writable", "write lock") has nothing to say about a server.
 
-mod pg;
+use migrate_test_support::pg;
 
 use std::process::Command;
 
