@@ -155,3 +155,6 @@ where
     }
 }
 
+
+#[cfg(test)]
+mod module_graph;
