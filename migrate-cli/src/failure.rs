@@ -27,7 +27,8 @@ impl Failure {
     /// (a file that does not exist, a URL opened read-only) are shown as they are; a
     /// backend's error keeps its own words.
     pub fn into_error(self) -> Error {
-        let own = |error: BoxError| Error::database("open the database", Box::new(Own(error)));
+        let own =
+            |error: BoxError| Error::database("open the database", Box::new(CliMessage(error)));
         match self {
             Failure::Usage(message) => own(message.into()),
             Failure::Run(error) => match error.downcast::<Error>() {
@@ -43,15 +44,15 @@ impl Failure {
 /// [`Error::Database`]: shown as it is, without that error's advice about reaching a
 /// database, which would mislead.
 #[derive(Debug)]
-pub struct Own(pub BoxError);
+pub struct CliMessage(pub BoxError);
 
-impl std::fmt::Display for Own {
+impl std::fmt::Display for CliMessage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)
     }
 }
 
-impl StdError for Own {
+impl StdError for CliMessage {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         self.0.source()
     }

@@ -155,6 +155,5 @@ where
     }
 }
 
-
 #[cfg(test)]
 mod module_graph;

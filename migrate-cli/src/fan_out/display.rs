@@ -12,14 +12,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 const SHOWN_IN_FLIGHT: usize = 3;
 
 /// The progress of a fan-out, as it happens.
-pub struct Display {
+pub struct FanOutDisplay {
     bar: Option<ProgressBar>,
     lines: bool,
     in_flight: Vec<String>,
     failed: usize,
 }
 
-impl Display {
+impl FanOutDisplay {
     /// A bar when standard error is a terminal; a line per target on standard output
     /// when that is not one (or there is no bar), unless the output is JSON.
     pub fn new(total: usize, json: bool) -> Self {
@@ -37,7 +37,7 @@ impl Display {
         });
         // Standard output sent to a file or a pipe gets a line per database, bar or not.
         let lines = !json && (bar.is_none() || !std::io::stdout().is_terminal());
-        Display {
+        FanOutDisplay {
             lines,
             bar,
             in_flight: Vec::new(),

@@ -17,7 +17,7 @@ use migrate_core::{Direction, Error, Migrator, Report, Target};
 
 use crate::exit::{FAILURE, INTERRUPTED, PENDING, SUCCESS};
 use crate::failure::Failure;
-use crate::fan_out::display::Display;
+use crate::fan_out::display::FanOutDisplay;
 use crate::fan_out::json::Json;
 use crate::fan_out::standing::{Standing, standing};
 use crate::fan_out::summary::{StatusTally, UpTally};
@@ -65,7 +65,7 @@ fn json(sub: &ArgMatches) -> bool {
 /// the schema and the schema as its `search_path`.
 fn open_target(
     matches: &ArgMatches,
-    target: &targets::Target,
+    target: &targets::DatabaseTarget,
     command: &str,
     access: Access,
 ) -> Result<Database, Error> {
@@ -92,7 +92,7 @@ pub fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result
         .get_one::<u64>("to")
         .map_or(Target::Latest, |v| Target::Version(*v));
     let json = json(sub);
-    let mut display = Display::new(targets.total, json);
+    let mut display = FanOutDisplay::new(targets.total, json);
     let mut tally = UpTally::new(migrator.migrations());
     let stop = stop_flag();
     // `up` never reverts, decided under each target's lock on the history read there.
@@ -115,7 +115,7 @@ pub fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result
                     }
                 }
             },
-            |event: Event<'_, targets::Target, Report>| match event {
+            |event: Event<'_, targets::DatabaseTarget, Report>| match event {
                 Event::Started(target) => display.started(&target.name),
                 Event::Finished(outcome) => {
                     let line = tally.add(outcome, dry_run);
@@ -175,7 +175,7 @@ pub fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Re
     let filter = Filter::new(sub, known).map_err(Failure::Usage)?;
     let targets = targets::collect(matches, sub)?;
     let json = json(sub);
-    let mut display = Display::new(targets.total, json);
+    let mut display = FanOutDisplay::new(targets.total, json);
     let mut tally = StatusTally::new(known);
     let stop = stop_flag();
     let mut summary = migrator.fan_out().jobs(jobs(sub)).stop_when(stop).run(
@@ -186,7 +186,7 @@ pub fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Re
             rows.retain(|row| filter.selects_version(row.version, known));
             Ok(standing(&rows))
         },
-        |event: Event<'_, targets::Target, Standing>| match event {
+        |event: Event<'_, targets::DatabaseTarget, Standing>| match event {
             Event::Started(target) => display.started(&target.name),
             Event::Finished(outcome) => {
                 let (line, trouble) = tally.add(outcome);

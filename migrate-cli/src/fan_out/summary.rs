@@ -9,7 +9,7 @@ use migrate_core::{RegisteredMigration, Report, StepReport};
 
 use crate::fan_out::json::{Json, array};
 use crate::fan_out::standing::{Standing, Versions};
-use crate::fan_out::targets::Target;
+use crate::fan_out::targets::DatabaseTarget;
 use crate::render::error::render;
 use crate::render::millis;
 use crate::render::path::relative;
@@ -55,7 +55,7 @@ fn error_text(error: &migrate_core::Error) -> (String, Vec<String>) {
 }
 
 /// The failures of a summary, one block each: `  NAME: message`, causes indented below.
-fn failure_blocks(out: &mut String, failed: &[Failed<Target>]) {
+fn failure_blocks(out: &mut String, failed: &[Failed<DatabaseTarget>]) {
     for failure in failed {
         let (_, lines) = error_text(&failure.error);
         let mut lines = lines.iter();
@@ -79,7 +79,10 @@ fn failure_blocks(out: &mut String, failed: &[Failed<Target>]) {
 }
 
 /// The failures as a JSON array; each migration's file is looked up in `known`.
-fn failures_json(failed: &[Failed<Target>], known: &[&'static RegisteredMigration]) -> String {
+fn failures_json(
+    failed: &[Failed<DatabaseTarget>],
+    known: &[&'static RegisteredMigration],
+) -> String {
     array(failed.iter().map(|failure| {
         let mut item = Json::object();
         item.str("target", &failure.target.name);
@@ -130,7 +133,7 @@ impl UpTally {
     }
 
     /// Counts one finished target; returns its line.
-    pub fn add(&mut self, outcome: &Outcome<Target, Report>, dry_run: bool) -> String {
+    pub fn add(&mut self, outcome: &Outcome<DatabaseTarget, Report>, dry_run: bool) -> String {
         let name = &outcome.target.name;
         let skipped = outcome
             .committed
@@ -174,7 +177,12 @@ impl UpTally {
         }
     }
 
-    pub fn text(&self, summary: &Summary<Target>, dry_run: bool, fail_fast: bool) -> String {
+    pub fn text(
+        &self,
+        summary: &Summary<DatabaseTarget>,
+        dry_run: bool,
+        fail_fast: bool,
+    ) -> String {
         let total = summary.succeeded + summary.failed.len() + summary.not_started;
         let mut out = String::new();
         let verb = if dry_run {
@@ -233,7 +241,7 @@ impl UpTally {
         out
     }
 
-    pub fn json(&self, doc: &mut Json, summary: &Summary<Target>) {
+    pub fn json(&self, doc: &mut Json, summary: &Summary<DatabaseTarget>) {
         doc.num(
             "targets",
             (summary.succeeded + summary.failed.len() + summary.not_started) as u64,
@@ -288,7 +296,7 @@ impl StatusTally {
     }
 
     /// Counts one finished target; returns its line and whether it needs a look.
-    pub fn add(&mut self, outcome: &Outcome<Target, Standing>) -> (String, bool) {
+    pub fn add(&mut self, outcome: &Outcome<DatabaseTarget, Standing>) -> (String, bool) {
         let name = outcome.target.name.clone();
         let standing = match &outcome.result {
             Ok(standing) => standing,
@@ -324,7 +332,7 @@ impl StatusTally {
         }
     }
 
-    pub fn text(&self, summary: &Summary<Target>) -> String {
+    pub fn text(&self, summary: &Summary<DatabaseTarget>) -> String {
         let total = summary.succeeded + summary.failed.len() + summary.not_started;
         let mut out = String::new();
         let _ = write!(
@@ -373,7 +381,7 @@ impl StatusTally {
         out
     }
 
-    pub fn json(&self, doc: &mut Json, summary: &Summary<Target>) {
+    pub fn json(&self, doc: &mut Json, summary: &Summary<DatabaseTarget>) {
         doc.num(
             "targets",
             (summary.succeeded + summary.failed.len() + summary.not_started) as u64,

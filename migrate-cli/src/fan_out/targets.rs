@@ -15,7 +15,7 @@ use crate::url;
 
 /// One database of a fan-out.
 #[derive(Clone, Debug)]
-pub struct Target {
+pub struct DatabaseTarget {
     /// How it is shown: the file's path as matched, the schema's name, or the URL
     /// without its password.
     pub name: String,
@@ -58,7 +58,7 @@ pub struct Targets {
     pub any_sqlite: bool,
     /// The databases, in the order given (each pattern's matches in the folder's order),
     /// each once.
-    pub iter: Box<dyn Iterator<Item = Target> + Send>,
+    pub iter: Box<dyn Iterator<Item = DatabaseTarget> + Send>,
 }
 
 /// The targets the command line names. An empty selection is a usage error: a pattern
@@ -101,7 +101,7 @@ fn database_too(option: &str) -> Failure {
 
 /// Keeps the first of each name, remembering only the names that occur more than once
 /// (found while counting): nothing for the usual fleet without repeats.
-fn first_of_each(repeated: HashSet<String>) -> impl FnMut(&Target) -> bool + Send {
+fn first_of_each(repeated: HashSet<String>) -> impl FnMut(&DatabaseTarget) -> bool + Send {
     let mut seen = HashSet::new();
     move |target| !repeated.contains(&target.name) || seen.insert(target.name.clone())
 }
@@ -167,7 +167,7 @@ fn files(patterns: Vec<String>) -> Result<Targets, Failure> {
                     sqlite_target(&path).map_err(|failure| (describe(failure), Some(path)))
                 }) {
                     Ok(target) => target,
-                    Err((message, path)) => Target {
+                    Err((message, path)) => DatabaseTarget {
                         name: path.unwrap_or_else(|| pattern.clone()),
                         place: Place::Unreadable(message),
                     },
@@ -278,9 +278,9 @@ fn describe(failure: Failure) -> String {
 /// The endings of the files SQLite keeps beside a database.
 const SQLITE_COMPANIONS: [&str; 3] = ["-journal", "-wal", "-shm"];
 
-fn sqlite_target(path: &str) -> Result<Target, Failure> {
+fn sqlite_target(path: &str) -> Result<DatabaseTarget, Failure> {
     match url::parse(path).map_err(Failure::Usage)? {
-        place @ url::Url::Sqlite(_) => Ok(Target {
+        place @ url::Url::Sqlite(_) => Ok(DatabaseTarget {
             name: path.to_owned(),
             place: Place::Database(place),
         }),
@@ -294,14 +294,14 @@ fn sqlite_target(path: &str) -> Result<Target, Failure> {
 }
 
 /// One line of a list: `None` for a blank line or a comment.
-fn list_line(list: &str, number: usize, line: &str) -> Option<Result<Target, String>> {
+fn list_line(list: &str, number: usize, line: &str) -> Option<Result<DatabaseTarget, String>> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return None;
     }
     Some(
         url::parse(line)
-            .map(|place| Target {
+            .map(|place| DatabaseTarget {
                 name: url::redact(line),
                 place: Place::Database(place),
             })
@@ -370,12 +370,12 @@ fn listed(list: &str) -> Result<Targets, Failure> {
         .enumerate()
         .filter_map(move |(index, line)| match line {
             Ok(line) => list_line(&list, index + 1, &line).map(|target| {
-                target.unwrap_or_else(|message| Target {
+                target.unwrap_or_else(|message| DatabaseTarget {
                     name: format!("{list}, line {}", index + 1),
                     place: Place::Unreadable(message),
                 })
             }),
-            Err(error) => Some(Target {
+            Err(error) => Some(DatabaseTarget {
                 name: format!("{list}, line {}", index + 1),
                 place: Place::Unreadable(format!("could not read it: {error}")),
             }),
@@ -423,14 +423,14 @@ fn schemas(matches: &ArgMatches, pattern: &str) -> Result<Targets, Failure> {
         )));
     }
     let iter = names.map(move |name| match name {
-        Ok(schema) => Target {
+        Ok(schema) => DatabaseTarget {
             name: schema.clone(),
             place: Place::Schema {
                 url: database.clone(),
                 schema,
             },
         },
-        Err(message) => Target {
+        Err(message) => DatabaseTarget {
             name: "(the list of schemas)".to_owned(),
             place: Place::Unreadable(message),
         },

@@ -5,7 +5,7 @@
 pub enum Access {
     /// Only reads (`status`, `history`): never creates the file; works with `mode=ro`.
     Read,
-    /// Writes to a database that must exist (`down`, dry runs, `redo`, `baseline`,
+    /// Writes to a database that must exist (`down` and `down --dry-run`, `redo`,
     /// `accept-changes`, `clear-incomplete`).
     Write,
     /// `up` and `baseline`: write, and create the file unless the URL says `mode=rw`.

@@ -9,7 +9,7 @@ use std::error::Error as StdError;
 
 use migrate_core::{Direction, Error};
 
-use crate::failure::Own;
+use crate::failure::CliMessage;
 use crate::open::{cause, wrote};
 use crate::render::path::relative;
 
@@ -19,7 +19,7 @@ pub fn render(error: &(dyn StdError + 'static)) -> Vec<String> {
         return with_causes(error.to_string(), error.source());
     };
     if let Error::Database { source, .. } = core
-        && let Some(own) = source.downcast_ref::<Own>()
+        && let Some(own) = source.downcast_ref::<CliMessage>()
     {
         return with_causes(own.to_string(), own.source());
     }
@@ -374,11 +374,11 @@ mod tests {
     /// The command's own message about a database is shown as it is, with its causes,
     /// not under the generic advice about reaching a database.
     #[test]
-    fn an_own_message_is_shown_as_it_is() {
+    fn a_message_of_the_command_line_is_shown_as_it_is() {
         let error = Error::database(
             "open the database",
-            Box::new(Own(
-                "the database a.db does not exist; check the path".into()
+            Box::new(CliMessage(
+                "the database a.db does not exist; check the path".into(),
             )),
         );
         assert_eq!(
@@ -387,7 +387,7 @@ mod tests {
         );
         let error = Error::database(
             "open the database",
-            Box::new(Own(Box::new(Error::database(
+            Box::new(CliMessage(Box::new(Error::database(
                 "read",
                 "disk on fire".into(),
             )))),
