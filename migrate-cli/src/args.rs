@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{Arg, ArgAction, Command, value_parser};
 
 /// The `migrate` command without its subcommands: the options every command takes.
-pub fn root() -> Command {
+pub(crate) fn root() -> Command {
     Command::new("migrate")
         .about("Apply, revert and inspect this program's database migrations")
         .subcommand_required(true)
@@ -74,7 +74,7 @@ pub fn root() -> Command {
 }
 
 /// A version argument: `VERSION`, or `--NAME VERSION` with `.long(NAME)`.
-pub fn version(name: &'static str, help: &'static str) -> Arg {
+pub(crate) fn version(name: &'static str, help: &'static str) -> Arg {
     Arg::new(name)
         .value_name("VERSION")
         .value_parser(value_parser!(u64))
@@ -83,7 +83,7 @@ pub fn version(name: &'static str, help: &'static str) -> Arg {
 
 /// `--each`, `--each-schema`, `--each-from` (one of them) and `--jobs`, on `up` and
 /// `status`: the same command over many databases.
-pub fn each_args() -> Vec<Arg> {
+pub(crate) fn each_args() -> Vec<Arg> {
     vec![
         Arg::new("each")
             .long("each")
@@ -110,7 +110,7 @@ pub fn each_args() -> Vec<Arg> {
 }
 
 /// `--format text|json` on `up` and `status`, for runs over many databases.
-pub fn format_json() -> Arg {
+pub(crate) fn format_json() -> Arg {
     Arg::new("format")
         .long("format")
         .value_parser(["text", "json"])
@@ -119,7 +119,7 @@ pub fn format_json() -> Arg {
 }
 
 /// `--tag TAG`, repeatable, on `status` and `history`.
-pub fn tag(help: &'static str) -> Arg {
+pub(crate) fn tag(help: &'static str) -> Arg {
     Arg::new("tag")
         .long("tag")
         .value_name("TAG")
@@ -128,7 +128,7 @@ pub fn tag(help: &'static str) -> Arg {
 }
 
 /// `--category NAME`, once, on `status` and `history`.
-pub fn category(help: &'static str) -> Arg {
+pub(crate) fn category(help: &'static str) -> Arg {
     Arg::new("category")
         .long("category")
         .value_name("NAME")
@@ -136,7 +136,7 @@ pub fn category(help: &'static str) -> Arg {
 }
 
 /// `--dry-run`, on `up` and `down`.
-pub fn dry_run() -> Arg {
+pub(crate) fn dry_run() -> Arg {
     Arg::new("dry-run")
         .long("dry-run")
         .action(ArgAction::SetTrue)
@@ -146,7 +146,7 @@ pub fn dry_run() -> Arg {
 /// `--environment NAME`: written as the attribute's `environments = [..]` are, lowercase
 /// letters, digits, `-`, `_` and `.`, at most 64 characters, so that a name on the command
 /// line can match one there.
-pub fn environment(text: &str) -> Result<String, String> {
+pub(crate) fn environment(text: &str) -> Result<String, String> {
     const MAX: usize = 64;
     if text.is_empty() {
         return Err("an environment name must not be empty, e.g. --environment dev".to_owned());
@@ -179,7 +179,7 @@ pub fn environment(text: &str) -> Result<String, String> {
 /// `--lock-timeout`: seconds (`30`, `2.5`) or a number with its unit (`500ms`, `2s`,
 /// `5m`), to the millisecond, at most SQLite's limit of `i32::MAX` milliseconds (about 24
 /// days). Nothing else: no sign, no spaces, no exponent, no other unit.
-pub fn lock_timeout(text: &str) -> Result<Duration, String> {
+pub(crate) fn lock_timeout(text: &str) -> Result<Duration, String> {
     const HOW: &str = "write seconds (30, 2.5) or a number with its unit (500ms, 2s, 5m)";
     let (number, unit_ms): (&str, u128) = if let Some(number) = text.strip_suffix("ms") {
         (number, 1)

@@ -6,7 +6,7 @@ use std::error::Error as StdError;
 use migrate_core::{BoxError, Error};
 
 /// Why a command stopped.
-pub enum Failure {
+pub(crate) enum Failure {
     /// The command line is wrong (exit 2).
     Usage(String),
     /// A migration or database error (exit 1).
@@ -20,13 +20,13 @@ impl<E: Into<BoxError>> From<E> for Failure {
 }
 
 /// What a command returns: its exit code, or why it stopped.
-pub type Outcome = Result<i32, Failure>;
+pub(crate) type Outcome = Result<i32, Failure>;
 
 impl Failure {
     /// The failure as the error of one database of a fan-out: the command's own messages
     /// (a file that does not exist, a URL opened read-only) are shown as they are; a
     /// backend's error keeps its own words.
-    pub fn into_error(self) -> Error {
+    pub(crate) fn into_error(self) -> Error {
         let own =
             |error: BoxError| Error::database("open the database", Box::new(CliMessage(error)));
         match self {
@@ -44,7 +44,7 @@ impl Failure {
 /// [`Error::Database`]: shown as it is, without that error's advice about reaching a
 /// database, which would mislead.
 #[derive(Debug)]
-pub struct CliMessage(pub BoxError);
+pub(crate) struct CliMessage(pub BoxError);
 
 impl std::fmt::Display for CliMessage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -28,6 +28,8 @@
 
 // The example above is the whole file a user writes, `fn main` included.
 #![allow(clippy::needless_doctest_main)]
+// The crate's API is `main`, `run` and the exit codes; everything else is its own.
+#![warn(unreachable_pub)]
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("migrate-cli needs a backend: enable its feature `sqlite`, `postgres`, or both");

@@ -11,7 +11,7 @@ static STDOUT_ERROR: Mutex<Option<std::io::Error>> = Mutex::new(None);
 /// reader that closed the pipe, a full device) does not panic: the error is kept for
 /// [`take_stdout_error`], the command goes on without output, and its end decides the
 /// exit code.
-pub fn print(args: std::fmt::Arguments<'_>) {
+pub(crate) fn print(args: std::fmt::Arguments<'_>) {
     let Ok(mut failed) = STDOUT_ERROR.lock() else {
         return;
     };
@@ -25,7 +25,7 @@ pub fn print(args: std::fmt::Arguments<'_>) {
 }
 
 /// The error that stopped the output, if one did.
-pub fn take_stdout_error() -> Option<std::io::Error> {
+pub(crate) fn take_stdout_error() -> Option<std::io::Error> {
     STDOUT_ERROR
         .lock()
         .ok()

@@ -9,13 +9,13 @@ use crate::open::access::Access;
 use crate::open::open;
 
 /// The arguments of the command.
-pub fn cli() -> Command {
+pub(super) fn cli() -> Command {
     Command::new("accept-changes")
         .about("Record the current checksums of applied migrations whose source changed")
 }
 
 /// Records the new checksums and lists the migrations accepted.
-pub fn exec(matches: &ArgMatches, _sub: &ArgMatches, migrator: Migrator) -> Outcome {
+pub(super) fn exec(matches: &ArgMatches, _sub: &ArgMatches, migrator: Migrator) -> Outcome {
     let mut db = open(matches, "accept-changes", Access::Write)?;
     let accepted = migrator.accept_changes(db.backend())?;
     if accepted.is_empty() {

@@ -10,14 +10,14 @@ use crate::open::access::Access;
 use crate::open::open;
 
 /// The arguments of the command.
-pub fn cli() -> Command {
+pub(super) fn cli() -> Command {
     Command::new("baseline")
         .about("Adopt an existing database: record migrations up to --version as applied without running them")
         .arg(version("version", "The last migration the database already has").long("version").required(true))
 }
 
 /// Records the migrations up to `--version` as applied, without running them.
-pub fn exec(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
+pub(super) fn exec(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
     let mut db = open(matches, "baseline", Access::WriteOrCreate)?;
     let version = *sub
         .get_one::<u64>("version")

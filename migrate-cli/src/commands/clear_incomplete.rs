@@ -10,14 +10,14 @@ use crate::open::access::Access;
 use crate::open::open;
 
 /// The arguments of the command.
-pub fn cli() -> Command {
+pub(super) fn cli() -> Command {
     Command::new("clear-incomplete")
         .about("Forget that a migration run outside a transaction did not finish, after checking the database by hand")
         .arg(version("version", "The incomplete migration").required(true))
 }
 
 /// Clears the incomplete mark of `VERSION`, saying what the migration is now.
-pub fn exec(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
+pub(super) fn exec(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
     let mut db = open(matches, "clear-incomplete", Access::Write)?;
     let version = *sub
         .get_one::<u64>("version")

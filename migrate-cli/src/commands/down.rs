@@ -11,7 +11,7 @@ use crate::open::open;
 use crate::render::progress::with_progress;
 
 /// The arguments of the command.
-pub fn cli() -> Command {
+pub(super) fn cli() -> Command {
     Command::new("down")
         .about("Revert migrations, newest first, to --to VERSION or by --steps N")
         .arg(version("to", "Revert every migration above this version (0: all)").long("to"))
@@ -42,7 +42,7 @@ fn applied_versions(
 }
 
 /// Reverts to `--to VERSION`, or the last `--steps N` applied migrations.
-pub fn exec(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
+pub(super) fn exec(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
     let mut db = open(matches, "down", Access::Write)?;
     let version = match (sub.get_one::<u64>("to"), sub.get_one::<u64>("steps")) {
         (Some(to), _) => *to,

@@ -12,7 +12,7 @@ use crate::open::{self, database, open_database};
 use crate::render::history_doc;
 
 /// The arguments of the command.
-pub fn cli() -> Command {
+pub(super) fn cli() -> Command {
     Command::new("history")
         .about("Write the migration history document: every migration and the schema it leaves")
         .arg(
@@ -34,7 +34,7 @@ pub fn cli() -> Command {
 }
 
 /// Writes the document to standard output or `--output FILE`.
-pub fn exec(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
+pub(super) fn exec(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
     let filter = Filter::new(sub, migrator.migrations()).map_err(Failure::Usage)?;
     let database = database(matches)?;
     let applied = match &database {

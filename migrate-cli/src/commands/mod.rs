@@ -42,12 +42,12 @@ const COMMANDS: [Builtin; 9] = [
 ];
 
 /// The whole command line.
-pub fn command() -> Command {
+pub(crate) fn command() -> Command {
     args::root().subcommands(COMMANDS.iter().map(|(_, cli, _)| cli()))
 }
 
 /// Runs the subcommand `matches` names.
-pub fn dispatch(matches: &ArgMatches) -> Outcome {
+pub(crate) fn dispatch(matches: &ArgMatches) -> Outcome {
     let (name, sub) = matches
         .subcommand()
         .ok_or_else(|| Failure::Usage("no command given".to_owned()))?;

@@ -7,7 +7,7 @@ use crate::exit::SUCCESS;
 use crate::failure::{Failure, Outcome};
 
 /// The arguments of the command.
-pub fn cli() -> Command {
+pub(super) fn cli() -> Command {
     Command::new("new")
         .about("Write the next migration file into the migrations folder")
         .arg(Arg::new("description").required(true).help("What the migration does, e.g. \"Add tags to notes\""))
@@ -26,7 +26,7 @@ pub fn cli() -> Command {
 }
 
 /// Writes the file and prints its path.
-pub fn exec(_matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
+pub(super) fn exec(_matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
     let description = sub
         .get_one::<String>("description")
         .map_or("", String::as_str);

@@ -12,12 +12,12 @@ use crate::open::open;
 use crate::render::progress::{ProgressOutput, print_summary};
 
 /// The arguments of the command.
-pub fn cli() -> Command {
+pub(super) fn cli() -> Command {
     Command::new("redo").about("Revert the last applied migration and apply it again")
 }
 
 /// Reverts the last applied migration and applies it again, a line for each.
-pub fn exec(matches: &ArgMatches, _sub: &ArgMatches, migrator: Migrator) -> Outcome {
+pub(super) fn exec(matches: &ArgMatches, _sub: &ArgMatches, migrator: Migrator) -> Outcome {
     let mut db = open(matches, "redo", Access::Write)?;
     let progress = Arc::new(Mutex::new(ProgressOutput::new(2, false)));
     let sink = Arc::clone(&progress);

@@ -14,7 +14,7 @@ use crate::render::status::{Style, status_table};
 use crate::url;
 
 /// The arguments of the command.
-pub fn cli() -> Command {
+pub(super) fn cli() -> Command {
     Command::new("status")
         .about("Show every migration: applied, pending, modified, incomplete or unknown")
         .arg(
@@ -31,7 +31,7 @@ pub fn cli() -> Command {
 }
 
 /// Prints the status table (or, over many databases, where each stands); with `--check`, exits with [`PENDING`] unless all is applied.
-pub fn exec(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
+pub(super) fn exec(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
     if fan_out::targets::given(sub) {
         return fan_out::status(matches, sub, &migrator);
     }

@@ -13,7 +13,7 @@ use crate::render::progress::with_progress;
 use crate::url;
 
 /// The arguments of the command.
-pub fn cli() -> Command {
+pub(super) fn cli() -> Command {
     Command::new("up")
         .about("Apply pending migrations (all, or up to --to)")
         .arg(version("to", "Stop at this version").long("to"))
@@ -57,7 +57,7 @@ pub fn cli() -> Command {
 }
 
 /// Applies the pending migrations (up to `--to`), on one database or over many.
-pub fn exec(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
+pub(super) fn exec(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -> Outcome {
     let migrator = migrator
         .all_or_nothing(sub.get_flag("all-or-nothing"))
         .allow_out_of_order(sub.get_flag("allow-out-of-order"))

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 const SHOWN_IN_FLIGHT: usize = 3;
 
 /// The progress of a fan-out, as it happens.
-pub struct FanOutDisplay {
+pub(crate) struct FanOutDisplay {
     bar: Option<ProgressBar>,
     lines: bool,
     in_flight: Vec<String>,
@@ -22,7 +22,7 @@ pub struct FanOutDisplay {
 impl FanOutDisplay {
     /// A bar when standard error is a terminal; a line per target on standard output
     /// when that is not one (or there is no bar), unless the output is JSON.
-    pub fn new(total: usize, json: bool) -> Self {
+    pub(crate) fn new(total: usize, json: bool) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::with_draw_target(
                 Some(u64::try_from(total).unwrap_or(u64::MAX)),
@@ -45,13 +45,13 @@ impl FanOutDisplay {
         }
     }
 
-    pub fn started(&mut self, name: &str) {
+    pub(crate) fn started(&mut self, name: &str) {
         self.in_flight.push(name.to_owned());
         self.refresh();
     }
 
     /// A target is done: `line` says how; a failure is shown above the bar too.
-    pub fn finished(&mut self, name: &str, line: &str, failed: bool) {
+    pub(crate) fn finished(&mut self, name: &str, line: &str, failed: bool) {
         if let Some(i) = self.in_flight.iter().position(|n| n == name) {
             self.in_flight.swap_remove(i);
         }
@@ -90,7 +90,7 @@ impl FanOutDisplay {
         bar.set_message(message);
     }
 
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         if let Some(bar) = self.bar {
             bar.finish_and_clear();
         }

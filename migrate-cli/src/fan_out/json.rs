@@ -4,13 +4,13 @@
 use std::fmt::Write as _;
 
 /// A JSON object written field by field (the command needs no JSON library for this).
-pub struct Json {
+pub(crate) struct Json {
     text: String,
     empty: bool,
 }
 
 impl Json {
-    pub fn object() -> Self {
+    pub(crate) fn object() -> Self {
         Json {
             text: "{".to_owned(),
             empty: true,
@@ -26,35 +26,35 @@ impl Json {
         self.text.push(':');
     }
 
-    pub fn str(&mut self, key: &str, value: &str) {
+    pub(crate) fn str(&mut self, key: &str, value: &str) {
         self.key(key);
         self.text.push_str(&string(value));
     }
 
-    pub fn num(&mut self, key: &str, value: u64) {
+    pub(crate) fn num(&mut self, key: &str, value: u64) {
         self.key(key);
         let _ = write!(self.text, "{value}");
     }
 
-    pub fn bool(&mut self, key: &str, value: bool) {
+    pub(crate) fn bool(&mut self, key: &str, value: bool) {
         self.key(key);
         self.text.push_str(if value { "true" } else { "false" });
     }
 
     /// A value already written as JSON.
-    pub fn raw(&mut self, key: &str, json: &str) {
+    pub(crate) fn raw(&mut self, key: &str, json: &str) {
         self.key(key);
         self.text.push_str(json);
     }
 
-    pub fn finish(mut self) -> String {
+    pub(crate) fn finish(mut self) -> String {
         self.text.push('}');
         self.text
     }
 }
 
 /// A JSON array of values already written as JSON.
-pub fn array(items: impl Iterator<Item = String>) -> String {
+pub(crate) fn array(items: impl Iterator<Item = String>) -> String {
     format!("[{}]", items.collect::<Vec<_>>().join(","))
 }
 

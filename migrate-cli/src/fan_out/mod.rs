@@ -2,11 +2,11 @@
 //! `--jobs` workers through `Migrator::fan_out`, each target with its own lock and
 //! history; Ctrl-C stops starting new targets and lets those in flight finish.
 
-pub mod display;
-pub mod json;
-pub mod standing;
-pub mod summary;
-pub mod targets;
+pub(crate) mod display;
+pub(crate) mod json;
+pub(crate) mod standing;
+pub(crate) mod summary;
+pub(crate) mod targets;
 
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -79,7 +79,11 @@ fn open_target(
 }
 
 /// `up --each ...`: every target to the latest version (or `--to`).
-pub fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result<i32, Failure> {
+pub(crate) fn up(
+    matches: &ArgMatches,
+    sub: &ArgMatches,
+    migrator: &Migrator,
+) -> Result<i32, Failure> {
     let targets = targets::collect(matches, sub)?;
     refuse_parallel_on_sqlite(sub, &targets)?;
     let dry_run = sub.get_flag("dry-run");
@@ -170,7 +174,11 @@ fn refuse_parallel_on_sqlite(sub: &ArgMatches, targets: &Targets) -> Result<(), 
 
 /// `status --each ...`: how many targets are at each version, which are behind, which
 /// need attention (a migration modified, incomplete or unknown), which could not be read.
-pub fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result<i32, Failure> {
+pub(crate) fn status(
+    matches: &ArgMatches,
+    sub: &ArgMatches,
+    migrator: &Migrator,
+) -> Result<i32, Failure> {
     let known = migrator.migrations();
     let filter = Filter::new(sub, known).map_err(Failure::Usage)?;
     let targets = targets::collect(matches, sub)?;

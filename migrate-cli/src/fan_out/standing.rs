@@ -6,7 +6,7 @@ use migrate_core::{MigrationStatus, State};
 
 /// Where one target stands, from its status rows.
 #[derive(Debug)]
-pub enum Standing {
+pub(crate) enum Standing {
     /// Every migration shown is applied (or skipped): at this version.
     UpToDate { at: u64 },
     /// At this version, with these migrations pending.
@@ -16,7 +16,7 @@ pub enum Standing {
     Attention { at: u64, problem: String },
 }
 
-pub fn standing(rows: &[MigrationStatus]) -> Standing {
+pub(crate) fn standing(rows: &[MigrationStatus]) -> Standing {
     let at = rows
         .iter()
         .filter(|r| {
@@ -59,4 +59,4 @@ pub fn standing(rows: &[MigrationStatus]) -> Standing {
 }
 
 /// The versions at which targets stand, for the summary.
-pub type Versions = BTreeMap<u64, usize>;
+pub(crate) type Versions = BTreeMap<u64, usize>;

@@ -109,7 +109,7 @@ fn failures_json(
 }
 
 /// What `up` over many targets did.
-pub struct UpTally {
+pub(crate) struct UpTally {
     known: Vec<&'static RegisteredMigration>,
     start: Instant,
     migrated: usize,
@@ -120,7 +120,7 @@ pub struct UpTally {
 }
 
 impl UpTally {
-    pub fn new(known: &[&'static RegisteredMigration]) -> Self {
+    pub(crate) fn new(known: &[&'static RegisteredMigration]) -> Self {
         UpTally {
             known: known.to_vec(),
             start: Instant::now(),
@@ -133,7 +133,11 @@ impl UpTally {
     }
 
     /// Counts one finished target; returns its line.
-    pub fn add(&mut self, outcome: &Outcome<DatabaseTarget, Report>, dry_run: bool) -> String {
+    pub(crate) fn add(
+        &mut self,
+        outcome: &Outcome<DatabaseTarget, Report>,
+        dry_run: bool,
+    ) -> String {
         let name = &outcome.target.name;
         let skipped = outcome
             .committed
@@ -177,7 +181,7 @@ impl UpTally {
         }
     }
 
-    pub fn text(
+    pub(crate) fn text(
         &self,
         summary: &Summary<DatabaseTarget>,
         dry_run: bool,
@@ -241,7 +245,7 @@ impl UpTally {
         out
     }
 
-    pub fn json(&self, doc: &mut Json, summary: &Summary<DatabaseTarget>) {
+    pub(crate) fn json(&self, doc: &mut Json, summary: &Summary<DatabaseTarget>) {
         doc.num(
             "targets",
             (summary.succeeded + summary.failed.len() + summary.not_started) as u64,
@@ -262,7 +266,7 @@ impl UpTally {
 }
 
 /// Where the targets of `status` stand.
-pub struct StatusTally {
+pub(crate) struct StatusTally {
     known: Vec<&'static RegisteredMigration>,
     latest: u64,
     versions: Versions,
@@ -272,7 +276,7 @@ pub struct StatusTally {
 }
 
 impl StatusTally {
-    pub fn new(known: &[&'static RegisteredMigration]) -> Self {
+    pub(crate) fn new(known: &[&'static RegisteredMigration]) -> Self {
         StatusTally {
             known: known.to_vec(),
             latest: known.last().map_or(0, |m| m.version()),
@@ -285,18 +289,18 @@ impl StatusTally {
 
     /// Sorts the targets behind and those needing attention by name: the same output
     /// whatever order the workers finished in.
-    pub fn sort(&mut self) {
+    pub(crate) fn sort(&mut self) {
         self.behind.sort_by(|a, b| a.0.cmp(&b.0));
         self.attention.sort_by(|a, b| a.0.cmp(&b.0));
     }
 
     /// Whether every target read is up to date.
-    pub fn all_up_to_date(&self) -> bool {
+    pub(crate) fn all_up_to_date(&self) -> bool {
         self.behind.is_empty() && self.attention.is_empty()
     }
 
     /// Counts one finished target; returns its line and whether it needs a look.
-    pub fn add(&mut self, outcome: &Outcome<DatabaseTarget, Standing>) -> (String, bool) {
+    pub(crate) fn add(&mut self, outcome: &Outcome<DatabaseTarget, Standing>) -> (String, bool) {
         let name = outcome.target.name.clone();
         let standing = match &outcome.result {
             Ok(standing) => standing,
@@ -332,7 +336,7 @@ impl StatusTally {
         }
     }
 
-    pub fn text(&self, summary: &Summary<DatabaseTarget>) -> String {
+    pub(crate) fn text(&self, summary: &Summary<DatabaseTarget>) -> String {
         let total = summary.succeeded + summary.failed.len() + summary.not_started;
         let mut out = String::new();
         let _ = write!(
@@ -381,7 +385,7 @@ impl StatusTally {
         out
     }
 
-    pub fn json(&self, doc: &mut Json, summary: &Summary<DatabaseTarget>) {
+    pub(crate) fn json(&self, doc: &mut Json, summary: &Summary<DatabaseTarget>) {
         doc.num(
             "targets",
             (summary.succeeded + summary.failed.len() + summary.not_started) as u64,

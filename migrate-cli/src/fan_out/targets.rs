@@ -15,17 +15,17 @@ use crate::url;
 
 /// One database of a fan-out.
 #[derive(Clone, Debug)]
-pub struct DatabaseTarget {
+pub(crate) struct DatabaseTarget {
     /// How it is shown: the file's path as matched, the schema's name, or the URL
     /// without its password.
-    pub name: String,
+    pub(crate) name: String,
     /// Where it is.
-    pub place: Place,
+    pub(crate) place: Place,
 }
 
 /// Where a target is.
 #[derive(Clone, Debug)]
-pub enum Place {
+pub(crate) enum Place {
     /// A database by URL or path, opened as `--database` would open it.
     Database(url::Url),
     /// A schema of the PostgreSQL database at `url`: its history and its migrations'
@@ -42,7 +42,7 @@ pub enum Place {
 }
 
 /// Whether the command line asks for a fan-out.
-pub fn given(sub: &ArgMatches) -> bool {
+pub(crate) fn given(sub: &ArgMatches) -> bool {
     ["each", "each-schema", "each-from"]
         .iter()
         .any(|id| sub.try_contains_id(id).unwrap_or(false))
@@ -51,19 +51,19 @@ pub fn given(sub: &ArgMatches) -> bool {
 /// The databases of a fan-out: counted before the run (for the progress bar, and to
 /// refuse a selection of none), then produced one by one as workers take them, so that
 /// memory does not grow with their number.
-pub struct Targets {
+pub(crate) struct Targets {
     /// How many there are.
-    pub total: usize,
+    pub(crate) total: usize,
     /// Whether any is a SQLite database.
-    pub any_sqlite: bool,
+    pub(crate) any_sqlite: bool,
     /// The databases, in the order given (each pattern's matches in the folder's order),
     /// each once.
-    pub iter: Box<dyn Iterator<Item = DatabaseTarget> + Send>,
+    pub(crate) iter: Box<dyn Iterator<Item = DatabaseTarget> + Send>,
 }
 
 /// The targets the command line names. An empty selection is a usage error: a pattern
 /// that matches nothing is more often a typo than a fleet of none.
-pub fn collect(matches: &ArgMatches, sub: &ArgMatches) -> Result<Targets, Failure> {
+pub(crate) fn collect(matches: &ArgMatches, sub: &ArgMatches) -> Result<Targets, Failure> {
     let from_command_line = matches.value_source("database") == Some(ValueSource::CommandLine);
     if let Some(schema) = matches.get_one::<String>("schema")
         && sub.contains_id("each-schema")

@@ -2,7 +2,7 @@
 
 /// What a command does with the database, which decides how it is opened.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// Only reads (`status`, `history`): never creates the file; works with `mode=ro`.
     Read,
     /// Writes to a database that must exist (`down` and `down --dry-run`, `redo`,

@@ -4,13 +4,13 @@
 //! diagnosis of errors of the database itself. Each backend's code is in its own module,
 //! built with its feature; this one only dispatches.
 
-pub mod access;
-pub mod scratch;
+pub(crate) mod access;
+pub(crate) mod scratch;
 
 #[cfg(feature = "postgres")]
-pub mod postgres;
+pub(crate) mod postgres;
 #[cfg(feature = "sqlite")]
-pub mod sqlite;
+pub(crate) mod sqlite;
 
 use std::error::Error as StdError;
 
@@ -23,18 +23,18 @@ use crate::open::scratch::Scratch;
 use crate::url;
 
 /// An open database of one of the built-in backends.
-pub struct Database(Box<dyn Backend>);
+pub(crate) struct Database(Box<dyn Backend>);
 
 impl Database {
     /// What the manager works on.
-    pub fn backend(&mut self) -> &mut dyn Backend {
+    pub(crate) fn backend(&mut self) -> &mut dyn Backend {
         &mut *self.0
     }
 }
 
 /// `--database` or `DATABASE_URL`, parsed; `None` when neither is given. `--schema`
 /// with a SQLite database is a usage error.
-pub fn database(matches: &ArgMatches) -> Result<Option<url::Url>, Failure> {
+pub(crate) fn database(matches: &ArgMatches) -> Result<Option<url::Url>, Failure> {
     let parsed = matches
         .get_one::<String>("database")
         .map(|url| url::parse(url).map_err(Failure::Usage))
@@ -58,7 +58,7 @@ pub fn database(matches: &ArgMatches) -> Result<Option<url::Url>, Failure> {
 }
 
 /// The usage error of a command that needs a database and was given none.
-pub fn no_database() -> Failure {
+pub(crate) fn no_database() -> Failure {
     let example = match (url::BUILT_IN.sqlite, url::BUILT_IN.postgres) {
         (true, true) => "DATABASE_URL=sqlite://app.db or DATABASE_URL=postgres://user@host/db",
         (true, false) => "DATABASE_URL=sqlite://app.db",
@@ -71,13 +71,17 @@ pub fn no_database() -> Failure {
 
 /// Opens the database for `command`, as `access` allows: a command that cannot create
 /// the database does not leave an empty file behind, and `mode=ro` opens read-only.
-pub fn open(matches: &ArgMatches, command: &str, access: Access) -> Result<Database, Failure> {
+pub(crate) fn open(
+    matches: &ArgMatches,
+    command: &str,
+    access: Access,
+) -> Result<Database, Failure> {
     let database = database(matches)?.ok_or_else(no_database)?;
     open_database(matches, &database, command, access)
 }
 
 /// Opens `database` for `command`, as [`open`] does.
-pub fn open_database(
+pub(crate) fn open_database(
     matches: &ArgMatches,
     database: &url::Url,
     command: &str,
@@ -104,7 +108,11 @@ pub fn open_database(
 
 /// One schema of the PostgreSQL database at `url`, for `--each-schema`: its history and
 /// its migrations' unqualified names in that schema.
-pub fn open_schema(matches: &ArgMatches, url: &url::Url, schema: &str) -> Result<Database, Error> {
+pub(crate) fn open_schema(
+    matches: &ArgMatches,
+    url: &url::Url,
+    schema: &str,
+) -> Result<Database, Error> {
     match url {
         #[cfg(feature = "postgres")]
         url::Url::Postgres(url) => {
@@ -122,12 +130,12 @@ pub fn open_schema(matches: &ArgMatches, url: &url::Url, schema: &str) -> Result
 
 /// The names of the schemas of a fan-out, in order; one that could not be listed is the
 /// error's message.
-pub type SchemaNames = Box<dyn Iterator<Item = Result<String, String>> + Send>;
+pub(crate) type SchemaNames = Box<dyn Iterator<Item = Result<String, String>> + Send>;
 
 /// The schemas of the PostgreSQL `database` whose names match `pattern` (`*` any
 /// characters, `?` one), PostgreSQL's own never: how many, then their names, listed as
 /// they are taken.
-pub fn schemas(database: &url::Url, pattern: &str) -> Result<(usize, SchemaNames), Failure> {
+pub(crate) fn schemas(database: &url::Url, pattern: &str) -> Result<(usize, SchemaNames), Failure> {
     match database {
         #[cfg(feature = "postgres")]
         url::Url::Postgres(url) => {
@@ -149,7 +157,7 @@ pub fn schemas(database: &url::Url, pattern: &str) -> Result<(usize, SchemaNames
 /// kind of `database`: for PostgreSQL a schema of its own on that server, else an
 /// in-memory SQLite database; `Ok(Err(why_not))` when this build has none to offer (no
 /// SQLite, and no PostgreSQL database given).
-pub fn scratch(
+pub(crate) fn scratch(
     database: Option<&url::Url>,
 ) -> Result<Result<Box<dyn Scratch>, &'static str>, Error> {
     match database {
@@ -168,7 +176,7 @@ pub fn scratch(
 /// `up --parallel N` (N > 1) on a SQLite database: the backend's refusal, given before
 /// the file is opened, so that a file that does not exist is not created by a run that
 /// says it wrote nothing.
-pub fn refuse_parallel(database: &url::Url) -> Result<(), Error> {
+pub(crate) fn refuse_parallel(database: &url::Url) -> Result<(), Error> {
     match database {
         #[cfg(feature = "sqlite")]
         url::Url::Sqlite(_) => sqlite::refuse_parallel(),
@@ -178,7 +186,7 @@ pub fn refuse_parallel(database: &url::Url) -> Result<(), Error> {
 
 /// The database's message and advice, when the chain holds an error of the database
 /// itself (or of reaching it) rather than of a migration's SQL.
-pub fn cause(error: &(dyn StdError + 'static)) -> Option<(String, String)> {
+pub(crate) fn cause(error: &(dyn StdError + 'static)) -> Option<(String, String)> {
     #[cfg(feature = "sqlite")]
     if let Some((message, hint)) = sqlite::sqlite_cause(error) {
         return Some((message, hint.to_owned()));
@@ -193,7 +201,7 @@ pub fn cause(error: &(dyn StdError + 'static)) -> Option<(String, String)> {
 
 /// Whether `error`'s chain is the database refusing a write because the connection is
 /// read-only, as it is while a condition runs.
-pub fn wrote(error: &(dyn StdError + 'static)) -> bool {
+pub(crate) fn wrote(error: &(dyn StdError + 'static)) -> bool {
     let mut next = Some(error);
     while let Some(error) = next {
         #[cfg(feature = "sqlite")]

@@ -17,7 +17,7 @@ use crate::open::scratch::{SchemaText, Scratch};
 
 /// Connects to PostgreSQL: `--lock-timeout` is how long a run waits for another
 /// session's migration lock, `--schema` and `--history-table` where the history is.
-pub fn open(matches: &ArgMatches, url: &str) -> Result<Postgres, Failure> {
+pub(crate) fn open(matches: &ArgMatches, url: &str) -> Result<Postgres, Failure> {
     let mut db = Postgres::connect(url)?.lock_wait(
         matches
             .get_one::<Duration>("lock-timeout")
@@ -38,7 +38,11 @@ pub fn open(matches: &ArgMatches, url: &str) -> Result<Postgres, Failure> {
 
 /// One schema of `--each-schema`: its history in the schema, and the schema as the
 /// connection's `search_path`, so that the migrations' unqualified names land in it.
-pub fn open_schema(matches: &ArgMatches, url: &str, schema: &str) -> Result<Postgres, Error> {
+pub(crate) fn open_schema(
+    matches: &ArgMatches,
+    url: &str,
+    schema: &str,
+) -> Result<Postgres, Error> {
     let db = open(matches, url).map_err(Failure::into_error)?;
     let mut db = db.schema(schema);
     let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
@@ -54,14 +58,14 @@ pub fn open_schema(matches: &ArgMatches, url: &str, schema: &str) -> Result<Post
 /// The scratch schema on a PostgreSQL server, dropped with this value (also when a
 /// migration fails), or by the next scratch schema's creation when the process was
 /// killed first.
-pub struct PgScratch {
+pub(crate) struct PgScratch {
     db: Postgres,
     name: String,
 }
 
 /// A new, empty schema on the server `url` names, with a connection whose `search_path`
 /// is that schema alone, so that the migrations' unqualified names land in it.
-pub fn scratch(url: &str) -> Result<PgScratch, Error> {
+pub(crate) fn scratch(url: &str) -> Result<PgScratch, Error> {
     let mut db = Postgres::connect(url)?;
     let name = migrate_postgres::scratch::create_scratch_schema(
         &mut db,
@@ -134,7 +138,7 @@ fn list_error(source: BoxError) -> Error {
 /// characters, `?` one), PostgreSQL's own (`pg_*`, `information_schema`) never: how
 /// many there are, counted first, then their names in name order, listed a page at a
 /// time as they are taken.
-pub fn schemas(url: &str, pattern: &str) -> Result<(usize, SchemaPages), Error> {
+pub(crate) fn schemas(url: &str, pattern: &str) -> Result<(usize, SchemaPages), Error> {
     let mut pages = SchemaPages {
         db: Postgres::connect(url)?,
         like: like_pattern(pattern),
@@ -157,7 +161,7 @@ pub fn schemas(url: &str, pattern: &str) -> Result<(usize, SchemaPages), Error> 
 /// The selected schemas, fetched a page at a time in name order (each page after the
 /// last name of the one before); a page that cannot be read ends the list with the
 /// error's message.
-pub struct SchemaPages {
+pub(crate) struct SchemaPages {
     db: Postgres,
     like: String,
     after: Option<String>,
@@ -209,7 +213,7 @@ fn like_pattern(pattern: &str) -> String {
 
 /// Whether `error` is PostgreSQL refusing a write because the transaction is read-only,
 /// as it is while a condition runs.
-pub fn wrote(error: &(dyn StdError + 'static)) -> bool {
+pub(crate) fn wrote(error: &(dyn StdError + 'static)) -> bool {
     error
         .downcast_ref::<migrate_postgres::postgres::Error>()
         .is_some_and(|error| error.code() == Some(&SqlState::READ_ONLY_SQL_TRANSACTION))
@@ -217,7 +221,7 @@ pub fn wrote(error: &(dyn StdError + 'static)) -> bool {
 
 /// PostgreSQL's message and advice: a statement stopped by its `lock_timeout`, a server
 /// out of reach, a login or database refused.
-pub fn postgres_cause(error: &(dyn StdError + 'static)) -> Option<(String, String)> {
+pub(crate) fn postgres_cause(error: &(dyn StdError + 'static)) -> Option<(String, String)> {
     let mut next = Some(error);
     while let Some(error) = next {
         if let Some(timed_out) = error.downcast_ref::<migrate_postgres::LockTimedOut>() {

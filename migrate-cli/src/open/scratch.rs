@@ -5,7 +5,7 @@ use migrate_core::{Backend, Error};
 
 /// A database that exists only while `history` writes its document: the migrations are
 /// applied to it one by one, and its schema read after each.
-pub trait Scratch {
+pub(crate) trait Scratch {
     /// What the manager works on.
     fn backend(&mut self) -> &mut dyn Backend;
 
@@ -14,9 +14,9 @@ pub trait Scratch {
 }
 
 /// The schema of a scratch database, as the history document shows it.
-pub struct SchemaText {
+pub(crate) struct SchemaText {
     /// The code block's language: `sql` for statements, `text` for catalog lines.
-    pub language: &'static str,
+    pub(crate) language: &'static str,
     /// One statement or object per line, as written into the block.
-    pub lines: Vec<String>,
+    pub(crate) lines: Vec<String>,
 }

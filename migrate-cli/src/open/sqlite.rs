@@ -17,7 +17,7 @@ use crate::url;
 
 /// Opens `database` for `command`, as `access` allows: a command that cannot create the
 /// file does not leave an empty one behind, and `mode=ro` opens read-only.
-pub fn open(
+pub(crate) fn open(
     matches: &ArgMatches,
     database: &url::SqliteFile,
     command: &str,
@@ -78,7 +78,7 @@ pub fn open(
 
 /// `up --parallel N` (N > 1) on a SQLite database: the backend's own refusal, asked of an
 /// in-memory database, which writes no file.
-pub fn refuse_parallel() -> Result<(), Error> {
+pub(crate) fn refuse_parallel() -> Result<(), Error> {
     let memory = Sqlite::open_in_memory()?;
     if let Err(reason) = Backend::parallel_support(&memory) {
         return Err(Error::ParallelUnsupported { reason });
@@ -87,7 +87,7 @@ pub fn refuse_parallel() -> Result<(), Error> {
 }
 
 /// An empty in-memory SQLite database, on which `history` applies the migrations.
-pub fn scratch() -> Result<Sqlite, Error> {
+pub(crate) fn scratch() -> Result<Sqlite, Error> {
     Sqlite::open_in_memory()
 }
 
@@ -125,7 +125,7 @@ fn sqlite_schema(db: &Sqlite) -> Result<Vec<String>, Error> {
 
 /// Whether `error` is SQLite refusing a write because the connection is read-only, as it
 /// is while a condition runs.
-pub fn wrote(error: &(dyn StdError + 'static)) -> bool {
+pub(crate) fn wrote(error: &(dyn StdError + 'static)) -> bool {
     matches!(
         error.downcast_ref::<rusqlite::Error>(),
         Some(rusqlite::Error::SqliteFailure(failure, _)) if failure.code == ErrorCode::ReadOnly
@@ -134,7 +134,7 @@ pub fn wrote(error: &(dyn StdError + 'static)) -> bool {
 
 /// SQLite's message and advice, when the chain holds an error of the database itself
 /// rather than of a migration's SQL.
-pub fn sqlite_cause(error: &(dyn StdError + 'static)) -> Option<(String, &'static str)> {
+pub(crate) fn sqlite_cause(error: &(dyn StdError + 'static)) -> Option<(String, &'static str)> {
     let mut next = Some(error);
     while let Some(error) = next {
         if let Some(rusqlite::Error::SqliteFailure(failure, message)) =

@@ -14,7 +14,7 @@ use crate::open::{cause, wrote};
 use crate::render::path::relative;
 
 /// The lines to print for `error`: the message, then its causes (`caused by: ...`).
-pub fn render(error: &(dyn StdError + 'static)) -> Vec<String> {
+pub(crate) fn render(error: &(dyn StdError + 'static)) -> Vec<String> {
     let Some(core) = error.downcast_ref::<Error>() else {
         return with_causes(error.to_string(), error.source());
     };

@@ -21,7 +21,7 @@ use crate::render::path::relative;
 /// table, with the reason; its section says so instead of showing a schema, as its code
 /// did not run: in the database's history when it is skipped there, else when its
 /// condition, evaluated on the scratch database with the same `--environment`, is false.
-pub fn markdown(
+pub(crate) fn markdown(
     migrator: &Migrator,
     filter: &Filter,
     applied: Option<&[MigrationStatus]>,

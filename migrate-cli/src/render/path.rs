@@ -5,7 +5,7 @@ use std::path::Path;
 /// A migration's file as the user knows it: relative to its crate (the nearest folder
 /// with a `Cargo.toml`, on the machine that built it), else from its `src` folder on,
 /// else as compiled. `file!()` of a file the migrations folder compiles is absolute.
-pub fn relative(file: &str) -> String {
+pub(crate) fn relative(file: &str) -> String {
     let path = Path::new(file);
     if !path.is_absolute() {
         return file.to_owned();

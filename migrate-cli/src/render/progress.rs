@@ -12,7 +12,7 @@ use crate::render::millis;
 /// the run. `only` makes the run refuse a plan that would move the other way (`up` never
 /// reverts, `down` never applies), decided by the run under the write lock, on the
 /// history it reads there.
-pub fn with_progress(
+pub(crate) fn with_progress(
     migrator: &Migrator,
     db: &mut dyn migrate_core::Backend,
     target: Target,
@@ -41,7 +41,7 @@ pub fn with_progress(
 }
 
 /// The last line of a run: what it did, or that there was nothing to do.
-pub fn print_summary(report: &migrate_core::Report, dry_run: bool, planned: bool) {
+pub(crate) fn print_summary(report: &migrate_core::Report, dry_run: bool, planned: bool) {
     if report.steps.is_empty() {
         if planned {
             outln!("nothing to do: another process migrated the database meanwhile");
@@ -86,7 +86,7 @@ pub fn print_summary(report: &migrate_core::Report, dry_run: bool, planned: bool
 }
 
 /// One line per finished migration, or a bar on a terminal when there are many.
-pub struct ProgressOutput {
+pub(crate) struct ProgressOutput {
     total: usize,
     bar: bool,
     done: usize,
@@ -97,7 +97,7 @@ pub struct ProgressOutput {
 const BAR_FROM: usize = 20;
 
 impl ProgressOutput {
-    pub fn new(total: usize, dry_run: bool) -> Self {
+    pub(crate) fn new(total: usize, dry_run: bool) -> Self {
         ProgressOutput {
             total,
             bar: total >= BAR_FROM && std::io::stderr().is_terminal(),
@@ -106,7 +106,7 @@ impl ProgressOutput {
         }
     }
 
-    pub fn step(&mut self, step: &StepReport) {
+    pub(crate) fn step(&mut self, step: &StepReport) {
         self.done += 1;
         if self.bar {
             let mut err = std::io::stderr();

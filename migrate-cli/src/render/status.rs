@@ -10,12 +10,12 @@ use crate::render::millis;
 
 /// ANSI colours, on only for a terminal without `NO_COLOR`.
 #[derive(Clone, Copy)]
-pub struct Style {
+pub(crate) struct Style {
     color: bool,
 }
 
 impl Style {
-    pub fn stdout() -> Self {
+    pub(crate) fn stdout() -> Self {
         Style {
             color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         }
@@ -29,15 +29,15 @@ impl Style {
         }
     }
 
-    pub fn green(self, text: &str) -> String {
+    pub(crate) fn green(self, text: &str) -> String {
         self.paint("32", text)
     }
 
-    pub fn yellow(self, text: &str) -> String {
+    pub(crate) fn yellow(self, text: &str) -> String {
         self.paint("33", text)
     }
 
-    pub fn red(self, text: &str) -> String {
+    pub(crate) fn red(self, text: &str) -> String {
         self.paint("31", text)
     }
 }
@@ -46,7 +46,7 @@ impl Style {
 /// any of them has a category or tags, the table ends with a `category` or `tags` column,
 /// and when a row is skipped, with a `reason` column (so a project without them sees the
 /// table it always saw).
-pub fn status_table(
+pub(crate) fn status_table(
     rows: &[MigrationStatus],
     known: &[&'static RegisteredMigration],
     style: Style,
