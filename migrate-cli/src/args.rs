@@ -1,7 +1,7 @@
 //! The parts of the command line that several commands share, declared with clap's
 //! builder API: the root command with the global options, `--each` and its kin,
 //! `--format`, `--tag`, `--category`, `--dry-run`, a version argument, and the parsers of
-//! `--environment` and `--lock-timeout`. Each command declares its own arguments in
+//! `--environment` and `--lock-wait`. Each command declares its own arguments in
 //! `commands/`.
 
 use std::time::Duration;
@@ -64,12 +64,14 @@ pub(crate) fn root() -> Command {
                 .help("The history table [default: migrate_history]"),
         )
         .arg(
-            Arg::new("lock-timeout")
-                .long("lock-timeout")
+            Arg::new("lock-wait")
+                .long("lock-wait")
+                // Its name until 0.1: the attribute's `lock_timeout` is another setting.
+                .alias("lock-timeout")
                 .global(true)
                 .value_name("DURATION")
-                .value_parser(lock_timeout)
-                .help("How long to wait for another process's lock before failing (SQLite: the database's lock; PostgreSQL: the migration lock of the schema and history table): seconds (30, 2.5) or a number with its unit (500ms, 2s, 5m) [default: 60s]"),
+                .value_parser(lock_wait)
+                .help("How long to wait for another process's lock before failing (SQLite: the database's lock; PostgreSQL: the migration lock of the schema and history table): seconds (30, 2.5) or a number with its unit (500ms, 2s, 5m) [default: 60s]; not the attribute's lock_timeout, which bounds a PostgreSQL statement's wait for a table lock"),
         )
 }
 
@@ -176,10 +178,10 @@ pub(crate) fn environment(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
-/// `--lock-timeout`: seconds (`30`, `2.5`) or a number with its unit (`500ms`, `2s`,
+/// `--lock-wait`: seconds (`30`, `2.5`) or a number with its unit (`500ms`, `2s`,
 /// `5m`), to the millisecond, at most SQLite's limit of `i32::MAX` milliseconds (about 24
 /// days). Nothing else: no sign, no spaces, no exponent, no other unit.
-pub(crate) fn lock_timeout(text: &str) -> Result<Duration, String> {
+pub(crate) fn lock_wait(text: &str) -> Result<Duration, String> {
     const HOW: &str = "write seconds (30, 2.5) or a number with its unit (500ms, 2s, 5m)";
     let (number, unit_ms): (&str, u128) = if let Some(number) = text.strip_suffix("ms") {
         (number, 1)
@@ -237,7 +239,7 @@ mod tests {
     }
 
     #[test]
-    fn lock_timeouts() {
+    fn lock_waits() {
         use std::time::Duration;
         for (text, ms) in [
             ("0", 0),
@@ -252,7 +254,7 @@ mod tests {
             ("2147483647ms", 2_147_483_647),
         ] {
             assert_eq!(
-                super::lock_timeout(text),
+                super::lock_wait(text),
                 Ok(Duration::from_millis(ms)),
                 "{text}"
             );
@@ -277,7 +279,7 @@ mod tests {
             "99999999999999999999999999999999",
             "1.00000000000000000000001",
         ] {
-            assert!(super::lock_timeout(junk).is_err(), "{junk:?} was accepted");
+            assert!(super::lock_wait(junk).is_err(), "{junk:?} was accepted");
         }
     }
 }

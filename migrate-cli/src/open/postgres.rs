@@ -1,4 +1,4 @@
-//! The PostgreSQL backend of the command: connecting with `--lock-timeout`, `--schema`,
+//! The PostgreSQL backend of the command: connecting with `--lock-wait`, `--schema`,
 //! `--history-table` and `--lock`, one schema of a fan-out, the scratch schema of
 //! `history` and its catalog, the schemas `--each-schema` selects, and the diagnosis of
 //! errors of the server (or of reaching it).
@@ -15,12 +15,12 @@ use migrate_postgres::postgres::error::SqlState;
 use crate::failure::Failure;
 use crate::open::scratch::{SchemaText, Scratch};
 
-/// Connects to PostgreSQL: `--lock-timeout` is how long a run waits for another
+/// Connects to PostgreSQL: `--lock-wait` is how long a run waits for another
 /// session's migration lock, `--schema` and `--history-table` where the history is.
 pub(crate) fn open(matches: &ArgMatches, url: &str) -> Result<Postgres, Failure> {
     let mut db = Postgres::connect(url)?.lock_wait(
         matches
-            .get_one::<Duration>("lock-timeout")
+            .get_one::<Duration>("lock-wait")
             .copied()
             .unwrap_or(migrate_postgres::DEFAULT_LOCK_WAIT),
     );

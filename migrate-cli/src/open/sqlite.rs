@@ -65,11 +65,11 @@ pub(crate) fn open(
     if create || in_memory {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    let lock_timeout = matches
-        .get_one::<Duration>("lock-timeout")
+    let busy_timeout = matches
+        .get_one::<Duration>("lock-wait")
         .copied()
         .unwrap_or(migrate_sqlite::DEFAULT_BUSY_TIMEOUT);
-    let db = Sqlite::open_with_flags(path, flags, lock_timeout)?;
+    let db = Sqlite::open_with_flags(path, flags, busy_timeout)?;
     Ok(match matches.get_one::<String>("history-table") {
         Some(table) => db.history_table(table),
         None => db,
@@ -165,9 +165,9 @@ pub(crate) fn sqlite_cause(error: &(dyn StdError + 'static)) -> Option<(String, 
                 }
                 ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
                     "another process holds the database's lock and kept it past the lock \
-                     timeout (60 s unless `--lock-timeout` says otherwise); wait for it to \
-                     finish or stop it, or pass `--lock-timeout` to wait longer (e.g. \
-                     `--lock-timeout 5m`)"
+                     timeout (60 s unless `--lock-wait` says otherwise); wait for it to \
+                     finish or stop it, or pass `--lock-wait` to wait longer (e.g. \
+                     `--lock-wait 5m`)"
                 }
                 ErrorCode::CannotOpen => {
                     "SQLite cannot open the file; check the path and that its folder exists \
@@ -232,7 +232,7 @@ mod tests {
             (
                 rusqlite::ffi::SQLITE_BUSY,
                 "database is locked",
-                "pass `--lock-timeout` to wait longer",
+                "pass `--lock-wait` to wait longer",
             ),
         ] {
             let error = Error::MigrationFailed {

@@ -1,5 +1,5 @@
 //! Errors in the command line's words: the advice names commands and flags
-//! (`migrate accept-changes`, `up --allow-out-of-order`, `--lock-timeout`), where
+//! (`migrate accept-changes`, `up --allow-out-of-order`, `--lock-wait`), where
 //! `migrate_core::Error`'s own messages name the API's methods; a migration stopped by the
 //! database (read-only, disk full, locked, a PostgreSQL server out of reach or a
 //! statement past its `lock_timeout`) leads with the database's cause, as the backend
@@ -172,8 +172,8 @@ pub(crate) fn render(error: &(dyn StdError + 'static)) -> Vec<String> {
             ..
         } => format!(
             "another session holds the migration lock of {scope} and did not release it \
-             within {waited:?} (--lock-timeout): {holder}; let it finish (or end that \
-             session), or wait longer with `--lock-timeout` (e.g. `--lock-timeout 5m`), then \
+             within {waited:?} (--lock-wait): {holder}; let it finish (or end that \
+             session), or wait longer with `--lock-wait` (e.g. `--lock-wait 5m`), then \
              run again; nothing was written"
         ),
         Error::ParallelUnsupported { reason } => format!(
