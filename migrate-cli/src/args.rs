@@ -18,6 +18,8 @@ pub(crate) fn root() -> Command {
             Arg::new("database")
                 .long("database")
                 .short('d')
+                // As sqlx-cli and diesel spell it.
+                .alias("database-url")
                 .global(true)
                 .env("DATABASE_URL")
                 // `--help` would show the variable's value, password included.

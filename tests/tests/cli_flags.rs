@@ -1,7 +1,8 @@
 //! The names of the command line's global options, run as a process on real SQLite
 //! files: `--lock-wait` (the wait for another process's lock, which `--lock-timeout` used
 //! to name, a name kept as a hidden alias: the attribute's `lock_timeout` is a different
-//! setting).
+//! setting), and `--database-url` (what sqlx-cli and diesel users type) as another name
+//! of `--database`.
 
 use std::path::Path;
 use std::process::Command;
@@ -122,4 +123,27 @@ fn help_shows_lock_wait_and_both_names_check_the_value() {
         );
     }
     assert!(!db.exists(), "a usage error created the database");
+}
+
+/// `--database-url URL` is `--database URL`: before the command or after it, and with
+/// the same refusal beside `--each` (which names the databases itself).
+#[test]
+fn database_url_is_another_name_of_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chat.db");
+    let up = migrate(&["--database-url", path(&db), "up", "--to", "2"]).ok();
+    assert!(up.stdout.contains("done: 2 migrations"), "{up:?}");
+    assert_eq!(applied(&db), [1, 2]);
+    let url = format!("sqlite://{}", path(&db));
+    migrate(&["up", "--database-url", &url]).ok();
+    assert_eq!(applied(&db), [1, 2, 3]);
+    let status = migrate(&["status", "--check", "--database-url", &url]).ok();
+    assert!(status.stdout.contains("applied"), "{status:?}");
+
+    let each = migrate(&["--database-url", path(&db), "up", "--each", path(&db)]).code(2);
+    assert!(
+        each.stderr
+            .contains("--each names the databases to migrate, and --database names one more"),
+        "{each:?}"
+    );
 }
