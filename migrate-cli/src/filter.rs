@@ -10,7 +10,7 @@ use migrate_core::RegisteredMigration;
 
 /// The tags and category asked for on the command line; empty when none were.
 #[derive(Debug, Default)]
-pub struct Filter {
+pub(crate) struct Filter {
     tags: Vec<String>,
     category: Option<String>,
 }
@@ -19,7 +19,10 @@ impl Filter {
     /// The filter of `sub`'s `--tag` and `--category`, checked against `known` (the
     /// migrations of the set): `Err` with the message of a usage error when a tag or
     /// category is not one any of them has, or when together they select none.
-    pub fn new(sub: &ArgMatches, known: &[&'static RegisteredMigration]) -> Result<Self, String> {
+    pub(crate) fn new(
+        sub: &ArgMatches,
+        known: &[&'static RegisteredMigration],
+    ) -> Result<Self, String> {
         let mut tags: Vec<String> = Vec::new();
         for tag in sub.get_many::<String>("tag").into_iter().flatten() {
             if !tags.contains(tag) {
@@ -35,12 +38,12 @@ impl Filter {
     }
 
     /// Whether no `--tag` or `--category` was given: everything is selected.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.tags.is_empty() && self.category.is_none()
     }
 
     /// Whether `migration` has every tag and the category asked for.
-    pub fn selects(&self, migration: &RegisteredMigration) -> bool {
+    pub(crate) fn selects(&self, migration: &RegisteredMigration) -> bool {
         self.tags.iter().all(|tag| migration.has_tag(tag))
             && self
                 .category
@@ -51,13 +54,17 @@ impl Filter {
     /// Whether the row of `version` is shown: a migration of `known` that
     /// [`selects`](Self::selects) picks, or, without a filter, any row (a version in the
     /// history that the program does not contain has no tags, so a filter leaves it out).
-    pub fn selects_version(&self, version: u64, known: &[&'static RegisteredMigration]) -> bool {
+    pub(crate) fn selects_version(
+        &self,
+        version: u64,
+        known: &[&'static RegisteredMigration],
+    ) -> bool {
         self.is_empty() || find(known, version).is_some_and(|m| self.selects(m))
     }
 
     /// What was asked for, for messages and the history document: `tags billing and slow,
     /// category data`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut parts = Vec::new();
         match self.tags.as_slice() {
             [] => {}
@@ -120,7 +127,7 @@ impl Filter {
 }
 
 /// The migration of `version` among `known` (sorted by version, as discovery leaves them).
-pub fn find(
+pub(crate) fn find(
     known: &[&'static RegisteredMigration],
     version: u64,
 ) -> Option<&'static RegisteredMigration> {

@@ -28,6 +28,8 @@
 
 // The example above is the whole file a user writes, `fn main` included.
 #![allow(clippy::needless_doctest_main)]
+// The crate's API is `main`, `run` and the exit codes; everything else is its own.
+#![warn(unreachable_pub)]
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("migrate-cli needs a backend: enable its feature `sqlite`, `postgres`, or both");
@@ -48,29 +50,20 @@ macro_rules! outln {
 
 mod args;
 mod commands;
-mod database;
-mod each;
-mod each_output;
-mod errors;
+mod exit;
+mod failure;
+mod fan_out;
 mod filter;
-mod history_doc;
+mod open;
 mod output;
-mod targets;
+mod render;
 mod url;
 
 use std::ffi::OsString;
 
-/// Everything went as asked.
-pub const SUCCESS: i32 = 0;
-/// A migration failed or was refused, or the database could not be used.
-pub const FAILURE: i32 = 1;
-/// The command line is wrong: unknown option, missing argument, no database.
-pub const USAGE: i32 = 2;
-/// `status --check`: something is pending (or modified, incomplete, unknown).
-pub const PENDING: i32 = 3;
-/// A run over many databases (`--each`) stopped by Ctrl-C: the databases in flight
-/// finished, the others were not started (as a shell reports a process ended by SIGINT).
-pub const INTERRUPTED: i32 = 130;
+pub use exit::{FAILURE, INTERRUPTED, PENDING, SUCCESS, USAGE};
+
+use crate::failure::Failure;
 
 /// Runs the command on this process's arguments and exits with its code, after reading
 /// a `.env` file (the current directory's or its nearest parent's) into the environment:
@@ -130,7 +123,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let matches = match args::command().try_get_matches_from(args) {
+    let matches = match commands::command().try_get_matches_from(args) {
         Ok(matches) => matches,
         Err(error) => {
             let code = if error.use_stderr() { USAGE } else { SUCCESS };
@@ -140,12 +133,12 @@ where
     };
     let code = match commands::dispatch(&matches) {
         Ok(code) => code,
-        Err(commands::Failure::Usage(message)) => {
+        Err(Failure::Usage(message)) => {
             eprintln!("error: {message}\n\nFor more information, try '--help'.");
             USAGE
         }
-        Err(commands::Failure::Run(error)) => {
-            let mut lines = errors::render(error.as_ref()).into_iter();
+        Err(Failure::Run(error)) => {
+            let mut lines = render::error::render(error.as_ref()).into_iter();
             eprintln!("error: {}", lines.next().unwrap_or_default());
             for line in lines {
                 eprintln!("{line}");
@@ -163,3 +156,6 @@ where
         None => code,
     }
 }
+
+#[cfg(test)]
+mod module_graph;

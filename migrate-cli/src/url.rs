@@ -5,7 +5,7 @@
 
 /// How the URL asks for the database to be opened: its `?mode=`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// `mode=ro`: read-only; commands that write refuse.
     ReadOnly,
     /// `mode=rw`: read and write, never create the file.
@@ -18,22 +18,22 @@ pub enum Mode {
 
 /// Where a SQLite database is, and how to open it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SqliteFile {
+pub(crate) struct SqliteFile {
     /// The file, percent-decoded; `:memory:` for an in-memory database.
-    pub path: String,
+    pub(crate) path: String,
     /// The URL's `?mode=`, when it has one.
-    pub mode: Option<Mode>,
+    pub(crate) mode: Option<Mode>,
 }
 
 impl SqliteFile {
-    pub fn is_memory(&self) -> bool {
+    pub(crate) fn is_memory(&self) -> bool {
         self.mode == Some(Mode::Memory) || self.path == ":memory:"
     }
 }
 
 /// The database a URL names, by backend.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Url {
+pub(crate) enum Url {
     /// A file path or a `sqlite:` / `file:` URL.
     Sqlite(SqliteFile),
     /// A `postgres://` or `postgresql://` URL, as given (the driver reads it).
@@ -42,13 +42,13 @@ pub enum Url {
 
 /// Which backends this build has: its features.
 #[derive(Clone, Copy, Debug)]
-pub struct Backends {
-    pub sqlite: bool,
-    pub postgres: bool,
+pub(crate) struct Backends {
+    pub(crate) sqlite: bool,
+    pub(crate) postgres: bool,
 }
 
 /// The backends of this build.
-pub const BUILT_IN: Backends = Backends {
+pub(crate) const BUILT_IN: Backends = Backends {
     sqlite: cfg!(feature = "sqlite"),
     postgres: cfg!(feature = "postgres"),
 };
@@ -79,13 +79,13 @@ fn what_to_give(backends: Backends) -> &'static str {
 }
 
 /// Reads `--database` / `DATABASE_URL` for this build's backends.
-pub fn parse(url: &str) -> Result<Url, String> {
+pub(crate) fn parse(url: &str) -> Result<Url, String> {
     parse_for(url, BUILT_IN)
 }
 
 /// Reads `--database` / `DATABASE_URL` for a build with `backends`. The error is one
 /// line for the user, with any password replaced by `***`.
-pub fn parse_for(url: &str, backends: Backends) -> Result<Url, String> {
+pub(crate) fn parse_for(url: &str, backends: Backends) -> Result<Url, String> {
     if url.trim().is_empty() {
         return Err(format!("the database is empty: {}", what_to_give(backends)));
     }
@@ -215,7 +215,7 @@ fn split_scheme(url: &str) -> Option<(&str, &str)> {
 }
 
 /// `url` with the password of `scheme://user:password@host` replaced by `***`.
-pub fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     let Some(start) = url.find("://").map(|i| i + 3) else {
         return url.to_owned();
     };

@@ -746,7 +746,7 @@ fn a_locked_database_fails_after_the_lock_timeout_and_the_others_are_migrated() 
     assert!(
         line.starts_with(
             "l001.db: failed: database is locked: another process holds the database's lock"
-        ) && line.contains("--lock-timeout"),
+        ) && line.contains("--lock-wait"),
         "{run:?}"
     );
     assert!(

@@ -484,7 +484,7 @@ fn a_lock_held_by_another_process() {
         let first = run.first_line();
         assert!(
             first.starts_with("database is locked: another process holds the database's lock")
-                && first.contains("pass `--lock-timeout` to wait longer"),
+                && first.contains("pass `--lock-wait` to wait longer"),
             "{mode}: {run:?}"
         );
         // Generous: the default would wait a minute.
@@ -531,8 +531,7 @@ fn lock_timeout_values() {
     ] {
         let run = migrate(&db, &[&format!("--lock-timeout={junk}"), "up"]).code(2);
         assert!(
-            run.first_line().contains("--lock-timeout")
-                && run.first_line().contains("500ms, 2s, 5m"),
+            run.first_line().contains("--lock-wait") && run.first_line().contains("500ms, 2s, 5m"),
             "{junk:?}: {run:?}"
         );
     }
@@ -547,5 +546,5 @@ fn lock_timeout_values() {
         command
     })
     .ok();
-    assert!(run.stdout.contains("--lock-timeout <DURATION>"), "{run:?}");
+    assert!(run.stdout.contains("--lock-wait <DURATION>"), "{run:?}");
 }

@@ -287,7 +287,7 @@ fn lock_timeout_names_the_holder() {
         run.stderr.contains(&format!("session pid {pid}")),
         "{run:?}"
     );
-    assert!(run.stderr.contains("--lock-timeout"), "{run:?}");
+    assert!(run.stderr.contains("--lock-wait"), "{run:?}");
     assert!(!run.stderr.contains("Postgres::lock_wait"), "{run:?}");
     assert!(!schema.has_table("notes"));
     assert_eq!(schema.versions(), Vec::<i64>::new());

@@ -2,21 +2,29 @@
 //! `--jobs` workers through `Migrator::fan_out`, each target with its own lock and
 //! history; Ctrl-C stops starting new targets and lets those in flight finish.
 
-use std::collections::BTreeMap;
+pub(crate) mod display;
+pub(crate) mod json;
+pub(crate) mod standing;
+pub(crate) mod summary;
+pub(crate) mod targets;
+
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ArgMatches;
 use migrate_core::fan_out::Event;
-use migrate_core::{BoxError, Direction, Error, MigrationStatus, Migrator, Report, State, Target};
+use migrate_core::{Direction, Error, Migrator, Report, Target};
 
-use crate::commands::{Access, Failure, open_database};
-use crate::database::Database;
-use crate::each_output::{self, Display, Json};
-use crate::errors::Own;
+use crate::exit::{FAILURE, INTERRUPTED, PENDING, SUCCESS};
+use crate::failure::Failure;
+use crate::fan_out::display::FanOutDisplay;
+use crate::fan_out::json::Json;
+use crate::fan_out::standing::{Standing, standing};
+use crate::fan_out::summary::{StatusTally, UpTally};
+use crate::fan_out::targets::{Place, Targets};
 use crate::filter::Filter;
-use crate::targets::{self, Place};
-use crate::{FAILURE, INTERRUPTED, PENDING, SUCCESS};
+use crate::open::access::Access;
+use crate::open::{self, Database};
 
 /// Set by the first Ctrl-C of a fan-out; a second one exits at once.
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -53,49 +61,29 @@ fn json(sub: &ArgMatches) -> bool {
 }
 
 /// Opens one target as `--database` would open it; a schema target gets its history in
+/// Opens one target as `--database` would open it; a schema target gets its history in
 /// the schema and the schema as its `search_path`.
-fn open(
+fn open_target(
     matches: &ArgMatches,
-    target: &targets::Target,
+    target: &targets::DatabaseTarget,
     command: &str,
     access: Access,
 ) -> Result<Database, Error> {
-    // The command's own messages (a file that does not exist, a URL opened read-only)
-    // are shown as they are; a backend's error keeps its own words.
-    let own = |error: BoxError| Error::database("open the database", Box::new(Own(error)));
-    let as_error = |failure: Failure| match failure {
-        Failure::Usage(message) => own(message.into()),
-        Failure::Run(error) => match error.downcast::<Error>() {
-            Ok(error) => *error,
-            Err(error) => own(error),
-        },
-    };
     match &target.place {
-        Place::Database(url) => open_database(matches, url, command, access).map_err(as_error),
-        Place::Unreadable(message) => Err(own(message.clone().into())),
-        #[cfg(feature = "postgres")]
-        Place::Schema { url, schema } => {
-            let db = crate::commands::open_postgres(matches, url).map_err(as_error)?;
-            let mut db = db.schema(schema);
-            let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
-            db.connection()
-                .batch_execute(&format!("SET search_path TO {quoted}"))
-                .map_err(|source| Error::Database {
-                    action: format!("set the search_path to the schema {quoted}"),
-                    source: Box::new(source),
-                })?;
-            Ok(Database::Postgres(Box::new(db)))
+        Place::Database(url) => {
+            open::open_database(matches, url, command, access).map_err(Failure::into_error)
         }
-        #[cfg(not(feature = "postgres"))]
-        Place::Schema { .. } => Err(Error::database(
-            "open the database",
-            "this build has no PostgreSQL backend".into(),
-        )),
+        Place::Unreadable(message) => Err(Failure::Usage(message.clone()).into_error()),
+        Place::Schema { url, schema } => open::open_schema(matches, url, schema),
     }
 }
 
 /// `up --each ...`: every target to the latest version (or `--to`).
-pub fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result<i32, Failure> {
+pub(crate) fn up(
+    matches: &ArgMatches,
+    sub: &ArgMatches,
+    migrator: &Migrator,
+) -> Result<i32, Failure> {
     let targets = targets::collect(matches, sub)?;
     refuse_parallel_on_sqlite(sub, &targets)?;
     let dry_run = sub.get_flag("dry-run");
@@ -108,8 +96,8 @@ pub fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result
         .get_one::<u64>("to")
         .map_or(Target::Latest, |v| Target::Version(*v));
     let json = json(sub);
-    let mut display = Display::new(targets.total, json);
-    let mut tally = each_output::UpTally::new(migrator.migrations());
+    let mut display = FanOutDisplay::new(targets.total, json);
+    let mut tally = UpTally::new(migrator.migrations());
     let stop = stop_flag();
     // `up` never reverts, decided under each target's lock on the history read there.
     let migrator = migrator.clone().only_direction(Direction::Up);
@@ -120,7 +108,7 @@ pub fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result
         .stop_when(stop)
         .run(
             targets.iter,
-            |target| open(matches, target, command, access),
+            |target| open_target(matches, target, command, access),
             |m, db| {
                 if dry_run {
                     m.dry_run(db.backend(), goal)
@@ -131,7 +119,7 @@ pub fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result
                     }
                 }
             },
-            |event: Event<'_, targets::Target, Report>| match event {
+            |event: Event<'_, targets::DatabaseTarget, Report>| match event {
                 Event::Started(target) => display.started(&target.name),
                 Event::Finished(outcome) => {
                     let line = tally.add(outcome, dry_run);
@@ -170,9 +158,9 @@ pub fn up(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result
 
 /// `--parallel N` over SQLite files would fail on every one of them: refused once,
 /// before any is opened.
-fn refuse_parallel_on_sqlite(sub: &ArgMatches, targets: &targets::Targets) -> Result<(), Failure> {
+fn refuse_parallel_on_sqlite(sub: &ArgMatches, targets: &Targets) -> Result<(), Failure> {
     let parallel = sub.get_one::<u16>("parallel").is_some_and(|&n| n > 1);
-    #[cfg(feature = "sqlite")]
+    // Without the feature `sqlite`, no target is a SQLite database.
     if parallel && targets.any_sqlite {
         return Err(Failure::Run(Box::new(Error::ParallelUnsupported {
             reason: "SQLite lets one connection write at a time, so the migrations of one \
@@ -181,29 +169,32 @@ fn refuse_parallel_on_sqlite(sub: &ArgMatches, targets: &targets::Targets) -> Re
                 .to_owned(),
         })));
     }
-    let _ = (parallel, targets);
     Ok(())
 }
 
 /// `status --each ...`: how many targets are at each version, which are behind, which
 /// need attention (a migration modified, incomplete or unknown), which could not be read.
-pub fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Result<i32, Failure> {
+pub(crate) fn status(
+    matches: &ArgMatches,
+    sub: &ArgMatches,
+    migrator: &Migrator,
+) -> Result<i32, Failure> {
     let known = migrator.migrations();
     let filter = Filter::new(sub, known).map_err(Failure::Usage)?;
     let targets = targets::collect(matches, sub)?;
     let json = json(sub);
-    let mut display = Display::new(targets.total, json);
-    let mut tally = each_output::StatusTally::new(known);
+    let mut display = FanOutDisplay::new(targets.total, json);
+    let mut tally = StatusTally::new(known);
     let stop = stop_flag();
     let mut summary = migrator.fan_out().jobs(jobs(sub)).stop_when(stop).run(
         targets.iter,
-        |target| open(matches, target, "status", Access::Read),
+        |target| open_target(matches, target, "status", Access::Read),
         |m, db| {
             let mut rows = m.status(db.backend())?;
             rows.retain(|row| filter.selects_version(row.version, known));
             Ok(standing(&rows))
         },
-        |event: Event<'_, targets::Target, Standing>| match event {
+        |event: Event<'_, targets::DatabaseTarget, Standing>| match event {
             Event::Started(target) => display.started(&target.name),
             Event::Finished(outcome) => {
                 let (line, trouble) = tally.add(outcome);
@@ -236,60 +227,3 @@ pub fn status(matches: &ArgMatches, sub: &ArgMatches, migrator: &Migrator) -> Re
         SUCCESS
     })
 }
-
-/// Where one target stands, from its status rows.
-#[derive(Debug)]
-pub enum Standing {
-    /// Every migration shown is applied (or skipped): at this version.
-    UpToDate { at: u64 },
-    /// At this version, with these migrations pending.
-    Behind { at: u64, pending: Vec<u64> },
-    /// A migration is modified, incomplete or unknown to this program: runs are refused
-    /// until someone looks.
-    Attention { at: u64, problem: String },
-}
-
-fn standing(rows: &[MigrationStatus]) -> Standing {
-    let at = rows
-        .iter()
-        .filter(|r| {
-            matches!(
-                r.state,
-                State::Applied { .. } | State::Modified { .. } | State::Unknown { .. }
-            )
-        })
-        .map(|r| r.version)
-        .max()
-        .unwrap_or(0);
-    let problem = rows.iter().find_map(|r| {
-        let what = match &r.state {
-            State::Modified { .. } => "modified since it was applied (`migrate accept-changes`)",
-            State::Incomplete { .. } => {
-                "incomplete: it runs outside a transaction and did not finish (`migrate \
-                 clear-incomplete`)"
-            }
-            State::Unknown { .. } => "applied, but this program does not contain it",
-            _ => return None,
-        };
-        Some(format!(
-            "migration {} {:?} {what}",
-            r.version, r.description
-        ))
-    });
-    if let Some(problem) = problem {
-        return Standing::Attention { at, problem };
-    }
-    let pending: Vec<u64> = rows
-        .iter()
-        .filter(|r| r.state == State::Pending)
-        .map(|r| r.version)
-        .collect();
-    if pending.is_empty() {
-        Standing::UpToDate { at }
-    } else {
-        Standing::Behind { at, pending }
-    }
-}
-
-/// The versions at which targets stand, for the summary.
-pub type Versions = BTreeMap<u64, usize>;

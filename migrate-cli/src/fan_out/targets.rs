@@ -9,30 +9,30 @@ use std::io::BufRead;
 use clap::ArgMatches;
 use clap::parser::ValueSource;
 
-use crate::commands::Failure;
+use crate::failure::Failure;
+use crate::open;
 use crate::url;
 
 /// One database of a fan-out.
 #[derive(Clone, Debug)]
-pub struct Target {
+pub(crate) struct DatabaseTarget {
     /// How it is shown: the file's path as matched, the schema's name, or the URL
     /// without its password.
-    pub name: String,
+    pub(crate) name: String,
     /// Where it is.
-    pub place: Place,
+    pub(crate) place: Place,
 }
 
 /// Where a target is.
 #[derive(Clone, Debug)]
-pub enum Place {
+pub(crate) enum Place {
     /// A database by URL or path, opened as `--database` would open it.
     Database(url::Url),
     /// A schema of the PostgreSQL database at `url`: its history and its migrations'
     /// unqualified names are in that schema.
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Schema {
         /// The database's URL.
-        url: String,
+        url: url::Url,
         /// The schema.
         schema: String,
     },
@@ -42,7 +42,7 @@ pub enum Place {
 }
 
 /// Whether the command line asks for a fan-out.
-pub fn given(sub: &ArgMatches) -> bool {
+pub(crate) fn given(sub: &ArgMatches) -> bool {
     ["each", "each-schema", "each-from"]
         .iter()
         .any(|id| sub.try_contains_id(id).unwrap_or(false))
@@ -51,19 +51,19 @@ pub fn given(sub: &ArgMatches) -> bool {
 /// The databases of a fan-out: counted before the run (for the progress bar, and to
 /// refuse a selection of none), then produced one by one as workers take them, so that
 /// memory does not grow with their number.
-pub struct Targets {
+pub(crate) struct Targets {
     /// How many there are.
-    pub total: usize,
+    pub(crate) total: usize,
     /// Whether any is a SQLite database.
-    pub any_sqlite: bool,
+    pub(crate) any_sqlite: bool,
     /// The databases, in the order given (each pattern's matches in the folder's order),
     /// each once.
-    pub iter: Box<dyn Iterator<Item = Target> + Send>,
+    pub(crate) iter: Box<dyn Iterator<Item = DatabaseTarget> + Send>,
 }
 
 /// The targets the command line names. An empty selection is a usage error: a pattern
 /// that matches nothing is more often a typo than a fleet of none.
-pub fn collect(matches: &ArgMatches, sub: &ArgMatches) -> Result<Targets, Failure> {
+pub(crate) fn collect(matches: &ArgMatches, sub: &ArgMatches) -> Result<Targets, Failure> {
     let from_command_line = matches.value_source("database") == Some(ValueSource::CommandLine);
     if let Some(schema) = matches.get_one::<String>("schema")
         && sub.contains_id("each-schema")
@@ -101,7 +101,7 @@ fn database_too(option: &str) -> Failure {
 
 /// Keeps the first of each name, remembering only the names that occur more than once
 /// (found while counting): nothing for the usual fleet without repeats.
-fn first_of_each(repeated: HashSet<String>) -> impl FnMut(&Target) -> bool + Send {
+fn first_of_each(repeated: HashSet<String>) -> impl FnMut(&DatabaseTarget) -> bool + Send {
     let mut seen = HashSet::new();
     move |target| !repeated.contains(&target.name) || seen.insert(target.name.clone())
 }
@@ -167,7 +167,7 @@ fn files(patterns: Vec<String>) -> Result<Targets, Failure> {
                     sqlite_target(&path).map_err(|failure| (describe(failure), Some(path)))
                 }) {
                     Ok(target) => target,
-                    Err((message, path)) => Target {
+                    Err((message, path)) => DatabaseTarget {
                         name: path.unwrap_or_else(|| pattern.clone()),
                         place: Place::Unreadable(message),
                     },
@@ -278,9 +278,9 @@ fn describe(failure: Failure) -> String {
 /// The endings of the files SQLite keeps beside a database.
 const SQLITE_COMPANIONS: [&str; 3] = ["-journal", "-wal", "-shm"];
 
-fn sqlite_target(path: &str) -> Result<Target, Failure> {
+fn sqlite_target(path: &str) -> Result<DatabaseTarget, Failure> {
     match url::parse(path).map_err(Failure::Usage)? {
-        place @ url::Url::Sqlite(_) => Ok(Target {
+        place @ url::Url::Sqlite(_) => Ok(DatabaseTarget {
             name: path.to_owned(),
             place: Place::Database(place),
         }),
@@ -294,14 +294,14 @@ fn sqlite_target(path: &str) -> Result<Target, Failure> {
 }
 
 /// One line of a list: `None` for a blank line or a comment.
-fn list_line(list: &str, number: usize, line: &str) -> Option<Result<Target, String>> {
+fn list_line(list: &str, number: usize, line: &str) -> Option<Result<DatabaseTarget, String>> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return None;
     }
     Some(
         url::parse(line)
-            .map(|place| Target {
+            .map(|place| DatabaseTarget {
                 name: url::redact(line),
                 place: Place::Database(place),
             })
@@ -370,12 +370,12 @@ fn listed(list: &str) -> Result<Targets, Failure> {
         .enumerate()
         .filter_map(move |(index, line)| match line {
             Ok(line) => list_line(&list, index + 1, &line).map(|target| {
-                target.unwrap_or_else(|message| Target {
+                target.unwrap_or_else(|message| DatabaseTarget {
                     name: format!("{list}, line {}", index + 1),
                     place: Place::Unreadable(message),
                 })
             }),
-            Err(error) => Some(Target {
+            Err(error) => Some(DatabaseTarget {
                 name: format!("{list}, line {}", index + 1),
                 place: Place::Unreadable(format!("could not read it: {error}")),
             }),
@@ -392,8 +392,14 @@ fn listed(list: &str) -> Result<Targets, Failure> {
 /// whose names match (`*` any characters, `?` one), sorted by name; PostgreSQL's own
 /// (`pg_*`, `information_schema`) never. Counted first, then listed a page at a time as
 /// workers take them.
-#[cfg(feature = "postgres")]
 fn schemas(matches: &ArgMatches, pattern: &str) -> Result<Targets, Failure> {
+    if !url::BUILT_IN.postgres {
+        return Err(Failure::Usage(
+            "--each-schema selects PostgreSQL schemas, and this build of the `migrate` \
+             command has no PostgreSQL backend: enable the migrate-cli feature `postgres`"
+                .to_owned(),
+        ));
+    }
     let Some(given) = matches.get_one::<String>("database") else {
         return Err(Failure::Usage(
             "--each-schema needs the PostgreSQL database that holds the schemas: pass \
@@ -401,146 +407,37 @@ fn schemas(matches: &ArgMatches, pattern: &str) -> Result<Targets, Failure> {
                 .to_owned(),
         ));
     };
-    let url = match url::parse(given).map_err(Failure::Usage)? {
-        url::Url::Postgres(url) => url,
-        url::Url::Sqlite(_) => {
-            return Err(Failure::Usage(format!(
-                "--each-schema selects PostgreSQL schemas, and the database {given} is a \
-                 SQLite one: for SQLite files, use --each 'PATTERN'"
-            )));
-        }
-    };
-    let mut pages = SchemaPages {
-        db: migrate_postgres::Postgres::connect(&url)?,
-        like: like_pattern(pattern),
-        url: url.clone(),
-        after: None,
-        page: std::collections::VecDeque::new(),
-        done: false,
-    };
-    let total: i64 = pages
-        .db
-        .connection()
-        .query_one(
-            &format!("SELECT count(*) FROM pg_namespace WHERE {SCHEMAS}"),
-            &[&pages.like],
-        )
-        .map_err(|source| list_error(Box::new(source)))?
-        .get(0);
+    let database = url::parse(given).map_err(Failure::Usage)?;
+    if let url::Url::Sqlite(_) = database {
+        return Err(Failure::Usage(format!(
+            "--each-schema selects PostgreSQL schemas, and the database {given} is a \
+             SQLite one: for SQLite files, use --each 'PATTERN'"
+        )));
+    }
+    let (total, names) = open::schemas(&database, pattern)?;
     if total == 0 {
         return Err(Failure::Usage(format!(
             "--each-schema {pattern:?} matches no schema of {}; check the pattern (`*` any \
              characters, `?` one) and the database",
-            url::redact(&url)
+            url::redact(given)
         )));
     }
-    Ok(Targets {
-        total: usize::try_from(total).unwrap_or(usize::MAX),
-        any_sqlite: false,
-        iter: Box::new(pages),
-    })
-}
-
-/// The schemas `--each-schema` selects: `$1` the `LIKE` pattern.
-#[cfg(feature = "postgres")]
-const SCHEMAS: &str = "nspname LIKE $1 AND nspname NOT LIKE 'pg\\_%' \
-                       AND nspname <> 'information_schema'";
-
-/// How many schema names are fetched at a time.
-#[cfg(feature = "postgres")]
-const PAGE: i64 = 500;
-
-#[cfg(feature = "postgres")]
-fn list_error(source: migrate_core::BoxError) -> migrate_core::Error {
-    migrate_core::Error::Database {
-        action: "list the schemas of the database (pg_namespace)".to_owned(),
-        source,
-    }
-}
-
-/// The selected schemas, fetched a page at a time in name order (each page after the
-/// last name of the one before).
-#[cfg(feature = "postgres")]
-struct SchemaPages {
-    db: migrate_postgres::Postgres,
-    like: String,
-    url: String,
-    after: Option<String>,
-    page: std::collections::VecDeque<String>,
-    done: bool,
-}
-
-#[cfg(feature = "postgres")]
-impl Iterator for SchemaPages {
-    type Item = Target;
-
-    fn next(&mut self) -> Option<Target> {
-        if self.page.is_empty() && !self.done {
-            let sql = format!(
-                "SELECT nspname::text FROM pg_namespace WHERE {SCHEMAS} \
-                 AND ($2::text IS NULL OR nspname > $2::name) ORDER BY nspname LIMIT {PAGE}"
-            );
-            match self.db.connection().query(&sql, &[&self.like, &self.after]) {
-                Ok(rows) => {
-                    self.done = rows.len() < usize::try_from(PAGE).unwrap_or(0);
-                    self.page = rows.iter().map(|row| row.get(0)).collect();
-                    self.after = self.page.back().cloned().or(self.after.take());
-                }
-                Err(source) => {
-                    self.done = true;
-                    return Some(Target {
-                        name: "(the list of schemas)".to_owned(),
-                        place: Place::Unreadable(list_error(Box::new(source)).to_string()),
-                    });
-                }
-            }
-        }
-        let schema = self.page.pop_front()?;
-        Some(Target {
+    let iter = names.map(move |name| match name {
+        Ok(schema) => DatabaseTarget {
             name: schema.clone(),
             place: Place::Schema {
-                url: self.url.clone(),
+                url: database.clone(),
                 schema,
             },
-        })
-    }
-}
-
-#[cfg(not(feature = "postgres"))]
-fn schemas(_matches: &ArgMatches, _pattern: &str) -> Result<Targets, Failure> {
-    Err(Failure::Usage(
-        "--each-schema selects PostgreSQL schemas, and this build of the `migrate` command \
-         has no PostgreSQL backend: enable the migrate-cli feature `postgres`"
-            .to_owned(),
-    ))
-}
-
-/// A `*`/`?` pattern as SQL `LIKE` (escape character `\`, the default).
-#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-fn like_pattern(pattern: &str) -> String {
-    let mut like = String::with_capacity(pattern.len());
-    for c in pattern.chars() {
-        match c {
-            '*' => like.push('%'),
-            '?' => like.push('_'),
-            '%' | '_' | '\\' => {
-                like.push('\\');
-                like.push(c);
-            }
-            c => like.push(c),
-        }
-    }
-    like
-}
-
-#[cfg(test)]
-mod tests {
-    use super::like_pattern;
-
-    #[test]
-    fn schema_patterns_become_like_patterns() {
-        assert_eq!(like_pattern("tenant_*"), "tenant\\_%");
-        assert_eq!(like_pattern("t?x"), "t_x");
-        assert_eq!(like_pattern("100%\\"), "100\\%\\\\");
-    }
+        },
+        Err(message) => DatabaseTarget {
+            name: "(the list of schemas)".to_owned(),
+            place: Place::Unreadable(message),
+        },
+    });
+    Ok(Targets {
+        total,
+        any_sqlite: false,
+        iter: Box::new(iter),
+    })
 }

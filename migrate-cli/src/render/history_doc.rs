@@ -8,8 +8,9 @@ use std::fmt::Write as _;
 
 use migrate_core::{MigrationStatus, Migrator, RegisteredMigration, State};
 
-use crate::database::{SchemaText, Scratch};
 use crate::filter::Filter;
+use crate::open::scratch::Scratch;
+use crate::render::path::relative;
 
 /// The document of the migrations `filter` selects; `scratch` is where the schema after
 /// each migration is built, or `Err(why_not)` for the table alone, with a line saying why.
@@ -20,11 +21,11 @@ use crate::filter::Filter;
 /// table, with the reason; its section says so instead of showing a schema, as its code
 /// did not run: in the database's history when it is skipped there, else when its
 /// condition, evaluated on the scratch database with the same `--environment`, is false.
-pub fn markdown(
+pub(crate) fn markdown(
     migrator: &Migrator,
     filter: &Filter,
     applied: Option<&[MigrationStatus]>,
-    scratch: Result<Scratch, &str>,
+    scratch: Result<Box<dyn Scratch>, &str>,
 ) -> Result<String, migrate_core::Error> {
     let mut doc = String::from("# Migration history\n\n");
     if !migrator.set().is_empty() {
@@ -60,7 +61,7 @@ pub fn markdown(
             "| {} | {} | `{}` | {} |",
             m.version(),
             cell(m.description()),
-            crate::errors::relative(m.file()),
+            relative(m.file()),
             applied_at(m.version())
         );
     }
@@ -104,34 +105,26 @@ pub fn markdown(
                 doc,
                 "\nDefined in `{}` (line {}). {skipped} Its code did not run: no schema \
                  change.",
-                crate::errors::relative(m.file()),
+                relative(m.file()),
                 m.line(),
             );
             continue;
         }
-        let (schema, text) = db.schema()?;
+        let schema = db.schema()?;
         let _ = writeln!(
             doc,
             "\nDefined in `{}` (line {}){}. The schema after it:\n\n```{}",
-            crate::errors::relative(m.file()),
+            relative(m.file()),
             m.line(),
             if m.is_reversible() {
                 ""
             } else {
                 "; irreversible"
             },
-            if text == SchemaText::Sql {
-                "sql"
-            } else {
-                "text"
-            }
+            schema.language
         );
-        for line in schema {
-            if text == SchemaText::Sql {
-                let _ = writeln!(doc, "{line};");
-            } else {
-                let _ = writeln!(doc, "{line}");
-            }
+        for line in schema.lines {
+            let _ = writeln!(doc, "{line}");
         }
         doc.push_str("```\n");
     }

@@ -1,110 +1,18 @@
-//! What a fan-out prints: on a terminal, one progress bar on standard error (targets
-//! done of all, with the failed count, rate, ETA and the targets in flight) and each
-//! failure above it; a line per target on standard output when that is a file or a
-//! pipe (or there is no bar); then the summary,
-//! as text or (`--format json`) as one JSON document for deploy tooling.
+//! What a fan-out prints once it is over: the summary, as text or (`--format json`) as
+//! one JSON document.
 
 use std::fmt::Write as _;
-use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use migrate_core::fan_out::{Failed, Outcome, Summary};
 use migrate_core::{RegisteredMigration, Report, StepReport};
 
-use crate::each::{Standing, Versions};
-use crate::errors;
-use crate::output::millis;
-use crate::targets::Target;
-
-/// How many targets in flight the bar names before `…`.
-const SHOWN_IN_FLIGHT: usize = 3;
-
-/// The progress of a fan-out, as it happens.
-pub struct Display {
-    bar: Option<ProgressBar>,
-    lines: bool,
-    in_flight: Vec<String>,
-    failed: usize,
-}
-
-impl Display {
-    /// A bar when standard error is a terminal; a line per target on standard output
-    /// when that is not one (or there is no bar), unless the output is JSON.
-    pub fn new(total: usize, json: bool) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::with_draw_target(
-                Some(u64::try_from(total).unwrap_or(u64::MAX)),
-                ProgressDrawTarget::stderr(),
-            );
-            if let Ok(style) = ProgressStyle::with_template(
-                "{wide_bar} {pos}/{len} databases {msg} {per_sec} ETA {eta}",
-            ) {
-                bar.set_style(style);
-            }
-            bar
-        });
-        // Standard output sent to a file or a pipe gets a line per database, bar or not.
-        let lines = !json && (bar.is_none() || !std::io::stdout().is_terminal());
-        Display {
-            lines,
-            bar,
-            in_flight: Vec::new(),
-            failed: 0,
-        }
-    }
-
-    pub fn started(&mut self, name: &str) {
-        self.in_flight.push(name.to_owned());
-        self.refresh();
-    }
-
-    /// A target is done: `line` says how; a failure is shown above the bar too.
-    pub fn finished(&mut self, name: &str, line: &str, failed: bool) {
-        if let Some(i) = self.in_flight.iter().position(|n| n == name) {
-            self.in_flight.swap_remove(i);
-        }
-        if failed {
-            self.failed += 1;
-        }
-        if let Some(bar) = &self.bar {
-            if failed {
-                bar.println(line);
-            }
-            bar.inc(1);
-            self.refresh();
-        }
-        if self.lines {
-            outln!("{line}");
-        }
-    }
-
-    fn refresh(&self) {
-        let Some(bar) = &self.bar else {
-            return;
-        };
-        let mut message = String::new();
-        if self.failed > 0 {
-            let _ = write!(message, "({} failed) ", self.failed);
-        }
-        if !self.in_flight.is_empty() {
-            message.push_str("· ");
-            message
-                .push_str(&self.in_flight[..self.in_flight.len().min(SHOWN_IN_FLIGHT)].join(", "));
-            if self.in_flight.len() > SHOWN_IN_FLIGHT {
-                message.push_str(", …");
-            }
-            message.push_str(" ·");
-        }
-        bar.set_message(message);
-    }
-
-    pub fn finish(self) {
-        if let Some(bar) = self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
+use crate::fan_out::json::{Json, array};
+use crate::fan_out::standing::{Standing, Versions};
+use crate::fan_out::targets::DatabaseTarget;
+use crate::render::error::render;
+use crate::render::millis;
+use crate::render::path::relative;
 
 /// `1 database`, `2 databases`.
 fn databases(n: usize) -> String {
@@ -142,12 +50,12 @@ fn versions(steps: &[StepReport]) -> String {
 
 /// The error's first line, and the whole of it as the command line words it.
 fn error_text(error: &migrate_core::Error) -> (String, Vec<String>) {
-    let lines = errors::render(error);
+    let lines = render(error);
     (lines.first().cloned().unwrap_or_default(), lines)
 }
 
 /// The failures of a summary, one block each: `  NAME: message`, causes indented below.
-fn failure_blocks(out: &mut String, failed: &[Failed<Target>]) {
+fn failure_blocks(out: &mut String, failed: &[Failed<DatabaseTarget>]) {
     for failure in failed {
         let (_, lines) = error_text(&failure.error);
         let mut lines = lines.iter();
@@ -171,7 +79,10 @@ fn failure_blocks(out: &mut String, failed: &[Failed<Target>]) {
 }
 
 /// The failures as a JSON array; each migration's file is looked up in `known`.
-fn failures_json(failed: &[Failed<Target>], known: &[&'static RegisteredMigration]) -> String {
+fn failures_json(
+    failed: &[Failed<DatabaseTarget>],
+    known: &[&'static RegisteredMigration],
+) -> String {
     array(failed.iter().map(|failure| {
         let mut item = Json::object();
         item.str("target", &failure.target.name);
@@ -181,7 +92,7 @@ fn failures_json(failed: &[Failed<Target>], known: &[&'static RegisteredMigratio
                 migration.num("version", version);
                 migration.str("description", description);
                 match known.iter().find(|m| m.version() == version) {
-                    Some(m) => migration.str("file", &errors::relative(m.file())),
+                    Some(m) => migration.str("file", &relative(m.file())),
                     None => migration.raw("file", "null"),
                 }
                 item.raw("migration", &migration.finish());
@@ -198,7 +109,7 @@ fn failures_json(failed: &[Failed<Target>], known: &[&'static RegisteredMigratio
 }
 
 /// What `up` over many targets did.
-pub struct UpTally {
+pub(crate) struct UpTally {
     known: Vec<&'static RegisteredMigration>,
     start: Instant,
     migrated: usize,
@@ -209,7 +120,7 @@ pub struct UpTally {
 }
 
 impl UpTally {
-    pub fn new(known: &[&'static RegisteredMigration]) -> Self {
+    pub(crate) fn new(known: &[&'static RegisteredMigration]) -> Self {
         UpTally {
             known: known.to_vec(),
             start: Instant::now(),
@@ -222,7 +133,11 @@ impl UpTally {
     }
 
     /// Counts one finished target; returns its line.
-    pub fn add(&mut self, outcome: &Outcome<Target, Report>, dry_run: bool) -> String {
+    pub(crate) fn add(
+        &mut self,
+        outcome: &Outcome<DatabaseTarget, Report>,
+        dry_run: bool,
+    ) -> String {
         let name = &outcome.target.name;
         let skipped = outcome
             .committed
@@ -266,7 +181,12 @@ impl UpTally {
         }
     }
 
-    pub fn text(&self, summary: &Summary<Target>, dry_run: bool, fail_fast: bool) -> String {
+    pub(crate) fn text(
+        &self,
+        summary: &Summary<DatabaseTarget>,
+        dry_run: bool,
+        fail_fast: bool,
+    ) -> String {
         let total = summary.succeeded + summary.failed.len() + summary.not_started;
         let mut out = String::new();
         let verb = if dry_run {
@@ -325,7 +245,7 @@ impl UpTally {
         out
     }
 
-    pub fn json(&self, doc: &mut Json, summary: &Summary<Target>) {
+    pub(crate) fn json(&self, doc: &mut Json, summary: &Summary<DatabaseTarget>) {
         doc.num(
             "targets",
             (summary.succeeded + summary.failed.len() + summary.not_started) as u64,
@@ -346,7 +266,7 @@ impl UpTally {
 }
 
 /// Where the targets of `status` stand.
-pub struct StatusTally {
+pub(crate) struct StatusTally {
     known: Vec<&'static RegisteredMigration>,
     latest: u64,
     versions: Versions,
@@ -356,7 +276,7 @@ pub struct StatusTally {
 }
 
 impl StatusTally {
-    pub fn new(known: &[&'static RegisteredMigration]) -> Self {
+    pub(crate) fn new(known: &[&'static RegisteredMigration]) -> Self {
         StatusTally {
             known: known.to_vec(),
             latest: known.last().map_or(0, |m| m.version()),
@@ -369,18 +289,18 @@ impl StatusTally {
 
     /// Sorts the targets behind and those needing attention by name: the same output
     /// whatever order the workers finished in.
-    pub fn sort(&mut self) {
+    pub(crate) fn sort(&mut self) {
         self.behind.sort_by(|a, b| a.0.cmp(&b.0));
         self.attention.sort_by(|a, b| a.0.cmp(&b.0));
     }
 
     /// Whether every target read is up to date.
-    pub fn all_up_to_date(&self) -> bool {
+    pub(crate) fn all_up_to_date(&self) -> bool {
         self.behind.is_empty() && self.attention.is_empty()
     }
 
     /// Counts one finished target; returns its line and whether it needs a look.
-    pub fn add(&mut self, outcome: &Outcome<Target, Standing>) -> (String, bool) {
+    pub(crate) fn add(&mut self, outcome: &Outcome<DatabaseTarget, Standing>) -> (String, bool) {
         let name = outcome.target.name.clone();
         let standing = match &outcome.result {
             Ok(standing) => standing,
@@ -416,7 +336,7 @@ impl StatusTally {
         }
     }
 
-    pub fn text(&self, summary: &Summary<Target>) -> String {
+    pub(crate) fn text(&self, summary: &Summary<DatabaseTarget>) -> String {
         let total = summary.succeeded + summary.failed.len() + summary.not_started;
         let mut out = String::new();
         let _ = write!(
@@ -465,7 +385,7 @@ impl StatusTally {
         out
     }
 
-    pub fn json(&self, doc: &mut Json, summary: &Summary<Target>) {
+    pub(crate) fn json(&self, doc: &mut Json, summary: &Summary<DatabaseTarget>) {
         doc.num(
             "targets",
             (summary.succeeded + summary.failed.len() + summary.not_started) as u64,
@@ -513,96 +433,9 @@ fn list(versions: &[u64]) -> String {
         .join(", ")
 }
 
-/// A JSON object written field by field (the command needs no JSON library for this).
-pub struct Json {
-    text: String,
-    empty: bool,
-}
-
-impl Json {
-    pub fn object() -> Self {
-        Json {
-            text: "{".to_owned(),
-            empty: true,
-        }
-    }
-
-    fn key(&mut self, key: &str) {
-        if !self.empty {
-            self.text.push(',');
-        }
-        self.empty = false;
-        self.text.push_str(&string(key));
-        self.text.push(':');
-    }
-
-    pub fn str(&mut self, key: &str, value: &str) {
-        self.key(key);
-        self.text.push_str(&string(value));
-    }
-
-    pub fn num(&mut self, key: &str, value: u64) {
-        self.key(key);
-        let _ = write!(self.text, "{value}");
-    }
-
-    pub fn bool(&mut self, key: &str, value: bool) {
-        self.key(key);
-        self.text.push_str(if value { "true" } else { "false" });
-    }
-
-    /// A value already written as JSON.
-    pub fn raw(&mut self, key: &str, json: &str) {
-        self.key(key);
-        self.text.push_str(json);
-    }
-
-    pub fn finish(mut self) -> String {
-        self.text.push('}');
-        self.text
-    }
-}
-
-/// A JSON array of values already written as JSON.
-fn array(items: impl Iterator<Item = String>) -> String {
-    format!("[{}]", items.collect::<Vec<_>>().join(","))
-}
-
-/// A JSON string.
-fn string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(string("a\"b\\c\nd\u{1}é"), "\"a\\\"b\\\\c\\nd\\u0001é\"");
-        let mut doc = Json::object();
-        doc.str("k", "v");
-        doc.num("n", 3);
-        doc.bool("b", false);
-        doc.raw("a", &array(["1".to_owned(), "2".to_owned()].into_iter()));
-        assert_eq!(doc.finish(), r#"{"k":"v","n":3,"b":false,"a":[1,2]}"#);
-    }
 
     #[test]
     fn versions_are_a_range_when_they_follow_one_another() {
