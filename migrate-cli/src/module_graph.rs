@@ -143,7 +143,13 @@ fn graph(modules: &BTreeMap<String, String>) -> BTreeMap<String, BTreeSet<String
         }
         // Its own child modules, named without `crate::`.
         for line in code.lines() {
-            let line = line.trim_start().trim_start_matches("pub ");
+            let line = line.trim_start();
+            // `mod x;`, `pub mod x;`, `pub(crate) mod x;` ...
+            let line = match line.strip_prefix("pub") {
+                Some(rest) if rest.starts_with('(') => rest.split_once(") ").map_or("", |(_, l)| l),
+                Some(rest) => rest.trim_start(),
+                None => line,
+            };
             if let Some(child) = line.strip_prefix("mod ").and_then(|l| l.strip_suffix(';')) {
                 let child = if name.is_empty() {
                     child.to_owned()
@@ -219,5 +225,18 @@ fn the_guard_sees_a_cycle() {
     assert_eq!(
         cycle_through("a", &edges),
         Some(vec!["a".to_owned(), "b".to_owned(), "a".to_owned()])
+    );
+    // A parent that calls its child by its short name, and the child that uses its parent.
+    let mut modules = BTreeMap::new();
+    modules.insert(String::new(), "mod p;".to_owned());
+    modules.insert(
+        "p".to_owned(),
+        "pub(crate) mod c;\nfn f() { c::g() }".to_owned(),
+    );
+    modules.insert("p::c".to_owned(), "use super::Item;".to_owned());
+    let edges = graph(&modules);
+    assert_eq!(
+        cycle_through("p", &edges),
+        Some(vec!["p".to_owned(), "p::c".to_owned(), "p".to_owned()])
     );
 }
