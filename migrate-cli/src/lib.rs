@@ -156,6 +156,3 @@ where
         None => code,
     }
 }
-
-#[cfg(test)]
-mod module_graph;

@@ -6,6 +6,7 @@ mod basics;
 mod conditions;
 mod each;
 mod each_postgres;
+mod flags;
 mod io_errors;
 mod parallel;
 mod postgres;
