@@ -2,13 +2,12 @@
 //! `migrate-*/src`, each module's `crate::` references give the edges of its module graph,
 //! and every strongly connected component of more than one module is a cycle.
 //!
-//! - A module is a top-level module of its crate: `src/a.rs` or `src/a/mod.rs`, with
-//!   every file under `src/a/` counted as part of `a` (a child module's references are its
-//!   parent's). Nested modules are the parent's business: a parent and its child naming
-//!   each other is normal and is not reported; the cycles between the crate's rooms are.
+//! - A module is a file: `src/a.rs` or `src/a/mod.rs` is `a`, `src/a/b.rs` is `a::b`.
 //!   The crate root (`lib.rs`) is not a node: it declares the modules and re-exports them.
 //!   `src/bin/` and `src/main.rs` are crates of their own and are left out.
-//! - A reference is `crate::a` in code, alone or in a `use crate::{a, b::c}` group;
+//! - A reference is a path `crate::a::b::..` in code, alone or in a `use crate::{a, b::c}`
+//!   group, and names the longest module its segments spell (`crate::a::b::Item` is `a::b`
+//!   when `a/b.rs` exists, else `a`);
 //!   comments (doc comments included, so intra-doc links) and string literals are
 //!   skipped, and so are `$crate::` (a macro's path) and names that are not modules
 //!   (`crate::PENDING`, an item of the root). `super::` and `self::` are not followed.
@@ -60,7 +59,7 @@ fn no_crate_has_a_module_cycle() {
 /// The test's own reading of `crate::` references, on made-up sources.
 #[test]
 fn references_are_read_from_code_only() {
-    let modules: BTreeSet<String> = ["a", "b", "c", "d", "e"]
+    let modules: BTreeSet<String> = ["a", "b", "c", "c::inner", "d", "e", "f", "f::g"]
         .iter()
         .map(|m| m.to_string())
         .collect();
@@ -78,8 +77,13 @@ fn references_are_read_from_code_only() {
             'x'
         }
         pub(crate) fn h() {}
+        use crate::c::inner::{W, V as _};
+        use crate::{f::{g::Q, R}};
     "##;
-    let expected: BTreeSet<String> = ["a", "b", "c", "d"].iter().map(|m| m.to_string()).collect();
+    let expected: BTreeSet<String> = ["a", "b", "c", "c::inner", "d", "f", "f::g"]
+        .iter()
+        .map(|m| m.to_string())
+        .collect();
     assert_eq!(references(source, &modules), expected);
 }
 
@@ -125,27 +129,30 @@ fn crate_sources(workspace: &Path) -> Vec<PathBuf> {
 
 /// The module graph of the crate whose sources are in `src`.
 fn graph(src: &Path) -> Graph {
-    // Each top-level module and the files that make it up.
-    let mut files: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
-    for entry in fs::read_dir(src).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        if path.is_dir() {
-            if name != "bin" {
-                files.entry(name).or_default().extend(rust_files(&path));
-            }
-        } else if path.extension().is_some_and(|e| e == "rs") && name != "lib" && name != "main" {
-            files.entry(name).or_default().push(path);
+    // Each module (a file) by its path, `a` or `a::b`.
+    let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for path in rust_files(src) {
+        let relative = path.strip_prefix(src).unwrap();
+        let mut segments: Vec<String> = relative
+            .iter()
+            .map(|s| s.to_string_lossy().trim_end_matches(".rs").to_owned())
+            .collect();
+        if segments.first().is_some_and(|s| s == "bin") {
+            continue;
         }
+        if segments.last().is_some_and(|s| s == "mod") {
+            segments.pop();
+        }
+        if segments.len() == 1 && (segments[0] == "lib" || segments[0] == "main") {
+            continue;
+        }
+        files.insert(segments.join("::"), path);
     }
     let modules: BTreeSet<String> = files.keys().cloned().collect();
     files
         .iter()
-        .map(|(module, paths)| {
-            let mut to = BTreeSet::new();
-            for path in paths {
-                to.extend(references(&fs::read_to_string(path).unwrap(), &modules));
-            }
+        .map(|(module, path)| {
+            let mut to = references(&fs::read_to_string(path).unwrap(), &modules);
             to.remove(module);
             (module.clone(), to)
         })
@@ -166,7 +173,7 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The modules of `modules` that `source` names as `crate::m`, in code.
+/// The modules of `modules` that `source` names with a `crate::` path, in code.
 fn references(source: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
     let code = code_only(source);
     let mut found = BTreeSet::new();
@@ -179,38 +186,77 @@ fn references(source: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
         if before.is_some_and(|b| b == b'$' || b == b'_' || b.is_ascii_alphanumeric()) {
             continue;
         }
-        let rest = code[at..].trim_start();
-        if let Some(group) = rest.strip_prefix('{') {
-            for name in group_heads(group) {
-                found.insert(name);
+        for path in paths(&code[at..]) {
+            // The longest prefix of the path that is a module of the crate.
+            let mut module = None;
+            for n in 1..=path.len() {
+                let prefix = path[..n].join("::");
+                if modules.contains(&prefix) {
+                    module = Some(prefix);
+                }
             }
-        } else {
-            found.insert(ident(rest).to_string());
+            found.extend(module);
         }
     }
-    found.retain(|name| modules.contains(name));
     found
 }
 
-/// The first segment of each path in a `use` group, `group` starting after its `{`.
-fn group_heads(group: &str) -> Vec<String> {
-    let mut heads = Vec::new();
-    let mut depth = 0;
-    let mut expect_head = true;
-    for (i, c) in group.char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' if depth == 0 => break,
-            '}' => depth -= 1,
-            ',' if depth == 0 => expect_head = true,
-            c if expect_head && depth == 0 && (c.is_alphanumeric() || c == '_') => {
-                heads.push(ident(&group[i..]).to_string());
-                expect_head = false;
+/// The paths that `text` (what follows a `crate::`) spells, each as its segments: one
+/// path, or one per leaf of a `{..}` group, nested groups included.
+fn paths(text: &str) -> Vec<Vec<String>> {
+    fn walk(text: &str, prefix: &[String], out: &mut Vec<Vec<String>>) -> usize {
+        // Reads one path (or group) at the start of `text`; returns the bytes read.
+        let mut segments = prefix.to_vec();
+        let mut i = 0;
+        loop {
+            i += text[i..].len() - text[i..].trim_start().len();
+            let rest = &text[i..];
+            if let Some(group) = rest.strip_prefix('{') {
+                i += 1;
+                let mut j = 0;
+                loop {
+                    j += group[j..].len() - group[j..].trim_start().len();
+                    if group[j..].starts_with('}') || j >= group.len() {
+                        j += 1;
+                        break;
+                    }
+                    j += walk(&group[j..], &segments, out);
+                    j += group[j..].len() - group[j..].trim_start().len();
+                    if group[j..].starts_with(',') {
+                        j += 1;
+                    }
+                }
+                return i + j;
             }
-            _ => {}
+            let name = ident(rest);
+            if name.is_empty() {
+                break;
+            }
+            segments.push(name.to_owned());
+            i += name.len();
+            if text[i..].starts_with("::") {
+                i += 2;
+            } else {
+                break;
+            }
+        }
+        // `a as b` and the like end the path; the caller skips to the next `,` or `}`.
+        let tail = &text[i..];
+        let end = tail
+            .find([',', '}', ';', '(', ')', '<', '>', ' ', '\n'])
+            .unwrap_or(tail.len());
+        if segments.len() > prefix.len() {
+            out.push(segments);
+        }
+        i + if tail.starts_with(' ') {
+            tail.find([',', '}', ';']).unwrap_or(tail.len())
+        } else {
+            end
         }
     }
-    heads
+    let mut out = Vec::new();
+    walk(text, &[], &mut out);
+    out
 }
 
 /// The identifier at the start of `text`.
