@@ -1,7 +1,7 @@
 //! What a user sees where a program's migrations meet a link other than a plain
 //! `cargo build` of a Rust binary, each case built for real in a generated workspace
 //! (child `cargo` builds, offline, into the target directory that
-//! `tests/tests/cross_crate.rs` uses, so the dependencies compile once for both):
+//! `tests/tests/build/cross_crate.rs` uses, so the dependencies compile once for both):
 //!
 //! - a `staticlib` holding migrations, which names a library of migrations, linked into
 //!   a C program by `cc`: the usual link (`cc main.c libx.a`) keeps only the archive
@@ -27,7 +27,7 @@ const ERRORS: &str = include_str!("../../../docs/errors.md");
 const WHOLE_ARCHIVE_LINK: &str =
     "cc main.c -Wl,--whole-archive libplugin.a -Wl,--no-whole-archive -o main";
 
-/// The target directory shared with `tests/tests/cross_crate.rs`.
+/// The target directory shared with `tests/tests/build/cross_crate.rs`.
 fn child_target_dir() -> PathBuf {
     support::child_target_dir!("cross-crate")
 }
