@@ -31,12 +31,33 @@ use crate::migration::{BoxError, Db, Migration, Reversible};
 /// );
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum LockTimeout {
     /// A statement that waits longer than this for a lock fails, and the migration with
     /// it (`lock_timeout = "500ms"`, `"30s"`, `"5m"`). Never zero.
     After(Duration),
     /// No limit: the migration waits as long as it takes (`lock_timeout = "off"`).
     Off,
+}
+
+impl LockTimeout {
+    /// The longest a statement waits for a lock, or `None` for no limit: what a backend
+    /// sets, whatever the variant (new ones may be added, so a `match` outside
+    /// migrate-core needs a `_` arm).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use migrate_core::LockTimeout;
+    ///
+    /// assert_eq!(LockTimeout::After(Duration::from_secs(5)).limit(), Some(Duration::from_secs(5)));
+    /// assert_eq!(LockTimeout::Off.limit(), None);
+    /// ```
+    pub const fn limit(&self) -> Option<Duration> {
+        match *self {
+            LockTimeout::After(duration) => Some(duration),
+            LockTimeout::Off => None,
+        }
+    }
 }
 
 /// A migration as the registry knows it: its version and description from the
@@ -214,7 +235,7 @@ impl RegisteredMigration {
     /// set. `Some(&[])` (`after = []`) means it needs none.
     ///
     /// Declared dependencies make a late migration safe to apply out of order: see
-    /// [`PlanOptions::allow_out_of_order`](crate::PlanOptions).
+    /// [`PlanOptions::allow_out_of_order`](crate::planner::PlanOptions::allow_out_of_order).
     ///
     /// ```rust,standalone_crate
     /// use migrate_core::{migration, BoxError, Db, Migration};

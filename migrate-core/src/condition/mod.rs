@@ -13,8 +13,10 @@ use crate::migration::{BoxError, Db};
 /// What a condition decides: run the migration, or record it as skipped with a reason.
 ///
 /// A predicate may return `bool` instead: `false` skips with a reason naming the
-/// predicate.
+/// predicate. New decisions may be added, so a `match` on it outside migrate-core needs a
+/// `_` arm.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum When {
     /// Run the migration now.
     Run,
