@@ -145,6 +145,6 @@ pub mod __private {
     pub use crate::registry::{
         LockTimeout, RegisteredMigration, registered_migration, with_condition, with_metadata,
     };
-    pub use crate::registry::{MIGRATION_FOLDERS, MIGRATIONS, MigrationsFolder};
+    pub use crate::registry::{MIGRATION_FOLDERS, MIGRATIONS, MigrationsFolder, migrations_folder};
     pub use linkme;
 }

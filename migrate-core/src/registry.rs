@@ -363,13 +363,13 @@ pub struct MigrationsFolder {
     files: usize,
 }
 
-impl MigrationsFolder {
-    /// Used by `include_migrations!()`; not part of the public API.
-    #[doc(hidden)]
-    pub const fn __new(files: usize) -> Self {
-        MigrationsFolder { files }
-    }
+/// Declares a migrations folder of `files` files: what `include_migrations!()` calls
+/// (through `__private`); not part of the public API.
+pub const fn migrations_folder(files: usize) -> MigrationsFolder {
+    MigrationsFolder { files }
+}
 
+impl MigrationsFolder {
     /// How many files the folder had when the program was built.
     pub(crate) fn files(&self) -> usize {
         self.files
@@ -414,7 +414,7 @@ macro_rules! include_migrations {
             #[$crate::__private::linkme::distributed_slice($crate::__private::MIGRATION_FOLDERS)]
             #[linkme(crate = $crate::__private::linkme)]
             static MIGRATIONS_FOLDER: $crate::__private::MigrationsFolder =
-                $crate::__private::MigrationsFolder::__new(MIGRATION_FILES.len());
+                $crate::__private::migrations_folder(MIGRATION_FILES.len());
         };
     };
 }
