@@ -45,7 +45,9 @@ pub fn discovered_migrations() -> Result<&'static [&'static RegisteredMigration]
 impl Error {
     /// [`Error::NoMigrations`] for the set `set` (`""` for the default set), listing the
     /// sets that discovery does find in this program: what a check of the migrations
-    /// (e.g. a test helper) reports when it is given none.
+    /// (e.g. a test helper) reports when it is given none. For the backends' testing
+    /// helpers; not part of the public API.
+    #[doc(hidden)]
     pub fn no_migrations(set: &str) -> Error {
         let mut sets: Vec<&'static str> = discovered_migrations()
             .map(|list| list.iter().map(|m| m.set()).collect())

@@ -31,7 +31,7 @@
 //! The data flow, one module each: `#[migration]` adds a [`RegisteredMigration`] to a
 //! distributed slice (`registry`); [`discovered_migrations`] sorts and validates it once
 //! (`discover`); conditions are evaluated under the migration lock (`condition`);
-//! [`plan()`] (pure) turns the known set, the history and a [`Target`] into a [`Plan`]
+//! [`planner::plan`] (pure) turns the known set, the history and a [`Target`] into a [`Plan`]
 //! or a refusal (`plan`); the [`Migrator`] runs the plan (`run`: one transaction per
 //! migration, one per batch, none for `transaction = false`) on a [`Backend`]
 //! (`backend`). History edits that run no code are `maintain`. SQLite users depend on
@@ -56,6 +56,22 @@ mod settings;
 mod status;
 pub mod testing;
 
+/// The pure planner, for a tool or a test that plans without a database: the known
+/// migrations, the history rows and a [`Target`](crate::Target) in, a [`Plan`](crate::Plan)
+/// or a refusal out. A run plans through it; [`Migrator::plan`](crate::Migrator::plan) reads the history and plans the same way.
+///
+/// ```
+/// use migrate_core::planner::{PlanOptions, plan};
+/// use migrate_core::Target;
+///
+/// // Nothing known, nothing applied: nothing to do.
+/// let steps = plan(&[], &[], Target::Latest, PlanOptions::default()).unwrap();
+/// assert!(steps.is_empty());
+/// ```
+pub mod planner {
+    pub use crate::plan::{PlanOptions, plan};
+}
+
 pub use backend::{
     Backend, Capabilities, CodeScope, Freshness, HistoryChange, HistoryRead, NewRow, Read,
     Sessions, TxMode, Unsupported,
@@ -66,7 +82,7 @@ pub use error::{Error, Result};
 pub use history::{HistoryRow, RowState};
 pub use manager::Migrator;
 pub use migration::{BoxError, Db, Migration, Reversible};
-pub use plan::{Direction, Plan, PlanOptions, Step, Target, plan};
+pub use plan::{Direction, Plan, Step, Target};
 pub use registry::{LockTimeout, RegisteredMigration};
 pub use report::{Report, StepReport};
 pub use settings::{Hook, Progress};
@@ -129,6 +145,6 @@ pub mod __private {
     pub use crate::registry::{
         LockTimeout, RegisteredMigration, registered_migration, with_condition, with_metadata,
     };
-    pub use crate::registry::{MIGRATION_FOLDERS, MIGRATIONS, MigrationsFolder};
+    pub use crate::registry::{MIGRATION_FOLDERS, MIGRATIONS, MigrationsFolder, migrations_folder};
     pub use linkme;
 }

@@ -44,13 +44,15 @@ impl core::fmt::Debug for Migrator {
 
 impl Migrator {
     /// A manager with no migrations; add some with
-    /// [`load_migrations_from_versions`](Self::load_migrations_from_versions) or
-    /// [`register_migrations`](Self::register_migrations).
+    /// [`register_migrations`](Self::register_migrations) (a program that discovers its
+    /// migrations writes [`Migrator::discovered`] instead).
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// A manager for every migration registered with `#[migration]` in this program.
+    /// A manager for every migration registered with `#[migration]` in this program: what
+    /// a program writes (and [`discovered_set`](Self::discovered_set) for a named set).
+    /// It is `Migrator::new().load_migrations_from_versions()`.
     ///
     /// A migration is in the program only if the module or crate that defines it is
     /// compiled and linked into it (a `mod` line, or `use my_lib as _;` for a library:
@@ -107,6 +109,11 @@ impl Migrator {
 
     /// Adds every migration of this manager's set registered with `#[migration]` in this
     /// program (see [`discovered_migrations`](crate::discovered_migrations)).
+    ///
+    /// Use [`Migrator::discovered`] or [`Migrator::discovered_set`], which are this on a
+    /// new manager; this builder form is for adding the discovered migrations to a
+    /// manager that already holds some registered by hand
+    /// ([`register_migrations`](Self::register_migrations)).
     ///
     /// # Errors
     ///

@@ -7,7 +7,11 @@ use crate::history::HistoryRow;
 use crate::registry::RegisteredMigration;
 
 /// Where a run should leave the database.
+///
+/// New targets may be added (a count of steps, a tag), so a `match` on it outside
+/// migrate-core needs a `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Target {
     /// Every known migration applied.
     Latest,
@@ -16,8 +20,33 @@ pub enum Target {
     Version(u64),
 }
 
-/// Choices that change what the planner accepts.
+/// Choices that change what the planner accepts ([`planner::plan`](crate::planner::plan)).
+///
+/// Start from `PlanOptions::default()` (refuse everything it can refuse) and loosen it with
+/// the builder methods; read the fields. New choices may be added, so it cannot be built
+/// with a struct expression outside migrate-core:
+///
+/// ```
+/// use migrate_core::Direction;
+/// use migrate_core::planner::PlanOptions;
+///
+/// let options = PlanOptions::default()
+///     .allow_out_of_order(true)
+///     .only(Some(Direction::Up));
+/// assert!(options.allow_out_of_order);
+/// assert!(!options.allow_modified);
+/// assert_eq!(options.only, Some(Direction::Up));
+/// ```
+///
+/// ```compile_fail,E0639
+/// let options = migrate_core::planner::PlanOptions {
+///     allow_out_of_order: true,
+///     allow_modified: false,
+///     only: None,
+/// };
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PlanOptions {
     /// Apply a pending migration whose version is below the highest applied one,
     /// instead of refusing.
@@ -36,6 +65,29 @@ pub struct PlanOptions {
     /// Refuse a plan with a step in the other direction ([`Error::WrongDirection`]):
     /// `Some(Direction::Up)` never reverts, `Some(Direction::Down)` never applies.
     pub only: Option<Direction>,
+}
+
+impl PlanOptions {
+    /// Sets [`allow_out_of_order`](PlanOptions#structfield.allow_out_of_order): apply a
+    /// pending migration below the highest applied one instead of refusing.
+    pub const fn allow_out_of_order(mut self, allow: bool) -> Self {
+        self.allow_out_of_order = allow;
+        self
+    }
+
+    /// Sets [`allow_modified`](PlanOptions#structfield.allow_modified): go on when an
+    /// applied migration's source changed.
+    pub const fn allow_modified(mut self, allow: bool) -> Self {
+        self.allow_modified = allow;
+        self
+    }
+
+    /// Sets [`only`](PlanOptions#structfield.only): refuse a plan with a step in the other
+    /// direction than `Some(direction)`; `None` allows both.
+    pub const fn only(mut self, direction: Option<Direction>) -> Self {
+        self.only = direction;
+        self
+    }
 }
 
 /// One step of a plan: a migration and the direction to run it in.
@@ -326,6 +378,18 @@ mod tests {
         allow_modified: false,
         only: None,
     };
+
+    #[test]
+    fn the_builder_sets_each_choice_and_the_default_refuses_all() {
+        assert_eq!(PlanOptions::default(), OPTIONS);
+        let loose = PlanOptions::default()
+            .allow_out_of_order(true)
+            .allow_modified(true)
+            .only(Some(Direction::Down));
+        assert!(loose.allow_out_of_order && loose.allow_modified);
+        assert_eq!(loose.only, Some(Direction::Down));
+        assert_eq!(loose.only(None).only, None);
+    }
 
     #[test]
     fn latest_applies_every_pending_migration_in_version_order() {

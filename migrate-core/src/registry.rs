@@ -31,12 +31,33 @@ use crate::migration::{BoxError, Db, Migration, Reversible};
 /// );
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum LockTimeout {
     /// A statement that waits longer than this for a lock fails, and the migration with
     /// it (`lock_timeout = "500ms"`, `"30s"`, `"5m"`). Never zero.
     After(Duration),
     /// No limit: the migration waits as long as it takes (`lock_timeout = "off"`).
     Off,
+}
+
+impl LockTimeout {
+    /// The longest a statement waits for a lock, or `None` for no limit: what a backend
+    /// sets, whatever the variant (new ones may be added, so a `match` outside
+    /// migrate-core needs a `_` arm).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use migrate_core::LockTimeout;
+    ///
+    /// assert_eq!(LockTimeout::After(Duration::from_secs(5)).limit(), Some(Duration::from_secs(5)));
+    /// assert_eq!(LockTimeout::Off.limit(), None);
+    /// ```
+    pub const fn limit(&self) -> Option<Duration> {
+        match *self {
+            LockTimeout::After(duration) => Some(duration),
+            LockTimeout::Off => None,
+        }
+    }
 }
 
 /// A migration as the registry knows it: its version and description from the
@@ -214,7 +235,7 @@ impl RegisteredMigration {
     /// set. `Some(&[])` (`after = []`) means it needs none.
     ///
     /// Declared dependencies make a late migration safe to apply out of order: see
-    /// [`PlanOptions::allow_out_of_order`](crate::PlanOptions).
+    /// [`PlanOptions::allow_out_of_order`](crate::planner::PlanOptions::allow_out_of_order).
     ///
     /// ```rust,standalone_crate
     /// use migrate_core::{migration, BoxError, Db, Migration};
@@ -342,13 +363,13 @@ pub struct MigrationsFolder {
     files: usize,
 }
 
-impl MigrationsFolder {
-    /// Used by `include_migrations!()`; not part of the public API.
-    #[doc(hidden)]
-    pub const fn __new(files: usize) -> Self {
-        MigrationsFolder { files }
-    }
+/// Declares a migrations folder of `files` files: what `include_migrations!()` calls
+/// (through `__private`); not part of the public API.
+pub const fn migrations_folder(files: usize) -> MigrationsFolder {
+    MigrationsFolder { files }
+}
 
+impl MigrationsFolder {
     /// How many files the folder had when the program was built.
     pub(crate) fn files(&self) -> usize {
         self.files
@@ -393,7 +414,7 @@ macro_rules! include_migrations {
             #[$crate::__private::linkme::distributed_slice($crate::__private::MIGRATION_FOLDERS)]
             #[linkme(crate = $crate::__private::linkme)]
             static MIGRATIONS_FOLDER: $crate::__private::MigrationsFolder =
-                $crate::__private::MigrationsFolder::__new(MIGRATION_FILES.len());
+                $crate::__private::migrations_folder(MIGRATION_FILES.len());
         };
     };
 }

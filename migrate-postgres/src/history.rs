@@ -6,20 +6,30 @@ use migrate_core::{BoxError, Error, HistoryRow, RegisteredMigration};
 use postgres::SimpleQueryRow;
 
 /// The history table's name when none is configured.
-pub const DEFAULT_HISTORY_TABLE: &str = "migrate_history";
+pub const DEFAULT_HISTORY_TABLE: &str = migrate_spec::DEFAULT_HISTORY_TABLE;
 
-/// The columns migrate writes and their types (`information_schema.columns.data_type`);
-/// a table of that name without them is not a history.
-pub(crate) const COLUMNS: [(&str, &str); 8] = [
-    ("migration_set", "text"),
-    ("version", "bigint"),
-    ("description", "text"),
-    ("type_name", "text"),
-    ("checksum", "text"),
-    ("applied_at", "timestamp with time zone"),
-    ("duration_us", "bigint"),
-    ("complete", "boolean"),
-];
+/// The columns migrate writes, in the order it reads them, and their types
+/// (`information_schema.columns.data_type`); a table of that name without them is not a
+/// history.
+pub(crate) const COLUMNS: [(&str, &str); 8] = {
+    let types = [
+        "text",
+        "bigint",
+        "text",
+        "text",
+        "text",
+        "timestamp with time zone",
+        "bigint",
+        "boolean",
+    ];
+    let mut columns = [("", ""); 8];
+    let mut i = 0;
+    while i < columns.len() {
+        columns[i] = (migrate_spec::HISTORY_COLUMNS[i], types[i]);
+        i += 1;
+    }
+    columns
+};
 
 /// The SQL the backend runs against one history table, built once per name.
 #[derive(Clone, Debug)]
@@ -62,16 +72,18 @@ impl HistorySql {
                 schema_q = quote_identifier(schema)
             ),
             select: format!(
-                "SELECT migration_set, version, description, type_name, checksum, {UTC_TEXT}, \
-                 duration_us, complete FROM {qualified} ORDER BY migration_set, version"
+                "SELECT {read} FROM {qualified} ORDER BY migration_set, version",
+                read = COLUMNS
+                    .map(|(name, _)| if name == "applied_at" { UTC_TEXT } else { name })
+                    .join(", ")
             ),
             select_applied: format!(
                 "SELECT version, checksum, complete FROM {qualified} WHERE migration_set = "
             ),
             insert: format!(
-                "INSERT INTO {qualified} (migration_set, version, description, type_name, \
-                 checksum, applied_at, duration_us, complete) \
-                 SELECT $1, $2, $3, $4, $5, clock_timestamp(), $6, $7 WHERE {guard}"
+                "INSERT INTO {qualified} ({columns}) \
+                 SELECT $1, $2, $3, $4, $5, clock_timestamp(), $6, $7 WHERE {guard}",
+                columns = COLUMNS.map(|(name, _)| name).join(", ")
             ),
             // Whether a row was there or not, the answer is whether the mark held.
             delete: format!(

@@ -42,7 +42,7 @@ impl Postgres {
                 wait,
                 &scope,
                 first,
-                "Postgres::lock_wait, --lock-timeout",
+                "Postgres::lock_wait, --lock-wait",
             )
         })?;
         self.held = Some(Held::Advisory(key));

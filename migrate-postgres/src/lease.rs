@@ -144,7 +144,7 @@ pub(crate) fn acquire(
                 scope: scope.to_owned(),
                 waited: wait,
                 holder: describe(client, table),
-                advice: "Postgres::lock_wait, --lock-timeout",
+                advice: "Postgres::lock_wait, --lock-wait",
             }));
         }
         std::thread::sleep(pause.min(wait - waited));

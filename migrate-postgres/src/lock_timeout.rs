@@ -2,7 +2,7 @@
 //! the migration's code, in its transaction (`SET LOCAL`) or, for a `transaction = false`
 //! migration, on the session, and set back after.
 
-use migrate_core::{BoxError, CodeScope, LockTimeout, RegisteredMigration};
+use migrate_core::{BoxError, CodeScope, RegisteredMigration};
 
 use crate::database::{Lock, Postgres};
 use crate::history::quote_literal;
@@ -26,11 +26,13 @@ impl Postgres {
         scope: CodeScope,
     ) -> Result<(), BoxError> {
         let in_transaction = scope == CodeScope::InTransaction;
-        let own = migration.lock_timeout().map(|timeout| match timeout {
-            LockTimeout::After(duration) => format!("{}ms", duration.as_millis().max(1)),
-            // PostgreSQL's 0: no limit.
-            LockTimeout::Off => "0".to_owned(),
-        });
+        let own = migration
+            .lock_timeout()
+            .map(|timeout| match timeout.limit() {
+                Some(duration) => format!("{}ms", duration.as_millis().max(1)),
+                // PostgreSQL's 0: no limit.
+                None => "0".to_owned(),
+            });
         let sql = match (own, in_transaction) {
             // The migration before it in this transaction set its own: back to what the
             // transaction had.

@@ -245,13 +245,35 @@ impl Db for Conn {
 /// }
 /// # fn main() {}
 /// ```
-pub trait SqliteExt {
+///
+/// Sealed: implemented for `dyn Db` only, so that methods can be added to it without
+/// breaking anyone. A type of your own cannot implement it:
+///
+/// ```rust,compile_fail,E0277
+/// use migrate_sqlite::{BoxError, SqliteExt};
+///
+/// struct Mine;
+///
+/// impl SqliteExt for Mine {
+///     fn sqlite(&mut self) -> Result<&mut migrate_sqlite::rusqlite::Connection, BoxError> {
+///         Err("mine".into())
+///     }
+/// }
+/// ```
+pub trait SqliteExt: sealed::Sealed {
     /// The connection, inside the transaction the manager opened for this migration.
     ///
     /// # Errors
     ///
     /// When the migration runs on a backend other than SQLite.
     fn sqlite(&mut self) -> Result<&mut rusqlite::Connection, BoxError>;
+}
+
+mod sealed {
+    /// Keeps [`SqliteExt`](super::SqliteExt) implemented for `dyn Db` only.
+    pub trait Sealed {}
+
+    impl Sealed for dyn migrate_core::Db + '_ {}
 }
 
 impl SqliteExt for dyn Db + '_ {

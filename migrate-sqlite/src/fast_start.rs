@@ -20,24 +20,18 @@
 use std::collections::HashMap;
 
 use migrate_core::{BoxError, HistoryChange, HistoryRow, RegisteredMigration, RowState};
+use migrate_spec::Fnv64;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::history::HistorySql;
 
 /// The hash of one migration: FNV-1a over its set, version and checksum, folded to 32 bits.
 fn part(set: &str, version: u64, checksum: &str) -> u32 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut write = |bytes: &[u8]| {
-        for &byte in bytes {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        hash ^= 0xff;
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    };
-    write(set.as_bytes());
-    write(&version.to_le_bytes());
-    write(checksum.as_bytes());
+    let mut hash = Fnv64::new();
+    hash.field(set.as_bytes());
+    hash.field(&version.to_le_bytes());
+    hash.field(checksum.as_bytes());
+    let hash = hash.finish();
     #[allow(clippy::cast_possible_truncation)]
     let folded = (hash ^ (hash >> 32)) as u32;
     folded
@@ -399,6 +393,19 @@ mod tests {
             .iter()
             .map(|(version, checksum)| part("", *version, checksum))
             .fold(0, u32::wrapping_add)
+    }
+
+    /// The fingerprint stored in existing databases' headers must stay valid: these are
+    /// the hashes the earlier code gave (its own FNV-1a loop, before `Fnv64`), kept as
+    /// numbers.
+    #[test]
+    fn a_migrations_hash_is_the_one_existing_databases_store() {
+        assert_eq!(part("", 1, "a"), 0x7856_a900);
+        assert_eq!(
+            part("billing", 20_261_124_093_000, "0123456789abcdef"),
+            0x844e_f4cb
+        );
+        assert_eq!(part("", migrate_core::MAX_VERSION, ""), 0xeb43_3d50);
     }
 
     #[test]

@@ -1,49 +1,10 @@
 //! The foreign-key check after a migration: only what the migration could have broken.
 //!
-//! With foreign keys enforced, SQLite itself checks every `INSERT`, `UPDATE` and `DELETE`
-//! (an immediate constraint fails the statement; a deferred one makes `COMMIT` fail), and
-//! `DROP TABLE` deletes its rows first, checked the same way. What it does not check are
-//! schema changes: a parent rebuilt with other rows, a parent key that lost its `UNIQUE`
-//! index ("foreign key mismatch"), `writable_schema` edits, and rows written while the
-//! migration turned the checks off (`PRAGMA foreign_keys` outside a transaction, or
-//! `PRAGMA defer_foreign_keys = ON` then `OFF`, which forgets the violations it deferred).
-//!
-//! So [`ForeignKeys::begin`] reads the schema (`sqlite_schema`: no table data) and sets a
-//! savepoint, and [`ForeignKeys::check`] compares the schema after the migration with it:
-//!
-//! - nothing changed: nothing to scan;
-//! - a table created, or rebuilt (a new root page: its rows were copied), or a table whose
-//!   parent was dropped or rebuilt: `PRAGMA foreign_key_check(<table>)`, which reads that
-//!   table's rows only;
-//! - a table altered in place (same root page: `ADD COLUMN`, renames), or a table whose
-//!   parent was created or altered in place: its rows are the same, so the check is only
-//!   prepared, never run, which is where SQLite reports a foreign key whose parent columns
-//!   are no longer a primary key or unique;
-//! - a migration that set `foreign_keys`, `defer_foreign_keys` or `writable_schema`, so
-//!   that SQLite's own checks may have been off: besides, every table it wrote (`INSERT`,
-//!   `UPDATE`, `DELETE`, `DROP TABLE`, as the connection's authorizer saw them), and every
-//!   table whose parent it wrote, row by row.
-//!
-//! Reading the schema is not free either, and a database applying one migration per
-//! transaction would otherwise read all of it twice per migration. So the schema a check
-//! read is carried to the next step's `begin` while `PRAGMA data_version` (another
-//! connection's commit) and `PRAGMA schema_version` (any schema change by SQL, the
-//! manager's own after the check included) show nothing changed it. And when the
-//! authorizer saw the migration only add tables and indexes (no drop, alter, rename,
-//! view, trigger, pragma that writes, or write to `sqlite_schema`), the check reads only
-//! the entries past the last rowid it knew (SQLite gives an added entry a larger one) and
-//! adds them to the schema before: the same schema a full read gives, so the same
-//! decisions. Anything else (and code run outside a transaction) reads the whole schema.
-//!
-//! Tables the migration did not touch are never read, so violations that were there
-//! before it (rows written with foreign keys off) never block it. (The authorizer sees a
-//! statement when it is prepared: a statement migration code prepared in an earlier step
-//! and kept in rusqlite's cache is not seen again.) When the check finds
-//! violations, it rolls back to the savepoint and runs the same checks on the database as
-//! it was before the migration: a violation with the same table, rowid and parent there
-//! existed before. Both kinds block the migration, because they are in a table it rebuilt
-//! or whose parent it changed (SQLite refuses to copy such rows into a rebuilt table with
-//! foreign keys on, too); the error tells them apart and says what to do.
+//! [`ForeignKeys::begin`] reads the schema (no table data) and sets a savepoint;
+//! [`ForeignKeys::check`] compares the schema after with it, checks the tables created,
+//! rebuilt or altered and their children (and every table written, when the migration
+//! turned SQLite's checks off), then looks violations up on the database as it was before.
+//! The design and its reasons: docs/safety.md, "The foreign-key check".
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

@@ -5,19 +5,11 @@ use core::time::Duration;
 use migrate_core::{BoxError, HistoryRow};
 
 /// The history table's name when none is configured.
-pub const DEFAULT_HISTORY_TABLE: &str = "migrate_history";
+pub const DEFAULT_HISTORY_TABLE: &str = migrate_spec::DEFAULT_HISTORY_TABLE;
 
-/// The columns migrate writes; a table of that name without them is not a history.
-pub(crate) const COLUMNS: [&str; 8] = [
-    "migration_set",
-    "version",
-    "description",
-    "type_name",
-    "checksum",
-    "applied_at",
-    "duration_us",
-    "complete",
-];
+/// The columns migrate writes, in the order it reads them; a table of that name without
+/// them is not a history.
+pub(crate) const COLUMNS: [&str; 8] = migrate_spec::HISTORY_COLUMNS;
 
 /// The columns whose declared type is INTEGER in every history table migrate creates;
 /// a table that declares them otherwise can hold values no migration wrote.
@@ -44,6 +36,7 @@ impl HistorySql {
         let table = quote_identifier(name);
         let companion_name = format!("{name}_fast_start");
         let companion = quote_identifier(&companion_name);
+        let columns = COLUMNS.join(", ");
         HistorySql {
             name: name.to_owned(),
             create: format!(
@@ -59,10 +52,7 @@ impl HistorySql {
                     PRIMARY KEY (migration_set, version)
                 ) WITHOUT ROWID"
             ),
-            select: format!(
-                "SELECT migration_set, version, description, type_name, checksum, applied_at, \
-                 duration_us, complete FROM {table} ORDER BY migration_set, version"
-            ),
+            select: format!("SELECT {columns} FROM {table} ORDER BY migration_set, version"),
             // What the planner needs, of one set; the primary key gives the order.
             select_applied: format!(
                 "SELECT version, checksum, complete FROM {table} WHERE migration_set = ?1 \
@@ -77,9 +67,7 @@ impl HistorySql {
             // A plain INSERT (cheaper than OR REPLACE); the time comes from Rust
             // (cheaper than strftime in SQL), as the same RFC 3339 text.
             insert: format!(
-                "INSERT INTO {table} (migration_set, version, description, type_name, \
-                 checksum, applied_at, duration_us, complete) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                "INSERT INTO {table} ({columns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
             ),
             delete: format!("DELETE FROM {table} WHERE migration_set = ?1 AND version = ?2"),
             update_checksum: format!(

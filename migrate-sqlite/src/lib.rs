@@ -46,8 +46,8 @@ pub use sqlite::{DEFAULT_BUSY_TIMEOUT, Sqlite};
 /// (`Freshness`, `HistoryChange`, `testing::check_migrations_on`) stays in `migrate_core`.
 pub use migrate_core::{
     Backend, BoxError, Db, Direction, Error, HistoryRow, LockTimeout, MAX_VERSION, Migration,
-    MigrationStatus, Migrator, Plan, PlanContext, PlanOptions, RegisteredMigration, Report, Result,
-    Reversible, State, Step, StepReport, Target, When, discovered_migrations, fan_out, plan,
+    MigrationStatus, Migrator, Plan, PlanContext, RegisteredMigration, Report, Result, Reversible,
+    State, Step, StepReport, Target, When, discovered_migrations, fan_out,
 };
 
 /// Marks a unit struct as a migration and registers it:

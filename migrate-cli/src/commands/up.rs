@@ -79,9 +79,8 @@ pub(super) fn exec(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -
         ("up", Access::WriteOrCreate)
     };
     let mut db = open(matches, command, access)?;
-    let target = sub
-        .get_one::<u64>("to")
-        .map_or(Target::Latest, |v| Target::Version(*v));
+    let to = sub.get_one::<u64>("to").copied();
+    let target = to.map_or(Target::Latest, Target::Version);
     with_progress(
         &migrator,
         db.backend(),
@@ -92,9 +91,9 @@ pub(super) fn exec(matches: &ArgMatches, sub: &ArgMatches, migrator: Migrator) -
             if dry_run {
                 m.dry_run(db, target)
             } else {
-                match target {
-                    Target::Latest => m.to_latest(db),
-                    Target::Version(v) => m.to_version(db, v),
+                match to {
+                    Some(v) => m.to_version(db, v),
+                    None => m.to_latest(db),
                 }
             }
         },

@@ -92,9 +92,8 @@ pub(crate) fn up(
     } else {
         ("up", Access::WriteOrCreate)
     };
-    let goal = sub
-        .get_one::<u64>("to")
-        .map_or(Target::Latest, |v| Target::Version(*v));
+    let to = sub.get_one::<u64>("to").copied();
+    let goal = to.map_or(Target::Latest, Target::Version);
     let json = json(sub);
     let mut display = FanOutDisplay::new(targets.total, json);
     let mut tally = UpTally::new(migrator.migrations());
@@ -113,9 +112,9 @@ pub(crate) fn up(
                 if dry_run {
                     m.dry_run(db.backend(), goal)
                 } else {
-                    match goal {
-                        Target::Latest => m.to_latest(db.backend()),
-                        Target::Version(v) => m.to_version(db.backend(), v),
+                    match to {
+                        Some(v) => m.to_version(db.backend(), v),
+                        None => m.to_latest(db.backend()),
                     }
                 }
             },

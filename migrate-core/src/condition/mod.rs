@@ -13,8 +13,10 @@ use crate::migration::{BoxError, Db};
 /// What a condition decides: run the migration, or record it as skipped with a reason.
 ///
 /// A predicate may return `bool` instead: `false` skips with a reason naming the
-/// predicate.
+/// predicate. New decisions may be added, so a `match` on it outside migrate-core needs a
+/// `_` arm.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum When {
     /// Run the migration now.
     Run,
@@ -113,9 +115,38 @@ pub type Predicate = fn(&mut PlanContext<'_>) -> Result<When, BoxError>;
     label = "this function is the migration's condition",
     note = "write it as `fn(context: &mut PlanContext<'_>) -> Result<bool, BoxError>` (or `-> bool`, `-> Result<When, BoxError>`)"
 )]
-pub trait Decision {
+///
+/// Sealed: implemented for those types only, so that the attribute's contract cannot grow
+/// by accident. A type of your own cannot implement it:
+///
+/// ```rust,compile_fail,E0277
+/// use migrate_core::__private::Decision;
+/// use migrate_core::{BoxError, When};
+///
+/// struct Mine;
+///
+/// impl Decision for Mine {
+///     fn decide(self) -> Result<When, BoxError> {
+///         Ok(When::Run)
+///     }
+/// }
+/// ```
+pub trait Decision: sealed::Sealed {
     /// The decision, or the condition's error.
     fn decide(self) -> Result<When, BoxError>;
+}
+
+mod sealed {
+    use super::When;
+    use crate::migration::BoxError;
+
+    /// Keeps [`Decision`](super::Decision) implemented for `bool`, [`When`] and their
+    /// `Result`s only.
+    pub trait Sealed {}
+
+    impl Sealed for bool {}
+    impl Sealed for When {}
+    impl<T: Into<When>, E: Into<BoxError>> Sealed for Result<T, E> {}
 }
 
 impl Decision for bool {

@@ -324,8 +324,8 @@ fn a_runner_that_waits_too_long_names_who_holds_the_lock() {
     );
     assert!(text.contains("holder-app"), "names its application: {text}");
     assert!(
-        text.contains("Postgres::lock_wait"),
-        "says how to wait longer: {text}"
+        text.contains("Postgres::lock_wait, --lock-wait"),
+        "says how to wait longer, with the flag's name: {text}"
     );
 
     BLOCKER_RELEASE.store(true, Ordering::SeqCst);

@@ -202,6 +202,7 @@ fn a_runner_that_waits_too_long_names_the_lease_holder() {
         "names the holder: {text}"
     );
     assert!(text.contains("lease"), "{text}");
+    assert!(text.contains("Postgres::lock_wait, --lock-wait"), "{text}");
     RELEASE.store(true, Ordering::SeqCst);
     holder.join().unwrap().unwrap();
     assert_eq!(schema.versions(), [3]);
