@@ -6,12 +6,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::backend::calls::{begin, rollback};
 use crate::backend::{Backend, Freshness, TxMode};
-use crate::condition::{self, PlanContext, When};
 use crate::error::{Error, Result, panic_message};
 use crate::history::HistoryRow;
 use crate::migration::BoxError;
 use crate::plan::{Direction, Step, Target};
 use crate::registry::RegisteredMigration;
+use crate::registry::condition::{self, PlanContext, When};
 use crate::report::StepReport;
 use crate::settings::Settings;
 

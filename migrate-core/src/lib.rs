@@ -76,13 +76,13 @@ pub use backend::{
     Backend, Capabilities, CodeScope, Freshness, HistoryChange, HistoryRead, NewRow, Read,
     Sessions, TxMode, Unsupported,
 };
-pub use condition::{PlanContext, When};
 pub use discover::{MAX_VERSION, discovered_migrations};
 pub use error::{Error, Result};
 pub use history::{HistoryRow, RowState};
 pub use manager::Migrator;
 pub use migration::{BoxError, Db, Migration, Reversible};
 pub use plan::{Direction, Plan, Step, Target};
+pub use registry::condition::{PlanContext, When};
 pub use registry::{LockTimeout, RegisteredMigration};
 pub use report::{Report, StepReport};
 pub use settings::{Hook, Progress};
@@ -138,10 +138,10 @@ macro_rules! link_migration_crates {
 pub mod __private {
     pub use crate::migration::{Migration, Reversible};
     // For the command line of this workspace, which words the same refusal its own way.
-    pub use crate::condition::{Condition, Decision, PlanContext, Predicate, When};
     pub use crate::error::{declare_advice, needed_by_reason};
     pub use crate::metadata::{Metadata, Registered, same_set};
     pub use crate::migration::BoxError;
+    pub use crate::registry::condition::{Condition, Decision, PlanContext, Predicate, When};
     pub use crate::registry::{
         LockTimeout, RegisteredMigration, registered_migration, with_condition, with_metadata,
     };

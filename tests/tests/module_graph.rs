@@ -10,7 +10,11 @@
 //!   when `a/b.rs` exists, else `a`);
 //!   comments (doc comments included, so intra-doc links) and string literals are
 //!   skipped, and so are `$crate::` (a macro's path) and names that are not modules
-//!   (`crate::PENDING`, an item of the root). `super::` and `self::` are not followed.
+//!   (`crate::PENDING`, an item of the root). `super::` and `self::` are not followed,
+//!   and a file's unit tests (`#[cfg(test)] mod tests` at its end) are left out.
+//!
+//! - Cycles are looked for twice: between files, and between rooms (a top-level module with
+//!   every file under it), so `a::x -> b` with `b -> a::y` is a cycle too.
 //!
 //! The test also finds the cycles of a made-up graph, so an empty result means none.
 
@@ -18,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// A crate's module graph: each top-level module and the modules it references.
+/// A crate's module graph: each module and the modules it references.
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
 #[test]
@@ -35,7 +39,10 @@ fn no_crate_has_a_module_cycle() {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        for cycle in cycles(&graph(&source)) {
+        // Per file, and per room: a top-level module with everything under it, so that
+        // `a::x -> b` and `b -> a::y` is a cycle too.
+        let files = graph(&source);
+        for cycle in cycles(&files).into_iter().chain(cycles(&rooms(&files))) {
             found.insert((name.clone(), cycle));
         }
     }
@@ -152,11 +159,31 @@ fn graph(src: &Path) -> Graph {
     files
         .iter()
         .map(|(module, path)| {
-            let mut to = references(&fs::read_to_string(path).unwrap(), &modules);
+            let text = fs::read_to_string(path).unwrap();
+            // A file's unit tests (`#[cfg(test)] mod tests`, last in the file) are not part
+            // of the crate's structure.
+            let code = text
+                .find("#[cfg(test)]\nmod tests")
+                .map_or(&text[..], |at| &text[..at]);
+            let mut to = references(code, &modules);
             to.remove(module);
             (module.clone(), to)
         })
         .collect()
+}
+
+/// `graph` with every module folded into its top-level module.
+fn rooms(graph: &Graph) -> Graph {
+    let room = |module: &str| module.split("::").next().unwrap().to_owned();
+    let mut rooms = Graph::new();
+    for (from, to) in graph {
+        let entry = rooms.entry(room(from)).or_default();
+        entry.extend(to.iter().map(|m| room(m)));
+    }
+    for (from, to) in &mut rooms {
+        to.remove(from);
+    }
+    rooms
 }
 
 /// Every `.rs` file under `dir`.

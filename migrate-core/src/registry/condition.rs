@@ -7,7 +7,6 @@
 
 use crate::history::HistoryRow;
 
-pub(crate) mod evaluate;
 use crate::migration::{BoxError, Db};
 
 /// What a condition decides: run the migration, or record it as skipped with a reason.

@@ -3,9 +3,11 @@
 
 use core::time::Duration;
 
-use crate::condition::Condition;
+pub(crate) mod condition;
+
 use crate::metadata::Metadata;
 use crate::migration::{BoxError, Db, Migration, Reversible};
+use condition::Condition;
 
 /// How long a migration's statements may wait for a table lock another session holds,
 /// as its attribute sets it: `lock_timeout = "30s"` or `lock_timeout = "off"`. A backend

@@ -5,7 +5,7 @@ use super::step::{run_and_record, settle_condition};
 use super::{Mode, failed, log_step, outside, progress, reword_with_full_history};
 use crate::backend::calls::{begin, rollback};
 use crate::backend::{Backend, Capabilities, Freshness, TxMode};
-use crate::condition::evaluate::{RunSoFar, decide};
+use crate::condition::{RunSoFar, decide};
 use crate::error::{Error, Result};
 use crate::history::HistoryRow;
 use crate::plan::{self, Direction, PlanOptions, Step, Target};

@@ -5,7 +5,7 @@
 use core::time::Duration;
 
 use crate::backend::{Backend, Capabilities, TxMode};
-use crate::condition::evaluate::{self, RunSoFar};
+use crate::condition::{self as evaluate, RunSoFar};
 use crate::error::{Error, Result};
 use crate::history::{HistoryRow, marks};
 use crate::migration::BoxError;

@@ -6,7 +6,7 @@ use super::step::{CodeOutcome, record, run_code, settle_condition};
 use super::{failed, log_step, progress, step_report};
 use crate::backend::calls::{begin, delete_row, rollback};
 use crate::backend::{Backend, CodeScope, Freshness, HistoryChange, NewRow, TxMode};
-use crate::condition::evaluate::{RunSoFar, decide};
+use crate::condition::{RunSoFar, decide};
 use crate::error::{Error, Result};
 use crate::migration::BoxError;
 use crate::plan::Step;

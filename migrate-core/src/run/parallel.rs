@@ -14,7 +14,7 @@ use super::step::in_transaction;
 use super::{Mode, failed, outside};
 use crate::backend::calls::{begin, rollback};
 use crate::backend::{Backend, Capabilities, Freshness, TxMode};
-use crate::condition::evaluate::RunSoFar;
+use crate::condition::RunSoFar;
 use crate::error::{Error, Result, panic_message};
 use crate::history::HistoryRow;
 use crate::plan::Step;

@@ -9,11 +9,11 @@ use core::time::Duration;
 use super::{failed, log_step, progress, step_report};
 use crate::backend::calls::{begin, delete_row, rollback};
 use crate::backend::{Backend, CodeScope, Freshness, HistoryChange, NewRow, TxMode};
-use crate::condition::When;
-use crate::condition::evaluate::{RunSoFar, decide};
+use crate::condition::{RunSoFar, decide};
 use crate::error::{Error, Result, panic_message};
 use crate::migration::BoxError;
 use crate::plan::{Direction, Step};
+use crate::registry::condition::When;
 use crate::report::StepReport;
 use crate::settings::Settings;
 
