@@ -62,7 +62,7 @@ pub use backend::{
 };
 pub use condition::{PlanContext, When};
 pub use discover::{MAX_VERSION, discovered_migrations};
-pub use error::{Error, Result};
+pub use error::{EnvironmentLimited, Error, Fact, MigrationRef, Remedy, Result};
 pub use history::{HistoryRow, RowState};
 pub use manager::Migrator;
 pub use migration::{BoxError, Db, Migration, Reversible};
@@ -120,12 +120,10 @@ macro_rules! link_migration_crates {
 /// What the code `#[migration]` generates refers to. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::migration::{Migration, Reversible};
-    // For the command line of this workspace, which words the same refusal its own way.
     pub use crate::condition::{Condition, Decision, PlanContext, Predicate, When};
-    pub use crate::error::{declare_advice, needed_by_reason};
     pub use crate::metadata::{Metadata, Registered, same_set};
     pub use crate::migration::BoxError;
+    pub use crate::migration::{Migration, Reversible};
     pub use crate::registry::{
         LockTimeout, RegisteredMigration, registered_migration, with_condition, with_metadata,
     };

@@ -11,7 +11,7 @@ use crate::backend::calls::{begin, delete_row, rollback};
 use crate::backend::{Backend, CodeScope, Freshness, HistoryChange, NewRow, TxMode};
 use crate::condition::When;
 use crate::condition::evaluate::{RunSoFar, decide};
-use crate::error::{Error, Result, panic_message};
+use crate::error::{Error, MigrationRef, Result, panic_message};
 use crate::migration::BoxError;
 use crate::plan::{Direction, Step};
 use crate::report::StepReport;
@@ -82,9 +82,7 @@ pub(crate) fn run_and_record(
         Err(CodeOutcome::Panic(message)) => {
             let m = step.migration;
             return Err(Error::MigrationPanicked {
-                version: m.version(),
-                description: m.description(),
-                file: m.file(),
+                migration: MigrationRef::of(m),
                 direction: step.direction,
                 batch,
                 message,
