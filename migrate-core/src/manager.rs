@@ -324,7 +324,7 @@ impl Migrator {
     ///     migrator.to_latest(&mut db)?;
     ///     let up_only = migrator.clone().only_direction(Direction::Up);
     ///     let refused = up_only.to_version(&mut db, 0).unwrap_err();
-    ///     assert!(matches!(refused, Error::WrongDirection { migration: MigrationRef { version: 1, .. }, .. }));
+    ///     assert!(matches!(refused, Error::WrongDirection { migration: migrate_core::MigrationRef { version: 1, .. }, .. }));
     ///     assert_eq!(migrator.pending(&mut db)?.len(), 0); // nothing was reverted
     ///     Ok(())
     /// }

@@ -137,11 +137,11 @@ pub(crate) fn words(remedy: &Remedy) -> String {
              clear-incomplete {version}` ({}) and run again",
             after_clear(*direction)
         ),
-        Remedy::CheckPath => "check that `--database` names the right file".to_owned(),
+        Remedy::CheckPath => "check that the path names the right file (`--database`)".to_owned(),
         Remedy::OtherHistoryTable => {
             "keep the history in another table with `--history-table NAME`".to_owned()
         }
-        Remedy::RepairHistoryRow => "correct or delete that row by hand, then run again \
+        Remedy::RepairHistoryRow => "correct or delete it by hand, then run again \
              (`migrate status` reads the history)"
             .to_owned(),
         Remedy::WaitForLock { .. } => "let it finish (or end that session), or wait longer \

@@ -235,9 +235,7 @@ impl core::fmt::Display for Remedy {
             Remedy::OtherHistoryTable => {
                 f.write_str("keep the history in another table (the backend's `history_table(..)`)")
             }
-            Remedy::RepairHistoryRow => {
-                f.write_str("correct or delete that row by hand, then run again")
-            }
+            Remedy::RepairHistoryRow => f.write_str("correct or delete it by hand, then run again"),
             Remedy::WaitForLock { advice } => write!(
                 f,
                 "let it finish (or end that session), or wait longer ({advice}), then run \
@@ -521,7 +519,7 @@ mod tests {
 
     #[test]
     fn repair_history_row() {
-        has(Remedy::RepairHistoryRow, &["correct or delete that row"]);
+        has(Remedy::RepairHistoryRow, &["correct or delete it by hand"]);
     }
 
     #[test]
