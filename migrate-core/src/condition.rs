@@ -6,7 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::backend::calls::{begin, rollback};
 use crate::backend::{Backend, Freshness, TxMode};
-use crate::error::{Error, Result, panic_message};
+use crate::error::{EnvironmentLimited, Error, MigrationRef, Result, panic_message};
 use crate::history::HistoryRow;
 use crate::migration::BoxError;
 use crate::plan::{Direction, Step, Target};
@@ -112,13 +112,15 @@ pub(crate) fn require_environment(settings: &Settings, steps: &[Step]) -> Result
     if settings.environment.is_some() {
         return Ok(());
     }
-    let limited: Vec<(u64, &'static str, &'static str, &'static [&'static str])> = steps
+    let limited: Vec<EnvironmentLimited> = steps
         .iter()
         .filter(|step| step.direction == Direction::Up)
         .filter_map(|step| {
             let m = step.migration;
-            m.environments()
-                .map(|environments| (m.version(), m.description(), m.file(), environments))
+            m.environments().map(|environments| EnvironmentLimited {
+                migration: MigrationRef::of(m),
+                environments,
+            })
         })
         .collect();
     if limited.is_empty() {
@@ -178,7 +180,10 @@ fn evaluate(
             }
             None => {
                 return Err(Error::EnvironmentRequired {
-                    migrations: vec![(m.version(), m.description(), m.file(), environments)],
+                    migrations: vec![EnvironmentLimited {
+                        migration: MigrationRef::of(m),
+                        environments,
+                    }],
                 });
             }
         }
@@ -187,9 +192,7 @@ fn evaluate(
         return Ok(When::Run);
     };
     let failed = |source: BoxError| Error::ConditionFailed {
-        version: m.version(),
-        description: m.description(),
-        file: m.file(),
+        migration: MigrationRef::of(m),
         condition: path,
         source,
     };

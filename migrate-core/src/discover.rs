@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, MigrationRef, Result};
 use crate::registry::{MIGRATION_FOLDERS, MIGRATIONS, RegisteredMigration};
 
 /// The largest version a migration can have: versions are stored as SQLite `INTEGER`s,
@@ -88,9 +88,7 @@ impl From<Invalid> for Error {
                 migration,
                 dependency,
             } if dependency >= migration.version() => Error::DependencyNotEarlier {
-                version: migration.version(),
-                description: migration.description(),
-                file: migration.file(),
+                migration: MigrationRef::of(migration),
                 line: migration.line(),
                 dependency,
             },
@@ -99,9 +97,7 @@ impl From<Invalid> for Error {
                 dependency,
             } => Error::UnknownDependency {
                 set: migration.set(),
-                version: migration.version(),
-                description: migration.description(),
-                file: migration.file(),
+                migration: MigrationRef::of(migration),
                 line: migration.line(),
                 dependency,
             },
@@ -283,7 +279,7 @@ mod tests {
             matches!(
                 error,
                 Error::UnknownDependency {
-                    version: 3,
+                    migration: MigrationRef { version: 3, .. },
                     dependency: 2,
                     ..
                 }
@@ -345,7 +341,7 @@ mod tests {
                 .unwrap_err()
                 .into();
             assert!(
-                matches!(error, Error::DependencyNotEarlier { version: 3, dependency: d, .. } if d == dependency),
+                matches!(error, Error::DependencyNotEarlier { migration: MigrationRef { version: 3, .. }, dependency: d, .. } if d == dependency),
                 "{error:#?}"
             );
             assert!(

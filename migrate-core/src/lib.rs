@@ -57,8 +57,8 @@ mod status;
 pub mod testing;
 
 /// The pure planner, for a tool or a test that plans without a database: the known
-/// migrations, the history rows and a [`Target`](crate::Target) in, a [`Plan`](crate::Plan)
-/// or a refusal out. A run plans through it; [`Migrator::plan`](crate::Migrator::plan) reads the history and plans the same way.
+/// migrations, the history rows and a [`Target`] in, a [`Plan`] or a refusal out. A run
+/// plans through it; [`Migrator::plan`] reads the history and plans the same way.
 ///
 /// ```
 /// use migrate_core::planner::{PlanOptions, plan};
@@ -77,7 +77,7 @@ pub use backend::{
     Sessions, TxMode, Unsupported,
 };
 pub use discover::{MAX_VERSION, discovered_migrations};
-pub use error::{Error, Result};
+pub use error::{EnvironmentLimited, Error, Fact, MigrationRef, Remedy, Result};
 pub use history::{HistoryRow, RowState};
 pub use manager::Migrator;
 pub use migration::{BoxError, Db, Migration, Reversible};
@@ -136,11 +136,9 @@ macro_rules! link_migration_crates {
 /// What the code `#[migration]` generates refers to. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::migration::{Migration, Reversible};
-    // For the command line of this workspace, which words the same refusal its own way.
-    pub use crate::error::{declare_advice, needed_by_reason};
     pub use crate::metadata::{Metadata, Registered, same_set};
     pub use crate::migration::BoxError;
+    pub use crate::migration::{Migration, Reversible};
     pub use crate::registry::condition::{Condition, Decision, PlanContext, Predicate, When};
     pub use crate::registry::{
         LockTimeout, RegisteredMigration, registered_migration, with_condition, with_metadata,

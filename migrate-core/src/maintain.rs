@@ -6,7 +6,7 @@ use core::time::Duration;
 
 use crate::backend::calls::{begin, delete_row, rollback};
 use crate::backend::{Backend, Freshness, HistoryChange, NewRow, TxMode};
-use crate::error::{Error, Result};
+use crate::error::{Error, MigrationRef, Result};
 use crate::history::HistoryRow;
 use crate::migration::BoxError;
 use crate::plan::Direction;
@@ -177,9 +177,7 @@ pub(crate) fn clear_incomplete(
                     Some(m) if row.checksum == m.checksum() => Some(m),
                     Some(m) => {
                         return Err(Error::Modified {
-                            version,
-                            description: m.description(),
-                            file: m.file(),
+                            migration: MigrationRef::of(m),
                             recorded: row.checksum.clone(),
                             current: m.checksum().to_owned(),
                         });

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::backend::Backend;
 use crate::discover;
-use crate::error::{Error, Result};
+use crate::error::{Error, MigrationRef, Result};
 use crate::history::{HistoryRow, RowState};
 use crate::migration::{BoxError, Db};
 use crate::plan::{self, Direction, Plan, Step, Target};
@@ -179,9 +179,7 @@ impl Migrator {
         for m in migrations {
             if !discover::same_set(m.set(), &self.settings.set) {
                 return Err(Error::WrongSet {
-                    version: m.version(),
-                    description: m.description(),
-                    file: m.file(),
+                    migration: MigrationRef::of(m),
                     set: m.set(),
                     expected: self.settings.set,
                 });
@@ -333,7 +331,7 @@ impl Migrator {
     ///     migrator.to_latest(&mut db)?;
     ///     let up_only = migrator.clone().only_direction(Direction::Up);
     ///     let refused = up_only.to_version(&mut db, 0).unwrap_err();
-    ///     assert!(matches!(refused, Error::WrongDirection { version: 1, .. }));
+    ///     assert!(matches!(refused, Error::WrongDirection { migration: migrate_core::MigrationRef { version: 1, .. }, .. }));
     ///     assert_eq!(migrator.pending(&mut db)?.len(), 0); // nothing was reverted
     ///     Ok(())
     /// }

@@ -2,7 +2,7 @@
 //! target to the ordered steps that reach it, or to a refusal. No I/O here.
 
 pub use crate::direction::Direction;
-use crate::error::{Error, Result};
+use crate::error::{Error, MigrationRef, Result};
 use crate::history::HistoryRow;
 use crate::registry::RegisteredMigration;
 
@@ -176,8 +176,7 @@ pub fn plan(
     }
     if let Some(row) = unknown.first() {
         return Err(Error::UnknownApplied {
-            version: row.version,
-            description: row.description.clone(),
+            migration: MigrationRef::new(row.version, row.description.clone(), ""),
             type_name: row.type_name.clone(),
             others: unknown.len() - 1,
         });
@@ -188,9 +187,7 @@ pub fn plan(
             .find(|m| m.version() == row.version)
             .map_or("", |m| m.file());
         return Err(Error::Incomplete {
-            version: row.version,
-            description: row.description.clone(),
-            file,
+            migration: MigrationRef::new(row.version, row.description.clone(), file),
             started_at: row.applied_at.clone(),
             direction: row.interrupted_direction().unwrap_or(Direction::Up),
         });
@@ -199,9 +196,7 @@ pub fn plan(
         for (m, row) in known.iter().zip(&row_of) {
             if let Some(row) = row.filter(|row| row.checksum != m.checksum()) {
                 return Err(Error::Modified {
-                    version: m.version(),
-                    description: m.description(),
-                    file: m.file(),
+                    migration: MigrationRef::of(m),
                     recorded: row.checksum.clone(),
                     current: m.checksum().to_owned(),
                 });
@@ -233,9 +228,7 @@ pub fn plan(
         if (is_applied[i] || is_skipped[i]) && m.version() > target {
             if is_applied[i] && !m.is_reversible() {
                 return Err(Error::Irreversible {
-                    version: m.version(),
-                    description: m.description(),
-                    file: m.file(),
+                    migration: MigrationRef::of(m),
                     target,
                 });
             }
@@ -270,9 +263,7 @@ pub fn plan(
                 .find(|(later, applied)| **applied && later.depends_on(m.version()));
             if let Some((needed_by, _)) = needed_by {
                 return Err(Error::OutOfOrder {
-                    version: m.version(),
-                    description: m.description(),
-                    file: m.file(),
+                    migration: MigrationRef::of(m),
                     highest_applied: highest_remaining,
                     needed_by: needed_by.version(),
                     needed_by_declares: needed_by.dependencies().is_some(),
@@ -289,9 +280,7 @@ pub fn plan(
     {
         let m = wrong.migration;
         return Err(Error::WrongDirection {
-            version: m.version(),
-            description: m.description(),
-            file: m.file(),
+            migration: MigrationRef::of(m),
             direction: wrong.direction,
             target,
         });
@@ -444,7 +433,7 @@ mod tests {
             matches!(
                 error,
                 Error::Irreversible {
-                    version: 2,
+                    migration: MigrationRef { version: 2, .. },
                     target: 1,
                     ..
                 }
@@ -474,12 +463,12 @@ mod tests {
         .unwrap_err();
         match error {
             Error::UnknownApplied {
-                version,
-                description,
-                others,
-                ..
+                migration, others, ..
             } => {
-                assert_eq!((version, description.as_str(), others), (7, "applied 7", 1));
+                assert_eq!(
+                    (migration.version, &*migration.description, others),
+                    (7, "applied 7", 1)
+                );
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -533,7 +522,7 @@ mod tests {
             matches!(
                 error,
                 Error::OutOfOrder {
-                    version: 2,
+                    migration: MigrationRef { version: 2, .. },
                     needed_by: 3,
                     needed_by_declares: true,
                     ..
@@ -554,10 +543,9 @@ mod tests {
             error.to_string(),
             "migration 2 \"irreversible\" (plan.rs) is pending but the database already has \
              migration 3 applied, and applied migration 3 needs it (migration 3 declares no \
-             `after = [..]`, so it needs every earlier migration); give it a version above 3, \
-             list what migration 3 needs with `after = [..]` in its attribute if it does not \
-             need this one, or allow out-of-order migrations with \
-             `Migrator::allow_out_of_order(true)`"
+             `after = [..]`, so it needs every earlier migration); nothing was written; give \
+             it a version above 3, list what migration 3 needs with `after = [..]` if not \
+             this one, or allow it with `Migrator::allow_out_of_order(true)`"
         );
     }
 
@@ -574,7 +562,7 @@ mod tests {
             matches!(
                 error,
                 Error::OutOfOrder {
-                    version: 2,
+                    migration: MigrationRef { version: 2, .. },
                     highest_applied: 3,
                     ..
                 }
@@ -608,7 +596,7 @@ mod tests {
         history[1].checksum = "old".to_owned();
         let error = plan(&known(&[1, 2, 3]), &history, Target::Latest, OPTIONS).unwrap_err();
         assert!(
-            matches!(&error, Error::Modified { version: 2, recorded, current, .. } if recorded == "old" && current == "checksum"),
+            matches!(&error, Error::Modified { migration: MigrationRef { version: 2, .. }, recorded, current, .. } if recorded == "old" && current == "checksum"),
             "{error:?}"
         );
         let allowed = PlanOptions {
@@ -628,7 +616,13 @@ mod tests {
         for target in [Target::Latest, Target::Version(0), Target::Version(2)] {
             let error = plan(&known(&[1, 2, 3]), &history, target, OPTIONS).unwrap_err();
             assert!(
-                matches!(error, Error::Incomplete { version: 2, .. }),
+                matches!(
+                    error,
+                    Error::Incomplete {
+                        migration: MigrationRef { version: 2, .. },
+                        ..
+                    }
+                ),
                 "{error:?}"
             );
         }

@@ -115,3 +115,14 @@ fn chain(error: &Error) -> String {
     }
     text
 }
+
+/// One of each [`Remedy`](crate::Remedy), with sample fields: for a front end's test that
+/// it words every remedy for its own user (the `migrate` command tests that each names a
+/// command or flag it has).
+///
+/// ```
+/// assert!(migrate_core::testing::remedies().contains(&migrate_core::Remedy::AcceptChanges));
+/// ```
+pub fn remedies() -> Vec<crate::Remedy> {
+    crate::error::one_of_each()
+}

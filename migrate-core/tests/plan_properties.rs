@@ -18,8 +18,8 @@ use std::sync::{Mutex, OnceLock};
 
 use migrate_core::planner::{PlanOptions, plan};
 use migrate_core::{
-    BoxError, Db, Direction, Error, HistoryRow, Migration, Plan, RegisteredMigration, Reversible,
-    Step, Target,
+    BoxError, Db, Direction, Error, HistoryRow, Migration, MigrationRef, Plan, RegisteredMigration,
+    Reversible, Step, Target,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -363,64 +363,55 @@ struct Refusal {
 fn refusal(error: &Error) -> Refusal {
     let (kind, version, number, text) = match error {
         Error::UnknownApplied {
-            version,
-            description,
-            others,
-            ..
+            migration, others, ..
         } => (
             Kind::UnknownApplied,
-            *version,
+            migration.version,
             *others as u64,
-            description.clone(),
+            migration.description.to_string(),
         ),
         Error::Incomplete {
-            version,
+            migration,
             started_at,
-            file,
             ..
         } => (
             Kind::Incomplete,
-            *version,
+            migration.version,
             0,
-            format!("{started_at} {file}"),
+            format!("{started_at} {}", migration.file),
         ),
         Error::Modified {
-            version,
+            migration,
             recorded,
             current,
-            ..
         } => (
             Kind::Modified,
-            *version,
+            migration.version,
             0,
             format!("{recorded} -> {current}"),
         ),
         Error::UnknownTarget { version, latest } => {
             (Kind::UnknownTarget, *version, *latest, String::new())
         }
-        Error::Irreversible {
-            version,
-            target,
-            description,
-            ..
-        } => (
+        Error::Irreversible { migration, target } => (
             Kind::Irreversible,
-            *version,
+            migration.version,
             *target,
-            (*description).to_owned(),
+            migration.description.to_string(),
         ),
         Error::OutOfOrder {
-            version,
+            migration,
             highest_applied,
-            description,
             needed_by,
             needed_by_declares,
-            ..
         } => (
             Kind::OutOfOrder,
-            *version,
+            migration.version,
             *highest_applied,
-            format!("{description} needed by {needed_by} ({needed_by_declares})"),
+            format!(
+                "{} needed by {needed_by} ({needed_by_declares})",
+                migration.description
+            ),
         ),
         other => panic!("the planner returned a non-planning error: {other:?}"),
     };
@@ -765,8 +756,8 @@ proptest! {
             (Ok(plan), result) => match plan.steps.iter().find(|step| step.direction != only) {
                 None => prop_assert_eq!(steps(&plan), steps(&result.unwrap())),
                 Some(wrong) => match result {
-                    Err(Error::WrongDirection { version, direction, .. }) => {
-                        prop_assert_eq!(version, wrong.migration.version());
+                    Err(Error::WrongDirection { migration, direction, .. }) => {
+                        prop_assert_eq!(migration.version, wrong.migration.version());
                         prop_assert_eq!(direction, wrong.direction);
                     }
                     other => prop_assert!(false, "expected WrongDirection, got {other:?}"),
@@ -992,7 +983,7 @@ fn a_skipped_row_needs_nothing_and_is_not_the_highest_applied() {
         matches!(
             applied.plan(),
             Err(Error::OutOfOrder {
-                version: 2,
+                migration: MigrationRef { version: 2, .. },
                 needed_by: 3,
                 ..
             })

@@ -81,9 +81,10 @@ pub use transaction::{InvalidIndex, LockTimedOut, PgTransaction, PostgresExt};
 /// What a user of this crate needs of the core; what only a backend's author needs
 /// (`Freshness`, `HistoryChange`, `testing::check_migrations_on`) stays in `migrate_core`.
 pub use migrate_core::{
-    Backend, BoxError, Db, Direction, Error, HistoryRow, LockTimeout, MAX_VERSION, Migration,
-    MigrationStatus, Migrator, Plan, PlanContext, RegisteredMigration, Report, Result, Reversible,
-    State, Step, StepReport, Target, When, discovered_migrations, fan_out,
+    Backend, BoxError, Db, Direction, EnvironmentLimited, Error, HistoryRow, LockTimeout,
+    MAX_VERSION, Migration, MigrationRef, MigrationStatus, Migrator, Plan, PlanContext,
+    RegisteredMigration, Remedy, Report, Result, Reversible, State, Step, StepReport, Target, When,
+    discovered_migrations, fan_out,
 };
 
 /// Marks a unit struct as a migration and registers it:

@@ -87,10 +87,11 @@ fn failures_json(
         let mut item = Json::object();
         item.str("target", &failure.target.name);
         match failure.error.migration() {
-            Some((version, description)) => {
+            Some(m) => {
+                let version = m.version;
                 let mut migration = Json::object();
                 migration.num("version", version);
-                migration.str("description", description);
+                migration.str("description", &m.description);
                 match known.iter().find(|m| m.version() == version) {
                     Some(m) => migration.str("file", &relative(m.file())),
                     None => migration.raw("file", "null"),

@@ -194,7 +194,7 @@ pub(crate) fn sqlite_cause(error: &(dyn StdError + 'static)) -> Option<(String, 
 
 #[cfg(test)]
 mod tests {
-    use migrate_core::{Direction, Error};
+    use migrate_core::{Direction, Error, MigrationRef};
     use migrate_sqlite::rusqlite;
 
     use crate::render::error::render;
@@ -238,9 +238,11 @@ mod tests {
             ),
         ] {
             let error = Error::MigrationFailed {
-                version: 3,
-                description: "Add metadata",
-                file: "src/migrations/m0003_add_metadata.rs",
+                migration: MigrationRef::new(
+                    3,
+                    "Add metadata",
+                    "src/migrations/m0003_add_metadata.rs",
+                ),
                 direction: Direction::Up,
                 batch: false,
                 source: sqlite_error(code, message),
@@ -266,9 +268,7 @@ mod tests {
         }
         // A mistake in the migration's SQL is the migration's: it leads.
         let error = Error::MigrationFailed {
-            version: 3,
-            description: "Add metadata",
-            file: "src/migrations/m0003_add_metadata.rs",
+            migration: MigrationRef::new(3, "Add metadata", "src/migrations/m0003_add_metadata.rs"),
             direction: Direction::Up,
             batch: false,
             source: sqlite_error(rusqlite::ffi::SQLITE_ERROR, "no such table: x"),
@@ -280,9 +280,11 @@ mod tests {
     #[test]
     fn a_condition_that_writes_is_told_where_the_write_belongs() {
         let lines = render(&Error::ConditionFailed {
-            version: 2,
-            description: "Index notes for the flag",
-            file: "src/migrations/m0002_index.rs",
+            migration: MigrationRef::new(
+                2,
+                "Index notes for the flag",
+                "src/migrations/m0002_index.rs",
+            ),
             condition: "checks::flags_exist",
             source: sqlite_error(
                 rusqlite::ffi::SQLITE_READONLY,

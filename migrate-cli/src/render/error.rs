@@ -1,13 +1,14 @@
-//! Errors in the command line's words: the advice names commands and flags
-//! (`migrate accept-changes`, `up --allow-out-of-order`, `--lock-wait`), where
-//! `migrate_core::Error`'s own messages name the API's methods; a migration stopped by the
-//! database (read-only, disk full, locked, a PostgreSQL server out of reach or a
-//! statement past its `lock_timeout`) leads with the database's cause, as the backend
-//! diagnoses it; files are shown relative to the crate.
+//! Errors in the command line's words: core's fact ([`Error::fact`]), its files relative to
+//! their crate, then the [`Remedy`] worded for commands and flags (`migrate
+//! accept-changes`, `migrate up --allow-out-of-order`, `--lock-wait`) where core's own
+//! message names the API's methods. A migration stopped by the database (read-only, disk
+//! full, locked, a PostgreSQL server out of reach or a statement past its `lock_timeout`)
+//! leads with the database's cause, as the backend diagnoses it.
 
+use std::borrow::Cow;
 use std::error::Error as StdError;
 
-use migrate_core::{Direction, Error};
+use migrate_core::{Direction, Error, Remedy};
 
 use crate::failure::CliMessage;
 use crate::open::{cause, wrote};
@@ -26,276 +27,160 @@ pub(crate) fn render(error: &(dyn StdError + 'static)) -> Vec<String> {
     if let Some(lines) = database_cause_first(core) {
         return lines;
     }
-    let message = match core {
-        Error::DuplicateVersion {
-            set,
-            version,
-            first_type,
-            first_file,
-            first_line,
-            second_type,
-            second_file,
-            second_line,
-        } => format!(
-            "migration version {version}{} is used twice, by `{first_type}` ({}:{first_line}) \
-             and `{second_type}` ({}:{second_line}); give one of them a version no other \
-             migration has",
-            if set.is_empty() {
-                String::new()
-            } else {
-                format!(" in set {set:?}")
-            },
-            relative(first_file),
-            relative(second_file)
-        ),
-        Error::Irreversible {
-            version,
-            description,
-            file,
-            target,
-        } => format!(
-            "cannot migrate down to {target}: migration {version} {description:?} ({}) is \
-             irreversible; use `down --to {version}` or a higher version, or restore from a \
-             backup; nothing was written",
-            relative(file)
-        ),
-        Error::OutOfOrder {
-            version,
-            description,
-            file,
-            highest_applied,
-            needed_by,
-            needed_by_declares,
-        } => format!(
-            "migration {version} {description:?} ({}) is pending but the database already has \
-             migration {highest_applied} applied, and applied migration {needed_by} needs it \
-             ({}); give it a version above {highest_applied}, {}or apply it anyway with \
-             `migrate up --allow-out-of-order`; nothing was written",
-            relative(file),
-            migrate_core::__private::needed_by_reason(*needed_by, *needed_by_declares, *version),
-            migrate_core::__private::declare_advice(*needed_by, *needed_by_declares),
-        ),
-        Error::Modified {
-            version,
-            description,
-            file,
-            recorded,
-            current,
-        } => format!(
-            "migration {version} {description:?} ({}) was changed after it was applied \
-             (checksum {recorded} when applied, {current} now); restore its applied version \
-             and write the change as a new migration, or, if the change does not alter what \
-             it does, record it with `migrate accept-changes` (`up --allow-modified` goes on \
-             once without recording it); nothing was written",
-            relative(file)
-        ),
-        Error::Incomplete {
-            version,
-            description,
-            file,
-            started_at,
-            direction,
-        } => format!(
-            "migration {version} {description:?}{} runs outside a transaction and did not \
-             finish migrating {direction} (started {started_at}); part of it may be in the \
-             database: check by hand and finish or undo its changes, then run `migrate \
-             clear-incomplete {version}` ({}), or wait if another process is running it now",
-            in_file(file),
-            after_clear(*direction)
-        ),
-        Error::FailedOutsideTransaction {
-            version,
-            description,
-            file,
-            direction,
-            source,
-        } => {
-            return with_causes(
-                format!(
-                    "migration {version} {description:?} ({}) runs outside a transaction and \
-                     failed partway while migrating {direction}: what it did before the \
-                     failure stays in the database and the history marks it incomplete; check \
-                     the database by hand, finish or undo its changes, then run `migrate \
-                     clear-incomplete {version}` ({}) and run again",
-                    relative(file),
-                    after_clear(*direction)
-                ),
-                Some(source.as_ref()),
-            );
-        }
-        Error::NotTransactional {
-            version,
-            description,
-            file,
-        } => format!(
-            "migration {version} {description:?} ({}) runs outside a transaction \
-             (`transaction = false`), so it cannot be part of `up --all-or-nothing` or a \
-             `--dry-run`; apply the migrations before it, then run `up` without those flags",
-            relative(file)
-        ),
-        Error::BaselineWithHistory {
-            version,
-            applied,
-            highest,
-        } => format!(
-            "cannot baseline at version {version}: the database already has a migration \
-             history ({applied} applied, the highest {highest}); a baseline only adopts a \
-             database without one, and recording migrations as applied on top of a history \
-             would hide whether they ran; apply the pending migrations with `migrate up` \
-             instead; nothing was written"
-        ),
-        Error::WrongDirection {
-            version,
-            description,
-            direction,
-            target,
-            ..
-        } => {
-            let (verb, other) = match direction {
-                Direction::Down => ("revert", "down"),
-                Direction::Up => ("apply", "up"),
-            };
-            format!(
-                "going to version {target} would {verb} migration {version} {description:?}; \
-                 use `{other} --to {target}` for that; nothing was written"
-            )
-        }
-        Error::UnknownTarget { version, latest } => format!(
-            "there is no migration {version} to migrate to; use `--to 0` (before the first \
-             migration) or a version this program contains (the latest is {latest}; `migrate \
-             status` lists them)"
-        ),
-        Error::LockTimeout {
-            scope,
-            waited,
-            holder,
-            ..
-        } => format!(
-            "another session holds the migration lock of {scope} and did not release it \
-             within {waited:?} (--lock-wait): {holder}; let it finish (or end that \
-             session), or wait longer with `--lock-wait` (e.g. `--lock-wait 5m`), then \
-             run again; nothing was written"
-        ),
-        Error::ParallelUnsupported { reason } => format!(
-            "independent migrations cannot run at once here: {}; drop --parallel; nothing \
-             was written",
-            reason.replace(
-                "with Migrator::fan_out (`migrate up --each`)",
-                "with `migrate up --each 'PATTERN'`"
-            )
-        ),
-        Error::ForeignHistoryTable { table, problem } => format!(
-            "the table {table:?} exists but is not a migrate history table: {problem}; it \
-             belongs to something else, so keep the history in another table with \
-             `--history-table NAME`; nothing was written"
-        ),
-        Error::MigrationFailed {
-            version,
-            description,
-            file,
-            direction,
-            batch,
-            source,
-        } => {
-            return with_causes(
-                format!(
-                    "migration {version} {description:?} ({}) failed while migrating \
-                     {direction} and was rolled back{}; fix it and run again",
-                    relative(file),
-                    after_failure(*batch)
-                ),
-                Some(source.as_ref()),
-            );
-        }
-        Error::MigrationPanicked {
-            version,
-            description,
-            file,
-            direction,
-            batch,
-            message,
-        } => format!(
-            "migration {version} {description:?} ({}) panicked while migrating {direction}: \
-             {message}; it was rolled back{}; fix it and run again",
-            relative(file),
-            after_failure(*batch)
-        ),
-        Error::EnvironmentRequired { migrations } => {
-            let example = migrations
-                .first()
-                .and_then(|(_, _, _, environments)| environments.first())
-                .copied()
-                .unwrap_or("dev");
-            format!(
-                "{} limited to environments, and no environment was given, so whether {} \
-                 should run is unknown; name this database's environment with `--environment \
-                 NAME` or the MIGRATE_ENVIRONMENT variable (e.g. `--environment {example}`; in \
-                 an environment not listed, the migration is recorded as skipped), then run \
-                 again; nothing was written",
-                environment_list(migrations),
-                if migrations.len() == 1 { "it" } else { "they" }
-            )
-        }
-        Error::ConditionFailed {
-            version,
-            description,
-            file,
-            condition,
-            source,
-        } => {
-            let advice = if wrote(source.as_ref()) {
-                "a condition only reads the database (it runs read-only): move the write \
-                 into the migration's `up`, or into a migration before it"
-            } else {
-                "fix the condition, or what it reads"
-            };
-            let cause = source.to_string();
-            let mut lines = vec![
-                cause.clone(),
-                format!(
-                    "  the condition `{condition}` of migration {version} {description:?} ({}) \
-                     failed with that, so the migration neither ran nor was recorded as \
-                     skipped; {advice}, then run again",
-                    relative(file)
-                ),
-            ];
-            // Deeper causes, but not SQLite's code restating the message.
-            let mut next = source.source();
-            while let Some(deeper) = next {
-                let text = deeper.to_string();
-                if !text.contains(&cause) {
-                    lines.push(format!("  caused by: {text}"));
-                }
-                next = deeper.source();
-            }
-            return lines;
-        }
-        other => return with_causes(other.to_string(), other.source()),
-    };
-    vec![message]
+    if let Error::ConditionFailed { source, .. } = core {
+        return condition_failed(core, source.as_ref());
+    }
+    let mut fact = fact(core);
+    if let Error::ParallelUnsupported { .. } = core {
+        fact = fact.replace(
+            "with Migrator::fan_out (`migrate up --each`)",
+            "with `migrate up --each 'PATTERN'`",
+        );
+    }
+    with_causes(format!("{fact}; {}", words(&core.remedy())), core.source())
 }
 
-/// `migration 3 "Seed demo note" (environments "dev", "test") is`, or several: `migrations
-/// 3 "Seed demo note" (environments "dev"), 4 "Seed users" (environments "test") are`.
-fn environment_list(
-    migrations: &[(u64, &'static str, &'static str, &'static [&'static str])],
-) -> String {
-    let listed: Vec<String> = migrations
-        .iter()
-        .map(|(version, description, file, environments)| {
-            let names: Vec<String> = environments.iter().map(|e| format!("{e:?}")).collect();
+/// Core's fact about `error`, each file relative to its crate.
+fn fact(error: &Error) -> String {
+    error
+        .fact_with_files(&|file| Cow::Owned(relative(file)))
+        .to_string()
+}
+
+/// `remedy` in the command line's words: the commands and flags to use. Every wording
+/// names at least one, in backticks (tested against the command's own definition).
+pub(crate) fn words(remedy: &Remedy) -> String {
+    match remedy {
+        Remedy::LinkMigrations => "add `mod migrations;` or `use my_lib as _;` to the main.rs \
+             of this command's binary, or write the first migration with `migrate new \
+             create_users` (see docs/errors.md)"
+            .to_owned(),
+        Remedy::ChangeVersion => "give one of them a version no other migration has (`migrate \
+             status` lists the versions)"
+            .to_owned(),
+        Remedy::FixDependency { dependency } => format!(
+            "correct the version in `after`, or link the crate that defines migration \
+             {dependency} into this command (`migrate status` lists the versions it has)"
+        ),
+        Remedy::DropLaterDependency { dependency } => format!(
+            "remove {dependency} from `after = [..]`, or give the migration a version above \
+             {dependency} (`migrate status` lists the versions)"
+        ),
+        Remedy::NameEnvironment { example } => format!(
+            "name this database's environment with `--environment NAME` or the \
+             MIGRATE_ENVIRONMENT variable (e.g. `--environment {example}`; in an environment \
+             not listed, the migration is recorded as skipped), then run again"
+        ),
+        Remedy::FixCondition => {
+            "fix the condition, or what it reads, then run `migrate up` again".to_owned()
+        }
+        Remedy::RunTheBuildThatApplied => "run the build that applied it, or link the crate \
+             that defines it into this command (`migrate status` lists such versions as \
+             unknown)"
+            .to_owned(),
+        Remedy::ChooseKnownTarget { latest } => format!(
+            "use `--to 0` (before the first migration) or a version this program contains \
+             (the latest is {latest}; `migrate status` lists them)"
+        ),
+        Remedy::DownNoFurtherThan { version } => format!(
+            "use `migrate down --to {version}` or a higher version, or restore from a backup"
+        ),
+        Remedy::AllowOutOfOrder {
+            highest_applied,
+            could_declare,
+        } => {
+            let declare = could_declare.map_or(String::new(), |needed_by| {
+                format!(
+                    "list what migration {needed_by} needs with `after = [..]` in its \
+                     attribute if it does not need this one, "
+                )
+            });
             format!(
-                "{version} {description:?} ({}; environments {})",
-                relative(file),
-                names.join(", ")
+                "give it a version above {highest_applied}, {declare}or apply it anyway with \
+                 `migrate up --allow-out-of-order`"
             )
-        })
-        .collect();
-    if listed.len() == 1 {
-        format!("migration {} is", listed[0])
-    } else {
-        format!("migrations {} are", listed.join(", "))
+        }
+        Remedy::AcceptChanges => "restore its applied version and write the change as a new \
+             migration, or, if the change does not alter what it does, record it with \
+             `migrate accept-changes` (`migrate up --allow-modified` goes on once without \
+             recording it)"
+            .to_owned(),
+        Remedy::ClearIncomplete {
+            version,
+            direction,
+            or_wait,
+        } => format!(
+            "check by hand and finish or undo its changes, then run `migrate clear-incomplete \
+             {version}` ({}){}",
+            after_clear(*direction),
+            if *or_wait {
+                ", or wait if another process is running it now"
+            } else {
+                ""
+            }
+        ),
+        Remedy::UseSet { set } => format!("run the command for that set with `--set {set}`"),
+        Remedy::RunOnItsOwn => "apply the migrations before it, then run `migrate up` without \
+             `--all-or-nothing` and `--dry-run`"
+            .to_owned(),
+        Remedy::ApplyPending => "apply the pending migrations with `migrate up` instead".to_owned(),
+        Remedy::OtherDirection { direction, target } => {
+            let other = match direction {
+                Direction::Down => "down",
+                Direction::Up => "up",
+            };
+            format!("use `migrate {other} --to {target}` for that")
+        }
+        Remedy::FixMigration => "fix it and run `migrate up` again".to_owned(),
+        Remedy::RepairByHand { version, direction } => format!(
+            "check the database by hand, finish or undo its changes, then run `migrate \
+             clear-incomplete {version}` ({}) and run again",
+            after_clear(*direction)
+        ),
+        Remedy::CheckPath => "check that the path names the right file (`--database`)".to_owned(),
+        Remedy::OtherHistoryTable => {
+            "keep the history in another table with `--history-table NAME`".to_owned()
+        }
+        Remedy::RepairHistoryRow => "correct or delete it by hand, then run again \
+             (`migrate status` reads the history)"
+            .to_owned(),
+        Remedy::WaitForLock { .. } => "let it finish (or end that session), or wait longer \
+             with `--lock-wait` (e.g. `--lock-wait 5m`), then run again"
+            .to_owned(),
+        Remedy::RunSequentially => "drop --parallel (run `migrate up` without it)".to_owned(),
+        Remedy::CheckConnection { advice } => {
+            format!("{advice} (`--database` names the server)")
+        }
+        Remedy::CheckDatabase => "check that the database `--database` names is reachable and \
+             writable and that no other process holds its write lock for too long (`--lock-wait` \
+             waits longer), then run again"
+            .to_owned(),
+        // A remedy added to core after this wording: core's words, which name the API.
+        other => other.to_string(),
     }
+}
+
+/// The condition's error leads, then the migration, its file and the condition.
+fn condition_failed(error: &Error, source: &(dyn StdError + 'static)) -> Vec<String> {
+    let advice = if wrote(source) {
+        "a condition only reads the database (it runs read-only): move the write into the \
+         migration's `up`, or into a migration before it, then run again"
+            .to_owned()
+    } else {
+        words(&error.remedy())
+    };
+    let cause = source.to_string();
+    let mut lines = vec![cause.clone(), format!("  {}; {advice}", fact(error))];
+    // Deeper causes, but not SQLite's code restating the message.
+    let mut next = source.source();
+    while let Some(deeper) = next {
+        let text = deeper.to_string();
+        if !text.contains(&cause) {
+            lines.push(format!("  caused by: {text}"));
+        }
+        next = deeper.source();
+    }
+    lines
 }
 
 fn with_causes(message: String, mut source: Option<&(dyn StdError + 'static)>) -> Vec<String> {
@@ -308,27 +193,14 @@ fn with_causes(message: String, mut source: Option<&(dyn StdError + 'static)>) -
 }
 
 /// A migration that failed, or a step that could not run, because of the database
-/// itself: SQLite's message and what to check first, then which migration it was.
+/// itself: the database's message and what to check first, then which migration it was.
 fn database_cause_first(error: &Error) -> Option<Vec<String>> {
     match error {
-        Error::MigrationFailed {
-            version,
-            description,
-            file,
-            direction,
-            batch,
-            source,
-        } => {
+        Error::MigrationFailed { source, .. } => {
             let (message, hint) = cause(source.as_ref())?;
             Some(vec![
                 format!("{message}: {hint}"),
-                format!(
-                    "  migration {version} {description:?} ({}) could not finish migrating \
-                     {direction} because of that and was rolled back{}; run again once it is \
-                     fixed",
-                    relative(file),
-                    after_failure(*batch)
-                ),
+                format!("  {}; run again once that is fixed", fact(error)),
             ])
         }
         Error::Database { action, source } | Error::Connect { action, source, .. } => {
@@ -342,33 +214,20 @@ fn database_cause_first(error: &Error) -> Option<Vec<String>> {
     }
 }
 
-fn in_file(file: &str) -> String {
-    if file.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", relative(file))
-    }
-}
-
+/// What `migrate clear-incomplete` makes of a mark left while migrating `direction`.
 fn after_clear(direction: Direction) -> &'static str {
     match direction {
-        Direction::Up => "it is then pending, and the next `up` applies it again",
+        Direction::Up => "it is then pending, and the next `migrate up` applies it again",
         Direction::Down => {
-            "it is then applied, as before its down, and the next `down` reverts it again"
+            "it is then applied, as before its down, and the next run down reverts it again"
         }
-    }
-}
-
-fn after_failure(batch: bool) -> &'static str {
-    if batch {
-        " with the whole `--all-or-nothing` batch, so none of its migrations is applied"
-    } else {
-        "; migrations before it stay applied"
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use migrate_core::{EnvironmentLimited, MigrationRef};
+
     use super::*;
 
     /// The command's own message about a database is shown as it is, with its causes,
@@ -401,7 +260,10 @@ mod tests {
     #[test]
     fn an_environment_is_asked_for_with_the_flag() {
         let one = render(&Error::EnvironmentRequired {
-            migrations: vec![(3, "Seed a demo note", "src/m3.rs", &["dev", "test"])],
+            migrations: vec![EnvironmentLimited {
+                migration: MigrationRef::new(3, "Seed a demo note", "src/m3.rs"),
+                environments: &["dev", "test"],
+            }],
         });
         assert_eq!(one.len(), 1, "{one:?}");
         assert!(
@@ -422,8 +284,14 @@ mod tests {
         assert!(!one[0].contains("Migrator::environment"), "{one:?}");
         let two = render(&Error::EnvironmentRequired {
             migrations: vec![
-                (3, "Seed a demo note", "src/m3.rs", &["dev"]),
-                (4, "Seed users", "src/m4.rs", &["test"]),
+                EnvironmentLimited {
+                    migration: MigrationRef::new(3, "Seed a demo note", "src/m3.rs"),
+                    environments: &["dev"],
+                },
+                EnvironmentLimited {
+                    migration: MigrationRef::new(4, "Seed users", "src/m4.rs"),
+                    environments: &["test"],
+                },
             ],
         });
         assert!(
@@ -439,9 +307,11 @@ mod tests {
     #[test]
     fn a_failed_condition_leads_with_its_cause() {
         let failed = |source: migrate_core::BoxError| Error::ConditionFailed {
-            version: 2,
-            description: "Index notes for the flag",
-            file: "src/migrations/m0002_index.rs",
+            migration: MigrationRef::new(
+                2,
+                "Index notes for the flag",
+                "src/migrations/m0002_index.rs",
+            ),
             condition: "checks::flags_exist",
             source,
         };
@@ -454,6 +324,60 @@ mod tests {
             "fix the condition",
         ] {
             assert!(lines[1].contains(part), "{part}: {lines:?}");
+        }
+    }
+
+    /// Every remedy core has is worded for the command line, and each wording names
+    /// commands and flags that this command has: each backticked `migrate ...` parses
+    /// with the command's own definition, each backticked `--flag` parses on `status`
+    /// or `up`.
+    #[test]
+    fn every_remedy_names_a_real_command_or_flag() {
+        let command = crate::commands::command();
+        for remedy in migrate_core::testing::remedies() {
+            let text = words(&remedy);
+            assert_ne!(
+                text,
+                remedy.to_string(),
+                "{remedy:?} has no wording of its own"
+            );
+            let spans: Vec<&str> = text.split('`').skip(1).step_by(2).collect();
+            let mut named = 0;
+            for span in spans {
+                let span = span.replace("NAME", "dev");
+                let argv: Vec<&str> = span.split_whitespace().collect();
+                if argv.first() == Some(&"migrate") {
+                    let parsed = command.clone().try_get_matches_from(&argv);
+                    assert!(
+                        parsed.is_ok(),
+                        "{remedy:?}: `{span}` does not parse: {parsed:?}"
+                    );
+                    named += 1;
+                } else if argv.first().is_some_and(|arg| arg.starts_with("--")) {
+                    // A flag named alone may take a value: `--database` stands for
+                    // `--database VALUE`.
+                    let parses = ["status", "up"].iter().any(|sub| {
+                        [None, Some("x"), Some("5m")].iter().any(|value| {
+                            let mut with = vec!["migrate", sub];
+                            with.extend(&argv);
+                            with.extend(value);
+                            command.clone().try_get_matches_from(with).is_ok()
+                        })
+                    });
+                    assert!(parses, "{remedy:?}: `{span}` is no flag of this command");
+                    named += 1;
+                }
+            }
+            assert!(named > 0, "{remedy:?} names no command or flag: {text}");
+        }
+    }
+
+    /// Core's words for the API are not what the command line says.
+    #[test]
+    fn the_command_line_does_not_name_the_api() {
+        for remedy in migrate_core::testing::remedies() {
+            let text = words(&remedy);
+            assert!(!text.contains("Migrator::"), "{remedy:?}: {text}");
         }
     }
 }

@@ -6,7 +6,7 @@ use super::{Mode, failed, log_step, outside, progress, reword_with_full_history}
 use crate::backend::calls::{begin, rollback};
 use crate::backend::{Backend, Capabilities, Freshness, TxMode};
 use crate::condition::{RunSoFar, decide};
-use crate::error::{Error, Result};
+use crate::error::{Error, MigrationRef, Result};
 use crate::history::HistoryRow;
 use crate::plan::{self, Direction, PlanOptions, Step, Target};
 use crate::report::{Report, StepReport};
@@ -25,9 +25,7 @@ pub(crate) fn run_batch(
     if let Some(step) = steps.iter().find(|s| outside(**s, read, capabilities)) {
         let m = step.migration;
         return Err(Error::NotTransactional {
-            version: m.version(),
-            description: m.description(),
-            file: m.file(),
+            migration: MigrationRef::of(m),
         });
     }
     let (Some(&first), Some(&last)) = (steps.first(), steps.last()) else {
@@ -126,9 +124,7 @@ pub(crate) fn redo(settings: &Settings, backend: &mut dyn Backend) -> Result<Rep
                 .checked_sub(1)
                 .map_or(0, |i| settings.migrations[i].version());
             return Err(Error::Irreversible {
-                version: m.version(),
-                description: m.description(),
-                file: m.file(),
+                migration: MigrationRef::of(m),
                 target: below,
             });
         }

@@ -6,7 +6,7 @@ use core::time::Duration;
 
 use crate::backend::{Backend, Capabilities, TxMode};
 use crate::condition::{self as evaluate, RunSoFar};
-use crate::error::{Error, Result};
+use crate::error::{Error, MigrationRef, Result};
 use crate::history::{HistoryRow, marks};
 use crate::migration::BoxError;
 use crate::plan::{self, Direction, Step, Target};
@@ -198,9 +198,7 @@ pub(crate) fn is_skipped(read: &[HistoryRow], step: Step) -> bool {
 pub(crate) fn failed(step: Step, batch: bool, source: BoxError) -> Error {
     let m = step.migration;
     Error::MigrationFailed {
-        version: m.version(),
-        description: m.description(),
-        file: m.file(),
+        migration: MigrationRef::of(m),
         direction: step.direction,
         batch,
         source,

@@ -7,7 +7,7 @@ use super::{failed, log_step, progress, step_report};
 use crate::backend::calls::{begin, delete_row, rollback};
 use crate::backend::{Backend, CodeScope, Freshness, HistoryChange, NewRow, TxMode};
 use crate::condition::{RunSoFar, decide};
-use crate::error::{Error, Result};
+use crate::error::{Error, MigrationRef, Result};
 use crate::migration::BoxError;
 use crate::plan::Step;
 use crate::report::StepReport;
@@ -63,9 +63,7 @@ pub(crate) fn outside_transaction(
 
     let (outcome, duration) = run_code(settings, backend, step, CodeScope::OutsideTransaction);
     let partway = |source: BoxError| Error::FailedOutsideTransaction {
-        version: m.version(),
-        description: m.description(),
-        file: m.file(),
+        migration: MigrationRef::of(m),
         direction: step.direction,
         source,
     };

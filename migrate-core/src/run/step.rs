@@ -10,7 +10,7 @@ use super::{failed, log_step, progress, step_report};
 use crate::backend::calls::{begin, delete_row, rollback};
 use crate::backend::{Backend, CodeScope, Freshness, HistoryChange, NewRow, TxMode};
 use crate::condition::{RunSoFar, decide};
-use crate::error::{Error, Result, panic_message};
+use crate::error::{Error, MigrationRef, Result, panic_message};
 use crate::migration::BoxError;
 use crate::plan::{Direction, Step};
 use crate::registry::condition::When;
@@ -82,9 +82,7 @@ pub(crate) fn run_and_record(
         Err(CodeOutcome::Panic(message)) => {
             let m = step.migration;
             return Err(Error::MigrationPanicked {
-                version: m.version(),
-                description: m.description(),
-                file: m.file(),
+                migration: MigrationRef::of(m),
                 direction: step.direction,
                 batch,
                 message,

@@ -176,7 +176,13 @@ fn a_failing_migration_is_rolled_back_and_the_ones_before_stay(open: Open<'_>) {
     let mut db = open();
     let error = migrator.to_latest(&mut *db).unwrap_err();
     assert!(
-        matches!(error, Error::MigrationFailed { version: 3, .. }),
+        matches!(
+            error,
+            Error::MigrationFailed {
+                migration: migrate_core::MigrationRef { version: 3, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(has_table(&mut *db, "notes"));
@@ -217,7 +223,13 @@ fn a_changed_migration_is_refused_until_accepted(open: Open<'_>) {
         .unwrap();
     let error = migrator.to_latest(&mut *db).unwrap_err();
     assert!(
-        matches!(error, Error::Modified { version: 2, .. }),
+        matches!(
+            error,
+            Error::Modified {
+                migration: migrate_core::MigrationRef { version: 2, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert_eq!(migrator.accept_changes(&mut *db).unwrap().len(), 1);
@@ -233,7 +245,13 @@ fn an_unknown_applied_version_is_refused(open: Open<'_>) {
         .to_latest(&mut *db)
         .unwrap_err();
     assert!(
-        matches!(error, Error::UnknownApplied { version: 2, .. }),
+        matches!(
+            error,
+            Error::UnknownApplied {
+                migration: migrate_core::MigrationRef { version: 2, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(
@@ -254,7 +272,13 @@ fn out_of_order_is_refused_unless_allowed(open: Open<'_>) {
     ]);
     let error = all.to_latest(&mut *db).unwrap_err();
     assert!(
-        matches!(error, Error::OutOfOrder { version: 2, .. }),
+        matches!(
+            error,
+            Error::OutOfOrder {
+                migration: migrate_core::MigrationRef { version: 2, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(
@@ -318,13 +342,25 @@ fn an_interrupted_migration_outside_a_transaction_is_refused_until_cleared(open:
     let mut db = open();
     let error = migrator.to_latest(&mut *db).unwrap_err();
     assert!(
-        matches!(error, Error::FailedOutsideTransaction { version: 5, .. }),
+        matches!(
+            error,
+            Error::FailedOutsideTransaction {
+                migration: migrate_core::MigrationRef { version: 5, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(has_table(&mut *db, "outside_partial"), "what it did stays");
     let error = migrator.to_latest(&mut *open()).unwrap_err();
     assert!(
-        matches!(error, Error::Incomplete { version: 5, .. }),
+        matches!(
+            error,
+            Error::Incomplete {
+                migration: migrate_core::MigrationRef { version: 5, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     db.db().execute("DROP TABLE outside_partial").unwrap();
@@ -366,7 +402,13 @@ fn a_rollback_across_an_irreversible_migration_is_refused_untouched(open: Open<'
     migrator.to_latest(&mut *db).unwrap();
     let error = migrator.to_version(&mut *db, 0).unwrap_err();
     assert!(
-        matches!(error, Error::Irreversible { version: 6, .. }),
+        matches!(
+            error,
+            Error::Irreversible {
+                migration: migrate_core::MigrationRef { version: 6, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(has_table(&mut *db, "log") && has_table(&mut *db, "notes"));
@@ -416,7 +458,13 @@ fn a_failing_migration_leaves_nothing_and_the_lock_is_free_after(open: Open<'_>)
         .to_latest(&mut *db)
         .unwrap_err();
     assert!(
-        matches!(error, Error::MigrationFailed { version: 3, .. }),
+        matches!(
+            error,
+            Error::MigrationFailed {
+                migration: migrate_core::MigrationRef { version: 3, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(format!("{error:?}").contains("no_such_table"), "{error:?}");
@@ -448,7 +496,13 @@ fn drift_and_unknown_versions_are_refused_before_anything_runs(open: Open<'_>) {
         .unwrap();
     let error = both.to_latest(&mut *db).unwrap_err();
     assert!(
-        matches!(error, Error::Modified { version: 2, .. }),
+        matches!(
+            error,
+            Error::Modified {
+                migration: migrate_core::MigrationRef { version: 2, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert_eq!(both.accept_changes(&mut *db).unwrap().len(), 1);
@@ -458,7 +512,13 @@ fn drift_and_unknown_versions_are_refused_before_anything_runs(open: Open<'_>) {
         .to_latest(&mut *db)
         .unwrap_err();
     assert!(
-        matches!(error, Error::UnknownApplied { version: 2, .. }),
+        matches!(
+            error,
+            Error::UnknownApplied {
+                migration: migrate_core::MigrationRef { version: 2, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(
@@ -479,7 +539,13 @@ fn a_rehearsal_runs_everything_and_keeps_nothing(open: Open<'_>) {
         .dry_run(&mut *db, Target::Latest)
         .unwrap_err();
     assert!(
-        matches!(error, Error::MigrationFailed { version: 3, .. }),
+        matches!(
+            error,
+            Error::MigrationFailed {
+                migration: migrate_core::MigrationRef { version: 3, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(!has_table(&mut *db, "notes"));
@@ -492,7 +558,13 @@ fn all_or_nothing_keeps_none_when_one_fails(open: Open<'_>) {
         .to_latest(&mut *db)
         .unwrap_err();
     assert!(
-        matches!(error, Error::MigrationFailed { version: 3, .. }),
+        matches!(
+            error,
+            Error::MigrationFailed {
+                migration: migrate_core::MigrationRef { version: 3, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(

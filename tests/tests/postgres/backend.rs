@@ -196,7 +196,13 @@ fn a_failing_migration_frees_the_lock_at_once() {
     .to_latest(&mut db)
     .unwrap_err();
     assert!(
-        matches!(error, Error::MigrationFailed { version: 4, .. }),
+        matches!(
+            error,
+            Error::MigrationFailed {
+                migration: migrate_core::MigrationRef { version: 4, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(chain(&error).contains("no_such_table"), "{error:?}");
@@ -403,12 +409,24 @@ fn a_migration_outside_a_transaction_that_fails_is_marked_incomplete() {
     ]);
     let error = migrator.to_latest(&mut db).unwrap_err();
     assert!(
-        matches!(error, Error::FailedOutsideTransaction { version: 9, .. }),
+        matches!(
+            error,
+            Error::FailedOutsideTransaction {
+                migration: migrate_core::MigrationRef { version: 9, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     let error = migrator.to_latest(&mut db).unwrap_err();
     assert!(
-        matches!(error, Error::Incomplete { version: 9, .. }),
+        matches!(
+            error,
+            Error::Incomplete {
+                migration: migrate_core::MigrationRef { version: 9, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     schema
@@ -448,7 +466,13 @@ fn lock_timeout_stops_a_migration_queued_behind_a_long_transaction() {
     .to_latest(&mut db)
     .unwrap_err();
     assert!(
-        matches!(error, Error::MigrationFailed { version: 2, .. }),
+        matches!(
+            error,
+            Error::MigrationFailed {
+                migration: migrate_core::MigrationRef { version: 2, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     let text = chain(&error);
@@ -688,7 +712,13 @@ fn a_failed_concurrent_index_build_names_the_invalid_index_it_left() {
     let error = migrator.to_latest(&mut db).unwrap_err();
     let text = chain(&error);
     assert!(
-        matches!(error, Error::FailedOutsideTransaction { version: 11, .. }),
+        matches!(
+            error,
+            Error::FailedOutsideTransaction {
+                migration: migrate_core::MigrationRef { version: 11, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     let index = format!("{}.chat_users_unique_name", schema.name);

@@ -136,7 +136,13 @@ fn the_server_ending_the_session_mid_migration_leaves_nothing_of_it() {
         .unwrap();
     let error: Error = runner.join().unwrap().unwrap_err();
     assert!(
-        matches!(error, Error::MigrationFailed { version: 20, .. }),
+        matches!(
+            error,
+            Error::MigrationFailed {
+                migration: migrate_core::MigrationRef { version: 20, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(

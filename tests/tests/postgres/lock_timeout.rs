@@ -225,7 +225,13 @@ fn a_short_own_timeout_fails_long_before_the_global_one() {
         .unwrap_err();
     let waited = started.elapsed();
     assert!(
-        matches!(error, Error::MigrationFailed { version: 2, .. }),
+        matches!(
+            error,
+            Error::MigrationFailed {
+                migration: migrate_core::MigrationRef { version: 2, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(
@@ -383,7 +389,13 @@ fn a_failed_migration_outside_a_transaction_does_not_leave_its_timeout_behind() 
         .to_latest(&mut db)
         .unwrap_err();
     assert!(
-        matches!(error, Error::FailedOutsideTransaction { version: 8, .. }),
+        matches!(
+            error,
+            Error::FailedOutsideTransaction {
+                migration: migrate_core::MigrationRef { version: 8, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert_eq!(seen(&schema), seen_pairs(&[(8, "45s")]));

@@ -258,7 +258,13 @@ fn a_failure_starts_nothing_new_and_keeps_what_finished() {
     let mut db = Postgres::connect(&schema.url()).unwrap();
     let error = migrator(&set).parallel(2).to_latest(&mut db).unwrap_err();
     assert!(
-        matches!(error, Error::MigrationFailed { version: 12, .. }),
+        matches!(
+            error,
+            Error::MigrationFailed {
+                migration: migrate_core::MigrationRef { version: 12, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     let name = schema.name.clone();
@@ -343,7 +349,13 @@ fn dependent_migrations_run_one_at_a_time_with_parallel_on() {
     let error = migrator(&set).parallel(4).to_latest(&mut db).unwrap_err();
     // 5 checks for indexes that this set never makes: it fails, after 1 committed.
     assert!(
-        matches!(error, Error::MigrationFailed { version: 5, .. }),
+        matches!(
+            error,
+            Error::MigrationFailed {
+                migration: migrate_core::MigrationRef { version: 5, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     let name = schema.name.clone();
@@ -465,7 +477,13 @@ fn nothing_commits_once_the_session_holding_the_lock_is_gone() {
     let mut again = Postgres::connect(&schema.url()).unwrap();
     let refused = migrator(&set).to_latest(&mut again).unwrap_err();
     assert!(
-        matches!(refused, Error::Incomplete { version: 23, .. }),
+        matches!(
+            refused,
+            Error::Incomplete {
+                migration: migrate_core::MigrationRef { version: 23, .. },
+                ..
+            }
+        ),
         "{refused:?}"
     );
     migrator(&set).clear_incomplete(&mut again, 23).unwrap();

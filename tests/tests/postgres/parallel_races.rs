@@ -387,7 +387,8 @@ fn a_process_killed_during_a_parallel_run_leaves_no_lock_and_a_run_that_finishes
         loop {
             match ledger_set().parallel(3).to_latest(&mut db) {
                 Ok(_) => break,
-                Err(Error::Incomplete { version, .. }) => {
+                Err(Error::Incomplete { migration, .. }) => {
+                    let version = migration.version;
                     assert!(
                         LEDGER.contains(&(version as i64, false)),
                         "round {round}: {version} incomplete"
@@ -863,7 +864,7 @@ fn a_panic_on_a_sibling_session_rolls_its_migration_back() {
     let mut db = Postgres::connect(&schema.url()).unwrap();
     let error = with(&set).parallel(2).to_latest(&mut db).unwrap_err();
     assert!(
-        matches!(&error, Error::MigrationPanicked { version: 402, message, .. }
+        matches!(&error, Error::MigrationPanicked { migration: migrate_core::MigrationRef { version: 402, .. }, message, .. }
             if message.contains("402 gave up")),
         "{error:?}"
     );

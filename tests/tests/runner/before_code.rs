@@ -330,7 +330,13 @@ fn calls_without_transactional_ddl() {
         .to_latest(&mut backend)
         .unwrap_err();
     assert!(
-        matches!(error, Error::NotTransactional { version: 301, .. }),
+        matches!(
+            error,
+            Error::NotTransactional {
+                migration: migrate_core::MigrationRef { version: 301, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     events();
@@ -398,8 +404,7 @@ fn an_error_of_prepare_code_fails_the_migration_like_its_code_would() {
     events();
     let error = migrator.to_latest(&mut backend).unwrap_err();
     let Error::MigrationFailed {
-        version: 303,
-        description: "Create c",
+        migration: ref m,
         batch: false,
         ref source,
         ..
@@ -407,6 +412,7 @@ fn an_error_of_prepare_code_fails_the_migration_like_its_code_would() {
     else {
         panic!("{error:?}");
     };
+    assert_eq!((m.version, &*m.description), (303, "Create c"));
     assert_eq!(
         source.to_string(),
         "the backend could not prepare the migration"
@@ -521,7 +527,13 @@ fn a_wrapped_sqlite_is_sqlite_to_conditions_records_skips_and_stays_read_only() 
     ]);
     let error = writing.to_latest(&mut backend).unwrap_err();
     assert!(
-        matches!(error, Error::ConditionFailed { version: 306, .. }),
+        matches!(
+            error,
+            Error::ConditionFailed {
+                migration: migrate_core::MigrationRef { version: 306, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert_eq!(

@@ -248,7 +248,7 @@ fn a_condition_that_turns_true_below_an_applied_migration_follows_the_out_of_ord
         matches!(
             error,
             Error::OutOfOrder {
-                version: 2,
+                migration: migrate_core::MigrationRef { version: 2, .. },
                 needed_by: 7,
                 ..
             }
@@ -296,7 +296,7 @@ fn environments_limit_a_migration_and_none_given_is_refused(open: Open<'_>) {
     let mut db = open();
     let error = with(&migrations).to_latest(&mut *db).unwrap_err();
     assert!(
-        matches!(&error, Error::EnvironmentRequired { migrations } if migrations.len() == 1 && migrations[0].0 == 3),
+        matches!(&error, Error::EnvironmentRequired { migrations } if migrations.len() == 1 && migrations[0].migration.version == 3),
         "{error:?}"
     );
     let text = error.to_string();
@@ -400,7 +400,13 @@ fn a_changed_condition_is_drift(open: Open<'_>, table: &str) {
         .unwrap();
     let error = migrator.to_latest(&mut *db).unwrap_err();
     assert!(
-        matches!(error, Error::Modified { version: 2, .. }),
+        matches!(
+            error,
+            Error::Modified {
+                migration: migrate_core::MigrationRef { version: 2, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(matches!(
@@ -426,7 +432,7 @@ fn a_condition_cannot_write_and_one_that_fails_writes_nothing(open: Open<'_>) {
         let migrator = with(&[CreateNotes::get_migration(), migration]);
         let error = migrator.to_latest(&mut *db).unwrap_err();
         assert!(
-            matches!(&error, Error::ConditionFailed { version, .. } if *version == migration.version()),
+            matches!(&error, Error::ConditionFailed { migration: m, .. } if m.version == migration.version()),
             "{error:?}"
         );
         let text = format!("{error:?}");

@@ -164,7 +164,13 @@ fn an_sql_error_rolls_the_migration_back_whole_and_keeps_the_ones_before() {
     let error = migrator.to_latest(&mut db.open()).unwrap_err();
     let text = chain(&error);
     assert!(
-        matches!(error, Error::MigrationFailed { version: 102, .. }),
+        matches!(
+            error,
+            Error::MigrationFailed {
+                migration: migrate_core::MigrationRef { version: 102, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert_names(&text, 102, "Tag notes");
@@ -208,7 +214,7 @@ fn a_panic_rolls_back_and_becomes_an_error() {
     let migrator = with(&[CreateNotes::get_migration(), Panics::get_migration()]);
     let error = migrator.to_latest(&mut db.open()).unwrap_err();
     assert!(
-        matches!(&error, Error::MigrationPanicked { version: 104, message, .. } if message == "bug in migration code"),
+        matches!(&error, Error::MigrationPanicked { migration: migrate_core::MigrationRef { version: 104, .. }, message, .. } if message == "bug in migration code"),
         "{error:?}"
     );
     assert_names(&error.to_string(), 104, "Panic halfway");
@@ -245,7 +251,7 @@ fn a_failing_down_rolls_back_and_keeps_the_migration_applied() {
         matches!(
             error,
             Error::MigrationFailed {
-                version: 108,
+                migration: migrate_core::MigrationRef { version: 108, .. },
                 direction: migrate_sqlite::Direction::Down,
                 ..
             }
@@ -286,7 +292,7 @@ fn reverting_across_an_irreversible_migration_is_refused_before_anything_is_writ
         matches!(
             error,
             Error::Irreversible {
-                version: 106,
+                migration: migrate_core::MigrationRef { version: 106, .. },
                 target: 101,
                 ..
             }
@@ -311,7 +317,13 @@ fn an_applied_version_this_program_lacks_is_refused_and_shown_in_status() {
     let before = db.snapshot();
     let error = older.to_latest(&mut db.open()).unwrap_err();
     assert!(
-        matches!(error, Error::UnknownApplied { version: 107, .. }),
+        matches!(
+            error,
+            Error::UnknownApplied {
+                migration: migrate_core::MigrationRef { version: 107, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(
@@ -349,7 +361,7 @@ fn out_of_order_is_refused_unless_allowed() {
         matches!(
             error,
             Error::OutOfOrder {
-                version: 106,
+                migration: migrate_core::MigrationRef { version: 106, .. },
                 highest_applied: 107,
                 ..
             }
@@ -588,7 +600,7 @@ fn a_missing_environment_and_a_failing_condition_write_nothing() {
             .to_latest(&mut db.open())
             .unwrap_err();
         assert!(
-            matches!(&error, Error::EnvironmentRequired { migrations } if migrations[0].0 == 120),
+            matches!(&error, Error::EnvironmentRequired { migrations } if migrations[0].migration.version == 120),
             "{error:?}"
         );
         assert_names(&error.to_string(), 120, "Seed a dev note");
@@ -601,7 +613,7 @@ fn a_missing_environment_and_a_failing_condition_write_nothing() {
             matches!(
                 &error,
                 Error::ConditionFailed {
-                    version: 121,
+                    migration: migrate_core::MigrationRef { version: 121, .. },
                     condition: "flag_service_down",
                     ..
                 }

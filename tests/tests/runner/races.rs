@@ -326,7 +326,7 @@ fn a_run_that_only_applies_never_reverts_what_another_process_applied_meanwhile(
         matches!(
             error,
             Error::WrongDirection {
-                version: 1103,
+                migration: migrate_core::MigrationRef { version: 1103, .. },
                 direction: Direction::Down,
                 target: 1102,
                 ..

@@ -166,7 +166,13 @@ fn a_migration_changed_after_it_was_applied_is_refused_shown_and_can_be_accepted
     let before = db.bytes();
     let error = migrator.to_latest(&mut db.open()).unwrap_err();
     assert!(
-        matches!(error, Error::Modified { version: 801, .. }),
+        matches!(
+            error,
+            Error::Modified {
+                migration: migrate_core::MigrationRef { version: 801, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     let text = error.to_string();
@@ -208,7 +214,13 @@ fn a_migration_outside_a_transaction_that_fails_is_marked_incomplete_until_clear
     let error = migrator.to_latest(&mut db.open()).unwrap_err();
     let text = chain(&error);
     assert!(
-        matches!(error, Error::FailedOutsideTransaction { version: 805, .. }),
+        matches!(
+            error,
+            Error::FailedOutsideTransaction {
+                migration: migrate_core::MigrationRef { version: 805, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(
@@ -232,7 +244,13 @@ fn a_migration_outside_a_transaction_that_fails_is_marked_incomplete_until_clear
     let before = db.bytes();
     let error = migrator.to_latest(&mut db.open()).unwrap_err();
     assert!(
-        matches!(error, Error::Incomplete { version: 805, .. }),
+        matches!(
+            error,
+            Error::Incomplete {
+                migration: migrate_core::MigrationRef { version: 805, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(
@@ -242,12 +260,12 @@ fn a_migration_outside_a_transaction_that_fails_is_marked_incomplete_until_clear
     // Worded from the full history: the narrow start-up read has no start time.
     if let Error::Incomplete {
         started_at,
-        description,
+        migration,
         ..
     } = &error
     {
         assert!(started_at.starts_with("20"), "{error:?}");
-        assert!(!description.is_empty(), "{error:?}");
+        assert!(!migration.description.is_empty(), "{error:?}");
     }
     assert_eq!(db.bytes(), before);
 
@@ -298,7 +316,7 @@ fn all_or_nothing_applies_every_migration_or_none() {
         matches!(
             error,
             Error::MigrationFailed {
-                version: 803,
+                migration: migrate_core::MigrationRef { version: 803, .. },
                 batch: true,
                 ..
             }
@@ -335,7 +353,13 @@ fn all_or_nothing_applies_every_migration_or_none() {
     .to_latest(&mut db.open())
     .unwrap_err();
     assert!(
-        matches!(error, Error::NotTransactional { version: 805, .. }),
+        matches!(
+            error,
+            Error::NotTransactional {
+                migration: migrate_core::MigrationRef { version: 805, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert_eq!(db.applied(&batch), Vec::<u64>::new());
@@ -366,7 +390,13 @@ fn a_dry_run_rehearses_on_the_real_database_and_keeps_nothing() {
     ]);
     let error = failing.dry_run(&mut db.open(), Target::Latest).unwrap_err();
     assert!(
-        matches!(error, Error::MigrationFailed { version: 803, .. }),
+        matches!(
+            error,
+            Error::MigrationFailed {
+                migration: migrate_core::MigrationRef { version: 803, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert_eq!(db.bytes(), before);
@@ -471,7 +501,13 @@ fn hooks_run_around_every_migration_inside_its_transaction() {
     );
     let error = failing.to_latest(&mut db.open()).unwrap_err();
     assert!(
-        matches!(error, Error::MigrationFailed { version: 802, .. }),
+        matches!(
+            error,
+            Error::MigrationFailed {
+                migration: migrate_core::MigrationRef { version: 802, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert_eq!(
@@ -498,7 +534,13 @@ fn with_foreign_keys_enforced_a_migration_that_leaves_a_violation_is_refused() {
     let error = migrator.to_latest(&mut sqlite).unwrap_err();
     let text = chain(&error);
     assert!(
-        matches!(error, Error::MigrationFailed { version: 804, .. }),
+        matches!(
+            error,
+            Error::MigrationFailed {
+                migration: migrate_core::MigrationRef { version: 804, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(text.contains("leaves 1 foreign-key violation "), "{text}");
@@ -529,7 +571,13 @@ fn sets_keep_their_own_versions_and_history_in_one_database() {
         .register_migrations([CreateEvents::get_migration()])
         .unwrap_err();
     assert!(
-        matches!(error, Error::WrongSet { version: 807, .. }),
+        matches!(
+            error,
+            Error::WrongSet {
+                migration: migrate_core::MigrationRef { version: 807, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(

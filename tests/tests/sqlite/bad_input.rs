@@ -291,7 +291,13 @@ fn a_full_disk_rolls_back_the_migration_that_does_not_fit_and_names_it() {
     drop(db);
     let text = chain(&error);
     assert!(
-        matches!(error, Error::MigrationFailed { version: 703, .. }),
+        matches!(
+            error,
+            Error::MigrationFailed {
+                migration: migrate_core::MigrationRef { version: 703, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(

@@ -236,7 +236,13 @@ fn a_new_migration_is_applied_although_the_last_start_was_fast() {
     // An older build meets a history it does not know: refused, fast start or not.
     let error = build(Build::Older).to_latest(&mut fast(&path)).unwrap_err();
     assert!(
-        matches!(error, Error::UnknownApplied { version: 953, .. }),
+        matches!(
+            error,
+            Error::UnknownApplied {
+                migration: migrate_core::MigrationRef { version: 953, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
 }
@@ -253,12 +259,24 @@ fn an_interrupted_down_outside_a_transaction_is_refused_at_the_next_start() {
     FAIL_DOWN.set(Kill::Before);
     let error = all.to_version(&mut fast(&path), 952).unwrap_err();
     assert!(
-        matches!(error, Error::FailedOutsideTransaction { version: 953, .. }),
+        matches!(
+            error,
+            Error::FailedOutsideTransaction {
+                migration: migrate_core::MigrationRef { version: 953, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     let error = all.to_latest(&mut fast(&path)).unwrap_err();
     assert!(
-        matches!(error, Error::Incomplete { version: 953, .. }),
+        matches!(
+            error,
+            Error::Incomplete {
+                migration: migrate_core::MigrationRef { version: 953, .. },
+                ..
+            }
+        ),
         "the fast start must not say up to date: {error:?}"
     );
 }
@@ -280,7 +298,7 @@ fn after_an_interrupted_down_is_cleared_the_down_runs_again() {
         matches!(
             error,
             Error::Incomplete {
-                version: 953,
+                migration: migrate_core::MigrationRef { version: 953, .. },
                 direction: migrate_sqlite::Direction::Down,
                 ..
             }
@@ -323,7 +341,13 @@ fn a_migration_reverted_by_hand_or_a_dropped_history_is_seen() {
     );
     let error = all.to_latest(&mut fast(&path)).unwrap_err();
     assert!(
-        matches!(error, Error::OutOfOrder { version: 952, .. }),
+        matches!(
+            error,
+            Error::OutOfOrder {
+                migration: migrate_core::MigrationRef { version: 952, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
 

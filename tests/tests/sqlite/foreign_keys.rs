@@ -135,7 +135,13 @@ fn a_rebuild_that_orphans_rows_is_refused_naming_them() {
         let error = migrator.to_latest(&mut sqlite).unwrap_err();
         let text = chain(&error);
         assert!(
-            matches!(error, Error::MigrationFailed { version: 902, .. }),
+            matches!(
+                error,
+                Error::MigrationFailed {
+                    migration: migrate_core::MigrationRef { version: 902, .. },
+                    ..
+                }
+            ),
             "{error:?}"
         );
         assert!(
@@ -175,7 +181,13 @@ fn a_violation_that_existed_before_in_a_rebuilt_table_is_reported_as_such() {
     let error = migrator.to_latest(&mut sqlite).unwrap_err();
     let text = chain(&error);
     assert!(
-        matches!(error, Error::MigrationFailed { version: 903, .. }),
+        matches!(
+            error,
+            Error::MigrationFailed {
+                migration: migrate_core::MigrationRef { version: 903, .. },
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(
