@@ -4,51 +4,19 @@
 //! setting), and `--database-url` (what sqlx-cli and diesel users type) as another name
 //! of `--database`.
 
+use crate::run::{Run, command};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use migrate_sqlite::rusqlite::Connection;
 
-/// What a run of the command did.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    #[track_caller]
-    fn code(self, expected: i32) -> Run {
-        assert_eq!(
-            self.code, expected,
-            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    #[track_caller]
-    fn ok(self) -> Run {
-        self.code(0)
-    }
-}
-
 /// The chat bot's `migrate ARGS`, in this package's folder, without `DATABASE_URL`.
 fn migrate(args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("DATABASE_URL")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run migrate");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    command(
+        env!("CARGO_BIN_EXE_migrate"),
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        args,
+    )
 }
 
 fn path(db: &Path) -> &str {

@@ -11,4 +11,5 @@ mod io_errors;
 mod parallel;
 mod postgres;
 mod races;
+mod run;
 mod tags;

@@ -5,50 +5,18 @@
 
 use migrate_test_support::pg;
 
-use std::process::Command;
+use crate::run::{Run, command};
 use std::time::{Duration, Instant};
 
 use migrate_postgres::postgres::Config;
 
-/// What a run printed, and its exit code.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    #[track_caller]
-    fn code(self, expected: i32) -> Run {
-        assert_eq!(
-            self.code, expected,
-            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    #[track_caller]
-    fn ok(self) -> Run {
-        self.code(0)
-    }
-}
-
 /// `migrate_pg ARGS`, without `DATABASE_URL` from the environment.
 fn migrate(args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_migrate_pg"))
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env("NO_COLOR", "1")
-        .current_dir(std::env::temp_dir())
-        .output()
-        .expect("run migrate_pg");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    command(
+        env!("CARGO_BIN_EXE_migrate_pg"),
+        &std::env::temp_dir(),
+        args,
+    )
 }
 
 /// `migrate_pg --database URL ARGS`.
