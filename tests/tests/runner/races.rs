@@ -257,6 +257,9 @@ impl<F: FnMut()> Backend for Interleaved<F> {
     fn verify(&mut self) -> Result<(), BoxError> {
         self.inner.verify()
     }
+    fn sessions(&mut self) -> Result<&mut dyn migrate_core::Sessions, migrate_core::Unsupported> {
+        self.inner.sessions()
+    }
 }
 
 fn interleaved(path: &Path, meanwhile: impl FnMut()) -> Interleaved<impl FnMut()> {
